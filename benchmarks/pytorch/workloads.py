@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""PyTorch mirrors of gornn's benchmark workloads (W1..W6).
+
+Each workload is the Keras-style model gornn runs, written with torch.nn:
+a recurrent layer (batch_first) and a Linear(1) applied per time step when the
+layer returns sequences, or to the last state otherwise. float32, one thread,
+SGD(lr 0.01), MSE.
+
+    /usr/bin/python3 benchmarks/pytorch/workloads.py --workload W1 [--repeat N]
+    /usr/bin/python3 benchmarks/pytorch/workloads.py --list
+
+prints one JSON line:
+    {"workload": "W1", "seconds": ..., "final_loss": ... or null,
+     "peak_rss_mb": ..., "torch": "...", "threads": 1}
+
+`seconds` is the wall time of the timed region only (training, or prediction),
+not model building, data generation or untimed pre-training. With --repeat N
+the workload is built and run N times from scratch; `seconds` is then the
+median and `runs` lists every run.
+"""
+import os
+
+# one thread, set before torch starts its pools
+for _v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")
+
+import argparse
+import json
+import math
+import resource
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+
+torch.set_num_threads(1)
+try:
+    torch.set_num_interop_threads(1)
+except RuntimeError:  # only allowed before any inter-op work has started
+    pass
+
+LR = 0.01
+SEED = 1234
+
+
+# ---------------- models ----------------
+
+class RecurrentRegressor(torch.nn.Module):
+    """Keras `Sequential([RNNLayer(units, return_sequences), Dense(1)])`.
+
+    Initialised like Keras: Glorot-uniform input kernel, orthogonal recurrent
+    kernel, zero bias (LSTM forget gate bias 1); Dense Glorot-uniform, zero bias.
+    Keras LSTM and SimpleRNN have one bias vector, so torch's second (hidden)
+    bias is held at zero and not trained; Keras GRU (reset_after=True) has two,
+    as torch's does.
+    """
+
+    def __init__(self, kind, units, return_sequences, features=1):
+        super().__init__()
+        cls = {"lstm": torch.nn.LSTM, "rnn": torch.nn.RNN, "gru": torch.nn.GRU}[kind]
+        self.rnn = cls(features, units, batch_first=True)
+        self.head = torch.nn.Linear(units, 1)
+        self.return_sequences = return_sequences
+        gates = {"lstm": 4, "rnn": 1, "gru": 3}[kind]
+        with torch.no_grad():
+            # Keras kernel [F, gates*U] glorot-uniform = torch weight_ih [gates*U, F] with the same fan sum
+            torch.nn.init.xavier_uniform_(self.rnn.weight_ih_l0)
+            # Keras recurrent kernel [U, gates*U] orthogonal
+            torch.nn.init.orthogonal_(self.rnn.weight_hh_l0)
+            self.rnn.bias_ih_l0.zero_()
+            self.rnn.bias_hh_l0.zero_()
+            if kind == "lstm":
+                self.rnn.bias_ih_l0[units:2 * units] = 1.0  # unit_forget_bias
+            torch.nn.init.xavier_uniform_(self.head.weight)
+            self.head.bias.zero_()
+        if kind in ("lstm", "rnn"):
+            self.rnn.bias_hh_l0.requires_grad_(False)
+        assert gates * units == self.rnn.weight_ih_l0.shape[0]
+
+    def forward(self, x):
+        out, _ = self.rnn(x)
+        if not self.return_sequences:
+            out = out[:, -1]
+        return self.head(out)  # per time step on [N, T, U]
+
+
+def params(model):
+    return [p for p in model.parameters() if p.requires_grad]
+
+
+# ---------------- data ----------------
+
+def noisy_sine_windows(rng, n_points=50, window=10, noise=0.1):
+    """50 points of sin on [-2pi, 2pi] plus N(0, noise) noise; 40 windows of 10 and their next-step targets."""
+    xs = np.linspace(-2 * np.pi, 2 * np.pi, n_points)
+    s = np.sin(xs) + noise * rng.standard_normal(n_points)
+    n = n_points - window
+    x = np.stack([s[i:i + window] for i in range(n)])[..., None]
+    y = np.stack([s[i + 1:i + window + 1] for i in range(n)])[..., None]
+    return torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
+
+
+def random_windows(rng, n, steps, last_only):
+    x = rng.standard_normal((n, steps, 1))
+    y = rng.standard_normal((n, 1) if last_only else (n, steps, 1))
+    return torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
+
+
+# ---------------- training / prediction ----------------
+
+def fit(model, x, y, batch_size, epochs, gen):
+    """Keras-style fit: shuffle every epoch, last partial batch kept, one SGD step per batch.
+
+    Returns the last epoch's loss: the sample-weighted mean of its batch losses,
+    each taken before its step (what Keras reports as the epoch loss).
+    """
+    opt = torch.optim.SGD(params(model), lr=LR)
+    loss_fn = torch.nn.MSELoss()
+    n = x.shape[0]
+    epoch_loss = float("nan")
+    for _ in range(epochs):
+        perm = torch.randperm(n, generator=gen)
+        total = 0.0
+        for s in range(0, n, batch_size):
+            idx = perm[s:s + batch_size]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(x[idx]), y[idx])
+            loss.backward()
+            opt.step()
+            total += loss.item() * idx.numel()
+        epoch_loss = total / n
+    return epoch_loss
+
+
+def timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def train_workload(kind, units, epochs=500):
+    def run():
+        rng = np.random.default_rng(SEED)
+        torch.manual_seed(SEED)
+        gen = torch.Generator().manual_seed(SEED)
+        x, y = noisy_sine_windows(rng)
+        model = RecurrentRegressor(kind, units, return_sequences=True)
+        return timed(lambda: fit(model, x, y, batch_size=8, epochs=epochs, gen=gen))
+    return run
+
+
+def w4():
+    rng = np.random.default_rng(SEED)
+    torch.manual_seed(SEED)
+    gen = torch.Generator().manual_seed(SEED)
+    x, y = random_windows(rng, 1024, 50, last_only=True)
+    model = RecurrentRegressor("lstm", 128, return_sequences=False)
+    return timed(lambda: fit(model, x, y, batch_size=64, epochs=3, gen=gen))
+
+
+PRETRAIN_EPOCHS = 20  # W5/W6: untimed training of the W1 model first
+
+
+def trained_w1_model():
+    rng = np.random.default_rng(SEED)
+    torch.manual_seed(SEED)
+    gen = torch.Generator().manual_seed(SEED)
+    x, y = noisy_sine_windows(rng)
+    model = RecurrentRegressor("lstm", 20, return_sequences=True)
+    fit(model, x, y, batch_size=8, epochs=PRETRAIN_EPOCHS, gen=gen)
+    model.eval()
+    return model, x
+
+
+def forecast(model, first_window, steps=39):
+    """Autoregressive forecast: predict, take the last time step's output, slide the window."""
+    window = first_window
+    preds = []
+    for _ in range(steps):
+        nxt = model(window)[:, -1:, :]  # [1, 1, 1]
+        preds.append(nxt)
+        window = torch.cat([window[:, 1:, :], nxt], dim=1)
+    return torch.cat(preds, dim=1)
+
+
+def w5():
+    model, x = trained_w1_model()
+    first = x[0:1].clone()  # [1, 10, 1]
+
+    def region():
+        with torch.no_grad():
+            for _ in range(100):
+                forecast(model, first)
+        return None
+    return timed(region)
+
+
+def w6(batch=None):
+    def run():
+        model, _ = trained_w1_model()
+        rng = np.random.default_rng(SEED + 6)
+        x, _ = random_windows(rng, 10_000, 10, last_only=False)
+
+        def region():
+            with torch.no_grad():
+                if batch is None:
+                    model(x)  # one call over all 10,000 windows
+                else:
+                    for s in range(0, x.shape[0], batch):
+                        model(x[s:s + batch])
+            return None
+        return timed(region)
+    return run
+
+
+WORKLOADS = {
+    "W1": ("LSTM(20, return sequences) + Dense(1) per step; 40 noisy-sine windows of 10; batch 8, shuffled; "
+           "500 epochs; SGD 0.01, MSE", train_workload("lstm", 20)),
+    "W2": ("as W1 with SimpleRNN(20, tanh)", train_workload("rnn", 20)),
+    "W3": ("as W1 with GRU(20) (reset_after, like Keras)", train_workload("gru", 20)),
+    "W4": ("LSTM(128) last state + Dense(1); 1,024 random windows of 50 steps, 1 feature; batch 64, shuffled; "
+           "3 epochs; SGD 0.01, MSE", w4),
+    "W5": (f"39-step autoregressive forecast from the first window ([1,10,1]) with a W1 model "
+           f"(pre-trained {PRETRAIN_EPOCHS} epochs, untimed), repeated 100 times; no grad", w5),
+    "W6": ("predict, no grad, 10,000 random windows of 10 steps, 1 feature, with a W1 model "
+           f"(pre-trained {PRETRAIN_EPOCHS} epochs, untimed): one forward call over all 10,000", w6()),
+}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--workload", choices=sorted(WORKLOADS))
+    ap.add_argument("--repeat", type=int, default=1, help="run N times from scratch; seconds = median")
+    ap.add_argument("--w6-batch", type=int, default=None,
+                    help="W6 only: predict in batches of this size instead of one call (Keras predict uses 32)")
+    ap.add_argument("--list", action="store_true", help="list the workloads")
+    args = ap.parse_args()
+    if args.list:
+        for k in sorted(WORKLOADS):
+            print(f"{k}: {WORKLOADS[k][0]}")
+        return
+    if not args.workload:
+        ap.error("--workload or --list is required")
+    if args.repeat < 1:
+        ap.error("--repeat must be >= 1")
+    run = WORKLOADS[args.workload][1]
+    if args.workload == "W6" and args.w6_batch:
+        run = w6(args.w6_batch)
+    runs, final_loss = [], None
+    for _ in range(args.repeat):
+        secs, loss = run()
+        runs.append(secs)
+        final_loss = None if loss is None or math.isnan(loss) else float(loss)
+    rec = {
+        "workload": args.workload,
+        "seconds": statistics.median(runs),
+        "final_loss": final_loss,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,  # Linux: KiB
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+    }
+    if args.repeat > 1:
+        rec["runs"] = runs
+    if args.workload == "W6" and args.w6_batch:
+        rec["batch"] = args.w6_batch
+    print(json.dumps(rec))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

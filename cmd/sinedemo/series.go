@@ -1,0 +1,283 @@
+package main
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// MissingPolicy says how loadColumn treats missing values: empty cells and
+// the markers "NA" and "NaN" (case-insensitive).
+type MissingPolicy int
+
+const (
+	// MissingError makes loadColumn fail if any value is missing. It is the
+	// zero value and the default.
+	MissingError MissingPolicy = iota
+	// MissingDrop removes missing values from the series.
+	MissingDrop
+	// MissingInterpolate fills interior gaps by linear interpolation between
+	// the neighbouring present values (by row position) and fills leading and
+	// trailing gaps with the nearest present value.
+	MissingInterpolate
+)
+
+// String returns the name accepted by parseMissingPolicy.
+func (p MissingPolicy) String() string {
+	switch p {
+	case MissingError:
+		return "error"
+	case MissingDrop:
+		return "drop"
+	case MissingInterpolate:
+		return "interpolate"
+	default:
+		return fmt.Sprintf("MissingPolicy(%d)", int(p))
+	}
+}
+
+// parseMissingPolicy parses "error", "drop" or "interpolate"
+// (case-insensitive, surrounding space ignored). The empty string means the
+// default, MissingError.
+func parseMissingPolicy(s string) (MissingPolicy, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "error":
+		return MissingError, nil
+	case "drop":
+		return MissingDrop, nil
+	case "interpolate":
+		return MissingInterpolate, nil
+	default:
+		return MissingError, fmt.Errorf("unknown missing-value policy %q (want error, drop or interpolate)", s)
+	}
+}
+
+// isMissing reports whether a trimmed CSV cell denotes a missing value.
+func isMissing(cell string) bool {
+	return cell == "" || strings.EqualFold(cell, "NA") || strings.EqualFold(cell, "NaN")
+}
+
+// loadColumn reads the CSV file at path, whose first row is a header, and
+// returns the numeric values of the named column in file order. Header names
+// and cells are compared after trimming surrounding space; quoted headers
+// are supported. Missing cells are handled according to missing; nMissing is
+// the number of missing cells found, whatever the policy.
+//
+// Errors name the file and, for bad cells, the 1-based line number.
+func loadColumn(path, column string, missing MissingPolicy) (values []float64, nMissing int, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, fmt.Errorf("load column: %w", err)
+	}
+	defer f.Close()
+
+	r := csv.NewReader(f)
+	r.TrimLeadingSpace = true
+	header, err := r.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, 0, fmt.Errorf("load column: %s: empty file, want a header row", path)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("load column: %s: reading header: %w", path, err)
+	}
+	if len(header) > 0 {
+		header[0] = strings.TrimPrefix(header[0], "\ufeff") // UTF-8 byte-order mark
+	}
+	col := -1
+	names := make([]string, len(header))
+	for i, h := range header {
+		names[i] = strings.TrimSpace(h)
+		if col < 0 && names[i] == strings.TrimSpace(column) {
+			col = i
+		}
+	}
+	if col < 0 {
+		return nil, 0, fmt.Errorf("load column: %s: no column %q; available columns: %s",
+			path, column, strings.Join(quoteAll(names), ", "))
+	}
+
+	var (
+		present      []bool
+		firstMissing int // line of the first missing cell
+	)
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, 0, fmt.Errorf("load column: %s: %w", path, err)
+		}
+		line, _ := r.FieldPos(col)
+		cell := strings.TrimSpace(rec[col])
+		if isMissing(cell) {
+			if nMissing == 0 {
+				firstMissing = line
+			}
+			nMissing++
+			values = append(values, math.NaN())
+			present = append(present, false)
+			continue
+		}
+		v, err := strconv.ParseFloat(cell, 64)
+		if err != nil || math.IsInf(v, 0) {
+			return nil, 0, fmt.Errorf("load column: %s: line %d: column %q: invalid number %q",
+				path, line, names[col], rec[col])
+		}
+		values = append(values, v)
+		present = append(present, true)
+	}
+	if len(values) == 0 {
+		return nil, 0, fmt.Errorf("load column: %s: no data rows", path)
+	}
+	if nMissing == len(values) {
+		return nil, nMissing, fmt.Errorf("load column: %s: column %q: all %d values are missing",
+			path, names[col], nMissing)
+	}
+	if nMissing == 0 {
+		return values, 0, nil
+	}
+
+	switch missing {
+	case MissingError:
+		return nil, nMissing, fmt.Errorf("load column: %s: column %q: %d of %d values missing (first on line %d); "+
+			"use missing-value policy drop or interpolate", path, names[col], nMissing, len(values), firstMissing)
+	case MissingDrop:
+		kept := values[:0]
+		for i, v := range values {
+			if present[i] {
+				kept = append(kept, v)
+			}
+		}
+		return kept, nMissing, nil
+	case MissingInterpolate:
+		interpolateGaps(values, present)
+		return values, nMissing, nil
+	default:
+		return nil, nMissing, fmt.Errorf("load column: invalid missing-value policy %v", missing)
+	}
+}
+
+// interpolateGaps fills values[i] for every i with !present[i]: interior
+// gaps linearly between the nearest present neighbours, leading and trailing
+// gaps with the nearest present value. At least one value must be present.
+func interpolateGaps(values []float64, present []bool) {
+	prev := -1 // index of the last present value seen
+	for i := range values {
+		if !present[i] {
+			continue
+		}
+		switch {
+		case prev < 0:
+			for j := range i {
+				values[j] = values[i]
+			}
+		case i-prev > 1:
+			lo, hi := values[prev], values[i]
+			span := float64(i - prev)
+			for j := prev + 1; j < i; j++ {
+				frac := float64(j-prev) / span
+				values[j] = lo + frac*(hi-lo)
+			}
+		}
+		prev = i
+	}
+	for j := prev + 1; j < len(values); j++ {
+		values[j] = values[prev]
+	}
+}
+
+// quoteAll returns each string of s quoted with %q.
+func quoteAll(s []string) []string {
+	q := make([]string, len(s))
+	for i, v := range s {
+		q[i] = strconv.Quote(v)
+	}
+	return q
+}
+
+// standardizer maps values to zero mean and unit variance using statistics
+// fitted on training data only, so validation data do not leak into them.
+type standardizer struct {
+	// Mean is the mean of the fitted data.
+	Mean float64
+	// Std is the population standard deviation of the fitted data.
+	Std float64
+}
+
+// fitStandardizer computes the mean and population standard deviation of
+// train. It fails if train is empty, holds non-finite values or is constant.
+func fitStandardizer(train []float64) (standardizer, error) {
+	if len(train) == 0 {
+		return standardizer{}, errors.New("fit standardizer: no training values")
+	}
+	var sum float64
+	for i, v := range train {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return standardizer{}, fmt.Errorf("fit standardizer: non-finite value %v at index %d", v, i)
+		}
+		sum += v
+	}
+	mean := sum / float64(len(train))
+	var ss float64
+	for _, v := range train {
+		d := v - mean
+		ss += d * d
+	}
+	std := math.Sqrt(ss / float64(len(train)))
+	if std == 0 || math.IsInf(std, 0) {
+		return standardizer{}, fmt.Errorf("fit standardizer: standard deviation is %v; cannot scale", std)
+	}
+	return standardizer{Mean: mean, Std: std}, nil
+}
+
+// Transform returns (v-Mean)/Std for each value, in a new slice.
+func (s standardizer) Transform(values []float64) []float64 {
+	out := make([]float64, len(values))
+	for i, v := range values {
+		out[i] = (v - s.Mean) / s.Std
+	}
+	return out
+}
+
+// Inverse undoes Transform: it returns v*Std+Mean for each value, in a new
+// slice.
+func (s standardizer) Inverse(values []float64) []float64 {
+	out := make([]float64, len(values))
+	for i, v := range values {
+		out[i] = v*s.Std + s.Mean
+	}
+	return out
+}
+
+// minSplitLen is the smallest length splitTail accepts for the training part
+// and for a non-empty validation part.
+const minSplitLen = 2
+
+// splitTail holds out the last valSplit fraction of values (rounded to the
+// nearest count) as validation data and returns the rest as training data.
+// valSplit must lie in [0, 1); with 0, val is empty. Each non-empty part must
+// hold at least two values. The results share memory with values but have
+// their capacity clipped, so appending to them never overwrites values.
+func splitTail(values []float64, valSplit float64) (train, val []float64, err error) {
+	if !(valSplit >= 0 && valSplit < 1) {
+		return nil, nil, fmt.Errorf("split: validation fraction must be in [0, 1), got %v", valSplit)
+	}
+	n := len(values)
+	nVal := int(math.Round(float64(n) * valSplit))
+	nTrain := n - nVal
+	if nTrain < minSplitLen {
+		return nil, nil, fmt.Errorf("split: %d values with validation fraction %v leave %d for training, need at least %d",
+			n, valSplit, nTrain, minSplitLen)
+	}
+	if valSplit > 0 && nVal < minSplitLen {
+		return nil, nil, fmt.Errorf("split: %d values with validation fraction %v leave %d for validation, need at least %d",
+			n, valSplit, nVal, minSplitLen)
+	}
+	return values[:nTrain:nTrain], values[nTrain:n:n], nil
+}

@@ -1,0 +1,316 @@
+package graph
+
+import (
+	"fmt"
+	"slices"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Executor runs a Program. It holds the value of every node of the last
+// run, so one executor serves one goroutine at a time; make one per
+// goroutine with Program.NewExecutor.
+//
+// It walks the program's nodes in order and calls each Gorgonia op
+// directly, instead of going through a TapeMachine: a panic inside an op is
+// recovered and returned as an error, and no state is left that a later run
+// must reset.
+type Executor struct {
+	p    *Program
+	vals []gorgonia.Value
+	in   [][]*tensor.Dense // per input: its node values (one, or one per step)
+	args []gorgonia.Value
+	ran  bool
+}
+
+// NewExecutor returns an executor with its own input buffers.
+func (p *Program) NewExecutor() *Executor {
+	e := &Executor{p: p, vals: make([]gorgonia.Value, len(p.nodes))}
+	for _, in := range p.inputs {
+		var bufs []*tensor.Dense
+		if in.steps != nil {
+			for _, s := range in.steps {
+				t := NewTensor(p.dt, in.shape[0], in.shape[2])
+				e.vals[s] = t
+				bufs = append(bufs, t)
+			}
+		} else {
+			t := NewTensor(p.dt, in.shape...)
+			e.vals[in.slot] = t
+			bufs = append(bufs, t)
+		}
+		e.in = append(e.in, bufs)
+	}
+	for _, pp := range p.params {
+		e.vals[pp.slot] = pp.value
+	}
+	return e
+}
+
+// Program returns the program e runs.
+func (e *Executor) Program() *Program { return e.p }
+
+// SetInput copies t into input i after checking its shape, dtype and that
+// every value is finite. t's dtype may differ from the program's; values
+// are converted.
+func (e *Executor) SetInput(i int, t *tensor.Dense) error {
+	if i < 0 || i >= len(e.p.inputs) {
+		return fmt.Errorf("%w: input %d of %d", ErrArgument, i, len(e.p.inputs))
+	}
+	in := e.p.inputs[i]
+	if t == nil {
+		return fmt.Errorf("%w: input %s is nil", ErrArgument, in.name)
+	}
+	if _, err := DTypeOf(t); err != nil {
+		return fmt.Errorf("input %s: %w", in.name, err)
+	}
+	if !slices.Equal([]int(t.Shape()), in.shape) {
+		return fmt.Errorf("%w: input %s has shape %v, want %v", ErrShape, in.name, []int(t.Shape()), in.shape)
+	}
+	if t.IsView() {
+		t = t.Materialize().(*tensor.Dense)
+	}
+	if k := firstNonFinite(t); k >= 0 {
+		return fmt.Errorf("%w: input %s at flat index %d", ErrNotFinite, in.name, k)
+	}
+	if in.steps == nil {
+		copyInto(e.in[i][0], t)
+	} else {
+		scatterSteps(e.in[i], t, in.shape)
+	}
+	return nil
+}
+
+// scatterSteps copies x [B, T, F] into T step buffers [B, F].
+func scatterSteps(steps []*tensor.Dense, x *tensor.Dense, shape []int) {
+	B, T, F := shape[0], shape[1], shape[2]
+	src := Float64sView(x)
+	for t := 0; t < T; t++ {
+		switch d := steps[t].Data().(type) {
+		case []float32:
+			for b := 0; b < B; b++ {
+				for f := 0; f < F; f++ {
+					d[b*F+f] = float32(src.at((b*T+t)*F + f))
+				}
+			}
+		case []float64:
+			for b := 0; b < B; b++ {
+				for f := 0; f < F; f++ {
+					d[b*F+f] = src.at((b*T+t)*F + f)
+				}
+			}
+		}
+	}
+}
+
+// floatView reads a float32 or float64 slice as float64 without copying.
+type floatView struct {
+	f32 []float32
+	f64 []float64
+}
+
+func (v floatView) at(i int) float64 {
+	if v.f32 != nil {
+		return float64(v.f32[i])
+	}
+	return v.f64[i]
+}
+
+// Float64sView returns an accessor over t's data.
+func Float64sView(t *tensor.Dense) floatView {
+	switch d := t.Data().(type) {
+	case []float32:
+		return floatView{f32: d}
+	case []float64:
+		return floatView{f64: d}
+	}
+	return floatView{}
+}
+
+// Run evaluates the program on the inputs set last. A failure inside an op,
+// including a panic, is returned as an error wrapping ErrGraph.
+func (e *Executor) Run() (err error) {
+	e.ran = false
+	var cur int
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: running %v: %v", ErrGraph, e.p.ops[cur], r)
+		}
+	}()
+	for i, op := range e.p.ops {
+		if op == nil {
+			continue
+		}
+		cur = i
+		kids := e.p.children[i]
+		e.args = e.args[:0]
+		for _, k := range kids {
+			e.args = append(e.args, e.vals[k])
+		}
+		v, err := op.Do(e.args...)
+		if err != nil {
+			return fmt.Errorf("%w: running %v: %v", ErrGraph, op, err)
+		}
+		e.vals[i] = v
+	}
+	e.ran = true
+	return nil
+}
+
+func (e *Executor) value(slot int) (*tensor.Dense, error) {
+	if !e.ran {
+		return nil, fmt.Errorf("%w: no successful run yet", ErrGraph)
+	}
+	switch v := e.vals[slot].(type) {
+	case *tensor.Dense:
+		if v.IsView() {
+			return v.Materialize().(*tensor.Dense), nil
+		}
+		return v.Clone().(*tensor.Dense), nil
+	case *gorgonia.F32:
+		return tensor.New(tensor.WithShape(1), tensor.WithBacking([]float32{float32(*v)})), nil
+	case *gorgonia.F64:
+		return tensor.New(tensor.WithShape(1), tensor.WithBacking([]float64{float64(*v)})), nil
+	}
+	return nil, fmt.Errorf("%w: unexpected value %T", ErrGraph, e.vals[slot])
+}
+
+// Output returns a copy of output i of the last run.
+func (e *Executor) Output(i int) (*tensor.Dense, error) {
+	if i < 0 || i >= len(e.p.outputs) {
+		return nil, fmt.Errorf("%w: output %d of %d", ErrArgument, i, len(e.p.outputs))
+	}
+	o := e.p.outputs[i]
+	if o.steps != nil {
+		return e.gatherSteps(o.steps, o.shape)
+	}
+	v, err := e.value(o.slot)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.Reshape(o.shape...); err != nil {
+		return nil, fmt.Errorf("%w: output %d: %v", ErrGraph, i, err)
+	}
+	return v, nil
+}
+
+// gatherSteps assembles step values [B, F] (slot -1: zeros) into a
+// sequence [B, T, F].
+func (e *Executor) gatherSteps(slots []int, shape []int) (*tensor.Dense, error) {
+	B, T, F := shape[0], shape[1], shape[2]
+	out := NewTensor(e.p.dt, shape...)
+	for t, s := range slots {
+		if s < 0 {
+			continue
+		}
+		if !e.ran {
+			return nil, fmt.Errorf("%w: no successful run yet", ErrGraph)
+		}
+		g, ok := e.vals[s].(*tensor.Dense)
+		if !ok {
+			return nil, fmt.Errorf("%w: unexpected value %T", ErrGraph, e.vals[s])
+		}
+		if g.IsView() {
+			g = g.Materialize().(*tensor.Dense)
+		}
+		v := Float64sView(g)
+		switch d := out.Data().(type) {
+		case []float32:
+			for b := 0; b < B; b++ {
+				for f := 0; f < F; f++ {
+					d[(b*T+t)*F+f] = float32(v.at(b*F + f))
+				}
+			}
+		case []float64:
+			for b := 0; b < B; b++ {
+				for f := 0; f < F; f++ {
+					d[(b*T+t)*F+f] = v.at(b*F + f)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// Loss returns the loss of the last run.
+func (e *Executor) Loss() (float64, error) {
+	if e.p.loss < 0 {
+		return 0, fmt.Errorf("%w: program has no loss", ErrArgument)
+	}
+	v, err := e.value(e.p.loss)
+	if err != nil {
+		return 0, err
+	}
+	return Float64sView(v).at(0), nil
+}
+
+// Grads returns the gradient of the loss with respect to each of params,
+// in that order, each shaped like its parameter. Parameters bound block by
+// block have their blocks assembled; a parameter the program does not read
+// gets a zero gradient.
+func (e *Executor) Grads(params []*Param) ([]*tensor.Dense, error) {
+	out := make([]*tensor.Dense, len(params))
+	index := map[*Param]int{}
+	for i, p := range params {
+		index[p] = i
+		out[i] = NewTensor(e.p.dt, p.Shape()...)
+	}
+	for _, pp := range e.p.params {
+		i, ok := index[pp.param]
+		if !ok {
+			continue
+		}
+		if pp.grad < 0 {
+			return nil, fmt.Errorf("%w: program has no gradient for %s", ErrArgument, pp.param.name)
+		}
+		g, err := e.value(pp.grad)
+		if err != nil {
+			return nil, err
+		}
+		n := g.Shape().TotalSize()
+		if n != pp.value.Shape().TotalSize() {
+			return nil, fmt.Errorf("%w: gradient of %s has %d values, want %d", ErrGraph, pp.param.name, n, pp.value.Shape().TotalSize())
+		}
+		off := 0
+		if pp.block >= 0 {
+			off = pp.block * n
+		}
+		addAt(out[i], off, g)
+	}
+	return out, nil
+}
+
+// addAt adds src's data into dst's data starting at flat offset off.
+func addAt(dst *tensor.Dense, off int, src *tensor.Dense) {
+	s := Float64sView(src)
+	switch d := dst.Data().(type) {
+	case []float32:
+		for i := range src.Shape().TotalSize() {
+			d[off+i] += float32(s.at(i))
+		}
+	case []float64:
+		for i := range src.Shape().TotalSize() {
+			d[off+i] += s.at(i)
+		}
+	}
+}
+
+// InputGrad returns the gradient of the loss with respect to input i,
+// shaped like the input.
+func (e *Executor) InputGrad(i int) (*tensor.Dense, error) {
+	if i < 0 || i >= len(e.p.inputs) {
+		return nil, fmt.Errorf("%w: input %d of %d", ErrArgument, i, len(e.p.inputs))
+	}
+	in := e.p.inputs[i]
+	if in.steps == nil {
+		if in.grad < 0 {
+			return nil, fmt.Errorf("%w: program has no gradient for input %s", ErrArgument, in.name)
+		}
+		return e.value(in.grad)
+	}
+	if in.stepGrads == nil {
+		return nil, fmt.Errorf("%w: program has no gradient for input %s", ErrArgument, in.name)
+	}
+	return e.gatherSteps(in.stepGrads, in.shape)
+}

@@ -1,0 +1,102 @@
+package graph
+
+import (
+	"fmt"
+	"slices"
+
+	"gorgonia.org/tensor"
+)
+
+// Param is a trainable weight. Its value lives in one tensor that every
+// compiled graph of a model binds directly, so an update made in place
+// (by an optimizer or SetWeights) is seen by all of them.
+//
+// The shape is the layer's internal layout; layers convert to and from the
+// Keras layout at their public face.
+type Param struct {
+	name  string
+	value *tensor.Dense
+}
+
+// NewParam returns a parameter of the given dtype and shape, filled by init
+// from rng.
+func NewParam(name string, dt DType, shape []int, init Initializer, rng *RNG) (*Param, error) {
+	if name == "" {
+		return nil, fmt.Errorf("%w: parameter needs a name", ErrArgument)
+	}
+	if !dt.Valid() {
+		return nil, fmt.Errorf("%w: parameter %s: invalid dtype %v", ErrArgument, name, dt)
+	}
+	if len(shape) == 0 || slices.ContainsFunc(shape, func(d int) bool { return d <= 0 }) {
+		return nil, fmt.Errorf("%w: parameter %s: invalid shape %v", ErrShape, name, shape)
+	}
+	if init == nil {
+		init = Zeros()
+	}
+	vals, err := init.Init(rng, shape)
+	if err != nil {
+		return nil, fmt.Errorf("parameter %s: %w", name, err)
+	}
+	t, err := FromFloat64s(dt, vals, shape...)
+	if err != nil {
+		return nil, fmt.Errorf("parameter %s: %w", name, err)
+	}
+	return &Param{name: name, value: t}, nil
+}
+
+// Name returns the parameter's hierarchical name, such as "lstm_1/kernel".
+func (p *Param) Name() string { return p.name }
+
+// Shape returns a copy of the parameter's internal shape.
+func (p *Param) Shape() []int { return slices.Clone([]int(p.value.Shape())) }
+
+// Len returns the number of scalars in the parameter.
+func (p *Param) Len() int { return p.value.Shape().TotalSize() }
+
+// DType returns the parameter's element type.
+func (p *Param) DType() DType {
+	dt, _ := DTypeOf(p.value)
+	return dt
+}
+
+// Value returns the tensor holding the parameter. Writing to its data
+// changes the model; it must not be done while the model runs.
+func (p *Param) Value() *tensor.Dense { return p.value }
+
+// Float64s returns a copy of the parameter's values.
+func (p *Param) Float64s() []float64 { return Float64s(p.value) }
+
+// SetFloat64s overwrites the parameter's values with data (converted to the
+// parameter's dtype), which must have exactly Len values, all finite.
+func (p *Param) SetFloat64s(data []float64) error {
+	if len(data) != p.Len() {
+		return fmt.Errorf("%w: %s: got %d values, want %d", ErrShape, p.name, len(data), p.Len())
+	}
+	t, err := FromFloat64s(Float64, data, len(data))
+	if err != nil {
+		return err
+	}
+	if err := CheckFinite(t); err != nil {
+		return fmt.Errorf("%s: %w", p.name, err)
+	}
+	copyInto(p.value, t)
+	return nil
+}
+
+// block returns a tensor sharing the memory of the i-th block along the
+// first axis of the parameter.
+func (p *Param) block(i int) (*tensor.Dense, error) {
+	shape := p.value.Shape()
+	if len(shape) < 2 || i < 0 || i >= shape[0] {
+		return nil, fmt.Errorf("%w: %s: block %d of shape %v", ErrShape, p.name, i, shape)
+	}
+	inner := []int(shape[1:].Clone())
+	n := sizeOf(inner)
+	switch d := p.value.Data().(type) {
+	case []float32:
+		return tensor.New(tensor.WithShape(inner...), tensor.WithBacking(d[i*n:(i+1)*n:(i+1)*n])), nil
+	case []float64:
+		return tensor.New(tensor.WithShape(inner...), tensor.WithBacking(d[i*n:(i+1)*n:(i+1)*n])), nil
+	}
+	return nil, fmt.Errorf("%w: %s", ErrDType, p.name)
+}

@@ -1,0 +1,134 @@
+package graph
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"gorgonia.org/tensor"
+)
+
+// Tensor is the dense n-dimensional array used for data and weights
+// (Gorgonia's tensor.Dense), row-major.
+type Tensor = tensor.Dense
+
+// Float is the set of element types a graph can hold.
+type Float interface{ ~float32 | ~float64 }
+
+// NewTensor returns a zero-filled dense tensor of the given dtype and shape.
+func NewTensor(dt DType, shape ...int) *tensor.Dense {
+	return tensor.New(tensor.WithShape(shape...), tensor.Of(dt.tensorDtype()))
+}
+
+// FromFloat64s returns a tensor of dtype dt and the given shape holding a
+// copy of data (converted to float32 when dt is Float32).
+func FromFloat64s(dt DType, data []float64, shape ...int) (*tensor.Dense, error) {
+	if n := sizeOf(shape); n != len(data) {
+		return nil, fmt.Errorf("%w: %d values for shape %v (needs %d)", ErrShape, len(data), shape, n)
+	}
+	t := NewTensor(dt, shape...)
+	switch d := t.Data().(type) {
+	case []float32:
+		for i, v := range data {
+			d[i] = float32(v)
+		}
+	case []float64:
+		copy(d, data)
+	}
+	return t, nil
+}
+
+// Float64s returns a copy of t's data as float64, in row-major order.
+func Float64s(t *tensor.Dense) []float64 {
+	switch d := t.Data().(type) {
+	case []float32:
+		out := make([]float64, len(d))
+		for i, v := range d {
+			out[i] = float64(v)
+		}
+		return out
+	case []float64:
+		return slices.Clone(d)
+	case float32:
+		return []float64{float64(d)}
+	case float64:
+		return []float64{d}
+	}
+	return nil
+}
+
+// DTypeOf returns the dtype of t, or an error if it is neither float32 nor float64.
+func DTypeOf(t *tensor.Dense) (DType, error) {
+	switch t.Dtype() {
+	case tensor.Float32:
+		return Float32, nil
+	case tensor.Float64:
+		return Float64, nil
+	}
+	return 0, fmt.Errorf("%w: tensor of %v (want float32 or float64)", ErrDType, t.Dtype())
+}
+
+// CheckFinite returns an error wrapping ErrNotFinite that gives the flat
+// index of the first NaN or infinity in t, or nil.
+func CheckFinite(t *tensor.Dense) error {
+	i := firstNonFinite(t)
+	if i < 0 {
+		return nil
+	}
+	return fmt.Errorf("%w at flat index %d", ErrNotFinite, i)
+}
+
+// FirstNonFinite returns the flat index of the first NaN or infinity in t,
+// or -1 if every value is finite.
+func FirstNonFinite(t *tensor.Dense) int { return firstNonFinite(t) }
+
+func firstNonFinite(t *tensor.Dense) int {
+	switch d := t.Data().(type) {
+	case []float32:
+		for i, v := range d {
+			if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+				return i
+			}
+		}
+	case []float64:
+		for i, v := range d {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+func sizeOf(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
+}
+
+// copyInto copies src's data into dst, converting the element type if needed.
+// Sizes must match.
+func copyInto(dst, src *tensor.Dense) {
+	switch d := dst.Data().(type) {
+	case []float32:
+		switch s := src.Data().(type) {
+		case []float32:
+			copy(d, s)
+		case []float64:
+			for i, v := range s {
+				d[i] = float32(v)
+			}
+		}
+	case []float64:
+		switch s := src.Data().(type) {
+		case []float32:
+			for i, v := range s {
+				d[i] = float64(v)
+			}
+		case []float64:
+			copy(d, s)
+		}
+	}
+}

@@ -1,0 +1,143 @@
+package layers
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/gornn/gornn/graph"
+)
+
+// Dense is a fully connected layer, y = activation(x·kernel + bias), applied
+// to the last axis of its input: on a sequence [batch, time, features] it
+// acts on every time step with the same weights, as in Keras.
+type Dense struct {
+	base
+	units      int
+	activation Activation
+	kernel     *graph.Param // [F, U]
+	bias       *graph.Param // [U]
+}
+
+var _ Layer = (*Dense)(nil)
+
+// NewDense returns a Dense layer with the given number of units. Options:
+// WithActivation (default Linear) and WithName.
+func NewDense(units int, opts ...Option) (*Dense, error) {
+	o, err := applyOptions("dense", units, opts)
+	if err != nil {
+		return nil, err
+	}
+	l := &Dense{base: base{name: o.name}, units: units}
+	if o.activation != nil {
+		l.activation = *o.activation
+	}
+	return l, nil
+}
+
+// Units returns the number of output units.
+func (l *Dense) Units() int { return l.units }
+
+// Activation returns the layer's activation.
+func (l *Dense) Activation() Activation { return l.activation }
+
+// Kind returns "dense".
+func (l *Dense) Kind() string { return "dense" }
+
+// ClassName returns "Dense".
+func (l *Dense) ClassName() string { return "Dense" }
+
+// Config returns the layer's configuration.
+func (l *Dense) Config() Config {
+	return Config{Kind: "dense", Name: l.name, Units: l.units, Activation: l.activation.String()}
+}
+
+// Build creates kernel [F, units] (Glorot uniform) and bias [units] (zeros)
+// for inputs [..., F].
+func (l *Dense) Build(dt graph.DType, in []int, rng *graph.RNG) ([]int, error) {
+	if err := l.startBuild(dt, in, 0, "dense"); err != nil {
+		return nil, err
+	}
+	f := in[len(in)-1]
+	k, err := l.newParam("kernel", dt, []int{f, l.units}, graph.GlorotUniform(), rng)
+	if err != nil {
+		return nil, err
+	}
+	b, err := l.newParam("bias", dt, []int{l.units}, graph.Zeros(), rng)
+	if err != nil {
+		return nil, err
+	}
+	l.kernel, l.bias = k, b
+	l.finishBuild(dt, in, k, b)
+	return append(slices.Clone(in[:len(in)-1]), l.units), nil
+}
+
+// Forward returns activation(x·kernel + bias).
+func (l *Dense) Forward(b *graph.Builder, x *graph.Node) *graph.Node {
+	if !l.built {
+		b.Fail(fmt.Errorf("%w: %s", ErrNotBuilt, l.name))
+		return nil
+	}
+	y := b.AddBias(b.MatMul(x, b.Param(l.kernel)), b.Param(l.bias))
+	return activate(b, l.activation, y)
+}
+
+func activate(b *graph.Builder, a Activation, x *graph.Node) *graph.Node {
+	switch a {
+	case Tanh:
+		return b.Tanh(x)
+	case Sigmoid:
+		return b.Sigmoid(x)
+	case ReLU:
+		return b.ReLU(x)
+	}
+	return x
+}
+
+// Weights returns kernel [F, U] and bias [U].
+func (l *Dense) Weights() []Weight {
+	ws, _ := l.KerasLayout(paramValues(l.params))
+	return ws
+}
+
+// KerasLayout names values shaped like Params: Dense stores Keras layout.
+func (l *Dense) KerasLayout(values [][]float64) ([]Weight, error) {
+	if err := checkValues(&l.base, values); err != nil {
+		return nil, err
+	}
+	return []Weight{
+		{Name: "kernel", Shape: l.kernel.Shape(), Data: slices.Clone(values[0])},
+		{Name: "bias", Shape: l.bias.Shape(), Data: slices.Clone(values[1])},
+	}, nil
+}
+
+// SetWeights sets kernel and bias.
+func (l *Dense) SetWeights(ws []Weight) error {
+	if !l.built {
+		return fmt.Errorf("%w: %s", ErrNotBuilt, l.name)
+	}
+	if err := checkWeights(l.name, ws, l.Weights()); err != nil {
+		return err
+	}
+	return setAll(l.name, []*graph.Param{l.kernel, l.bias}, [][]float64{ws[0].Data, ws[1].Data})
+}
+
+// setAll sets every parameter or none: values are checked before any is
+// written.
+func setAll(layer string, ps []*graph.Param, data [][]float64) error {
+	for i, p := range ps {
+		if len(data[i]) != p.Len() {
+			return fmt.Errorf("%w: %s: %s needs %d values, got %d", graph.ErrShape, layer, p.Name(), p.Len(), len(data[i]))
+		}
+		for k, v := range data[i] {
+			if v != v || v > 1e308 || v < -1e308 {
+				return fmt.Errorf("%w: %s: %s[%d] = %v", graph.ErrNotFinite, layer, p.Name(), k, v)
+			}
+		}
+	}
+	for i, p := range ps {
+		if err := p.SetFloat64s(data[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,77 @@
+package layers
+
+import "github.com/gornn/gornn/graph"
+
+// GRU is the gated recurrent unit of Keras with reset_after=True (the
+// default, and cuDNN's form). With gates z, r, h and h_0 = 0:
+//
+//	xz_k = x_t·W_k + bi_k,  hz_k = h_{t-1}·U_k + br_k   (k = z, r, h)
+//	z = σ(xz_z + hz_z)
+//	r = σ(xz_r + hz_r)
+//	ĥ = tanh(xz_h + r*hz_h)
+//	h_t = z*h_{t-1} + (1-z)*ĥ
+//
+// In Keras layout kernel is [F, 3U], recurrent_kernel [U, 3U] and bias
+// [2, 3U]: row 0 the input bias bi, row 1 the recurrent bias br.
+type GRU struct{ recurrent }
+
+var _ Layer = (*GRU)(nil)
+
+// NewGRU returns a GRU layer. Options: WithReturnSequences and WithName.
+func NewGRU(units int, opts ...Option) (*GRU, error) {
+	o, err := applyOptions("gru", units, opts)
+	if err != nil {
+		return nil, err
+	}
+	l := &GRU{recurrent{base: base{name: o.name}, units: units, gates: 3}}
+	if o.returnSequences != nil {
+		l.returnSequences = *o.returnSequences
+	}
+	return l, nil
+}
+
+// Kind returns "gru".
+func (l *GRU) Kind() string { return "gru" }
+
+// ClassName returns "GRU".
+func (l *GRU) ClassName() string { return "GRU" }
+
+// Config returns the layer's configuration.
+func (l *GRU) Config() Config {
+	return Config{Kind: "gru", Name: l.name, Units: l.units, ReturnSequences: l.returnSequences}
+}
+
+// Build creates the weights for inputs [time, features], with zero biases.
+func (l *GRU) Build(dt graph.DType, in []int, rng *graph.RNG) ([]int, error) {
+	return l.build("gru", dt, in, rng, 6, make([]float64, 6*l.units))
+}
+
+// Forward unrolls the layer over the time steps of x [batch, time, F].
+func (l *GRU) Forward(b *graph.Builder, x *graph.Node) *graph.Node {
+	xs := l.steps(b, x)
+	if xs == nil {
+		return nil
+	}
+	var w, u, bi, br [3]*graph.Node
+	for k := range 3 {
+		w[k], u[k] = b.ParamBlock(l.kernel, k), b.ParamBlock(l.recurrentKernel, k)
+		bi[k], br[k] = b.ParamBlock(l.bias, k), b.ParamBlock(l.bias, 3+k)
+	}
+	// The recurrent bias sits inside the reset product, so h_0 = 0 is kept
+	// as a real zero state rather than left out.
+	h := b.Zeros(b.Batch(), l.units)
+	hs := make([]*graph.Node, len(xs))
+	for t, xt := range xs {
+		var xz, hz [3]*graph.Node
+		for k := range 3 {
+			xz[k] = b.AddBias(b.MatMul(xt, w[k]), bi[k])
+			hz[k] = b.AddBias(b.MatMul(h, u[k]), br[k])
+		}
+		z := b.Sigmoid(b.Add(xz[0], hz[0]))
+		r := b.Sigmoid(b.Add(xz[1], hz[1]))
+		hh := b.Tanh(b.Add(xz[2], b.Mul(r, hz[2])))
+		h = b.Add(b.Mul(z, h), b.Mul(b.OneMinus(z), hh))
+		hs[t] = h
+	}
+	return l.output(b, hs)
+}

@@ -1,0 +1,199 @@
+package layers
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/gornn/gornn/graph"
+)
+
+// Layer is a building block of a model: it owns named parameters and adds
+// its computation to a graph.
+//
+// The life of a layer: construct it (options are validated), name it (the
+// model names layers it is given without one), Build it for an input shape
+// (this creates its weights), then call Forward on any number of graphs,
+// one per batch size, all sharing the same weights.
+type Layer interface {
+	// Name returns the layer's name, the prefix of its parameter names.
+	Name() string
+	// SetName names the layer; it fails once the layer is built.
+	SetName(name string) error
+	// Kind returns the layer's type in snake case, as in the reference
+	// cases and saved files ("lstm"); Keras' class name is ClassName.
+	Kind() string
+	// ClassName returns the Keras class name ("LSTM") for summaries.
+	ClassName() string
+	// Build creates the weights for inputs of shape in (without the batch
+	// axis) and returns the output shape (without the batch axis).
+	Build(dt graph.DType, in []int, rng *graph.RNG) (out []int, err error)
+	// Built reports whether Build succeeded.
+	Built() bool
+	// Forward adds the layer to b's graph, reading x [batch, in...].
+	Forward(b *graph.Builder, x *graph.Node) *graph.Node
+	// Params returns the trainable parameters in a stable order.
+	Params() []*graph.Param
+	// Weights returns copies of the weights in Keras layout, in the order
+	// Keras' get_weights gives them.
+	Weights() []Weight
+	// KerasLayout converts values shaped like Params (for example their
+	// gradients) to Keras layout, named and ordered like Weights.
+	KerasLayout(values [][]float64) ([]Weight, error)
+	// SetWeights replaces the weights, given in Keras layout and in the
+	// order of Weights; shapes are checked.
+	SetWeights(ws []Weight) error
+	// Config returns the options needed to construct the layer again.
+	Config() Config
+}
+
+// Weight is one weight tensor in Keras layout.
+type Weight struct {
+	Name  string // "kernel", "recurrent_kernel" or "bias"
+	Shape []int
+	Data  []float64 // row-major
+}
+
+// Config describes a layer completely enough to rebuild it, as saved in
+// model files.
+type Config struct {
+	Kind            string `json:"type"`
+	Name            string `json:"name,omitempty"`
+	Units           int    `json:"units"`
+	ReturnSequences bool   `json:"return_sequences,omitempty"`
+	Activation      string `json:"activation,omitempty"`
+	UnitForgetBias  *bool  `json:"unit_forget_bias,omitempty"`
+}
+
+// FromConfig constructs an unbuilt layer from its configuration.
+func FromConfig(c Config) (Layer, error) {
+	opts := []Option{WithName(c.Name)}
+	switch c.Kind {
+	case "dense":
+		if c.Activation != "" {
+			a, err := ParseActivation(c.Activation)
+			if err != nil {
+				return nil, err
+			}
+			opts = append(opts, WithActivation(a))
+		}
+		return NewDense(c.Units, opts...)
+	case "simple_rnn", "lstm", "gru":
+		opts = append(opts, WithReturnSequences(c.ReturnSequences))
+		switch c.Kind {
+		case "simple_rnn":
+			return NewSimpleRNN(c.Units, opts...)
+		case "gru":
+			return NewGRU(c.Units, opts...)
+		}
+		if c.UnitForgetBias != nil {
+			opts = append(opts, WithUnitForgetBias(*c.UnitForgetBias))
+		}
+		return NewLSTM(c.Units, opts...)
+	}
+	return nil, fmt.Errorf("%w: unknown layer type %q", ErrConfig, c.Kind)
+}
+
+// Errors of this package, for errors.Is; shape errors wrap graph.ErrShape.
+var (
+	// ErrConfig reports an invalid layer option or configuration.
+	ErrConfig = errors.New("invalid layer configuration")
+	// ErrNotBuilt reports use of a layer's weights before Build.
+	ErrNotBuilt = errors.New("layer is not built")
+)
+
+// base holds what every layer has: a name, a build state and parameters.
+type base struct {
+	name   string
+	built  bool
+	dt     graph.DType
+	in     []int
+	params []*graph.Param
+}
+
+func (l *base) Name() string { return l.name }
+
+func (l *base) SetName(name string) error {
+	if l.built {
+		return fmt.Errorf("%w: %s: cannot rename a built layer", ErrConfig, l.name)
+	}
+	if name == "" {
+		return fmt.Errorf("%w: empty layer name", ErrConfig)
+	}
+	l.name = name
+	return nil
+}
+
+func (l *base) Built() bool { return l.built }
+
+func (l *base) Params() []*graph.Param { return slices.Clone(l.params) }
+
+// startBuild checks the common preconditions of Build.
+func (l *base) startBuild(dt graph.DType, in []int, rank int, what string) error {
+	if l.built {
+		return fmt.Errorf("%w: %s is already built", ErrConfig, l.name)
+	}
+	if l.name == "" {
+		return fmt.Errorf("%w: %s layer has no name", ErrConfig, what)
+	}
+	if !dt.Valid() {
+		return fmt.Errorf("%w: %s: invalid dtype %v", ErrConfig, l.name, dt)
+	}
+	if rank > 0 && len(in) != rank {
+		return fmt.Errorf("%w: %s expects inputs of rank %d (without batch), got shape %v", graph.ErrShape, l.name, rank, in)
+	}
+	if len(in) == 0 || slices.ContainsFunc(in, func(d int) bool { return d <= 0 }) {
+		return fmt.Errorf("%w: %s: invalid input shape %v", graph.ErrShape, l.name, in)
+	}
+	return nil
+}
+
+func (l *base) finishBuild(dt graph.DType, in []int, params ...*graph.Param) {
+	l.dt, l.in, l.params, l.built = dt, slices.Clone(in), params, true
+}
+
+// newParam creates the parameter name/suffix.
+func (l *base) newParam(suffix string, dt graph.DType, shape []int, init graph.Initializer, rng *graph.RNG) (*graph.Param, error) {
+	return graph.NewParam(l.name+"/"+suffix, dt, shape, init, rng.Split())
+}
+
+// checkWeights checks ws against the expected names and shapes.
+func checkWeights(layer string, ws []Weight, want []Weight) error {
+	if len(ws) != len(want) {
+		return fmt.Errorf("%w: %s: got %d weights, want %d", graph.ErrShape, layer, len(ws), len(want))
+	}
+	for i, w := range ws {
+		if w.Name != "" && w.Name != want[i].Name {
+			return fmt.Errorf("%w: %s: weight %d is %q, want %q", graph.ErrShape, layer, i, w.Name, want[i].Name)
+		}
+		if !slices.Equal(w.Shape, want[i].Shape) || len(w.Data) != len(want[i].Data) {
+			return fmt.Errorf("%w: %s: %s has shape %v (%d values), want %v", graph.ErrShape, layer, want[i].Name, w.Shape, len(w.Data), want[i].Shape)
+		}
+	}
+	return nil
+}
+
+// paramValues returns copies of the parameters' values.
+func paramValues(ps []*graph.Param) [][]float64 {
+	out := make([][]float64, len(ps))
+	for i, p := range ps {
+		out[i] = p.Float64s()
+	}
+	return out
+}
+
+// checkValues checks values are shaped like the layer's parameters.
+func checkValues(l *base, values [][]float64) error {
+	if !l.built {
+		return fmt.Errorf("%w: %s", ErrNotBuilt, l.name)
+	}
+	if len(values) != len(l.params) {
+		return fmt.Errorf("%w: %s: %d tensors for %d parameters", graph.ErrShape, l.name, len(values), len(l.params))
+	}
+	for i, p := range l.params {
+		if len(values[i]) != p.Len() {
+			return fmt.Errorf("%w: %s: %d values, want %d", graph.ErrShape, p.Name(), len(values[i]), p.Len())
+		}
+	}
+	return nil
+}

@@ -1,0 +1,100 @@
+package layers
+
+import "github.com/gornn/gornn/graph"
+
+// LSTM is the long short-term memory layer of Keras. With gates in the
+// order i, f, c, o and h_0 = c_0 = 0:
+//
+//	i = σ(x_t·W_i + h_{t-1}·U_i + b_i)
+//	f = σ(x_t·W_f + h_{t-1}·U_f + b_f)
+//	g = tanh(x_t·W_c + h_{t-1}·U_c + b_c)
+//	o = σ(x_t·W_o + h_{t-1}·U_o + b_o)
+//	c_t = f*c_{t-1} + i*g
+//	h_t = o*tanh(c_t)
+//
+// In Keras layout kernel is [F, 4U] = [W_i W_f W_c W_o], recurrent_kernel
+// [U, 4U] and bias [4U].
+type LSTM struct {
+	recurrent
+	unitForgetBias bool
+}
+
+var _ Layer = (*LSTM)(nil)
+
+// NewLSTM returns an LSTM layer. Options: WithReturnSequences,
+// WithUnitForgetBias (default true) and WithName.
+func NewLSTM(units int, opts ...Option) (*LSTM, error) {
+	o, err := applyOptions("lstm", units, opts)
+	if err != nil {
+		return nil, err
+	}
+	l := &LSTM{recurrent: recurrent{base: base{name: o.name}, units: units, gates: 4}, unitForgetBias: true}
+	if o.returnSequences != nil {
+		l.returnSequences = *o.returnSequences
+	}
+	if o.unitForgetBias != nil {
+		l.unitForgetBias = *o.unitForgetBias
+	}
+	return l, nil
+}
+
+// Kind returns "lstm".
+func (l *LSTM) Kind() string { return "lstm" }
+
+// ClassName returns "LSTM".
+func (l *LSTM) ClassName() string { return "LSTM" }
+
+// UnitForgetBias reports whether the forget-gate bias starts at 1.
+func (l *LSTM) UnitForgetBias() bool { return l.unitForgetBias }
+
+// Config returns the layer's configuration.
+func (l *LSTM) Config() Config {
+	ufb := l.unitForgetBias
+	return Config{Kind: "lstm", Name: l.name, Units: l.units, ReturnSequences: l.returnSequences, UnitForgetBias: &ufb}
+}
+
+// Build creates the weights for inputs [time, features]: bias zero but for
+// the forget gate's, which starts at 1 with UnitForgetBias.
+func (l *LSTM) Build(dt graph.DType, in []int, rng *graph.RNG) ([]int, error) {
+	bias := make([]float64, 4*l.units)
+	if l.unitForgetBias {
+		for j := l.units; j < 2*l.units; j++ {
+			bias[j] = 1
+		}
+	}
+	return l.build("lstm", dt, in, rng, 4, bias)
+}
+
+// Forward unrolls the layer over the time steps of x [batch, time, F].
+func (l *LSTM) Forward(b *graph.Builder, x *graph.Node) *graph.Node {
+	xs := l.steps(b, x)
+	if xs == nil {
+		return nil
+	}
+	var w, u, bias [4]*graph.Node
+	for k := range 4 {
+		w[k], u[k], bias[k] = b.ParamBlock(l.kernel, k), b.ParamBlock(l.recurrentKernel, k), b.ParamBlock(l.bias, k)
+	}
+	h := initialState(b, len(xs), l.units)
+	c := h
+	hs := make([]*graph.Node, len(xs))
+	for t, xt := range xs {
+		var z [4]*graph.Node
+		for k := range 4 {
+			z[k] = b.MatMul(xt, w[k])
+			if h != nil {
+				z[k] = b.Add(z[k], b.MatMul(h, u[k]))
+			}
+			z[k] = b.AddBias(z[k], bias[k])
+		}
+		i, f, g, o := b.Sigmoid(z[0]), b.Sigmoid(z[1]), b.Tanh(z[2]), b.Sigmoid(z[3])
+		if c == nil {
+			c = b.Mul(i, g)
+		} else {
+			c = b.Add(b.Mul(f, c), b.Mul(i, g))
+		}
+		h = b.Mul(o, b.Tanh(c))
+		hs[t] = h
+	}
+	return l.output(b, hs)
+}

@@ -1,0 +1,103 @@
+package layers
+
+import "fmt"
+
+// Option configures a layer at construction.
+type Option func(*options) error
+
+type options struct {
+	name            string
+	returnSequences *bool
+	activation      *Activation
+	unitForgetBias  *bool
+}
+
+// WithName sets the layer's name (by default the model names it after its
+// type: "lstm", "lstm_1", ...). An empty name keeps the default.
+func WithName(name string) Option {
+	return func(o *options) error { o.name = name; return nil }
+}
+
+// WithReturnSequences makes a recurrent layer return the whole sequence
+// [batch, time, units] instead of the last state [batch, units].
+func WithReturnSequences(on bool) Option {
+	return func(o *options) error { o.returnSequences = &on; return nil }
+}
+
+// WithActivation sets a Dense layer's activation (default Linear).
+func WithActivation(a Activation) Option {
+	return func(o *options) error {
+		if !a.valid() {
+			return fmt.Errorf("%w: unknown activation %v", ErrConfig, a)
+		}
+		o.activation = &a
+		return nil
+	}
+}
+
+// WithUnitForgetBias sets whether an LSTM's forget-gate bias starts at 1
+// (Keras' unit_forget_bias, default true).
+func WithUnitForgetBias(on bool) Option {
+	return func(o *options) error { o.unitForgetBias = &on; return nil }
+}
+
+func applyOptions(kind string, units int, opts []Option) (options, error) {
+	var o options
+	if units <= 0 {
+		return o, fmt.Errorf("%w: %s: units must be positive, got %d", ErrConfig, kind, units)
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&o); err != nil {
+			return o, fmt.Errorf("%s: %w", kind, err)
+		}
+	}
+	if o.returnSequences != nil && kind == "dense" {
+		return o, fmt.Errorf("%w: dense has no return_sequences option", ErrConfig)
+	}
+	if o.activation != nil && kind != "dense" {
+		return o, fmt.Errorf("%w: %s has a fixed activation", ErrConfig, kind)
+	}
+	if o.unitForgetBias != nil && kind != "lstm" {
+		return o, fmt.Errorf("%w: unit_forget_bias applies to lstm only, not %s", ErrConfig, kind)
+	}
+	return o, nil
+}
+
+// Activation is an elementwise function applied by a Dense layer.
+type Activation int
+
+const (
+	// Linear is the identity (Keras "linear", the default).
+	Linear Activation = iota
+	// Tanh is the hyperbolic tangent.
+	Tanh
+	// Sigmoid is the logistic function.
+	Sigmoid
+	// ReLU is max(x, 0).
+	ReLU
+)
+
+var activationNames = [...]string{"linear", "tanh", "sigmoid", "relu"}
+
+func (a Activation) valid() bool { return a >= Linear && a <= ReLU }
+
+// String returns the Keras name of the activation.
+func (a Activation) String() string {
+	if a.valid() {
+		return activationNames[a]
+	}
+	return fmt.Sprintf("Activation(%d)", int(a))
+}
+
+// ParseActivation returns the activation with the given Keras name.
+func ParseActivation(s string) (Activation, error) {
+	for i, n := range activationNames {
+		if n == s {
+			return Activation(i), nil
+		}
+	}
+	return 0, fmt.Errorf("%w: unknown activation %q", ErrConfig, s)
+}

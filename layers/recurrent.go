@@ -1,0 +1,163 @@
+package layers
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/gornn/gornn/graph"
+)
+
+// recurrent holds what SimpleRNN, LSTM and GRU share: units, the
+// return-sequences switch, and the three Keras weights stored gate-major.
+//
+// Keras keeps a cell's gates side by side in column blocks: kernel [F, gU],
+// recurrent_kernel [U, gU]. Here each weight is stored as [g, rows, U] so
+// every gate's matrix is a contiguous block, bound to the graph on its own
+// (graph.Builder.ParamBlock): no slicing of a fused product, which also
+// keeps Gorgonia's slice-merging bug out of the way. Weights and
+// SetWeights convert to and from the Keras layout.
+type recurrent struct {
+	base
+	units           int
+	gates           int
+	returnSequences bool
+	features        int
+	kernel          *graph.Param // [g, F, U]
+	recurrentKernel *graph.Param // [g, U, U]
+	bias            *graph.Param // [g, U], or [2g, U] for GRU
+}
+
+// Units returns the number of units.
+func (l *recurrent) Units() int { return l.units }
+
+// ReturnSequences reports whether the layer returns every step.
+func (l *recurrent) ReturnSequences() bool { return l.returnSequences }
+
+// build creates the weights with Keras' default initializers: Glorot
+// uniform kernel (fans of the Keras shape [F, gU]), orthogonal recurrent
+// kernel (of the Keras shape [U, gU]) and the given bias.
+func (l *recurrent) build(kind string, dt graph.DType, in []int, rng *graph.RNG, biasRows int, biasInit []float64) ([]int, error) {
+	if err := l.startBuild(dt, in, 2, kind); err != nil {
+		return nil, err
+	}
+	f, u, g := in[1], l.units, l.gates
+	k, err := l.newParam("kernel", dt, []int{g, f, u}, graph.GlorotUniformFans(f, g*u), rng)
+	if err != nil {
+		return nil, err
+	}
+	orth := graph.Orthogonal(u, g*u)
+	rk, err := l.newParam("recurrent_kernel", dt, []int{g, u, u}, graph.InitFunc(func(r *graph.RNG, shape []int) ([]float64, error) {
+		keras, err := orth.Init(r, shape)
+		if err != nil {
+			return nil, err
+		}
+		return gateMajor(keras, u, g, u), nil
+	}), rng)
+	if err != nil {
+		return nil, err
+	}
+	b, err := l.newParam("bias", dt, []int{biasRows, u}, graph.InitFunc(func(*graph.RNG, []int) ([]float64, error) {
+		return slices.Clone(biasInit), nil
+	}), rng)
+	if err != nil {
+		return nil, err
+	}
+	l.features, l.kernel, l.recurrentKernel, l.bias = f, k, rk, b
+	l.finishBuild(dt, in, k, rk, b)
+	if l.returnSequences {
+		return []int{in[0], u}, nil
+	}
+	return []int{u}, nil
+}
+
+// biasShape is the Keras shape of the bias.
+func (l *recurrent) biasShape() []int {
+	if l.bias.Shape()[0] == l.gates {
+		return []int{l.gates * l.units}
+	}
+	return []int{l.bias.Shape()[0] / l.gates, l.gates * l.units}
+}
+
+// Weights returns kernel [F, gU], recurrent_kernel [U, gU] and bias in
+// Keras layout.
+func (l *recurrent) Weights() []Weight {
+	ws, _ := l.KerasLayout(paramValues(l.params))
+	return ws
+}
+
+// KerasLayout converts values shaped like Params (gate-major) to Keras
+// layout.
+func (l *recurrent) KerasLayout(values [][]float64) ([]Weight, error) {
+	if err := checkValues(&l.base, values); err != nil {
+		return nil, err
+	}
+	g, u := l.gates, l.units
+	return []Weight{
+		{Name: "kernel", Shape: []int{l.features, g * u}, Data: gateMinor(values[0], l.features, g, u)},
+		{Name: "recurrent_kernel", Shape: []int{u, g * u}, Data: gateMinor(values[1], u, g, u)},
+		// The bias [g, U] (or [2g, U]) flattens to Keras' [gU] ([2, gU]).
+		{Name: "bias", Shape: l.biasShape(), Data: slices.Clone(values[2])},
+	}, nil
+}
+
+// SetWeights sets the weights from Keras layout.
+func (l *recurrent) SetWeights(ws []Weight) error {
+	if !l.built {
+		return fmt.Errorf("%w: %s", ErrNotBuilt, l.name)
+	}
+	if err := checkWeights(l.name, ws, l.Weights()); err != nil {
+		return err
+	}
+	g, u := l.gates, l.units
+	return setAll(l.name, []*graph.Param{l.kernel, l.recurrentKernel, l.bias}, [][]float64{
+		gateMajor(ws[0].Data, l.features, g, u),
+		gateMajor(ws[1].Data, u, g, u),
+		ws[2].Data,
+	})
+}
+
+// steps returns the input steps, checking the input is [batch, T, F].
+func (l *recurrent) steps(b *graph.Builder, x *graph.Node) []*graph.Node {
+	if !l.built {
+		b.Fail(fmt.Errorf("%w: %s", ErrNotBuilt, l.name))
+		return nil
+	}
+	if s := x.Shape(); len(s) != 3 || s[1] != l.in[0] || s[2] != l.in[1] {
+		b.Fail(fmt.Errorf("%w: %s built for [batch %v] got %v", graph.ErrShape, l.name, l.in, s))
+		return nil
+	}
+	return b.Steps(x)
+}
+
+// output returns the sequence of states or the last one.
+func (l *recurrent) output(b *graph.Builder, hs []*graph.Node) *graph.Node {
+	if b.Err() != nil {
+		return nil
+	}
+	if l.returnSequences {
+		return b.Stack(hs)
+	}
+	return hs[len(hs)-1]
+}
+
+// gateMajor turns a Keras matrix [rows, g·u] into blocks [g, rows, u].
+func gateMajor(keras []float64, rows, g, u int) []float64 {
+	out := make([]float64, len(keras))
+	for r := 0; r < rows; r++ {
+		for k := 0; k < g; k++ {
+			copy(out[(k*rows+r)*u:(k*rows+r+1)*u], keras[r*g*u+k*u:r*g*u+(k+1)*u])
+		}
+	}
+	return out
+}
+
+// gateMinor is the inverse of gateMajor.
+func gateMinor(blocks []float64, rows, g, u int) []float64 {
+	out := make([]float64, len(blocks))
+	for r := 0; r < rows; r++ {
+		for k := 0; k < g; k++ {
+			copy(out[r*g*u+k*u:r*g*u+(k+1)*u], blocks[(k*rows+r)*u:(k*rows+r+1)*u])
+		}
+	}
+	return out
+}

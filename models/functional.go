@@ -1,0 +1,110 @@
+package models
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/gornn/gornn/layers"
+)
+
+// Tensor is a symbolic tensor of the functional API: the model's input, or
+// the result of applying a layer to another Tensor. It records how it was
+// made; New turns the chain from an input to an output into a Model.
+//
+// Errors are kept in the Tensor and reported by New, so a model can be
+// written as a chain of Apply calls.
+type Tensor struct {
+	shape []int // without the batch axis
+	layer layers.Layer
+	from  *Tensor
+	err   error
+}
+
+// Input returns the symbolic input of a model whose samples have the given
+// shape, [timesteps, features] for recurrent models (Keras' Input(shape)).
+func Input(shape ...int) *Tensor {
+	if len(shape) == 0 || slices.ContainsFunc(shape, func(d int) bool { return d <= 0 }) {
+		return &Tensor{err: fmt.Errorf("%w: input shape %v must be non-empty and positive", ErrModel, shape)}
+	}
+	return &Tensor{shape: slices.Clone(shape)}
+}
+
+// Shape returns the tensor's shape without the batch axis (nil if the
+// tensor carries an error).
+func (t *Tensor) Shape() []int {
+	if t == nil || t.err != nil {
+		return nil
+	}
+	return slices.Clone(t.shape)
+}
+
+// Err returns the error met while making t, if any.
+func (t *Tensor) Err() error {
+	if t == nil {
+		return fmt.Errorf("%w: nil tensor", ErrModel)
+	}
+	return t.err
+}
+
+// Apply applies layer to x, as calling a Keras layer on a tensor. The
+// layer's weights are created when the model is built by New.
+func Apply(layer layers.Layer, x *Tensor) *Tensor {
+	if err := x.Err(); err != nil {
+		return &Tensor{err: err}
+	}
+	if layer == nil || isNilLayer(layer) {
+		return &Tensor{err: fmt.Errorf("%w: nil layer applied", ErrModel)}
+	}
+	return &Tensor{layer: layer, from: x}
+}
+
+func isNilLayer(l layers.Layer) bool {
+	switch v := l.(type) {
+	case *layers.Dense:
+		return v == nil
+	case *layers.SimpleRNN:
+		return v == nil
+	case *layers.LSTM:
+		return v == nil
+	case *layers.GRU:
+		return v == nil
+	}
+	return false
+}
+
+// ErrModel reports an invalid model definition.
+var ErrModel = errors.New("invalid model")
+
+// chain walks from output back to input and returns the input tensor and
+// the layers in order.
+func chain(input, output *Tensor) ([]layers.Layer, error) {
+	if err := input.Err(); err != nil {
+		return nil, err
+	}
+	if err := output.Err(); err != nil {
+		return nil, err
+	}
+	if input.layer != nil {
+		return nil, fmt.Errorf("%w: the model's input must come from Input", ErrModel)
+	}
+	var ls []layers.Layer
+	seen := map[layers.Layer]bool{}
+	t := output
+	for t != nil && t != input {
+		if t.layer == nil {
+			return nil, fmt.Errorf("%w: the output is not computed from this input", ErrModel)
+		}
+		if seen[t.layer] {
+			return nil, fmt.Errorf("%w: layer %s is applied twice (shared layers are not supported)", ErrModel, t.layer.Name())
+		}
+		seen[t.layer] = true
+		ls = append(ls, t.layer)
+		t = t.from
+	}
+	if t == nil {
+		return nil, fmt.Errorf("%w: the output is not computed from this input", ErrModel)
+	}
+	slices.Reverse(ls)
+	return ls, nil
+}

@@ -1,0 +1,197 @@
+package models
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/gornn/gornn/graph"
+	"github.com/gornn/gornn/layers"
+)
+
+// Model is a built network: a chain of layers with their weights, ready to
+// predict and to be trained. Predict may be called from many goroutines at
+// once; changing the weights (training, SetWeights) must not overlap with
+// anything else.
+type Model struct {
+	name     string
+	dt       graph.DType
+	seed     uint64
+	inShape  []int
+	layers   []layers.Layer
+	shapes   [][]int // output shape of each layer, without batch
+	sequence bool    // whether the input is a [time, features] sequence
+
+	mu      sync.Mutex
+	predict map[int]*pooled // forward-only programs by batch size
+}
+
+// Option configures a model at construction.
+type Option func(*settings) error
+
+type settings struct {
+	name string
+	dt   graph.DType
+	seed uint64
+}
+
+// WithDType sets the element type of the weights and graphs (default
+// graph.Float32, as Keras).
+func WithDType(dt graph.DType) Option {
+	return func(s *settings) error {
+		if !dt.Valid() {
+			return fmt.Errorf("%w: invalid dtype %v", ErrModel, dt)
+		}
+		s.dt = dt
+		return nil
+	}
+}
+
+// WithSeed sets the seed of the weight initializers (default 0). The same
+// seed gives the same initial weights.
+func WithSeed(seed uint64) Option {
+	return func(s *settings) error { s.seed = seed; return nil }
+}
+
+// WithName sets the model's name, shown by Summary.
+func WithName(name string) Option {
+	return func(s *settings) error {
+		if name == "" {
+			return fmt.Errorf("%w: empty model name", ErrModel)
+		}
+		s.name = name
+		return nil
+	}
+}
+
+// New builds the model computing output from input, made with Input and
+// Apply (Keras' Model(inputs, outputs)). Layers without a name are named
+// after their type ("lstm", "lstm_1", ...) and every layer is built, in
+// order, for the shape it receives.
+func New(input, output *Tensor, opts ...Option) (*Model, error) {
+	ls, err := chain(input, output)
+	if err != nil {
+		return nil, err
+	}
+	return build("model", input.shape, ls, opts)
+}
+
+// NewSequential builds the chain of layers for samples of the given input
+// shape, the shorthand of Keras' Sequential.
+func NewSequential(inputShape []int, ls []layers.Layer, opts ...Option) (*Model, error) {
+	in := Input(inputShape...)
+	if err := in.Err(); err != nil {
+		return nil, err
+	}
+	t := in
+	for _, l := range ls {
+		t = Apply(l, t)
+	}
+	chained, err := chain(in, t)
+	if err != nil {
+		return nil, err
+	}
+	return build("sequential", inputShape, chained, opts)
+}
+
+func build(defaultName string, inShape []int, ls []layers.Layer, opts []Option) (*Model, error) {
+	s := settings{name: defaultName, dt: graph.Float32}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&s); err != nil {
+			return nil, err
+		}
+	}
+	if len(ls) == 0 {
+		return nil, fmt.Errorf("%w: a model needs at least one layer", ErrModel)
+	}
+	m := &Model{name: s.name, dt: s.dt, seed: s.seed, inShape: slices.Clone(inShape), layers: ls,
+		sequence: len(inShape) == 2, predict: map[int]*pooled{}}
+	// Name the unnamed layers, Keras style, and reject duplicates.
+	counts := map[string]int{}
+	names := map[string]bool{}
+	for _, l := range ls {
+		if l.Built() {
+			return nil, fmt.Errorf("%w: layer %s is already part of a model", ErrModel, l.Name())
+		}
+		if l.Name() != "" {
+			names[l.Name()] = true
+		}
+	}
+	for _, l := range ls {
+		if l.Name() != "" {
+			continue
+		}
+		for {
+			n := l.Kind()
+			if k := counts[l.Kind()]; k > 0 {
+				n = fmt.Sprintf("%s_%d", l.Kind(), k)
+			}
+			counts[l.Kind()]++
+			if !names[n] {
+				names[n] = true
+				if err := l.SetName(n); err != nil {
+					return nil, err
+				}
+				break
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for _, l := range ls {
+		if seen[l.Name()] {
+			return nil, fmt.Errorf("%w: two layers are named %q", ErrModel, l.Name())
+		}
+		seen[l.Name()] = true
+	}
+	rng := graph.NewRNG(s.seed)
+	shape := m.inShape
+	for i, l := range ls {
+		out, err := l.Build(s.dt, shape, rng.Split())
+		if err != nil {
+			return nil, fmt.Errorf("layer %d (%s): %w", i, l.Name(), err)
+		}
+		m.shapes = append(m.shapes, out)
+		shape = out
+	}
+	return m, nil
+}
+
+// Name returns the model's name.
+func (m *Model) Name() string { return m.name }
+
+// DType returns the model's element type.
+func (m *Model) DType() graph.DType { return m.dt }
+
+// Seed returns the seed the weights were initialized with.
+func (m *Model) Seed() uint64 { return m.seed }
+
+// InputShape returns the shape of one sample, without the batch axis.
+func (m *Model) InputShape() []int { return slices.Clone(m.inShape) }
+
+// OutputShape returns the shape of one sample's output.
+func (m *Model) OutputShape() []int { return slices.Clone(m.shapes[len(m.shapes)-1]) }
+
+// Layers returns the model's layers in order.
+func (m *Model) Layers() []layers.Layer { return slices.Clone(m.layers) }
+
+// Params returns every trainable parameter, layer by layer, in a stable
+// order.
+func (m *Model) Params() []*graph.Param {
+	var ps []*graph.Param
+	for _, l := range m.layers {
+		ps = append(ps, l.Params()...)
+	}
+	return ps
+}
+
+// CountParams returns the number of trainable scalars.
+func (m *Model) CountParams() int {
+	n := 0
+	for _, p := range m.Params() {
+		n += p.Len()
+	}
+	return n
+}

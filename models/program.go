@@ -1,0 +1,101 @@
+package models
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/gornn/gornn/graph"
+)
+
+// LossFunc builds a scalar loss from a batch of predictions and targets of
+// the same shape. trainers.MSE and the other losses have this form.
+type LossFunc func(b *graph.Builder, pred, target *graph.Node) *graph.Node
+
+// Forward adds the whole model to b's graph and returns its output for the
+// input node x [batch, input shape...].
+func (m *Model) Forward(b *graph.Builder, x *graph.Node) *graph.Node {
+	for _, l := range m.layers {
+		x = l.Forward(b, x)
+	}
+	return x
+}
+
+// NewInput creates the model's input node in b: [batch, time, features]
+// fed step by step for sequence models.
+func (m *Model) NewInput(b *graph.Builder) *graph.Node {
+	shape := append([]int{b.Batch()}, m.inShape...)
+	if m.sequence {
+		return b.SequenceInput("x", shape...)
+	}
+	return b.Input("x", shape...)
+}
+
+// TrainingProgram compiles the model for batches of the given size with a
+// loss and its gradients with respect to every parameter (and to the input
+// when inputGrads is set). The program's input 0 is x, input 1 the target
+// y; output 0 is the prediction. Programs for different batch sizes share
+// the model's weights.
+func (m *Model) TrainingProgram(batch int, loss LossFunc, inputGrads bool) (*graph.Program, error) {
+	if loss == nil {
+		return nil, fmt.Errorf("%w: nil loss", graph.ErrArgument)
+	}
+	b, err := graph.NewBuilder(m.dt, batch)
+	if err != nil {
+		return nil, err
+	}
+	x := m.NewInput(b)
+	pred := m.Forward(b, x)
+	yShape := append([]int{batch}, m.OutputShape()...)
+	var y *graph.Node
+	if len(yShape) == 3 {
+		y = b.SequenceInput("y", yShape...)
+	} else {
+		y = b.Input("y", yShape...)
+	}
+	l := loss(b, pred, y)
+	if err := b.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", m.name, err)
+	}
+	return b.Compile(graph.Spec{Outputs: []*graph.Node{pred}, Loss: l, Grads: true, InputGrads: inputGrads})
+}
+
+// forwardProgram compiles prediction only.
+func (m *Model) forwardProgram(batch int) (*graph.Program, error) {
+	b, err := graph.NewBuilder(m.dt, batch)
+	if err != nil {
+		return nil, err
+	}
+	pred := m.Forward(b, m.NewInput(b))
+	if err := b.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", m.name, err)
+	}
+	return b.Compile(graph.Spec{Outputs: []*graph.Node{pred}})
+}
+
+// CheckSamples checks that x holds samples of the model's input shape
+// ([n, input shape...], n ≥ 1) of a float dtype, all finite; the error names
+// the first bad sample.
+func (m *Model) CheckSamples(what string, x *graph.Tensor) error {
+	return checkSamples(what, x, m.inShape)
+}
+
+func checkSamples(what string, x *graph.Tensor, sample []int) error {
+	if x == nil {
+		return fmt.Errorf("%w: %s is nil", graph.ErrArgument, what)
+	}
+	if _, err := graph.DTypeOf(x); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	shape := []int(x.Shape())
+	if len(shape) != len(sample)+1 || !slices.Equal(shape[1:], sample) {
+		return fmt.Errorf("%w: %s has shape %v, want [n %v]", graph.ErrShape, what, shape, sample)
+	}
+	if shape[0] < 1 {
+		return fmt.Errorf("%w: %s has no samples", graph.ErrArgument, what)
+	}
+	if i := graph.FirstNonFinite(x); i >= 0 {
+		per := x.Shape().TotalSize() / shape[0]
+		return fmt.Errorf("%w: %s sample %d", graph.ErrNotFinite, what, i/per)
+	}
+	return nil
+}

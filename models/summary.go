@@ -1,0 +1,82 @@
+package models
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Summary returns the model's summary in Keras' table format: one row per
+// layer with its name and type, output shape (None for the batch) and
+// parameter count, then the totals. A model made with New also lists its
+// InputLayer, as Keras does for functional models.
+func (m *Model) Summary() string {
+	const width = 65
+	cols := []int{29, 55, 65}
+	var sb strings.Builder
+	row := func(fields ...string) {
+		line := ""
+		for i, f := range fields {
+			if i > 0 {
+				line = line[:len(line)-1] + " "
+			}
+			line += " " + f
+			if len(line) > cols[i] {
+				line = line[:cols[i]]
+			}
+			line += strings.Repeat(" ", cols[i]-len(line))
+		}
+		sb.WriteString(strings.TrimRight(line, " ") + "\n")
+	}
+	fmt.Fprintf(&sb, "Model: %q\n", m.name)
+	sb.WriteString(strings.Repeat("_", width) + "\n")
+	row("Layer (type)", "Output Shape", "Param #")
+	sb.WriteString(strings.Repeat("=", width) + "\n")
+	first := true
+	sep := func() {
+		if !first {
+			sb.WriteString("\n")
+		}
+		first = false
+	}
+	if m.name != "sequential" {
+		sep()
+		row("input_1 (InputLayer)", "[("+shapeString(m.inShape)+")]", "0")
+	}
+	for i, l := range m.layers {
+		sep()
+		n := 0
+		for _, p := range l.Params() {
+			n += p.Len()
+		}
+		row(fmt.Sprintf("%s (%s)", l.Name(), l.ClassName()), "("+shapeString(m.shapes[i])+")", strconv.Itoa(n))
+	}
+	sb.WriteString(strings.Repeat("=", width) + "\n")
+	total := m.CountParams()
+	fmt.Fprintf(&sb, "Total params: %s\n", thousands(total))
+	fmt.Fprintf(&sb, "Trainable params: %s\n", thousands(total))
+	sb.WriteString("Non-trainable params: 0\n")
+	sb.WriteString(strings.Repeat("_", width) + "\n")
+	return sb.String()
+}
+
+func shapeString(sample []int) string {
+	parts := []string{"None"}
+	for _, d := range sample {
+		parts = append(parts, strconv.Itoa(d))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// thousands formats n with comma separators, as Keras prints totals.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	var out []byte
+	for i := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}
