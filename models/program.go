@@ -30,12 +30,12 @@ func (m *Model) NewInput(b *graph.Builder) *graph.Node {
 	return b.Input("x", shape...)
 }
 
-// TrainingProgram compiles the model for batches of the given size with a
-// loss and its gradients with respect to every parameter (and to the input
-// when inputGrads is set). The program's input 0 is x, input 1 the target
+// Program compiles the model for batches of the given size with a loss,
+// and its gradients with respect to every parameter when grads is set (and
+// to the input when inputGrads is set). The program's input 0 is x, input 1 the target
 // y; output 0 is the prediction. Programs for different batch sizes share
 // the model's weights.
-func (m *Model) TrainingProgram(batch int, loss LossFunc, inputGrads bool) (*graph.Program, error) {
+func (m *Model) Program(batch int, loss LossFunc, grads, inputGrads bool) (*graph.Program, error) {
 	if loss == nil {
 		return nil, fmt.Errorf("%w: nil loss", graph.ErrArgument)
 	}
@@ -56,7 +56,7 @@ func (m *Model) TrainingProgram(batch int, loss LossFunc, inputGrads bool) (*gra
 	if err := b.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", m.name, err)
 	}
-	return b.Compile(graph.Spec{Outputs: []*graph.Node{pred}, Loss: l, Grads: true, InputGrads: inputGrads})
+	return b.Compile(graph.Spec{Outputs: []*graph.Node{pred}, Loss: l, Grads: grads, InputGrads: inputGrads})
 }
 
 // forwardProgram compiles prediction only.

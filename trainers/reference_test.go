@@ -194,7 +194,7 @@ func runCheck(t *testing.T, c refCase, dt graph.DType, tol float64) {
 		t.Fatal(err)
 	}
 	n := c.X.Shape[0]
-	prog, err := m.TrainingProgram(n, loss.Func(), true)
+	prog, err := m.Program(n, loss.Func(), true, true)
 	if err != nil {
 		t.Fatal(err)
 	}
