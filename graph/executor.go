@@ -91,26 +91,27 @@ func scatterSteps(steps []*tensor.Dense, x *tensor.Dense, shape []int) {
 		case []float32:
 			for b := 0; b < B; b++ {
 				for f := 0; f < F; f++ {
-					d[b*F+f] = float32(src.at((b*T+t)*F + f))
+					d[b*F+f] = float32(src.At((b*T+t)*F + f))
 				}
 			}
 		case []float64:
 			for b := 0; b < B; b++ {
 				for f := 0; f < F; f++ {
-					d[b*F+f] = src.at((b*T+t)*F + f)
+					d[b*F+f] = src.At((b*T+t)*F + f)
 				}
 			}
 		}
 	}
 }
 
-// floatView reads a float32 or float64 slice as float64 without copying.
-type floatView struct {
+// FloatView reads a float32 or float64 slice as float64 without copying.
+type FloatView struct {
 	f32 []float32
 	f64 []float64
 }
 
-func (v floatView) at(i int) float64 {
+// At returns element i as float64.
+func (v FloatView) At(i int) float64 {
 	if v.f32 != nil {
 		return float64(v.f32[i])
 	}
@@ -118,14 +119,14 @@ func (v floatView) at(i int) float64 {
 }
 
 // Float64sView returns an accessor over t's data.
-func Float64sView(t *tensor.Dense) floatView {
+func Float64sView(t *tensor.Dense) FloatView {
 	switch d := t.Data().(type) {
 	case []float32:
-		return floatView{f32: d}
+		return FloatView{f32: d}
 	case []float64:
-		return floatView{f64: d}
+		return FloatView{f64: d}
 	}
-	return floatView{}
+	return FloatView{}
 }
 
 // Run evaluates the program on the inputs set last. A failure inside an op,
@@ -219,13 +220,13 @@ func (e *Executor) gatherSteps(slots []int, shape []int) (*tensor.Dense, error) 
 		case []float32:
 			for b := 0; b < B; b++ {
 				for f := 0; f < F; f++ {
-					d[(b*T+t)*F+f] = float32(v.at(b*F + f))
+					d[(b*T+t)*F+f] = float32(v.At(b*F + f))
 				}
 			}
 		case []float64:
 			for b := 0; b < B; b++ {
 				for f := 0; f < F; f++ {
-					d[(b*T+t)*F+f] = v.at(b*F + f)
+					d[(b*T+t)*F+f] = v.At(b*F + f)
 				}
 			}
 		}
@@ -242,7 +243,7 @@ func (e *Executor) Loss() (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return Float64sView(v).at(0), nil
+	return Float64sView(v).At(0), nil
 }
 
 // Grads returns the gradient of the loss with respect to each of params,
@@ -287,11 +288,11 @@ func addAt(dst *tensor.Dense, off int, src *tensor.Dense) {
 	switch d := dst.Data().(type) {
 	case []float32:
 		for i := range src.Shape().TotalSize() {
-			d[off+i] += float32(s.at(i))
+			d[off+i] += float32(s.At(i))
 		}
 	case []float64:
 		for i := range src.Shape().TotalSize() {
-			d[off+i] += s.at(i)
+			d[off+i] += s.At(i)
 		}
 	}
 }

@@ -261,6 +261,77 @@ func compareWeights(t *testing.T, what string, got []models.LayerWeights, want [
 	}
 }
 
+// refOptimizer builds the case's optimizer; unknown fields fail the case.
+func refOptimizer(t *testing.T, spec map[string]any) trainers.Optimizer {
+	t.Helper()
+	var opts []trainers.OptimizerOption
+	name, _ := spec["type"].(string)
+	for k, v := range spec {
+		switch k {
+		case "type":
+		case "learning_rate":
+			opts = append(opts, trainers.WithLearningRate(v.(float64)))
+		case "momentum":
+			opts = append(opts, trainers.WithMomentum(v.(float64)))
+		case "nesterov":
+			opts = append(opts, trainers.WithNesterov(v.(bool)))
+		case "beta_1":
+			opts = append(opts, trainers.WithBeta1(v.(float64)))
+		case "beta_2":
+			opts = append(opts, trainers.WithBeta2(v.(float64)))
+		case "epsilon":
+			opts = append(opts, trainers.WithEpsilon(v.(float64)))
+		case "rho":
+			opts = append(opts, trainers.WithRho(v.(float64)))
+		default:
+			t.Fatalf("optimizer field %q is not supported", k)
+		}
+	}
+	opt, err := trainers.NewOptimizer(name, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return opt
+}
+
+// runTrain replays the case's training run batch by batch through the
+// public one-batch step.
 func runTrain(t *testing.T, c refCase, dt graph.DType, tol float64) {
-	t.Fatal("training is not implemented yet")
+	m := buildCase(t, c, dt)
+	loss, err := trainers.LossByName(c.Loss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := trainers.NewTrainer(m, loss, refOptimizer(t, c.Train.Optimizer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := tensorOf(t, dt, c.X), tensorOf(t, dt, c.Y)
+	if len(c.Train.Batches) != c.Train.Epochs || len(c.Train.EpochLoss) != c.Train.Epochs {
+		t.Fatalf("case lists %d epochs of batches and %d losses for %d epochs", len(c.Train.Batches), len(c.Train.EpochLoss), c.Train.Epochs)
+	}
+	got := make([]float64, c.Train.Epochs)
+	for e, batches := range c.Train.Batches {
+		var sum float64
+		var n int
+		for _, idx := range batches {
+			xb, err := trainers.Samples(x, idx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			yb, err := trainers.Samples(y, idx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := tr.TrainBatch(xb, yb)
+			if err != nil {
+				t.Fatalf("epoch %d: %v", e, err)
+			}
+			sum += r.Loss * float64(len(idx))
+			n += len(idx)
+		}
+		got[e] = sum / float64(n)
+	}
+	expectClose(t, "epoch_loss", got, c.Train.EpochLoss, tol)
+	compareWeights(t, "final", m.Weights(), c.Train.FinalWeights, tol)
 }

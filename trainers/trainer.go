@@ -1,0 +1,249 @@
+package trainers
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/gornn/gornn/graph"
+	"github.com/gornn/gornn/models"
+	"gorgonia.org/tensor"
+)
+
+// ErrDiverged reports a non-finite loss or gradient during training. The
+// step that produced it is not applied.
+var ErrDiverged = errors.New("training diverged")
+
+// Trainer trains one model with one loss and optimizer. It compiles a
+// training program per batch size on first use (a short last batch gets
+// its own) and reuses it; all of them share the model's weights.
+//
+// A Trainer is not safe for concurrent use, and the model must not be
+// used for prediction while a step runs.
+type Trainer struct {
+	model *models.Model
+	loss  Loss
+	opt   Optimizer
+	train map[int]*graph.Executor // with gradients
+	eval  map[int]*graph.Executor // loss only
+}
+
+// NewTrainer returns a trainer. A zero Loss means MSE; a nil optimizer
+// means SGD with Keras' defaults.
+func NewTrainer(m *models.Model, loss Loss, opt Optimizer) (*Trainer, error) {
+	if m == nil {
+		return nil, fmt.Errorf("%w: nil model", graph.ErrArgument)
+	}
+	if loss.build == nil {
+		loss = MSE()
+	}
+	if opt == nil {
+		var err error
+		if opt, err = NewSGD(); err != nil {
+			return nil, err
+		}
+	}
+	return &Trainer{model: m, loss: loss, opt: opt, train: map[int]*graph.Executor{}, eval: map[int]*graph.Executor{}}, nil
+}
+
+// Model returns the model being trained.
+func (t *Trainer) Model() *models.Model { return t.model }
+
+// Optimizer returns the trainer's optimizer.
+func (t *Trainer) Optimizer() Optimizer { return t.opt }
+
+// Loss returns the trainer's loss.
+func (t *Trainer) Loss() Loss { return t.loss }
+
+func (t *Trainer) executor(batch int, grads bool) (*graph.Executor, error) {
+	cache := t.eval
+	if grads {
+		cache = t.train
+	}
+	if e, ok := cache[batch]; ok {
+		return e, nil
+	}
+	p, err := t.model.Program(batch, t.loss.Func(), grads, false)
+	if err != nil {
+		return nil, err
+	}
+	e := p.NewExecutor()
+	cache[batch] = e
+	return e, nil
+}
+
+// BatchResult is what one step computed, before the update.
+type BatchResult struct {
+	Loss float64
+	// Pred is the model's prediction for the batch.
+	Pred *graph.Tensor
+}
+
+// TrainBatch runs one training step on a batch: forward, loss, gradients
+// from the graph, one optimizer update. x and y hold the batch's samples
+// ([n, input...] and [n, output...]). On a non-finite loss or gradient it
+// returns an error wrapping ErrDiverged and leaves the weights unchanged.
+func (t *Trainer) TrainBatch(x, y *graph.Tensor) (BatchResult, error) {
+	if err := t.checkXY(x, y); err != nil {
+		return BatchResult{}, err
+	}
+	e, err := t.executor(x.Shape()[0], true)
+	if err != nil {
+		return BatchResult{}, err
+	}
+	if err := run(e, x, y); err != nil {
+		return BatchResult{}, err
+	}
+	loss, err := e.Loss()
+	if err != nil {
+		return BatchResult{}, err
+	}
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return BatchResult{Loss: loss}, fmt.Errorf("%w: loss is %v", ErrDiverged, loss)
+	}
+	pred, err := e.Output(0)
+	if err != nil {
+		return BatchResult{}, err
+	}
+	grads, err := e.Grads(t.model.Params())
+	if err != nil {
+		return BatchResult{}, err
+	}
+	if err := t.opt.Step(t.model.Params(), grads); err != nil {
+		if errors.Is(err, ErrNotFiniteGrad) {
+			return BatchResult{Loss: loss}, fmt.Errorf("%w: %w", ErrDiverged, err)
+		}
+		return BatchResult{}, err
+	}
+	return BatchResult{Loss: loss, Pred: pred}, nil
+}
+
+func run(e *graph.Executor, x, y *graph.Tensor) error {
+	if err := e.SetInput(0, x); err != nil {
+		return err
+	}
+	if err := e.SetInput(1, y); err != nil {
+		return err
+	}
+	return e.Run()
+}
+
+// checkXY validates a data set against the model.
+func (t *Trainer) checkXY(x, y *graph.Tensor) error {
+	if err := t.model.CheckSamples("x", x); err != nil {
+		return err
+	}
+	out := t.model.OutputShape()
+	if y == nil {
+		return fmt.Errorf("%w: y is nil", graph.ErrArgument)
+	}
+	ys := []int(y.Shape())
+	if len(ys) != len(out)+1 || !slices.Equal(ys[1:], out) {
+		return fmt.Errorf("%w: y has shape %v, the model outputs [n %v]", graph.ErrShape, ys, out)
+	}
+	if x.Shape()[0] != ys[0] {
+		return fmt.Errorf("%w: x has %d samples, y has %d", graph.ErrShape, x.Shape()[0], ys[0])
+	}
+	if i := graph.FirstNonFinite(y); i >= 0 {
+		per := y.Shape().TotalSize() / ys[0]
+		return fmt.Errorf("%w: y sample %d", graph.ErrNotFinite, i/per)
+	}
+	return nil
+}
+
+// Evaluate returns the mean loss and the metrics over x and y, in batches
+// of the given size (0 means 32), without changing the weights.
+func (t *Trainer) Evaluate(x, y *graph.Tensor, batch int, metrics ...Metric) (map[string]float64, error) {
+	if batch == 0 {
+		batch = 32
+	}
+	if batch < 0 {
+		return nil, fmt.Errorf("%w: batch size %d", graph.ErrArgument, batch)
+	}
+	if err := t.checkXY(x, y); err != nil {
+		return nil, err
+	}
+	n := x.Shape()[0]
+	acc := newAccumulator(metrics)
+	for lo := 0; lo < n; lo += batch {
+		hi := min(lo+batch, n)
+		xb, yb := rowsOf(x, lo, hi), rowsOf(y, lo, hi)
+		e, err := t.executor(hi-lo, false)
+		if err != nil {
+			return nil, err
+		}
+		if err := run(e, xb, yb); err != nil {
+			return nil, err
+		}
+		loss, err := e.Loss()
+		if err != nil {
+			return nil, err
+		}
+		pred, err := e.Output(0)
+		if err != nil {
+			return nil, err
+		}
+		acc.add(loss, pred, yb)
+	}
+	return acc.logs(""), nil
+}
+
+// rowsOf returns samples lo..hi-1 of x, sharing its memory.
+func rowsOf(x *graph.Tensor, lo, hi int) *graph.Tensor {
+	return pick(x, lo, hi, nil)
+}
+
+// pick returns the samples idx (or lo..hi-1 when idx is nil) of x as a new
+// tensor, or a view when they are contiguous.
+func pick(x *graph.Tensor, lo, hi int, idx []int) *graph.Tensor {
+	shape := []int(x.Shape().Clone())
+	per := x.Shape().TotalSize() / shape[0]
+	if idx == nil {
+		shape[0] = hi - lo
+		switch d := x.Data().(type) {
+		case []float32:
+			return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d[lo*per:hi*per]))
+		case []float64:
+			return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d[lo*per:hi*per]))
+		}
+		return nil
+	}
+	shape[0] = len(idx)
+	switch d := x.Data().(type) {
+	case []float32:
+		out := make([]float32, 0, len(idx)*per)
+		for _, i := range idx {
+			out = append(out, d[i*per:(i+1)*per]...)
+		}
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(out))
+	case []float64:
+		out := make([]float64, 0, len(idx)*per)
+		for _, i := range idx {
+			out = append(out, d[i*per:(i+1)*per]...)
+		}
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(out))
+	}
+	return nil
+}
+
+// Samples returns the samples of x at the given indices, in that order, as
+// a new tensor: how a caller driving TrainBatch itself makes a batch.
+func Samples(x *graph.Tensor, idx []int) (*graph.Tensor, error) {
+	if x == nil || x.Dims() < 1 {
+		return nil, fmt.Errorf("%w: no samples", graph.ErrArgument)
+	}
+	n := x.Shape()[0]
+	if len(idx) == 0 {
+		return nil, fmt.Errorf("%w: empty batch", graph.ErrArgument)
+	}
+	for _, i := range idx {
+		if i < 0 || i >= n {
+			return nil, fmt.Errorf("%w: sample index %d of %d", graph.ErrArgument, i, n)
+		}
+	}
+	if x.IsView() {
+		x = x.Materialize().(*graph.Tensor)
+	}
+	return pick(x, 0, 0, idx), nil
+}
