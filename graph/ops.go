@@ -263,7 +263,13 @@ func (b *Builder) SumAxis(x *Node, axis int) *Node {
 		b.Fail(fmt.Errorf("%w: sum along axis %d of %v", ErrShape, axis, x.shape))
 		return nil
 	}
-	return b.unary("sum", x, func(n *gorgonia.Node) (*gorgonia.Node, error) { return gorgonia.Sum(n, axis) })
+	// Not b.unary: a sequence kept as steps must be joined first, or the
+	// axis would be taken within each step.
+	n := b.node(x)
+	if n == nil {
+		return nil
+	}
+	return b.wrap("sum", func() (*gorgonia.Node, error) { return gorgonia.Sum(n, axis) })
 }
 
 // Reshape returns x with a new shape of the same size.
@@ -278,7 +284,13 @@ func (b *Builder) Reshape(x *Node, shape ...int) *Node {
 	if slices.Equal(shape, x.shape) {
 		return x
 	}
-	return b.unary("reshape", x, func(n *gorgonia.Node) (*gorgonia.Node, error) {
+	// Not b.unary: a sequence kept as steps is joined first, since a
+	// reshape is not elementwise.
+	n := b.node(x)
+	if n == nil {
+		return nil
+	}
+	return b.wrap("reshape", func() (*gorgonia.Node, error) {
 		return gorgonia.Reshape(n, tensor.Shape(slices.Clone(shape)))
 	})
 }

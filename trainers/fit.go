@@ -1,0 +1,281 @@
+package trainers
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"sort"
+
+	"github.com/gornn/gornn/graph"
+	"github.com/gornn/gornn/models"
+)
+
+// DefaultBatchSize is Fit's batch size when none is given, as in Keras.
+const DefaultBatchSize = 32
+
+// FitOptions configure Fit. The zero value trains one epoch of batches of
+// 32, shuffled with seed 0, with MSE and SGD(0.01), silently.
+type FitOptions struct {
+	// Loss defaults to MSE.
+	Loss Loss
+	// Optimizer defaults to SGD with Keras' defaults.
+	Optimizer Optimizer
+	// Epochs is the number of the last epoch to train (default 1); with
+	// InitialEpoch it works as in Keras: epochs InitialEpoch..Epochs-1 run.
+	Epochs int
+	// InitialEpoch is the epoch to start at, to resume a run.
+	InitialEpoch int
+	// BatchSize defaults to 32. The last batch of an epoch may be smaller;
+	// it is trained, not dropped.
+	BatchSize int
+	// NoShuffle keeps the samples in order; by default each epoch visits
+	// them in a random order drawn from Seed and the epoch number.
+	NoShuffle bool
+	// Seed makes shuffling reproducible.
+	Seed uint64
+	// ValidationSplit holds out this fraction of the samples, taken from
+	// the tail before any shuffling (as Keras), for val_loss.
+	ValidationSplit float64
+	// ValidationX and ValidationY are explicit validation data; they
+	// cannot be combined with ValidationSplit.
+	ValidationX, ValidationY *graph.Tensor
+	// Metrics are reported per epoch besides the loss (and for the
+	// validation data with a "val_" prefix).
+	Metrics []Metric
+	// Callbacks are called at the start and end of training, epochs and
+	// batches, in order.
+	Callbacks []Callback
+	// Verbose is 0 for silence, 1 for a live progress bar with the loss
+	// and ETA, 2 for one line per epoch.
+	Verbose int
+	// Output receives the progress (default os.Stdout when Verbose > 0).
+	Output io.Writer
+}
+
+// Logs are the named values of an epoch or batch ("loss", "val_loss",
+// "mae", ...).
+type Logs map[string]float64
+
+// History records the logs of every epoch Fit ran.
+type History struct {
+	// Epochs are the 0-based numbers of the epochs run.
+	Epochs []int
+	// Values maps each log name to its value per epoch.
+	Values map[string][]float64
+}
+
+// Loss returns the training loss per epoch.
+func (h *History) Loss() []float64 { return h.Values["loss"] }
+
+// Get returns the values recorded under name per epoch.
+func (h *History) Get(name string) []float64 { return h.Values[name] }
+
+// Keys returns the recorded names, sorted.
+func (h *History) Keys() []string {
+	keys := make([]string, 0, len(h.Values))
+	for k := range h.Values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func (h *History) add(epoch int, logs Logs) {
+	h.Epochs = append(h.Epochs, epoch)
+	for k, v := range logs {
+		h.Values[k] = append(h.Values[k], v)
+	}
+}
+
+// FitState is what callbacks see and may change during Fit.
+type FitState struct {
+	Trainer *Trainer
+	// Epochs is the total number of epochs of the run.
+	Epochs int
+	// Batches is the number of batches per epoch.
+	Batches int
+	// History so far.
+	History *History
+	// StopTraining ends Fit after the current epoch when set.
+	StopTraining bool
+}
+
+// Model returns the model being trained.
+func (s *FitState) Model() *models.Model { return s.Trainer.model }
+
+// Fit trains model on x [n, input...] and y [n, output...] with the loss
+// and optimizer of opts, and returns the History. See Trainer.Fit.
+func Fit(ctx context.Context, m *models.Model, x, y *graph.Tensor, opts FitOptions) (*History, error) {
+	t, err := NewTrainer(m, opts.Loss, opts.Optimizer)
+	if err != nil {
+		return nil, err
+	}
+	return t.Fit(ctx, x, y, opts)
+}
+
+// Fit trains for opts.Epochs epochs with the trainer's loss and optimizer
+// (opts.Loss and opts.Optimizer must be unset or the same).
+//
+// Bad input is an error before anything runs. A non-finite loss or
+// gradient stops training with an error wrapping ErrDiverged that names the
+// epoch and batch; the weights are those of the last finite step.
+// Cancelling ctx stops between batches. In both cases the History of the
+// epochs completed so far is returned with the error.
+func (t *Trainer) Fit(ctx context.Context, x, y *graph.Tensor, opts FitOptions) (*History, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if opts.Optimizer != nil && opts.Optimizer != t.opt {
+		return nil, fmt.Errorf("%w: options name another optimizer than the trainer's", graph.ErrArgument)
+	}
+	if opts.Loss.build != nil && opts.Loss.name != t.loss.name {
+		return nil, fmt.Errorf("%w: options name another loss than the trainer's", graph.ErrArgument)
+	}
+	if opts.Epochs == 0 {
+		opts.Epochs = 1
+	}
+	if opts.BatchSize == 0 {
+		opts.BatchSize = DefaultBatchSize
+	}
+	switch {
+	case opts.Epochs < 0:
+		return nil, fmt.Errorf("%w: epochs %d is negative", graph.ErrArgument, opts.Epochs)
+	case opts.InitialEpoch < 0 || opts.InitialEpoch > opts.Epochs:
+		return nil, fmt.Errorf("%w: initial epoch %d outside [0, %d]", graph.ErrArgument, opts.InitialEpoch, opts.Epochs)
+	case opts.BatchSize < 0:
+		return nil, fmt.Errorf("%w: batch size %d must be positive", graph.ErrArgument, opts.BatchSize)
+	case !(opts.ValidationSplit >= 0 && opts.ValidationSplit < 1):
+		return nil, fmt.Errorf("%w: validation split %v outside [0, 1)", graph.ErrArgument, opts.ValidationSplit)
+	case opts.ValidationSplit > 0 && (opts.ValidationX != nil || opts.ValidationY != nil):
+		return nil, fmt.Errorf("%w: give a validation split or validation data, not both", graph.ErrArgument)
+	case (opts.ValidationX == nil) != (opts.ValidationY == nil):
+		return nil, fmt.Errorf("%w: validation data needs both x and y", graph.ErrArgument)
+	case opts.Verbose < 0 || opts.Verbose > 2:
+		return nil, fmt.Errorf("%w: verbose %d (want 0, 1 or 2)", graph.ErrArgument, opts.Verbose)
+	}
+	for _, mt := range opts.Metrics {
+		if mt != MetricMAE && mt != MetricRMSE {
+			return nil, fmt.Errorf("%w: unknown metric %v", graph.ErrArgument, mt)
+		}
+	}
+	if x == nil || y == nil || x.Dims() == 0 || x.Shape()[0] == 0 {
+		return nil, fmt.Errorf("%w: no training data", graph.ErrArgument)
+	}
+	if err := t.checkXY(x, y); err != nil {
+		return nil, err
+	}
+	if x.IsView() {
+		x = x.Materialize().(*graph.Tensor)
+	}
+	if y.IsView() {
+		y = y.Materialize().(*graph.Tensor)
+	}
+	vx, vy := opts.ValidationX, opts.ValidationY
+	n := x.Shape()[0]
+	if opts.ValidationSplit > 0 {
+		split := int(float64(n) * (1 - opts.ValidationSplit))
+		if split < 1 || split >= n {
+			return nil, fmt.Errorf("%w: validation split %v of %d samples leaves an empty part", graph.ErrArgument, opts.ValidationSplit, n)
+		}
+		vx, vy = rowsOf(x, split, n), rowsOf(y, split, n)
+		x, y = rowsOf(x, 0, split), rowsOf(y, 0, split)
+		n = split
+	}
+	if vx != nil {
+		if err := t.checkXY(vx, vy); err != nil {
+			return nil, fmt.Errorf("validation data: %w", err)
+		}
+	}
+	out := opts.Output
+	if out == nil && opts.Verbose > 0 {
+		out = os.Stdout
+	}
+	batches := (n + opts.BatchSize - 1) / opts.BatchSize
+	hist := &History{Values: map[string][]float64{}}
+	state := &FitState{Trainer: t, Epochs: opts.Epochs, Batches: batches, History: hist}
+	for _, cb := range opts.Callbacks {
+		if err := cb.OnTrainBegin(state); err != nil {
+			return hist, err
+		}
+	}
+	prog := newProgress(out, opts.Verbose, opts.Epochs, batches)
+	for epoch := opts.InitialEpoch; epoch < opts.Epochs && !state.StopTraining; epoch++ {
+		if err := ctx.Err(); err != nil {
+			return hist, err
+		}
+		for _, cb := range opts.Callbacks {
+			if err := cb.OnEpochBegin(state, epoch); err != nil {
+				return hist, err
+			}
+		}
+		order := EpochOrder(n, opts.Seed, epoch, !opts.NoShuffle)
+		acc := newAccumulator(opts.Metrics)
+		prog.startEpoch(epoch)
+		for b := 0; b < batches; b++ {
+			if err := ctx.Err(); err != nil {
+				prog.abort()
+				return hist, fmt.Errorf("epoch %d, batch %d: %w", epoch+1, b+1, err)
+			}
+			idx := order[b*opts.BatchSize : min((b+1)*opts.BatchSize, n)]
+			xb, yb := pick(x, 0, 0, idx), pick(y, 0, 0, idx)
+			r, err := t.TrainBatch(xb, yb)
+			if err != nil {
+				prog.abort()
+				return hist, fmt.Errorf("epoch %d, batch %d: %w", epoch+1, b+1, err)
+			}
+			acc.add(r.Loss, r.Pred, yb)
+			logs := Logs{"loss": acc.mean()}
+			prog.batch(b+1, logs)
+			for _, cb := range opts.Callbacks {
+				if err := cb.OnBatchEnd(state, epoch, b, logs); err != nil {
+					prog.abort()
+					return hist, err
+				}
+			}
+		}
+		logs := Logs(acc.logs(""))
+		if vx != nil {
+			vl, err := t.Evaluate(vx, vy, opts.BatchSize, opts.Metrics...)
+			if err != nil {
+				prog.abort()
+				return hist, fmt.Errorf("epoch %d: validation: %w", epoch+1, err)
+			}
+			if v := vl["loss"]; math.IsNaN(v) || math.IsInf(v, 0) {
+				prog.abort()
+				return hist, fmt.Errorf("epoch %d: validation: %w: val_loss is %v", epoch+1, ErrDiverged, v)
+			}
+			for k, v := range vl {
+				logs["val_"+k] = v
+			}
+		}
+		hist.add(epoch, logs)
+		prog.endEpoch(epoch, logs)
+		for _, cb := range opts.Callbacks {
+			if err := cb.OnEpochEnd(state, epoch, logs); err != nil {
+				return hist, err
+			}
+		}
+	}
+	for _, cb := range opts.Callbacks {
+		if err := cb.OnTrainEnd(state); err != nil {
+			return hist, err
+		}
+	}
+	return hist, nil
+}
+
+// EpochOrder returns the order in which Fit visits n samples in an epoch:
+// a permutation drawn from seed and epoch when shuffle is set, so a resumed
+// run sees the same batches as an uninterrupted one.
+func EpochOrder(n int, seed uint64, epoch int, shuffle bool) []int {
+	if !shuffle {
+		order := make([]int, n)
+		for i := range order {
+			order[i] = i
+		}
+		return order
+	}
+	return graph.NewRNG(seed ^ (uint64(epoch)+1)*0x9e3779b97f4a7c15).Perm(n)
+}
