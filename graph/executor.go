@@ -22,6 +22,10 @@ type Executor struct {
 	in   [][]*tensor.Dense // per input: its node values (one, or one per step)
 	args []gorgonia.Value
 	ran  bool
+	// reuse[i] is set once op i's first output is known to be its own
+	// memory (not an alias of an input), so later runs write into it.
+	reuse   []bool
+	checked bool
 }
 
 // NewExecutor returns an executor with its own input buffers.
@@ -149,14 +153,52 @@ func (e *Executor) Run() (err error) {
 		for _, k := range kids {
 			e.args = append(e.args, e.vals[k])
 		}
-		v, err := op.Do(e.args...)
+		var v gorgonia.Value
+		var err error
+		if e.checked && e.reuse[i] {
+			v, err = op.(gorgonia.UsePreallocDoer).UsePreallocDo(e.vals[i], e.args...)
+		} else {
+			v, err = op.Do(e.args...)
+		}
 		if err != nil {
 			return fmt.Errorf("%w: running %v: %v", ErrGraph, op, err)
 		}
 		e.vals[i] = v
 	}
+	if !e.checked {
+		e.markReusable()
+	}
 	e.ran = true
 	return nil
+}
+
+// markReusable decides, after the first run, which ops may write their
+// result into last run's value: those with a preallocating form whose
+// value is a dense tensor owning its memory, shared with no other node.
+// Every other op allocates a fresh value on each run, as Do does.
+func (e *Executor) markReusable() {
+	e.reuse = make([]bool, len(e.vals))
+	owners := map[uintptr]int{}
+	for i, v := range e.vals {
+		if d, ok := v.(*tensor.Dense); ok && d.Shape().TotalSize() > 0 {
+			owners[d.Uintptr()]++
+		}
+		_ = i
+	}
+	for i, op := range e.p.ops {
+		if op == nil {
+			continue
+		}
+		if _, ok := op.(gorgonia.UsePreallocDoer); !ok {
+			continue
+		}
+		d, ok := e.vals[i].(*tensor.Dense)
+		if !ok || d.IsView() || d.Shape().TotalSize() == 0 || owners[d.Uintptr()] != 1 {
+			continue
+		}
+		e.reuse[i] = true
+	}
+	e.checked = true
 }
 
 func (e *Executor) value(slot int) (*tensor.Dense, error) {
