@@ -142,7 +142,7 @@ func (b *Builder) wrap(what string, f func() (*gorgonia.Node, error)) (out *Node
 	return &Node{b: b, n: n, shape: []int(n.Shape().Clone())}
 }
 
-// g returns the gorgonia node of x, concatenating its steps if needed.
+// node returns the gorgonia node of x, joining its steps if needed.
 func (b *Builder) node(x *Node) *gorgonia.Node {
 	if x.n != nil {
 		return x.n
@@ -154,24 +154,49 @@ func (b *Builder) node(x *Node) *gorgonia.Node {
 			return nil
 		}
 	}
-	shape := x.shape
-	joined := b.wrap("stack steps", func() (*gorgonia.Node, error) {
-		if len(ns) == 1 {
-			return ns[0], nil
-		}
-		return gorgonia.Concat(1, ns...)
-	})
-	if joined == nil {
-		return nil
+	if r := b.stackNodes(ns, 1); r != nil {
+		x.n = r
 	}
-	r := b.wrap("stack steps", func() (*gorgonia.Node, error) {
-		return gorgonia.Reshape(joined.n, tensor.Shape(shape))
-	})
-	if r == nil {
-		return nil
-	}
-	x.n = r.n
 	return x.n
+}
+
+// stackNodes joins nodes of one shape along a new axis inserted at axis.
+//
+// The gradient of a Gorgonia concat slices the output's gradient at each
+// piece's offset, and slice offsets are hashed as single bytes, so pieces
+// whose offsets are equal modulo 256 would share one gradient node. Each
+// piece therefore gets a unit axis (slices of width 1), and at most 255
+// pieces are joined by one concat: at every level of the tree a piece's
+// width is 255^k, which is ±1 modulo 256, so the ≤255 offsets in one
+// concat stay distinct modulo 256.
+func (b *Builder) stackNodes(ns []*gorgonia.Node, axis int) *gorgonia.Node {
+	const fanIn = 255
+	items := make([]*gorgonia.Node, len(ns))
+	for i, n := range ns {
+		shape := slices.Insert([]int(n.Shape().Clone()), axis, 1)
+		r := b.wrap("stack steps", func() (*gorgonia.Node, error) { return gorgonia.Reshape(n, tensor.Shape(shape)) })
+		if r == nil {
+			return nil
+		}
+		items[i] = r.n
+	}
+	for len(items) > 1 {
+		var next []*gorgonia.Node
+		for lo := 0; lo < len(items); lo += fanIn {
+			group := items[lo:min(lo+fanIn, len(items))]
+			if len(group) == 1 {
+				next = append(next, group[0])
+				continue
+			}
+			j := b.wrap("stack steps", func() (*gorgonia.Node, error) { return gorgonia.Concat(axis, group...) })
+			if j == nil {
+				return nil
+			}
+			next = append(next, j.n)
+		}
+		items = next
+	}
+	return items[0]
 }
 
 // Input returns a new input node of the given shape (batch first).

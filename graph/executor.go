@@ -47,7 +47,10 @@ func (p *Program) NewExecutor() *Executor {
 		e.in = append(e.in, bufs)
 	}
 	for _, pp := range p.params {
-		e.vals[pp.slot] = pp.value
+		// A header of its own over the shared data: Gorgonia's matrix
+		// products transpose an operand in place (and back), which would
+		// race between executors sharing the parameter's header.
+		e.vals[pp.slot] = pp.value.ShallowClone()
 	}
 	return e
 }

@@ -317,7 +317,67 @@ func (b *Builder) Concat(axis int, xs ...*Node) *Node {
 			return nil
 		}
 	}
-	return b.wrap("concat", func() (*gorgonia.Node, error) { return gorgonia.Concat(axis, ns...) })
+	if n := b.concat(axis, ns); n != nil {
+		return &Node{b: b, n: n, shape: []int(n.Shape().Clone())}
+	}
+	return nil
+}
+
+// concat joins ns along axis. Gorgonia's concat gradient slices at each
+// piece's offset, hashed modulo 256 (see stackNodes), so two pieces of one
+// shape at offsets equal modulo 256 would share a gradient. Such joins are
+// built from two-piece concats of different shapes and stacks of equal
+// shapes instead.
+func (b *Builder) concat(axis int, ns []*gorgonia.Node) *gorgonia.Node {
+	if len(ns) == 1 {
+		return ns[0]
+	}
+	if !concatCollides(axis, ns) {
+		j := b.wrap("concat", func() (*gorgonia.Node, error) { return gorgonia.Concat(axis, ns...) })
+		if j == nil {
+			return nil
+		}
+		return j.n
+	}
+	same := true
+	for _, n := range ns[1:] {
+		same = same && n.Shape().Eq(ns[0].Shape())
+	}
+	if !same {
+		rest := b.concat(axis, ns[1:])
+		if rest == nil {
+			return nil
+		}
+		return b.concat(axis, []*gorgonia.Node{ns[0], rest})
+	}
+	st := b.stackNodes(ns, axis)
+	if st == nil {
+		return nil
+	}
+	shape := []int(ns[0].Shape().Clone())
+	shape[axis] *= len(ns)
+	r := b.wrap("concat", func() (*gorgonia.Node, error) { return gorgonia.Reshape(st, tensor.Shape(shape)) })
+	if r == nil {
+		return nil
+	}
+	return r.n
+}
+
+// concatCollides reports whether two pieces of one shape would sit at
+// offsets equal modulo 256 in a single Gorgonia concat.
+func concatCollides(axis int, ns []*gorgonia.Node) bool {
+	off := 0
+	offs := make([]int, len(ns))
+	for i, n := range ns {
+		offs[i] = off
+		off += n.Shape()[axis]
+		for j := range i {
+			if (offs[i]-offs[j])%256 == 0 && n.Shape().Eq(ns[j].Shape()) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Slice returns x[..., start:end, ...] along axis, keeping the axis.

@@ -141,7 +141,9 @@ func (c *EarlyStopping) OnEpochEnd(s *FitState, epoch int, logs Logs) error {
 		return nil
 	}
 	c.wait++
-	if c.wait > c.Patience || (c.Patience == 0 && c.wait > 0) {
+	// As Keras: stop after Patience epochs without improvement (the first
+	// one when Patience is 0).
+	if c.wait >= c.Patience {
 		c.StoppedEpoch = epoch
 		s.StopTraining = true
 	}
@@ -204,7 +206,7 @@ func (c *ReduceLROnPlateau) OnEpochEnd(s *FitState, _ int, logs Logs) error {
 		return nil
 	}
 	c.wait++
-	if c.wait > c.Patience {
+	if c.wait >= c.Patience { // as Keras: after Patience epochs without improvement
 		opt := s.Trainer.Optimizer()
 		lr := math.Max(opt.LearningRate()*factor, c.MinLR)
 		if lr < opt.LearningRate() {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gornn/gornn/graph"
 )
@@ -357,8 +358,11 @@ func update(params []*graph.Param, gs [][]float64, f func(p *graph.Param, w, g [
 		}
 	}
 	for i, p := range params {
+		f32 := p.DType() == graph.Float32
 		for _, v := range ws[i] {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
+			// A float32 parameter stores float32(v): a value beyond its
+			// range would become an infinity there.
+			if math.IsNaN(v) || math.IsInf(v, 0) || (f32 && math.IsInf(float64(float32(v)), 0)) {
 				return fmt.Errorf("%w: the update of %s is not finite", ErrNotFiniteGrad, p.Name())
 			}
 		}
@@ -369,6 +373,29 @@ func update(params []*graph.Param, gs [][]float64, f func(p *graph.Param, w, g [
 		}
 	}
 	return nil
+}
+
+// saveSlots copies the slot vectors a step is about to change, so that a
+// step whose update turns out not finite can put them back.
+func saveSlots(groups ...[][]float64) [][]float64 {
+	var out [][]float64
+	for _, g := range groups {
+		for _, s := range g {
+			out = append(out, slices.Clone(s))
+		}
+	}
+	return out
+}
+
+// restoreSlots puts back the values saved by saveSlots.
+func restoreSlots(saved [][]float64, groups ...[][]float64) {
+	k := 0
+	for _, g := range groups {
+		for _, s := range g {
+			copy(s, saved[k])
+			k++
+		}
+	}
 }
 
 func unknownOptimizer(name string) error {

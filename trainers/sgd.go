@@ -42,6 +42,7 @@ func (o *SGD) Step(params []*graph.Param, grads []*graph.Tensor) error {
 			}
 		}
 	}
+	saved := saveSlots(vs)
 	k := 0
 	err = update(params, gs, func(p *graph.Param, w, g []float64) error {
 		v := vs[k]
@@ -60,8 +61,12 @@ func (o *SGD) Step(params []*graph.Param, grads []*graph.Tensor) error {
 		}
 		return nil
 	})
+	if err != nil {
+		restoreSlots(saved, vs)
+		return err
+	}
 	o.iter++
-	return err
+	return nil
 }
 
 // Adam is Adam with Keras' rule: m += (g-m)(1-β1), v += (g²-v)(1-β2),
@@ -99,6 +104,7 @@ func (o *Adam) Step(params []*graph.Param, grads []*graph.Tensor) error {
 	t := float64(o.iter + 1)
 	b1, b2, eps := o.h.beta1, o.h.beta2, o.h.epsilon
 	alpha := o.LearningRate() * math.Sqrt(1-math.Pow(b2, t)) / (1 - math.Pow(b1, t))
+	saved := saveSlots(ms, vs)
 	k := 0
 	err = update(params, gs, func(p *graph.Param, w, g []float64) error {
 		m, v := ms[k], vs[k]
@@ -110,8 +116,12 @@ func (o *Adam) Step(params []*graph.Param, grads []*graph.Tensor) error {
 		}
 		return nil
 	})
+	if err != nil {
+		restoreSlots(saved, ms, vs)
+		return err
+	}
 	o.iter++
-	return err
+	return nil
 }
 
 // RMSprop keeps a moving average of squared gradients:
@@ -146,6 +156,7 @@ func (o *RMSprop) Step(params []*graph.Param, grads []*graph.Tensor) error {
 		}
 	}
 	lr, rho, eps := o.LearningRate(), o.h.rho, o.h.epsilon
+	saved := saveSlots(vs)
 	k := 0
 	err = update(params, gs, func(p *graph.Param, w, g []float64) error {
 		v := vs[k]
@@ -156,8 +167,12 @@ func (o *RMSprop) Step(params []*graph.Param, grads []*graph.Tensor) error {
 		}
 		return nil
 	})
+	if err != nil {
+		restoreSlots(saved, vs)
+		return err
+	}
 	o.iter++
-	return err
+	return nil
 }
 
 // NewOptimizer returns the optimizer with the given Keras name and options.

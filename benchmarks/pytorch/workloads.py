@@ -8,6 +8,7 @@ SGD(lr 0.01), MSE.
 
     /usr/bin/python3 benchmarks/pytorch/workloads.py --workload W1 [--repeat N]
     /usr/bin/python3 benchmarks/pytorch/workloads.py --list
+    /usr/bin/python3 benchmarks/pytorch/workloads.py --step-sizes 20,64,128,256 [--step-batch 8 --step-time 10]
 
 prints one JSON line:
     {"workload": "W1", "seconds": ..., "final_loss": ... or null,
@@ -229,6 +230,49 @@ WORKLOADS = {
 }
 
 
+KIND_NAMES = {"lstm": "LSTM", "rnn": "SimpleRNN", "gru": "GRU"}
+
+
+def step_times(kinds, sizes, batch, steps, reps=5, min_run=0.2):
+    """Time one training step (forward, MSE, backward, SGD) on a fixed random batch.
+
+    Mirrors gornn's benchmarks.StepCase.TimeStep: one warm-up step, a run
+    length doubled from one step until it lasts min_run seconds, then the
+    median over reps runs of the time per step. Yields one record per size.
+    """
+    for kind in kinds:
+        for units in sizes:
+            torch.manual_seed(SEED)
+            rng = np.random.default_rng(SEED)
+            x = torch.tensor(rng.standard_normal((batch, steps, 1)), dtype=torch.float32)
+            y = torch.tensor(rng.standard_normal((batch, steps, 1)), dtype=torch.float32)
+            model = RecurrentRegressor(kind, units, return_sequences=True)
+            opt = torch.optim.SGD(params(model), lr=LR)
+            loss_fn = torch.nn.MSELoss()
+
+            def step():
+                opt.zero_grad(set_to_none=True)
+                loss = loss_fn(model(x), y)
+                loss.backward()
+                opt.step()
+                return loss.item()
+
+            def run(n):
+                t0 = time.perf_counter()
+                for _ in range(n):
+                    step()
+                return time.perf_counter() - t0
+
+            step()
+            n = 1
+            while run(n) < min_run and n < (1 << 20):
+                n *= 2
+            per = sorted(run(n) / n for _ in range(max(reps, 1)))
+            yield {"mode": "step", "kind": KIND_NAMES[kind], "units": units, "batch": batch, "steps": steps,
+                   "seconds_per_step": per[len(per) // 2], "torch": torch.__version__,
+                   "threads": torch.get_num_threads()}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--workload", choices=sorted(WORKLOADS))
@@ -236,7 +280,23 @@ def main():
     ap.add_argument("--w6-batch", type=int, default=None,
                     help="W6 only: predict in batches of this size instead of one call (Keras predict uses 32)")
     ap.add_argument("--list", action="store_true", help="list the workloads")
+    ap.add_argument("--step-sizes", default=None,
+                    help="instead of a workload, time one training step for these unit counts (e.g. 20,64,128,256); "
+                         "prints one JSON line per layer kind and size")
+    ap.add_argument("--step-kinds", default="rnn,lstm,gru", help="--step-sizes: layer kinds (rnn, lstm, gru)")
+    ap.add_argument("--step-batch", type=int, default=8, help="--step-sizes: batch size")
+    ap.add_argument("--step-time", type=int, default=10, help="--step-sizes: time steps")
     args = ap.parse_args()
+    if args.step_sizes:
+        kinds = args.step_kinds.split(",")
+        for k in kinds:
+            if k not in KIND_NAMES:
+                ap.error(f"unknown kind {k!r}")
+        sizes = [int(u) for u in args.step_sizes.split(",")]
+        for rec in step_times(kinds, sizes, args.step_batch, args.step_time):
+            print(json.dumps(rec))
+            sys.stdout.flush()
+        return
     if args.list:
         for k in sorted(WORKLOADS):
             print(f"{k}: {WORKLOADS[k][0]}")

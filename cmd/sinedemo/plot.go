@@ -76,6 +76,11 @@ func plotLosses(path string, curves []namedCurve, title string) error {
 // steps needs only k values. Every series needs at least one value and at
 // most len(x).
 func plotForecast(path string, x []float64, series []namedCurve, title string) error {
+	return plotForecastAxes(path, "x", "value", x, series, title)
+}
+
+// plotForecastAxes is plotForecast with the given axis labels.
+func plotForecastAxes(path, xLabel, yLabel string, x []float64, series []namedCurve, title string) error {
 	if len(x) == 0 {
 		return errors.New("plot forecast: no x values")
 	}
@@ -89,8 +94,8 @@ func plotForecast(path string, x []float64, series []namedCurve, title string) e
 	}
 	p := plot.New()
 	p.Title.Text = title
-	p.X.Label.Text = "x"
-	p.Y.Label.Text = "value"
+	p.X.Label.Text = xLabel
+	p.Y.Label.Text = yLabel
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true
 

@@ -1,0 +1,227 @@
+// Command stepplot measures the time of one training step against the
+// number of recurrent units, in gornn and in PyTorch, and plots both.
+//
+//	go run ./benchmarks/cmd/stepplot [-units 20,64,128,256] [-batch 8] [-steps 10] [-out docs/step_time.png]
+//
+// The step is Sequential([kind(U, return sequences), Dense(1)]) on a fixed
+// random batch [B, T, 1] with SGD and MSE (benchmarks.StepCase; PyTorch:
+// workloads.py --step-sizes), timed as the median of five runs that each
+// last at least 0.2 s. gornn runs with GOMAXPROCS=1, PyTorch with one
+// thread. A markdown table of the numbers goes to stdout.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"image/color"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gornn/gornn/benchmarks"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "stepplot:", err)
+		os.Exit(1)
+	}
+}
+
+// point is one measured step time.
+type point struct {
+	impl, kind string
+	units      int
+	seconds    float64
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("stepplot", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	unitsFlag := fs.String("units", "20,64,128,256", "comma-separated unit counts")
+	batch := fs.Int("batch", 8, "batch size")
+	steps := fs.Int("steps", 10, "time steps")
+	out := fs.String("out", "docs/step_time.png", "PNG file to write")
+	python := fs.String("python", "/usr/bin/python3", "python interpreter with torch; empty to plot gornn alone")
+	script := fs.String("script", "benchmarks/pytorch/workloads.py", "the PyTorch workloads script")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var units []int
+	for _, s := range strings.Split(*unitsFlag, ",") {
+		u, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || u <= 0 {
+			return fmt.Errorf("-units: bad count %q", s)
+		}
+		units = append(units, u)
+	}
+	if *batch <= 0 || *steps <= 0 {
+		return fmt.Errorf("-batch %d, -steps %d: must be positive", *batch, *steps)
+	}
+
+	runtime.GOMAXPROCS(1)
+	var pts []point
+	for _, k := range benchmarks.Kinds {
+		for _, u := range units {
+			c, err := benchmarks.NewStepCase(k, benchmarks.Size{Units: u, Batch: *batch, Steps: *steps})
+			if err != nil {
+				return err
+			}
+			d, err := c.TimeStep(5, 200*time.Millisecond)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "gornn   %-9v U%-4d %8.3f ms\n", k, u, 1e3*d.Seconds())
+			pts = append(pts, point{"gornn", k.String(), u, d.Seconds()})
+		}
+	}
+	torch := ""
+	if *python != "" {
+		pp, ver, err := pytorch(*python, *script, *unitsFlag, *batch, *steps, stderr)
+		if err != nil {
+			return err
+		}
+		pts, torch = append(pts, pp...), ver
+	}
+	if err := plotSteps(pts, *batch, *steps, torch, *out); err != nil {
+		return err
+	}
+	table(stdout, pts, units, *batch, *steps, torch)
+	return nil
+}
+
+func pytorch(python, script, units string, batch, steps int, stderr io.Writer) ([]point, string, error) {
+	cmd := exec.Command(python, script, "--step-sizes", units, "--step-kinds", "rnn,lstm,gru",
+		"--step-batch", strconv.Itoa(batch), "--step-time", strconv.Itoa(steps))
+	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS=1", "MKL_NUM_THREADS=1", "OPENBLAS_NUM_THREADS=1")
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, stderr
+	if err := cmd.Run(); err != nil {
+		return nil, "", fmt.Errorf("%s (is PyTorch installed? apt-get install -y --no-install-recommends python3-torch python3-numpy): %w", python, err)
+	}
+	var pts []point
+	ver := ""
+	sc := bufio.NewScanner(&buf)
+	for sc.Scan() {
+		var r struct {
+			Kind    string  `json:"kind"`
+			Units   int     `json:"units"`
+			Seconds float64 `json:"seconds_per_step"`
+			Torch   string  `json:"torch"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			return nil, "", fmt.Errorf("PyTorch output %q: %w", sc.Text(), err)
+		}
+		fmt.Fprintf(stderr, "PyTorch %-9s U%-4d %8.3f ms\n", r.Kind, r.Units, 1e3*r.Seconds)
+		pts = append(pts, point{"PyTorch", r.Kind, r.Units, r.Seconds})
+		ver = r.Torch
+	}
+	return pts, ver, sc.Err()
+}
+
+func plotSteps(pts []point, batch, steps int, torch, out string) error {
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("Time per training step, batch %d, %d time steps, one thread", batch, steps)
+	p.X.Label.Text = "recurrent units (log scale)"
+	p.Y.Label.Text = "ms per step (log scale)"
+	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
+	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	var ticks unitTicks
+	for _, pt := range pts {
+		if !slices.Contains(ticks, pt.units) {
+			ticks = append(ticks, pt.units)
+		}
+	}
+	p.X.Tick.Marker = ticks
+	p.Add(plotter.NewGrid())
+	p.Legend.Top = false
+	p.Legend.Left = false
+	impls := []string{"gornn", "PyTorch"}
+	for ki, k := range benchmarks.Kinds {
+		for ii, impl := range impls {
+			var xys plotter.XYs
+			for _, pt := range pts {
+				if pt.impl == impl && pt.kind == k.String() {
+					xys = append(xys, plotter.XY{X: float64(pt.units), Y: 1e3 * pt.seconds})
+				}
+			}
+			if len(xys) == 0 {
+				continue
+			}
+			l, s, err := plotter.NewLinePoints(xys)
+			if err != nil {
+				return err
+			}
+			c := plotutil.Color(ki)
+			l.Color, s.Color = c, c
+			l.Width = vg.Points(1.5)
+			s.Shape = plotutil.Shape(ki)
+			if ii == 1 {
+				l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+				l.Color = fade(c)
+			}
+			p.Add(l, s)
+			name := fmt.Sprintf("%s %v", impl, k)
+			if impl == "PyTorch" && torch != "" {
+				name = fmt.Sprintf("PyTorch %s %v", torch, k)
+			}
+			p.Legend.Add(name, l, s)
+		}
+	}
+	return p.Save(8*vg.Inch, 5*vg.Inch, out)
+}
+
+// unitTicks labels the x axis at the measured unit counts.
+type unitTicks []int
+
+// Ticks returns a labelled tick at each unit count.
+func (u unitTicks) Ticks(lo, hi float64) []plot.Tick {
+	var ts []plot.Tick
+	for _, v := range u {
+		if float64(v) >= lo && float64(v) <= hi {
+			ts = append(ts, plot.Tick{Value: float64(v), Label: strconv.Itoa(v)})
+		}
+	}
+	return ts
+}
+
+// fade returns c half-transparent, for the PyTorch lines.
+func fade(c color.Color) color.Color {
+	r, g, b, _ := c.RGBA()
+	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 170}
+}
+
+func table(w io.Writer, pts []point, units []int, batch, steps int, torch string) {
+	fmt.Fprintf(w, "Time per training step (ms), batch %d, %d time steps; gornn GOMAXPROCS=1 (%s), PyTorch %s one thread:\n\n", batch, steps, runtime.Version(), torch)
+	fmt.Fprint(w, "| layer | units | gornn (ms) | PyTorch (ms) | ratio |\n| --- | ---: | ---: | ---: | ---: |\n")
+	find := func(impl, kind string, u int) float64 {
+		for _, p := range pts {
+			if p.impl == impl && p.kind == kind && p.units == u {
+				return p.seconds
+			}
+		}
+		return 0
+	}
+	for _, k := range benchmarks.Kinds {
+		for _, u := range units {
+			g, t := find("gornn", k.String(), u), find("PyTorch", k.String(), u)
+			torchMS, ratio := "–", "–"
+			if t > 0 {
+				torchMS, ratio = fmt.Sprintf("%.3f", 1e3*t), fmt.Sprintf("%.2f", g/t)
+			}
+			fmt.Fprintf(w, "| %v | %d | %.3f | %s | %s |\n", k, u, 1e3*g, torchMS, ratio)
+		}
+	}
+}

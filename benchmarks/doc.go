@@ -1,0 +1,30 @@
+// Package benchmarks holds gornn's speed benchmarks and the Go side of the
+// side-by-side comparison with PyTorch.
+//
+// Workloads W1..W6 mirror benchmarks/pytorch/workloads.py (float32,
+// SGD(0.01), MSE, batch-first data [batch, time, features]):
+//
+//	W1  LSTM(20, return sequences) + Dense(1) per step; 40 noisy-sine windows of 10; batch 8, shuffled; 500 epochs
+//	W2  as W1 with SimpleRNN(20)
+//	W3  as W1 with GRU(20)
+//	W4  LSTM(128), last state, + Dense(1); 1,024 random windows of 50; batch 64, shuffled; 3 epochs
+//	W5  39-step autoregressive forecast with Predict on [1, 10, 1], 100 times, W1 model pre-trained 20 epochs
+//	W6  Predict 10,000 random windows of 10 in one batch, W1 model pre-trained 20 epochs
+//
+// Each returns the seconds of its timed region (training or prediction;
+// model building, data, compiling and pre-training excluded) and its final
+// loss:
+//
+//	r, err := benchmarks.W1(benchmarks.Options{})
+//	fmt.Println(r.Seconds, r.FinalLoss)
+//
+// The data and weights are seeded, but from Go's PCG generator, not
+// numpy's: the two implementations train the same models on the same kind
+// of data, not on the same numbers.
+//
+// The Go benchmarks (go test -bench . ./benchmarks) time one training step
+// by layer kind and size (BenchmarkTrainStep/LSTM/U20_B8_T10), one W1
+// epoch, Predict and one forecast. The commands in cmd/compare and
+// cmd/stepplot run the comparison and draw docs/step_time.png; see
+// docs/benchmarks.md.
+package benchmarks

@@ -1,0 +1,389 @@
+package benchmarks
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/gornn/gornn/graph"
+	"github.com/gornn/gornn/layers"
+	"github.com/gornn/gornn/models"
+	"github.com/gornn/gornn/trainers"
+)
+
+// Seed is the seed of every workload's data, weights and shuffles, as
+// SEED in workloads.py (the generators differ, so the numbers do not).
+const Seed = 1234
+
+// LearningRate is the SGD learning rate of every training workload.
+const LearningRate = 0.01
+
+// PretrainEpochs is how long W5 and W6 train their W1 model, untimed,
+// before predicting (PRETRAIN_EPOCHS in workloads.py).
+const PretrainEpochs = 20
+
+// ErrUnknown reports a workload id that is not W1..W6.
+var ErrUnknown = errors.New("unknown workload")
+
+// Kind is a recurrent layer type.
+type Kind int
+
+const (
+	// LSTM is layers.LSTM (torch.nn.LSTM).
+	LSTM Kind = iota
+	// SimpleRNN is layers.SimpleRNN with tanh (torch.nn.RNN).
+	SimpleRNN
+	// GRU is layers.GRU, Keras' reset_after form (torch.nn.GRU).
+	GRU
+)
+
+// Kinds lists every Kind, in the order benchmarks report them.
+var Kinds = []Kind{SimpleRNN, LSTM, GRU}
+
+// String returns the Keras class name of the layer.
+func (k Kind) String() string {
+	switch k {
+	case LSTM:
+		return "LSTM"
+	case SimpleRNN:
+		return "SimpleRNN"
+	case GRU:
+		return "GRU"
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// Layer returns a new, unbuilt recurrent layer of this kind.
+func (k Kind) Layer(units int, returnSequences bool) (layers.Layer, error) {
+	opt := layers.WithReturnSequences(returnSequences)
+	switch k {
+	case LSTM:
+		return layers.NewLSTM(units, opt)
+	case SimpleRNN:
+		return layers.NewSimpleRNN(units, opt)
+	case GRU:
+		return layers.NewGRU(units, opt)
+	}
+	return nil, fmt.Errorf("%w: layer kind %d", graph.ErrArgument, int(k))
+}
+
+// NewRegressor builds Sequential([kind(units, returnSequences), Dense(1)])
+// for inputs [steps, 1], float32, with weights from seed.
+func NewRegressor(k Kind, units, steps int, returnSequences bool, seed uint64) (*models.Model, error) {
+	rnn, err := k.Layer(units, returnSequences)
+	if err != nil {
+		return nil, err
+	}
+	head, err := layers.NewDense(1)
+	if err != nil {
+		return nil, err
+	}
+	return models.NewSequential([]int{steps, 1}, []layers.Layer{rnn, head},
+		models.WithDType(graph.Float32), models.WithSeed(seed))
+}
+
+// Options shrink a workload, for tests; the zero value runs it as defined.
+type Options struct {
+	Epochs  int // training epochs (W1–W4) or pre-training epochs (W5, W6)
+	Windows int // number of samples (W4, W6)
+	Steps   int // time steps per sample (W4)
+	Units   int // recurrent units (W4)
+	Repeats int // forecasts (W5)
+	// PredictBatch is W6's batch size; 0 predicts all windows in one call,
+	// as workloads.py does by default (its --w6-batch).
+	PredictBatch int
+	// OnEpoch, if set, is called inside the timed region after each
+	// training epoch (1-based) with that epoch's loss. It should be cheap.
+	OnEpoch func(epoch int, loss float64)
+}
+
+func orDefault(v, def int) int {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+// Result is what one run of a workload measured.
+type Result struct {
+	Workload string
+	// Seconds is the wall time of the timed region only: training (W1–W4)
+	// or prediction (W5, W6), without model building, data or compiling.
+	Seconds float64
+	// FinalLoss is the last epoch's loss (the sample-weighted mean of its
+	// batch losses, each before its step); NaN for W5 and W6.
+	FinalLoss float64
+}
+
+// Workload is one of the benchmark workloads.
+type Workload struct {
+	ID          string
+	Description string
+	Run         func(Options) (Result, error)
+}
+
+// Workloads returns W1..W6, mirrors of benchmarks/pytorch/workloads.py.
+func Workloads() []Workload {
+	return []Workload{
+		{"W1", "LSTM(20, return sequences) + Dense(1) per step; 40 noisy-sine windows of 10; batch 8, shuffled; 500 epochs; SGD 0.01, MSE", func(o Options) (Result, error) { return sineTraining("W1", LSTM, o) }},
+		{"W2", "as W1 with SimpleRNN(20, tanh)", func(o Options) (Result, error) { return sineTraining("W2", SimpleRNN, o) }},
+		{"W3", "as W1 with GRU(20) (reset_after, like Keras)", func(o Options) (Result, error) { return sineTraining("W3", GRU, o) }},
+		{"W4", "LSTM(128) last state + Dense(1); 1,024 random windows of 50 steps; batch 64, shuffled; 3 epochs; SGD 0.01, MSE", W4},
+		{"W5", fmt.Sprintf("39-step autoregressive forecast from the first window ([1,10,1]) with a W1 model (pre-trained %d epochs, untimed), repeated 100 times, Predict", PretrainEpochs), W5},
+		{"W6", fmt.Sprintf("Predict 10,000 random windows of 10 steps with a W1 model (pre-trained %d epochs, untimed), in one batch", PretrainEpochs), W6},
+	}
+}
+
+// Lookup returns the workload with the given id.
+func Lookup(id string) (Workload, error) {
+	for _, w := range Workloads() {
+		if w.ID == id {
+			return w, nil
+		}
+	}
+	return Workload{}, fmt.Errorf("%w: %q", ErrUnknown, id)
+}
+
+// W1 trains LSTM(20, return sequences) + Dense(1) on the noisy sine.
+func W1(o Options) (Result, error) { return sineTraining("W1", LSTM, o) }
+
+// W2 is W1 with SimpleRNN(20).
+func W2(o Options) (Result, error) { return sineTraining("W2", SimpleRNN, o) }
+
+// W3 is W1 with GRU(20).
+func W3(o Options) (Result, error) { return sineTraining("W3", GRU, o) }
+
+func sineTraining(id string, k Kind, o Options) (Result, error) {
+	x, y, err := NoisySineWindows(Seed, 50, 10, 0.1)
+	if err != nil {
+		return Result{}, err
+	}
+	m, err := NewRegressor(k, 20, 10, true, Seed)
+	if err != nil {
+		return Result{}, err
+	}
+	tr, err := NewSGDTrainer(m)
+	if err != nil {
+		return Result{}, err
+	}
+	rng := rand.New(rand.NewPCG(Seed, 1))
+	secs, loss, err := timedFit(tr, x, y, 8, orDefault(o.Epochs, 500), rng, o.OnEpoch)
+	if err != nil {
+		return Result{}, fmt.Errorf("%s: %w", id, err)
+	}
+	return Result{Workload: id, Seconds: secs, FinalLoss: loss}, nil
+}
+
+// W4 trains LSTM(128), last state, + Dense(1) on random windows.
+func W4(o Options) (Result, error) {
+	n, steps, units := orDefault(o.Windows, 1024), orDefault(o.Steps, 50), orDefault(o.Units, 128)
+	rng := rand.New(rand.NewPCG(Seed, 4))
+	x := RandomTensor(rng, n, steps, 1)
+	y := RandomTensor(rng, n, 1)
+	m, err := NewRegressor(LSTM, units, steps, false, Seed)
+	if err != nil {
+		return Result{}, err
+	}
+	tr, err := NewSGDTrainer(m)
+	if err != nil {
+		return Result{}, err
+	}
+	secs, loss, err := timedFit(tr, x, y, 64, orDefault(o.Epochs, 3), rng, o.OnEpoch)
+	if err != nil {
+		return Result{}, fmt.Errorf("W4: %w", err)
+	}
+	return Result{Workload: "W4", Seconds: secs, FinalLoss: loss}, nil
+}
+
+// TrainedW1Model returns a W1 model trained, untimed, for the given
+// number of epochs, and the windows it was trained on.
+func TrainedW1Model(epochs int) (*models.Model, *graph.Tensor, error) {
+	x, y, err := NoisySineWindows(Seed, 50, 10, 0.1)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := NewRegressor(LSTM, 20, 10, true, Seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	tr, err := NewSGDTrainer(m)
+	if err != nil {
+		return nil, nil, err
+	}
+	rng := rand.New(rand.NewPCG(Seed, 1))
+	if _, _, err := timedFit(tr, x, y, 8, epochs, rng, nil); err != nil {
+		return nil, nil, err
+	}
+	return m, x, nil
+}
+
+// W5 forecasts 39 steps autoregressively from the first window, 100
+// times, with Predict on [1, 10, 1].
+func W5(o Options) (Result, error) {
+	m, x, err := TrainedW1Model(orDefault(o.Epochs, PretrainEpochs))
+	if err != nil {
+		return Result{}, fmt.Errorf("W5: %w", err)
+	}
+	first, err := trainers.Samples(x, []int{0})
+	if err != nil {
+		return Result{}, err
+	}
+	// Compile the batch-1 program before the clock starts.
+	if _, err := m.Predict(first); err != nil {
+		return Result{}, fmt.Errorf("W5: %w", err)
+	}
+	repeats := orDefault(o.Repeats, 100)
+	start := time.Now()
+	for range repeats {
+		if _, err := Forecast(m, first, 39); err != nil {
+			return Result{}, fmt.Errorf("W5: %w", err)
+		}
+	}
+	return Result{Workload: "W5", Seconds: time.Since(start).Seconds(), FinalLoss: math.NaN()}, nil
+}
+
+// Forecast predicts steps values autoregressively from window [1, T, 1]:
+// predict, take the last time step's output as the next value, slide the
+// window by one, repeat. The model must return sequences [1, T, 1].
+func Forecast(m *models.Model, window *graph.Tensor, steps int) ([]float32, error) {
+	w, ok := window.Clone().(*graph.Tensor)
+	if !ok {
+		return nil, fmt.Errorf("%w: window clone", graph.ErrArgument)
+	}
+	data, ok := w.Data().([]float32)
+	if !ok {
+		return nil, fmt.Errorf("%w: window must be float32", graph.ErrArgument)
+	}
+	out := make([]float32, 0, steps)
+	for range steps {
+		p, err := m.Predict(w)
+		if err != nil {
+			return nil, err
+		}
+		pd := p.Data().([]float32)
+		next := pd[len(pd)-1]
+		out = append(out, next)
+		copy(data, data[1:])
+		data[len(data)-1] = next
+	}
+	return out, nil
+}
+
+// W6 predicts 10,000 random windows of 10 steps with a pre-trained W1
+// model, in one batch by default.
+func W6(o Options) (Result, error) {
+	m, _, err := TrainedW1Model(orDefault(o.Epochs, PretrainEpochs))
+	if err != nil {
+		return Result{}, fmt.Errorf("W6: %w", err)
+	}
+	n := orDefault(o.Windows, 10_000)
+	rng := rand.New(rand.NewPCG(Seed+6, 6))
+	x := RandomTensor(rng, n, 10, 1)
+	batch := orDefault(o.PredictBatch, n)
+	// Compile the prediction programs before the clock starts (a full run:
+	// there is no way to compile one without running it).
+	if _, err := m.PredictBatch(x, batch); err != nil {
+		return Result{}, fmt.Errorf("W6: %w", err)
+	}
+	start := time.Now()
+	if _, err := m.PredictBatch(x, batch); err != nil {
+		return Result{}, fmt.Errorf("W6: %w", err)
+	}
+	return Result{Workload: "W6", Seconds: time.Since(start).Seconds(), FinalLoss: math.NaN()}, nil
+}
+
+// NewSGDTrainer returns an MSE trainer with SGD(LearningRate).
+func NewSGDTrainer(m *models.Model) (*trainers.Trainer, error) {
+	opt, err := trainers.NewSGD(trainers.WithLearningRate(LearningRate))
+	if err != nil {
+		return nil, err
+	}
+	return trainers.NewTrainer(m, trainers.MSE(), opt)
+}
+
+// timedFit compiles the trainer's programs, untimed, and then trains as
+// Keras fit does: shuffle every epoch, keep the last partial batch, one
+// step per batch. It returns the training time and the last epoch's loss.
+func timedFit(tr *trainers.Trainer, x, y *graph.Tensor, batch, epochs int, rng *rand.Rand, onEpoch func(int, float64)) (float64, float64, error) {
+	if err := Compile(tr, x, y, batch); err != nil {
+		return 0, 0, err
+	}
+	start := time.Now()
+	loss, err := Fit(tr, x, y, batch, epochs, rng, onEpoch)
+	return time.Since(start).Seconds(), loss, err
+}
+
+// Compile makes tr compile its training programs for the batch sizes a
+// fit over x will use, without changing the weights: it trains one step
+// per size on a copy of the weights and puts them back.
+func Compile(tr *trainers.Trainer, x, y *graph.Tensor, batch int) error {
+	m := tr.Model()
+	var saved [][]float64
+	for _, p := range m.Params() {
+		saved = append(saved, p.Float64s())
+	}
+	state := tr.Optimizer().State()
+	n := x.Shape()[0]
+	sizes := []int{min(batch, n)}
+	if r := n % batch; r != 0 && n > batch {
+		sizes = append(sizes, r)
+	}
+	for _, s := range sizes {
+		idx := make([]int, s)
+		for i := range idx {
+			idx[i] = i
+		}
+		xb, err := trainers.Samples(x, idx)
+		if err != nil {
+			return err
+		}
+		yb, err := trainers.Samples(y, idx)
+		if err != nil {
+			return err
+		}
+		if _, err := tr.TrainBatch(xb, yb); err != nil {
+			return err
+		}
+	}
+	for i, p := range m.Params() {
+		if err := p.SetFloat64s(saved[i]); err != nil {
+			return err
+		}
+	}
+	return tr.Optimizer().SetState(state)
+}
+
+// Fit trains for the given epochs, shuffling with rng, and returns the
+// last epoch's loss: the sample-weighted mean of its batch losses, each
+// taken before its step.
+func Fit(tr *trainers.Trainer, x, y *graph.Tensor, batch, epochs int, rng *rand.Rand, onEpoch func(int, float64)) (float64, error) {
+	n := x.Shape()[0]
+	loss := math.NaN()
+	for e := 1; e <= epochs; e++ {
+		perm := rng.Perm(n)
+		total := 0.0
+		for lo := 0; lo < n; lo += batch {
+			idx := perm[lo:min(lo+batch, n)]
+			xb, err := trainers.Samples(x, idx)
+			if err != nil {
+				return 0, err
+			}
+			yb, err := trainers.Samples(y, idx)
+			if err != nil {
+				return 0, err
+			}
+			r, err := tr.TrainBatch(xb, yb)
+			if err != nil {
+				return 0, fmt.Errorf("epoch %d: %w", e, err)
+			}
+			total += r.Loss * float64(len(idx))
+		}
+		loss = total / float64(n)
+		if onEpoch != nil {
+			onEpoch(e, loss)
+		}
+	}
+	return loss, nil
+}

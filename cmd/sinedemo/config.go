@@ -1,0 +1,192 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+)
+
+// cellNames are the recurrent layers -cells accepts, in Keras' snake case.
+var cellNames = []string{"simple_rnn", "lstm", "gru"}
+
+// forecastMode says how the held-out tail of a CSV series is forecast.
+type forecastMode int
+
+const (
+	// forecastRecursive starts from the last window of the training part
+	// and feeds every prediction back in as input (the default).
+	forecastRecursive forecastMode = iota
+	// forecastOneStep predicts each value from the true values before it.
+	forecastOneStep
+)
+
+// String returns the name -forecast accepts.
+func (f forecastMode) String() string {
+	if f == forecastOneStep {
+		return "one-step"
+	}
+	return "recursive"
+}
+
+// config holds the validated command-line settings.
+type config struct {
+	epochs    int
+	batch     int
+	units     int
+	window    int
+	points    int
+	noise     float64
+	seed      uint64
+	lr        float64
+	optimizer string
+	cells     []string
+	out       string
+	quiet     bool
+	json      bool
+
+	csvPath  string
+	column   string
+	missing  MissingPolicy
+	valSplit float64
+	forecast forecastMode
+}
+
+// parseFlags parses and checks args. With -h it prints the usage to stdout
+// and returns flag.ErrHelp. Other errors are one line, without the usage.
+func parseFlags(args []string, stdout io.Writer) (config, error) {
+	var (
+		cfg                                 config
+		cells, missing, forecast, optimizer string
+	)
+	fs := flag.NewFlagSet("sinedemo", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.IntVar(&cfg.epochs, "epochs", 500, "training epochs")
+	fs.IntVar(&cfg.batch, "batch", 8, "batch size")
+	fs.IntVar(&cfg.units, "units", 20, "units of the recurrent layer")
+	fs.IntVar(&cfg.window, "window", 10, "time steps per sample (n_rnn)")
+	fs.IntVar(&cfg.points, "points", 50, "points of the sine series on [-2π, 2π]")
+	fs.Float64Var(&cfg.noise, "noise", 0.1, "standard deviation of the Gaussian noise added to the sine")
+	fs.Uint64Var(&cfg.seed, "seed", 1, "seed of the noise, the initial weights and the shuffling")
+	fs.Float64Var(&cfg.lr, "lr", 0.01, "learning rate")
+	fs.StringVar(&optimizer, "optimizer", "sgd", "optimizer: sgd, adam or rmsprop")
+	fs.StringVar(&cells, "cells", "simple_rnn,lstm", "comma-separated recurrent layers to compare: simple_rnn, lstm, gru")
+	fs.StringVar(&cfg.out, "out", "sinedemo-out", "directory for the plots and CSV files")
+	fs.BoolVar(&cfg.quiet, "quiet", false, "no progress output while training")
+	fs.BoolVar(&cfg.json, "json", false, "print one JSON object on stdout instead of the report")
+	fs.StringVar(&cfg.csvPath, "csv", "", "train on a column of this CSV file (with a header row) instead of the sine")
+	fs.StringVar(&cfg.column, "column", "", "with -csv: the column to forecast")
+	fs.StringVar(&missing, "missing", "error", "with -csv: missing values are an error, or drop or interpolate them")
+	fs.Float64Var(&cfg.valSplit, "val-split", 0.2, "with -csv: fraction of the series held out at its end and forecast")
+	fs.StringVar(&forecast, "forecast", "recursive", "with -csv: forecast the held-out tail recursive or one-step")
+	fs.Usage = func() {
+		fmt.Fprintf(stdout, "Usage: sinedemo [flags]\n       sinedemo -csv FILE -column NAME [flags]\n\nFlags:\n")
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			fs.Usage()
+		}
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected argument %q (flags only; see -h)", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	switch {
+	case cfg.epochs < 1:
+		return config{}, fmt.Errorf("-epochs %d: must be at least 1", cfg.epochs)
+	case cfg.batch < 1:
+		return config{}, fmt.Errorf("-batch %d: must be at least 1", cfg.batch)
+	case cfg.units < 1:
+		return config{}, fmt.Errorf("-units %d: must be at least 1", cfg.units)
+	case cfg.window < 1:
+		return config{}, fmt.Errorf("-window %d: must be at least 1", cfg.window)
+	case !(cfg.lr > 0) || math.IsInf(cfg.lr, 0):
+		return config{}, fmt.Errorf("-lr %v: must be a positive number", cfg.lr)
+	case strings.TrimSpace(cfg.out) == "":
+		return config{}, fmt.Errorf("-out: empty directory name")
+	}
+	switch cfg.optimizer = strings.ToLower(strings.TrimSpace(optimizer)); cfg.optimizer {
+	case "sgd", "adam", "rmsprop":
+	default:
+		return config{}, fmt.Errorf("-optimizer %q: want sgd, adam or rmsprop", optimizer)
+	}
+	var err error
+	if cfg.cells, err = parseCells(cells); err != nil {
+		return config{}, err
+	}
+
+	if cfg.csvPath == "" {
+		for _, name := range []string{"column", "missing", "val-split", "forecast"} {
+			if set[name] {
+				return config{}, fmt.Errorf("-%s needs -csv", name)
+			}
+		}
+		switch {
+		case cfg.points < cfg.window+1:
+			return config{}, fmt.Errorf("-points %d: series shorter than window + 1 = %d", cfg.points, cfg.window+1)
+		case !(cfg.noise >= 0) || math.IsInf(cfg.noise, 0):
+			return config{}, fmt.Errorf("-noise %v: must be a finite number ≥ 0", cfg.noise)
+		}
+		return cfg, nil
+	}
+
+	for _, name := range []string{"points", "noise"} {
+		if set[name] {
+			return config{}, fmt.Errorf("-%s applies to the sine series, not to -csv", name)
+		}
+	}
+	if strings.TrimSpace(cfg.column) == "" {
+		return config{}, fmt.Errorf("-csv needs -column NAME")
+	}
+	if cfg.missing, err = parseMissingPolicy(missing); err != nil {
+		return config{}, fmt.Errorf("-missing: %w", err)
+	}
+	if !(cfg.valSplit > 0 && cfg.valSplit < 1) {
+		return config{}, fmt.Errorf("-val-split %v: must be between 0 and 1 (exclusive)", cfg.valSplit)
+	}
+	switch strings.ToLower(strings.TrimSpace(forecast)) {
+	case "recursive":
+		cfg.forecast = forecastRecursive
+	case "one-step":
+		cfg.forecast = forecastOneStep
+	default:
+		return config{}, fmt.Errorf("-forecast %q: want recursive or one-step", forecast)
+	}
+	return cfg, nil
+}
+
+// parseCells parses the comma-separated -cells list: known names, at least
+// one, none twice.
+func parseCells(s string) ([]string, error) {
+	var cells []string
+	seen := map[string]bool{}
+	for _, c := range strings.Split(s, ",") {
+		c = strings.ToLower(strings.TrimSpace(c))
+		if c == "" {
+			continue
+		}
+		known := false
+		for _, k := range cellNames {
+			known = known || c == k
+		}
+		if !known {
+			return nil, fmt.Errorf("-cells: unknown layer %q (want any of %s)", c, strings.Join(cellNames, ", "))
+		}
+		if seen[c] {
+			return nil, fmt.Errorf("-cells: %s given twice", c)
+		}
+		seen[c] = true
+		cells = append(cells, c)
+	}
+	if len(cells) == 0 {
+		return nil, fmt.Errorf("-cells: no layer given (want any of %s)", strings.Join(cellNames, ", "))
+	}
+	return cells, nil
+}

@@ -1,0 +1,374 @@
+package graph_test
+
+import (
+	"errors"
+	"math"
+	"slices"
+	"testing"
+
+	"gorgonia.org/tensor"
+
+	"github.com/gornn/gornn/graph"
+)
+
+func TestNewBuilderRejectsBadArguments(t *testing.T) {
+	for _, c := range []struct {
+		dt    graph.DType
+		batch int
+	}{{graph.DType(2), 1}, {graph.DType(-1), 4}, {graph.Float32, 0}, {graph.Float64, -3}} {
+		b, err := graph.NewBuilder(c.dt, c.batch)
+		if !errors.Is(err, graph.ErrArgument) || b != nil {
+			t.Errorf("NewBuilder(%v, %d) = %v, %v; want nil, ErrArgument", c.dt, c.batch, b, err)
+		}
+	}
+	for _, dt := range []graph.DType{graph.Float32, graph.Float64} {
+		b, err := graph.NewBuilder(dt, 7)
+		if err != nil || b.Batch() != 7 || b.DType() != dt {
+			t.Errorf("NewBuilder(%v, 7): %v", dt, err)
+		}
+	}
+}
+
+func TestParseDType(t *testing.T) {
+	for _, dt := range []graph.DType{graph.Float32, graph.Float64} {
+		if got, err := graph.ParseDType(dt.String()); err != nil || got != dt {
+			t.Errorf("ParseDType(%q) = %v, %v", dt.String(), got, err)
+		}
+	}
+	for _, s := range []string{"", "float16", "Float32", "int"} {
+		if _, err := graph.ParseDType(s); !errors.Is(err, graph.ErrArgument) {
+			t.Errorf("ParseDType(%q): %v, want ErrArgument", s, err)
+		}
+	}
+	if graph.DType(5).Valid() || graph.DType(5).String() != "DType(5)" {
+		t.Error("DType(5) is valid or misnamed")
+	}
+}
+
+// TestBuilderErrors checks each operation's validation, and that the
+// first error sticks: later operations return nil and keep it.
+func TestBuilderErrors(t *testing.T) {
+	type tc struct {
+		name  string
+		build func(b *graph.Builder) *graph.Node
+		want  error
+	}
+	other := must(graph.NewBuilder(graph.Float32, 2))
+	foreign := other.Input("x", 2, 3)
+	cases := []tc{
+		{"input without shape", func(b *graph.Builder) *graph.Node { return b.Input("x") }, graph.ErrShape},
+		{"input of another batch", func(b *graph.Builder) *graph.Node { return b.Input("x", 3, 4) }, graph.ErrShape},
+		{"input with a zero dim", func(b *graph.Builder) *graph.Node { return b.Input("x", 2, 0) }, graph.ErrShape},
+		{"input with a negative dim", func(b *graph.Builder) *graph.Node { return b.Input("x", 2, 4, -1) }, graph.ErrShape},
+		{"sequence input of rank 2", func(b *graph.Builder) *graph.Node { return b.SequenceInput("x", 2, 4) }, graph.ErrShape},
+		{"sequence input with zero time", func(b *graph.Builder) *graph.Node { return b.SequenceInput("x", 2, 0, 1) }, graph.ErrShape},
+		{"add of other shapes", func(b *graph.Builder) *graph.Node { return b.Add(b.Input("x", 2, 3), b.Input("y", 2, 4)) }, graph.ErrShape},
+		{"mul of other shapes", func(b *graph.Builder) *graph.Node { return b.Mul(b.Input("x", 2, 3), b.Input("y", 2, 3, 1)) }, graph.ErrShape},
+		{"matmul inner mismatch", func(b *graph.Builder) *graph.Node { return b.MatMul(b.Input("x", 2, 3), b.Input("w", 2, 4)) }, graph.ErrShape},
+		{"matmul by a vector", func(b *graph.Builder) *graph.Node { return b.MatMul(b.Input("x", 2, 3), b.Full(1, 3)) }, graph.ErrShape},
+		{"bias of the wrong length", func(b *graph.Builder) *graph.Node { return b.AddBias(b.Input("x", 2, 3), b.Full(1, 4)) }, graph.ErrShape},
+		{"bias matrix", func(b *graph.Builder) *graph.Node { return b.AddBias(b.Input("x", 2, 3), b.Full(1, 1, 3)) }, graph.ErrShape},
+		{"reshape to another size", func(b *graph.Builder) *graph.Node { return b.Reshape(b.Input("x", 2, 3), 2, 4) }, graph.ErrShape},
+		{"reshape to a zero dim", func(b *graph.Builder) *graph.Node { return b.Reshape(b.Input("x", 2, 3), 6, 0) }, graph.ErrShape},
+		{"slice past the end", func(b *graph.Builder) *graph.Node { return b.Slice(b.Input("x", 2, 3), 1, 1, 4) }, graph.ErrShape},
+		{"empty slice", func(b *graph.Builder) *graph.Node { return b.Slice(b.Input("x", 2, 3), 1, 2, 2) }, graph.ErrShape},
+		{"slice of a missing axis", func(b *graph.Builder) *graph.Node { return b.Slice(b.Input("x", 2, 3), 2, 0, 1) }, graph.ErrShape},
+		{"index past the end", func(b *graph.Builder) *graph.Node { return b.Index(b.Input("x", 2, 300), 1, 300) }, graph.ErrShape},
+		{"negative index", func(b *graph.Builder) *graph.Node { return b.Index(b.Input("x", 2, 3), 1, -1) }, graph.ErrShape},
+		{"concat along a missing axis", func(b *graph.Builder) *graph.Node { return b.Concat(2, b.Input("x", 2, 3), b.Input("y", 2, 3)) }, graph.ErrShape},
+		{"concat of nothing", func(b *graph.Builder) *graph.Node { return b.Concat(1) }, graph.ErrArgument},
+		{"steps of a matrix", func(b *graph.Builder) *graph.Node { return b.Stack(b.Steps(b.Input("x", 2, 3))) }, graph.ErrShape},
+		{"stack of nothing", func(b *graph.Builder) *graph.Node { return b.Stack(nil) }, graph.ErrArgument},
+		{"stack of mixed shapes", func(b *graph.Builder) *graph.Node {
+			return b.Stack([]*graph.Node{b.Input("x", 2, 3), b.Input("y", 2, 4)})
+		}, graph.ErrShape},
+		{"stack of sequences", func(b *graph.Builder) *graph.Node {
+			return b.Stack([]*graph.Node{b.Input("x", 2, 3, 1)})
+		}, graph.ErrShape},
+		{"constant with a zero dim", func(b *graph.Builder) *graph.Node { return b.Full(1, 2, 0) }, graph.ErrShape},
+		{"constant without shape", func(b *graph.Builder) *graph.Node { return b.Zeros() }, graph.ErrShape},
+		{"sum along a missing axis", func(b *graph.Builder) *graph.Node { return b.SumAxis(b.Input("x", 2, 3), 2) }, graph.ErrShape},
+		{"nil operand", func(b *graph.Builder) *graph.Node { return b.Tanh(nil) }, graph.ErrGraph},
+		{"nil second operand", func(b *graph.Builder) *graph.Node { return b.Sub(b.Input("x", 2, 3), nil) }, graph.ErrGraph},
+		{"node of another builder", func(b *graph.Builder) *graph.Node { return b.Add(b.Input("x", 2, 3), foreign) }, graph.ErrGraph},
+		{"nil parameter", func(b *graph.Builder) *graph.Node { return b.Param(nil) }, graph.ErrArgument},
+		{"float32 parameter in a float64 graph", func(b *graph.Builder) *graph.Node {
+			return b.Param(must(graph.NewParam("w", graph.Float32, []int{3, 3}, nil, graph.NewRNG(1))))
+		}, graph.ErrDType},
+		{"block past the end", func(b *graph.Builder) *graph.Node {
+			return b.ParamBlock(must(graph.NewParam("w", graph.Float64, []int{4, 3, 3}, nil, graph.NewRNG(1))), 4)
+		}, graph.ErrShape},
+		{"block of a vector", func(b *graph.Builder) *graph.Node {
+			return b.ParamBlock(must(graph.NewParam("w", graph.Float64, []int{4}, nil, graph.NewRNG(1))), 0)
+		}, graph.ErrShape},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b := must(graph.NewBuilder(graph.Float64, 2))
+			n := c.build(b)
+			first := b.Err()
+			if n != nil || !errors.Is(first, c.want) {
+				t.Fatalf("node %v, error %v; want nil and %v", n, first, c.want)
+			}
+			// Sticky: a valid operation now does nothing and the first
+			// error is kept; Compile reports it.
+			if y := b.Input("later", 2, 3); y != nil {
+				t.Error("an operation after an error returned a node")
+			}
+			b.Fail(errors.New("second error"))
+			if b.Err() != first {
+				t.Errorf("error changed from %v to %v", first, b.Err())
+			}
+			if _, err := b.Compile(graph.Spec{Outputs: []*graph.Node{n}}); err != first {
+				t.Errorf("Compile: %v, want the builder's error %v", err, first)
+			}
+		})
+	}
+}
+
+func TestCompileErrors(t *testing.T) {
+	newB := func() (*graph.Builder, *graph.Node) {
+		b := must(graph.NewBuilder(graph.Float64, 2))
+		return b, b.Input("x", 2, 3)
+	}
+	b, x := newB()
+	if _, err := b.Compile(graph.Spec{}); !errors.Is(err, graph.ErrArgument) {
+		t.Errorf("nothing to compute: %v, want ErrArgument", err)
+	}
+	b, x = newB()
+	if _, err := b.Compile(graph.Spec{Outputs: []*graph.Node{x}, Grads: true}); !errors.Is(err, graph.ErrArgument) {
+		t.Errorf("gradients without a loss: %v, want ErrArgument", err)
+	}
+	b, x = newB()
+	if _, err := b.Compile(graph.Spec{Outputs: []*graph.Node{x}, InputGrads: true}); !errors.Is(err, graph.ErrArgument) {
+		t.Errorf("input gradients without a loss: %v, want ErrArgument", err)
+	}
+	b, x = newB()
+	if _, err := b.Compile(graph.Spec{Loss: b.Square(x)}); !errors.Is(err, graph.ErrShape) {
+		t.Errorf("loss of shape [2 3]: %v, want ErrShape", err)
+	}
+	b, x = newB()
+	if _, err := b.Compile(graph.Spec{Outputs: []*graph.Node{nil}}); !errors.Is(err, graph.ErrGraph) {
+		t.Errorf("nil output: %v, want ErrGraph", err)
+	}
+	b, x = newB()
+	p, err := b.Compile(graph.Spec{Outputs: []*graph.Node{b.Tanh(x)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Batch() != 2 || p.DType() != graph.Float64 || p.NumInputs() != 1 || !slices.Equal(p.InputShape(0), []int{2, 3}) {
+		t.Errorf("program: batch %d dtype %v inputs %d shape %v", p.Batch(), p.DType(), p.NumInputs(), p.InputShape(0))
+	}
+	if _, err := b.Compile(graph.Spec{Outputs: []*graph.Node{x}}); !errors.Is(err, graph.ErrGraph) {
+		t.Errorf("second Compile: %v, want ErrGraph", err)
+	}
+}
+
+// newProgram compiles y = tanh(x·w), loss = mean(y²) for x [2, 3], with
+// parameter and input gradients as asked.
+func newProgram(t *testing.T, grads, inputGrads bool) (*graph.Program, *graph.Param) {
+	t.Helper()
+	w := must(graph.NewParam("w", graph.Float64, []int{3, 2}, graph.GlorotUniform(), graph.NewRNG(1)))
+	b := must(graph.NewBuilder(graph.Float64, 2))
+	x := b.Input("x", 2, 3)
+	y := b.Tanh(b.MatMul(x, b.Param(w)))
+	p, err := b.Compile(graph.Spec{Outputs: []*graph.Node{y}, Loss: b.Mean(b.Square(y)), Grads: grads, InputGrads: inputGrads})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, w
+}
+
+func TestExecutorErrors(t *testing.T) {
+	p, w := newProgram(t, false, false)
+	e := p.NewExecutor()
+	if e.Program() != p {
+		t.Error("Program() is not the program")
+	}
+	if _, err := e.Output(0); !errors.Is(err, graph.ErrGraph) {
+		t.Errorf("Output before Run: %v, want ErrGraph", err)
+	}
+	if _, err := e.Loss(); !errors.Is(err, graph.ErrGraph) {
+		t.Errorf("Loss before Run: %v, want ErrGraph", err)
+	}
+	good := seededTensor(1, 2, 3)
+	nan := seededTensor(1, 2, 3)
+	nan.Data().([]float64)[4] = math.NaN()
+	inf := seededTensor(1, 2, 3)
+	inf.Data().([]float64)[0] = math.Inf(-1)
+	ints := tensor.New(tensor.WithShape(2, 3), tensor.WithBacking([]int{1, 2, 3, 4, 5, 6}))
+	for _, c := range []struct {
+		name string
+		i    int
+		x    *graph.Tensor
+		want error
+	}{
+		{"index -1", -1, good, graph.ErrArgument},
+		{"index 1", 1, good, graph.ErrArgument},
+		{"nil tensor", 0, nil, graph.ErrArgument},
+		{"transposed", 0, seededTensor(1, 3, 2), graph.ErrShape},
+		{"flat", 0, seededTensor(1, 6), graph.ErrShape},
+		{"another batch", 0, seededTensor(1, 3, 3), graph.ErrShape},
+		{"NaN", 0, nan, graph.ErrNotFinite},
+		{"-Inf", 0, inf, graph.ErrNotFinite},
+		{"ints", 0, ints, graph.ErrDType},
+	} {
+		if err := e.SetInput(c.i, c.x); !errors.Is(err, c.want) {
+			t.Errorf("SetInput %s: %v, want %v", c.name, err, c.want)
+		}
+	}
+	if err := e.SetInput(0, good); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Run(); err != nil {
+		t.Fatal(err)
+	}
+	want := graph.Float64s(must(e.Output(0)))
+	// A rejected input leaves the last good one in place.
+	if err := e.SetInput(0, nan); err == nil {
+		t.Fatal("NaN accepted")
+	}
+	if err := e.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if got := graph.Float64s(must(e.Output(0))); !slices.Equal(got, want) {
+		t.Errorf("output changed after a rejected input: %v, want %v", got, want)
+	}
+	for _, i := range []int{-1, 1} {
+		if _, err := e.Output(i); !errors.Is(err, graph.ErrArgument) {
+			t.Errorf("Output(%d): %v, want ErrArgument", i, err)
+		}
+	}
+	if _, err := e.Grads([]*graph.Param{w}); !errors.Is(err, graph.ErrArgument) {
+		t.Errorf("Grads of a program without gradients: %v, want ErrArgument", err)
+	}
+	if _, err := e.InputGrad(0); !errors.Is(err, graph.ErrArgument) {
+		t.Errorf("InputGrad of a program without input gradients: %v, want ErrArgument", err)
+	}
+	if _, err := e.InputGrad(3); !errors.Is(err, graph.ErrArgument) {
+		t.Errorf("InputGrad(3): %v, want ErrArgument", err)
+	}
+
+	// A program without a loss.
+	b := must(graph.NewBuilder(graph.Float64, 1))
+	x := b.Input("x", 1, 2)
+	q := must(b.Compile(graph.Spec{Outputs: []*graph.Node{b.Neg(x)}}))
+	f := q.NewExecutor()
+	if err := f.SetInput(0, seededTensor(2, 1, 2)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Loss(); !errors.Is(err, graph.ErrArgument) {
+		t.Errorf("Loss of a program without one: %v, want ErrArgument", err)
+	}
+}
+
+// TestSetInputConverts feeds float32 data and a non-contiguous view to a
+// float64 program.
+func TestSetInputConverts(t *testing.T) {
+	p, _ := newProgram(t, false, false)
+	e := p.NewExecutor()
+	ref := seededTensor(3, 2, 3)
+	if err := e.SetInput(0, ref); err != nil {
+		t.Fatal(err)
+	}
+	must(0, e.Run())
+	want := graph.Float64s(must(e.Output(0)))
+
+	f32 := must(graph.FromFloat64s(graph.Float32, graph.Float64s(ref), 2, 3))
+	if err := e.SetInput(0, f32); err != nil {
+		t.Fatal(err)
+	}
+	must(0, e.Run())
+	got := graph.Float64s(must(e.Output(0)))
+	for i := range got {
+		if math.Abs(got[i]-want[i]) > 1e-6 {
+			t.Fatalf("float32 input: output %v, want %v", got, want)
+		}
+	}
+
+	// A column slice of a wider tensor is a view.
+	wide := seededTensor(4, 2, 5)
+	view := must(wide.Slice(nil, tensor.S(1, 4)))
+	if !view.(*tensor.Dense).IsView() {
+		t.Skip("slice is not a view")
+	}
+	if err := e.SetInput(0, view.(*tensor.Dense)); err != nil {
+		t.Fatal(err)
+	}
+	must(0, e.Run())
+	d := wide.Data().([]float64)
+	sub := must(graph.FromFloat64s(graph.Float64, []float64{d[1], d[2], d[3], d[6], d[7], d[8]}, 2, 3))
+	g := p.NewExecutor()
+	must(0, g.SetInput(0, sub))
+	must(0, g.Run())
+	if a, b := graph.Float64s(must(e.Output(0))), graph.Float64s(must(g.Output(0))); !slices.Equal(a, b) {
+		t.Errorf("view input: output %v, want %v", a, b)
+	}
+}
+
+func TestParamErrors(t *testing.T) {
+	rng := graph.NewRNG(1)
+	if _, err := graph.NewParam("", graph.Float32, []int{2}, nil, rng); !errors.Is(err, graph.ErrArgument) {
+		t.Errorf("unnamed parameter: %v, want ErrArgument", err)
+	}
+	if _, err := graph.NewParam("w", graph.DType(3), []int{2}, nil, rng); !errors.Is(err, graph.ErrArgument) {
+		t.Errorf("invalid dtype: %v, want ErrArgument", err)
+	}
+	for _, s := range [][]int{nil, {}, {0}, {2, -1}} {
+		if _, err := graph.NewParam("w", graph.Float32, s, nil, rng); !errors.Is(err, graph.ErrShape) {
+			t.Errorf("shape %v: %v, want ErrShape", s, err)
+		}
+	}
+	if _, err := graph.NewParam("w", graph.Float32, []int{2, 3}, graph.GlorotUniformFans(0, 3), rng); !errors.Is(err, graph.ErrArgument) {
+		t.Errorf("Glorot with fan 0: %v, want ErrArgument", err)
+	}
+	if _, err := graph.NewParam("w", graph.Float32, []int{2, 3}, graph.Orthogonal(2, 2), rng); !errors.Is(err, graph.ErrShape) {
+		t.Errorf("orthogonal 2x2 for [2 3]: %v, want ErrShape", err)
+	}
+
+	p := must(graph.NewParam("layer/w", graph.Float64, []int{2, 3}, graph.Constant(0.5), rng))
+	if p.Name() != "layer/w" || p.Len() != 6 || p.DType() != graph.Float64 || !slices.Equal(p.Shape(), []int{2, 3}) {
+		t.Errorf("param %s len %d dtype %v shape %v", p.Name(), p.Len(), p.DType(), p.Shape())
+	}
+	orig := p.Float64s()
+	for _, c := range []struct {
+		data []float64
+		want error
+	}{
+		{[]float64{1, 2, 3}, graph.ErrShape},
+		{make([]float64, 7), graph.ErrShape},
+		{[]float64{1, 2, 3, 4, 5, math.NaN()}, graph.ErrNotFinite},
+		{[]float64{math.Inf(1), 2, 3, 4, 5, 6}, graph.ErrNotFinite},
+	} {
+		if err := p.SetFloat64s(c.data); !errors.Is(err, c.want) {
+			t.Errorf("SetFloat64s(%v): %v, want %v", c.data, err, c.want)
+		}
+		if !slices.Equal(p.Float64s(), orig) {
+			t.Fatalf("SetFloat64s(%v) changed the parameter to %v", c.data, p.Float64s())
+		}
+	}
+	if err := p.SetFloat64s([]float64{1, 2, 3, 4, 5, 6}); err != nil || !slices.Equal(p.Float64s(), []float64{1, 2, 3, 4, 5, 6}) {
+		t.Errorf("SetFloat64s: %v, values %v", err, p.Float64s())
+	}
+}
+
+func TestCheckFinite(t *testing.T) {
+	x := seededTensor(1, 3, 4)
+	if err := graph.CheckFinite(x); err != nil || graph.FirstNonFinite(x) != -1 {
+		t.Errorf("finite tensor: %v, %d", err, graph.FirstNonFinite(x))
+	}
+	x.Data().([]float64)[7] = math.NaN()
+	if err := graph.CheckFinite(x); !errors.Is(err, graph.ErrNotFinite) || graph.FirstNonFinite(x) != 7 {
+		t.Errorf("NaN at 7: %v, %d", err, graph.FirstNonFinite(x))
+	}
+	y := must(graph.FromFloat64s(graph.Float32, []float64{0, 1, math.Inf(1)}, 3))
+	if graph.FirstNonFinite(y) != 2 {
+		t.Errorf("float32 +Inf at 2: %d", graph.FirstNonFinite(y))
+	}
+	if _, err := graph.FromFloat64s(graph.Float64, []float64{1, 2}, 3); !errors.Is(err, graph.ErrShape) {
+		t.Errorf("2 values for shape [3]: %v, want ErrShape", err)
+	}
+}

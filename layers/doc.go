@@ -1,0 +1,64 @@
+// Package layers holds the Keras-style layers of gornn: [Dense],
+// [SimpleRNN], [LSTM] and [GRU], and the [Layer] interface any other layer
+// implements.
+//
+// A layer is configured at construction, where options are validated
+// (units must be positive; [WithActivation] is for Dense only,
+// [WithUnitForgetBias] for LSTM only; errors wrap [ErrConfig]). Its weights
+// are created by Build for an input shape, as Keras' build does, with Keras'
+// default initializers: Glorot uniform kernels, orthogonal recurrent
+// kernels, zero biases except the LSTM forget gate's, which starts at 1.
+// Forward then adds the layer's computation to any number of graphs (one
+// per batch size), all reading the same weights.
+//
+// # Shapes
+//
+// Inputs are batch first. Recurrent layers read sequences [batch, time,
+// features] and return [batch, time, units] with [WithReturnSequences],
+// or the last state [batch, units] without. Dense acts on the last axis, so
+// on a sequence it applies the same weights at every step.
+//
+// # Equations
+//
+// With x_t the input at step t, h_0 = c_0 = 0, σ the logistic function and
+// * the elementwise product:
+//
+//	Dense:      y = activation(x·W + b)
+//
+//	SimpleRNN:  h_t = tanh(x_t·W + h_{t-1}·U + b)
+//
+//	LSTM:       i = σ(x_t·W_i + h_{t-1}·U_i + b_i)
+//	            f = σ(x_t·W_f + h_{t-1}·U_f + b_f)
+//	            g = tanh(x_t·W_c + h_{t-1}·U_c + b_c)
+//	            o = σ(x_t·W_o + h_{t-1}·U_o + b_o)
+//	            c_t = f*c_{t-1} + i*g
+//	            h_t = o*tanh(c_t)
+//
+//	GRU:        z = σ(x_t·W_z + bx_z + h_{t-1}·U_z + bh_z)
+//	(reset      r = σ(x_t·W_r + bx_r + h_{t-1}·U_r + bh_r)
+//	after)      ĥ = tanh(x_t·W_h + bx_h + r*(h_{t-1}·U_h + bh_h))
+//	            h_t = z*h_{t-1} + (1-z)*ĥ
+//
+// # Weight layout
+//
+// [Layer.Weights] and [Layer.SetWeights] use the Keras layout, in the order
+// of Keras' get_weights: kernel [F, gU], recurrent_kernel [U, gU] and bias
+// [gU] with the g gates side by side (LSTM: i, f, c, o; GRU: z, r, h), and
+// for the GRU a bias [2, 3U] whose row 0 is the input bias bx and row 1 the
+// recurrent bias bh. Internally each weight is stored gate-major, [g, F, U],
+// [g, U, U] and [g, U] ([2g, U] for the GRU), so every gate's matrix is a
+// contiguous block that a graph binds on its own, with no slicing of a
+// fused product. [Layer.Params] exposes that internal form, and
+// [Layer.KerasLayout] converts values of that form (gradients, say) back
+// to Keras layout. docs/lstm.md has the details.
+//
+// # Usage
+//
+//	lstm, err := layers.NewLSTM(20, layers.WithReturnSequences(true))
+//	if err != nil { ... }
+//	dense, _ := layers.NewDense(1)
+//	m, err := models.NewSequential([]int{10, 1}, []layers.Layer{lstm, dense})
+//
+// A layer of one's own needs only the [Layer] methods and the operations
+// of graph.Builder; see the custom-layer example.
+package layers

@@ -1,0 +1,327 @@
+package layers_test
+
+import (
+	"errors"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gornn/gornn/graph"
+	"github.com/gornn/gornn/layers"
+)
+
+// must returns v, panicking on err (a panic fails the test with its
+// stack, which points at the call).
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// constructor makes a layer of one kind.
+type constructor struct {
+	kind string
+	make func(units int, opts ...layers.Option) (layers.Layer, error)
+}
+
+var constructors = []constructor{
+	{"dense", func(u int, o ...layers.Option) (layers.Layer, error) { return layers.NewDense(u, o...) }},
+	{"simple_rnn", func(u int, o ...layers.Option) (layers.Layer, error) { return layers.NewSimpleRNN(u, o...) }},
+	{"lstm", func(u int, o ...layers.Option) (layers.Layer, error) { return layers.NewLSTM(u, o...) }},
+	{"gru", func(u int, o ...layers.Option) (layers.Layer, error) { return layers.NewGRU(u, o...) }},
+}
+
+func TestConstructorsRejectNonPositiveUnits(t *testing.T) {
+	for _, c := range constructors {
+		for _, u := range []int{0, -1, -128} {
+			l, err := c.make(u)
+			if !errors.Is(err, layers.ErrConfig) {
+				t.Errorf("%s(%d): error %v, want ErrConfig", c.kind, u, err)
+			}
+			if l != nil && !isNil(l) {
+				t.Errorf("%s(%d): returned a layer with the error", c.kind, u)
+			}
+		}
+		if _, err := c.make(1); err != nil {
+			t.Errorf("%s(1): %v", c.kind, err)
+		}
+	}
+}
+
+// isNil reports whether l holds a nil pointer of a concrete layer type.
+func isNil(l layers.Layer) bool {
+	switch v := l.(type) {
+	case *layers.Dense:
+		return v == nil
+	case *layers.SimpleRNN:
+		return v == nil
+	case *layers.LSTM:
+		return v == nil
+	case *layers.GRU:
+		return v == nil
+	}
+	return false
+}
+
+func TestConstructorsRejectInvalidOptions(t *testing.T) {
+	bad := map[string][]layers.Option{
+		"dense":      {layers.WithReturnSequences(true), layers.WithUnitForgetBias(true), layers.WithActivation(layers.Activation(17)), layers.WithActivation(-1)},
+		"simple_rnn": {layers.WithActivation(layers.Tanh), layers.WithUnitForgetBias(false)},
+		"lstm":       {layers.WithActivation(layers.Tanh), layers.WithActivation(layers.Linear)},
+		"gru":        {layers.WithActivation(layers.Sigmoid), layers.WithUnitForgetBias(true), layers.WithUnitForgetBias(false)},
+	}
+	good := map[string][]layers.Option{
+		"dense":      {layers.WithActivation(layers.ReLU), layers.WithName("out"), nil},
+		"simple_rnn": {layers.WithReturnSequences(true), layers.WithName("r")},
+		"lstm":       {layers.WithReturnSequences(false), layers.WithUnitForgetBias(false)},
+		"gru":        {layers.WithReturnSequences(true)},
+	}
+	for _, c := range constructors {
+		for i, o := range bad[c.kind] {
+			if _, err := c.make(3, o); !errors.Is(err, layers.ErrConfig) {
+				t.Errorf("%s with bad option %d: error %v, want ErrConfig", c.kind, i, err)
+			} else if !strings.Contains(err.Error(), c.kind) {
+				t.Errorf("%s with bad option %d: error %q does not name the layer type", c.kind, i, err)
+			}
+		}
+		if _, err := c.make(3, good[c.kind]...); err != nil {
+			t.Errorf("%s with valid options: %v", c.kind, err)
+		}
+	}
+}
+
+func TestParseActivation(t *testing.T) {
+	for _, a := range []layers.Activation{layers.Linear, layers.Tanh, layers.Sigmoid, layers.ReLU} {
+		got, err := layers.ParseActivation(a.String())
+		if err != nil || got != a {
+			t.Errorf("ParseActivation(%q) = %v, %v", a.String(), got, err)
+		}
+	}
+	for _, s := range []string{"", "Tanh", "softmax", "Activation(7)"} {
+		if _, err := layers.ParseActivation(s); !errors.Is(err, layers.ErrConfig) {
+			t.Errorf("ParseActivation(%q): error %v, want ErrConfig", s, err)
+		}
+	}
+}
+
+func TestBuildErrors(t *testing.T) {
+	rng := graph.NewRNG(1)
+	named := func(c constructor, opts ...layers.Option) layers.Layer {
+		return must(c.make(4, append([]layers.Option{layers.WithName(c.kind + "_x")}, opts...)...))
+	}
+	for _, c := range constructors {
+		recurrent := c.kind != "dense"
+		// An unnamed layer cannot be built (its parameters need names).
+		if _, err := must(c.make(4)).Build(graph.Float64, []int{5, 3}, rng); !errors.Is(err, layers.ErrConfig) {
+			t.Errorf("%s: build without a name: %v, want ErrConfig", c.kind, err)
+		}
+		if _, err := named(c).Build(graph.DType(9), []int{5, 3}, rng); !errors.Is(err, layers.ErrConfig) {
+			t.Errorf("%s: build with an invalid dtype: %v, want ErrConfig", c.kind, err)
+		}
+		for _, in := range [][]int{nil, {}, {0, 3}, {5, 0}, {-1, 2}} {
+			if _, err := named(c).Build(graph.Float32, in, rng); !errors.Is(err, graph.ErrShape) {
+				t.Errorf("%s: build for %v: %v, want ErrShape", c.kind, in, err)
+			}
+		}
+		if recurrent {
+			// A recurrent layer needs [time, features]: [units] alone (the
+			// output of a layer without return sequences) is an error that
+			// names the layer.
+			for _, in := range [][]int{{20}, {2, 3, 4}} {
+				_, err := named(c).Build(graph.Float32, in, rng)
+				if !errors.Is(err, graph.ErrShape) || !strings.Contains(err.Error(), c.kind+"_x") {
+					t.Errorf("%s: build for %v: %v, want ErrShape naming the layer", c.kind, in, err)
+				}
+			}
+		}
+		l := named(c)
+		if _, err := l.Build(graph.Float32, []int{5, 3}, rng); err != nil {
+			t.Fatalf("%s: %v", c.kind, err)
+		}
+		if !l.Built() {
+			t.Errorf("%s: not built after Build", c.kind)
+		}
+		if _, err := l.Build(graph.Float32, []int{5, 3}, rng); !errors.Is(err, layers.ErrConfig) {
+			t.Errorf("%s: second Build: %v, want ErrConfig", c.kind, err)
+		}
+		if err := l.SetName("other"); !errors.Is(err, layers.ErrConfig) {
+			t.Errorf("%s: rename after Build: %v, want ErrConfig", c.kind, err)
+		}
+		if l.Name() != c.kind+"_x" {
+			t.Errorf("%s: name changed to %q by a failed rename", c.kind, l.Name())
+		}
+	}
+}
+
+func TestSetNameEmpty(t *testing.T) {
+	l := must(layers.NewLSTM(2))
+	if err := l.SetName(""); !errors.Is(err, layers.ErrConfig) {
+		t.Errorf("SetName(\"\"): %v, want ErrConfig", err)
+	}
+	if err := l.SetName("enc"); err != nil || l.Name() != "enc" {
+		t.Errorf("SetName(\"enc\"): %v, name %q", err, l.Name())
+	}
+}
+
+func TestUseBeforeBuild(t *testing.T) {
+	for _, c := range constructors {
+		l := must(c.make(3, layers.WithName("l")))
+		if err := l.SetWeights(nil); !errors.Is(err, layers.ErrNotBuilt) {
+			t.Errorf("%s: SetWeights before Build: %v, want ErrNotBuilt", c.kind, err)
+		}
+		if _, err := l.KerasLayout(nil); !errors.Is(err, layers.ErrNotBuilt) {
+			t.Errorf("%s: KerasLayout before Build: %v, want ErrNotBuilt", c.kind, err)
+		}
+		if len(l.Params()) != 0 || len(l.Weights()) != 0 {
+			t.Errorf("%s: weights before Build", c.kind)
+		}
+		b := must(graph.NewBuilder(graph.Float32, 2))
+		x := b.SequenceInput("x", 2, 4, 3)
+		if y := l.Forward(b, x); y != nil || !errors.Is(b.Err(), layers.ErrNotBuilt) {
+			t.Errorf("%s: Forward before Build: node %v, builder error %v, want ErrNotBuilt", c.kind, y, b.Err())
+		}
+	}
+}
+
+func TestForwardRejectsOtherInputShape(t *testing.T) {
+	for _, c := range constructors[1:] { // recurrent layers check [batch, T, F]
+		l := must(c.make(3, layers.WithName("r")))
+		must(l.Build(graph.Float64, []int{4, 3}, graph.NewRNG(1)))
+		for _, shape := range [][]int{{2, 5, 3}, {2, 4, 2}} {
+			b := must(graph.NewBuilder(graph.Float64, 2))
+			x := b.SequenceInput("x", shape...)
+			if y := l.Forward(b, x); y != nil || !errors.Is(b.Err(), graph.ErrShape) {
+				t.Errorf("%s built for [4 3] on %v: node %v, error %v, want ErrShape", c.kind, shape, y, b.Err())
+			}
+		}
+	}
+	d := must(layers.NewDense(2, layers.WithName("d")))
+	must(d.Build(graph.Float64, []int{3}, graph.NewRNG(1)))
+	b := must(graph.NewBuilder(graph.Float64, 2))
+	if y := d.Forward(b, b.Input("x", 2, 4)); y != nil || !errors.Is(b.Err(), graph.ErrShape) {
+		t.Errorf("dense built for [3] on [2 4]: node %v, error %v, want ErrShape", y, b.Err())
+	}
+}
+
+// TestSetWeightsRejectsBadWeights checks that a rejected SetWeights leaves
+// every weight as it was.
+func TestSetWeightsRejectsBadWeights(t *testing.T) {
+	for _, c := range constructors {
+		l := must(c.make(3, layers.WithName("l")))
+		in := []int{4, 2}
+		if c.kind == "dense" {
+			in = []int{2}
+		}
+		must(l.Build(graph.Float64, in, graph.NewRNG(5)))
+		orig := l.Weights()
+		clone := func() []layers.Weight {
+			out := make([]layers.Weight, len(orig))
+			for i, w := range orig {
+				out[i] = layers.Weight{Name: w.Name, Shape: slices.Clone(w.Shape), Data: slices.Clone(w.Data)}
+			}
+			return out
+		}
+		type tc struct {
+			what string
+			ws   []layers.Weight
+			want error
+		}
+		var cases []tc
+		cases = append(cases, tc{"no weights", nil, graph.ErrShape})
+		cases = append(cases, tc{"one weight too few", clone()[:len(orig)-1], graph.ErrShape})
+		cases = append(cases, tc{"one weight too many", append(clone(), orig[0]), graph.ErrShape})
+		ws := clone()
+		ws[0].Shape = []int{ws[0].Shape[1], ws[0].Shape[0]} // transposed
+		cases = append(cases, tc{"transposed kernel", ws, graph.ErrShape})
+		ws = clone()
+		ws[len(ws)-1].Data = ws[len(ws)-1].Data[1:]
+		cases = append(cases, tc{"short bias data", ws, graph.ErrShape})
+		ws = clone()
+		ws[0], ws[1] = ws[1], ws[0]
+		cases = append(cases, tc{"swapped weights", ws, graph.ErrShape})
+		for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+			ws = clone()
+			for i := range ws {
+				for k := range ws[i].Data {
+					ws[i].Data[k] += 0.25 // a valid change everywhere ...
+				}
+			}
+			last := ws[len(ws)-1]
+			last.Data[len(last.Data)-1] = bad // ... and one bad value at the very end
+			cases = append(cases, tc{"non-finite value", ws, graph.ErrNotFinite})
+		}
+		for _, k := range cases {
+			err := l.SetWeights(k.ws)
+			if !errors.Is(err, k.want) {
+				t.Errorf("%s: %s: error %v, want %v", c.kind, k.what, err, k.want)
+			}
+			for i, w := range l.Weights() {
+				if !slices.Equal(w.Data, orig[i].Data) {
+					t.Errorf("%s: %s: %s changed by a failed SetWeights", c.kind, k.what, w.Name)
+				}
+			}
+		}
+		// A valid call does change them.
+		ws = clone()
+		ws[0].Data[0] += 1
+		if err := l.SetWeights(ws); err != nil {
+			t.Fatalf("%s: valid SetWeights: %v", c.kind, err)
+		}
+		if got := l.Weights()[0].Data[0]; got != orig[0].Data[0]+1 {
+			t.Errorf("%s: kernel[0] = %v after SetWeights, want %v", c.kind, got, orig[0].Data[0]+1)
+		}
+	}
+}
+
+func TestKerasLayoutRejectsBadValues(t *testing.T) {
+	l := must(layers.NewGRU(2, layers.WithName("g")))
+	must(l.Build(graph.Float64, []int{3, 2}, graph.NewRNG(1)))
+	vals := make([][]float64, len(l.Params()))
+	for i, p := range l.Params() {
+		vals[i] = p.Float64s()
+	}
+	if _, err := l.KerasLayout(vals[:2]); !errors.Is(err, graph.ErrShape) {
+		t.Errorf("two tensors for three parameters: %v, want ErrShape", err)
+	}
+	vals[1] = vals[1][1:]
+	if _, err := l.KerasLayout(vals); !errors.Is(err, graph.ErrShape) {
+		t.Errorf("short tensor: %v, want ErrShape", err)
+	}
+}
+
+func TestFromConfig(t *testing.T) {
+	ufb := false
+	for _, c := range []layers.Config{
+		{Kind: "dense", Name: "d", Units: 3, Activation: "tanh"},
+		{Kind: "dense", Name: "d", Units: 1},
+		{Kind: "simple_rnn", Name: "r", Units: 4, ReturnSequences: true},
+		{Kind: "lstm", Name: "l", Units: 2, UnitForgetBias: &ufb},
+		{Kind: "gru", Name: "g", Units: 5, ReturnSequences: true},
+	} {
+		l, err := layers.FromConfig(c)
+		if err != nil {
+			t.Errorf("FromConfig(%+v): %v", c, err)
+			continue
+		}
+		got := l.Config()
+		if c.Kind == "dense" && c.Activation == "" {
+			c.Activation = "linear"
+		}
+		if got.Kind != c.Kind || got.Name != c.Name || got.Units != c.Units || got.ReturnSequences != c.ReturnSequences ||
+			got.Activation != c.Activation || (c.UnitForgetBias != nil && (got.UnitForgetBias == nil || *got.UnitForgetBias != *c.UnitForgetBias)) {
+			t.Errorf("FromConfig(%+v).Config() = %+v", c, got)
+		}
+	}
+	for _, c := range []layers.Config{
+		{Kind: "conv1d", Units: 3},
+		{Kind: "", Units: 3},
+		{Kind: "lstm", Units: 0},
+		{Kind: "dense", Units: 2, Activation: "softmax"},
+	} {
+		if _, err := layers.FromConfig(c); !errors.Is(err, layers.ErrConfig) {
+			t.Errorf("FromConfig(%+v): %v, want ErrConfig", c, err)
+		}
+	}
+}

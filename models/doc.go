@@ -1,0 +1,49 @@
+// Package models assembles layers into a model, Keras style, and runs it.
+//
+// A [Model] is a chain of layers built for one sample shape, with its
+// weights. It is made either with [NewSequential] (a list of layers) or
+// with the functional API, [Input] and [Apply] then [New], which reads like
+// Keras' Model(inputs, outputs). Unnamed layers are named after their kind
+// ("lstm", "lstm_1", ...), and every layer is built in order for the shape
+// it receives, so a mismatch (a recurrent layer after one that returns only
+// its last state, say) is reported at construction, naming the layer.
+// Definition errors wrap [ErrModel]; shape errors wrap graph.ErrShape.
+//
+// # Shapes
+//
+// Shapes given to a model leave out the batch axis: Input(10, 1) is a
+// sequence of 10 steps of 1 feature, and the data passed to
+// [Model.Predict] is [samples, 10, 1]. Recurrent models take [batch, time,
+// features]; a model whose first layer is Dense may take flat samples.
+//
+// # Running
+//
+// [Model.Predict] works for any number of samples: it runs them in batches
+// of [DefaultPredictBatch] (or the size given to [Model.PredictBatch]),
+// compiling and caching one forward program per batch size, short last
+// batch included. Every program binds the same weight tensors. Predict
+// checks its input (shape, dtype, finiteness, naming the first bad sample)
+// and is safe for concurrent use; changing the weights (training,
+// [Model.SetWeights]) must not overlap with anything else.
+//
+// [Model.Program] compiles the model with a loss, for training: input 0 is
+// x, input 1 the target y, output 0 the prediction, and on request the
+// gradients of the loss with respect to every parameter and to x.
+//
+// # Weights
+//
+// [Model.Weights] and [Model.SetWeights] use the Keras layout, layer by
+// layer; SetWeights checks everything before writing anything.
+// [Model.Params] returns the trainable parameters in their internal
+// layout, in a stable order, which is what optimizers update.
+//
+// # Usage
+//
+//	rnn, _ := layers.NewSimpleRNN(20, layers.WithReturnSequences(true))
+//	out, _ := layers.NewDense(1)
+//	in := models.Input(10, 1)
+//	m, err := models.New(in, models.Apply(out, models.Apply(rnn, in)), models.WithSeed(1))
+//	if err != nil { ... }
+//	fmt.Print(m.Summary())
+//	y, err := m.Predict(x) // x [n, 10, 1] -> y [n, 10, 1]
+package models

@@ -1,0 +1,334 @@
+package models_test
+
+import (
+	"errors"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"gorgonia.org/tensor"
+
+	"github.com/gornn/gornn/graph"
+	"github.com/gornn/gornn/layers"
+	"github.com/gornn/gornn/models"
+)
+
+func TestRecurrentAfterLastStateIsAnError(t *testing.T) {
+	// LSTM without return sequences gives [batch, units]: a second LSTM
+	// has no time axis to read. The error names the layer.
+	for _, second := range []func() (layers.Layer, error){lstm(4), gru(4), simpleRNN(4)} {
+		first := must(layers.NewLSTM(4))
+		l2 := must(second())
+		_, err := models.NewSequential([]int{10, 1}, []layers.Layer{first, l2})
+		if !errors.Is(err, graph.ErrShape) {
+			t.Fatalf("LSTM then %s: %v, want ErrShape", l2.Kind(), err)
+		}
+		want := l2.Kind() // the second layer is named after its kind
+		if l2.Kind() == "lstm" {
+			want = "lstm_1"
+		}
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name layer %s", err, want)
+		}
+	}
+	// The same through the functional API, with a chosen name.
+	in := models.Input(10, 1)
+	h := models.Apply(must(layers.NewLSTM(4)), in)
+	out := models.Apply(must(layers.NewLSTM(4, layers.WithName("decoder"))), h)
+	if _, err := models.New(in, out); !errors.Is(err, graph.ErrShape) || !strings.Contains(err.Error(), "decoder") {
+		t.Errorf("functional LSTM then LSTM: %v, want ErrShape naming decoder", err)
+	}
+	// With return sequences it is fine, and Dense after the last state too.
+	ok := []layers.Layer{must(layers.NewLSTM(4, layers.WithReturnSequences(true))), must(layers.NewLSTM(4)), must(layers.NewDense(1))}
+	m, err := models.NewSequential([]int{10, 1}, ok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.OutputShape(); !slices.Equal(got, []int{1}) {
+		t.Errorf("output shape %v, want [1]", got)
+	}
+}
+
+func TestModelDefinitionErrors(t *testing.T) {
+	newL := func() layers.Layer { return must(layers.NewSimpleRNN(3)) }
+	cases := []struct {
+		name string
+		make func() (*models.Model, error)
+		want error
+	}{
+		{"input with a zero dim", func() (*models.Model, error) {
+			in := models.Input(10, 0)
+			return models.New(in, models.Apply(newL(), in))
+		}, models.ErrModel},
+		{"input without dims", func() (*models.Model, error) {
+			in := models.Input()
+			return models.New(in, models.Apply(newL(), in))
+		}, models.ErrModel},
+		{"input with a negative dim", func() (*models.Model, error) {
+			in := models.Input(-1, 1)
+			return models.New(in, models.Apply(newL(), in))
+		}, models.ErrModel},
+		{"sequential with a zero dim", func() (*models.Model, error) {
+			return models.NewSequential([]int{0, 1}, []layers.Layer{newL()})
+		}, models.ErrModel},
+		{"nil layer", func() (*models.Model, error) {
+			in := models.Input(10, 1)
+			return models.New(in, models.Apply(nil, in))
+		}, models.ErrModel},
+		{"typed nil layer", func() (*models.Model, error) {
+			in := models.Input(10, 1)
+			var l *layers.LSTM
+			return models.New(in, models.Apply(l, in))
+		}, models.ErrModel},
+		{"nil layer in a sequential list", func() (*models.Model, error) {
+			return models.NewSequential([]int{10, 1}, []layers.Layer{newL(), nil})
+		}, models.ErrModel},
+		{"nil tensors", func() (*models.Model, error) { return models.New(nil, nil) }, models.ErrModel},
+		{"layer applied twice", func() (*models.Model, error) {
+			in := models.Input(10, 1)
+			l := must(layers.NewSimpleRNN(1, layers.WithReturnSequences(true)))
+			return models.New(in, models.Apply(l, models.Apply(l, in)))
+		}, models.ErrModel},
+		{"layer twice in a sequential list", func() (*models.Model, error) {
+			l := must(layers.NewDense(3))
+			return models.NewSequential([]int{3}, []layers.Layer{l, l})
+		}, models.ErrModel},
+		{"layer of another model", func() (*models.Model, error) {
+			l := must(layers.NewDense(3))
+			must(models.NewSequential([]int{3}, []layers.Layer{l}))
+			return models.NewSequential([]int{3}, []layers.Layer{l})
+		}, models.ErrModel},
+		{"output from another input", func() (*models.Model, error) {
+			a, b := models.Input(10, 1), models.Input(10, 1)
+			return models.New(a, models.Apply(newL(), b))
+		}, models.ErrModel},
+		{"input that is not an Input", func() (*models.Model, error) {
+			in := models.Input(10, 1)
+			h := models.Apply(must(layers.NewSimpleRNN(3, layers.WithReturnSequences(true))), in)
+			return models.New(h, models.Apply(newL(), h))
+		}, models.ErrModel},
+		{"output is the input", func() (*models.Model, error) {
+			in := models.Input(10, 1)
+			return models.New(in, in)
+		}, models.ErrModel},
+		{"no layers", func() (*models.Model, error) { return models.NewSequential([]int{10, 1}, nil) }, models.ErrModel},
+		{"two layers with one name", func() (*models.Model, error) {
+			return models.NewSequential([]int{4}, []layers.Layer{
+				must(layers.NewDense(3, layers.WithName("d"))), must(layers.NewDense(3, layers.WithName("d"))),
+			})
+		}, models.ErrModel},
+		{"empty model name", func() (*models.Model, error) {
+			return models.NewSequential([]int{4}, []layers.Layer{must(layers.NewDense(3))}, models.WithName(""))
+		}, models.ErrModel},
+		{"invalid dtype", func() (*models.Model, error) {
+			return models.NewSequential([]int{4}, []layers.Layer{must(layers.NewDense(3))}, models.WithDType(graph.DType(4)))
+		}, models.ErrModel},
+		{"recurrent layer on flat samples", func() (*models.Model, error) {
+			return models.NewSequential([]int{4}, []layers.Layer{newL()})
+		}, graph.ErrShape},
+	}
+	for _, c := range cases {
+		m, err := c.make()
+		if !errors.Is(err, c.want) || m != nil {
+			t.Errorf("%s: model %v, error %v; want nil and %v", c.name, m, err, c.want)
+		}
+	}
+}
+
+func TestDefaultLayerNames(t *testing.T) {
+	ls := []layers.Layer{
+		must(layers.NewLSTM(2, layers.WithReturnSequences(true))),
+		must(layers.NewLSTM(2, layers.WithReturnSequences(true), layers.WithName("lstm_1"))),
+		must(layers.NewLSTM(2)),
+		must(layers.NewDense(1)),
+	}
+	m := must(models.NewSequential([]int{5, 1}, ls))
+	var names []string
+	for _, l := range m.Layers() {
+		names = append(names, l.Name())
+	}
+	// "lstm_1" is taken by the user, so the third LSTM gets "lstm_2".
+	if want := []string{"lstm", "lstm_1", "lstm_2", "dense"}; !slices.Equal(names, want) {
+		t.Errorf("layer names %v, want %v", names, want)
+	}
+	var params []string
+	for _, p := range m.Params() {
+		params = append(params, p.Name())
+	}
+	if params[0] != "lstm/kernel" || params[len(params)-1] != "dense/bias" || len(params) != 11 {
+		t.Errorf("parameter names %v", params)
+	}
+}
+
+// snapshot returns a deep copy of a model's weights.
+func snapshot(m *models.Model) [][]float64 {
+	var out [][]float64
+	for _, p := range m.Params() {
+		out = append(out, p.Float64s())
+	}
+	return out
+}
+
+func sameWeights(a, b [][]float64) bool {
+	return slices.EqualFunc(a, b, func(x, y []float64) bool { return slices.Equal(x, y) })
+}
+
+func TestModelSetWeightsIsAllOrNothing(t *testing.T) {
+	m := must(models.NewSequential([]int{6, 2}, []layers.Layer{
+		must(layers.NewGRU(3, layers.WithReturnSequences(true))), must(layers.NewLSTM(2)), must(layers.NewDense(1)),
+	}, models.WithDType(graph.Float64), models.WithSeed(1)))
+	orig := snapshot(m)
+	fresh := func() []models.LayerWeights {
+		ws := m.Weights()
+		// Change every value, so that a partial write would show.
+		for i := range ws {
+			for j := range ws[i].Weights {
+				for k := range ws[i].Weights[j].Data {
+					ws[i].Weights[j].Data[k] += 0.5
+				}
+			}
+		}
+		return ws
+	}
+	type tc struct {
+		name string
+		edit func([]models.LayerWeights) []models.LayerWeights
+		want error
+	}
+	cases := []tc{
+		{"one layer too few", func(ws []models.LayerWeights) []models.LayerWeights { return ws[:2] }, graph.ErrShape},
+		{"one layer too many", func(ws []models.LayerWeights) []models.LayerWeights { return append(ws, ws[2]) }, graph.ErrShape},
+		{"layers swapped", func(ws []models.LayerWeights) []models.LayerWeights {
+			ws[0], ws[1] = ws[1], ws[0]
+			return ws
+		}, graph.ErrShape},
+		{"wrong layer name", func(ws []models.LayerWeights) []models.LayerWeights { ws[2].Layer = "dense_9"; return ws }, graph.ErrShape},
+		{"weight missing", func(ws []models.LayerWeights) []models.LayerWeights {
+			ws[2].Weights = ws[2].Weights[:1]
+			return ws
+		}, graph.ErrShape},
+		{"wrong weight name", func(ws []models.LayerWeights) []models.LayerWeights {
+			ws[1].Weights[0].Name = "recurrent_kernel"
+			return ws
+		}, graph.ErrShape},
+		{"GRU bias flattened", func(ws []models.LayerWeights) []models.LayerWeights {
+			ws[0].Weights[2].Shape = []int{18}
+			return ws
+		}, graph.ErrShape},
+		{"short data", func(ws []models.LayerWeights) []models.LayerWeights {
+			ws[1].Weights[1].Data = ws[1].Weights[1].Data[:3]
+			return ws
+		}, graph.ErrShape},
+		{"NaN in the last weight", func(ws []models.LayerWeights) []models.LayerWeights {
+			d := ws[2].Weights[1].Data
+			d[len(d)-1] = math.NaN()
+			return ws
+		}, graph.ErrNotFinite},
+		{"+Inf in the last layer's kernel", func(ws []models.LayerWeights) []models.LayerWeights {
+			ws[2].Weights[0].Data[0] = math.Inf(1)
+			return ws
+		}, graph.ErrNotFinite},
+	}
+	for _, c := range cases {
+		if err := m.SetWeights(c.edit(fresh())); !errors.Is(err, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, err, c.want)
+		}
+		if !sameWeights(snapshot(m), orig) {
+			t.Fatalf("%s: a failed SetWeights changed the weights", c.name)
+		}
+	}
+	// Unnamed layer entries are accepted, and a valid call writes.
+	ws := fresh()
+	for i := range ws {
+		ws[i].Layer = ""
+	}
+	if err := m.SetWeights(ws); err != nil {
+		t.Fatal(err)
+	}
+	if sameWeights(snapshot(m), orig) {
+		t.Fatal("a valid SetWeights changed nothing")
+	}
+	back := m.Weights()
+	for i := range back {
+		for j := range back[i].Weights {
+			if !slices.Equal(back[i].Weights[j].Data, ws[i].Weights[j].Data) {
+				t.Errorf("%s/%s not read back as written", back[i].Layer, back[i].Weights[j].Name)
+			}
+		}
+	}
+}
+
+func TestPredictErrors(t *testing.T) {
+	m := newSeedModel(t, models.WithDType(graph.Float64))
+	nan := uniformTensor(1, 8, 10, 1)
+	nan.Data().([]float64)[5*10+3] = math.NaN() // sample 5, step 3
+	inf := uniformTensor(1, 40, 10, 1)
+	inf.Data().([]float64)[37*10+9] = math.Inf(-1) // sample 37, in the second batch of 32
+	empty := tensor.New(tensor.WithShape(0, 10, 1), tensor.WithBacking([]float64{}))
+	ints := tensor.New(tensor.WithShape(1, 10, 1), tensor.WithBacking(make([]int, 10)))
+	cases := []struct {
+		name  string
+		x     *graph.Tensor
+		batch int
+		want  error
+		says  string
+	}{
+		{"nil", nil, 32, graph.ErrArgument, ""},
+		{"empty", empty, 32, graph.ErrArgument, "no samples"},
+		{"one sample without batch axis", uniformTensor(1, 10, 1), 32, graph.ErrShape, ""},
+		{"features 2", uniformTensor(1, 4, 10, 2), 32, graph.ErrShape, ""},
+		{"time 9", uniformTensor(1, 4, 9, 1), 32, graph.ErrShape, ""},
+		{"transposed", uniformTensor(1, 4, 1, 10), 32, graph.ErrShape, ""},
+		{"flat", uniformTensor(1, 40), 32, graph.ErrShape, ""},
+		{"NaN", nan, 32, graph.ErrNotFinite, "sample 5"},
+		{"-Inf", inf, 32, graph.ErrNotFinite, "sample 37"},
+		{"ints", ints, 32, graph.ErrDType, ""},
+		{"batch 0", uniformTensor(1, 4, 10, 1), 0, graph.ErrArgument, ""},
+		{"batch -1", uniformTensor(1, 4, 10, 1), -1, graph.ErrArgument, ""},
+	}
+	for _, c := range cases {
+		y, err := m.PredictBatch(c.x, c.batch)
+		if !errors.Is(err, c.want) || y != nil {
+			t.Errorf("%s: result %v, error %v; want nil and %v", c.name, y, err, c.want)
+			continue
+		}
+		if c.says != "" && !strings.Contains(err.Error(), c.says) {
+			t.Errorf("%s: error %q does not say %q", c.name, err, c.says)
+		}
+	}
+	if _, err := m.Predict(nan); !errors.Is(err, graph.ErrNotFinite) {
+		t.Errorf("Predict with NaN: %v", err)
+	}
+}
+
+func TestProgramErrors(t *testing.T) {
+	m := newSeedModel(t)
+	if _, err := m.Program(4, nil, true, false); !errors.Is(err, graph.ErrArgument) {
+		t.Errorf("nil loss: %v, want ErrArgument", err)
+	}
+	for _, batch := range []int{0, -2} {
+		if _, err := m.Program(batch, mse, true, false); !errors.Is(err, graph.ErrArgument) {
+			t.Errorf("batch %d: %v, want ErrArgument", batch, err)
+		}
+	}
+	notScalar := func(b *graph.Builder, p, y *graph.Node) *graph.Node { return b.Sub(p, y) }
+	if _, err := m.Program(4, notScalar, true, false); !errors.Is(err, graph.ErrShape) {
+		t.Errorf("loss that is not a scalar: %v, want ErrShape", err)
+	}
+	wrongShape := func(b *graph.Builder, p, y *graph.Node) *graph.Node { return b.Mean(b.Sub(p, b.Full(0, 4, 10, 2))) }
+	if _, err := m.Program(4, wrongShape, true, false); !errors.Is(err, graph.ErrShape) {
+		t.Errorf("loss on other shapes: %v, want ErrShape", err)
+	}
+	if _, err := m.KerasLayout(nil); !errors.Is(err, graph.ErrShape) {
+		t.Errorf("KerasLayout(nil): %v, want ErrShape", err)
+	}
+	p := must(m.Program(4, mse, false, false))
+	e := p.NewExecutor()
+	if err := e.SetInput(1, uniformTensor(1, 4, 10, 2)); !errors.Is(err, graph.ErrShape) {
+		t.Errorf("target of the wrong shape: %v, want ErrShape", err)
+	}
+	if _, err := e.Grads(m.Params()); err == nil {
+		t.Error("Grads before a run of a program without gradients succeeded")
+	}
+}

@@ -1,0 +1,25 @@
+package models
+
+import "github.com/gornn/gornn/graph"
+
+// Extras are tensors and metadata stored beside a model's weights in its
+// file, such as a training checkpoint's optimizer state.
+type Extras struct {
+	Tensors map[string]*graph.Tensor
+	Meta    map[string]string
+}
+
+// SaveWith is Save with extra tensors and metadata in the same file,
+// written atomically. Extra names must not clash with the model's.
+func SaveWith(m *Model, path string, x Extras) error {
+	return saveFile(path, m, x.Tensors, x.Meta)
+}
+
+// LoadWith is Load that also returns the extras saved by SaveWith.
+func LoadWith(path string) (*Model, Extras, error) {
+	m, t, meta, err := loadFile(path)
+	if err != nil {
+		return nil, Extras{}, err
+	}
+	return m, Extras{Tensors: t, Meta: meta}, nil
+}

@@ -1,0 +1,251 @@
+package models
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math"
+	"slices"
+
+	"github.com/nlpodyssey/safetensors"
+
+	"github.com/gornn/gornn/graph"
+	"github.com/gornn/gornn/layers"
+	"github.com/gornn/gornn/models/atomicfile"
+)
+
+// FormatVersion is the version of the model file format that Save writes
+// and Load reads. Load rejects files of a newer version.
+const FormatVersion = 1
+
+// Keys of a model file's safetensors __metadata__ (a string-to-string map).
+const (
+	// metaFormat says what the file holds: formatNative ("gornn") for Save,
+	// formatTorch ("pt", as Hugging Face tools write) for ExportTorch.
+	metaFormat = "format"
+	// metaModel holds the architecture as JSON (see architecture).
+	metaModel = "model"
+	// metaChecksums maps every tensor's name to the CRC-32 (IEEE) of its
+	// bytes, as 8 hex digits, so that a flipped bit is caught on loading.
+	metaChecksums = "checksums"
+	// metaExtraTensors lists, as a JSON array, the tensors stored beside
+	// the weights by saveFile (optimizer state, for example).
+	metaExtraTensors = "extra_tensors"
+
+	formatNative = "gornn"
+	formatTorch  = "pt"
+)
+
+// filePerm is the permission of files written by Save and ExportTorch.
+const filePerm = 0o644
+
+// architecture is the JSON stored under the "model" metadata key: all that
+// is needed to rebuild a model before its weights are set.
+type architecture struct {
+	FormatVersion int             `json:"format_version"`
+	Name          string          `json:"name"`
+	Seed          uint64          `json:"seed"`
+	DType         string          `json:"dtype"`
+	InputShape    []int           `json:"input_shape"`
+	Layers        []layers.Config `json:"layers"`
+}
+
+// architecture returns m's architecture.
+func (m *Model) architecture() architecture {
+	a := architecture{
+		FormatVersion: FormatVersion,
+		Name:          m.name,
+		Seed:          m.seed,
+		DType:         m.dt.String(),
+		InputShape:    slices.Clone(m.inShape),
+	}
+	for _, l := range m.layers {
+		a.Layers = append(a.Layers, l.Config())
+	}
+	return a
+}
+
+// Save writes m to path as one safetensors file: every weight in Keras
+// layout under its hierarchical name ("lstm/kernel", "dense/bias") in the
+// model's dtype, and the architecture as JSON in the metadata, so that
+// Load rebuilds the same model. The file is replaced atomically: readers see
+// the old file or the new one, never a partial write. A model whose
+// weights are not all finite is not saved (an error wrapping
+// graph.ErrNotFinite). Save reads the weights: it must not run while they
+// change (training). docs/saving.md describes the format.
+func Save(m *Model, path string) error {
+	return saveFile(path, m, nil, nil)
+}
+
+// saveFile is Save with extra tensors and metadata stored beside the
+// weights, for checkpoints. The extra tensors (float32 or float64, rank at
+// least 1) are stored under their own names, which must not collide with a
+// weight's; their names are listed under the "extra_tensors" metadata key,
+// so Load knows they are not stray data. extraMeta must not use the keys
+// "format", "model", "checksums" or "extra_tensors"; "training" is left for trainer
+// state. loadFile returns both.
+func saveFile(path string, m *Model, extra map[string]*graph.Tensor, extraMeta map[string]string) error {
+	if m == nil {
+		return fmt.Errorf("%w: save %s: nil model", graph.ErrArgument, path)
+	}
+	tensors, err := nativeTensors(m)
+	if err != nil {
+		return fmt.Errorf("save %s: %w", path, err)
+	}
+	meta, err := modelMetadata(m, formatNative)
+	if err != nil {
+		return fmt.Errorf("save %s: %w", path, err)
+	}
+	names := make([]string, 0, len(extra))
+	for name, t := range extra {
+		if _, ok := tensors[name]; ok || name == "" || name == "__metadata__" {
+			return fmt.Errorf("%w: save %s: extra tensor name %q is empty, reserved or a weight's", graph.ErrArgument, path, name)
+		}
+		raw, err := encodeTensor(t)
+		if err != nil {
+			return fmt.Errorf("save %s: extra tensor %q: %w", path, name, err)
+		}
+		tensors[name] = raw
+		names = append(names, name)
+	}
+	if len(names) > 0 {
+		slices.Sort(names)
+		js, err := json.Marshal(names)
+		if err != nil {
+			return fmt.Errorf("save %s: %w", path, err)
+		}
+		meta[metaExtraTensors] = string(js)
+	}
+	for k, v := range extraMeta {
+		if _, ok := meta[k]; ok || k == "" || k == metaExtraTensors || k == metaChecksums {
+			return fmt.Errorf("%w: save %s: metadata key %q is empty or reserved", graph.ErrArgument, path, k)
+		}
+		meta[k] = v
+	}
+	return writeSafetensors(path, tensors, meta)
+}
+
+// nativeTensors returns m's weights in Keras layout, named
+// "<layer>/<weight>", encoded in the model's dtype.
+func nativeTensors(m *Model) (map[string]rawTensor, error) {
+	out := map[string]rawTensor{}
+	for _, lw := range m.Weights() {
+		for _, w := range lw.Weights {
+			name := lw.Layer + "/" + w.Name
+			if _, dup := out[name]; dup {
+				return nil, fmt.Errorf("%w: two weights are named %q", ErrModel, name)
+			}
+			if err := checkFiniteData(name, w.Data); err != nil {
+				return nil, err
+			}
+			out[name] = encodeFloats(m.dt, w.Shape, w.Data)
+		}
+	}
+	return out, nil
+}
+
+// modelMetadata returns the metadata every file written here carries.
+func modelMetadata(m *Model, format string) (map[string]string, error) {
+	js, err := json.Marshal(m.architecture())
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{metaFormat: format, metaModel: string(js)}, nil
+}
+
+// writeSafetensors atomically writes tensors and metadata, with the
+// tensors' checksums added, to path with the safetensors codec.
+func writeSafetensors(path string, tensors map[string]rawTensor, meta map[string]string) error {
+	sums := make(map[string]string, len(tensors))
+	for name, t := range tensors {
+		sums[name] = checksum(t.data)
+	}
+	js, err := json.Marshal(sums)
+	if err != nil {
+		return err
+	}
+	meta[metaChecksums] = string(js)
+	return atomicfile.WriteFile(path, func(w io.Writer) error {
+		return safetensors.SerializeToWriter(tensors, meta, w)
+	}, filePerm)
+}
+
+// checksum returns the CRC-32 (IEEE) of data as 8 hex digits.
+func checksum(data []byte) string {
+	return fmt.Sprintf("%08x", crc32.ChecksumIEEE(data))
+}
+
+// rawTensor is one tensor as stored in a safetensors file: dtype, shape and
+// little-endian bytes. It implements safetensors.View for writing.
+type rawTensor struct {
+	dtype safetensors.DType
+	shape []uint64
+	data  []byte
+}
+
+func (t rawTensor) DType() safetensors.DType { return t.dtype }
+func (t rawTensor) Shape() []uint64          { return t.shape }
+func (t rawTensor) Data() []byte             { return t.data }
+func (t rawTensor) DataLen() uint64          { return uint64(len(t.data)) }
+
+// encodeFloats encodes data (row-major, of the given shape) as float32 or
+// float64 little-endian values.
+func encodeFloats(dt graph.DType, shape []int, data []float64) rawTensor {
+	t := rawTensor{dtype: stDType(dt), shape: make([]uint64, len(shape))}
+	for i, d := range shape {
+		t.shape[i] = uint64(d)
+	}
+	if dt == graph.Float32 {
+		t.data = make([]byte, 4*len(data))
+		for i, v := range data {
+			binary.LittleEndian.PutUint32(t.data[4*i:], math.Float32bits(float32(v)))
+		}
+		return t
+	}
+	t.data = make([]byte, 8*len(data))
+	for i, v := range data {
+		binary.LittleEndian.PutUint64(t.data[8*i:], math.Float64bits(v))
+	}
+	return t
+}
+
+// encodeTensor encodes a float32 or float64 tensor of rank at least 1 with
+// positive dimensions, values copied as they are.
+func encodeTensor(t *graph.Tensor) (rawTensor, error) {
+	if t == nil {
+		return rawTensor{}, fmt.Errorf("%w: nil tensor", graph.ErrArgument)
+	}
+	dt, err := graph.DTypeOf(t)
+	if err != nil {
+		return rawTensor{}, err
+	}
+	if t.IsView() {
+		m, ok := t.Materialize().(*graph.Tensor)
+		if !ok {
+			return rawTensor{}, fmt.Errorf("%w: cannot copy a view of type %T", graph.ErrArgument, t.Materialize())
+		}
+		t = m
+	}
+	shape := []int(t.Shape())
+	if len(shape) == 0 || slices.ContainsFunc(shape, func(d int) bool { return d <= 0 }) {
+		return rawTensor{}, fmt.Errorf("%w: shape %v (want rank ≥ 1, positive dimensions)", graph.ErrShape, shape)
+	}
+	data := graph.Float64s(t)
+	if len(data) != t.Shape().TotalSize() {
+		return rawTensor{}, fmt.Errorf("%w: %d values for shape %v", graph.ErrShape, len(data), shape)
+	}
+	return encodeFloats(dt, shape, data), nil
+}
+
+// checkFiniteData returns an error wrapping graph.ErrNotFinite naming the
+// first NaN or infinity of data.
+func checkFiniteData(name string, data []float64) error {
+	for i, v := range data {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("%w: %s[%d] = %v", graph.ErrNotFinite, name, i, v)
+		}
+	}
+	return nil
+}

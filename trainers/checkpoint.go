@@ -1,0 +1,229 @@
+package trainers
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/gornn/gornn/graph"
+	"github.com/gornn/gornn/models"
+)
+
+// ErrCheckpoint reports a checkpoint that cannot be restored.
+var ErrCheckpoint = errors.New("invalid checkpoint")
+
+// checkpointMeta is stored under the "training" metadata key.
+type checkpointMeta struct {
+	Epoch      int            `json:"epoch"` // epochs completed: resume with InitialEpoch = Epoch
+	Loss       string         `json:"loss"`
+	Optimizer  optimizerSpec  `json:"optimizer"`
+	Iterations int            `json:"iterations"`
+	Slots      []string       `json:"slots"`
+	Logs       map[string]any `json:"logs,omitempty"`
+}
+
+// optimizerSpec is enough to construct the optimizer again.
+type optimizerSpec struct {
+	Kind         string            `json:"type"`
+	LearningRate float64           `json:"learning_rate"`
+	Decay        *ExponentialDecay `json:"exponential_decay,omitempty"`
+	Momentum     float64           `json:"momentum,omitempty"`
+	Nesterov     bool              `json:"nesterov,omitempty"`
+	Beta1        float64           `json:"beta_1,omitempty"`
+	Beta2        float64           `json:"beta_2,omitempty"`
+	Epsilon      float64           `json:"epsilon,omitempty"`
+	Rho          float64           `json:"rho,omitempty"`
+	ClipValue    float64           `json:"clipvalue,omitempty"`
+	ClipNorm     float64           `json:"clipnorm,omitempty"`
+	GlobalClip   float64           `json:"global_clipnorm,omitempty"`
+}
+
+type hyperOwner interface{ hyper() *hyper }
+
+func (o *base) hyper() *hyper { return o.h }
+
+func specOf(opt Optimizer) (optimizerSpec, error) {
+	ho, ok := opt.(hyperOwner)
+	if !ok {
+		return optimizerSpec{}, fmt.Errorf("%w: optimizer %s is not one of this package's", ErrCheckpoint, opt.Name())
+	}
+	h := ho.hyper()
+	s := optimizerSpec{Kind: h.kind, LearningRate: h.lr, Momentum: h.momentum, Nesterov: h.nesterov,
+		Beta1: h.beta1, Beta2: h.beta2, Epsilon: h.epsilon, Rho: h.rho,
+		ClipValue: h.clip.value, ClipNorm: h.clip.norm, GlobalClip: h.clip.global}
+	if h.schedule != nil {
+		d, ok := h.schedule.(ExponentialDecay)
+		if !ok {
+			return optimizerSpec{}, fmt.Errorf("%w: only ExponentialDecay schedules can be saved", ErrCheckpoint)
+		}
+		s.Decay = &d
+	}
+	return s, nil
+}
+
+func (s optimizerSpec) build() (Optimizer, error) {
+	var opts []OptimizerOption
+	if s.Decay != nil {
+		opts = append(opts, WithSchedule(*s.Decay))
+	} else {
+		opts = append(opts, WithLearningRate(s.LearningRate))
+	}
+	switch s.Kind {
+	case "sgd":
+		if s.Momentum > 0 {
+			opts = append(opts, WithMomentum(s.Momentum), WithNesterov(s.Nesterov))
+		}
+	case "adam":
+		opts = append(opts, WithBeta1(s.Beta1), WithBeta2(s.Beta2), WithEpsilon(s.Epsilon))
+	case "rmsprop":
+		opts = append(opts, WithRho(s.Rho), WithEpsilon(s.Epsilon))
+	}
+	switch {
+	case s.ClipValue > 0:
+		opts = append(opts, WithClipValue(s.ClipValue))
+	case s.ClipNorm > 0:
+		opts = append(opts, WithClipNorm(s.ClipNorm))
+	case s.GlobalClip > 0:
+		opts = append(opts, WithGlobalClipNorm(s.GlobalClip))
+	}
+	return NewOptimizer(s.Kind, opts...)
+}
+
+const slotPrefix = "optimizer/"
+
+// SaveCheckpoint writes the model, the trainer's optimizer state and the
+// number of completed epochs to one file (a model file that Load also
+// reads), atomically. Fit resumes from it with InitialEpoch set to the
+// epoch LoadCheckpoint returns, and with the same seed gives the same
+// result as an uninterrupted run.
+func SaveCheckpoint(path string, t *Trainer, epochsDone int) error {
+	if t == nil {
+		return fmt.Errorf("%w: nil trainer", graph.ErrArgument)
+	}
+	if epochsDone < 0 {
+		return fmt.Errorf("%w: negative epoch %d", graph.ErrArgument, epochsDone)
+	}
+	spec, err := specOf(t.opt)
+	if err != nil {
+		return err
+	}
+	st := t.opt.State()
+	meta := checkpointMeta{Epoch: epochsDone, Loss: t.loss.name, Optimizer: spec, Iterations: st.Iterations}
+	if spec.Decay == nil {
+		meta.Optimizer.LearningRate = st.LearningRate
+	}
+	extra := map[string]*graph.Tensor{}
+	for name, v := range st.Slots {
+		tt, err := graph.FromFloat64s(graph.Float64, v, len(v))
+		if err != nil {
+			return err
+		}
+		extra[slotPrefix+name] = tt
+		meta.Slots = append(meta.Slots, name)
+	}
+	sort.Strings(meta.Slots)
+	js, err := json.Marshal(meta)
+	if err != nil {
+		return err
+	}
+	return models.SaveWith(t.model, path, models.Extras{Tensors: extra, Meta: map[string]string{"training": string(js)}})
+}
+
+// LoadCheckpoint reads a file written by SaveCheckpoint and returns a
+// trainer for the restored model with its optimizer state, and the number
+// of epochs completed.
+func LoadCheckpoint(path string) (*Trainer, int, error) {
+	m, extras, err := models.LoadWith(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	js, ok := extras.Meta["training"]
+	if !ok {
+		return nil, 0, fmt.Errorf("%w: %s holds a model but no training state", ErrCheckpoint, path)
+	}
+	var meta checkpointMeta
+	if err := json.Unmarshal([]byte(js), &meta); err != nil {
+		return nil, 0, fmt.Errorf("%w: training state: %v", ErrCheckpoint, err)
+	}
+	if meta.Epoch < 0 || meta.Iterations < 0 {
+		return nil, 0, fmt.Errorf("%w: negative epoch or iteration count", ErrCheckpoint)
+	}
+	loss, err := LossByName(meta.Loss)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+	}
+	opt, err := meta.Optimizer.build()
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: optimizer: %v", ErrCheckpoint, err)
+	}
+	st := OptimizerState{Iterations: meta.Iterations, LearningRate: meta.Optimizer.LearningRate, Slots: map[string][]float64{}}
+	params := map[string]int{}
+	for _, p := range m.Params() {
+		params[p.Name()] = p.Len()
+	}
+	for _, name := range meta.Slots {
+		tt, ok := extras.Tensors[slotPrefix+name]
+		if !ok {
+			return nil, 0, fmt.Errorf("%w: optimizer slot %s is missing", ErrCheckpoint, name)
+		}
+		v := graph.Float64s(tt)
+		i := strings.LastIndex(name, "/")
+		if i < 0 || params[name[:i]] != len(v) {
+			return nil, 0, fmt.Errorf("%w: optimizer slot %s does not fit the model", ErrCheckpoint, name)
+		}
+		if slices.ContainsFunc(v, func(f float64) bool { return math.IsNaN(f) || math.IsInf(f, 0) }) {
+			return nil, 0, fmt.Errorf("%w: optimizer slot %s is not finite", ErrCheckpoint, name)
+		}
+		st.Slots[name] = v
+	}
+	if err := opt.SetState(st); err != nil {
+		return nil, 0, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+	}
+	t, err := NewTrainer(m, loss, opt)
+	if err != nil {
+		return nil, 0, err
+	}
+	return t, meta.Epoch, nil
+}
+
+// ModelCheckpoint saves a checkpoint (SaveCheckpoint) at the end of every
+// epoch, or with SaveBestOnly only when the monitored value (to be
+// minimized; default val_loss when present, else loss) improves. "{epoch}"
+// in Path is replaced by the 1-based epoch number.
+type ModelCheckpoint struct {
+	NopCallback
+	Path         string
+	Monitor      string
+	SaveBestOnly bool
+
+	best float64
+}
+
+// OnTrainBegin resets the best value.
+func (c *ModelCheckpoint) OnTrainBegin(*FitState) error {
+	if c.Path == "" {
+		return fmt.Errorf("%w: model checkpoint needs a path", graph.ErrArgument)
+	}
+	c.best = math.Inf(1)
+	return nil
+}
+
+// OnEpochEnd saves when due.
+func (c *ModelCheckpoint) OnEpochEnd(s *FitState, epoch int, logs Logs) error {
+	if c.SaveBestOnly {
+		name, v, ok := monitored(c.Monitor, logs)
+		if !ok {
+			return fmt.Errorf("%w: model checkpoint monitors %q, which is not logged", graph.ErrArgument, name)
+		}
+		if !(v < c.best) {
+			return nil
+		}
+		c.best = v
+	}
+	path := strings.ReplaceAll(c.Path, "{epoch}", fmt.Sprint(epoch+1))
+	return SaveCheckpoint(path, s.Trainer, epoch+1)
+}
