@@ -37,13 +37,14 @@ func ExampleNew() {
 	// Output:
 	// Model: "model"
 	// _________________________________________________________________
-	//  Layer (type)                 Output Shape              Param #
+	//  Layer (type)                Output Shape              Param #
 	// =================================================================
-	//  input_1 (InputLayer)         [(None, 10, 1)]           0
+	//  input_1 (InputLayer)        [(None, 10, 1)]           0
 	//
-	//  simple_rnn (SimpleRNN)       (None, 10, 20)            440
+	//  simple_rnn (SimpleRNN)      (None, 10, 20)            440
 	//
-	//  dense (Dense)                (None, 10, 1)             21
+	//  dense (Dense)               (None, 10, 1)             21
+	//
 	// =================================================================
 	// Total params: 461
 	// Trainable params: 461

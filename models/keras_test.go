@@ -61,11 +61,12 @@ func trimLines(s string) string {
 
 const seedSummarySequential = `Model: "sequential"
 _________________________________________________________________
- Layer (type)                 Output Shape              Param #
+ Layer (type)                Output Shape              Param #
 =================================================================
- simple_rnn (SimpleRNN)       (None, 10, 20)            440
+ simple_rnn (SimpleRNN)      (None, 10, 20)            440
 
- dense (Dense)                (None, 10, 1)             21
+ dense (Dense)               (None, 10, 1)             21
+
 =================================================================
 Total params: 461
 Trainable params: 461
@@ -75,13 +76,14 @@ _________________________________________________________________
 
 const seedSummaryFunctional = `Model: "model"
 _________________________________________________________________
- Layer (type)                 Output Shape              Param #
+ Layer (type)                Output Shape              Param #
 =================================================================
- input_1 (InputLayer)         [(None, 10, 1)]           0
+ input_1 (InputLayer)        [(None, 10, 1)]           0
 
- simple_rnn (SimpleRNN)       (None, 10, 20)            440
+ simple_rnn (SimpleRNN)      (None, 10, 20)            440
 
- dense (Dense)                (None, 10, 1)             21
+ dense (Dense)               (None, 10, 1)             21
+
 =================================================================
 Total params: 461
 Trainable params: 461

@@ -15,16 +15,25 @@ func (m *Model) Summary() string {
 	cols := []int{29, 55, 65}
 	var sb strings.Builder
 	row := func(fields ...string) {
-		line := ""
+		// As Keras: one leading space, each column cut to leave two spaces
+		// before the next, then padded to the next column's start.
+		line := " "
 		for i, f := range fields {
+			start := 0
 			if i > 0 {
-				line = line[:len(line)-1] + " "
+				start = cols[i-1]
 			}
-			line += " " + f
-			if len(line) > cols[i] {
-				line = line[:cols[i]]
+			space := 2
+			if i == len(fields)-1 {
+				space = 0
 			}
-			line += strings.Repeat(" ", cols[i]-len(line))
+			if cut := cols[i] - start - space; len(f) > cut {
+				f = f[:cut]
+			}
+			line += f + strings.Repeat(" ", space)
+			if pad := cols[i] - len(line); pad > 0 {
+				line += strings.Repeat(" ", pad)
+			}
 		}
 		sb.WriteString(strings.TrimRight(line, " ") + "\n")
 	}
@@ -32,24 +41,17 @@ func (m *Model) Summary() string {
 	sb.WriteString(strings.Repeat("_", width) + "\n")
 	row("Layer (type)", "Output Shape", "Param #")
 	sb.WriteString(strings.Repeat("=", width) + "\n")
-	first := true
-	sep := func() {
-		if !first {
-			sb.WriteString("\n")
-		}
-		first = false
-	}
 	if m.name != "sequential" {
-		sep()
 		row("input_1 (InputLayer)", "[("+shapeString(m.inShape)+")]", "0")
+		sb.WriteString("\n")
 	}
 	for i, l := range m.layers {
-		sep()
 		n := 0
 		for _, p := range l.Params() {
 			n += p.Len()
 		}
 		row(fmt.Sprintf("%s (%s)", l.Name(), l.ClassName()), "("+shapeString(m.shapes[i])+")", strconv.Itoa(n))
+		sb.WriteString("\n")
 	}
 	sb.WriteString(strings.Repeat("=", width) + "\n")
 	total := m.CountParams()

@@ -73,13 +73,14 @@ func Example_readme() {
 	// Output:
 	// Model: "model"
 	// _________________________________________________________________
-	//  Layer (type)                 Output Shape              Param #
+	//  Layer (type)                Output Shape              Param #
 	// =================================================================
-	//  input_1 (InputLayer)         [(None, 10, 1)]           0
+	//  input_1 (InputLayer)        [(None, 10, 1)]           0
 	//
-	//  lstm (LSTM)                  (None, 10, 20)            1760
+	//  lstm (LSTM)                 (None, 10, 20)            1760
 	//
-	//  dense (Dense)                (None, 10, 1)             21
+	//  dense (Dense)               (None, 10, 1)             21
+	//
 	// =================================================================
 	// Total params: 1,781
 	// Trainable params: 1,781
