@@ -1,6 +1,7 @@
 package models
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -400,8 +401,8 @@ func TestFuzzSeedsValid(t *testing.T) {
 	}
 }
 
-// FuzzLoad checks that Load never panics and returns either a complete,
-// usable model or an error wrapping ErrFormat.
+// FuzzLoad checks that Load never panics and returns either a complete
+// model holding exactly the file's weights or an error wrapping ErrFormat.
 func FuzzLoad(f *testing.F) {
 	f.Add(savedBytes(f, loadTestModel(f, graph.Float32), nil, nil))
 	path := filepath.Join(f.TempDir(), "m.safetensors")
@@ -419,25 +420,22 @@ func FuzzLoad(f *testing.F) {
 			}
 			return
 		}
-		for _, p := range m.Params() {
-			if err := graph.CheckFinite(p.Value()); err != nil {
-				t.Fatalf("loaded %s: %v", p.Name(), err)
+		// The model holds exactly the file's weights.
+		file, err := parseSafetensors(data)
+		if err != nil {
+			t.Fatalf("Load accepted a file the parser rejects: %v", err)
+		}
+		got, err := nativeTensors(m)
+		if err != nil {
+			t.Fatalf("loaded model cannot be encoded: %v", err)
+		}
+		for name, raw := range got {
+			if !bytes.Equal(raw.data, file.tensors[name].data) {
+				t.Fatalf("loaded %s differs from the file", name)
 			}
 		}
-		// A model small enough to run must predict.
-		in := m.InputShape()
-		size := 1
-		for _, d := range in {
-			size *= d
-		}
-		if size <= 64 && m.CountParams() <= 4096 {
-			if _, err := m.Predict(graph.NewTensor(m.DType(), append([]int{1}, in...)...)); err != nil {
-				t.Fatalf("loaded model cannot predict: %v", err)
-			}
-		}
-		// And it saves again.
-		if err := Save(m, path); err != nil {
-			t.Fatalf("loaded model cannot be saved: %v", err)
+		if len(m.Layers()) == 0 || len(m.OutputShape()) == 0 {
+			t.Fatal("loaded model has no layers or output")
 		}
 	})
 }
