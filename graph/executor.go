@@ -25,7 +25,9 @@ type Executor struct {
 	// reuse[i] is set once op i's first output is known to be its own
 	// memory (not an alias of an input), so later runs write into it.
 	reuse   []bool
+	owned   []bool // value is the node's own memory, safe to overwrite
 	checked bool
+	hits    [kColSum + 1]int // kernel runs by kind, for tests
 }
 
 // NewExecutor returns an executor with its own input buffers.
@@ -156,6 +158,10 @@ func (e *Executor) Run() (err error) {
 		for _, k := range kids {
 			e.args = append(e.args, e.vals[k])
 		}
+		if k := e.p.kernels[i]; e.checked && e.owned[i] && k.kind != kNone && e.runKernel(i, k, e.args) {
+			e.hits[k.kind]++
+			continue
+		}
 		var v gorgonia.Value
 		var err error
 		if e.checked && e.reuse[i] {
@@ -176,30 +182,34 @@ func (e *Executor) Run() (err error) {
 }
 
 // markReusable decides, after the first run, which ops may write their
-// result into last run's value: those with a preallocating form whose
-// value is a dense tensor owning its memory, shared with no other node.
-// Every other op allocates a fresh value on each run, as Do does.
+// result into last run's value: those whose value is a contiguous dense
+// tensor that the op itself produced, that is, whose memory no input,
+// parameter or earlier node holds. Later nodes may alias it (a reshape
+// shares memory): they run after it and see the new values. Ops with a
+// preallocating form reuse the value through it; the kernels of
+// kernels.go write into it directly; other ops allocate on every run, as
+// Do does.
 func (e *Executor) markReusable() {
 	e.reuse = make([]bool, len(e.vals))
-	owners := map[uintptr]int{}
+	e.owned = make([]bool, len(e.vals))
+	first := map[uintptr]int{}
 	for i, v := range e.vals {
 		if d, ok := v.(*tensor.Dense); ok && d.Shape().TotalSize() > 0 {
-			owners[d.Uintptr()]++
+			if _, seen := first[d.Uintptr()]; !seen {
+				first[d.Uintptr()] = i
+			}
 		}
-		_ = i
 	}
 	for i, op := range e.p.ops {
 		if op == nil {
 			continue
 		}
-		if _, ok := op.(gorgonia.UsePreallocDoer); !ok {
-			continue
-		}
 		d, ok := e.vals[i].(*tensor.Dense)
-		if !ok || d.IsView() || d.Shape().TotalSize() == 0 || owners[d.Uintptr()] != 1 {
+		if !ok || d.IsView() || d.Shape().TotalSize() == 0 || first[d.Uintptr()] != i {
 			continue
 		}
-		e.reuse[i] = true
+		e.owned[i] = true
+		_, e.reuse[i] = op.(gorgonia.UsePreallocDoer)
 	}
 	e.checked = true
 }

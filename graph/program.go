@@ -30,6 +30,7 @@ type Program struct {
 	batch    int
 	nodes    []*gorgonia.Node
 	ops      []gorgonia.Op
+	kernels  []kernel // fast paths, by node
 	children [][]int
 	inputs   []progInput
 	params   []progParam
@@ -168,6 +169,7 @@ func (b *Builder) Compile(spec Spec) (p *Program, err error) {
 		slot[n] = len(p.nodes)
 		p.nodes = append(p.nodes, n)
 		p.ops = append(p.ops, n.Op())
+		p.kernels = append(p.kernels, classify(n.Op()))
 		p.children = append(p.children, kids)
 	}
 	for _, r := range roots {
@@ -266,3 +268,15 @@ func (p *Program) Params() []*Param {
 
 // Len returns the number of nodes the program evaluates.
 func (p *Program) Len() int { return len(p.nodes) }
+
+// OpNames returns the name of each operation the program runs, in order
+// (inputs and parameters excluded): for profiling and tests.
+func (p *Program) OpNames() []string {
+	var out []string
+	for _, op := range p.ops {
+		if op != nil {
+			out = append(out, op.String())
+		}
+	}
+	return out
+}

@@ -1,0 +1,364 @@
+package graph
+
+import (
+	"math"
+	"unsafe"
+
+	"github.com/chewxy/math32"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// The executor runs the most frequent operations of an unrolled recurrent
+// graph with the small kernels below, writing into the node's own value
+// from the previous run, instead of calling the Gorgonia op. The kernels
+// compute bit for bit what the op computes (the same arithmetic and
+// functions, the same BLAS for products); they only skip Gorgonia's per-call overhead (type and
+// shape checks, engine dispatch, allocation), which dominates at the small
+// sizes of a recurrent step. The graph and its gradient are untouched:
+// both still come from Gorgonia, and any case a kernel does not cover (a
+// view, a broadcast, another op) falls back to the op itself.
+
+type kernelKind uint8
+
+const (
+	kNone kernelKind = iota
+	kAdd
+	kSub
+	kMul
+	kDiv
+	kSigmoid
+	kTanh
+	kNeg
+	kSquare
+	kGemm
+	kColSum
+)
+
+type kernel struct {
+	kind           kernelKind
+	transA, transB bool
+}
+
+// classify maps an op to its kernel by the op's name, which Gorgonia fixes
+// per operator.
+func classify(op gorgonia.Op) kernel {
+	if op == nil {
+		return kernel{}
+	}
+	switch op.String() {
+	case "+ false":
+		return kernel{kind: kAdd}
+	case "- false":
+		return kernel{kind: kSub}
+	case "⊙ false":
+		return kernel{kind: kMul}
+	case "÷ false":
+		return kernel{kind: kDiv}
+	case "sigmoid":
+		return kernel{kind: kSigmoid}
+	case "tanh":
+		return kernel{kind: kTanh}
+	case "neg":
+		return kernel{kind: kNeg}
+	case "square":
+		return kernel{kind: kSquare}
+	case "A × B":
+		return kernel{kind: kGemm}
+	case "Aᵀ × B":
+		return kernel{kind: kGemm, transA: true}
+	case "A × Bᵀ":
+		return kernel{kind: kGemm, transB: true}
+	case "Aᵀ × Bᵀ":
+		return kernel{kind: kGemm, transA: true, transB: true}
+	case "Σ[0]":
+		return kernel{kind: kColSum}
+	}
+	return kernel{}
+}
+
+// dense returns v as a contiguous dense tensor, or nil.
+func dense(v gorgonia.Value) *tensor.Dense {
+	d, ok := v.(*tensor.Dense)
+	if !ok || d.IsView() {
+		return nil
+	}
+	return d
+}
+
+// scalar returns the value of a scalar, or false.
+func scalar(v gorgonia.Value) (float64, bool) {
+	switch s := v.(type) {
+	case *gorgonia.F32:
+		return float64(*s), true
+	case *gorgonia.F64:
+		return float64(*s), true
+	}
+	return 0, false
+}
+
+// runKernel computes op i into its previous value and reports whether it
+// could; on false the caller runs the op itself.
+func (e *Executor) runKernel(i int, k kernel, args []gorgonia.Value) bool {
+	out := dense(e.vals[i])
+	if out == nil {
+		return false
+	}
+	switch out.Dtype() {
+	case tensor.Float32:
+		return kernelRun(k, out.Float32s(), out, args)
+	case tensor.Float64:
+		return kernelRun(k, out.Float64s(), out, args)
+	}
+	return false
+}
+
+// data returns d's elements as []T without allocating (Dense.Data goes
+// through reflection and allocates), or false if d holds another type.
+func data[T float32 | float64](d *tensor.Dense) ([]T, bool) {
+	var z T
+	switch any(z).(type) {
+	case float32:
+		if d.Dtype() != tensor.Float32 {
+			return nil, false
+		}
+		s := d.Float32s()
+		return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(s))), len(s)), true
+	case float64:
+		if d.Dtype() != tensor.Float64 {
+			return nil, false
+		}
+		s := d.Float64s()
+		return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(s))), len(s)), true
+	}
+	return nil, false
+}
+
+func kernelRun[T float32 | float64](k kernel, o []T, out *tensor.Dense, args []gorgonia.Value) bool {
+	switch k.kind {
+	case kAdd, kSub, kMul, kDiv:
+		if len(args) != 2 {
+			return false
+		}
+		a, aok := operand[T](args[0], len(o))
+		b, bok := operand[T](args[1], len(o))
+		if !aok || !bok || (a.vec == nil && b.vec == nil) {
+			return false
+		}
+		binary(k.kind, o, a, b)
+		return true
+	case kSigmoid, kTanh, kNeg, kSquare:
+		if len(args) != 1 {
+			return false
+		}
+		a, ok := operand[T](args[0], len(o))
+		if !ok || a.vec == nil {
+			return false
+		}
+		unary(k.kind, o, a.vec)
+		return true
+	case kGemm:
+		return gemm(k, o, out, args)
+	case kColSum:
+		if len(args) != 1 {
+			return false
+		}
+		a := dense(args[0])
+		if a == nil || a.Dims() != 2 || out.Dims() != 1 || a.Shape()[1] != len(o) {
+			return false
+		}
+		x, ok := data[T](a)
+		if !ok {
+			return false
+		}
+		cols := len(o)
+		clear(o)
+		for r := 0; r < a.Shape()[0]; r++ {
+			row := x[r*cols : (r+1)*cols]
+			for j, v := range row {
+				o[j] += v
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// operandOf is a tensor of the output's size, or a scalar.
+type operandOf[T float32 | float64] struct {
+	vec []T
+	s   T
+}
+
+func operand[T float32 | float64](v gorgonia.Value, n int) (operandOf[T], bool) {
+	if s, ok := scalar(v); ok {
+		return operandOf[T]{s: T(s)}, true
+	}
+	d := dense(v)
+	if d == nil || d.Shape().TotalSize() != n {
+		return operandOf[T]{}, false
+	}
+	x, ok := data[T](d)
+	if !ok || len(x) != n {
+		return operandOf[T]{}, false
+	}
+	return operandOf[T]{vec: x}, true
+}
+
+func binary[T float32 | float64](kind kernelKind, o []T, a, b operandOf[T]) {
+	at := func(x operandOf[T], i int) T {
+		if x.vec != nil {
+			return x.vec[i]
+		}
+		return x.s
+	}
+	if a.vec != nil && b.vec != nil {
+		av, bv := a.vec[:len(o)], b.vec[:len(o)]
+		switch kind {
+		case kAdd:
+			for i := range o {
+				o[i] = av[i] + bv[i]
+			}
+		case kSub:
+			for i := range o {
+				o[i] = av[i] - bv[i]
+			}
+		case kMul:
+			for i := range o {
+				o[i] = av[i] * bv[i]
+			}
+		case kDiv:
+			for i := range o {
+				o[i] = av[i] / bv[i]
+			}
+		}
+		return
+	}
+	for i := range o {
+		x, y := at(a, i), at(b, i)
+		switch kind {
+		case kAdd:
+			o[i] = x + y
+		case kSub:
+			o[i] = x - y
+		case kMul:
+			o[i] = x * y
+		case kDiv:
+			o[i] = x / y
+		}
+	}
+}
+
+func unary[T float32 | float64](kind kernelKind, o, a []T) {
+	a = a[:len(o)]
+	switch kind {
+	case kSigmoid, kTanh:
+		var z T
+		switch any(z).(type) {
+		case float32:
+			oo, aa := as32(o), as32(a)
+			if kind == kSigmoid {
+				for i, v := range aa {
+					oo[i] = sigmoid32(v)
+				}
+			} else {
+				for i, v := range aa {
+					oo[i] = math32.Tanh(v)
+				}
+			}
+		case float64:
+			oo, aa := as64(o), as64(a)
+			if kind == kSigmoid {
+				for i, v := range aa {
+					oo[i] = sigmoid64(v)
+				}
+			} else {
+				for i, v := range aa {
+					oo[i] = math.Tanh(v)
+				}
+			}
+		}
+	case kNeg:
+		for i, v := range a {
+			o[i] = -v
+		}
+	case kSquare:
+		for i, v := range a {
+			o[i] = v * v
+		}
+	}
+}
+
+// as32 and as64 view a []T of that element type as itself, without the
+// allocation of a conversion through an interface.
+func as32[T float32 | float64](s []T) []float32 {
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
+
+func as64[T float32 | float64](s []T) []float64 {
+	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
+
+// sigmoid64 and sigmoid32 are Gorgonia's sigmoid, saturation included, so
+// that a kernel gives bit for bit what the op gives.
+func sigmoid64(x float64) float64 {
+	if x < -709 {
+		return 0
+	}
+	if x > 19 {
+		return 1
+	}
+	return 1.0 / (1.0 + math.Exp(-x))
+}
+
+func sigmoid32(x float32) float32 {
+	if x < -88 {
+		return 0
+	}
+	if x > 15 {
+		return 1
+	}
+	return float32(1.0 / (1.0 + math.Exp(float64(-x))))
+}
+
+// gemm computes op(A)·op(B) for row-major matrices with gonum's BLAS, the
+// implementation Gorgonia itself calls.
+func gemm[T float32 | float64](k kernel, o []T, out *tensor.Dense, args []gorgonia.Value) bool {
+	if len(args) != 2 {
+		return false
+	}
+	a, b := dense(args[0]), dense(args[1])
+	if a == nil || b == nil || a.Dims() != 2 || b.Dims() != 2 || out.Dims() != 2 {
+		return false
+	}
+	ad, aok := data[T](a)
+	bd, bok := data[T](b)
+	if !aok || !bok {
+		return false
+	}
+	ar, ac := a.Shape()[0], a.Shape()[1]
+	br, bc := b.Shape()[0], b.Shape()[1]
+	m, kk := ar, ac
+	ta := blas.NoTrans
+	if k.transA {
+		m, kk, ta = ac, ar, blas.Trans
+	}
+	kb, n := br, bc
+	tb := blas.NoTrans
+	if k.transB {
+		kb, n, tb = bc, br, blas.Trans
+	}
+	if kk != kb || out.Shape()[0] != m || out.Shape()[1] != n || len(o) != m*n {
+		return false
+	}
+	var z T
+	switch any(z).(type) {
+	case float32:
+		gonum.Implementation{}.Sgemm(ta, tb, m, n, kk, 1, as32(ad), ac, as32(bd), bc, 0, as32(o), n)
+	case float64:
+		gonum.Implementation{}.Dgemm(ta, tb, m, n, kk, 1, as64(ad), ac, as64(bd), bc, 0, as64(o), n)
+	}
+	return true
+}
