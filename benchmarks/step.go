@@ -60,15 +60,15 @@ func (c *StepCase) Step() (float64, error) {
 	return r.Loss, err
 }
 
-// TimeStep returns the median, over reps repetitions, of the time per
-// step of a run of steps steps lasting at least minRun (the run length is
+// TimeStep returns the median and the minimum, over reps repetitions, of
+// the time per step of a run lasting at least minRun (the run length is
 // chosen once, doubling from one step).
-func (c *StepCase) TimeStep(reps int, minRun time.Duration) (time.Duration, error) {
+func (c *StepCase) TimeStep(reps int, minRun time.Duration) (median, least time.Duration, err error) {
 	n := 1
 	for {
 		d, err := c.run(n)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		if d >= minRun || n >= 1<<20 {
 			break
@@ -79,12 +79,12 @@ func (c *StepCase) TimeStep(reps int, minRun time.Duration) (time.Duration, erro
 	for range max(reps, 1) {
 		d, err := c.run(n)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		per = append(per, d/time.Duration(n))
 	}
 	slices.Sort(per)
-	return per[len(per)/2], nil
+	return per[len(per)/2], per[0], nil
 }
 
 func (c *StepCase) run(n int) (time.Duration, error) {

@@ -203,8 +203,8 @@ func TestStepCase(t *testing.T) {
 		if math.IsNaN(l0) {
 			t.Errorf("%v: loss NaN", k)
 		}
-		if _, err := c.TimeStep(1, 0); err != nil {
-			t.Fatal(err)
+		if med, least, err := c.TimeStep(3, 0); err != nil || least > med {
+			t.Fatalf("%v: median %v, min %v, %v", k, med, least, err)
 		}
 	}
 	if _, err := NewStepCase(LSTM, Size{}); err == nil {
