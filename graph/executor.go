@@ -27,7 +27,7 @@ type Executor struct {
 	reuse   []bool
 	owned   []bool // value is the node's own memory, safe to overwrite
 	checked bool
-	hits    [kColSum + 1]int // kernel runs by kind, for tests
+	hits    [kRepeat0 + 1]int // kernel runs by kind, for tests
 }
 
 // NewExecutor returns an executor with its own input buffers.
@@ -140,6 +140,11 @@ func Float64sView(t *tensor.Dense) FloatView {
 
 // Run evaluates the program on the inputs set last. A failure inside an op,
 // including a panic, is returned as an error wrapping ErrGraph.
+//
+// The first run calls every op and notes which nodes produce values of
+// their own; from then on those nodes are computed in place, by the
+// kernels of kernels.go where one applies (also on the first run, so every
+// run computes the same numbers) or through the op's preallocating form.
 func (e *Executor) Run() (err error) {
 	e.ran = false
 	var cur int
@@ -148,6 +153,18 @@ func (e *Executor) Run() (err error) {
 			err = fmt.Errorf("%w: running %v: %v", ErrGraph, e.p.ops[cur], r)
 		}
 	}()
+	first := !e.checked
+	var seen map[uintptr]bool
+	if first {
+		e.owned = make([]bool, len(e.vals))
+		e.reuse = make([]bool, len(e.vals))
+		seen = map[uintptr]bool{}
+		for i, op := range e.p.ops {
+			if op == nil {
+				markSeen(seen, e.vals[i])
+			}
+		}
+	}
 	for i, op := range e.p.ops {
 		if op == nil {
 			continue
@@ -158,13 +175,14 @@ func (e *Executor) Run() (err error) {
 		for _, k := range kids {
 			e.args = append(e.args, e.vals[k])
 		}
-		if k := e.p.kernels[i]; e.checked && e.owned[i] && k.kind != kNone && e.runKernel(i, k, e.args) {
+		k := e.p.kernels[i]
+		if !first && e.owned[i] && k.kind != kNone && e.runKernel(i, k, e.args) {
 			e.hits[k.kind]++
 			continue
 		}
 		var v gorgonia.Value
 		var err error
-		if e.checked && e.reuse[i] {
+		if !first && e.reuse[i] {
 			v, err = op.(gorgonia.UsePreallocDoer).UsePreallocDo(e.vals[i], e.args...)
 		} else {
 			v, err = op.Do(e.args...)
@@ -173,45 +191,29 @@ func (e *Executor) Run() (err error) {
 			return fmt.Errorf("%w: running %v: %v", ErrGraph, op, err)
 		}
 		e.vals[i] = v
+		if first {
+			// A value is the node's own when its memory was not seen in
+			// an input, a parameter or an earlier node (later nodes may
+			// alias it, as a reshape does: they run after it).
+			if d, ok := v.(*tensor.Dense); ok && !d.IsView() && d.Shape().TotalSize() > 0 && !seen[d.Uintptr()] {
+				e.owned[i] = true
+				_, e.reuse[i] = op.(gorgonia.UsePreallocDoer)
+				if k.kind != kNone && e.runKernel(i, k, e.args) {
+					e.hits[k.kind]++
+				}
+			}
+			markSeen(seen, v)
+		}
 	}
-	if !e.checked {
-		e.markReusable()
-	}
+	e.checked = true
 	e.ran = true
 	return nil
 }
 
-// markReusable decides, after the first run, which ops may write their
-// result into last run's value: those whose value is a contiguous dense
-// tensor that the op itself produced, that is, whose memory no input,
-// parameter or earlier node holds. Later nodes may alias it (a reshape
-// shares memory): they run after it and see the new values. Ops with a
-// preallocating form reuse the value through it; the kernels of
-// kernels.go write into it directly; other ops allocate on every run, as
-// Do does.
-func (e *Executor) markReusable() {
-	e.reuse = make([]bool, len(e.vals))
-	e.owned = make([]bool, len(e.vals))
-	first := map[uintptr]int{}
-	for i, v := range e.vals {
-		if d, ok := v.(*tensor.Dense); ok && d.Shape().TotalSize() > 0 {
-			if _, seen := first[d.Uintptr()]; !seen {
-				first[d.Uintptr()] = i
-			}
-		}
+func markSeen(seen map[uintptr]bool, v gorgonia.Value) {
+	if d, ok := v.(*tensor.Dense); ok && d.Shape().TotalSize() > 0 {
+		seen[d.Uintptr()] = true
 	}
-	for i, op := range e.p.ops {
-		if op == nil {
-			continue
-		}
-		d, ok := e.vals[i].(*tensor.Dense)
-		if !ok || d.IsView() || d.Shape().TotalSize() == 0 || first[d.Uintptr()] != i {
-			continue
-		}
-		e.owned[i] = true
-		_, e.reuse[i] = op.(gorgonia.UsePreallocDoer)
-	}
-	e.checked = true
 }
 
 func (e *Executor) value(slot int) (*tensor.Dense, error) {

@@ -14,12 +14,14 @@ import (
 // The executor runs the most frequent operations of an unrolled recurrent
 // graph with the small kernels below, writing into the node's own value
 // from the previous run, instead of calling the Gorgonia op. The kernels
-// compute bit for bit what the op computes (the same arithmetic and
-// functions, the same BLAS for products); they only skip Gorgonia's per-call overhead (type and
-// shape checks, engine dispatch, allocation), which dominates at the small
-// sizes of a recurrent step. The graph and its gradient are untouched:
-// both still come from Gorgonia, and any case a kernel does not cover (a
-// view, a broadcast, another op) falls back to the op itself.
+// compute what the op computes (the same arithmetic, the same BLAS for
+// products; sigmoid and tanh to float rounding) and skip Gorgonia's
+// per-call overhead (type and shape checks, engine dispatch, allocation),
+// which dominates at the small sizes of a recurrent step. An executor
+// uses them from its first run on, so every run gives the same numbers.
+// The graph and its gradient are untouched: both still come from
+// Gorgonia, and any case a kernel does not cover (a view, a broadcast,
+// another op) falls back to the op itself.
 
 type kernelKind uint8
 
@@ -35,6 +37,7 @@ const (
 	kSquare
 	kGemm
 	kColSum
+	kRepeat0
 )
 
 type kernel struct {
@@ -75,6 +78,8 @@ func classify(op gorgonia.Op) kernel {
 		return kernel{kind: kGemm, transA: true, transB: true}
 	case "Σ[0]":
 		return kernel{kind: kColSum}
+	case "Repeat0":
+		return kernel{kind: kRepeat0}
 	}
 	return kernel{}
 }
@@ -161,6 +166,24 @@ func kernelRun[T float32 | float64](k kernel, o []T, out *tensor.Dense, args []g
 		return true
 	case kGemm:
 		return gemm(k, o, out, args)
+	case kRepeat0:
+		// A bias broadcast: x [1, ...] repeated along axis 0 (the second
+		// argument, the count, is implied by the output's shape).
+		if len(args) < 1 {
+			return false
+		}
+		a := dense(args[0])
+		if a == nil || a.Dims() < 1 || a.Shape()[0] != 1 || out.Dims() != a.Dims() {
+			return false
+		}
+		x, ok := data[T](a)
+		if !ok || len(x) == 0 || len(o)%len(x) != 0 || len(o)/len(x) != out.Shape()[0] {
+			return false
+		}
+		for r := 0; r < len(o); r += len(x) {
+			copy(o[r:r+len(x)], x)
+		}
+		return true
 	case kColSum:
 		if len(args) != 1 {
 			return false
@@ -301,26 +324,51 @@ func as64[T float32 | float64](s []T) []float64 {
 	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
 }
 
-// sigmoid64 and sigmoid32 are Gorgonia's sigmoid, saturation included, so
-// that a kernel gives bit for bit what the op gives.
+// sigmoid64 is the logistic function in float64, saturating like
+// Gorgonia's where the result rounds to 0 or 1.
 func sigmoid64(x float64) float64 {
 	if x < -709 {
 		return 0
 	}
-	if x > 19 {
+	if x > 37 {
 		return 1
 	}
-	return 1.0 / (1.0 + math.Exp(-x))
+	return 1 / (1 + math.Exp(-x))
 }
 
+// sigmoid32 is the logistic function in float32, with exp32.
 func sigmoid32(x float32) float32 {
 	if x < -88 {
 		return 0
 	}
-	if x > 15 {
-		return 1
+	if x > 18 {
+		return 1 // 1/(1+e^-18) rounds to 1 in float32
 	}
-	return float32(1.0 / (1.0 + math.Exp(float64(-x))))
+	return 1 / (1 + exp32(-x))
+}
+
+// exp32 returns e^x for x in [-88, 88] to within a few float32 ulps:
+// x = n·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor polynomial of degree 7
+// (truncation error below 6e-9), and 2^n put in the exponent bits. It is
+// several times faster than going through math.Exp in float64, and the
+// sigmoid of an LSTM step is the hottest loop of a small recurrent model.
+func exp32(x float32) float32 {
+	const (
+		log2e = 1.44269504088896341
+		ln2hi = 0.693359375 // ln 2 split so that n·ln2hi is exact
+		ln2lo = -2.12194440e-4
+	)
+	t := x * log2e
+	if t < 0 {
+		t -= 0.5
+	} else {
+		t += 0.5
+	}
+	n := int32(t)
+	fn := float32(n)
+	r := (x - fn*ln2hi) - fn*ln2lo
+	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040)))))))
+	return p * math.Float32frombits(uint32(n+127)<<23)
 }
 
 // gemm computes op(A)·op(B) for row-major matrices with gonum's BLAS, the
