@@ -27,7 +27,11 @@ type Executor struct {
 	reuse   []bool
 	owned   []bool // value is the node's own memory, safe to overwrite
 	checked bool
-	hits    [kRepeat0 + 1]int // kernel runs by kind, for tests
+	hits    [kReshape + 1]int // kernel runs by kind, for tests
+	// prev[i] is the first argument op i had when its value was computed;
+	// alias[i] marks a repeat that returned its input (a count of 1).
+	prev  []gorgonia.Value
+	alias []bool
 }
 
 // NewExecutor returns an executor with its own input buffers.
@@ -96,7 +100,7 @@ func scatterSteps(steps []*tensor.Dense, x *tensor.Dense, shape []int) {
 	B, T, F := shape[0], shape[1], shape[2]
 	src := Float64sView(x)
 	for t := 0; t < T; t++ {
-		switch d := steps[t].Data().(type) {
+		switch d := anyData(steps[t]).(type) {
 		case []float32:
 			for b := 0; b < B; b++ {
 				for f := 0; f < F; f++ {
@@ -129,7 +133,7 @@ func (v FloatView) At(i int) float64 {
 
 // Float64sView returns an accessor over t's data.
 func Float64sView(t *tensor.Dense) FloatView {
-	switch d := t.Data().(type) {
+	switch d := anyData(t).(type) {
 	case []float32:
 		return FloatView{f32: d}
 	case []float64:
@@ -158,6 +162,8 @@ func (e *Executor) Run() (err error) {
 	if first {
 		e.owned = make([]bool, len(e.vals))
 		e.reuse = make([]bool, len(e.vals))
+		e.prev = make([]gorgonia.Value, len(e.vals))
+		e.alias = make([]bool, len(e.vals))
 		seen = map[uintptr]bool{}
 		for i, op := range e.p.ops {
 			if op == nil {
@@ -176,9 +182,21 @@ func (e *Executor) Run() (err error) {
 			e.args = append(e.args, e.vals[k])
 		}
 		k := e.p.kernels[i]
-		if !first && e.owned[i] && k.kind != kNone && e.runKernel(i, k, e.args) {
-			e.hits[k.kind]++
-			continue
+		if !first {
+			switch {
+			case k.kind == kSizeOf:
+				e.hits[k.kind]++
+				continue
+			case k.kind == kReshape && len(e.args) == 1 && e.args[0] == e.prev[i]:
+				e.hits[k.kind]++
+				continue
+			case e.alias[i] && len(e.args) > 0:
+				e.vals[i] = e.args[0]
+				continue
+			case e.owned[i] && k.kind != kNone && k.kind < kSizeOf && e.runKernel(i, k, e.args):
+				e.hits[k.kind]++
+				continue
+			}
 		}
 		var v gorgonia.Value
 		var err error
@@ -191,14 +209,20 @@ func (e *Executor) Run() (err error) {
 			return fmt.Errorf("%w: running %v: %v", ErrGraph, op, err)
 		}
 		e.vals[i] = v
+		if len(e.args) > 0 {
+			e.prev[i] = e.args[0]
+		}
 		if first {
+			if k.kind == kRepeat0 && len(e.args) > 0 && sameMemory(v, e.args[0]) {
+				e.alias[i] = true
+			}
 			// A value is the node's own when its memory was not seen in
 			// an input, a parameter or an earlier node (later nodes may
 			// alias it, as a reshape does: they run after it).
 			if d, ok := v.(*tensor.Dense); ok && !d.IsView() && d.Shape().TotalSize() > 0 && !seen[d.Uintptr()] {
 				e.owned[i] = true
 				_, e.reuse[i] = op.(gorgonia.UsePreallocDoer)
-				if k.kind != kNone && e.runKernel(i, k, e.args) {
+				if k.kind != kNone && k.kind < kSizeOf && e.runKernel(i, k, e.args) {
 					e.hits[k.kind]++
 				}
 			}
@@ -208,6 +232,14 @@ func (e *Executor) Run() (err error) {
 	e.checked = true
 	e.ran = true
 	return nil
+}
+
+// sameMemory reports whether two values are dense tensors of one shape
+// over the same memory.
+func sameMemory(a, b gorgonia.Value) bool {
+	x, ok1 := a.(*tensor.Dense)
+	y, ok2 := b.(*tensor.Dense)
+	return ok1 && ok2 && x.Shape().TotalSize() > 0 && x.Uintptr() == y.Uintptr() && x.Shape().Eq(y.Shape())
 }
 
 func markSeen(seen map[uintptr]bool, v gorgonia.Value) {
@@ -273,7 +305,7 @@ func (e *Executor) gatherSteps(slots []int, shape []int) (*tensor.Dense, error) 
 			g = g.Materialize().(*tensor.Dense)
 		}
 		v := Float64sView(g)
-		switch d := out.Data().(type) {
+		switch d := anyData(out).(type) {
 		case []float32:
 			for b := 0; b < B; b++ {
 				for f := 0; f < F; f++ {
@@ -342,7 +374,7 @@ func (e *Executor) Grads(params []*Param) ([]*tensor.Dense, error) {
 // addAt adds src's data into dst's data starting at flat offset off.
 func addAt(dst *tensor.Dense, off int, src *tensor.Dense) {
 	s := Float64sView(src)
-	switch d := dst.Data().(type) {
+	switch d := anyData(dst).(type) {
 	case []float32:
 		for i := range src.Shape().TotalSize() {
 			d[off+i] += float32(s.At(i))

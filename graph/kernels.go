@@ -2,6 +2,7 @@ package graph
 
 import (
 	"math"
+	"strings"
 	"unsafe"
 
 	"github.com/chewxy/math32"
@@ -38,6 +39,9 @@ const (
 	kGemm
 	kColSum
 	kRepeat0
+	// Not arithmetic: ops whose value can be kept from the last run.
+	kSizeOf  // the size of an axis: fixed by the program's shapes
+	kReshape // a reshaped view of its input: the same while the input is
 )
 
 type kernel struct {
@@ -81,6 +85,12 @@ func classify(op gorgonia.Op) kernel {
 	case "Repeat0":
 		return kernel{kind: kRepeat0}
 	}
+	switch name := op.String(); {
+	case strings.HasPrefix(name, "SizeOf="):
+		return kernel{kind: kSizeOf}
+	case strings.HasPrefix(name, "Reshape("):
+		return kernel{kind: kReshape}
+	}
 	return kernel{}
 }
 
@@ -111,11 +121,11 @@ func (e *Executor) runKernel(i int, k kernel, args []gorgonia.Value) bool {
 	if out == nil {
 		return false
 	}
-	switch out.Dtype() {
-	case tensor.Float32:
-		return kernelRun(k, out.Float32s(), out, args)
-	case tensor.Float64:
-		return kernelRun(k, out.Float64s(), out, args)
+	if o, ok := data[float32](out); ok {
+		return kernelRun(k, o, out, args)
+	}
+	if o, ok := data[float64](out); ok {
+		return kernelRun(k, o, out, args)
 	}
 	return false
 }
@@ -129,16 +139,13 @@ func data[T float32 | float64](d *tensor.Dense) ([]T, bool) {
 		if d.Dtype() != tensor.Float32 {
 			return nil, false
 		}
-		s := d.Float32s()
-		return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(s))), len(s)), true
 	case float64:
 		if d.Dtype() != tensor.Float64 {
 			return nil, false
 		}
-		s := d.Float64s()
-		return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(s))), len(s)), true
 	}
-	return nil, false
+	raw := d.Raw // the backing bytes
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(raw))), len(raw)/int(unsafe.Sizeof(z))), true
 }
 
 func kernelRun[T float32 | float64](k kernel, o []T, out *tensor.Dense, args []gorgonia.Value) bool {

@@ -92,7 +92,7 @@ func (p *Param) block(i int) (*tensor.Dense, error) {
 	}
 	inner := []int(shape[1:].Clone())
 	n := sizeOf(inner)
-	switch d := p.value.Data().(type) {
+	switch d := anyData(p.value).(type) {
 	case []float32:
 		return tensor.New(tensor.WithShape(inner...), tensor.WithBacking(d[i*n:(i+1)*n:(i+1)*n])), nil
 	case []float64:

@@ -27,7 +27,7 @@ func FromFloat64s(dt DType, data []float64, shape ...int) (*tensor.Dense, error)
 		return nil, fmt.Errorf("%w: %d values for shape %v (needs %d)", ErrShape, len(data), shape, n)
 	}
 	t := NewTensor(dt, shape...)
-	switch d := t.Data().(type) {
+	switch d := anyData(t).(type) {
 	case []float32:
 		for i, v := range data {
 			d[i] = float32(v)
@@ -40,7 +40,7 @@ func FromFloat64s(dt DType, data []float64, shape ...int) (*tensor.Dense, error)
 
 // Float64s returns a copy of t's data as float64, in row-major order.
 func Float64s(t *tensor.Dense) []float64 {
-	switch d := t.Data().(type) {
+	switch d := anyData(t).(type) {
 	case []float32:
 		out := make([]float64, len(d))
 		for i, v := range d {
@@ -83,7 +83,7 @@ func CheckFinite(t *tensor.Dense) error {
 func FirstNonFinite(t *tensor.Dense) int { return firstNonFinite(t) }
 
 func firstNonFinite(t *tensor.Dense) int {
-	switch d := t.Data().(type) {
+	switch d := anyData(t).(type) {
 	case []float32:
 		for i, v := range d {
 			if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
@@ -111,9 +111,9 @@ func sizeOf(shape []int) int {
 // copyInto copies src's data into dst, converting the element type if needed.
 // Sizes must match.
 func copyInto(dst, src *tensor.Dense) {
-	switch d := dst.Data().(type) {
+	switch d := anyData(dst).(type) {
 	case []float32:
-		switch s := src.Data().(type) {
+		switch s := anyData(src).(type) {
 		case []float32:
 			copy(d, s)
 		case []float64:
@@ -122,7 +122,7 @@ func copyInto(dst, src *tensor.Dense) {
 			}
 		}
 	case []float64:
-		switch s := src.Data().(type) {
+		switch s := anyData(src).(type) {
 		case []float32:
 			for i, v := range s {
 				d[i] = float64(v)
@@ -131,4 +131,17 @@ func copyInto(dst, src *tensor.Dense) {
 			copy(d, s)
 		}
 	}
+}
+
+// anyData returns t's elements as []float32 or []float64 (nil for other
+// types), like t.Data() but without its reflection: data is read on every
+// run of a program.
+func anyData(t *tensor.Dense) any {
+	if f, ok := data[float32](t); ok {
+		return f
+	}
+	if f, ok := data[float64](t); ok {
+		return f
+	}
+	return nil
 }
