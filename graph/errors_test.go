@@ -372,3 +372,23 @@ func TestCheckFinite(t *testing.T) {
 		t.Errorf("2 values for shape [3]: %v, want ErrShape", err)
 	}
 }
+
+// A value finite in float64 but not in float32 must not reach a float32
+// parameter, and a tensor needs a positive shape.
+func TestParamAndTensorBounds(t *testing.T) {
+	p, err := graph.NewParam("p", graph.Float32, []int{2}, graph.Zeros(), graph.NewRNG(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SetFloat64s([]float64{1, 1e39}); !errors.Is(err, graph.ErrNotFinite) {
+		t.Errorf("SetFloat64s(1e39) on float32: %v, want ErrNotFinite", err)
+	}
+	if got := p.Float64s(); !slices.Equal(got, []float64{0, 0}) {
+		t.Errorf("a rejected SetFloat64s changed the parameter to %v", got)
+	}
+	for _, shape := range [][]int{{0, 3}, {}, {2, -1}} {
+		if _, err := graph.FromFloat64s(graph.Float32, nil, shape...); !errors.Is(err, graph.ErrShape) {
+			t.Errorf("FromFloat64s(shape %v): %v, want ErrShape", shape, err)
+		}
+	}
+}

@@ -72,7 +72,9 @@ func (p *Param) SetFloat64s(data []float64) error {
 	if len(data) != p.Len() {
 		return fmt.Errorf("%w: %s: got %d values, want %d", ErrShape, p.name, len(data), p.Len())
 	}
-	t, err := FromFloat64s(Float64, data, len(data))
+	// Check in the parameter's own dtype: 1e39 is finite in float64 but
+	// not in float32.
+	t, err := FromFloat64s(p.DType(), data, len(data))
 	if err != nil {
 		return err
 	}

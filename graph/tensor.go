@@ -23,6 +23,12 @@ func NewTensor(dt DType, shape ...int) *tensor.Dense {
 // FromFloat64s returns a tensor of dtype dt and the given shape holding a
 // copy of data (converted to float32 when dt is Float32).
 func FromFloat64s(dt DType, data []float64, shape ...int) (*tensor.Dense, error) {
+	if !dt.Valid() {
+		return nil, fmt.Errorf("%w: invalid dtype %v", ErrArgument, dt)
+	}
+	if len(shape) == 0 || slices.ContainsFunc(shape, func(d int) bool { return d <= 0 }) {
+		return nil, fmt.Errorf("%w: tensor shape %v must be non-empty and positive", ErrShape, shape)
+	}
 	if n := sizeOf(shape); n != len(data) {
 		return nil, fmt.Errorf("%w: %d values for shape %v (needs %d)", ErrShape, len(data), shape, n)
 	}

@@ -332,3 +332,14 @@ func TestProgramErrors(t *testing.T) {
 		t.Error("Grads before a run of a program without gradients succeeded")
 	}
 }
+
+// customLayer stands for a user's own layer type.
+type customLayer struct{ layers.Layer }
+
+func TestApplyTypedNilCustomLayer(t *testing.T) {
+	var l *customLayer
+	out := models.Apply(l, models.Input(3, 1))
+	if !errors.Is(out.Err(), models.ErrModel) {
+		t.Errorf("Apply(nil *customLayer): %v, want ErrModel", out.Err())
+	}
+}

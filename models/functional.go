@@ -3,6 +3,7 @@ package models
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 
 	"github.com/gornn/gornn/layers"
@@ -59,16 +60,13 @@ func Apply(layer layers.Layer, x *Tensor) *Tensor {
 	return &Tensor{layer: layer, from: x}
 }
 
+// isNilLayer reports a typed nil (a nil *LSTM, or a nil pointer of a
+// custom layer type) behind the interface.
 func isNilLayer(l layers.Layer) bool {
-	switch v := l.(type) {
-	case *layers.Dense:
-		return v == nil
-	case *layers.SimpleRNN:
-		return v == nil
-	case *layers.LSTM:
-		return v == nil
-	case *layers.GRU:
-		return v == nil
+	v := reflect.ValueOf(l)
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Interface:
+		return v.IsNil()
 	}
 	return false
 }

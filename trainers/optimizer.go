@@ -122,7 +122,15 @@ func WithSchedule(s Schedule) OptimizerOption {
 		if s == nil {
 			return fmt.Errorf("%w: nil schedule", graph.ErrArgument)
 		}
-		if e, ok := s.(ExponentialDecay); ok {
+		switch e := s.(type) {
+		case ExponentialDecay:
+			if err := e.validate(); err != nil {
+				return err
+			}
+		case *ExponentialDecay:
+			if e == nil {
+				return fmt.Errorf("%w: nil schedule", graph.ErrArgument)
+			}
 			if err := e.validate(); err != nil {
 				return err
 			}

@@ -348,3 +348,13 @@ func TestStepErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestScheduleByPointerIsValidated(t *testing.T) {
+	if _, err := trainers.NewSGD(trainers.WithSchedule(&trainers.ExponentialDecay{Initial: 0.1, DecaySteps: 0, DecayRate: 0.5})); !errors.Is(err, graph.ErrArgument) {
+		t.Errorf("invalid *ExponentialDecay: %v, want ErrArgument", err)
+	}
+	var nilDecay *trainers.ExponentialDecay
+	if _, err := trainers.NewSGD(trainers.WithSchedule(nilDecay)); !errors.Is(err, graph.ErrArgument) {
+		t.Errorf("nil *ExponentialDecay: %v, want ErrArgument", err)
+	}
+}
