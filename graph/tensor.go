@@ -151,3 +151,41 @@ func anyData(t *tensor.Dense) any {
 	}
 	return nil
 }
+
+// SampleRange returns samples lo..hi-1 (along the first axis) of x, a
+// contiguous tensor, as a tensor sharing x's memory.
+func SampleRange(x *tensor.Dense, lo, hi int) *tensor.Dense {
+	shape := []int(x.Shape().Clone())
+	per := x.Shape().TotalSize() / shape[0]
+	shape[0] = hi - lo
+	switch d := anyData(x).(type) {
+	case []float32:
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d[lo*per:hi*per]))
+	case []float64:
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d[lo*per:hi*per]))
+	}
+	return nil
+}
+
+// SampleIndex returns the samples of x, a contiguous tensor, at the given
+// valid indices along the first axis, in that order, as a new tensor.
+func SampleIndex(x *tensor.Dense, idx []int) *tensor.Dense {
+	shape := []int(x.Shape().Clone())
+	per := x.Shape().TotalSize() / shape[0]
+	shape[0] = len(idx)
+	switch d := anyData(x).(type) {
+	case []float32:
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(gather(d, idx, per)))
+	case []float64:
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(gather(d, idx, per)))
+	}
+	return nil
+}
+
+func gather[T float32 | float64](d []T, idx []int, per int) []T {
+	out := make([]T, 0, len(idx)*per)
+	for _, i := range idx {
+		out = append(out, d[i*per:(i+1)*per]...)
+	}
+	return out
+}

@@ -5,7 +5,6 @@ import (
 	"sync"
 
 	"github.com/gornn/gornn/graph"
-	"gorgonia.org/tensor"
 )
 
 // DefaultPredictBatch is the batch size Predict uses, as Keras' default.
@@ -61,7 +60,6 @@ func (m *Model) PredictBatch(x *graph.Tensor, batch int) (*graph.Tensor, error) 
 		x = x.Materialize().(*graph.Tensor)
 	}
 	n := x.Shape()[0]
-	per := x.Shape().TotalSize() / n
 	outShape := m.OutputShape()
 	outPer := 1
 	for _, d := range outShape {
@@ -74,7 +72,7 @@ func (m *Model) PredictBatch(x *graph.Tensor, batch int) (*graph.Tensor, error) 
 		if err != nil {
 			return nil, fmt.Errorf("%s: predict: %w", m.name, err)
 		}
-		chunk := rows(x, lo, hi, per, m.inShape)
+		chunk := graph.SampleRange(x, lo, hi)
 		e := p.get()
 		err = e.SetInput(0, chunk)
 		if err == nil {
@@ -91,18 +89,6 @@ func (m *Model) PredictBatch(x *graph.Tensor, batch int) (*graph.Tensor, error) 
 		copyRows(out, y, lo*outPer)
 	}
 	return out, nil
-}
-
-// rows returns samples lo..hi-1 of x as a tensor sharing x's memory.
-func rows(x *graph.Tensor, lo, hi, per int, sample []int) *graph.Tensor {
-	shape := append([]int{hi - lo}, sample...)
-	switch d := x.Data().(type) {
-	case []float32:
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d[lo*per:hi*per]))
-	case []float64:
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d[lo*per:hi*per]))
-	}
-	return nil
 }
 
 // copyRows copies src's data into dst's from flat offset off (same dtype).

@@ -179,8 +179,8 @@ func (t *Trainer) Fit(ctx context.Context, x, y *graph.Tensor, opts FitOptions) 
 		if split < 1 || split >= n {
 			return nil, fmt.Errorf("%w: validation split %v of %d samples leaves an empty part", graph.ErrArgument, opts.ValidationSplit, n)
 		}
-		vx, vy = rowsOf(x, split, n), rowsOf(y, split, n)
-		x, y = rowsOf(x, 0, split), rowsOf(y, 0, split)
+		vx, vy = graph.SampleRange(x, split, n), graph.SampleRange(y, split, n)
+		x, y = graph.SampleRange(x, 0, split), graph.SampleRange(y, 0, split)
 		n = split
 	}
 	if vx != nil {
@@ -219,7 +219,7 @@ func (t *Trainer) Fit(ctx context.Context, x, y *graph.Tensor, opts FitOptions) 
 				return hist, fmt.Errorf("epoch %d, batch %d: %w", epoch+1, b+1, err)
 			}
 			idx := order[b*opts.BatchSize : min((b+1)*opts.BatchSize, n)]
-			xb, yb := pick(x, 0, 0, idx), pick(y, 0, 0, idx)
+			xb, yb := graph.SampleIndex(x, idx), graph.SampleIndex(y, idx)
 			r, err := t.TrainBatch(xb, yb)
 			if err != nil {
 				prog.abort()

@@ -406,6 +406,46 @@ func restoreSlots(saved [][]float64, groups ...[][]float64) {
 	}
 }
 
+// apply is one optimizer step: it checks and clips the gradients, gets
+// each parameter's named slots (created at zero), runs rule on every
+// parameter's values, gradient and slots, and commits the new weights, the
+// slots and the step count only if every new weight is finite; otherwise
+// nothing changes and the error wraps ErrNotFiniteGrad.
+func (o *base) apply(params []*graph.Param, grads []*graph.Tensor, names []string, rule func(w, g []float64, slots [][]float64)) error {
+	gs, err := o.prepare(params, grads)
+	if err != nil {
+		return err
+	}
+	// Slots are fetched before any weight is written, so a failure leaves
+	// the weights as they were; groups[n][i] is slot n of parameter i.
+	groups := make([][][]float64, len(names))
+	for n, name := range names {
+		groups[n] = make([][]float64, len(params))
+		for i, p := range params {
+			if groups[n][i], err = o.slot(p, name); err != nil {
+				return err
+			}
+		}
+	}
+	saved := saveSlots(groups...)
+	k := 0
+	err = update(params, gs, func(_ *graph.Param, w, g []float64) error {
+		s := make([][]float64, len(names))
+		for n := range names {
+			s[n] = groups[n][k]
+		}
+		k++
+		rule(w, g, s)
+		return nil
+	})
+	if err != nil {
+		restoreSlots(saved, groups...)
+		return err
+	}
+	o.iter++
+	return nil
+}
+
 func unknownOptimizer(name string) error {
 	return fmt.Errorf("%w: unknown optimizer %q (want sgd, adam or rmsprop)", graph.ErrArgument, name)
 }

@@ -27,46 +27,27 @@ func NewSGD(opts ...OptimizerOption) (*SGD, error) {
 
 // Step applies one update.
 func (o *SGD) Step(params []*graph.Param, grads []*graph.Tensor) error {
-	gs, err := o.prepare(params, grads)
-	if err != nil {
-		return err
-	}
 	lr, mom := o.LearningRate(), o.h.momentum
-	// Slots are created before any weight is written, so a failure leaves
-	// the weights as they were.
-	vs := make([][]float64, len(params))
+	var names []string
 	if mom > 0 {
-		for i, p := range params {
-			if vs[i], err = o.slot(p, "momentum"); err != nil {
-				return err
-			}
-		}
+		names = []string{"momentum"}
 	}
-	saved := saveSlots(vs)
-	k := 0
-	err = update(params, gs, func(p *graph.Param, w, g []float64) error {
-		v := vs[k]
-		k++
+	return o.apply(params, grads, names, func(w, g []float64, s [][]float64) {
 		for j := range w {
 			switch {
 			case mom == 0:
 				w[j] -= lr * g[j]
 			case o.h.nesterov:
+				v := s[0]
 				v[j] = mom*v[j] - lr*g[j]
 				w[j] += mom*v[j] - lr*g[j]
 			default:
+				v := s[0]
 				v[j] = mom*v[j] - lr*g[j]
 				w[j] += v[j]
 			}
 		}
-		return nil
 	})
-	if err != nil {
-		restoreSlots(saved, vs)
-		return err
-	}
-	o.iter++
-	return nil
 }
 
 // Adam is Adam with Keras' rule: m += (g-m)(1-β1), v += (g²-v)(1-β2),
@@ -88,40 +69,17 @@ func NewAdam(opts ...OptimizerOption) (*Adam, error) {
 
 // Step applies one update.
 func (o *Adam) Step(params []*graph.Param, grads []*graph.Tensor) error {
-	gs, err := o.prepare(params, grads)
-	if err != nil {
-		return err
-	}
-	ms, vs := make([][]float64, len(params)), make([][]float64, len(params))
-	for i, p := range params {
-		if ms[i], err = o.slot(p, "m"); err != nil {
-			return err
-		}
-		if vs[i], err = o.slot(p, "v"); err != nil {
-			return err
-		}
-	}
 	t := float64(o.iter + 1)
 	b1, b2, eps := o.h.beta1, o.h.beta2, o.h.epsilon
 	alpha := o.LearningRate() * math.Sqrt(1-math.Pow(b2, t)) / (1 - math.Pow(b1, t))
-	saved := saveSlots(ms, vs)
-	k := 0
-	err = update(params, gs, func(p *graph.Param, w, g []float64) error {
-		m, v := ms[k], vs[k]
-		k++
+	return o.apply(params, grads, []string{"m", "v"}, func(w, g []float64, s [][]float64) {
+		m, v := s[0], s[1]
 		for j := range w {
 			m[j] += (g[j] - m[j]) * (1 - b1)
 			v[j] += (g[j]*g[j] - v[j]) * (1 - b2)
 			w[j] -= alpha * m[j] / (math.Sqrt(v[j]) + eps)
 		}
-		return nil
 	})
-	if err != nil {
-		restoreSlots(saved, ms, vs)
-		return err
-	}
-	o.iter++
-	return nil
 }
 
 // RMSprop keeps a moving average of squared gradients:
@@ -145,34 +103,14 @@ func NewRMSprop(opts ...OptimizerOption) (*RMSprop, error) {
 
 // Step applies one update.
 func (o *RMSprop) Step(params []*graph.Param, grads []*graph.Tensor) error {
-	gs, err := o.prepare(params, grads)
-	if err != nil {
-		return err
-	}
-	vs := make([][]float64, len(params))
-	for i, p := range params {
-		if vs[i], err = o.slot(p, "velocity"); err != nil {
-			return err
-		}
-	}
 	lr, rho, eps := o.LearningRate(), o.h.rho, o.h.epsilon
-	saved := saveSlots(vs)
-	k := 0
-	err = update(params, gs, func(p *graph.Param, w, g []float64) error {
-		v := vs[k]
-		k++
+	return o.apply(params, grads, []string{"velocity"}, func(w, g []float64, s [][]float64) {
+		v := s[0]
 		for j := range w {
 			v[j] = rho*v[j] + (1-rho)*g[j]*g[j]
 			w[j] -= lr * g[j] / (math.Sqrt(v[j]) + eps)
 		}
-		return nil
 	})
-	if err != nil {
-		restoreSlots(saved, vs)
-		return err
-	}
-	o.iter++
-	return nil
 }
 
 // NewOptimizer returns the optimizer with the given Keras name and options.

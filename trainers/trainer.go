@@ -8,7 +8,6 @@ import (
 
 	"github.com/gornn/gornn/graph"
 	"github.com/gornn/gornn/models"
-	"gorgonia.org/tensor"
 )
 
 // ErrDiverged reports a non-finite loss or gradient during training. The
@@ -168,7 +167,7 @@ func (t *Trainer) Evaluate(x, y *graph.Tensor, batch int, metrics ...Metric) (ma
 	acc := newAccumulator(metrics)
 	for lo := 0; lo < n; lo += batch {
 		hi := min(lo+batch, n)
-		xb, yb := rowsOf(x, lo, hi), rowsOf(y, lo, hi)
+		xb, yb := graph.SampleRange(x, lo, hi), graph.SampleRange(y, lo, hi)
 		e, err := t.executor(hi-lo, false)
 		if err != nil {
 			return nil, err
@@ -189,44 +188,6 @@ func (t *Trainer) Evaluate(x, y *graph.Tensor, batch int, metrics ...Metric) (ma
 	return acc.logs(""), nil
 }
 
-// rowsOf returns samples lo..hi-1 of x, sharing its memory.
-func rowsOf(x *graph.Tensor, lo, hi int) *graph.Tensor {
-	return pick(x, lo, hi, nil)
-}
-
-// pick returns the samples idx (or lo..hi-1 when idx is nil) of x as a new
-// tensor, or a view when they are contiguous.
-func pick(x *graph.Tensor, lo, hi int, idx []int) *graph.Tensor {
-	shape := []int(x.Shape().Clone())
-	per := x.Shape().TotalSize() / shape[0]
-	if idx == nil {
-		shape[0] = hi - lo
-		switch d := x.Data().(type) {
-		case []float32:
-			return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d[lo*per:hi*per]))
-		case []float64:
-			return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d[lo*per:hi*per]))
-		}
-		return nil
-	}
-	shape[0] = len(idx)
-	switch d := x.Data().(type) {
-	case []float32:
-		out := make([]float32, 0, len(idx)*per)
-		for _, i := range idx {
-			out = append(out, d[i*per:(i+1)*per]...)
-		}
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(out))
-	case []float64:
-		out := make([]float64, 0, len(idx)*per)
-		for _, i := range idx {
-			out = append(out, d[i*per:(i+1)*per]...)
-		}
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(out))
-	}
-	return nil
-}
-
 // Samples returns the samples of x at the given indices, in that order, as
 // a new tensor: how a caller driving TrainBatch itself makes a batch.
 func Samples(x *graph.Tensor, idx []int) (*graph.Tensor, error) {
@@ -245,5 +206,5 @@ func Samples(x *graph.Tensor, idx []int) (*graph.Tensor, error) {
 	if x.IsView() {
 		x = x.Materialize().(*graph.Tensor)
 	}
-	return pick(x, 0, 0, idx), nil
+	return graph.SampleIndex(x, idx), nil
 }
