@@ -3,6 +3,7 @@ package graph
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"gorgonia.org/tensor"
 )
@@ -41,6 +42,15 @@ func ParseDType(s string) (DType, error) {
 
 // Valid reports whether d is Float32 or Float64.
 func (d DType) Valid() bool { return d == Float32 || d == Float64 }
+
+// Finite reports whether v stays finite once stored in d: 1e39 is a finite
+// float64 but overflows to an infinity as a float32.
+func (d DType) Finite(v float64) bool {
+	if d == Float32 {
+		v = float64(float32(v))
+	}
+	return !math.IsNaN(v) && !math.IsInf(v, 0)
+}
 
 func (d DType) tensorDtype() tensor.Dtype {
 	if d == Float64 {

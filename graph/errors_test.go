@@ -392,3 +392,28 @@ func TestParamAndTensorBounds(t *testing.T) {
 		}
 	}
 }
+
+func TestDTypeFinite(t *testing.T) {
+	cases := []struct {
+		v        float64
+		f32, f64 bool
+	}{
+		{0, true, true},
+		{-3.5, true, true},
+		{math.MaxFloat32, true, true},
+		{1e39, false, true},
+		{-1e39, false, true},
+		{math.MaxFloat64, false, true},
+		{math.Inf(1), false, false},
+		{math.Inf(-1), false, false},
+		{math.NaN(), false, false},
+	}
+	for _, c := range cases {
+		if got := graph.Float32.Finite(c.v); got != c.f32 {
+			t.Errorf("Float32.Finite(%v) = %v, want %v", c.v, got, c.f32)
+		}
+		if got := graph.Float64.Finite(c.v); got != c.f64 {
+			t.Errorf("Float64.Finite(%v) = %v, want %v", c.v, got, c.f64)
+		}
+	}
+}

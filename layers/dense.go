@@ -129,8 +129,8 @@ func setAll(layer string, ps []*graph.Param, data [][]float64) error {
 			return fmt.Errorf("%w: %s: %s needs %d values, got %d", graph.ErrShape, layer, p.Name(), p.Len(), len(data[i]))
 		}
 		for k, v := range data[i] {
-			if v != v || v > 1e308 || v < -1e308 {
-				return fmt.Errorf("%w: %s: %s[%d] = %v", graph.ErrNotFinite, layer, p.Name(), k, v)
+			if !p.DType().Finite(v) {
+				return fmt.Errorf("%w: %s: %s[%d] = %v is not finite as %v", graph.ErrNotFinite, layer, p.Name(), k, v, p.DType())
 			}
 		}
 	}

@@ -275,6 +275,46 @@ func TestSetWeightsRejectsBadWeights(t *testing.T) {
 	}
 }
 
+// TestSetWeightsChecksInTheLayersDType checks finiteness as the values
+// will be stored: 1e39 overflows a float32 layer (and must not be half
+// written), while a float64 layer takes it.
+func TestSetWeightsChecksInTheLayersDType(t *testing.T) {
+	for _, c := range constructors {
+		in := []int{4, 2}
+		if c.kind == "dense" {
+			in = []int{2}
+		}
+		for _, dt := range []graph.DType{graph.Float32, graph.Float64} {
+			l := must(c.make(3, layers.WithName("l")))
+			must(l.Build(dt, in, graph.NewRNG(5)))
+			orig := l.Weights()
+			ws := l.Weights()
+			for i := range ws {
+				for k := range ws[i].Data {
+					ws[i].Data[k] += 0.25
+				}
+			}
+			last := ws[len(ws)-1]
+			last.Data[len(last.Data)-1] = 1e39
+			err := l.SetWeights(ws)
+			if dt == graph.Float64 {
+				if err != nil {
+					t.Errorf("%s %v: SetWeights with 1e39: %v, want it accepted", c.kind, dt, err)
+				}
+				continue
+			}
+			if !errors.Is(err, graph.ErrNotFinite) {
+				t.Errorf("%s %v: SetWeights with 1e39: %v, want ErrNotFinite", c.kind, dt, err)
+			}
+			for i, w := range l.Weights() {
+				if !slices.Equal(w.Data, orig[i].Data) {
+					t.Errorf("%s %v: %s changed by a failed SetWeights", c.kind, dt, w.Name)
+				}
+			}
+		}
+	}
+}
+
 func TestKerasLayoutRejectsBadValues(t *testing.T) {
 	l := must(layers.NewGRU(2, layers.WithName("g")))
 	must(l.Build(graph.Float64, []int{3, 2}, graph.NewRNG(1)))

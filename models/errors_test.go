@@ -238,6 +238,38 @@ func TestModelSetWeightsIsAllOrNothing(t *testing.T) {
 			t.Fatalf("%s: a failed SetWeights changed the weights", c.name)
 		}
 	}
+	// The check is made in the model's dtype: 1e39 is a finite float64 but
+	// overflows float32, so a float32 model refuses it before writing
+	// anything, and a float64 model takes the largest finite values.
+	m32 := must(models.NewSequential([]int{6, 2}, []layers.Layer{
+		must(layers.NewLSTM(2)), must(layers.NewDense(1)),
+	}, models.WithSeed(1)))
+	orig32 := snapshot(m32)
+	ws32 := m32.Weights()
+	for i := range ws32 {
+		for j := range ws32[i].Weights {
+			for k := range ws32[i].Weights[j].Data {
+				ws32[i].Weights[j].Data[k] += 0.5
+			}
+		}
+	}
+	ws32[1].Weights[1].Data[0] = 1e39
+	if err := m32.SetWeights(ws32); !errors.Is(err, graph.ErrNotFinite) {
+		t.Errorf("float32 model, weight 1e39: %v, want ErrNotFinite", err)
+	}
+	if !sameWeights(snapshot(m32), orig32) {
+		t.Fatal("float32 model: a failed SetWeights changed the weights")
+	}
+	before := m.Weights()
+	big := fresh()
+	big[2].Weights[1].Data[0] = math.MaxFloat64
+	if err := m.SetWeights(big); err != nil {
+		t.Errorf("float64 model, weight MaxFloat64: %v, want it accepted", err)
+	}
+	if err := m.SetWeights(before); err != nil {
+		t.Fatal(err)
+	}
+
 	// Unnamed layer entries are accepted, and a valid call writes.
 	ws := fresh()
 	for i := range ws {

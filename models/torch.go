@@ -120,11 +120,6 @@ func importTorch(data []byte, m *Model) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", l.Name(), err)
 		}
-		for _, w := range kw {
-			if err := checkFits(m.dt, l.Name()+"/"+w.Name, w.Data); err != nil {
-				return fmt.Errorf("%w: %w", ErrFormat, err)
-			}
-		}
 		ws[i] = LayerWeights{Layer: l.Name(), Weights: kw}
 	}
 	if err := f.checkAllUsed(used); err != nil {
@@ -161,22 +156,6 @@ func checkSameArchitecture(js string, m *Model) error {
 	}
 	return nil
 }
-
-// checkFits checks that values converted to dt stay finite (a float64
-// value beyond float32's range would become an infinity).
-func checkFits(dt graph.DType, name string, data []float64) error {
-	if dt == graph.Float64 {
-		return nil
-	}
-	for i, v := range data {
-		if v > maxFloat32 || v < -maxFloat32 {
-			return fmt.Errorf("%w: %s[%d] = %v overflows float32", graph.ErrNotFinite, name, i, v)
-		}
-	}
-	return nil
-}
-
-const maxFloat32 = 3.40282346638528859811704183484516925440e+38
 
 // torchGRUOrder maps PyTorch's GRU gate blocks (r, z, n) to Keras' (z, r,
 // h): PyTorch block k is Keras block torchGRUOrder[k].

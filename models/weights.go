@@ -44,8 +44,8 @@ func (m *Model) SetWeights(ws []LayerWeights) error {
 				return fmt.Errorf("%w: %s/%s: got %q shape %v with %d values, want shape %v", graph.ErrShape, l.Name(), cur[j].Name, w.Name, w.Shape, len(w.Data), cur[j].Shape)
 			}
 			for k, v := range w.Data {
-				if v != v || v > 1e308 || v < -1e308 {
-					return fmt.Errorf("%w: %s/%s[%d] = %v", graph.ErrNotFinite, l.Name(), cur[j].Name, k, v)
+				if !m.dt.Finite(v) {
+					return fmt.Errorf("%w: %s/%s[%d] = %v is not finite as %v", graph.ErrNotFinite, l.Name(), cur[j].Name, k, v, m.dt)
 				}
 			}
 		}
