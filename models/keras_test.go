@@ -1,6 +1,7 @@
 package models_test
 
 import (
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -101,6 +102,27 @@ func TestSummaryGolden(t *testing.T) {
 	fn := must(models.New(in, out))
 	if got := trimLines(fn.Summary()); got != seedSummaryFunctional {
 		t.Errorf("functional summary:\n%s\nwant:\n%s", got, seedSummaryFunctional)
+	}
+	// Whether the InputLayer row shows depends on how the model was made,
+	// not on its name.
+	named := must(models.NewSequential([]int{10, 1}, []layers.Layer{must(layers.NewDense(1))}, models.WithName("my_model")))
+	if s := named.Summary(); strings.Contains(s, "InputLayer") {
+		t.Errorf("a renamed Sequential model lists an InputLayer:\n%s", s)
+	}
+	in2 := models.Input(10, 1)
+	fn2 := must(models.New(in2, models.Apply(must(layers.NewDense(1)), in2), models.WithName("sequential")))
+	if s := fn2.Summary(); !strings.Contains(s, "input_1 (InputLayer)") {
+		t.Errorf("a functional model named \"sequential\" lists no InputLayer:\n%s", s)
+	}
+	for _, m := range []*models.Model{named, fn2} {
+		path := filepath.Join(t.TempDir(), "m.safetensors")
+		if err := models.Save(m, path); err != nil {
+			t.Fatal(err)
+		}
+		got := must(models.Load(path))
+		if got.Summary() != m.Summary() {
+			t.Errorf("loaded summary\n%s\nwant\n%s", got.Summary(), m.Summary())
+		}
 	}
 	// Totals over a thousand get Keras' thousands separator.
 	big := must(models.NewSequential([]int{10, 1}, []layers.Layer{must(layers.NewLSTM(20)), must(layers.NewDense(1))}))

@@ -23,8 +23,8 @@ import (
 // graph.ErrNotFinite or layers.ErrConfig.
 var ErrFormat = errors.New("invalid model file")
 
-// Load reads a model written by Save: it rebuilds the architecture with
-// NewSequential (same name, seed, dtype and layers) and sets the stored
+// Load reads a model written by Save: it rebuilds the architecture as New
+// or NewSequential made it (same name, seed, dtype and layers) and sets the stored
 // weights, so the loaded model predicts exactly as the saved one did.
 //
 // Load returns a model or an error, never a half-built model: every tensor
@@ -115,7 +115,7 @@ func decodeModel(data []byte) (*Model, map[string]*graph.Tensor, map[string]stri
 		return nil, nil, nil, err
 	}
 
-	m, err := NewSequential(arch.InputShape, ls, WithDType(dt), WithSeed(arch.Seed), WithName(arch.Name))
+	m, err := newChain(arch.Functional, arch.InputShape, ls, []Option{WithDType(dt), WithSeed(arch.Seed), WithName(arch.Name)})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}

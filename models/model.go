@@ -21,6 +21,9 @@ type Model struct {
 	layers   []layers.Layer
 	shapes   [][]int // output shape of each layer, without batch
 	sequence bool    // whether the input is a [time, features] sequence
+	// functional is set for models made with New: Summary lists their
+	// InputLayer, as Keras does.
+	functional bool
 
 	mu      sync.Mutex
 	predict map[int]*pooled // forward-only programs by batch size
@@ -73,12 +76,18 @@ func New(input, output *Tensor, opts ...Option) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return build("model", input.shape, ls, opts)
+	return build("model", true, input.shape, ls, opts)
 }
 
 // NewSequential builds the chain of layers for samples of the given input
 // shape, the shorthand of Keras' Sequential.
 func NewSequential(inputShape []int, ls []layers.Layer, opts ...Option) (*Model, error) {
+	return newChain(false, inputShape, ls, opts)
+}
+
+// newChain builds the chain of layers ls on an input of the given shape,
+// as New (functional) or NewSequential would.
+func newChain(functional bool, inputShape []int, ls []layers.Layer, opts []Option) (*Model, error) {
 	in := Input(inputShape...)
 	if err := in.Err(); err != nil {
 		return nil, err
@@ -91,10 +100,14 @@ func NewSequential(inputShape []int, ls []layers.Layer, opts ...Option) (*Model,
 	if err != nil {
 		return nil, err
 	}
-	return build("sequential", inputShape, chained, opts)
+	name := "sequential"
+	if functional {
+		name = "model"
+	}
+	return build(name, functional, inputShape, chained, opts)
 }
 
-func build(defaultName string, inShape []int, ls []layers.Layer, opts []Option) (*Model, error) {
+func build(defaultName string, functional bool, inShape []int, ls []layers.Layer, opts []Option) (*Model, error) {
 	s := settings{name: defaultName, dt: graph.Float32}
 	for _, o := range opts {
 		if o == nil {
@@ -108,7 +121,7 @@ func build(defaultName string, inShape []int, ls []layers.Layer, opts []Option) 
 		return nil, fmt.Errorf("%w: a model needs at least one layer", ErrModel)
 	}
 	m := &Model{name: s.name, dt: s.dt, seed: s.seed, inShape: slices.Clone(inShape), layers: ls,
-		sequence: len(inShape) == 2, predict: map[int]*pooled{}}
+		sequence: len(inShape) == 2, functional: functional, predict: map[int]*pooled{}}
 	// Name the unnamed layers, Keras style, and reject duplicates.
 	counts := map[string]int{}
 	names := map[string]bool{}

@@ -44,12 +44,15 @@ const filePerm = 0o644
 // architecture is the JSON stored under the "model" metadata key: all that
 // is needed to rebuild a model before its weights are set.
 type architecture struct {
-	FormatVersion int             `json:"format_version"`
-	Name          string          `json:"name"`
-	Seed          uint64          `json:"seed"`
-	DType         string          `json:"dtype"`
-	InputShape    []int           `json:"input_shape"`
-	Layers        []layers.Config `json:"layers"`
+	FormatVersion int    `json:"format_version"`
+	Name          string `json:"name"`
+	// Functional is set for models made with New (absent means
+	// NewSequential): it only changes what Summary shows.
+	Functional bool            `json:"functional,omitempty"`
+	Seed       uint64          `json:"seed"`
+	DType      string          `json:"dtype"`
+	InputShape []int           `json:"input_shape"`
+	Layers     []layers.Config `json:"layers"`
 }
 
 // architecture returns m's architecture.
@@ -57,6 +60,7 @@ func (m *Model) architecture() architecture {
 	a := architecture{
 		FormatVersion: FormatVersion,
 		Name:          m.name,
+		Functional:    m.functional,
 		Seed:          m.seed,
 		DType:         m.dt.String(),
 		InputShape:    slices.Clone(m.inShape),

@@ -41,7 +41,7 @@ func (m *Model) Summary() string {
 	sb.WriteString(strings.Repeat("_", width) + "\n")
 	row("Layer (type)", "Output Shape", "Param #")
 	sb.WriteString(strings.Repeat("=", width) + "\n")
-	if m.name != "sequential" {
+	if m.functional {
 		row("input_1 (InputLayer)", "[("+shapeString(m.inShape)+")]", "0")
 		sb.WriteString("\n")
 	}
