@@ -3,6 +3,8 @@ package models_test
 import (
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -373,5 +375,44 @@ func TestApplyTypedNilCustomLayer(t *testing.T) {
 	out := models.Apply(l, models.Input(3, 1))
 	if !errors.Is(out.Err(), models.ErrModel) {
 		t.Errorf("Apply(nil *customLayer): %v, want ErrModel", out.Err())
+	}
+}
+
+// renamedLayer is a user's layer type built on Dense: Load cannot rebuild it.
+type renamedLayer struct{ layers.Layer }
+
+func (l renamedLayer) Kind() string { return "mine" }
+func (l renamedLayer) Config() layers.Config {
+	c := l.Layer.Config()
+	c.Kind = "mine"
+	return c
+}
+
+// lyingLayer's configuration does not match its weights.
+type lyingLayer struct{ layers.Layer }
+
+func (l lyingLayer) Config() layers.Config {
+	c := l.Layer.Config()
+	c.Units++
+	return c
+}
+
+// TestSaveRefusesWhatLoadCannotRebuild checks that Save fails, writing
+// nothing, for a model Load would reject.
+func TestSaveRefusesWhatLoadCannotRebuild(t *testing.T) {
+	for _, wrap := range []func(layers.Layer) layers.Layer{
+		func(l layers.Layer) layers.Layer { return renamedLayer{l} },
+		func(l layers.Layer) layers.Layer { return lyingLayer{l} },
+	} {
+		m := must(models.NewSequential([]int{3, 2}, []layers.Layer{
+			must(layers.NewLSTM(2)), wrap(must(layers.NewDense(1))),
+		}))
+		path := filepath.Join(t.TempDir(), "m.safetensors")
+		if err := models.Save(m, path); !errors.Is(err, models.ErrModel) {
+			t.Errorf("Save of a model Load cannot rebuild: %v, want ErrModel", err)
+		}
+		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("a refused Save left a file: %v", err)
+		}
 	}
 }

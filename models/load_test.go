@@ -339,9 +339,7 @@ const fuzzSeedsDir = "testdata/fuzz/FuzzLoad"
 // TestWriteFuzzSeeds rewrites the seed corpus when GORNN_UPDATE_TESTDATA is
 // set: two valid files and some corruptions of one.
 func TestWriteFuzzSeeds(t *testing.T) {
-	if os.Getenv("GORNN_UPDATE_TESTDATA") == "" {
-		t.Skip("set GORNN_UPDATE_TESTDATA=1 to rewrite " + fuzzSeedsDir)
-	}
+	dir, check := FixtureDir(t, fuzzSeedsDir)
 	d, err := layers.NewDense(2, layers.WithActivation(layers.Tanh))
 	if err != nil {
 		t.Fatal(err)
@@ -370,13 +368,51 @@ func TestWriteFuzzSeeds(t *testing.T) {
 			seeds[strings.ReplaceAll(c.name, " ", "_")] = c.data
 		}
 	}
-	if err := os.MkdirAll(fuzzSeedsDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	for name, data := range seeds {
 		text := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", data)
-		if err := os.WriteFile(filepath.Join(fuzzSeedsDir, name), []byte(text), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
+		}
+	}
+	check()
+}
+
+// FixtureDir returns the directory a fixture generator writes to: the
+// committed one when GORNN_UPDATE_TESTDATA is set, otherwise a temporary
+// one. The returned check then compares every file written there with its
+// committed copy, so a generator's test fails when a fixture is stale
+// instead of being skipped.
+func FixtureDir(t *testing.T, committed string) (dir string, check func()) {
+	t.Helper()
+	if os.Getenv("GORNN_UPDATE_TESTDATA") != "" {
+		if err := os.MkdirAll(committed, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return committed, func() {}
+	}
+	dir = t.TempDir()
+	return dir, func() {
+		t.Helper()
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) == 0 {
+			t.Fatal("the generator wrote no files")
+		}
+		for _, e := range entries {
+			got, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := os.ReadFile(filepath.Join(committed, e.Name()))
+			if err != nil {
+				t.Errorf("%v (run with GORNN_UPDATE_TESTDATA=1 to write it)", err)
+				continue
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s/%s is stale: regenerated it differs (run with GORNN_UPDATE_TESTDATA=1 to rewrite it)", committed, e.Name())
+			}
 		}
 	}
 }

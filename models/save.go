@@ -94,6 +94,9 @@ func saveFile(path string, m *Model, extra map[string]*graph.Tensor, extraMeta m
 	if m == nil {
 		return fmt.Errorf("%w: save %s: nil model", graph.ErrArgument, path)
 	}
+	if err := checkLoadable(m); err != nil {
+		return fmt.Errorf("save %s: %w", path, err)
+	}
 	tensors, err := nativeTensors(m)
 	if err != nil {
 		return fmt.Errorf("save %s: %w", path, err)
@@ -129,6 +132,27 @@ func saveFile(path string, m *Model, extra map[string]*graph.Tensor, extraMeta m
 		meta[k] = v
 	}
 	return writeSafetensors(path, tensors, meta)
+}
+
+// checkLoadable refuses to save what Load could not rebuild: a layer type
+// FromConfig does not know (a custom layer), or a configuration that does
+// not give the layer the weights it has.
+func checkLoadable(m *Model) error {
+	_, _, specs, err := m.architecture().plan()
+	if err != nil {
+		return fmt.Errorf("%w: Load could not rebuild this model: %w", ErrModel, err)
+	}
+	for i, lw := range m.Weights() {
+		want := specs[i].weights
+		ok := len(want) == len(lw.Weights)
+		for j := 0; ok && j < len(want); j++ {
+			ok = want[j].Name == lw.Weights[j].Name && slices.Equal(want[j].Shape, lw.Weights[j].Shape)
+		}
+		if !ok {
+			return fmt.Errorf("%w: Load could not rebuild this model: layer %s's configuration does not give it the weights it has", ErrModel, lw.Layer)
+		}
+	}
+	return nil
 }
 
 // nativeTensors returns m's weights in Keras layout, named

@@ -110,20 +110,16 @@ func torchMaxDiff(t *testing.T, got *graph.Tensor, shape []int, want []float64) 
 	return d
 }
 
-// TestWriteTorchFixtures writes the Go side of the PyTorch cross-check
-// when GORNN_UPDATE_TESTDATA is set; then run check_export.py (see
+// TestWriteTorchFixtures regenerates the Go side of the PyTorch
+// cross-check and checks the committed files are up to date; with
+// GORNN_UPDATE_TESTDATA set it rewrites them (then run check_export.py, see
 // docs/saving.md).
 func TestWriteTorchFixtures(t *testing.T) {
-	if os.Getenv("GORNN_UPDATE_TESTDATA") == "" {
-		t.Skip("set GORNN_UPDATE_TESTDATA=1 to rewrite " + torchDir)
-	}
-	if err := os.MkdirAll(torchDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir, check := models.FixtureDir(t, torchDir)
 	var out torchPredictions
 	for _, c := range torchCases() {
 		m := newFileModel(t, c.fileCase, c.dt, c.seed)
-		if err := models.ExportTorch(m, filepath.Join(torchDir, "to_torch_"+c.name+".safetensors")); err != nil {
+		if err := models.ExportTorch(m, filepath.Join(dir, "to_torch_"+c.name+".safetensors")); err != nil {
 			t.Fatal(err)
 		}
 		x := c.input(t)
@@ -138,9 +134,10 @@ func TestWriteTorchFixtures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(torchDir, "go_predictions.json"), append(js, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "go_predictions.json"), append(js, '\n'), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	check()
 }
 
 // TestExportTorchMatchesPyTorch: PyTorch, given the files ExportTorch

@@ -167,26 +167,22 @@ func TestWriteFileErrors(t *testing.T) {
 	}
 }
 
+// TestWriteFileUnwritableDir: when the temporary file cannot be created
+// (here the "directory" is a regular file, which holds even for root, who
+// ignores permission bits), the write fails and creates nothing.
 func TestWriteFileUnwritableDir(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("directory permissions are not enforced on windows")
-	}
-	dir := t.TempDir()
-	if err := os.Chmod(dir, 0o555); err != nil {
+	notDir := filepath.Join(t.TempDir(), "plain")
+	if err := os.WriteFile(notDir, []byte("a file"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.Chmod(dir, 0o755) })
-	// Root ignores directory permissions; detect that and skip.
-	if f, err := os.CreateTemp(dir, "probe"); err == nil {
-		f.Close()
-		os.Remove(f.Name())
-		t.Skip("directory is writable despite mode 0555 (running as root?)")
-	}
-	path := filepath.Join(dir, "out.txt")
+	path := filepath.Join(notDir, "out.txt")
 	if err := WriteBytes(path, []byte("x"), 0o644); err == nil {
-		t.Fatal("WriteBytes into read-only directory succeeded, want error")
+		t.Fatal("WriteBytes below a regular file succeeded, want error")
 	}
-	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("file created despite error (stat err %v)", err)
+	if _, err := os.Stat(path); err == nil {
+		t.Error("file created despite error")
+	}
+	if got, err := os.ReadFile(notDir); err != nil || string(got) != "a file" {
+		t.Errorf("the parent file changed: %q, %v", got, err)
 	}
 }
