@@ -88,9 +88,10 @@ func (b *Builder) Batch() int { return b.batch }
 // Err returns the first error met while building, or nil.
 func (b *Builder) Err() error { return b.err }
 
-// Fail records err (wrapped with ErrGraph unless it already wraps one of
-// this package's errors) if no error was recorded yet. Layers use it to
-// report their own validation failures through the builder.
+// Fail records err, as it is, if no error was recorded yet: the first
+// error wins and later building is skipped. Layers use it to report their
+// own validation failures (wrapping their own sentinel errors) through the
+// builder.
 func (b *Builder) Fail(err error) {
 	if b.err == nil && err != nil {
 		b.err = err

@@ -354,7 +354,8 @@ func sigmoid32(x float32) float32 {
 	return 1 / (1 + exp32(-x))
 }
 
-// exp32 returns e^x for x in [-88, 88] to within a few float32 ulps:
+// exp32 returns e^x for x in [-87, 88] (sigmoid32 needs (-18, 88]) to
+// within a few float32 ulps; outside it the result is wrong, not clamped:
 // x = n·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor polynomial of degree 7
 // (truncation error below 6e-9), and 2^n put in the exponent bits. It is
 // several times faster than going through math.Exp in float64, and the

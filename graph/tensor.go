@@ -12,9 +12,6 @@ import (
 // (Gorgonia's tensor.Dense), row-major.
 type Tensor = tensor.Dense
 
-// Float is the set of element types a graph can hold.
-type Float interface{ ~float32 | ~float64 }
-
 // NewTensor returns a zero-filled dense tensor of the given dtype and shape.
 func NewTensor(dt DType, shape ...int) *tensor.Dense {
 	return tensor.New(tensor.WithShape(shape...), tensor.Of(dt.tensorDtype()))

@@ -49,6 +49,12 @@ func (m *Model) Predict(x *graph.Tensor) (*graph.Tensor, error) {
 }
 
 // PredictBatch is Predict with a chosen batch size.
+//
+// The model keeps the forward program it compiles for each batch size it
+// meets (the chosen size, and the size of each short last batch) for the
+// next call, and never drops them: a server predicting with many
+// different batch sizes holds one program per size, each sized to its
+// batch.
 func (m *Model) PredictBatch(x *graph.Tensor, batch int) (*graph.Tensor, error) {
 	if batch <= 0 {
 		return nil, fmt.Errorf("%w: batch size %d must be positive", graph.ErrArgument, batch)
