@@ -1,14 +1,18 @@
 package trainers
 
 import (
+	"fmt"
 	"math"
 
+	"github.com/gornn/gornn/graph"
 	"github.com/gornn/gornn/models"
 )
 
 // Callback is called by Fit at the start and end of training, of each
 // epoch and after each batch. An error stops Fit and is returned. Embed
-// NopCallback to implement only some methods.
+// NopCallback to implement only some methods. Fit passes its FitState,
+// never nil; code calling a callback's methods itself must pass a FitState
+// whose Trainer is set.
 type Callback interface {
 	OnTrainBegin(s *FitState) error
 	OnEpochBegin(s *FitState, epoch int) error
@@ -100,16 +104,32 @@ func monitored(name string, logs Logs) (string, float64, bool) {
 }
 
 // EarlyStopping stops training when a monitored value (to be minimized)
-// has not improved by more than MinDelta for Patience epochs. With
+// has not improved by more than MinDelta for Patience epochs, as Keras'
+// EarlyStopping: the first monitored value always counts as an
+// improvement; after each later epoch that does not improve on the best by
+// more than MinDelta a counter grows, an improvement resets it, and
+// training stops at the end of the epoch where it reaches Patience (the
+// first epoch without improvement when Patience is 0, Keras' default). With
 // RestoreBestWeights the model gets the weights of the best epoch back when
-// training ends.
+// training ends (also when it did not stop early, as Keras 3), but not when
+// Fit ends with an error.
+//
+// The zero value is Keras' default (patience 0, min_delta 0). A negative
+// Patience or a negative or NaN MinDelta is an error from OnTrainBegin,
+// which Fit returns before training. The state is reset at each Fit call.
 type EarlyStopping struct {
 	NopCallback
 	// Monitor is the log to watch; empty means val_loss when there is
-	// validation data, else loss.
-	Monitor            string
-	Patience           int
-	MinDelta           float64
+	// validation data, else loss. Epochs whose logs lack it are skipped.
+	Monitor string
+	// Patience is the number of epochs without improvement after which
+	// training stops (≥ 0).
+	Patience int
+	// MinDelta is the amount (≥ 0) by which a value must be below the best
+	// to count as an improvement.
+	MinDelta float64
+	// RestoreBestWeights puts back, when training ends, the weights the
+	// model had at the end of the best epoch.
 	RestoreBestWeights bool
 
 	best        float64
@@ -121,8 +141,14 @@ type EarlyStopping struct {
 	StoppedEpoch int
 }
 
-// OnTrainBegin resets the callback's state.
+// OnTrainBegin checks the settings and resets the callback's state.
 func (c *EarlyStopping) OnTrainBegin(*FitState) error {
+	if c.Patience < 0 {
+		return fmt.Errorf("%w: early stopping patience %d is negative", graph.ErrArgument, c.Patience)
+	}
+	if !(c.MinDelta >= 0) || math.IsInf(c.MinDelta, 0) {
+		return fmt.Errorf("%w: early stopping min delta %v must be finite and ≥ 0", graph.ErrArgument, c.MinDelta)
+	}
 	c.best, c.bestEpoch, c.bestWeights, c.wait, c.StoppedEpoch = math.Inf(1), -1, nil, 0, -1
 	return nil
 }
@@ -133,7 +159,9 @@ func (c *EarlyStopping) OnEpochEnd(s *FitState, epoch int, logs Logs) error {
 	if !ok {
 		return nil
 	}
-	if v < c.best-math.Abs(c.MinDelta) {
+	// As Keras, the first value is the best so far whatever it is (even
+	// +Inf or NaN).
+	if c.bestEpoch < 0 || v < c.best-c.MinDelta {
 		c.best, c.bestEpoch, c.wait = v, epoch, 0
 		if c.RestoreBestWeights {
 			c.bestWeights = s.Model().Weights()
@@ -141,8 +169,6 @@ func (c *EarlyStopping) OnEpochEnd(s *FitState, epoch int, logs Logs) error {
 		return nil
 	}
 	c.wait++
-	// As Keras: stop after Patience epochs without improvement (the first
-	// one when Patience is 0).
 	if c.wait >= c.Patience {
 		c.StoppedEpoch = epoch
 		s.StopTraining = true
@@ -158,30 +184,76 @@ func (c *EarlyStopping) OnTrainEnd(s *FitState) error {
 	return nil
 }
 
-// BestEpoch returns the 0-based epoch with the best monitored value.
+// BestEpoch returns the 0-based epoch with the best monitored value, or -1
+// before any.
 func (c *EarlyStopping) BestEpoch() int { return c.bestEpoch }
 
-// ReduceLROnPlateau multiplies the learning rate by Factor (default 0.1)
-// when the monitored value has not improved by MinDelta for Patience
-// epochs, then waits Cooldown epochs, never going below MinLR.
+// DefaultReduceLRFactor is the factor ReduceLROnPlateau uses when Factor is
+// 0, Keras' default.
+const DefaultReduceLRFactor = 0.1
+
+// ReduceLROnPlateau multiplies the learning rate by Factor when the
+// monitored value (to be minimized) has not improved by more than MinDelta
+// for Patience epochs, then ignores Cooldown epochs, never going below
+// MinLR, as Keras' ReduceLROnPlateau. It fails on an optimizer whose
+// learning rate follows a schedule.
+//
+// Zero values: Factor 0 means Keras' default 0.1 (DefaultReduceLRFactor);
+// MinLR 0 and Cooldown 0 are Keras' defaults; Patience 0 reduces the rate
+// after every epoch without improvement, and MinDelta 0 counts any decrease
+// as an improvement (Keras' defaults are patience 10 and min_delta 1e-4:
+// set them to get Keras' behaviour). OnTrainBegin, and so Fit before
+// training, returns an error wrapping graph.ErrArgument unless
+// 0 < Factor < 1 (once defaulted), Patience ≥ 0, Cooldown ≥ 0, and MinDelta
+// and MinLR are finite and ≥ 0. The state is reset at each Fit call.
 type ReduceLROnPlateau struct {
 	NopCallback
-	Monitor  string
-	Factor   float64
+	// Monitor is the log to watch; empty means val_loss when there is
+	// validation data, else loss. Epochs whose logs lack it are skipped.
+	Monitor string
+	// Factor multiplies the learning rate at each reduction, in (0, 1);
+	// 0 means 0.1.
+	Factor float64
+	// Patience is the number of epochs without improvement after which the
+	// rate is reduced (≥ 0).
 	Patience int
+	// MinDelta is the amount (≥ 0) by which a value must be below the best
+	// to count as an improvement.
 	MinDelta float64
+	// Cooldown is the number of epochs after a reduction during which
+	// epochs without improvement are not counted (≥ 0).
 	Cooldown int
-	MinLR    float64
+	// MinLR is the lower bound of the learning rate (≥ 0).
+	MinLR float64
 
 	best     float64
 	wait     int
 	cooldown int
 }
 
-// OnTrainBegin resets the callback's state.
+// OnTrainBegin checks the settings and resets the callback's state.
 func (c *ReduceLROnPlateau) OnTrainBegin(*FitState) error {
+	switch f := c.factor(); {
+	case !(f > 0 && f < 1):
+		return fmt.Errorf("%w: reduce-LR-on-plateau factor %v must be in (0, 1)", graph.ErrArgument, c.Factor)
+	case c.Patience < 0:
+		return fmt.Errorf("%w: reduce-LR-on-plateau patience %d is negative", graph.ErrArgument, c.Patience)
+	case c.Cooldown < 0:
+		return fmt.Errorf("%w: reduce-LR-on-plateau cooldown %d is negative", graph.ErrArgument, c.Cooldown)
+	case !(c.MinDelta >= 0) || math.IsInf(c.MinDelta, 0):
+		return fmt.Errorf("%w: reduce-LR-on-plateau min delta %v must be finite and ≥ 0", graph.ErrArgument, c.MinDelta)
+	case !(c.MinLR >= 0) || math.IsInf(c.MinLR, 0):
+		return fmt.Errorf("%w: reduce-LR-on-plateau min learning rate %v must be finite and ≥ 0", graph.ErrArgument, c.MinLR)
+	}
 	c.best, c.wait, c.cooldown = math.Inf(1), 0, 0
 	return nil
+}
+
+func (c *ReduceLROnPlateau) factor() float64 {
+	if c.Factor == 0 {
+		return DefaultReduceLRFactor
+	}
+	return c.Factor
 }
 
 // OnEpochEnd reduces the learning rate on a plateau.
@@ -190,15 +262,11 @@ func (c *ReduceLROnPlateau) OnEpochEnd(s *FitState, _ int, logs Logs) error {
 	if !ok {
 		return nil
 	}
-	factor := c.Factor
-	if factor == 0 {
-		factor = 0.1
-	}
 	if c.cooldown > 0 {
 		c.cooldown--
 		c.wait = 0
 	}
-	if v < c.best-math.Abs(c.MinDelta) {
+	if v < c.best-c.MinDelta {
 		c.best, c.wait = v, 0
 		return nil
 	}
@@ -208,13 +276,15 @@ func (c *ReduceLROnPlateau) OnEpochEnd(s *FitState, _ int, logs Logs) error {
 	c.wait++
 	if c.wait >= c.Patience { // as Keras: after Patience epochs without improvement
 		opt := s.Trainer.Optimizer()
-		lr := math.Max(opt.LearningRate()*factor, c.MinLR)
-		if lr < opt.LearningRate() {
+		old := opt.LearningRate()
+		if lr := math.Max(old*c.factor(), c.MinLR); lr < old {
 			if err := opt.SetLearningRate(lr); err != nil {
 				return err
 			}
+			// As Keras, the cooldown starts and the count restarts only
+			// when the rate was reduced.
+			c.cooldown, c.wait = c.Cooldown, 0
 		}
-		c.cooldown, c.wait = c.Cooldown, 0
 	}
 	return nil
 }

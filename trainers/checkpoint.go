@@ -18,12 +18,14 @@ var ErrCheckpoint = errors.New("invalid checkpoint")
 
 // checkpointMeta is stored under the "training" metadata key.
 type checkpointMeta struct {
-	Epoch      int            `json:"epoch"` // epochs completed: resume with InitialEpoch = Epoch
-	Loss       string         `json:"loss"`
-	Optimizer  optimizerSpec  `json:"optimizer"`
-	Iterations int            `json:"iterations"`
-	Slots      []string       `json:"slots"`
-	Logs       map[string]any `json:"logs,omitempty"`
+	Epoch int    `json:"epoch"` // epochs completed: resume with InitialEpoch = Epoch
+	Loss  string `json:"loss"`
+	// HuberDelta is the Huber loss's delta; absent for the other losses,
+	// and in checkpoints written before it was stored (read as 1).
+	HuberDelta float64       `json:"huber_delta,omitempty"`
+	Optimizer  optimizerSpec `json:"optimizer"`
+	Iterations int           `json:"iterations"`
+	Slots      []string      `json:"slots"` // sorted names of the optimizer's slots, stored as optimizer/<name>
 }
 
 // optimizerSpec is enough to construct the optimizer again.
@@ -95,14 +97,15 @@ func (s optimizerSpec) build() (Optimizer, error) {
 
 const slotPrefix = "optimizer/"
 
-// SaveCheckpoint writes the model, the trainer's optimizer state and the
-// number of completed epochs to one file (a model file that Load also
-// reads), atomically. Fit resumes from it with InitialEpoch set to the
-// epoch LoadCheckpoint returns, and with the same seed gives the same
-// result as an uninterrupted run.
+// SaveCheckpoint writes the model, the trainer's loss (with Huber's
+// delta), its optimizer's type, hyperparameters and state, and the number
+// of completed epochs to one file (a model file that Load also reads),
+// atomically. Fit resumes from it with InitialEpoch set to the epoch
+// LoadCheckpoint returns, and with the same seed gives the same result as
+// an uninterrupted run.
 func SaveCheckpoint(path string, t *Trainer, epochsDone int) error {
-	if t == nil {
-		return fmt.Errorf("%w: nil trainer", graph.ErrArgument)
+	if err := t.usable(); err != nil {
+		return err
 	}
 	if epochsDone < 0 {
 		return fmt.Errorf("%w: negative epoch %d", graph.ErrArgument, epochsDone)
@@ -112,7 +115,7 @@ func SaveCheckpoint(path string, t *Trainer, epochsDone int) error {
 		return err
 	}
 	st := t.opt.State()
-	meta := checkpointMeta{Epoch: epochsDone, Loss: t.loss.name, Optimizer: spec, Iterations: st.Iterations}
+	meta := checkpointMeta{Epoch: epochsDone, Loss: t.loss.name, HuberDelta: t.loss.delta, Optimizer: spec, Iterations: st.Iterations}
 	if spec.Decay == nil {
 		meta.Optimizer.LearningRate = st.LearningRate
 	}
@@ -120,7 +123,7 @@ func SaveCheckpoint(path string, t *Trainer, epochsDone int) error {
 	for name, v := range st.Slots {
 		tt, err := graph.FromFloat64s(graph.Float64, v, len(v))
 		if err != nil {
-			return err
+			return fmt.Errorf("optimizer slot %s: %w", name, err)
 		}
 		extra[slotPrefix+name] = tt
 		meta.Slots = append(meta.Slots, name)
@@ -128,14 +131,41 @@ func SaveCheckpoint(path string, t *Trainer, epochsDone int) error {
 	sort.Strings(meta.Slots)
 	js, err := json.Marshal(meta)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: training state: %w", ErrCheckpoint, err)
 	}
 	return models.SaveWith(t.model, path, models.Extras{Tensors: extra, Meta: map[string]string{"training": string(js)}})
 }
 
+// lossOf rebuilds a checkpoint's loss.
+func (meta checkpointMeta) lossOf() (Loss, error) {
+	if meta.Loss != "huber" {
+		l, err := LossByName(meta.Loss)
+		if err != nil {
+			return Loss{}, fmt.Errorf("%w: %w", ErrCheckpoint, err)
+		}
+		if meta.HuberDelta != 0 {
+			return Loss{}, fmt.Errorf("%w: huber delta %v stored with loss %q", ErrCheckpoint, meta.HuberDelta, meta.Loss)
+		}
+		return l, nil
+	}
+	delta := meta.HuberDelta
+	if delta == 0 {
+		delta = 1 // written before the delta was stored
+	}
+	l, err := Huber(delta)
+	if err != nil {
+		return Loss{}, fmt.Errorf("%w: %w", ErrCheckpoint, err)
+	}
+	return l, nil
+}
+
 // LoadCheckpoint reads a file written by SaveCheckpoint and returns a
-// trainer for the restored model with its optimizer state, and the number
-// of epochs completed.
+// trainer for the restored model with its loss (Huber's delta included)
+// and optimizer state, and the number of epochs completed. A file whose
+// training state does not fit the model is an error wrapping ErrCheckpoint:
+// an optimizer slot missing, not finite or shaped unlike its parameter, and
+// an optimizer/ tensor that no slot of the training state names (a foreign
+// or corrupt file).
 func LoadCheckpoint(path string) (*Trainer, int, error) {
 	m, extras, err := models.LoadWith(path)
 	if err != nil {
@@ -147,18 +177,18 @@ func LoadCheckpoint(path string) (*Trainer, int, error) {
 	}
 	var meta checkpointMeta
 	if err := json.Unmarshal([]byte(js), &meta); err != nil {
-		return nil, 0, fmt.Errorf("%w: training state: %v", ErrCheckpoint, err)
+		return nil, 0, fmt.Errorf("%w: training state: %w", ErrCheckpoint, err)
 	}
 	if meta.Epoch < 0 || meta.Iterations < 0 {
 		return nil, 0, fmt.Errorf("%w: negative epoch or iteration count", ErrCheckpoint)
 	}
-	loss, err := LossByName(meta.Loss)
+	loss, err := meta.lossOf()
 	if err != nil {
-		return nil, 0, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+		return nil, 0, err
 	}
 	opt, err := meta.Optimizer.build()
 	if err != nil {
-		return nil, 0, fmt.Errorf("%w: optimizer: %v", ErrCheckpoint, err)
+		return nil, 0, fmt.Errorf("%w: optimizer: %w", ErrCheckpoint, err)
 	}
 	st := OptimizerState{Iterations: meta.Iterations, LearningRate: meta.Optimizer.LearningRate, Slots: map[string][]float64{}}
 	params := map[string]int{}
@@ -166,6 +196,9 @@ func LoadCheckpoint(path string) (*Trainer, int, error) {
 		params[p.Name()] = p.Len()
 	}
 	for _, name := range meta.Slots {
+		if _, dup := st.Slots[name]; dup {
+			return nil, 0, fmt.Errorf("%w: optimizer slot %s is listed twice", ErrCheckpoint, name)
+		}
 		tt, ok := extras.Tensors[slotPrefix+name]
 		if !ok {
 			return nil, 0, fmt.Errorf("%w: optimizer slot %s is missing", ErrCheckpoint, name)
@@ -180,8 +213,20 @@ func LoadCheckpoint(path string) (*Trainer, int, error) {
 		}
 		st.Slots[name] = v
 	}
+	var unclaimed []string
+	for key := range extras.Tensors {
+		if name, ok := strings.CutPrefix(key, slotPrefix); ok {
+			if _, claimed := st.Slots[name]; !claimed {
+				unclaimed = append(unclaimed, key)
+			}
+		}
+	}
+	if len(unclaimed) > 0 {
+		sort.Strings(unclaimed)
+		return nil, 0, fmt.Errorf("%w: tensors %s are not slots of the optimizer state", ErrCheckpoint, strings.Join(unclaimed, ", "))
+	}
 	if err := opt.SetState(st); err != nil {
-		return nil, 0, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+		return nil, 0, fmt.Errorf("%w: %w", ErrCheckpoint, err)
 	}
 	t, err := NewTrainer(m, loss, opt)
 	if err != nil {
@@ -191,19 +236,31 @@ func LoadCheckpoint(path string) (*Trainer, int, error) {
 }
 
 // ModelCheckpoint saves a checkpoint (SaveCheckpoint) at the end of every
-// epoch, or with SaveBestOnly only when the monitored value (to be
-// minimized; default val_loss when present, else loss) improves. "{epoch}"
-// in Path is replaced by the 1-based epoch number.
+// epoch, or with SaveBestOnly only when the monitored value improves on
+// the best seen so far.
+//
+// The best value is reset at each Fit call (OnTrainBegin), unlike Keras,
+// whose ModelCheckpoint keeps it across fit calls: the first epoch of every
+// Fit with SaveBestOnly saves, so a resumed run overwrites a file that
+// holds a better model from an earlier run unless Path differs (or holds
+// "{epoch}").
 type ModelCheckpoint struct {
 	NopCallback
-	Path         string
-	Monitor      string
+	// Path is the file to write (required). "{epoch}" in it is replaced by
+	// the 1-based number of the epoch just completed.
+	Path string
+	// Monitor is the log SaveBestOnly watches, lower being better; empty
+	// means val_loss when there is validation data, else loss. With
+	// SaveBestOnly, an epoch whose logs lack it is an error.
+	Monitor string
+	// SaveBestOnly saves only at the end of an epoch whose monitored value
+	// is strictly below every earlier one of the same Fit call.
 	SaveBestOnly bool
 
 	best float64
 }
 
-// OnTrainBegin resets the best value.
+// OnTrainBegin checks the path and resets the best value.
 func (c *ModelCheckpoint) OnTrainBegin(*FitState) error {
 	if c.Path == "" {
 		return fmt.Errorf("%w: model checkpoint needs a path", graph.ErrArgument)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -74,7 +75,23 @@ func TestFitBadInput(t *testing.T) {
 		{"verbose", x, y, trainers.FitOptions{Verbose: 3}, graph.ErrArgument, ""},
 		{"metric", x, y, trainers.FitOptions{Metrics: []trainers.Metric{7}}, graph.ErrArgument, ""},
 		{"other_optimizer", x, y, trainers.FitOptions{Optimizer: other}, graph.ErrArgument, ""},
-		{"other_loss", x, y, trainers.FitOptions{Loss: trainers.MAE()}, graph.ErrArgument, ""},
+		{"other_loss", x, y, trainers.FitOptions{Loss: trainers.MAE()}, graph.ErrArgument, "mae"},
+		{"other_huber_delta", x, y, trainers.FitOptions{Loss: must(trainers.Huber(2))}, graph.ErrArgument, "huber(delta=2)"},
+		{"nil_callback", x, y, trainers.FitOptions{Callbacks: []trainers.Callback{trainers.NopCallback{}, nil}}, graph.ErrArgument, "callback 1"},
+		{"reduce_lr_factor_one", x, y, trainers.FitOptions{Callbacks: []trainers.Callback{&trainers.ReduceLROnPlateau{Factor: 1}}}, graph.ErrArgument, "factor"},
+		{"reduce_lr_factor_big", x, y, trainers.FitOptions{Callbacks: []trainers.Callback{&trainers.ReduceLROnPlateau{Factor: 1.5}}}, graph.ErrArgument, "factor"},
+		{"reduce_lr_factor_negative", x, y, trainers.FitOptions{Callbacks: []trainers.Callback{&trainers.ReduceLROnPlateau{Factor: -0.5}}}, graph.ErrArgument, "factor"},
+		{"reduce_lr_factor_nan", x, y, trainers.FitOptions{Callbacks: []trainers.Callback{&trainers.ReduceLROnPlateau{Factor: math.NaN()}}}, graph.ErrArgument, "factor"},
+		{"reduce_lr_patience", x, y, trainers.FitOptions{Callbacks: []trainers.Callback{&trainers.ReduceLROnPlateau{Patience: -1}}}, graph.ErrArgument, "patience"},
+		{"reduce_lr_cooldown", x, y, trainers.FitOptions{Callbacks: []trainers.Callback{&trainers.ReduceLROnPlateau{Cooldown: -1}}}, graph.ErrArgument, "cooldown"},
+		{"reduce_lr_min_delta", x, y, trainers.FitOptions{Callbacks: []trainers.Callback{&trainers.ReduceLROnPlateau{MinDelta: -0.1}}}, graph.ErrArgument, "min delta"},
+		{"reduce_lr_min_delta_nan", x, y, trainers.FitOptions{Callbacks: []trainers.Callback{&trainers.ReduceLROnPlateau{MinDelta: math.NaN()}}}, graph.ErrArgument, "min delta"},
+		{"reduce_lr_min_lr", x, y, trainers.FitOptions{Callbacks: []trainers.Callback{&trainers.ReduceLROnPlateau{MinLR: -1e-3}}}, graph.ErrArgument, "min learning rate"},
+		{"reduce_lr_min_lr_inf", x, y, trainers.FitOptions{Callbacks: []trainers.Callback{&trainers.ReduceLROnPlateau{MinLR: math.Inf(1)}}}, graph.ErrArgument, "min learning rate"},
+		{"early_stopping_patience", x, y, trainers.FitOptions{Callbacks: []trainers.Callback{&trainers.EarlyStopping{Patience: -1}}}, graph.ErrArgument, "patience"},
+		{"early_stopping_min_delta", x, y, trainers.FitOptions{Callbacks: []trainers.Callback{&trainers.EarlyStopping{MinDelta: -0.1}}}, graph.ErrArgument, "min delta"},
+		{"early_stopping_min_delta_nan", x, y, trainers.FitOptions{Callbacks: []trainers.Callback{&trainers.EarlyStopping{MinDelta: math.NaN()}}}, graph.ErrArgument, "min delta"},
+		{"checkpoint_no_path", x, y, trainers.FitOptions{Callbacks: []trainers.Callback{&trainers.ModelCheckpoint{}}}, graph.ErrArgument, "path"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -112,20 +129,42 @@ func TestEvaluateBadInput(t *testing.T) {
 	tr := must(trainers.NewTrainer(denseModel(t, graph.Float64, 1), trainers.MSE(), nil))
 	short := rows(t, y, 0, 5)
 	for name, f := range map[string]func() error{
-		"evaluate_batch": func() error { _, err := tr.Evaluate(x, y, -1); return err },
-		"evaluate_count": func() error { _, err := tr.Evaluate(x, short, 0); return err },
-		"evaluate_nil":   func() error { _, err := tr.Evaluate(nil, y, 0); return err },
-		"train_count":    func() error { _, err := tr.TrainBatch(x, short); return err },
-		"train_nil_y":    func() error { _, err := tr.TrainBatch(x, nil); return err },
-		"samples_range":  func() error { _, err := trainers.Samples(x, []int{0, 6}); return err },
-		"samples_empty":  func() error { _, err := trainers.Samples(x, nil); return err },
-		"samples_nil":    func() error { _, err := trainers.Samples(nil, []int{0}); return err },
-		"nil_model":      func() error { _, err := trainers.NewTrainer(nil, trainers.MSE(), nil); return err },
+		"evaluate_batch":  func() error { _, err := tr.Evaluate(x, y, -1); return err },
+		"evaluate_count":  func() error { _, err := tr.Evaluate(x, short, 0); return err },
+		"evaluate_nil":    func() error { _, err := tr.Evaluate(nil, y, 0); return err },
+		"train_count":     func() error { _, err := tr.TrainBatch(x, short); return err },
+		"train_nil_y":     func() error { _, err := tr.TrainBatch(x, nil); return err },
+		"samples_range":   func() error { _, err := trainers.Samples(x, []int{0, 6}); return err },
+		"samples_empty":   func() error { _, err := trainers.Samples(x, nil); return err },
+		"samples_nil":     func() error { _, err := trainers.Samples(nil, []int{0}); return err },
+		"nil_model":       func() error { _, err := trainers.NewTrainer(nil, trainers.MSE(), nil); return err },
+		"evaluate_metric": func() error { _, err := tr.Evaluate(x, y, 0, trainers.Metric(9)); return err },
+		// A Trainer not made by NewTrainer.
+		"zero_fit": func() error {
+			_, err := (&trainers.Trainer{}).Fit(context.Background(), x, y, trainers.FitOptions{})
+			return err
+		},
+		"zero_train":    func() error { _, err := (&trainers.Trainer{}).TrainBatch(x, y); return err },
+		"zero_evaluate": func() error { _, err := (&trainers.Trainer{}).Evaluate(x, y, 0); return err },
+		"nil_fit": func() error {
+			_, err := (*trainers.Trainer)(nil).Fit(context.Background(), x, y, trainers.FitOptions{})
+			return err
+		},
+		"zero_checkpoint": func() error { return trainers.SaveCheckpoint(filepath.Join(t.TempDir(), "c"), &trainers.Trainer{}, 0) },
+		"nil_checkpoint":  func() error { return trainers.SaveCheckpoint(filepath.Join(t.TempDir(), "c"), nil, 0) },
 	} {
-		if err := noPanic(t, name, f); err == nil {
-			t.Errorf("%s: no error", name)
+		if err := noPanic(t, name, f); !errors.Is(err, graph.ErrArgument) && !errors.Is(err, graph.ErrShape) {
+			t.Errorf("%s: %v, want ErrArgument or ErrShape", name, err)
 		}
 	}
+	// A nil History, as Fit returns with an argument error, holds nothing.
+	var h *trainers.History
+	noPanic(t, "nil History", func() error {
+		if h.Loss() != nil || h.Get("loss") != nil || h.Keys() != nil {
+			t.Error("a nil History holds values")
+		}
+		return nil
+	})
 }
 
 // TestOptimizerBadOptions checks that hyperparameters out of range,

@@ -67,13 +67,23 @@ type History struct {
 }
 
 // Loss returns the training loss per epoch.
-func (h *History) Loss() []float64 { return h.Values["loss"] }
+func (h *History) Loss() []float64 { return h.Get("loss") }
 
-// Get returns the values recorded under name per epoch.
-func (h *History) Get(name string) []float64 { return h.Values[name] }
+// Get returns the values recorded under name per epoch. Like the other
+// methods of History it may be called on a nil History (what Fit returns
+// with an error for bad arguments), which holds nothing.
+func (h *History) Get(name string) []float64 {
+	if h == nil {
+		return nil
+	}
+	return h.Values[name]
+}
 
 // Keys returns the recorded names, sorted.
 func (h *History) Keys() []string {
+	if h == nil {
+		return nil
+	}
 	keys := make([]string, 0, len(h.Values))
 	for k := range h.Values {
 		keys = append(keys, k)
@@ -116,7 +126,8 @@ func Fit(ctx context.Context, m *models.Model, x, y *graph.Tensor, opts FitOptio
 }
 
 // Fit trains for opts.Epochs epochs with the trainer's loss and optimizer
-// (opts.Loss and opts.Optimizer must be unset or the same).
+// (opts.Loss and opts.Optimizer must be unset or the same; a Huber loss
+// with another delta is another loss).
 //
 // Bad input is an error before anything runs. A non-finite loss or
 // gradient stops training with an error wrapping ErrDiverged that names the
@@ -124,14 +135,17 @@ func Fit(ctx context.Context, m *models.Model, x, y *graph.Tensor, opts FitOptio
 // Cancelling ctx stops between batches. In both cases the History of the
 // epochs completed so far is returned with the error.
 func (t *Trainer) Fit(ctx context.Context, x, y *graph.Tensor, opts FitOptions) (*History, error) {
+	if err := t.usable(); err != nil {
+		return nil, err
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	if opts.Optimizer != nil && opts.Optimizer != t.opt {
 		return nil, fmt.Errorf("%w: options name another optimizer than the trainer's", graph.ErrArgument)
 	}
-	if opts.Loss.build != nil && opts.Loss.name != t.loss.name {
-		return nil, fmt.Errorf("%w: options name another loss than the trainer's", graph.ErrArgument)
+	if opts.Loss.build != nil && !opts.Loss.same(t.loss) {
+		return nil, fmt.Errorf("%w: options name loss %v, the trainer's is %v", graph.ErrArgument, opts.Loss, t.loss)
 	}
 	if opts.Epochs == 0 {
 		opts.Epochs = 1
@@ -155,10 +169,13 @@ func (t *Trainer) Fit(ctx context.Context, x, y *graph.Tensor, opts FitOptions) 
 	case opts.Verbose < 0 || opts.Verbose > 2:
 		return nil, fmt.Errorf("%w: verbose %d (want 0, 1 or 2)", graph.ErrArgument, opts.Verbose)
 	}
-	for _, mt := range opts.Metrics {
-		if mt != MetricMAE && mt != MetricRMSE {
-			return nil, fmt.Errorf("%w: unknown metric %v", graph.ErrArgument, mt)
+	for i, cb := range opts.Callbacks {
+		if cb == nil {
+			return nil, fmt.Errorf("%w: callback %d is nil", graph.ErrArgument, i)
 		}
+	}
+	if err := checkMetrics(opts.Metrics); err != nil {
+		return nil, err
 	}
 	if x == nil || y == nil || x.Dims() == 0 || x.Shape()[0] == 0 {
 		return nil, fmt.Errorf("%w: no training data", graph.ErrArgument)
@@ -210,7 +227,10 @@ func (t *Trainer) Fit(ctx context.Context, x, y *graph.Tensor, opts FitOptions) 
 				return hist, err
 			}
 		}
-		order := EpochOrder(n, opts.Seed, epoch, !opts.NoShuffle)
+		order, err := EpochOrder(n, opts.Seed, epoch, !opts.NoShuffle)
+		if err != nil {
+			return hist, err
+		}
 		acc := newAccumulator(opts.Metrics)
 		prog.startEpoch(epoch)
 		for b := 0; b < batches; b++ {
@@ -268,14 +288,18 @@ func (t *Trainer) Fit(ctx context.Context, x, y *graph.Tensor, opts FitOptions) 
 
 // EpochOrder returns the order in which Fit visits n samples in an epoch:
 // a permutation drawn from seed and epoch when shuffle is set, so a resumed
-// run sees the same batches as an uninterrupted one.
-func EpochOrder(n int, seed uint64, epoch int, shuffle bool) []int {
+// run sees the same batches as an uninterrupted one. A negative n or epoch
+// is an error wrapping graph.ErrArgument.
+func EpochOrder(n int, seed uint64, epoch int, shuffle bool) ([]int, error) {
+	if n < 0 || epoch < 0 {
+		return nil, fmt.Errorf("%w: epoch order of %d samples at epoch %d", graph.ErrArgument, n, epoch)
+	}
 	if !shuffle {
 		order := make([]int, n)
 		for i := range order {
 			order[i] = i
 		}
-		return order
+		return order, nil
 	}
-	return graph.NewRNG(seed ^ (uint64(epoch)+1)*0x9e3779b97f4a7c15).Perm(n)
+	return graph.NewRNG(seed ^ (uint64(epoch)+1)*0x9e3779b97f4a7c15).Perm(n), nil
 }

@@ -104,21 +104,21 @@ func TestFitPartialLastBatch(t *testing.T) {
 // TestEpochOrder checks that orders are permutations, fixed by seed and
 // epoch, and the identity without shuffling.
 func TestEpochOrder(t *testing.T) {
-	id := trainers.EpochOrder(7, 1, 0, false)
+	id := must(trainers.EpochOrder(7, 1, 0, false))
 	if !slices.Equal(id, []int{0, 1, 2, 3, 4, 5, 6}) {
 		t.Errorf("unshuffled order %v", id)
 	}
-	a := trainers.EpochOrder(50, 1, 0, true)
-	if !slices.Equal(a, trainers.EpochOrder(50, 1, 0, true)) {
+	a := must(trainers.EpochOrder(50, 1, 0, true))
+	if !slices.Equal(a, must(trainers.EpochOrder(50, 1, 0, true))) {
 		t.Error("same seed and epoch give different orders")
 	}
-	if slices.Equal(a, trainers.EpochOrder(50, 1, 1, true)) {
+	if slices.Equal(a, must(trainers.EpochOrder(50, 1, 1, true))) {
 		t.Error("epochs 0 and 1 have the same order")
 	}
-	if slices.Equal(a, trainers.EpochOrder(50, 2, 0, true)) {
+	if slices.Equal(a, must(trainers.EpochOrder(50, 2, 0, true))) {
 		t.Error("seeds 1 and 2 give the same order")
 	}
-	if slices.Equal(a, trainers.EpochOrder(50, 1, 0, false)) {
+	if slices.Equal(a, must(trainers.EpochOrder(50, 1, 0, false))) {
 		t.Error("shuffled order is the identity")
 	}
 	s := slices.Clone(a)
@@ -126,6 +126,19 @@ func TestEpochOrder(t *testing.T) {
 	for i, v := range s {
 		if v != i {
 			t.Fatalf("order %v is not a permutation", a)
+		}
+	}
+	if o := must(trainers.EpochOrder(0, 1, 0, true)); len(o) != 0 {
+		t.Errorf("order of no samples %v", o)
+	}
+	// Bad arguments are errors, not panics.
+	for _, c := range []struct {
+		n, epoch int
+		shuffle  bool
+	}{{-1, 0, false}, {-1, 0, true}, {5, -1, true}} {
+		err := noPanic(t, "EpochOrder", func() error { _, err := trainers.EpochOrder(c.n, 1, c.epoch, c.shuffle); return err })
+		if !errors.Is(err, graph.ErrArgument) {
+			t.Errorf("EpochOrder(%d, 1, %d, %v): %v, want ErrArgument", c.n, c.epoch, c.shuffle, err)
 		}
 	}
 }

@@ -88,7 +88,7 @@ func replay(t testing.TB, tr *trainers.Trainer, x, y *graph.Tensor, epochs, batc
 	n := x.Shape()[0]
 	var losses []float64
 	for e := range epochs {
-		order := trainers.EpochOrder(n, seed, e, shuffle)
+		order := must(trainers.EpochOrder(n, seed, e, shuffle))
 		var sum float64
 		for lo := 0; lo < n; lo += batch {
 			idx := order[lo:min(lo+batch, n)]

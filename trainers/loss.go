@@ -12,11 +12,26 @@ import (
 // every element (Keras' default reduction for these losses).
 type Loss struct {
 	name  string
+	delta float64 // Huber's threshold; 0 for the other losses
 	build models.LossFunc
 }
 
 // Name returns the loss's Keras name ("mse", "mae", "huber").
 func (l Loss) Name() string { return l.name }
+
+// Delta returns the threshold of a Huber loss, and 0 for the other losses.
+func (l Loss) Delta() float64 { return l.delta }
+
+// String names the loss with its parameter: "mse", "mae", "huber(delta=0.5)".
+func (l Loss) String() string {
+	if l.name == "huber" {
+		return fmt.Sprintf("huber(delta=%v)", l.delta)
+	}
+	return l.name
+}
+
+// same reports whether two losses compute the same function.
+func (l Loss) same(o Loss) bool { return l.name == o.name && l.delta == o.delta }
 
 // Func returns the graph builder of the loss.
 func (l Loss) Func() models.LossFunc { return l.build }
@@ -42,7 +57,7 @@ func Huber(delta float64) (Loss, error) {
 	if !(delta > 0) || delta > 1e300 {
 		return Loss{}, fmt.Errorf("%w: huber delta %v must be positive and finite", graph.ErrArgument, delta)
 	}
-	return Loss{name: "huber", build: func(b *graph.Builder, pred, y *graph.Node) *graph.Node {
+	return Loss{name: "huber", delta: delta, build: func(b *graph.Builder, pred, y *graph.Node) *graph.Node {
 		e := b.Abs(b.Sub(pred, y))
 		a := b.AddScalar(b.Neg(b.ReLU(b.AddScalar(b.Neg(e), delta))), delta)
 		return b.Mean(b.Add(b.Scale(b.Square(a), 0.5), b.Scale(b.Sub(e, a), delta)))

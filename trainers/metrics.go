@@ -28,6 +28,15 @@ func (m Metric) String() string {
 	return fmt.Sprintf("Metric(%d)", int(m))
 }
 
+func checkMetrics(metrics []Metric) error {
+	for _, mt := range metrics {
+		if mt != MetricMAE && mt != MetricRMSE {
+			return fmt.Errorf("%w: unknown metric %v", graph.ErrArgument, mt)
+		}
+	}
+	return nil
+}
+
 // accumulator averages losses and metrics over batches, weighting each by
 // its sample count, as Keras does.
 type accumulator struct {

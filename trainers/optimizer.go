@@ -314,6 +314,9 @@ func (o *base) prepare(params []*graph.Param, grads []*graph.Tensor) ([][]float6
 	gs := make([][]float64, len(grads))
 	var global float64
 	for i, g := range grads {
+		if params[i] == nil {
+			return nil, fmt.Errorf("%w: parameter %d is nil", graph.ErrArgument, i)
+		}
 		if g == nil || g.Shape().TotalSize() != params[i].Len() {
 			return nil, fmt.Errorf("%w: gradient of %s does not match it", graph.ErrShape, params[i].Name())
 		}

@@ -328,6 +328,12 @@ func TestStepErrors(t *testing.T) {
 			t.Errorf("%s: no error", name)
 		}
 	}
+	err := noPanic(t, "nil parameter", func() error {
+		return opt.Step([]*graph.Param{p, nil}, []*graph.Tensor{grad(graph.Float64, 1, 1), grad(graph.Float64, 1)})
+	})
+	if !errors.Is(err, graph.ErrArgument) {
+		t.Errorf("nil parameter: %v, want ErrArgument", err)
+	}
 	if !slices.Equal(p.Float64s(), []float64{1, 1}) || opt.Iterations() != 0 {
 		t.Errorf("a failed step changed w to %v, iterations to %d", p.Float64s(), opt.Iterations())
 	}

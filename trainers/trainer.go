@@ -19,7 +19,8 @@ var ErrDiverged = errors.New("training diverged")
 // its own) and reuses it; all of them share the model's weights.
 //
 // A Trainer is not safe for concurrent use, and the model must not be
-// used for prediction while a step runs.
+// used for prediction while a step runs. Make one with NewTrainer (or
+// LoadCheckpoint): the methods of a zero Trainer return an error.
 type Trainer struct {
 	model *models.Model
 	loss  Loss
@@ -44,6 +45,14 @@ func NewTrainer(m *models.Model, loss Loss, opt Optimizer) (*Trainer, error) {
 		}
 	}
 	return &Trainer{model: m, loss: loss, opt: opt, train: map[int]*graph.Executor{}, eval: map[int]*graph.Executor{}}, nil
+}
+
+// usable reports a Trainer that NewTrainer did not make.
+func (t *Trainer) usable() error {
+	if t == nil || t.model == nil || t.opt == nil || t.loss.build == nil || t.train == nil || t.eval == nil {
+		return fmt.Errorf("%w: trainer not made by NewTrainer", graph.ErrArgument)
+	}
+	return nil
 }
 
 // Model returns the model being trained.
@@ -84,6 +93,9 @@ type BatchResult struct {
 // ([n, input...] and [n, output...]). On a non-finite loss or gradient it
 // returns an error wrapping ErrDiverged and leaves the weights unchanged.
 func (t *Trainer) TrainBatch(x, y *graph.Tensor) (BatchResult, error) {
+	if err := t.usable(); err != nil {
+		return BatchResult{}, err
+	}
 	if err := t.checkXY(x, y); err != nil {
 		return BatchResult{}, err
 	}
@@ -154,11 +166,17 @@ func (t *Trainer) checkXY(x, y *graph.Tensor) error {
 // Evaluate returns the mean loss and the metrics over x and y, in batches
 // of the given size (0 means 32), without changing the weights.
 func (t *Trainer) Evaluate(x, y *graph.Tensor, batch int, metrics ...Metric) (map[string]float64, error) {
+	if err := t.usable(); err != nil {
+		return nil, err
+	}
 	if batch == 0 {
 		batch = 32
 	}
 	if batch < 0 {
 		return nil, fmt.Errorf("%w: batch size %d", graph.ErrArgument, batch)
+	}
+	if err := checkMetrics(metrics); err != nil {
+		return nil, err
 	}
 	if err := t.checkXY(x, y); err != nil {
 		return nil, err
