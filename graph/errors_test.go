@@ -417,3 +417,47 @@ func TestDTypeFinite(t *testing.T) {
 		}
 	}
 }
+
+func TestSampleRangeAndIndex(t *testing.T) {
+	x, err := graph.FromFloat64s(graph.Float32, []float64{0, 1, 2, 3, 4, 5}, 3, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := graph.SampleRange(x, 1, 3)
+	if err != nil || !slices.Equal(graph.Float64s(r), []float64{2, 3, 4, 5}) || !slices.Equal([]int(r.Shape()), []int{2, 2}) {
+		t.Errorf("SampleRange(1, 3) = %v %v, %v", graph.Float64s(r), r.Shape(), err)
+	}
+	if r, err := graph.SampleRange(x, 2, 2); err != nil || r.Shape()[0] != 0 {
+		t.Errorf("empty SampleRange: %v, %v", r, err)
+	}
+	s, err := graph.SampleIndex(x, []int{2, 0, 2})
+	if err != nil || !slices.Equal(graph.Float64s(s), []float64{4, 5, 0, 1, 4, 5}) {
+		t.Errorf("SampleIndex(2, 0, 2) = %v, %v", graph.Float64s(s), err)
+	}
+	ints := tensor.New(tensor.WithShape(2), tensor.WithBacking([]int{1, 2}))
+	view, err := x.Slice(nil, tensor.S(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := []struct {
+		what string
+		err  error
+	}{
+		{"lo < 0", second(graph.SampleRange(x, -1, 2))},
+		{"hi > n", second(graph.SampleRange(x, 0, 4))},
+		{"hi < lo", second(graph.SampleRange(x, 2, 1))},
+		{"nil", second(graph.SampleRange(nil, 0, 1))},
+		{"view", second(graph.SampleRange(view.(*tensor.Dense), 0, 1))},
+		{"ints", second(graph.SampleRange(ints, 0, 1))},
+		{"index -1", second(graph.SampleIndex(x, []int{0, -1}))},
+		{"index n", second(graph.SampleIndex(x, []int{3}))},
+		{"index of nil", second(graph.SampleIndex(nil, []int{0}))},
+	}
+	for _, b := range bad {
+		if b.err == nil {
+			t.Errorf("%s: no error", b.what)
+		}
+	}
+}
+
+func second[T any](_ T, err error) error { return err }

@@ -150,33 +150,69 @@ func anyData(t *tensor.Dense) any {
 }
 
 // SampleRange returns samples lo..hi-1 (along the first axis) of x, a
-// contiguous tensor, as a tensor sharing x's memory.
-func SampleRange(x *tensor.Dense, lo, hi int) *tensor.Dense {
+// contiguous float32 or float64 tensor, as a tensor sharing x's memory.
+// It needs 0 ≤ lo ≤ hi ≤ x.Shape()[0].
+func SampleRange(x *tensor.Dense, lo, hi int) (*tensor.Dense, error) {
+	n, err := samples(x)
+	if err != nil {
+		return nil, err
+	}
+	if lo < 0 || hi < lo || hi > n {
+		return nil, fmt.Errorf("%w: samples %d..%d of %d", ErrArgument, lo, hi, n)
+	}
 	shape := []int(x.Shape().Clone())
-	per := x.Shape().TotalSize() / shape[0]
+	per := x.Shape().TotalSize() / n
 	shape[0] = hi - lo
 	switch d := anyData(x).(type) {
 	case []float32:
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d[lo*per:hi*per]))
-	case []float64:
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d[lo*per:hi*per]))
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d[lo*per:hi*per])), nil
+	default:
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d.([]float64)[lo*per:hi*per])), nil
 	}
-	return nil
 }
 
-// SampleIndex returns the samples of x, a contiguous tensor, at the given
-// valid indices along the first axis, in that order, as a new tensor.
-func SampleIndex(x *tensor.Dense, idx []int) *tensor.Dense {
+// SampleIndex returns the samples of x, a contiguous float32 or float64
+// tensor, at the given indices along the first axis, in that order, as a
+// new tensor. Every index must be in [0, x.Shape()[0]).
+func SampleIndex(x *tensor.Dense, idx []int) (*tensor.Dense, error) {
+	n, err := samples(x)
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range idx {
+		if i < 0 || i >= n {
+			return nil, fmt.Errorf("%w: sample index %d of %d", ErrArgument, i, n)
+		}
+	}
 	shape := []int(x.Shape().Clone())
-	per := x.Shape().TotalSize() / shape[0]
+	per := x.Shape().TotalSize() / n
 	shape[0] = len(idx)
 	switch d := anyData(x).(type) {
 	case []float32:
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(gather(d, idx, per)))
-	case []float64:
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(gather(d, idx, per)))
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(gather(d, idx, per))), nil
+	default:
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(gather(d.([]float64), idx, per))), nil
 	}
-	return nil
+}
+
+// samples checks that x can be cut into samples and returns their number.
+func samples(x *tensor.Dense) (int, error) {
+	if x == nil {
+		return 0, fmt.Errorf("%w: nil tensor", ErrArgument)
+	}
+	if x.Dims() == 0 || x.IsView() {
+		return 0, fmt.Errorf("%w: samples of a scalar or a view (shape %v)", ErrArgument, x.Shape())
+	}
+	switch anyData(x).(type) {
+	case []float32, []float64:
+	default:
+		return 0, fmt.Errorf("%w: samples of a %v tensor, want float32 or float64", ErrDType, x.Dtype())
+	}
+	n := x.Shape()[0]
+	if n == 0 {
+		return 0, fmt.Errorf("%w: no samples (shape %v)", ErrArgument, x.Shape())
+	}
+	return n, nil
 }
 
 func gather[T float32 | float64](d []T, idx []int, per int) []T {

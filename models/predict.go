@@ -78,7 +78,10 @@ func (m *Model) PredictBatch(x *graph.Tensor, batch int) (*graph.Tensor, error) 
 		if err != nil {
 			return nil, fmt.Errorf("%s: predict: %w", m.name, err)
 		}
-		chunk := graph.SampleRange(x, lo, hi)
+		chunk, err := graph.SampleRange(x, lo, hi)
+		if err != nil {
+			return nil, fmt.Errorf("%s: predict: %w", m.name, err)
+		}
 		e := p.get()
 		err = e.SetInput(0, chunk)
 		if err == nil {

@@ -196,8 +196,19 @@ func (t *Trainer) Fit(ctx context.Context, x, y *graph.Tensor, opts FitOptions) 
 		if split < 1 || split >= n {
 			return nil, fmt.Errorf("%w: validation split %v of %d samples leaves an empty part", graph.ErrArgument, opts.ValidationSplit, n)
 		}
-		vx, vy = graph.SampleRange(x, split, n), graph.SampleRange(y, split, n)
-		x, y = graph.SampleRange(x, 0, split), graph.SampleRange(y, 0, split)
+		var err error
+		if vx, err = graph.SampleRange(x, split, n); err == nil {
+			vy, err = graph.SampleRange(y, split, n)
+		}
+		if err == nil {
+			x, err = graph.SampleRange(x, 0, split)
+		}
+		if err == nil {
+			y, err = graph.SampleRange(y, 0, split)
+		}
+		if err != nil {
+			return nil, err
+		}
 		n = split
 	}
 	if vx != nil {
@@ -239,7 +250,14 @@ func (t *Trainer) Fit(ctx context.Context, x, y *graph.Tensor, opts FitOptions) 
 				return hist, fmt.Errorf("epoch %d, batch %d: %w", epoch+1, b+1, err)
 			}
 			idx := order[b*opts.BatchSize : min((b+1)*opts.BatchSize, n)]
-			xb, yb := graph.SampleIndex(x, idx), graph.SampleIndex(y, idx)
+			xb, err := graph.SampleIndex(x, idx)
+			if err != nil {
+				return hist, err
+			}
+			yb, err := graph.SampleIndex(y, idx)
+			if err != nil {
+				return hist, err
+			}
 			r, err := t.TrainBatch(xb, yb)
 			if err != nil {
 				prog.abort()

@@ -185,7 +185,14 @@ func (t *Trainer) Evaluate(x, y *graph.Tensor, batch int, metrics ...Metric) (ma
 	acc := newAccumulator(metrics)
 	for lo := 0; lo < n; lo += batch {
 		hi := min(lo+batch, n)
-		xb, yb := graph.SampleRange(x, lo, hi), graph.SampleRange(y, lo, hi)
+		xb, err := graph.SampleRange(x, lo, hi)
+		if err != nil {
+			return nil, err
+		}
+		yb, err := graph.SampleRange(y, lo, hi)
+		if err != nil {
+			return nil, err
+		}
 		e, err := t.executor(hi-lo, false)
 		if err != nil {
 			return nil, err
@@ -224,5 +231,5 @@ func Samples(x *graph.Tensor, idx []int) (*graph.Tensor, error) {
 	if x.IsView() {
 		x = x.Materialize().(*graph.Tensor)
 	}
-	return graph.SampleIndex(x, idx), nil
+	return graph.SampleIndex(x, idx)
 }
