@@ -150,10 +150,10 @@ func anyData(t *tensor.Dense) any {
 }
 
 // SampleRange returns samples lo..hi-1 (along the first axis) of x, a
-// contiguous float32 or float64 tensor, as a tensor sharing x's memory.
-// It needs 0 ≤ lo ≤ hi ≤ x.Shape()[0].
+// float32 or float64 tensor, as a tensor sharing x's memory (a copy if x is
+// a view). It needs 0 ≤ lo ≤ hi ≤ x.Shape()[0].
 func SampleRange(x *tensor.Dense, lo, hi int) (*tensor.Dense, error) {
-	n, err := samples(x)
+	x, n, err := samples(x)
 	if err != nil {
 		return nil, err
 	}
@@ -171,11 +171,11 @@ func SampleRange(x *tensor.Dense, lo, hi int) (*tensor.Dense, error) {
 	}
 }
 
-// SampleIndex returns the samples of x, a contiguous float32 or float64
-// tensor, at the given indices along the first axis, in that order, as a
-// new tensor. Every index must be in [0, x.Shape()[0]).
+// SampleIndex returns the samples of x, a float32 or float64 tensor, at
+// the given indices along the first axis, in that order, as a new tensor.
+// Every index must be in [0, x.Shape()[0]).
 func SampleIndex(x *tensor.Dense, idx []int) (*tensor.Dense, error) {
-	n, err := samples(x)
+	x, n, err := samples(x)
 	if err != nil {
 		return nil, err
 	}
@@ -195,24 +195,26 @@ func SampleIndex(x *tensor.Dense, idx []int) (*tensor.Dense, error) {
 	}
 }
 
-// samples checks that x can be cut into samples and returns their number.
-func samples(x *tensor.Dense) (int, error) {
+// samples checks that x can be cut into samples and returns it, made
+// contiguous, with their number.
+func samples(x *tensor.Dense) (*tensor.Dense, int, error) {
 	if x == nil {
-		return 0, fmt.Errorf("%w: nil tensor", ErrArgument)
+		return nil, 0, fmt.Errorf("%w: nil tensor", ErrArgument)
 	}
-	if x.Dims() == 0 || x.IsView() {
-		return 0, fmt.Errorf("%w: samples of a scalar or a view (shape %v)", ErrArgument, x.Shape())
+	if x.Dims() == 0 {
+		return nil, 0, fmt.Errorf("%w: samples of a scalar", ErrArgument)
 	}
-	switch anyData(x).(type) {
-	case []float32, []float64:
-	default:
-		return 0, fmt.Errorf("%w: samples of a %v tensor, want float32 or float64", ErrDType, x.Dtype())
+	if x.Dtype() != tensor.Float32 && x.Dtype() != tensor.Float64 {
+		return nil, 0, fmt.Errorf("%w: samples of a %v tensor, want float32 or float64", ErrDType, x.Dtype())
+	}
+	if x.IsView() {
+		x = x.Materialize().(*tensor.Dense)
 	}
 	n := x.Shape()[0]
 	if n == 0 {
-		return 0, fmt.Errorf("%w: no samples (shape %v)", ErrArgument, x.Shape())
+		return nil, 0, fmt.Errorf("%w: no samples (shape %v)", ErrArgument, x.Shape())
 	}
-	return n, nil
+	return x, n, nil
 }
 
 func gather[T float32 | float64](d []T, idx []int, per int) []T {
