@@ -1,6 +1,6 @@
 module github.com/gornn/gornn
 
-go 1.26.8
+go 1.26
 
 require (
 	github.com/chewxy/math32 v1.10.1

@@ -2,7 +2,8 @@
 """Extra reference cases (format `rnn-reference/1`) for gornn's trainer tests.
 
 Same format, same math and same conventions as the team generator
-(shared/reference/gen_cases.py, described in shared/reference/FORMAT.md); the
+(the team workspace's shared/reference/gen_cases.py, described in FORMAT.md
+beside this script); the
 layer and optimizer code below is an adaptation of it. Everything is computed
 by PyTorch autograd in float64, and every recurrent forward is cross-checked
 against torch.nn.LSTM / torch.nn.RNN / torch.nn.GRU with the weights mapped.
