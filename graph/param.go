@@ -72,16 +72,24 @@ func (p *Param) SetFloat64s(data []float64) error {
 	if len(data) != p.Len() {
 		return fmt.Errorf("%w: %s: got %d values, want %d", ErrShape, p.name, len(data), p.Len())
 	}
-	// Check in the parameter's own dtype: 1e39 is finite in float64 but
-	// not in float32.
-	t, err := FromFloat64s(p.DType(), data, len(data))
-	if err != nil {
-		return err
+	// Check in the parameter's own dtype, before writing anything: 1e39 is
+	// finite in float64 but not in float32.
+	dt := p.DType()
+	for i, v := range data {
+		if !dt.Finite(v) {
+			return fmt.Errorf("%s: %w at flat index %d (%v as %v)", p.name, ErrNotFinite, i, v, dt)
+		}
 	}
-	if err := CheckFinite(t); err != nil {
-		return fmt.Errorf("%s: %w", p.name, err)
+	switch d := anyData(p.value).(type) {
+	case []float32:
+		for i, v := range data {
+			d[i] = float32(v)
+		}
+	case []float64:
+		copy(d, data)
+	default:
+		return fmt.Errorf("%w: %s holds %v", ErrDType, p.name, p.value.Dtype())
 	}
-	copyInto(p.value, t)
 	return nil
 }
 
