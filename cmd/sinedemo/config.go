@@ -77,7 +77,7 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	fs.BoolVar(&cfg.json, "json", false, "print one JSON object on stdout instead of the report")
 	fs.StringVar(&cfg.csvPath, "csv", "", "train on a column of this CSV file (with a header row) instead of the sine")
 	fs.StringVar(&cfg.column, "column", "", "with -csv: the column to forecast")
-	fs.StringVar(&missing, "missing", "error", "with -csv: missing values are an error, or drop or interpolate them")
+	fs.StringVar(&missing, "missing", "error", "with -csv: missing values (empty cells, NA, NaN, blank lines inside the data) are an error, or drop or interpolate them")
 	fs.Float64Var(&cfg.valSplit, "val-split", 0.2, "with -csv: fraction of the series held out at its end and forecast")
 	fs.StringVar(&forecast, "forecast", "recursive", "with -csv: forecast the held-out tail recursive or one-step")
 	fs.Usage = func() {
@@ -87,10 +87,7 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 		fs.SetOutput(io.Discard)
 	}
 	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			fs.Usage()
-		}
-		return config{}, err
+		return config{}, err // with -h, Parse has printed the usage
 	}
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected argument %q (flags only; see -h)", fs.Arg(0))

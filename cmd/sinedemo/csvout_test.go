@@ -1,10 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/csv"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
@@ -13,14 +13,19 @@ import (
 // readCSV parses the CSV file at path.
 func readCSV(t *testing.T, path string) [][]string {
 	t.Helper()
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
+	return parseCSV(t, path, data)
+}
+
+// parseCSV parses data, CSV from the named source.
+func parseCSV(t *testing.T, name string, data []byte) [][]string {
+	t.Helper()
+	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
 	if err != nil {
-		t.Fatalf("parsing %s: %v", path, err)
+		t.Fatalf("parsing %s: %v", name, err)
 	}
 	return recs
 }
@@ -56,11 +61,11 @@ func TestWriteHistoryCSV(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "history.csv")
-			if err := writeHistoryCSV(path, tc.epochs, tc.columns); err != nil {
+			var buf bytes.Buffer
+			if err := writeHistoryCSV(&buf, tc.epochs, tc.columns); err != nil {
 				t.Fatalf("writeHistoryCSV: %v", err)
 			}
-			got := readCSV(t, path)
+			got := parseCSV(t, "history", buf.Bytes())
 			if len(got) != tc.epochs+1 {
 				t.Errorf("%d rows, want %d", len(got), tc.epochs+1)
 			}
@@ -83,12 +88,12 @@ func TestWriteHistoryCSVErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			if err := writeHistoryCSV(filepath.Join(dir, "h.csv"), tc.epochs, tc.columns); err == nil {
+			var buf bytes.Buffer
+			if err := writeHistoryCSV(&buf, tc.epochs, tc.columns); err == nil {
 				t.Error("writeHistoryCSV succeeded, want error")
 			}
-			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-				t.Errorf("failed write left files behind: %v", entries)
+			if buf.Len() != 0 {
+				t.Errorf("failed write wrote %q", buf.String())
 			}
 		})
 	}
@@ -110,11 +115,11 @@ func TestWriteSeriesCSV(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "series.csv")
-			if err := writeSeriesCSV(path, tc.header, tc.cols); err != nil {
+			var buf bytes.Buffer
+			if err := writeSeriesCSV(&buf, tc.header, tc.cols); err != nil {
 				t.Fatalf("writeSeriesCSV: %v", err)
 			}
-			got := readCSV(t, path)
+			got := parseCSV(t, "series", buf.Bytes())
 			if len(got) != len(tc.cols[0])+1 {
 				t.Fatalf("%d rows, want %d", len(got), len(tc.cols[0])+1)
 			}
@@ -145,12 +150,12 @@ func TestWriteSeriesCSVErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			if err := writeSeriesCSV(filepath.Join(dir, "s.csv"), tc.header, tc.cols); err == nil {
+			var buf bytes.Buffer
+			if err := writeSeriesCSV(&buf, tc.header, tc.cols); err == nil {
 				t.Error("writeSeriesCSV succeeded, want error")
 			}
-			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-				t.Errorf("failed write left files behind: %v", entries)
+			if buf.Len() != 0 {
+				t.Errorf("failed write wrote %q", buf.String())
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -15,8 +16,9 @@ import (
 // persistence baseline on the same basis.
 func runCSV(ctx context.Context, cfg config, out io.Writer, prog progressFactory) (*result, error) {
 	values, nMissing, err := loadColumn(cfg.csvPath, cfg.column, cfg.missing)
-	if err != nil && nMissing > 0 && cfg.missing == MissingError {
-		return nil, fmt.Errorf("%w (flag -missing)", err)
+	var someMissing *missingValuesError
+	if errors.As(err, &someMissing) {
+		return nil, fmt.Errorf("%w (flag -missing)", err) // only here does -missing help
 	}
 	if err != nil {
 		return nil, err
@@ -105,10 +107,10 @@ func runCSV(ctx context.Context, cfg config, out io.Writer, prog progressFactory
 	curves := lossCurves(ts)
 	title := fmt.Sprintf("%s: %s forecast of the last %d values", name, cfg.forecast, len(val))
 	res.outputs = []output{
-		{"losses.png", func(p string) error { return plotLosses(p, curves, "training loss (standardized "+cfg.column+")") }},
-		{"history.csv", func(p string) error { return writeHistoryCSV(p, cfg.epochs, curves) }},
-		{"forecast.png", func(p string) error { return plotForecastAxes(p, "row", cfg.column, index, plotted, title) }},
-		{"forecast.csv", func(p string) error { return writeSeriesCSV(p, header, cols) }},
+		{"losses.png", func(w io.Writer) error { return plotLosses(w, curves, "training loss (standardized "+cfg.column+")") }},
+		{"history.csv", func(w io.Writer) error { return writeHistoryCSV(w, cfg.epochs, curves) }},
+		{"forecast.png", func(w io.Writer) error { return plotForecastAxes(w, "row", cfg.column, index, plotted, title) }},
+		{"forecast.csv", func(w io.Writer) error { return writeSeriesCSV(w, header, cols) }},
 	}
 	return res, nil
 }

@@ -20,7 +20,9 @@
 // With -csv FILE -column NAME it trains on a real series instead: the column
 // of a CSV file with a header row. Missing cells (empty, NA, NaN) are counted
 // and then handled as -missing says: error (the default) stops, drop removes
-// them, interpolate fills them linearly between their neighbours. The last
+// them, interpolate fills them linearly between their neighbours. A blank
+// line inside the data is a row of empty cells, so a missing value there;
+// blank lines after the last row are ignored. The last
 // -val-split of the series is held out; the values are standardized with the
 // mean and standard deviation of the training part only, and the models
 // learn from windows of the training part. The held-out tail is then
@@ -34,8 +36,8 @@
 //
 // Usage:
 //
-//	sinedemo [flags]
-//	sinedemo -csv testdata/sunspots.csv -column SUNACTIVITY [flags]
+//	go run ./cmd/sinedemo [flags]
+//	go run ./cmd/sinedemo -csv cmd/sinedemo/testdata/sunspots.csv -column SUNACTIVITY [flags]
 //
 // -json replaces the human report with one JSON object on stdout:
 //
@@ -48,9 +50,12 @@
 // stderr is a terminal; otherwise a line is printed every tenth of the
 // epochs. -quiet silences both.
 //
-// Files are written atomically, once everything has been computed; if
-// writing one fails, the files this run already wrote are removed again. Any
-// error is reported as one line on stderr and the exit status is 2.
+// Files are written once everything has been computed, all or nothing: each
+// is first written to a temporary file beside its target, and only when all
+// of them are written are they renamed into place. If any step fails, the
+// temporary files are removed and the files of an earlier run are left as
+// they were. Any error is reported as one line on stderr and the exit status
+// is 2.
 package main
 
 import (

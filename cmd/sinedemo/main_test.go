@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -369,8 +370,8 @@ func checkFailure(t *testing.T, r runResult, want string) {
 	}
 }
 
-// TestRunFailedWriteLeavesNothing makes the third output file unwritable
-// and checks that the files written before it are removed again.
+// TestRunFailedWriteLeavesNothing makes the third output's name a directory
+// and checks that no output file and no temporary file is left.
 func TestRunFailedWriteLeavesNothing(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.Mkdir(filepath.Join(dir, "forecast.png"), 0o755); err != nil {
@@ -391,6 +392,53 @@ func TestRunFailedWriteLeavesNothing(t *testing.T) {
 	}
 }
 
+// TestRunFailedWriteKeepsOldOutputs gives the run an output directory that
+// an earlier run filled, except that its last output's name is taken by a
+// directory, and checks that the failed run changes nothing there and
+// leaves no temporary files.
+func TestRunFailedWriteKeepsOldOutputs(t *testing.T) {
+	dir := t.TempDir()
+	old := map[string]string{"losses.png": "old losses", "history.csv": "old history", "forecast.png": "old forecast plot"}
+	writeDir(t, dir, old)
+	if err := os.Mkdir(filepath.Join(dir, "forecast.csv"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	before := readDir(t, dir)
+	r := runCmd(t, context.Background(), "-epochs", "2", "-quiet", "-out", dir)
+	checkFailure(t, r, "forecast.csv: is a directory")
+	if got := readDir(t, dir); !maps.Equal(got, before) {
+		t.Errorf("output directory holds %q, want it unchanged: %q", got, before)
+	}
+}
+
+// TestRunAllMissing checks that a column with no value at all is reported
+// as such, under every -missing policy, without suggesting -missing, which
+// cannot help; a column with some values missing still suggests it.
+func TestRunAllMissing(t *testing.T) {
+	tmp := t.TempDir()
+	files := map[string]string{
+		"cells.csv":     "t,v\n1,\n2,NA\n3,nan\n",
+		"oneColumn.csv": "v\nNA\n\nNaN\n\n",
+	}
+	for name, data := range files {
+		writeDir(t, tmp, map[string]string{name: data})
+		for _, policy := range []string{"error", "drop", "interpolate"} {
+			r := runCmd(t, context.Background(), "-epochs", "1", "-quiet", "-out", filepath.Join(tmp, "out"),
+				"-csv", filepath.Join(tmp, name), "-column", "v", "-missing", policy)
+			checkFailure(t, r, `column "v": all 3 values are missing`)
+			for _, hint := range []string{"-missing", "drop or interpolate"} {
+				if strings.Contains(r.stderr, hint) {
+					t.Errorf("%s, -missing %s: message suggests %q, which cannot help: %s", name, policy, hint, r.stderr)
+				}
+			}
+		}
+	}
+	writeDir(t, tmp, map[string]string{"some.csv": "v\n1\n\n3\n"})
+	r := runCmd(t, context.Background(), "-epochs", "1", "-quiet", "-out", filepath.Join(tmp, "out"),
+		"-csv", filepath.Join(tmp, "some.csv"), "-column", "v")
+	checkFailure(t, r, "1 of 3 values missing (first on line 3); use missing-value policy drop or interpolate (flag -missing)")
+}
+
 func TestRunCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -406,6 +454,9 @@ func TestRunHelp(t *testing.T) {
 	r := runCmd(t, context.Background(), "-h")
 	if r.code != 0 || r.stderr != "" {
 		t.Errorf("-h: exit %d, stderr %q; want 0 and nothing", r.code, r.stderr)
+	}
+	if n := strings.Count(r.stdout, "Usage:"); n != 1 {
+		t.Errorf("-h printed the usage %d times, want once:\n%s", n, r.stdout)
 	}
 	for _, flag := range []string{"-epochs", "-batch", "-units", "-window", "-points", "-noise", "-seed", "-lr",
 		"-optimizer", "-cells", "-out", "-quiet", "-json", "-csv", "-column", "-missing", "-val-split", "-forecast"} {

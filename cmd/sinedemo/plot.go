@@ -11,8 +11,6 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-
-	"github.com/gornn/gornn/models/atomicfile"
 )
 
 // namedCurve is a labelled series of values, one line in a plot or one
@@ -31,11 +29,11 @@ const (
 	plotHeight = 4.5 * vg.Inch
 )
 
-// plotLosses writes a PNG to path with one line per curve: the loss of each
+// plotLosses writes a PNG to w with one line per curve: the loss of each
 // model against its 1-based epoch number. Curves may differ in length. The
 // y axis is logarithmic when every value is positive and the values span at
 // least a factor of ten, and linear otherwise.
-func plotLosses(path string, curves []namedCurve, title string) error {
+func plotLosses(w io.Writer, curves []namedCurve, title string) error {
 	if err := checkCurves(curves, 0); err != nil {
 		return fmt.Errorf("plot losses: %w", err)
 	}
@@ -66,21 +64,21 @@ func plotLosses(path string, curves []namedCurve, title string) error {
 			return fmt.Errorf("plot losses: %w", err)
 		}
 	}
-	return savePNG(path, p)
+	return writePNG(w, p)
 }
 
-// plotForecast writes a PNG to path comparing observed data with forecasts.
+// plotForecast writes a PNG to w comparing observed data with forecasts.
 // series[0] is drawn as points (the training or observed data) and every
 // later series as a line. x gives the x coordinates; a series with fewer
 // values than x is aligned with the end of x, so a forecast of the last k
 // steps needs only k values. Every series needs at least one value and at
 // most len(x).
-func plotForecast(path string, x []float64, series []namedCurve, title string) error {
-	return plotForecastAxes(path, "x", "value", x, series, title)
+func plotForecast(w io.Writer, x []float64, series []namedCurve, title string) error {
+	return plotForecastAxes(w, "x", "value", x, series, title)
 }
 
 // plotForecastAxes is plotForecast with the given axis labels.
-func plotForecastAxes(path, xLabel, yLabel string, x []float64, series []namedCurve, title string) error {
+func plotForecastAxes(w io.Writer, xLabel, yLabel string, x []float64, series []namedCurve, title string) error {
 	if len(x) == 0 {
 		return errors.New("plot forecast: no x values")
 	}
@@ -121,7 +119,7 @@ func plotForecastAxes(path, xLabel, yLabel string, x []float64, series []namedCu
 			return fmt.Errorf("plot forecast: %w", err)
 		}
 	}
-	return savePNG(path, p)
+	return writePNG(w, p)
 }
 
 // checkCurves validates curves for plotting: there must be at least one, each
@@ -162,19 +160,15 @@ func addLine(p *plot.Plot, i int, name string, xys plotter.XYs) error {
 	return nil
 }
 
-// savePNG renders p as a PNG of the standard size and writes it atomically
-// to path.
-func savePNG(path string, p *plot.Plot) error {
+// writePNG renders p as a PNG of the standard size and writes it to w.
+// Nothing is written if rendering fails.
+func writePNG(w io.Writer, p *plot.Plot) error {
 	wt, err := p.WriterTo(plotWidth, plotHeight, "png")
 	if err != nil {
-		return fmt.Errorf("render %s: %w", path, err)
+		return fmt.Errorf("render plot: %w", err)
 	}
-	err = atomicfile.WriteFile(path, func(w io.Writer) error {
-		_, err := wt.WriteTo(w)
-		return err
-	}, 0o644)
-	if err != nil {
-		return fmt.Errorf("save plot: %w", err)
+	if _, err := wt.WriteTo(w); err != nil {
+		return fmt.Errorf("write plot: %w", err)
 	}
 	return nil
 }

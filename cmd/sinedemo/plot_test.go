@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"image/png"
+	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -12,14 +14,20 @@ import (
 // checkPNG decodes the PNG at path and checks its size is sensible.
 func checkPNG(t *testing.T, path string) {
 	t.Helper()
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	cfg, err := png.DecodeConfig(f)
+	checkPNGData(t, path, data)
+}
+
+// checkPNGData decodes data, a PNG from the named source, and checks its
+// size is sensible.
+func checkPNGData(t *testing.T, name string, data []byte) {
+	t.Helper()
+	cfg, err := png.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
-		t.Fatalf("decoding %s: %v", path, err)
+		t.Fatalf("decoding %s: %v", name, err)
 	}
 	if cfg.Width <= 300 || cfg.Height <= 300 || cfg.Width <= cfg.Height {
 		t.Errorf("image is %d×%d px, want a landscape image over 300 px each way", cfg.Width, cfg.Height)
@@ -46,11 +54,11 @@ func TestPlotLosses(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "loss.png")
-			if err := plotLosses(path, tc.curves, "training loss"); err != nil {
+			var buf bytes.Buffer
+			if err := plotLosses(&buf, tc.curves, "training loss"); err != nil {
 				t.Fatalf("plotLosses: %v", err)
 			}
-			checkPNG(t, path)
+			checkPNGData(t, "loss plot", buf.Bytes())
 		})
 	}
 }
@@ -70,11 +78,11 @@ func TestPlotForecast(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "forecast.png")
-			if err := plotForecast(path, x, tc.series, "forecast"); err != nil {
+			var buf bytes.Buffer
+			if err := plotForecast(&buf, x, tc.series, "forecast"); err != nil {
 				t.Fatalf("plotForecast: %v", err)
 			}
-			checkPNG(t, path)
+			checkPNGData(t, "forecast plot", buf.Bytes())
 		})
 	}
 }
@@ -84,47 +92,51 @@ func TestPlotErrors(t *testing.T) {
 	good := []float64{1, 2, 3}
 	tests := []struct {
 		name    string
-		plot    func(path string) error
+		plot    func(w io.Writer) error
 		wantErr string
 	}{
-		{"losses no curves", func(p string) error { return plotLosses(p, nil, "") }, "no curves"},
-		{"losses empty curve", func(p string) error {
-			return plotLosses(p, []namedCurve{{"ok", good}, {"empty", nil}}, "")
+		{"losses no curves", func(w io.Writer) error { return plotLosses(w, nil, "") }, "no curves"},
+		{"losses empty curve", func(w io.Writer) error {
+			return plotLosses(w, []namedCurve{{"ok", good}, {"empty", nil}}, "")
 		}, `"empty"`},
-		{"losses NaN", func(p string) error {
-			return plotLosses(p, []namedCurve{{"ok", good}, {"diverged", []float64{1, math.NaN()}}}, "")
+		{"losses NaN", func(w io.Writer) error {
+			return plotLosses(w, []namedCurve{{"ok", good}, {"diverged", []float64{1, math.NaN()}}}, "")
 		}, `"diverged"`},
-		{"losses Inf", func(p string) error {
-			return plotLosses(p, []namedCurve{{"big", []float64{math.Inf(1)}}}, "")
+		{"losses Inf", func(w io.Writer) error {
+			return plotLosses(w, []namedCurve{{"big", []float64{math.Inf(1)}}}, "")
 		}, `"big"`},
-		{"forecast no x", func(p string) error {
-			return plotForecast(p, nil, []namedCurve{{"d", good}}, "")
+		{"forecast no x", func(w io.Writer) error {
+			return plotForecast(w, nil, []namedCurve{{"d", good}}, "")
 		}, "no x values"},
-		{"forecast NaN x", func(p string) error {
-			return plotForecast(p, []float64{0, math.NaN(), 2}, []namedCurve{{"d", good}}, "")
+		{"forecast NaN x", func(w io.Writer) error {
+			return plotForecast(w, []float64{0, math.NaN(), 2}, []namedCurve{{"d", good}}, "")
 		}, "index 1"},
-		{"forecast no series", func(p string) error { return plotForecast(p, x, nil, "") }, "no curves"},
-		{"forecast NaN", func(p string) error {
-			return plotForecast(p, x, []namedCurve{{"d", good}, {"gru", []float64{0, math.NaN(), 0}}}, "")
+		{"forecast no series", func(w io.Writer) error { return plotForecast(w, x, nil, "") }, "no curves"},
+		{"forecast NaN", func(w io.Writer) error {
+			return plotForecast(w, x, []namedCurve{{"d", good}, {"gru", []float64{0, math.NaN(), 0}}}, "")
 		}, `"gru"`},
-		{"forecast too long", func(p string) error {
-			return plotForecast(p, x, []namedCurve{{"long", []float64{1, 2, 3, 4}}}, "")
+		{"forecast too long", func(w io.Writer) error {
+			return plotForecast(w, x, []namedCurve{{"long", []float64{1, 2, 3, 4}}}, "")
 		}, `"long"`},
-		{"unwritable path", func(p string) error {
-			return plotLosses(filepath.Join(p, "no", "dir.png"), []namedCurve{{"a", good}}, "")
-		}, "save plot"},
+		{"failing writer", func(io.Writer) error {
+			return plotLosses(failingWriter{}, []namedCurve{{"a", good}}, "")
+		}, "write plot"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			path := filepath.Join(dir, "out.png")
-			err := tc.plot(path)
+			var buf bytes.Buffer
+			err := tc.plot(&buf)
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("error = %v, want one containing %q", err, tc.wantErr)
 			}
-			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-				t.Errorf("failed plot left files behind: %v", entries)
+			if buf.Len() != 0 {
+				t.Errorf("failed plot wrote %d bytes", buf.Len())
 			}
 		})
 	}
 }
+
+// failingWriter is an io.Writer whose every write fails.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }

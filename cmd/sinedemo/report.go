@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,34 +16,174 @@ import (
 // is computed.
 type output struct {
 	name  string
-	write func(path string) error // writes atomically to path
+	write func(w io.Writer) error // writes the file's contents to w
 }
 
-// writeOutputs creates dir if needed and writes every output into it. Each
-// file is written atomically; if one fails, the files already written are
-// removed (and dir too, if this call created it and it is empty), so a
-// failed run leaves no partial set of outputs. It returns the paths written.
+// outputPerm is the permission of every output file.
+const outputPerm = 0o644
+
+// replaceFile renames a staged file over its target and linkFile makes a
+// hard link; tests replace them to make a rename fail or to take away hard
+// links.
+var (
+	replaceFile = os.Rename
+	linkFile    = os.Link
+)
+
+// staged is an output written to a temporary file beside its target.
+type staged struct {
+	tmp    string // the temporary file
+	path   string // the target
+	backup string // the old target kept under another name; "" if none
+	linked bool   // backup is a hard link, so the old target is still there too
+}
+
+// writeOutputs creates dir if needed and writes every output into it, all
+// or nothing. First each output is staged: written to a temporary file in
+// dir, flushed, synced and closed. Only when every output is staged are the
+// temporaries renamed over their targets. If anything fails, the
+// temporaries are removed, the files of an earlier run are left as they
+// were, and dir is removed again if this call created it and it is empty.
+// It returns the paths written.
 func writeOutputs(dir string, outs []output) ([]string, error) {
 	_, statErr := os.Stat(dir)
 	created := errors.Is(statErr, os.ErrNotExist)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("output directory: %w", err)
 	}
-	var written []string
+	files := make([]staged, 0, len(outs))
 	for _, o := range outs {
 		path := filepath.Join(dir, o.name)
-		if err := o.write(path); err != nil {
-			for _, p := range written {
-				os.Remove(p)
+		tmp, err := stage(path, o.write)
+		if err != nil {
+			for _, f := range files {
+				os.Remove(f.tmp)
 			}
 			if created {
 				os.Remove(dir) // fails, harmlessly, unless empty
 			}
-			return nil, err
+			return nil, fmt.Errorf("output %s: %w", path, err)
 		}
-		written = append(written, path)
+		files = append(files, staged{tmp: tmp, path: path})
 	}
-	return written, nil
+	if err := commit(files); err != nil {
+		if created {
+			os.Remove(dir)
+		}
+		return nil, err
+	}
+	syncDir(dir)
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = f.path
+	}
+	return paths, nil
+}
+
+// stage writes a temporary file in path's directory with the contents write
+// produces, flushes, syncs and closes it, and returns its name. On failure
+// it removes the file again.
+func stage(path string, write func(w io.Writer) error) (tmp string, err error) {
+	dir, base := filepath.Split(path)
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return "", err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	bw := bufio.NewWriter(f)
+	if err := write(bw); err != nil {
+		return "", err
+	}
+	if err := bw.Flush(); err != nil {
+		return "", err
+	}
+	if err := f.Chmod(outputPerm); err != nil {
+		return "", err
+	}
+	if err := f.Sync(); err != nil {
+		return "", err
+	}
+	if err := f.Close(); err != nil {
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// commit moves every staged file into place. It first keeps each existing
+// target under a backup name (a hard link, so the target stays in place,
+// or where links are unsupported a rename), failing before any change if a
+// target is a directory; then it renames each temporary over its target.
+// If any step fails, every target is restored from its backup, targets
+// that did not exist before are removed, and no temporary or backup is
+// left. On success the backups are removed.
+func commit(files []staged) (err error) {
+	replaced := 0 // files[:replaced] are in place
+	defer func() {
+		if err == nil {
+			for _, f := range files {
+				if f.backup != "" {
+					os.Remove(f.backup)
+				}
+			}
+			return
+		}
+		for i, f := range files {
+			switch {
+			case f.backup != "" && f.linked && i >= replaced:
+				os.Remove(f.backup) // the old target is still in place
+			case f.backup != "":
+				os.Rename(f.backup, f.path)
+			case i < replaced:
+				os.Remove(f.path)
+			}
+			if i >= replaced {
+				os.Remove(f.tmp)
+			}
+		}
+	}()
+	for i := range files {
+		f := &files[i]
+		fi, err := os.Lstat(f.path)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			continue
+		case err != nil:
+			return fmt.Errorf("output %s: %w", f.path, err)
+		case fi.IsDir():
+			return fmt.Errorf("output %s: is a directory", f.path)
+		}
+		backup := f.tmp + ".old"
+		f.linked = linkFile(f.path, backup) == nil
+		if !f.linked {
+			if err := os.Rename(f.path, backup); err != nil {
+				return fmt.Errorf("output %s: keeping the old file: %w", f.path, err)
+			}
+		}
+		f.backup = backup
+	}
+	for _, f := range files {
+		if err := replaceFile(f.tmp, f.path); err != nil {
+			return fmt.Errorf("output %s: %w", f.path, err)
+		}
+		replaced++
+	}
+	return nil
+}
+
+// syncDir flushes dir's entries after the renames, on a best-effort basis:
+// some platforms and file systems cannot sync directories.
+func syncDir(dir string) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	_ = d.Sync()
+	_ = d.Close()
 }
 
 // writeTable prints the closing table: per model its parameters, training

@@ -11,8 +11,8 @@ import (
 	"strings"
 )
 
-// MissingPolicy says how loadColumn treats missing values: empty cells and
-// the markers "NA" and "NaN" (case-insensitive).
+// MissingPolicy says how loadColumn treats missing values: empty cells, the
+// markers "NA" and "NaN" (case-insensitive) and blank lines inside the data.
 type MissingPolicy int
 
 const (
@@ -68,7 +68,15 @@ func isMissing(cell string) bool {
 // are supported. Missing cells are handled according to missing; nMissing is
 // the number of missing cells found, whatever the policy.
 //
-// Errors name the file and, for bad cells, the 1-based line number.
+// A blank line between the header and the last record is a row whose cells
+// are all empty, so it is a missing value at its position. (encoding/csv
+// skips blank lines; without this, the blank cells of a one-column file
+// would silently vanish.) Blank lines after the last record are ignored.
+//
+// Errors name the file and, for bad or missing cells, the 1-based line
+// number. Under MissingError, a column with some values missing gives a
+// *missingValuesError; one with every value missing gives another error,
+// since no policy can help.
 func loadColumn(path, column string, missing MissingPolicy) (values []float64, nMissing int, err error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -85,6 +93,7 @@ func loadColumn(path, column string, missing MissingPolicy) (values []float64, n
 	if err != nil {
 		return nil, 0, fmt.Errorf("load column: %s: reading header: %w", path, err)
 	}
+	prevEnd := lastLine(r, header)
 	if len(header) > 0 {
 		header[0] = strings.TrimPrefix(header[0], "\ufeff") // UTF-8 byte-order mark
 	}
@@ -105,6 +114,14 @@ func loadColumn(path, column string, missing MissingPolicy) (values []float64, n
 		present      []bool
 		firstMissing int // line of the first missing cell
 	)
+	addMissing := func(line int) {
+		if nMissing == 0 {
+			firstMissing = line
+		}
+		nMissing++
+		values = append(values, math.NaN())
+		present = append(present, false)
+	}
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
@@ -113,15 +130,17 @@ func loadColumn(path, column string, missing MissingPolicy) (values []float64, n
 		if err != nil {
 			return nil, 0, fmt.Errorf("load column: %s: %w", path, err)
 		}
+		// Lines between the end of the previous record and the start of
+		// this one are blank lines that the reader skipped.
+		start, _ := r.FieldPos(0)
+		for line := prevEnd + 1; line < start; line++ {
+			addMissing(line)
+		}
+		prevEnd = lastLine(r, rec)
 		line, _ := r.FieldPos(col)
 		cell := strings.TrimSpace(rec[col])
 		if isMissing(cell) {
-			if nMissing == 0 {
-				firstMissing = line
-			}
-			nMissing++
-			values = append(values, math.NaN())
-			present = append(present, false)
+			addMissing(line)
 			continue
 		}
 		v, err := strconv.ParseFloat(cell, 64)
@@ -136,8 +155,8 @@ func loadColumn(path, column string, missing MissingPolicy) (values []float64, n
 		return nil, 0, fmt.Errorf("load column: %s: no data rows", path)
 	}
 	if nMissing == len(values) {
-		return nil, nMissing, fmt.Errorf("load column: %s: column %q: all %d values are missing",
-			path, names[col], nMissing)
+		return nil, nMissing, fmt.Errorf("load column: %s: column %q: all %d values are missing (empty cells, blank lines, NA or NaN); "+
+			"there is no number to keep or to interpolate from", path, names[col], nMissing)
 	}
 	if nMissing == 0 {
 		return values, 0, nil
@@ -145,8 +164,8 @@ func loadColumn(path, column string, missing MissingPolicy) (values []float64, n
 
 	switch missing {
 	case MissingError:
-		return nil, nMissing, fmt.Errorf("load column: %s: column %q: %d of %d values missing (first on line %d); "+
-			"use missing-value policy drop or interpolate", path, names[col], nMissing, len(values), firstMissing)
+		return nil, nMissing, &missingValuesError{path: path, column: names[col],
+			missing: nMissing, total: len(values), firstLine: firstMissing}
 	case MissingDrop:
 		kept := values[:0]
 		for i, v := range values {
@@ -161,6 +180,30 @@ func loadColumn(path, column string, missing MissingPolicy) (values []float64, n
 	default:
 		return nil, nMissing, fmt.Errorf("load column: invalid missing-value policy %v", missing)
 	}
+}
+
+// missingValuesError is loadColumn's error under MissingError when some,
+// but not all, values are missing: the one failure that another
+// missing-value policy avoids.
+type missingValuesError struct {
+	path, column   string
+	missing, total int
+	firstLine      int // 1-based line of the first missing value
+}
+
+func (e *missingValuesError) Error() string {
+	return fmt.Sprintf("load column: %s: column %q: %d of %d values missing (first on line %d); "+
+		"use missing-value policy drop or interpolate", e.path, e.column, e.missing, e.total, e.firstLine)
+}
+
+// lastLine returns the 1-based line on which rec, the record r has just
+// read, ends: the line its last field starts on plus the line breaks inside
+// that field (a quoted field may span lines; the reader turns each line
+// break into "\n").
+func lastLine(r *csv.Reader, rec []string) int {
+	last := len(rec) - 1
+	line, _ := r.FieldPos(last)
+	return line + strings.Count(rec[last], "\n")
 }
 
 // interpolateGaps fills values[i] for every i with !present[i]: interior

@@ -130,6 +130,75 @@ func TestLoadColumnMissing(t *testing.T) {
 	}
 }
 
+// TestLoadColumnBlankLines checks that a blank line inside the data, which
+// encoding/csv skips, counts as a missing value at its position, and that
+// line numbers stay right around blank lines and multi-line fields.
+func TestLoadColumnBlankLines(t *testing.T) {
+	tests := []struct {
+		name        string
+		data        string
+		policy      MissingPolicy
+		want        []float64
+		wantMissing int
+		wantErr     string
+	}{
+		{name: "one column error", data: "v\n1\n\n3\n", policy: MissingError,
+			wantMissing: 1, wantErr: "1 of 3 values missing (first on line 3)"},
+		{name: "one column drop", data: "v\n1\n\n3\n", policy: MissingDrop,
+			want: []float64{1, 3}, wantMissing: 1},
+		{name: "one column interpolate", data: "v\n1\n\n3\n", policy: MissingInterpolate,
+			want: []float64{1, 2, 3}, wantMissing: 1},
+		{name: "consecutive", data: "v\n0\n\n\n6\n", policy: MissingInterpolate,
+			want: []float64{0, 2, 4, 6}, wantMissing: 2},
+		{name: "consecutive error", data: "v\n0\nNA\n\n\n6\n", policy: MissingError,
+			wantMissing: 3, wantErr: "3 of 5 values missing (first on line 3)"},
+		{name: "first after blank", data: "v\n5\n\n\nNA\n6\n", policy: MissingError,
+			wantMissing: 3, wantErr: "3 of 5 values missing (first on line 3)"},
+		{name: "right after header", data: "v\n\n2\n4\n", policy: MissingInterpolate,
+			want: []float64{2, 2, 4}, wantMissing: 1},
+		{name: "CRLF", data: "v\r\n1\r\n\r\n3\r\n", policy: MissingInterpolate,
+			want: []float64{1, 2, 3}, wantMissing: 1},
+		{name: "several columns", data: "t,v\n1,1\n\n3,3\n", policy: MissingInterpolate,
+			want: []float64{1, 2, 3}, wantMissing: 1},
+		{name: "trailing ignored", data: "v\n1\n2\n\n\n", policy: MissingError,
+			want: []float64{1, 2}},
+		{name: "before header ignored", data: "\n\nv\n1\n2\n", policy: MissingError,
+			want: []float64{1, 2}},
+		{name: "multi-line fields", data: "v,note\n1,\"a\nb\"\n2,\"c\r\n\r\nd\"\n3,x\n", policy: MissingError,
+			want: []float64{1, 2, 3}},
+		{name: "multi-line header", data: "\"v\",\"long\nname\"\n1,a\n\n3,b\n", policy: MissingInterpolate,
+			want: []float64{1, 2, 3}, wantMissing: 1},
+		{name: "bad number after blanks", data: "v\n1\n\n\nx\n", policy: MissingDrop,
+			wantErr: `line 5: column "v": invalid number "x"`},
+		{name: "bad number after multi-line field", data: "v,note\n1,\"a\nb\"\n\ny,z\n", policy: MissingDrop,
+			wantErr: `line 5: column "v": invalid number "y"`},
+		{name: "all blank or NA", data: "v\n\n\nNA\n\n", policy: MissingInterpolate,
+			wantMissing: 3, wantErr: "all 3 values are missing"},
+		{name: "only blank lines", data: "v\n\n\n", policy: MissingInterpolate,
+			wantErr: "no data rows"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, nMissing, err := loadColumn(writeTemp(t, tc.data), "v", tc.policy)
+			if nMissing != tc.wantMissing {
+				t.Errorf("nMissing = %d, want %d", nMissing, tc.wantMissing)
+			}
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error = %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("loadColumn: %v", err)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestLoadColumnErrors(t *testing.T) {
 	tests := []struct {
 		name    string

@@ -52,10 +52,10 @@ func runSine(ctx context.Context, cfg config, out io.Writer, prog progressFactor
 	curves := lossCurves(ts)
 	title := fmt.Sprintf("sin(x) + %g·N(0,1): forecast from the first %d points", cfg.noise, cfg.window)
 	res.outputs = []output{
-		{"losses.png", func(p string) error { return plotLosses(p, curves, "training loss") }},
-		{"history.csv", func(p string) error { return writeHistoryCSV(p, cfg.epochs, curves) }},
-		{"forecast.png", func(p string) error { return plotForecast(p, xs, plotted, title) }},
-		{"forecast.csv", func(p string) error { return writeSeriesCSV(p, header, cols) }},
+		{"losses.png", func(w io.Writer) error { return plotLosses(w, curves, "training loss") }},
+		{"history.csv", func(w io.Writer) error { return writeHistoryCSV(w, cfg.epochs, curves) }},
+		{"forecast.png", func(w io.Writer) error { return plotForecast(w, xs, plotted, title) }},
+		{"forecast.csv", func(w io.Writer) error { return writeSeriesCSV(w, header, cols) }},
 	}
 	return res, nil
 }
