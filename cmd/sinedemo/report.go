@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/gornn/gornn/models/atomicfile"
 )
 
 // output is a file a run writes into the output directory once everything
@@ -72,7 +74,7 @@ func writeOutputs(dir string, outs []output) ([]string, error) {
 		}
 		return nil, err
 	}
-	syncDir(dir)
+	atomicfile.SyncDir(dir)
 	paths := make([]string, len(files))
 	for i, f := range files {
 		paths[i] = f.path
@@ -173,17 +175,6 @@ func commit(files []staged) (err error) {
 		replaced++
 	}
 	return nil
-}
-
-// syncDir flushes dir's entries after the renames, on a best-effort basis:
-// some platforms and file systems cannot sync directories.
-func syncDir(dir string) {
-	d, err := os.Open(dir)
-	if err != nil {
-		return
-	}
-	_ = d.Sync()
-	_ = d.Close()
 }
 
 // writeTable prints the closing table: per model its parameters, training

@@ -76,17 +76,8 @@ func TestLoadColumnTestdata(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got, nMissing, err := loadColumn(filepath.Join("testdata", tc.file), tc.column, tc.policy)
-			if nMissing != tc.wantMissing {
-				t.Errorf("nMissing = %d, want %d", nMissing, tc.wantMissing)
-			}
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("error = %v, want one containing %q", err, tc.wantErr)
-				}
+			if !checkLoaded(t, nMissing, err, tc.wantMissing, tc.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatalf("loadColumn: %v", err)
 			}
 			if len(got) != tc.wantLen {
 				t.Fatalf("len = %d, want %d", len(got), tc.wantLen)
@@ -101,6 +92,26 @@ func TestLoadColumnTestdata(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkLoaded checks loadColumn's count of missing values and its error
+// (wantErr: a part of the expected message, "" for none), and reports
+// whether there are values to check.
+func checkLoaded(t *testing.T, nMissing int, err error, wantMissing int, wantErr string) bool {
+	t.Helper()
+	if nMissing != wantMissing {
+		t.Errorf("nMissing = %d, want %d", nMissing, wantMissing)
+	}
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("error = %v, want one containing %q", err, wantErr)
+		}
+		return false
+	}
+	if err != nil {
+		t.Fatalf("loadColumn: %v", err)
+	}
+	return true
 }
 
 func TestLoadColumnMissing(t *testing.T) {
@@ -180,17 +191,8 @@ func TestLoadColumnBlankLines(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got, nMissing, err := loadColumn(writeTemp(t, tc.data), "v", tc.policy)
-			if nMissing != tc.wantMissing {
-				t.Errorf("nMissing = %d, want %d", nMissing, tc.wantMissing)
-			}
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("error = %v, want one containing %q", err, tc.wantErr)
-				}
+			if !checkLoaded(t, nMissing, err, tc.wantMissing, tc.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatalf("loadColumn: %v", err)
 			}
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("got %v, want %v", got, tc.want)

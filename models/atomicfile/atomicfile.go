@@ -68,7 +68,7 @@ func WriteFile(path string, write func(w io.Writer) error, perm os.FileMode) (er
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("atomicfile: write %s: rename: %w", path, err)
 	}
-	syncDir(dir)
+	SyncDir(dir)
 	return nil
 }
 
@@ -81,10 +81,10 @@ func WriteBytes(path string, data []byte, perm os.FileMode) error {
 	}, perm)
 }
 
-// syncDir flushes the directory entry for a completed rename. Errors are
+// SyncDir flushes a directory's entries after a completed rename. Errors are
 // ignored: some platforms and file systems do not support syncing directories
 // and the rename has already succeeded.
-func syncDir(dir string) {
+func SyncDir(dir string) {
 	d, err := os.Open(dir)
 	if err != nil {
 		return
