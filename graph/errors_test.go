@@ -156,6 +156,9 @@ func TestCompileErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if p.InputShape(1) != nil || p.InputShape(-1) != nil {
+		t.Errorf("InputShape of a missing input: %v, %v; want nil", p.InputShape(1), p.InputShape(-1))
+	}
 	if p.Batch() != 2 || p.DType() != graph.Float64 || p.NumInputs() != 1 || !slices.Equal(p.InputShape(0), []int{2, 3}) {
 		t.Errorf("program: batch %d dtype %v inputs %d shape %v", p.Batch(), p.DType(), p.NumInputs(), p.InputShape(0))
 	}

@@ -249,8 +249,14 @@ func (p *Program) Batch() int { return p.batch }
 // were created on the builder.
 func (p *Program) NumInputs() int { return len(p.inputs) }
 
-// InputShape returns the shape of input i, batch first.
-func (p *Program) InputShape(i int) []int { return slices.Clone(p.inputs[i].shape) }
+// InputShape returns the shape of input i, batch first, or nil if the
+// program has no input i.
+func (p *Program) InputShape(i int) []int {
+	if i < 0 || i >= len(p.inputs) {
+		return nil
+	}
+	return slices.Clone(p.inputs[i].shape)
+}
 
 // Params returns the parameters bound in the program, one entry per
 // binding (a parameter bound block by block appears once per block).

@@ -5,8 +5,14 @@ import "github.com/gornn/gornn/graph"
 // Extras are tensors and metadata stored beside a model's weights in its
 // file, such as a training checkpoint's optimizer state.
 type Extras struct {
+	// Tensors are stored under their own names, which must not clash with
+	// a weight's ("<layer>/<weight>") or be empty; float32 or float64, rank
+	// at least 1. LoadWith returns them in their stored dtype.
 	Tensors map[string]*graph.Tensor
-	Meta    map[string]string
+	// Meta entries are stored in the file's metadata; the keys "format",
+	// "model", "checksums" and "extra_tensors" are the model file's own,
+	// and "training" is used by trainers' checkpoints.
+	Meta map[string]string
 }
 
 // SaveWith is Save with extra tensors and metadata in the same file,

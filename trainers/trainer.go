@@ -92,6 +92,10 @@ type BatchResult struct {
 // from the graph, one optimizer update. x and y hold the batch's samples
 // ([n, input...] and [n, output...]). On a non-finite loss or gradient it
 // returns an error wrapping ErrDiverged and leaves the weights unchanged.
+//
+// The trainer compiles one program per batch size it meets (for TrainBatch
+// and for Evaluate each) and keeps it for later calls; a caller driving
+// many different batch sizes holds one program per size.
 func (t *Trainer) TrainBatch(x, y *graph.Tensor) (BatchResult, error) {
 	if err := t.usable(); err != nil {
 		return BatchResult{}, err
