@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gornn/gornn/graph"
@@ -109,9 +110,9 @@ func TestReferenceCases(t *testing.T) {
 			for _, dt := range []graph.DType{graph.Float64, graph.Float32} {
 				tol := map[graph.DType]float64{graph.Float64: 1e-9, graph.Float32: 1e-4}[dt]
 				trainTol := map[graph.DType]float64{graph.Float64: 1e-9, graph.Float32: 1e-3}[dt]
-				t.Run(dt.String()+"/check", func(t *testing.T) { runCheck(t, c, dt, tol) })
+				t.Run(dt.String()+"/check", func(t *testing.T) { logWorst(t); runCheck(t, c, dt, tol) })
 				if c.Train != nil {
-					t.Run(dt.String()+"/train", func(t *testing.T) { runTrain(t, c, dt, trainTol) })
+					t.Run(dt.String()+"/train", func(t *testing.T) { logWorst(t); runTrain(t, c, dt, trainTol) })
 				}
 			}
 		})
@@ -180,9 +181,25 @@ func relErr(got, want []float64) float64 {
 	return math.Sqrt(d / n)
 }
 
+// worstErr holds, per subtest, the largest relative error expectClose met,
+// logged at its end (go test -v shows the margin to the tolerance).
+var worstErr sync.Map
+
+func logWorst(t *testing.T) {
+	t.Cleanup(func() {
+		if e, ok := worstErr.Load(t.Name()); ok {
+			t.Logf("largest relative error: %.3g", e)
+		}
+	})
+}
+
 func expectClose(t *testing.T, what string, got, want []float64, tol float64) {
 	t.Helper()
-	if e := relErr(got, want); !(e <= tol) {
+	e := relErr(got, want)
+	if old, ok := worstErr.Load(t.Name()); !ok || e > old.(float64) || e != e {
+		worstErr.Store(t.Name(), e)
+	}
+	if !(e <= tol) {
 		t.Errorf("%s: relative error %.3g > %.0g (got %d values, want %d)", what, e, tol, len(got), len(want))
 	}
 }
