@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -208,6 +209,14 @@ func (e *Executor) Run() (err error) {
 		if err != nil {
 			return fmt.Errorf("%w: running %v: %v", ErrGraph, op, err)
 		}
+		if first && k.kind == kSlice {
+			// Gorgonia's slice is a view of its input; a copy of its own
+			// lets the kernel refill it and the ops after it run as
+			// kernels on contiguous memory.
+			if d, ok := v.(*tensor.Dense); ok && d.IsView() {
+				v = d.Materialize()
+			}
+		}
 		e.vals[i] = v
 		if len(e.args) > 0 {
 			e.prev[i] = e.args[0]
@@ -222,6 +231,12 @@ func (e *Executor) Run() (err error) {
 			if d, ok := v.(*tensor.Dense); ok && !d.IsView() && d.Shape().TotalSize() > 0 && !seen[d.Uintptr()] {
 				e.owned[i] = true
 				_, e.reuse[i] = op.(gorgonia.UsePreallocDoer)
+				if strings.HasSuffix(op.String(), "+=...") {
+					// A slice's gradient (sliceIncrOp) adds into the value
+					// it is given without zeroing it first: reusing last
+					// run's value would add this run's gradient to it.
+					e.reuse[i] = false
+				}
 				if k.kind != kNone && k.kind < kSizeOf && e.runKernel(i, k, e.args) {
 					e.hits[k.kind]++
 				}

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"unsafe"
@@ -39,6 +40,8 @@ const (
 	kGemm
 	kColSum
 	kRepeat0
+	kSlice     // x[..., start:end] of a matrix along one axis, copied
+	kSliceIncr // zeros shaped like x with the gradient of a slice placed in
 	// Not arithmetic: ops whose value can be kept from the last run.
 	kSizeOf  // the size of an axis: fixed by the program's shapes
 	kReshape // a reshaped view of its input: the same while the input is
@@ -47,6 +50,8 @@ const (
 type kernel struct {
 	kind           kernelKind
 	transA, transB bool
+	// along, start and end are a slice's axis and bounds.
+	along, start, end int
 }
 
 // classify maps an op to its kernel by the op's name, which Gorgonia fixes
@@ -86,12 +91,58 @@ func classify(op gorgonia.Op) kernel {
 		return kernel{kind: kRepeat0}
 	}
 	switch name := op.String(); {
+	case strings.HasPrefix(name, "T["):
+		return classifySlice(op, name)
 	case strings.HasPrefix(name, "SizeOf="):
 		return kernel{kind: kSizeOf}
 	case strings.HasPrefix(name, "Reshape("):
 		return kernel{kind: kReshape}
 	}
 	return kernel{}
+}
+
+// classifySlice reads a Gorgonia slice op ("T[:, 20:40:1...]", and its
+// gradient "T[:, 20:40:1...]+=...") into a kernel; steps other than 1 and
+// whole-axis slices get none.
+func classifySlice(op gorgonia.Op, name string) kernel {
+	s, ok := op.(interface{ IsSlice() tensor.Slice })
+	if !ok || s.IsSlice() == nil || s.IsSlice().Step() != 1 {
+		return kernel{}
+	}
+	kind := kSlice
+	if strings.HasSuffix(name, "+=...") {
+		kind = kSliceIncr
+	}
+	along := strings.Count(strings.TrimPrefix(name, "T["), ":, ")
+	lo, hi := s.IsSlice().Start(), s.IsSlice().End()
+	if !strings.HasPrefix(name[2+3*along:], fmt.Sprintf("%d:%d:1...]", lo, hi)) || hi <= lo {
+		return kernel{}
+	}
+	return kernel{kind: kind, along: along, start: lo, end: hi}
+}
+
+// sliceCopy copies x[..., start:end] (a matrix [r, c] sliced along one
+// axis) into o, or with incr set, adds o's values into that part of x (x
+// zeroed first): the two directions of a slice.
+func sliceCopy[T float32 | float64](k kernel, x, o []T, r, c int, incr bool) {
+	w := k.end - k.start
+	if k.along == 0 {
+		x = x[k.start*c : k.end*c]
+		if incr {
+			copy(x, o)
+		} else {
+			copy(o, x)
+		}
+		return
+	}
+	for i := 0; i < r; i++ {
+		row := x[i*c+k.start : i*c+k.end]
+		if incr {
+			copy(row, o[i*w:(i+1)*w])
+		} else {
+			copy(o[i*w:(i+1)*w], row)
+		}
+	}
 }
 
 // dense returns v as a contiguous dense tensor, or nil.
@@ -190,6 +241,37 @@ func kernelRun[T float32 | float64](k kernel, o []T, out *tensor.Dense, args []g
 		for r := 0; r < len(o); r += len(x) {
 			copy(o[r:r+len(x)], x)
 		}
+		return true
+	case kSlice, kSliceIncr:
+		// kSlice: args are x [r, c]; kSliceIncr: x and the slice's gradient.
+		if (k.kind == kSlice && len(args) != 1) || (k.kind == kSliceIncr && len(args) != 2) {
+			return false
+		}
+		x := dense(args[0])
+		if x == nil || x.Dims() != 2 || k.along > 1 || k.end > x.Shape()[k.along] {
+			return false
+		}
+		r, c := x.Shape()[0], x.Shape()[1]
+		want := []int{r, c}
+		want[k.along] = k.end - k.start
+		if k.kind == kSlice {
+			xd, ok := data[T](x)
+			if !ok || !out.Shape().Eq(tensor.Shape(want)) || len(o) != want[0]*want[1] {
+				return false
+			}
+			sliceCopy(k, xd, o, r, c, false)
+			return true
+		}
+		g := dense(args[1])
+		if g == nil || !g.Shape().Eq(tensor.Shape(want)) || !out.Shape().Eq(x.Shape()) || len(o) != r*c {
+			return false
+		}
+		gd, ok := data[T](g)
+		if !ok {
+			return false
+		}
+		clear(o)
+		sliceCopy(k, o, gd, r, c, true)
 		return true
 	case kColSum:
 		if len(args) != 1 {
