@@ -193,6 +193,7 @@ func (e *Executor) Run() (err error) {
 				continue
 			case e.alias[i] && len(e.args) > 0:
 				e.vals[i] = e.args[0]
+				e.hits[k.kind]++
 				continue
 			case e.owned[i] && k.kind != kNone && k.kind < kSizeOf && e.runKernel(i, k, e.args):
 				e.hits[k.kind]++
@@ -224,6 +225,13 @@ func (e *Executor) Run() (err error) {
 		if first {
 			if k.kind == kRepeat0 && len(e.args) > 0 && sameMemory(v, e.args[0]) {
 				e.alias[i] = true
+			}
+			if k.kind == kSliceAll && len(e.args) == 1 {
+				// A whole-axis slice is its input: use the input itself
+				// rather than Gorgonia's view of it, on this run and after.
+				if _, ok := e.args[0].(*tensor.Dense); ok {
+					v, e.vals[i], e.alias[i] = e.args[0], e.args[0], true
+				}
 			}
 			// A value is the node's own when its memory was not seen in
 			// an input, a parameter or an earlier node (later nodes may

@@ -42,6 +42,8 @@ const (
 	kRepeat0
 	kSlice     // x[..., start:end] of a matrix along one axis, copied
 	kSliceIncr // zeros shaped like x with the gradient of a slice placed in
+	kConcat    // pieces joined along an axis
+	kSliceAll  // a whole-axis slice: its input itself
 	// Not arithmetic: ops whose value can be kept from the last run.
 	kSizeOf  // the size of an axis: fixed by the program's shapes
 	kReshape // a reshaped view of its input: the same while the input is
@@ -93,6 +95,12 @@ func classify(op gorgonia.Op) kernel {
 	switch name := op.String(); {
 	case strings.HasPrefix(name, "T["):
 		return classifySlice(op, name)
+	case strings.HasPrefix(name, "Concat(axis="):
+		var axis int
+		if _, err := fmt.Sscanf(name, "Concat(axis=%d)", &axis); err != nil || axis < 0 {
+			return kernel{}
+		}
+		return kernel{kind: kConcat, along: axis}
 	case strings.HasPrefix(name, "SizeOf="):
 		return kernel{kind: kSizeOf}
 	case strings.HasPrefix(name, "Reshape("):
@@ -106,12 +114,23 @@ func classify(op gorgonia.Op) kernel {
 // whole-axis slices get none.
 func classifySlice(op gorgonia.Op, name string) kernel {
 	s, ok := op.(interface{ IsSlice() tensor.Slice })
-	if !ok || s.IsSlice() == nil || s.IsSlice().Step() != 1 {
+	if !ok {
 		return kernel{}
 	}
 	kind := kSlice
 	if strings.HasSuffix(name, "+=...") {
 		kind = kSliceIncr
+	}
+	if s.IsSlice() == nil {
+		// Gorgonia's Slice adds one of these for every axis before the
+		// sliced one: the identity, and its gradient the incoming one.
+		if kind == kSlice {
+			return kernel{kind: kSliceAll}
+		}
+		return kernel{kind: kSliceIncr, end: -1}
+	}
+	if s.IsSlice().Step() != 1 {
+		return kernel{}
 	}
 	along := strings.Count(strings.TrimPrefix(name, "T["), ":, ")
 	lo, hi := s.IsSlice().Start(), s.IsSlice().End()
@@ -143,6 +162,53 @@ func sliceCopy[T float32 | float64](k kernel, x, o []T, r, c int, incr bool) {
 			copy(o[i*w:(i+1)*w], row)
 		}
 	}
+}
+
+// concat joins the pieces in args along axis into o, out's data.
+func concat[T float32 | float64](axis int, o []T, out *tensor.Dense, args []gorgonia.Value) bool {
+	if len(args) == 0 || axis >= out.Dims() {
+		return false
+	}
+	shape := out.Shape()
+	outer := 1
+	for _, d := range shape[:axis] {
+		outer *= d
+	}
+	var buf [8][]T
+	if len(args) > len(buf) {
+		return false
+	}
+	pieces := buf[:len(args)]
+	width := 0
+	for i, a := range args {
+		d := dense(a)
+		if d == nil || d.Dims() != out.Dims() {
+			return false
+		}
+		for j := range shape {
+			if j != axis && d.Shape()[j] != shape[j] {
+				return false
+			}
+		}
+		p, ok := data[T](d)
+		if !ok || len(p)%outer != 0 {
+			return false
+		}
+		pieces[i] = p
+		width += len(p) / outer
+	}
+	if width*outer != len(o) {
+		return false
+	}
+	at := 0
+	for r := 0; r < outer; r++ {
+		for _, p := range pieces {
+			w := len(p) / outer
+			copy(o[at:at+w], p[r*w:(r+1)*w])
+			at += w
+		}
+	}
+	return true
 }
 
 // dense returns v as a contiguous dense tensor, or nil.
@@ -242,10 +308,24 @@ func kernelRun[T float32 | float64](k kernel, o []T, out *tensor.Dense, args []g
 			copy(o[r:r+len(x)], x)
 		}
 		return true
+	case kConcat:
+		return concat(k.along, o, out, args)
 	case kSlice, kSliceIncr:
 		// kSlice: args are x [r, c]; kSliceIncr: x and the slice's gradient.
 		if (k.kind == kSlice && len(args) != 1) || (k.kind == kSliceIncr && len(args) != 2) {
 			return false
+		}
+		if k.end < 0 { // the gradient of a whole-axis slice
+			g := dense(args[1])
+			if g == nil || !g.Shape().Eq(out.Shape()) {
+				return false
+			}
+			gd, ok := data[T](g)
+			if !ok || len(gd) != len(o) {
+				return false
+			}
+			copy(o, gd)
+			return true
 		}
 		x := dense(args[0])
 		if x == nil || x.Dims() != 2 || k.along > 1 || k.end > x.Shape()[k.along] {

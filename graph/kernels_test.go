@@ -58,7 +58,8 @@ func TestKernelsMatchOps(t *testing.T) {
 			// Column and row slices, and their gradients.
 			cols := b.Tanh(b.Slice(z, 1, 1, 3))
 			rows := b.Sigmoid(b.Slice(z, 0, 1, 4))
-			loss := b.Add(b.Add(b.Mean(b.Square(r)), b.Mean(b.Square(cols))), b.Mean(rows))
+			joined := b.Tanh(b.Concat(1, z, y, cols)) // [5, 10]
+			loss := b.Add(b.Add(b.Mean(b.Square(r)), b.Mean(b.Square(cols))), b.Add(b.Mean(rows), b.Mean(joined)))
 			p, err := b.Compile(Spec{Outputs: []*Node{r}, Loss: loss, Grads: true, InputGrads: true})
 			if err != nil {
 				t.Fatal(err)

@@ -48,7 +48,8 @@
 // recurrent bias bh. Internally each weight is stored gate-major, [g, F, U],
 // [g, U, U] and [g, U] ([2g, U] for the GRU), so every gate's matrix is a
 // contiguous block that a graph binds on its own, with no slicing of a
-// fused product. [Layer.Params] exposes that internal form, and
+// fused product (layers of at most 32 units join the blocks once per run
+// and split one product per step into gates, which is faster at that size). [Layer.Params] exposes that internal form, and
 // [Layer.KerasLayout] converts values of that form (gradients, say) back
 // to Keras layout. docs/lstm.md has the details.
 //

@@ -59,13 +59,24 @@ func (l *GRU) Forward(b *graph.Builder, x *graph.Node) *graph.Node {
 	}
 	// The recurrent bias sits inside the reset product, so h_0 = 0 is kept
 	// as a real zero state rather than left out.
+	fused := fuseGates(l.units)
+	var wAll, uAll, biAll, brAll *graph.Node
+	if fused {
+		wAll, uAll = b.Concat(1, w[:]...), b.Concat(1, u[:]...)
+		biAll, brAll = b.Concat(0, bi[:]...), b.Concat(0, br[:]...)
+	}
 	h := b.Zeros(b.Batch(), l.units)
 	hs := make([]*graph.Node, len(xs))
 	for t, xt := range xs {
 		var xz, hz [3]*graph.Node
-		for k := range 3 {
-			xz[k] = b.AddBias(b.MatMul(xt, w[k]), bi[k])
-			hz[k] = b.AddBias(b.MatMul(h, u[k]), br[k])
+		if fused {
+			splitGates(b, b.AddBias(b.MatMul(xt, wAll), biAll), l.units, xz[:])
+			splitGates(b, b.AddBias(b.MatMul(h, uAll), brAll), l.units, hz[:])
+		} else {
+			for k := range 3 {
+				xz[k] = b.AddBias(b.MatMul(xt, w[k]), bi[k])
+				hz[k] = b.AddBias(b.MatMul(h, u[k]), br[k])
+			}
 		}
 		z := b.Sigmoid(b.Add(xz[0], hz[0]))
 		r := b.Sigmoid(b.Add(xz[1], hz[1]))

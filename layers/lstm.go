@@ -75,17 +75,30 @@ func (l *LSTM) Forward(b *graph.Builder, x *graph.Node) *graph.Node {
 	for k := range 4 {
 		w[k], u[k], bias[k] = b.ParamBlock(l.kernel, k), b.ParamBlock(l.recurrentKernel, k), b.ParamBlock(l.bias, k)
 	}
+	fused := fuseGates(l.units)
+	var wAll, uAll, bAll *graph.Node
+	if fused {
+		wAll, uAll, bAll = b.Concat(1, w[:]...), b.Concat(1, u[:]...), b.Concat(0, bias[:]...)
+	}
 	h := initialState(b, len(xs), l.units)
 	c := h
 	hs := make([]*graph.Node, len(xs))
 	for t, xt := range xs {
 		var z [4]*graph.Node
-		for k := range 4 {
-			z[k] = b.MatMul(xt, w[k])
+		if fused {
+			zAll := b.MatMul(xt, wAll)
 			if h != nil {
-				z[k] = b.Add(z[k], b.MatMul(h, u[k]))
+				zAll = b.Add(zAll, b.MatMul(h, uAll))
 			}
-			z[k] = b.AddBias(z[k], bias[k])
+			splitGates(b, b.AddBias(zAll, bAll), l.units, z[:])
+		} else {
+			for k := range 4 {
+				z[k] = b.MatMul(xt, w[k])
+				if h != nil {
+					z[k] = b.Add(z[k], b.MatMul(h, u[k]))
+				}
+				z[k] = b.AddBias(z[k], bias[k])
+			}
 		}
 		i, f, g, o := b.Sigmoid(z[0]), b.Sigmoid(z[1]), b.Tanh(z[2]), b.Sigmoid(z[3])
 		if c == nil {

@@ -129,6 +129,25 @@ func (l *recurrent) steps(b *graph.Builder, x *graph.Node) []*graph.Node {
 	return b.Steps(x)
 }
 
+// fuseMaxUnits is the largest layer whose gates are computed fused: one
+// product per step for all gates (their weight blocks joined once per
+// run), split into the gates by column slices, instead of one product per
+// gate. At small sizes this halves the number of products and the step
+// gets faster (seed LSTM step, U=20: 352 → 310 µs); from U=64 on, copying
+// the slices and summing their gradients costs more than it saves (U=64:
+// 45.8 → 49.9 ms, U=128: 122 → 143 ms at batch 64, 50 steps).
+const fuseMaxUnits = 32
+
+func fuseGates(units int) bool { return units <= fuseMaxUnits }
+
+// splitGates cuts the fused pre-activations all [batch, g·units] into the
+// g gates' [batch, units] columns.
+func splitGates(b *graph.Builder, all *graph.Node, units int, gates []*graph.Node) {
+	for k := range gates {
+		gates[k] = b.Slice(all, 1, k*units, (k+1)*units)
+	}
+}
+
 // output returns the sequence of states or the last one.
 func (l *recurrent) output(b *graph.Builder, hs []*graph.Node) *graph.Node {
 	if b.Err() != nil {
