@@ -271,6 +271,18 @@ func markSeen(seen map[uintptr]bool, v gorgonia.Value) {
 	}
 }
 
+// read returns the value of a slot of the last run without copying it
+// (a view is materialized): for reading only, before the next run.
+func (e *Executor) read(slot int) (*tensor.Dense, error) {
+	if !e.ran {
+		return nil, fmt.Errorf("%w: no successful run yet", ErrGraph)
+	}
+	if v, ok := e.vals[slot].(*tensor.Dense); ok && !v.IsView() {
+		return v, nil
+	}
+	return e.value(slot)
+}
+
 func (e *Executor) value(slot int) (*tensor.Dense, error) {
 	if !e.ran {
 		return nil, fmt.Errorf("%w: no successful run yet", ErrGraph)
@@ -377,7 +389,7 @@ func (e *Executor) Grads(params []*Param) ([]*tensor.Dense, error) {
 		if pp.grad < 0 {
 			return nil, fmt.Errorf("%w: program has no gradient for %s", ErrArgument, pp.param.name)
 		}
-		g, err := e.value(pp.grad)
+		g, err := e.read(pp.grad)
 		if err != nil {
 			return nil, err
 		}

@@ -41,6 +41,21 @@ func FromFloat64s(dt DType, data []float64, shape ...int) (*tensor.Dense, error)
 	return t, nil
 }
 
+// AppendFloat64s appends t's data as float64, in row-major order, to dst
+// and returns the extended slice (dst[:0] reuses dst's memory).
+func AppendFloat64s(dst []float64, t *tensor.Dense) []float64 {
+	switch d := anyData(t).(type) {
+	case []float32:
+		for _, v := range d {
+			dst = append(dst, float64(v))
+		}
+		return dst
+	case []float64:
+		return append(dst, d...)
+	}
+	return append(dst, Float64s(t)...)
+}
+
 // Float64s returns a copy of t's data as float64, in row-major order.
 func Float64s(t *tensor.Dense) []float64 {
 	switch d := anyData(t).(type) {

@@ -235,6 +235,17 @@ type base struct {
 	h     *hyper
 	iter  int
 	slots map[string][]float64
+	// gbuf and wbuf hold the gradients and weights of a step as float64,
+	// kept from step to step to spare allocations.
+	gbuf, wbuf [][]float64
+}
+
+// buffers returns n float64 buffers from *bufs, growing it as needed.
+func buffers(bufs *[][]float64, n int) [][]float64 {
+	for len(*bufs) < n {
+		*bufs = append(*bufs, nil)
+	}
+	return (*bufs)[:n]
 }
 
 func (o *base) Name() string { return o.h.kind }
@@ -311,7 +322,7 @@ func (o *base) prepare(params []*graph.Param, grads []*graph.Tensor) ([][]float6
 	if len(params) != len(grads) {
 		return nil, fmt.Errorf("%w: %d gradients for %d parameters", graph.ErrShape, len(grads), len(params))
 	}
-	gs := make([][]float64, len(grads))
+	gs := buffers(&o.gbuf, len(grads))
 	var global float64
 	for i, g := range grads {
 		if params[i] == nil {
@@ -320,7 +331,7 @@ func (o *base) prepare(params []*graph.Param, grads []*graph.Tensor) ([][]float6
 		if g == nil || g.Shape().TotalSize() != params[i].Len() {
 			return nil, fmt.Errorf("%w: gradient of %s does not match it", graph.ErrShape, params[i].Name())
 		}
-		gs[i] = graph.Float64s(g)
+		gs[i] = graph.AppendFloat64s(gs[i][:0], g)
 		var sq float64
 		for _, v := range gs[i] {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -360,10 +371,10 @@ func scale(v []float64, c float64) {
 
 // update applies f to every parameter's values and writes them back;
 // f gets the parameter, its values and its gradient.
-func update(params []*graph.Param, gs [][]float64, f func(p *graph.Param, w, g []float64) error) error {
-	ws := make([][]float64, len(params))
+func (o *base) update(params []*graph.Param, gs [][]float64, f func(p *graph.Param, w, g []float64) error) error {
+	ws := buffers(&o.wbuf, len(params))
 	for i, p := range params {
-		ws[i] = p.Float64s()
+		ws[i] = graph.AppendFloat64s(ws[i][:0], p.Value())
 		if err := f(p, ws[i], gs[i]); err != nil {
 			return err
 		}
@@ -432,7 +443,7 @@ func (o *base) apply(params []*graph.Param, grads []*graph.Tensor, names []strin
 	}
 	saved := saveSlots(groups...)
 	k := 0
-	err = update(params, gs, func(_ *graph.Param, w, g []float64) error {
+	err = o.update(params, gs, func(_ *graph.Param, w, g []float64) error {
 		s := make([][]float64, len(names))
 		for n := range names {
 			s[n] = groups[n][k]
