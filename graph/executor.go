@@ -191,6 +191,9 @@ func (e *Executor) Run() (err error) {
 			case k.kind == kReshape && len(e.args) == 1 && e.args[0] == e.prev[i]:
 				e.hits[k.kind]++
 				continue
+			case k.kind == kSumAll && e.owned[i] && sumAll(e.vals[i], e.args):
+				e.hits[k.kind]++
+				continue
 			case e.alias[i] && len(e.args) > 0:
 				e.vals[i] = e.args[0]
 				e.hits[k.kind]++
@@ -225,6 +228,11 @@ func (e *Executor) Run() (err error) {
 		if first {
 			if k.kind == kRepeat0 && len(e.args) > 0 && sameMemory(v, e.args[0]) {
 				e.alias[i] = true
+			}
+			if k.kind == kSumAll && sumAll(v, e.args) {
+				// A fresh scalar of its own: later runs sum into it.
+				e.owned[i] = true
+				e.hits[k.kind]++
 			}
 			if k.kind == kSliceAll && len(e.args) == 1 {
 				// A whole-axis slice is its input: use the input itself

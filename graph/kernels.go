@@ -44,6 +44,7 @@ const (
 	kSliceIncr // zeros shaped like x with the gradient of a slice placed in
 	kConcat    // pieces joined along an axis
 	kSliceAll  // a whole-axis slice: its input itself
+	kSumAll    // the sum of all elements of a matrix, a scalar
 	// Not arithmetic: ops whose value can be kept from the last run.
 	kSizeOf  // the size of an axis: fixed by the program's shapes
 	kReshape // a reshaped view of its input: the same while the input is
@@ -87,6 +88,8 @@ func classify(op gorgonia.Op) kernel {
 		return kernel{kind: kGemm, transB: true}
 	case "Aᵀ × Bᵀ":
 		return kernel{kind: kGemm, transA: true, transB: true}
+	case "Σ[0 1]":
+		return kernel{kind: kSumAll}
 	case "Σ[0]":
 		return kernel{kind: kColSum}
 	case "Repeat0":
@@ -229,6 +232,43 @@ func scalar(v gorgonia.Value) (float64, bool) {
 		return float64(*s), true
 	}
 	return 0, false
+}
+
+// sumAll sums the elements of args[0], a matrix, into the scalar v in
+// place, in order (as Gorgonia's sum does), and reports whether it could.
+func sumAll(v gorgonia.Value, args []gorgonia.Value) bool {
+	if len(args) != 1 {
+		return false
+	}
+	a := dense(args[0])
+	if a == nil || a.Dims() != 2 {
+		return false
+	}
+	switch s := v.(type) {
+	case *gorgonia.F32:
+		x, ok := data[float32](a)
+		if !ok {
+			return false
+		}
+		var t float32
+		for _, e := range x {
+			t += e
+		}
+		*s = gorgonia.F32(t)
+		return true
+	case *gorgonia.F64:
+		x, ok := data[float64](a)
+		if !ok {
+			return false
+		}
+		var t float64
+		for _, e := range x {
+			t += e
+		}
+		*s = gorgonia.F64(t)
+		return true
+	}
+	return false
 }
 
 // runKernel computes op i into its previous value and reports whether it

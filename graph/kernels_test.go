@@ -110,11 +110,7 @@ func TestKernelsMatchOps(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				wd := want.(*tensor.Dense)
-				if wd.IsView() {
-					wd = wd.Materialize().(*tensor.Dense)
-				}
-				got, w := Float64s(e.vals[i].(*tensor.Dense)), Float64s(wd)
+				got, w := valueFloats(e.vals[i]), valueFloats(want)
 				for j := range w {
 					if d := math.Abs(got[j] - w[j]); d > tol*math.Max(1, math.Abs(w[j])) {
 						t.Errorf("%v: element %d: kernel %v, op %v", op, j, got[j], w[j])
@@ -137,6 +133,19 @@ func TestKernelsMatchOps(t *testing.T) {
 			}
 		})
 	}
+}
+
+// valueFloats returns a value's elements: a tensor's (a view's in its own
+// order) or a scalar's.
+func valueFloats(v gorgonia.Value) []float64 {
+	if f, ok := scalar(v); ok {
+		return []float64{f}
+	}
+	d := v.(*tensor.Dense)
+	if d.IsView() {
+		d = d.Materialize().(*tensor.Dense)
+	}
+	return Float64s(d)
 }
 
 // TestSliceGradientsRepeatable: the gradient of a slice the kernels do not
