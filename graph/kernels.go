@@ -611,6 +611,20 @@ func gemm[T float32 | float64](k kernel, o []T, out *tensor.Dense, args []gorgon
 	if kk != kb || out.Shape()[0] != m || out.Shape()[1] != n || len(o) != m*n {
 		return false
 	}
+	if kk == 1 {
+		// An outer product (inner size 1, as the products with a single
+		// input feature or a single output unit): each operand is a
+		// vector whatever its transposition, and gonum's general path
+		// costs several times the arithmetic at these sizes.
+		ad, bd = ad[:m], bd[:n]
+		for i, av := range ad {
+			row := o[i*n : (i+1)*n]
+			for j, bv := range bd {
+				row[j] = av * bv
+			}
+		}
+		return true
+	}
 	var z T
 	switch any(z).(type) {
 	case float32:

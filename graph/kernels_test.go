@@ -44,6 +44,14 @@ func TestKernelsMatchOps(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			v, err := NewParam("v", dt, []int{1, 4}, GlorotUniform(), rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, err := NewParam("u", dt, []int{4, 1}, GlorotUniform(), rng)
+			if err != nil {
+				t.Fatal(err)
+			}
 			b, err := NewBuilder(dt, 5)
 			if err != nil {
 				t.Fatal(err)
@@ -59,6 +67,12 @@ func TestKernelsMatchOps(t *testing.T) {
 			cols := b.Tanh(b.Slice(z, 1, 1, 3))
 			rows := b.Sigmoid(b.Slice(z, 0, 1, 4))
 			joined := b.Tanh(b.Concat(1, z, y, cols)) // [5, 10]
+			// Products with an inner size of 1 (outer products), forward
+			// (column times row) and backward (the gradient of a
+			// product with one output column).
+			outer := b.MatMul(b.Slice(x, 1, 0, 1), b.Param(v)) // [5, 1]·[1, 4]
+			single := b.MatMul(outer, b.Param(u))              // [5, 4]·[4, 1]
+			joined = b.Add(joined, b.Concat(1, outer, single, b.Slice(outer, 1, 0, 2), single, cols))
 			loss := b.Add(b.Add(b.Mean(b.Square(r)), b.Mean(b.Square(cols))), b.Add(b.Mean(rows), b.Mean(joined)))
 			p, err := b.Compile(Spec{Outputs: []*Node{r}, Loss: loss, Grads: true, InputGrads: true})
 			if err != nil {
@@ -88,12 +102,12 @@ func TestKernelsMatchOps(t *testing.T) {
 				}
 				out, _ := e.Output(0)
 				l, _ := e.Loss()
-				gs, err := e.Grads([]*Param{w, bias})
+				gs, err := e.Grads([]*Param{w, bias, v, u})
 				if err != nil {
 					t.Fatal(err)
 				}
 				ig, _ := e.InputGrad(0)
-				return [][]float64{Float64s(out), {l}, Float64s(gs[0]), Float64s(gs[1]), Float64s(ig)}
+				return [][]float64{Float64s(out), {l}, Float64s(gs[0]), Float64s(gs[1]), Float64s(ig), Float64s(gs[2]), Float64s(gs[3])}
 			}
 			first := run()
 			// Each kernel against the op it replaces.

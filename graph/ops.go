@@ -427,14 +427,22 @@ func (b *Builder) slice(x *Node, axis, start, end int, drop bool) *Node {
 		}
 		return gorgonia.S(lo, hi)
 	}
+	var out *Node
 	if end <= 255 {
-		return sl(n, spec(start, end))
+		out = sl(n, spec(start, end))
+	} else if prefix := sl(n, gorgonia.S(0, end)); prefix != nil {
+		out = sl(prefix.n, spec(start, end))
 	}
-	prefix := sl(n, gorgonia.S(0, end))
-	if prefix == nil {
-		return nil
+	if out == nil || drop {
+		return out
 	}
-	return sl(prefix.n, spec(start, end))
+	// Gorgonia drops an axis sliced to width 1; Slice keeps it.
+	want := slices.Clone(x.shape)
+	want[axis] = end - start
+	if !slices.Equal(out.shape, want) {
+		return b.Reshape(out, want...)
+	}
+	return out
 }
 
 // Steps returns the time steps of a sequence x [batch, time, ...] as nodes

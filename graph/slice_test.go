@@ -3,6 +3,7 @@ package graph_test
 import (
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/gornn/gornn/graph"
@@ -285,5 +286,26 @@ func TestConcatGradientsAt256(t *testing.T) {
 				off += w
 			}
 		})
+	}
+}
+
+// TestSliceOfWidthOneKeepsTheAxis: Gorgonia drops an axis sliced to width
+// 1; Slice keeps it (Index drops it), below and above offset 255.
+func TestSliceOfWidthOneKeepsTheAxis(t *testing.T) {
+	b := must(graph.NewBuilder(graph.Float64, 2))
+	z := b.Input("z", 2, 300)
+	for _, start := range []int{0, 7, 299} {
+		if got := b.Slice(z, 1, start, start+1).Shape(); !slices.Equal(got, []int{2, 1}) {
+			t.Errorf("Slice(z, 1, %d, %d) has shape %v, want [2 1]", start, start+1, got)
+		}
+		if got := b.Index(z, 1, start).Shape(); !slices.Equal(got, []int{2}) {
+			t.Errorf("Index(z, 1, %d) has shape %v, want [2]", start, got)
+		}
+	}
+	if got := b.Slice(z, 0, 1, 2).Shape(); !slices.Equal(got, []int{1, 300}) {
+		t.Errorf("Slice(z, 0, 1, 2) has shape %v, want [1 300]", got)
+	}
+	if err := b.Err(); err != nil {
+		t.Fatal(err)
 	}
 }
