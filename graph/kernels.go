@@ -45,6 +45,7 @@ const (
 	kConcat    // pieces joined along an axis
 	kSliceAll  // a whole-axis slice: its input itself
 	kSumAll    // the sum of all elements of a matrix, a scalar
+	kRepeat1   // a column x [r, 1] repeated along axis 1
 	// Not arithmetic: ops whose value can be kept from the last run.
 	kSizeOf  // the size of an axis: fixed by the program's shapes
 	kReshape // a reshaped view of its input: the same while the input is
@@ -92,6 +93,8 @@ func classify(op gorgonia.Op) kernel {
 		return kernel{kind: kSumAll}
 	case "Σ[0]":
 		return kernel{kind: kColSum}
+	case "Repeat1":
+		return kernel{kind: kRepeat1}
 	case "Repeat0":
 		return kernel{kind: kRepeat0}
 	}
@@ -348,6 +351,28 @@ func kernelRun[T float32 | float64](k kernel, o []T, out *tensor.Dense, args []g
 			copy(o[r:r+len(x)], x)
 		}
 		return true
+	case kRepeat1:
+		// The broadcast of a column (a gradient of a mean, say): x [r, 1]
+		// repeated into out [r, c].
+		if len(args) < 1 {
+			return false
+		}
+		a := dense(args[0])
+		if a == nil || a.Dims() != 2 || a.Shape()[1] != 1 || out.Dims() != 2 || out.Shape()[0] != a.Shape()[0] {
+			return false
+		}
+		x, ok := data[T](a)
+		c := out.Shape()[1]
+		if !ok || len(x) != a.Shape()[0] || len(o) != len(x)*c {
+			return false
+		}
+		for i, v := range x {
+			row := o[i*c : (i+1)*c]
+			for j := range row {
+				row[j] = v
+			}
+		}
+		return true
 	case kConcat:
 		return concat(k.along, o, out, args)
 	case kSlice, kSliceIncr:
@@ -368,15 +393,19 @@ func kernelRun[T float32 | float64](k kernel, o []T, out *tensor.Dense, args []g
 			return true
 		}
 		x := dense(args[0])
-		if x == nil || x.Dims() != 2 || k.along > 1 || k.end > x.Shape()[k.along] {
+		if x == nil || x.Dims() < 1 || x.Dims() > 2 || k.along >= x.Dims() || k.end > x.Shape()[k.along] {
 			return false
 		}
-		r, c := x.Shape()[0], x.Shape()[1]
-		want := []int{r, c}
-		want[k.along] = k.end - k.start
+		r, c := x.Shape()[0], 1
+		want := []int{k.end - k.start}
+		if x.Dims() == 2 {
+			c = x.Shape()[1]
+			want = []int{r, c}
+			want[k.along] = k.end - k.start
+		}
 		if k.kind == kSlice {
 			xd, ok := data[T](x)
-			if !ok || !out.Shape().Eq(tensor.Shape(want)) || len(o) != want[0]*want[1] {
+			if !ok || !out.Shape().Eq(tensor.Shape(want)) || len(o) != tensor.Shape(want).TotalSize() {
 				return false
 			}
 			sliceCopy(k, xd, o, r, c, false)

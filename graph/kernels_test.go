@@ -66,6 +66,7 @@ func TestKernelsMatchOps(t *testing.T) {
 			// Column and row slices, and their gradients.
 			cols := b.Tanh(b.Slice(z, 1, 1, 3))
 			rows := b.Sigmoid(b.Slice(z, 0, 1, 4))
+			part := b.Slice(b.Param(bias), 0, 1, 3) // a vector's slice, and its gradient
 			joined := b.Tanh(b.Concat(1, z, y, cols)) // [5, 10]
 			// Products with an inner size of 1 (outer products), forward
 			// (column times row) and backward (the gradient of a
@@ -74,6 +75,7 @@ func TestKernelsMatchOps(t *testing.T) {
 			single := b.MatMul(outer, b.Param(u))              // [5, 4]·[4, 1]
 			joined = b.Add(joined, b.Concat(1, outer, single, b.Slice(outer, 1, 0, 2), single, cols))
 			loss := b.Add(b.Add(b.Mean(b.Square(r)), b.Mean(b.Square(cols))), b.Add(b.Mean(rows), b.Mean(joined)))
+			loss = b.Add(loss, b.Mean(b.Square(part)))
 			p, err := b.Compile(Spec{Outputs: []*Node{r}, Loss: loss, Grads: true, InputGrads: true})
 			if err != nil {
 				t.Fatal(err)
