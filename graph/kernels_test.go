@@ -66,7 +66,7 @@ func TestKernelsMatchOps(t *testing.T) {
 			// Column and row slices, and their gradients.
 			cols := b.Tanh(b.Slice(z, 1, 1, 3))
 			rows := b.Sigmoid(b.Slice(z, 0, 1, 4))
-			part := b.Slice(b.Param(bias), 0, 1, 3) // a vector's slice, and its gradient
+			part := b.Slice(b.Param(bias), 0, 1, 3)   // a vector's slice, and its gradient
 			joined := b.Tanh(b.Concat(1, z, y, cols)) // [5, 10]
 			// Products with an inner size of 1 (outer products), forward
 			// (column times row) and backward (the gradient of a
