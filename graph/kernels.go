@@ -249,29 +249,30 @@ func sumAll(v gorgonia.Value, args []gorgonia.Value) bool {
 	}
 	switch s := v.(type) {
 	case *gorgonia.F32:
-		x, ok := data[float32](a)
-		if !ok {
-			return false
+		t, ok := sumOf[float32](a)
+		if ok {
+			*s = gorgonia.F32(t)
 		}
-		var t float32
-		for _, e := range x {
-			t += e
-		}
-		*s = gorgonia.F32(t)
-		return true
+		return ok
 	case *gorgonia.F64:
-		x, ok := data[float64](a)
-		if !ok {
-			return false
+		t, ok := sumOf[float64](a)
+		if ok {
+			*s = gorgonia.F64(t)
 		}
-		var t float64
-		for _, e := range x {
-			t += e
-		}
-		*s = gorgonia.F64(t)
-		return true
+		return ok
 	}
 	return false
+}
+
+// sumOf sums a's elements in order, or reports false if a holds another
+// element type.
+func sumOf[T float32 | float64](a *tensor.Dense) (T, bool) {
+	x, ok := data[T](a)
+	var t T
+	for _, e := range x {
+		t += e
+	}
+	return t, ok
 }
 
 // runKernel computes op i into its previous value and reports whether it
