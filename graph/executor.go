@@ -214,9 +214,9 @@ func (e *Executor) Run() (err error) {
 			return fmt.Errorf("%w: running %v: %v", ErrGraph, op, err)
 		}
 		if first && k.kind == kSlice {
-			// Gorgonia's slice is a view of its input; a copy of its own
-			// lets the kernel refill it and the ops after it run as
-			// kernels on contiguous memory.
+			// Should Gorgonia's slice return a view of its input (v0.9.18
+			// copies), a copy of its own lets the kernel refill it and the
+			// ops after it run as kernels on contiguous memory.
 			if d, ok := v.(*tensor.Dense); ok && d.IsView() {
 				v = d.Materialize()
 			}

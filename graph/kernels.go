@@ -645,12 +645,21 @@ func gemm[T float32 | float64](k kernel, o []T, out *tensor.Dense, args []gorgon
 		// An outer product (inner size 1, as the products with a single
 		// input feature or a single output unit): each operand is a
 		// vector whatever its transposition, and gonum's general path
-		// costs several times the arithmetic at these sizes.
+		// costs several times the arithmetic at these sizes. The same
+		// numbers as gonum, down to 0·Inf and signed zeros: its paths
+		// other than A·Bᵀ skip zero elements of A, and all add the
+		// product to a zeroed output.
+		skipZero := k.transA || !k.transB
 		ad, bd = ad[:m], bd[:n]
+		var zero T
 		for i, av := range ad {
 			row := o[i*n : (i+1)*n]
+			if skipZero && av == 0 {
+				clear(row)
+				continue
+			}
 			for j, bv := range bd {
-				row[j] = av * bv
+				row[j] = zero + av*bv
 			}
 		}
 		return true

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -209,6 +211,40 @@ func TestSliceGradientsRepeatable(t *testing.T) {
 			first = g
 		} else if !slices.Equal(g, first) {
 			t.Fatalf("run %d: gradient %v, first run %v", r+1, g, first)
+		}
+	}
+}
+
+// TestOuterProductMatchesGonum: products with an inner size of 1 give
+// gonum's numbers bit for bit in all four transpose forms, zeros, signed
+// zeros and infinities included (gonum skips zero elements of A except for
+// A·Bᵀ).
+func TestOuterProductMatchesGonum(t *testing.T) {
+	a := []float32{0, 1, float32(math.Copysign(0, -1)), -2, float32(math.Inf(1))}
+	bv := []float32{float32(math.Inf(1)), 0, -3, float32(math.Copysign(0, -1))}
+	m, n := len(a), len(bv)
+	for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+		ashape, bshape := []int{m, 1}, []int{1, n}
+		ta, tb := blas.NoTrans, blas.NoTrans
+		if tr[0] {
+			ashape, ta = []int{1, m}, blas.Trans
+		}
+		if tr[1] {
+			bshape, tb = []int{n, 1}, blas.Trans
+		}
+		at := tensor.New(tensor.WithShape(ashape...), tensor.WithBacking(slices.Clone(a)))
+		bt := tensor.New(tensor.WithShape(bshape...), tensor.WithBacking(slices.Clone(bv)))
+		out := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(m, n))
+		o, _ := data[float32](out)
+		if !gemm(kernel{kind: kGemm, transA: tr[0], transB: tr[1]}, o, out, []gorgonia.Value{at, bt}) {
+			t.Fatalf("%v: kernel declined", tr)
+		}
+		want := make([]float32, m*n)
+		gonum.Implementation{}.Sgemm(ta, tb, m, n, 1, 1, a, ashape[1], bv, bshape[1], 0, want, n)
+		for i := range want {
+			if math.Float32bits(o[i]) != math.Float32bits(want[i]) && !(o[i] != o[i] && want[i] != want[i]) {
+				t.Errorf("transposes %v, element %d: kernel %v, gonum %v", tr, i, o[i], want[i])
+			}
 		}
 	}
 }

@@ -433,11 +433,24 @@ func (b *Builder) slice(x *Node, axis, start, end int, drop bool) *Node {
 	} else if prefix := sl(n, gorgonia.S(0, end)); prefix != nil {
 		out = sl(prefix.n, spec(start, end))
 	}
-	if out == nil || drop {
+	if out == nil {
+		return nil
+	}
+	want := slices.Clone(x.shape)
+	if drop {
+		want = slices.Delete(want, axis, axis+1)
+		if sizeOf(want) == 1 {
+			// Gorgonia's value for a single element is a scalar, which
+			// ops expecting a tensor of the node's shape refuse; a
+			// reshape turns it back into one.
+			o := out.n
+			return b.wrap("slice", func() (*gorgonia.Node, error) {
+				return gorgonia.Reshape(o, tensor.Shape(slices.Clone(want)))
+			})
+		}
 		return out
 	}
 	// Gorgonia drops an axis sliced to width 1; Slice keeps it.
-	want := slices.Clone(x.shape)
 	want[axis] = end - start
 	if !slices.Equal(out.shape, want) {
 		return b.Reshape(out, want...)

@@ -309,3 +309,38 @@ func TestSliceOfWidthOneKeepsTheAxis(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestIndexOfSingleRow: indexing a [1, N] matrix gives a [1] node whose
+// value is a vector (Gorgonia's value was a scalar, which later ops
+// refused), and sums and gradients through it run.
+func TestIndexOfSingleRow(t *testing.T) {
+	b := must(graph.NewBuilder(graph.Float64, 1))
+	z := b.Input("z", 1, 6)
+	e := b.Index(z, 1, 3)
+	if got := e.Shape(); !slices.Equal(got, []int{1}) {
+		t.Fatalf("Index(z, 1, 3) of [1 6] has shape %v, want [1]", got)
+	}
+	loss := b.Sum(b.Square(e))
+	p, err := b.Compile(graph.Spec{Outputs: []*graph.Node{e}, Loss: loss, InputGrads: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := p.NewExecutor()
+	x := must(graph.FromFloat64s(graph.Float64, []float64{0, 1, 2, 3, 4, 5}, 1, 6))
+	for run := 0; run < 2; run++ {
+		if err := ex.SetInput(0, x); err != nil {
+			t.Fatal(err)
+		}
+		if err := ex.Run(); err != nil {
+			t.Fatal(err)
+		}
+		l, err := ex.Loss()
+		if err != nil || l != 9 {
+			t.Errorf("loss %v, %v; want 9", l, err)
+		}
+		g, err := ex.InputGrad(0)
+		if err != nil || !slices.Equal(graph.Float64s(g), []float64{0, 0, 0, 6, 0, 0}) {
+			t.Errorf("input gradient %v, %v; want 6 at index 3", graph.Float64s(g), err)
+		}
+	}
+}

@@ -13,8 +13,10 @@ import (
 // Keras keeps a cell's gates side by side in column blocks: kernel [F, gU],
 // recurrent_kernel [U, gU]. Here each weight is stored as [g, rows, U] so
 // every gate's matrix is a contiguous block, bound to the graph on its own
-// (graph.Builder.ParamBlock): no slicing of a fused product, which also
-// keeps Gorgonia's slice-merging bug out of the way. Weights and
+// (graph.Builder.ParamBlock): large layers take one product per gate and
+// never slice a fused product, which keeps Gorgonia's slice-merging bug
+// out of the way; layers of at most fuseMaxUnits units join the blocks and
+// slice one product per step, at offsets below 128. Weights and
 // SetWeights convert to and from the Keras layout.
 type recurrent struct {
 	base
