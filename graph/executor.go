@@ -3,7 +3,6 @@ package graph
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -191,9 +190,6 @@ func (e *Executor) Run() (err error) {
 			case k.kind == kReshape && len(e.args) == 1 && e.args[0] == e.prev[i]:
 				e.hits[k.kind]++
 				continue
-			case k.kind == kSumAll && e.owned[i] && sumAll(e.vals[i], e.args):
-				e.hits[k.kind]++
-				continue
 			case e.alias[i] && len(e.args) > 0:
 				e.vals[i] = e.args[0]
 				e.hits[k.kind]++
@@ -213,14 +209,6 @@ func (e *Executor) Run() (err error) {
 		if err != nil {
 			return fmt.Errorf("%w: running %v: %v", ErrGraph, op, err)
 		}
-		if first && k.kind == kSlice {
-			// Should Gorgonia's slice return a view of its input (v0.9.18
-			// copies), a copy of its own lets the kernel refill it and the
-			// ops after it run as kernels on contiguous memory.
-			if d, ok := v.(*tensor.Dense); ok && d.IsView() {
-				v = d.Materialize()
-			}
-		}
 		e.vals[i] = v
 		if len(e.args) > 0 {
 			e.prev[i] = e.args[0]
@@ -229,7 +217,7 @@ func (e *Executor) Run() (err error) {
 			if k.kind == kRepeat0 && len(e.args) > 0 && sameMemory(v, e.args[0]) {
 				e.alias[i] = true
 			}
-			if k.kind == kSumAll && sumAll(v, e.args) {
+			if k.kind == kSumAll && e.runKernel(i, k, e.args) {
 				// A fresh scalar of its own: later runs sum into it.
 				e.owned[i] = true
 				e.hits[k.kind]++
@@ -246,13 +234,11 @@ func (e *Executor) Run() (err error) {
 			// alias it, as a reshape does: they run after it).
 			if d, ok := v.(*tensor.Dense); ok && !d.IsView() && d.Shape().TotalSize() > 0 && !seen[d.Uintptr()] {
 				e.owned[i] = true
+				// A slice's gradient (sliceIncrOp) adds into the value it is
+				// given without zeroing it first: reusing last run's value
+				// would add this run's gradient to it.
 				_, e.reuse[i] = op.(gorgonia.UsePreallocDoer)
-				if strings.HasSuffix(op.String(), "+=...") {
-					// A slice's gradient (sliceIncrOp) adds into the value
-					// it is given without zeroing it first: reusing last
-					// run's value would add this run's gradient to it.
-					e.reuse[i] = false
-				}
+				e.reuse[i] = e.reuse[i] && !k.addsInto
 				if k.kind != kNone && k.kind < kSizeOf && e.runKernel(i, k, e.args) {
 					e.hits[k.kind]++
 				}

@@ -56,6 +56,9 @@ type kernel struct {
 	transA, transB bool
 	// along, start and end are a slice's axis and bounds.
 	along, start, end int
+	// addsInto marks Gorgonia's slice gradient, which adds into the value
+	// it is handed (whether or not a kernel covers it).
+	addsInto bool
 }
 
 // classify maps an op to its kernel by the op's name, which Gorgonia fixes
@@ -100,7 +103,9 @@ func classify(op gorgonia.Op) kernel {
 	}
 	switch name := op.String(); {
 	case strings.HasPrefix(name, "T["):
-		return classifySlice(op, name)
+		k := classifySlice(op, name)
+		k.addsInto = strings.HasSuffix(name, "+=...")
+		return k
 	case strings.HasPrefix(name, "Concat(axis="):
 		var axis int
 		if _, err := fmt.Sscanf(name, "Concat(axis=%d)", &axis); err != nil || axis < 0 {
@@ -278,6 +283,9 @@ func sumOf[T float32 | float64](a *tensor.Dense) (T, bool) {
 // runKernel computes op i into its previous value and reports whether it
 // could; on false the caller runs the op itself.
 func (e *Executor) runKernel(i int, k kernel, args []gorgonia.Value) bool {
+	if k.kind == kSumAll { // a scalar result
+		return sumAll(e.vals[i], args)
+	}
 	out := dense(e.vals[i])
 	if out == nil {
 		return false

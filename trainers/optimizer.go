@@ -443,8 +443,8 @@ func (o *base) apply(params []*graph.Param, grads []*graph.Tensor, names []strin
 	}
 	saved := saveSlots(groups...)
 	k := 0
+	s := make([][]float64, len(names))
 	err = o.update(params, gs, func(_ *graph.Param, w, g []float64) error {
-		s := make([][]float64, len(names))
 		for n := range names {
 			s[n] = groups[n][k]
 		}
