@@ -224,7 +224,7 @@ func (e *Executor) Run() (err error) {
 			}
 			if k.kind == kSliceAll && len(e.args) == 1 {
 				// A whole-axis slice is its input: use the input itself
-				// rather than Gorgonia's view of it, on this run and after.
+				// rather than Gorgonia's copy of it, on this run and after.
 				if _, ok := e.args[0].(*tensor.Dense); ok {
 					v, e.vals[i], e.alias[i] = e.args[0], e.args[0], true
 				}
