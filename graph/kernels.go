@@ -6,7 +6,7 @@ import (
 	"strings"
 	"unsafe"
 
-	"github.com/chewxy/math32"
+	"github.com/gornn/gornn/graph/internal/simd"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 	"gorgonia.org/gorgonia"
@@ -528,15 +528,10 @@ func unary[T float32 | float64](kind kernelKind, o, a []T) {
 		var z T
 		switch any(z).(type) {
 		case float32:
-			oo, aa := as32(o), as32(a)
 			if kind == kSigmoid {
-				for i, v := range aa {
-					oo[i] = sigmoid32(v)
-				}
+				simd.Sigmoid(as32(o), as32(a))
 			} else {
-				for i, v := range aa {
-					oo[i] = math32.Tanh(v)
-				}
+				simd.Tanh(as32(o), as32(a))
 			}
 		case float64:
 			oo, aa := as64(o), as64(a)
@@ -581,42 +576,6 @@ func sigmoid64(x float64) float64 {
 		return 1
 	}
 	return 1 / (1 + math.Exp(-x))
-}
-
-// sigmoid32 is the logistic function in float32, with exp32.
-func sigmoid32(x float32) float32 {
-	if x < -88 {
-		return 0
-	}
-	if x > 18 {
-		return 1 // 1/(1+e^-18) rounds to 1 in float32
-	}
-	return 1 / (1 + exp32(-x))
-}
-
-// exp32 returns e^x for x in [-87, 88] (sigmoid32 needs (-18, 88]) to
-// within a few float32 ulps; outside it the result is wrong, not clamped:
-// x = n·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor polynomial of degree 7
-// (truncation error below 6e-9), and 2^n put in the exponent bits. It is
-// several times faster than going through math.Exp in float64, and the
-// sigmoid of an LSTM step is the hottest loop of a small recurrent model.
-func exp32(x float32) float32 {
-	const (
-		log2e = 1.44269504088896341
-		ln2hi = 0.693359375 // ln 2 split so that n·ln2hi is exact
-		ln2lo = -2.12194440e-4
-	)
-	t := x * log2e
-	if t < 0 {
-		t -= 0.5
-	} else {
-		t += 0.5
-	}
-	n := int32(t)
-	fn := float32(n)
-	r := (x - fn*ln2hi) - fn*ln2lo
-	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040)))))))
-	return p * math.Float32frombits(uint32(n+127)<<23)
 }
 
 // gemm computes op(A)·op(B) for row-major matrices with gonum's BLAS, the

@@ -11,25 +11,6 @@ import (
 	"gorgonia.org/tensor"
 )
 
-func TestExp32(t *testing.T) {
-	worst := 0.0
-	for x := -87.0; x <= 88; x += 0.001 { // sigmoid32 calls it on (-18, 88]
-		got, want := float64(exp32(float32(x))), math.Exp(float64(float32(x)))
-		if r := math.Abs(got-want) / want; r > worst {
-			worst = r
-		}
-	}
-	if worst > 4e-7 { // a few float32 ulps
-		t.Errorf("exp32 relative error up to %g", worst)
-	}
-	if s := sigmoid32(18.5); s != 1 {
-		t.Errorf("sigmoid32(18.5) = %v, want 1", s)
-	}
-	if s := sigmoid32(-100); s != 0 {
-		t.Errorf("sigmoid32(-100) = %v, want 0", s)
-	}
-}
-
 // TestKernelsMatchOps runs a graph that uses every kernel, checks each
 // kernel's result against the Gorgonia op run on the same arguments, that
 // repeated runs give bit for bit the same outputs and gradients, in both

@@ -130,14 +130,51 @@ func TestWriteTorchFixtures(t *testing.T) {
 		out.Cases = append(out.Cases, torchPrediction{Name: c.name, DType: c.dt.String(),
 			InputShape: x.Shape(), Input: graph.Float64s(x), OutputShape: y.Shape(), Predictions: graph.Float64s(y)})
 	}
-	js, err := json.MarshalIndent(out, "", " ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "go_predictions.json"), append(js, '\n'), 0o644); err != nil {
-		t.Fatal(err)
+	if dir == torchDir { // updating
+		js, err := json.MarshalIndent(out, "", " ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "go_predictions.json"), append(js, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		checkGoPredictions(t, out)
 	}
 	check()
+}
+
+// checkGoPredictions compares fresh predictions with the committed
+// go_predictions.json. Unlike the other fixtures they are not compared
+// byte for byte: float32 predictions differ by an ulp or so between
+// processors with AVX2 and FMA and those without (graph/internal/simd),
+// and the float64 ones where Go fuses multiply-adds (arm64), so each
+// value must agree to a few ulps of its dtype.
+func checkGoPredictions(t *testing.T, fresh torchPredictions) {
+	t.Helper()
+	committed := readTorchPredictions(t, "go_predictions.json")
+	if len(committed) != len(fresh.Cases) {
+		t.Fatalf("go_predictions.json has %d cases, the generator %d (run with GORNN_UPDATE_TESTDATA=1 to rewrite it)", len(committed), len(fresh.Cases))
+	}
+	for _, c := range fresh.Cases {
+		want, ok := committed[c.Name]
+		if !ok || want.DType != c.DType || !slices.Equal(want.InputShape, c.InputShape) || !slices.Equal(want.Input, c.Input) ||
+			!slices.Equal(want.OutputShape, c.OutputShape) || len(want.Predictions) != len(c.Predictions) {
+			t.Errorf("go_predictions.json is stale for %s: case, input or shapes differ (run with GORNN_UPDATE_TESTDATA=1 to rewrite it)", c.Name)
+			continue
+		}
+		rel := 1e-13
+		if c.DType == graph.Float32.String() {
+			rel = 1e-6
+		}
+		for i, g := range c.Predictions {
+			w := want.Predictions[i]
+			if math.Abs(g-w) > rel*math.Max(math.Abs(w), 1e-2) {
+				t.Errorf("go_predictions.json is stale for %s: prediction %d is %v, committed %v (run with GORNN_UPDATE_TESTDATA=1 to rewrite it)", c.Name, i, g, w)
+				break
+			}
+		}
+	}
 }
 
 // TestExportTorchMatchesPyTorch: PyTorch, given the files ExportTorch

@@ -1,0 +1,87 @@
+package simd
+
+import (
+	"math"
+
+	"github.com/chewxy/math32"
+)
+
+// Sigmoid sets dst[i] = 1/(1 + e^-x[i]) for every element of x, within a
+// few float32 ulps; it is exactly 0 below -88 and rounds to 1 above about
+// 17. NaN stays NaN. dst must be at least as long as x; they may be the
+// same slice.
+func Sigmoid(dst, x []float32) {
+	dst = dst[:len(x)]
+	if !Enabled {
+		for i, v := range x {
+			dst[i] = sigmoidGo(v)
+		}
+		return
+	}
+	vector(sigmoidAVX2, dst, x)
+}
+
+// Tanh sets dst[i] = tanh(x[i]) for every element of x, within a few
+// float32 ulps. dst must be at least as long as x; they may be the same
+// slice.
+func Tanh(dst, x []float32) {
+	dst = dst[:len(x)]
+	if !Enabled {
+		for i, v := range x {
+			dst[i] = math32.Tanh(v)
+		}
+		return
+	}
+	vector(tanhAVX2, dst, x)
+}
+
+// vector runs an eight-lane kernel over x, the last len(x) mod 8 elements
+// through a zero-padded block so that every element goes through the same
+// instructions wherever it sits.
+func vector(kernel func(dst, x *float32, n int), dst, x []float32) {
+	n := len(x) &^ 7
+	if n > 0 {
+		kernel(&dst[0], &x[0], n)
+	}
+	if r := len(x) - n; r > 0 {
+		var in, out [8]float32
+		copy(in[:], x[n:])
+		kernel(&out[0], &in[0], 8)
+		copy(dst[n:], out[:r])
+	}
+}
+
+// sigmoidGo is the plain-Go sigmoid.
+func sigmoidGo(x float32) float32 {
+	if x < -88 {
+		return 0
+	}
+	if x > 18 {
+		return 1 // 1/(1+e^-18) rounds to 1 in float32
+	}
+	return 1 / (1 + Exp(-x))
+}
+
+// Exp returns e^x for x in [-87, 88] to within a few float32 ulps; outside
+// it the result is wrong, not clamped: x = n·ln2 + r with |r| ≤ ln2/2, e^r
+// by its Taylor polynomial of degree 7 (truncation error below 6e-9), and
+// 2^n put in the exponent bits. It is several times faster than going
+// through math.Exp in float64.
+func Exp(x float32) float32 {
+	const (
+		log2e = 1.44269504088896341
+		ln2hi = 0.693359375 // ln 2 split so that n·ln2hi is exact
+		ln2lo = -2.12194440e-4
+	)
+	t := x * log2e
+	if t < 0 {
+		t -= 0.5
+	} else {
+		t += 0.5
+	}
+	n := int32(t)
+	fn := float32(n)
+	r := (x - fn*ln2hi) - fn*ln2lo
+	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040)))))))
+	return p * math.Float32frombits(uint32(n+127)<<23)
+}

@@ -1,0 +1,154 @@
+
+#include "textflag.h"
+
+// Constants, each repeated in the eight float32 lanes of a YMM register
+// and used as memory operands.
+#define VEC8(name, bits) \
+	DATA name<>+0(SB)/4, $bits; \
+	DATA name<>+4(SB)/4, $bits; \
+	DATA name<>+8(SB)/4, $bits; \
+	DATA name<>+12(SB)/4, $bits; \
+	DATA name<>+16(SB)/4, $bits; \
+	DATA name<>+20(SB)/4, $bits; \
+	DATA name<>+24(SB)/4, $bits; \
+	DATA name<>+28(SB)/4, $bits; \
+	GLOBL name<>(SB), RODATA|NOPTR, $32
+
+VEC8(one, 0x3f800000)    // 1
+VEC8(log2e, 0x3fb8aa3b)  // log2(e)
+VEC8(ln2hi, 0x3f318000)  // 0.693359375: n·ln2hi is exact for |n| ≤ 127
+VEC8(ln2lo, 0xb95e8083)  // ln 2 − ln2hi
+VEC8(c2, 0x3f000000)     // 1/2!
+VEC8(c3, 0x3e2aaaab)     // 1/3!
+VEC8(c4, 0x3d2aaaab)     // 1/4!
+VEC8(c5, 0x3c088889)     // 1/5!
+VEC8(c6, 0x3ab60b61)     // 1/6!
+VEC8(c7, 0x39500d01)     // 1/7!
+VEC8(bias, 0x0000007f)   // the float32 exponent bias, 127, as an integer
+VEC8(explo, 0xc2ae999a)  // -87.3: e^x stays a normal number (n ≥ -126)
+VEC8(exphi, 0x42b00000)  // 88: e^x stays finite (n ≤ 127)
+VEC8(sigzero, 0xc2b00000) // -88: the sigmoid below it is 0
+VEC8(sign, 0x80000000)
+VEC8(abs, 0x7fffffff)
+VEC8(tanhsmall, 0x3f200000) // 0.625: tanh by its polynomial below it
+VEC8(tanhp1, 0xbeaaaa99)     // tanh(a) ≈ a + a·z·(p1 + z·(p2 + z·(p3 + z·(p4 + z·p5)))), z = a²
+VEC8(tanhp2, 0x3e088393)
+VEC8(tanhp3, 0xbd5c1e2d)
+VEC8(tanhp4, 0x3ca9134f)
+VEC8(tanhp5, 0xbbbaf0ea)
+
+// EXP sets out = e^in for in already clamped to [explo, exphi], using tmp:
+// in = n·ln2 + r with n an integer and |r| ≤ ln2/2, e^r by its Taylor
+// polynomial of degree 7, and 2^n built in the exponent bits. in is
+// clobbered (it ends as r).
+#define EXP(in, out, tmp) \
+	VMULPS       log2e<>(SB), in, tmp; \
+	VROUNDPS     $0, tmp, tmp; \
+	VFNMADD231PS ln2hi<>(SB), tmp, in; \
+	VFNMADD231PS ln2lo<>(SB), tmp, in; \
+	VMOVUPS      c7<>(SB), out; \
+	VFMADD213PS  c6<>(SB), in, out; \
+	VFMADD213PS  c5<>(SB), in, out; \
+	VFMADD213PS  c4<>(SB), in, out; \
+	VFMADD213PS  c3<>(SB), in, out; \
+	VFMADD213PS  c2<>(SB), in, out; \
+	VFMADD213PS  one<>(SB), in, out; \
+	VFMADD213PS  one<>(SB), in, out; \
+	VCVTPS2DQ    tmp, tmp; \
+	VPADDD       bias<>(SB), tmp, tmp; \
+	VPSLLD       $23, tmp, tmp; \
+	VMULPS       tmp, out, out
+
+// SIGMOID sets out = 1/(1 + e^-x) for the eight lanes of x, using t1, t2.
+// The clamps keep NaN (the second operand of VMAXPS/VMINPS is returned
+// when either is NaN); below -88 the result is 0.
+#define SIGMOID(x, out, t1, t2) \
+	VXORPS    sign<>(SB), x, t1; \
+	VMAXPS    t1, Y13, t1; \
+	VMINPS    t1, Y14, t1; \
+	EXP(t1, out, t2); \
+	VADDPS    Y15, out, out; \
+	VDIVPS    out, Y15, out; \
+	VCMPPS    $5, sigzero<>(SB), x, t1; \
+	VANDPS    t1, out, out
+
+// func sigmoidAVX2(dst, x *float32, n int)
+// n is a positive multiple of 8.
+TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-24
+	MOVQ    dst+0(FP), DI
+	MOVQ    x+8(FP), SI
+	MOVQ    n+16(FP), CX
+	VMOVUPS explo<>(SB), Y13
+	VMOVUPS exphi<>(SB), Y14
+	VMOVUPS one<>(SB), Y15
+	CMPQ    CX, $16
+	JLT     sig8
+
+sig16:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y4
+	SIGMOID(Y0, Y1, Y2, Y3)
+	SIGMOID(Y4, Y5, Y6, Y7)
+	VMOVUPS Y1, (DI)
+	VMOVUPS Y5, 32(DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	SUBQ    $16, CX
+	CMPQ    CX, $16
+	JGE     sig16
+
+sig8:
+	CMPQ    CX, $8
+	JLT     sigdone
+	VMOVUPS (SI), Y0
+	SIGMOID(Y0, Y1, Y2, Y3)
+	VMOVUPS Y1, (DI)
+
+sigdone:
+	VZEROUPPER
+	RET
+
+// TANH sets out = tanh(x) for the eight lanes of x, using t1–t4: with
+// a = |x|, a + a·z·P(z) (z = a²) below 0.625 and 1 − 2/(e^{2a} + 1) from
+// there on, then x's sign.
+#define TANH(x, out, t1, t2, t3, t4) \
+	VANDPS      abs<>(SB), x, t1; \
+	VADDPS      t1, t1, t2; \
+	VMINPS      t2, Y14, t2; \
+	EXP(t2, out, t3); \
+	VADDPS      Y15, out, out; \
+	VADDPS      Y15, Y15, t3; \
+	VDIVPS      out, t3, out; \
+	VSUBPS      out, Y15, out; \
+	VMULPS      t1, t1, t2; \
+	VMOVUPS     tanhp5<>(SB), t3; \
+	VFMADD213PS tanhp4<>(SB), t2, t3; \
+	VFMADD213PS tanhp3<>(SB), t2, t3; \
+	VFMADD213PS tanhp2<>(SB), t2, t3; \
+	VFMADD213PS tanhp1<>(SB), t2, t3; \
+	VMULPS      t2, t3, t3; \
+	VFMADD213PS t1, t1, t3; \
+	VCMPPS      $1, tanhsmall<>(SB), t1, t4; \
+	VBLENDVPS   t4, t3, out, out; \
+	VANDPS      sign<>(SB), x, t4; \
+	VORPS       t4, out, out
+
+// func tanhAVX2(dst, x *float32, n int)
+// n is a positive multiple of 8.
+TEXT ·tanhAVX2(SB), NOSPLIT, $0-24
+	MOVQ    dst+0(FP), DI
+	MOVQ    x+8(FP), SI
+	MOVQ    n+16(FP), CX
+	VMOVUPS exphi<>(SB), Y14
+	VMOVUPS one<>(SB), Y15
+
+tanh8:
+	VMOVUPS (SI), Y0
+	TANH(Y0, Y1, Y2, Y3, Y4, Y5)
+	VMOVUPS Y1, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JNZ     tanh8
+	VZEROUPPER
+	RET

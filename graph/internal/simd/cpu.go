@@ -1,0 +1,8 @@
+package simd
+
+import "os"
+
+// Enabled reports whether the assembly kernels run. It is set once at
+// start-up from the processor's features and GORNN_SIMD; tests in this
+// package switch it to exercise both paths.
+var Enabled = hasAVX2FMA && os.Getenv("GORNN_SIMD") != "off"

@@ -1,0 +1,9 @@
+// Package simd holds gornn's float32 inner loops: the logistic sigmoid,
+// tanh and the matrix product, with AVX2 and FMA assembly on amd64
+// processors that have both, and plain Go everywhere else.
+//
+// The two paths agree to a few float32 ulps, not bit for bit: the assembly
+// rounds once per fused multiply-add. [Enabled] reports which path runs;
+// setting the environment variable GORNN_SIMD=off before the program
+// starts selects plain Go on any machine (for debugging, or to compare).
+package simd
