@@ -478,6 +478,29 @@ func operand[T float32 | float64](v gorgonia.Value, n int) (operandOf[T], bool) 
 }
 
 func binary[T float32 | float64](kind kernelKind, o []T, a, b operandOf[T]) {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		op := simd.Add
+		switch kind {
+		case kSub:
+			op = simd.Sub
+		case kMul:
+			op = simd.Mul
+		case kDiv:
+			op = simd.Div
+		}
+		switch {
+		case a.vec != nil && b.vec != nil:
+			simd.VV(op, as32(o), as32(a.vec), as32(b.vec))
+			return
+		case a.vec != nil:
+			simd.VS(op, as32(o), as32(a.vec), float32(b.s))
+			return
+		case b.vec != nil:
+			simd.SV(op, as32(o), float32(a.s), as32(b.vec))
+			return
+		}
+	}
 	at := func(x operandOf[T], i int) T {
 		if x.vec != nil {
 			return x.vec[i]

@@ -2,6 +2,8 @@
 
 package simd
 
-func sigmoidAVX2(dst, x *float32, n int) { panic("simd: no assembly on this architecture") }
+const noAsm = "simd: no assembly on this architecture"
 
-func tanhAVX2(dst, x *float32, n int) { panic("simd: no assembly on this architecture") }
+func sigmoidAVX2(dst, x *float32, n int) { panic(noAsm) }
+
+func tanhAVX2(dst, x *float32, n int) { panic(noAsm) }

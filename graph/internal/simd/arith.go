@@ -1,0 +1,124 @@
+package simd
+
+// Op is an elementwise arithmetic operation.
+type Op int
+
+// The operations of VV, VS and SV.
+const (
+	Add Op = iota
+	Sub
+	Mul
+	Div
+)
+
+// VV sets dst[i] = a[i] op b[i] for every element of a. b and dst must be
+// at least as long as a; dst may be a or b. The results are IEEE float32
+// arithmetic's on either path.
+func VV(op Op, dst, a, b []float32) {
+	n := len(a)
+	dst, b = dst[:n], b[:n]
+	m := 0
+	if Enabled && n >= 8 {
+		m = n &^ 7
+		f := addVV
+		switch op {
+		case Sub:
+			f = subVV
+		case Mul:
+			f = mulVV
+		case Div:
+			f = divVV
+		}
+		f(&dst[0], &a[0], &b[0], m)
+	}
+	dst, a, b = dst[m:], a[m:], b[m:]
+	switch op {
+	case Add:
+		for i := range dst {
+			dst[i] = a[i] + b[i]
+		}
+	case Sub:
+		for i := range dst {
+			dst[i] = a[i] - b[i]
+		}
+	case Mul:
+		for i := range dst {
+			dst[i] = a[i] * b[i]
+		}
+	case Div:
+		for i := range dst {
+			dst[i] = a[i] / b[i]
+		}
+	}
+}
+
+// VS sets dst[i] = a[i] op s for every element of a. dst must be at least
+// as long as a; it may be a.
+func VS(op Op, dst, a []float32, s float32) {
+	n := len(a)
+	dst = dst[:n]
+	m := 0
+	if Enabled && n >= 8 {
+		m = n &^ 7
+		f := addVS
+		switch op {
+		case Sub:
+			f = subVS
+		case Mul:
+			f = mulVS
+		case Div:
+			f = divVS
+		}
+		f(&dst[0], &a[0], s, m)
+	}
+	dst, a = dst[m:], a[m:]
+	switch op {
+	case Add:
+		for i := range dst {
+			dst[i] = a[i] + s
+		}
+	case Sub:
+		for i := range dst {
+			dst[i] = a[i] - s
+		}
+	case Mul:
+		for i := range dst {
+			dst[i] = a[i] * s
+		}
+	case Div:
+		for i := range dst {
+			dst[i] = a[i] / s
+		}
+	}
+}
+
+// SV sets dst[i] = s op a[i] for every element of a. dst must be at least
+// as long as a; it may be a.
+func SV(op Op, dst []float32, s float32, a []float32) {
+	switch op {
+	case Add, Mul:
+		VS(op, dst, a, s)
+		return
+	}
+	n := len(a)
+	dst = dst[:n]
+	m := 0
+	if Enabled && n >= 8 {
+		m = n &^ 7
+		f := subSV
+		if op == Div {
+			f = divSV
+		}
+		f(&dst[0], &a[0], s, m)
+	}
+	dst, a = dst[m:], a[m:]
+	if op == Sub {
+		for i := range dst {
+			dst[i] = s - a[i]
+		}
+		return
+	}
+	for i := range dst {
+		dst[i] = s / a[i]
+	}
+}

@@ -1,0 +1,31 @@
+package simd
+
+//go:noescape
+func addVV(dst, a, b *float32, n int)
+
+//go:noescape
+func subVV(dst, a, b *float32, n int)
+
+//go:noescape
+func mulVV(dst, a, b *float32, n int)
+
+//go:noescape
+func divVV(dst, a, b *float32, n int)
+
+//go:noescape
+func addVS(dst, a *float32, s float32, n int)
+
+//go:noescape
+func subVS(dst, a *float32, s float32, n int)
+
+//go:noescape
+func mulVS(dst, a *float32, s float32, n int)
+
+//go:noescape
+func divVS(dst, a *float32, s float32, n int)
+
+//go:noescape
+func subSV(dst, a *float32, s float32, n int)
+
+//go:noescape
+func divSV(dst, a *float32, s float32, n int)

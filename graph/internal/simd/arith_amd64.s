@@ -1,0 +1,105 @@
+#include "textflag.h"
+
+// Elementwise float32 arithmetic, eight lanes at a time and 32 per
+// iteration while at least 32 remain; n is a positive multiple of 8. The
+// results are the IEEE operations', identical to Go's. Operand order is
+// Go's assembler's: "VSUBPS b, a, dst" sets dst = a − b. Labels are local
+// to each TEXT block, so the macros can use them.
+
+// VV defines func name(dst, a, b *float32, n int): dst = a op b.
+#define VV(name, op) \
+TEXT name(SB), NOSPLIT, $0-32; \
+	MOVQ dst+0(FP), DI; \
+	MOVQ a+8(FP), SI; \
+	MOVQ b+16(FP), DX; \
+	MOVQ n+24(FP), CX; \
+loop32: \
+	CMPQ    CX, $32; \
+	JLT     loop8; \
+	VMOVUPS (SI), Y0; \
+	VMOVUPS 32(SI), Y1; \
+	VMOVUPS 64(SI), Y2; \
+	VMOVUPS 96(SI), Y3; \
+	op      (DX), Y0, Y0; \
+	op      32(DX), Y1, Y1; \
+	op      64(DX), Y2, Y2; \
+	op      96(DX), Y3, Y3; \
+	VMOVUPS Y0, (DI); \
+	VMOVUPS Y1, 32(DI); \
+	VMOVUPS Y2, 64(DI); \
+	VMOVUPS Y3, 96(DI); \
+	ADDQ    $128, SI; \
+	ADDQ    $128, DX; \
+	ADDQ    $128, DI; \
+	SUBQ    $32, CX; \
+	JMP     loop32; \
+loop8: \
+	CMPQ    CX, $0; \
+	JEQ     done; \
+	VMOVUPS (SI), Y0; \
+	op      (DX), Y0, Y0; \
+	VMOVUPS Y0, (DI); \
+	ADDQ    $32, SI; \
+	ADDQ    $32, DX; \
+	ADDQ    $32, DI; \
+	SUBQ    $8, CX; \
+	JMP     loop8; \
+done: \
+	VZEROUPPER; \
+	RET
+
+// VS defines func name(dst, a *float32, s float32, n int): dst = first op
+// second, each of them VEC (the element of a) or SCA (s).
+#define VS(name, op, first, second) \
+TEXT name(SB), NOSPLIT, $0-32; \
+	MOVQ         dst+0(FP), DI; \
+	MOVQ         a+8(FP), SI; \
+	VBROADCASTSS s+16(FP), Y4; \
+	MOVQ         n+24(FP), CX; \
+loop32: \
+	CMPQ    CX, $32; \
+	JLT     loop8; \
+	VMOVUPS (SI), Y0; \
+	VMOVUPS 32(SI), Y1; \
+	VMOVUPS 64(SI), Y2; \
+	VMOVUPS 96(SI), Y3; \
+	op      second(Y0), first(Y0), Y0; \
+	op      second(Y1), first(Y1), Y1; \
+	op      second(Y2), first(Y2), Y2; \
+	op      second(Y3), first(Y3), Y3; \
+	VMOVUPS Y0, (DI); \
+	VMOVUPS Y1, 32(DI); \
+	VMOVUPS Y2, 64(DI); \
+	VMOVUPS Y3, 96(DI); \
+	ADDQ    $128, SI; \
+	ADDQ    $128, DI; \
+	SUBQ    $32, CX; \
+	JMP     loop32; \
+loop8: \
+	CMPQ    CX, $0; \
+	JEQ     done; \
+	VMOVUPS (SI), Y0; \
+	op      second(Y0), first(Y0), Y0; \
+	VMOVUPS Y0, (DI); \
+	ADDQ    $32, SI; \
+	ADDQ    $32, DI; \
+	SUBQ    $8, CX; \
+	JMP     loop8; \
+done: \
+	VZEROUPPER; \
+	RET
+
+// Operand pickers for VS: the vector register itself, or the scalar's.
+#define VEC(r) r
+#define SCA(r) Y4
+
+VV(·addVV, VADDPS)
+VV(·subVV, VSUBPS)
+VV(·mulVV, VMULPS)
+VV(·divVV, VDIVPS)
+VS(·addVS, VADDPS, VEC, SCA)
+VS(·subVS, VSUBPS, VEC, SCA)
+VS(·mulVS, VMULPS, VEC, SCA)
+VS(·divVS, VDIVPS, VEC, SCA)
+VS(·subSV, VSUBPS, SCA, VEC)
+VS(·divSV, VDIVPS, SCA, VEC)

@@ -1,0 +1,98 @@
+package simd
+
+import (
+	"math"
+	"testing"
+)
+
+// TestArith checks VV, VS and SV against Go's own arithmetic bit for bit,
+// for every length up to 70 (the 32-, 8- and 1-wide parts), special
+// values, and dst aliasing an operand.
+func TestArith(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		special := []float32{0, float32(math.Copysign(0, -1)), 1, -3.5, float32(math.Inf(1)), float32(math.Inf(-1)),
+			float32(math.NaN()), math.MaxFloat32, math.SmallestNonzeroFloat32, 1e-30}
+		ops := []struct {
+			op Op
+			f  func(a, b float32) float32
+		}{
+			{Add, func(a, b float32) float32 { return a + b }},
+			{Sub, func(a, b float32) float32 { return a - b }},
+			{Mul, func(a, b float32) float32 { return a * b }},
+			{Div, func(a, b float32) float32 { return a / b }},
+		}
+		same := func(x, y float32) bool { return math.Float32bits(x) == math.Float32bits(y) || (x != x && y != y) }
+		for n := 0; n <= 70; n++ {
+			a, b := make([]float32, n), make([]float32, n)
+			for i := range a {
+				a[i] = special[i%len(special)] + float32(i)*0.25
+				b[i] = special[(i*7+3)%len(special)] - float32(i)*0.5
+			}
+			for _, o := range ops {
+				dst := make([]float32, n+1)
+				dst[n] = 42
+				VV(o.op, dst, a, b)
+				for i := range a {
+					if !same(dst[i], o.f(a[i], b[i])) {
+						t.Fatalf("VV op %d, length %d, element %d: %g, want %g", o.op, n, i, dst[i], o.f(a[i], b[i]))
+					}
+				}
+				if dst[n] != 42 {
+					t.Fatalf("VV op %d, length %d: wrote past the end", o.op, n)
+				}
+				for _, s := range special {
+					VS(o.op, dst, a, s)
+					for i := range a {
+						if !same(dst[i], o.f(a[i], s)) {
+							t.Fatalf("VS op %d, length %d, element %d, s %g: %g, want %g", o.op, n, i, s, dst[i], o.f(a[i], s))
+						}
+					}
+					SV(o.op, dst, s, a)
+					for i := range a {
+						if !same(dst[i], o.f(s, a[i])) {
+							t.Fatalf("SV op %d, length %d, element %d, s %g: %g, want %g", o.op, n, i, s, dst[i], o.f(s, a[i]))
+						}
+					}
+					if dst[n] != 42 {
+						t.Fatalf("op %d, length %d: wrote past the end", o.op, n)
+					}
+				}
+				// In place.
+				c := append([]float32(nil), a...)
+				VV(o.op, c, c, b)
+				for i := range a {
+					if !same(c[i], o.f(a[i], b[i])) {
+						t.Fatalf("VV in place op %d, length %d, element %d", o.op, n, i)
+					}
+				}
+			}
+		}
+	})
+}
+
+func BenchmarkArith(b *testing.B) {
+	for _, n := range []int{160, 200000} {
+		x, y, dst := make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range x {
+			x[i], y[i] = float32(i), float32(n-i)
+		}
+		for _, asm := range []bool{true, false} {
+			if asm && !hasAVX2FMA {
+				continue
+			}
+			name := "go/"
+			if asm {
+				name = "asm/"
+			}
+			b.Run(name+itoa(n), func(b *testing.B) {
+				saved := Enabled
+				Enabled = asm
+				defer func() { Enabled = saved }()
+				b.SetBytes(int64(4 * n))
+				for b.Loop() {
+					VV(Add, dst, x, y)
+				}
+			})
+		}
+	}
+}
