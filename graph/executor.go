@@ -32,6 +32,8 @@ type Executor struct {
 	// alias[i] marks a repeat that returned its input (a count of 1).
 	prev  []gorgonia.Value
 	alias []bool
+	// scratch is the kernels' working memory (transposed operands).
+	scratch scratch
 }
 
 // NewExecutor returns an executor with its own input buffers.

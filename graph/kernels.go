@@ -291,10 +291,10 @@ func (e *Executor) runKernel(i int, k kernel, args []gorgonia.Value) bool {
 		return false
 	}
 	if o, ok := data[float32](out); ok {
-		return kernelRun(k, o, out, args)
+		return kernelRun(k, o, out, args, &e.scratch)
 	}
 	if o, ok := data[float64](out); ok {
-		return kernelRun(k, o, out, args)
+		return kernelRun(k, o, out, args, &e.scratch)
 	}
 	return false
 }
@@ -317,7 +317,7 @@ func data[T float32 | float64](d *tensor.Dense) ([]T, bool) {
 	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(raw))), len(raw)/int(unsafe.Sizeof(z))), true
 }
 
-func kernelRun[T float32 | float64](k kernel, o []T, out *tensor.Dense, args []gorgonia.Value) bool {
+func kernelRun[T float32 | float64](k kernel, o []T, out *tensor.Dense, args []gorgonia.Value, sc *scratch) bool {
 	switch k.kind {
 	case kAdd, kSub, kMul, kDiv:
 		if len(args) != 2 {
@@ -341,7 +341,7 @@ func kernelRun[T float32 | float64](k kernel, o []T, out *tensor.Dense, args []g
 		unary(k.kind, o, a.vec)
 		return true
 	case kGemm:
-		return gemm(k, o, out, args)
+		return gemm(k, o, out, args, sc)
 	case kRepeat0:
 		// A bias broadcast: x [1, ...] repeated along axis 0 (the second
 		// argument, the count, is implied by the output's shape).
@@ -601,9 +601,10 @@ func sigmoid64(x float64) float64 {
 	return 1 / (1 + math.Exp(-x))
 }
 
-// gemm computes op(A)·op(B) for row-major matrices with gonum's BLAS, the
-// implementation Gorgonia itself calls.
-func gemm[T float32 | float64](k kernel, o []T, out *tensor.Dense, args []gorgonia.Value) bool {
+// gemm computes op(A)·op(B) for row-major matrices: in float32 with the
+// AVX2 product of graph/internal/simd where the processor has it, and
+// otherwise with gonum's BLAS, the implementation Gorgonia itself calls.
+func gemm[T float32 | float64](k kernel, o []T, out *tensor.Dense, args []gorgonia.Value, sc *scratch) bool {
 	if len(args) != 2 {
 		return false
 	}
@@ -657,9 +658,45 @@ func gemm[T float32 | float64](k kernel, o []T, out *tensor.Dense, args []gorgon
 	var z T
 	switch any(z).(type) {
 	case float32:
+		if simd.Enabled {
+			// The AVX2 product takes both operands untransposed: a
+			// transposed one is copied into the executor's scratch.
+			a32, lda := as32(ad), ac
+			if k.transA {
+				a32, lda = sc.transpose(&sc.a, a32, ar, ac), ar
+			}
+			b32, ldb := as32(bd), bc
+			if k.transB {
+				b32, ldb = sc.transpose(&sc.b, b32, br, bc), br
+			}
+			simd.Gemm(m, n, kk, a32, lda, b32, ldb, as32(o), n)
+			return true
+		}
 		gonum.Implementation{}.Sgemm(ta, tb, m, n, kk, 1, as32(ad), ac, as32(bd), bc, 0, as32(o), n)
 	case float64:
 		gonum.Implementation{}.Dgemm(ta, tb, m, n, kk, 1, as64(ad), ac, as64(bd), bc, 0, as64(o), n)
 	}
 	return true
+}
+
+// scratch holds an executor's buffers for the transposed operands of its
+// float32 products.
+type scratch struct {
+	a, b []float32
+}
+
+// transpose writes the r×c row-major matrix src transposed (c×r) into
+// *buf, growing it as needed, and returns it.
+func (*scratch) transpose(buf *[]float32, src []float32, r, c int) []float32 {
+	if cap(*buf) < r*c {
+		*buf = make([]float32, r*c)
+	}
+	t := (*buf)[:r*c]
+	for i := 0; i < r; i++ {
+		row := src[i*c : (i+1)*c]
+		for j, v := range row {
+			t[j*r+i] = v
+		}
+	}
+	return t
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/gornn/gornn/graph/internal/simd"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 	"gorgonia.org/gorgonia"
@@ -217,7 +218,7 @@ func TestOuterProductMatchesGonum(t *testing.T) {
 		bt := tensor.New(tensor.WithShape(bshape...), tensor.WithBacking(slices.Clone(bv)))
 		out := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(m, n))
 		o, _ := data[float32](out)
-		if !gemm(kernel{kind: kGemm, transA: tr[0], transB: tr[1]}, o, out, []gorgonia.Value{at, bt}) {
+		if !gemm(kernel{kind: kGemm, transA: tr[0], transB: tr[1]}, o, out, []gorgonia.Value{at, bt}, &scratch{}) {
 			t.Fatalf("%v: kernel declined", tr)
 		}
 		want := make([]float32, m*n)
@@ -225,6 +226,67 @@ func TestOuterProductMatchesGonum(t *testing.T) {
 		for i := range want {
 			if math.Float32bits(o[i]) != math.Float32bits(want[i]) && !(o[i] != o[i] && want[i] != want[i]) {
 				t.Errorf("transposes %v, element %d: kernel %v, gonum %v", tr, i, o[i], want[i])
+			}
+		}
+	}
+}
+
+// TestGemmKernelTransposes checks the float32 product kernel in all four
+// transpose forms, on the AVX2 path (where the processor has it) and on
+// gonum's, against a float64 product, with one scratch reused across
+// shapes as an executor does.
+func TestGemmKernelTransposes(t *testing.T) {
+	saved := simd.Enabled
+	defer func() { simd.Enabled = saved }()
+	for _, enabled := range []bool{true, false} {
+		simd.Enabled = enabled && saved
+		var sc scratch
+		rng := NewRNG(9)
+		for _, dims := range [][3]int{{8, 80, 20}, {8, 20, 80}, {20, 80, 8}, {3, 5, 7}, {1, 1, 9}, {33, 17, 2}} {
+			m, n, kk := dims[0], dims[1], dims[2]
+			for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+				ashape, bshape := []int{m, kk}, []int{kk, n}
+				if tr[0] {
+					ashape = []int{kk, m}
+				}
+				if tr[1] {
+					bshape = []int{n, kk}
+				}
+				a := make([]float32, m*kk)
+				b := make([]float32, kk*n)
+				for i := range a {
+					a[i] = float32(rng.Float64()*2 - 1)
+				}
+				for i := range b {
+					b[i] = float32(rng.Float64()*2 - 1)
+				}
+				at := tensor.New(tensor.WithShape(ashape...), tensor.WithBacking(a))
+				bt := tensor.New(tensor.WithShape(bshape...), tensor.WithBacking(b))
+				out := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(m, n))
+				o, _ := data[float32](out)
+				if !gemm(kernel{kind: kGemm, transA: tr[0], transB: tr[1]}, o, out, []gorgonia.Value{at, bt}, &sc) {
+					t.Fatalf("%v %v: kernel declined", dims, tr)
+				}
+				for i := 0; i < m; i++ {
+					for j := 0; j < n; j++ {
+						want, mag := 0.0, 0.0
+						for l := 0; l < kk; l++ {
+							av := a[i*kk+l]
+							if tr[0] {
+								av = a[l*m+i]
+							}
+							bv := b[l*n+j]
+							if tr[1] {
+								bv = b[j*kk+l]
+							}
+							want += float64(av) * float64(bv)
+							mag += math.Abs(float64(av) * float64(bv))
+						}
+						if d := math.Abs(float64(o[i*n+j]) - want); d > float64(kk)*6e-8*mag+1e-30 {
+							t.Fatalf("simd %v, %v, transposes %v: c[%d][%d] = %v, want %v", simd.Enabled, dims, tr, i, j, o[i*n+j], want)
+						}
+					}
+				}
 			}
 		}
 	}

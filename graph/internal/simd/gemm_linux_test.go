@@ -1,0 +1,64 @@
+package simd
+
+import (
+	"math/rand/v2"
+	"syscall"
+	"testing"
+	"unsafe"
+)
+
+// guardedFloats returns a slice of size float32s that ends exactly where
+// an inaccessible page begins, so that any read or write past its end
+// faults, and a function that unmaps it.
+func guardedFloats(t *testing.T, size int) ([]float32, func()) {
+	t.Helper()
+	page := syscall.Getpagesize()
+	data := (size*4 + page - 1) / page * page
+	mem, err := syscall.Mmap(-1, 0, data+page, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mprotect(mem[data:], syscall.PROT_NONE); err != nil {
+		t.Fatal(err)
+	}
+	f := unsafe.Slice((*float32)(unsafe.Pointer(&mem[data-size*4])), size)
+	return f, func() { syscall.Munmap(mem) }
+}
+
+// TestGemmGuardPages puts the end of a, b and c against unmapped memory:
+// the masked loads and stores of the last columns must not touch it.
+func TestGemmGuardPages(t *testing.T) {
+	gemmPaths(t, func(t *testing.T) {
+		rnd := rand.New(rand.NewPCG(7, 8))
+		for _, m := range []int{1, 3, 4, 5} {
+			for n := 1; n <= 41; n++ {
+				for _, k := range []int{1, 5} {
+					a, freeA := guardedFloats(t, m*k)
+					b, freeB := guardedFloats(t, k*n)
+					c, freeC := guardedFloats(t, m*n)
+					for i := range a {
+						a[i] = float32(rnd.Float64())
+					}
+					for i := range b {
+						b[i] = float32(rnd.Float64())
+					}
+					Gemm(m, n, k, a, k, b, n, c, n)
+					for i := 0; i < m; i++ {
+						for j := 0; j < n; j++ {
+							var want float64
+							for l := 0; l < k; l++ {
+								want += float64(a[i*k+l]) * float64(b[l*n+j])
+							}
+							if d := float64(c[i*n+j]) - want; d > 1e-5 || d < -1e-5 {
+								t.Fatalf("m=%d n=%d k=%d: c[%d][%d] = %v, want %v", m, n, k, i, j, c[i*n+j], want)
+							}
+						}
+					}
+					freeA()
+					freeB()
+					freeC()
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,8 @@
+//go:build !amd64
+
+package simd
+
+// gemmAsm is never called where Enabled is false; plain Go stands in.
+func gemmAsm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	gemmGo(m, n, k, a, lda, b, ldb, c, ldc)
+}

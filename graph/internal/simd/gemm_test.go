@@ -1,0 +1,398 @@
+package simd
+
+import (
+	"fmt"
+	"math"
+	"math/big"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// gemmPaths runs f with Enabled true (where the processor has AVX2 and
+// FMA) and with Enabled false, restoring Enabled afterwards.
+func gemmPaths(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	saved := Enabled
+	defer func() { Enabled = saved }()
+	if hasAVX2FMA {
+		Enabled = true
+		t.Run("asm", f)
+	} else {
+		t.Log("no AVX2+FMA on this processor: only the plain-Go Gemm is tested")
+	}
+	Enabled = false
+	t.Run("go", f)
+}
+
+// gemmSentinel fills the gaps between rows and the guard zones around c.
+// It is a NaN with a payload no arithmetic produces.
+var gemmSentinel = math.Float32frombits(0x7fc0_1234)
+
+func isGemmSentinel(x float32) bool { return math.Float32bits(x) == 0x7fc0_1234 }
+
+// gemmGuard is the number of sentinels before and after each matrix.
+const gemmGuard = 9
+
+// gemmMatrix is a rows×cols matrix with row stride ld, stored in buf
+// between gemmGuard sentinels on each side; s is the exact slice Gemm
+// gets, (rows-1)·ld + cols long, capacity included.
+type gemmMatrix struct {
+	rows, cols, ld int
+	buf, s         []float32
+}
+
+func newGemmMatrix(rows, cols, ld int, rnd *rand.Rand) gemmMatrix {
+	size := 0
+	if rows > 0 {
+		size = (rows-1)*ld + cols
+	}
+	buf := make([]float32, gemmGuard+size+gemmGuard)
+	for i := range buf {
+		buf[i] = gemmSentinel
+	}
+	g := gemmMatrix{rows, cols, ld, buf, buf[gemmGuard : gemmGuard+size : gemmGuard+size]}
+	for i := 0; i < rows; i++ {
+		for j := 0; j < cols; j++ {
+			if rnd != nil {
+				g.s[i*ld+j] = float32(rnd.Float64()*2 - 1)
+			} else {
+				g.s[i*ld+j] = float32(math.NaN()) // must be overwritten
+			}
+		}
+	}
+	return g
+}
+
+func (g gemmMatrix) at(i, j int) float32 { return g.s[i*g.ld+j] }
+
+// checkGaps fails the test if a sentinel outside the matrix's elements
+// was changed.
+func (g gemmMatrix) checkGaps(t *testing.T, name string) {
+	t.Helper()
+	inside := func(p int) bool {
+		p -= gemmGuard
+		if p < 0 || p >= len(g.s) {
+			return false
+		}
+		return p%g.ld < g.cols
+	}
+	for p, x := range g.buf {
+		if !inside(p) && !isGemmSentinel(x) {
+			t.Fatalf("%s: element %d outside the matrix was overwritten with %v", name, p-gemmGuard, x)
+		}
+	}
+}
+
+// gemmGamma is γ_k = k·u/(1-k·u), u = 2⁻²⁴ the float32 unit roundoff.
+//
+// Summing k products in order in float32, with or without FMA, gives
+// |got − exact| ≤ γ_k · Σ|a||b| (Higham, Accuracy and Stability of
+// Numerical Algorithms, §3.1: each of the k terms carries at most k
+// roundings of relative size ≤ u) as long as nothing underflows or
+// overflows, which the inputs in [-1, 1) guarantee. The float64 reference
+// is exact in its products and its own error, ≤ k·2⁻⁵³·Σ|a||b|, is
+// covered by the 1% slack the tests add.
+func gemmGamma(k int) float64 {
+	ku := float64(k) * 0x1p-24
+	return ku / (1 - ku)
+}
+
+// fma32Ref is a float32 sum of products over l in order with one rounding
+// per step: the assembly's exact arithmetic, computed with math/big.
+func fma32Ref(a, b gemmMatrix, i, j int) float32 {
+	s := new(big.Float).SetPrec(24)
+	p := new(big.Float).SetPrec(64)
+	q := new(big.Float).SetPrec(64)
+	for l := 0; l < a.cols; l++ {
+		p.SetFloat64(float64(a.at(i, l)))
+		q.SetFloat64(float64(b.at(l, j)))
+		p.Mul(p, q) // exact: 48 significant bits at most
+		s.Add(s, p) // rounded to 24 bits, to nearest even
+	}
+	f, _ := s.Float32()
+	return f
+}
+
+var (
+	gemmMs = []int{1, 2, 3, 7, 8, 9, 33}
+	gemmNs = []int{1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 80, 100, 129}
+	gemmKs = []int{0, 1, 2, 3, 8, 20, 33}
+)
+
+// runGemm computes c = a·b with the dispatched Gemm into fresh storage
+// that starts as NaN and checks that nothing outside c's elements, a or b
+// was written.
+func runGemm(t *testing.T, a, b gemmMatrix, ldc int) gemmMatrix {
+	t.Helper()
+	m, k, n := a.rows, a.cols, b.cols
+	c := newGemmMatrix(m, n, ldc, nil)
+	aCopy := append([]float32(nil), a.buf...)
+	bCopy := append([]float32(nil), b.buf...)
+	Gemm(m, n, k, a.s, a.ld, b.s, b.ld, c.s, c.ld)
+	c.checkGaps(t, "c")
+	for p := range aCopy {
+		if math.Float32bits(aCopy[p]) != math.Float32bits(a.buf[p]) {
+			t.Fatalf("a changed at %d", p)
+		}
+	}
+	for p := range bCopy {
+		if math.Float32bits(bCopy[p]) != math.Float32bits(b.buf[p]) {
+			t.Fatalf("b changed at %d", p)
+		}
+	}
+	return c
+}
+
+func TestGemmShapes(t *testing.T) {
+	// Largest |got − want| / (k·u·Σ|a||b|), over all k and over k ≥ 8.
+	worst, worst8 := 0.0, 0.0
+	gemmPaths(t, func(t *testing.T) {
+		rnd := rand.New(rand.NewPCG(1, 2))
+		for _, m := range gemmMs {
+			for _, n := range gemmNs {
+				for _, k := range gemmKs {
+					for pad := 0; pad < 2; pad++ {
+						lda, ldb, ldc := k, n, n
+						if pad == 1 {
+							lda, ldb, ldc = k+3, n+5, n+2
+						}
+						a := newGemmMatrix(m, k, max(lda, 1), rnd)
+						b := newGemmMatrix(k, n, ldb, rnd)
+						c := runGemm(t, a, b, ldc)
+						name := fmt.Sprintf("m=%d n=%d k=%d lda=%d ldb=%d ldc=%d", m, n, k, lda, ldb, ldc)
+						bound := 1.01 * gemmGamma(k)
+						for i := 0; i < m; i++ {
+							for j := 0; j < n; j++ {
+								var want, mag float64
+								for l := 0; l < k; l++ {
+									p := float64(a.at(i, l)) * float64(b.at(l, j))
+									want += p
+									mag += math.Abs(p)
+								}
+								got := c.at(i, j)
+								err := math.Abs(float64(got) - want)
+								if k == 0 {
+									if math.Float32bits(got) != 0 {
+										t.Fatalf("%s: c[%d][%d] = %v, want +0", name, i, j, got)
+									}
+									continue
+								}
+								if !(err <= bound*mag) {
+									t.Fatalf("%s: c[%d][%d] = %v, want %v ± %g", name, i, j, got, want, bound*mag)
+								}
+								if mag > 0 {
+									r := err / (float64(k) * 0x1p-24 * mag)
+									worst = max(worst, r)
+									if k >= 8 {
+										worst8 = max(worst8, r)
+									}
+								}
+								if Enabled && (i+j)%5 == 0 {
+									// The assembly rounds exactly as a sequence of
+									// float32 FMAs over l = 0..k-1 would.
+									if ref := fma32Ref(a, b, i, j); got != ref {
+										t.Fatalf("%s: c[%d][%d] = %v, sequential FMA gives %v", name, i, j, got, ref)
+									}
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+	t.Logf("largest error: %.3f·k·u·Σ|a||b| (%.3f for k ≥ 8); the bound is 1.01·γ_k·Σ|a||b| ≈ 1.01·k·u·Σ|a||b|", worst, worst8)
+}
+
+// TestGemmAsmMatchesGo compares the two paths with each other on shapes
+// from the recurrent layers.
+func TestGemmAsmMatchesGo(t *testing.T) {
+	if !hasAVX2FMA {
+		t.Log("no AVX2+FMA on this processor: nothing to compare the plain-Go Gemm with")
+		return
+	}
+	saved := Enabled
+	defer func() { Enabled = saved }()
+	rnd := rand.New(rand.NewPCG(3, 4))
+	for _, s := range [][3]int{{8, 20, 80}, {8, 20, 60}, {8, 20, 20}, {13, 20, 1}, {1, 256, 1024}, {67, 128, 512}, {5, 1, 3}} {
+		m, k, n := s[0], s[1], s[2]
+		a := newGemmMatrix(m, k, k, rnd)
+		b := newGemmMatrix(k, n, n, rnd)
+		Enabled = true
+		ca := runGemm(t, a, b, n)
+		Enabled = false
+		cg := runGemm(t, a, b, n)
+		bound := 2.02 * gemmGamma(k)
+		for i := 0; i < m; i++ {
+			for j := 0; j < n; j++ {
+				var mag float64
+				for l := 0; l < k; l++ {
+					mag += math.Abs(float64(a.at(i, l)) * float64(b.at(l, j)))
+				}
+				if d := math.Abs(float64(ca.at(i, j)) - float64(cg.at(i, j))); !(d <= bound*mag) {
+					t.Fatalf("%dx%dx%d: c[%d][%d]: asm %v, go %v", m, k, n, i, j, ca.at(i, j), cg.at(i, j))
+				}
+			}
+		}
+	}
+}
+
+func TestGemmSpecialValues(t *testing.T) {
+	inf := float32(math.Inf(1))
+	nan := float32(math.NaN())
+	gemmPaths(t, func(t *testing.T) {
+		for _, m := range []int{1, 3, 4, 5, 9} {
+			for _, n := range []int{1, 5, 8, 20, 24, 41, 80} {
+				const k = 6
+				a := newGemmMatrix(m, k, k, nil)
+				b := newGemmMatrix(k, n, n, nil)
+				for p := range a.s {
+					a.s[p] = 1
+				}
+				for p := range b.s {
+					b.s[p] = 0.5
+				}
+				last := m - 1
+				// a[0][2] = 0 meets b[2][0] = +Inf: 0·Inf makes c[0][0]
+				// NaN; the other rows get 1·Inf = +Inf in column 0.
+				a.s[0*k+2] = 0
+				b.s[2*n+0] = inf
+				// a[last][4] = +Inf makes the whole last row +Inf.
+				if last > 0 {
+					a.s[last*k+4] = inf
+				}
+				// A NaN in b's last column spreads down that column.
+				b.s[3*n+n-1] = nan
+				c := runGemm(t, a, b, n)
+				for i := 0; i < m; i++ {
+					for j := 0; j < n; j++ {
+						got := c.at(i, j)
+						var want float32
+						switch {
+						case j == n-1:
+							want = nan
+						case i == 0 && j == 0:
+							want = nan // 0·Inf
+						case j == 0 || (i == last && last > 0):
+							want = inf
+						case i == 0:
+							want = (k - 1) * 0.5 // a[0][2] = 0
+						default:
+							want = k * 0.5
+						}
+						if math.IsNaN(float64(want)) != math.IsNaN(float64(got)) ||
+							!math.IsNaN(float64(want)) && got != want {
+							t.Fatalf("m=%d n=%d: c[%d][%d] = %v, want %v", m, n, i, j, got, want)
+						}
+					}
+				}
+			}
+		}
+		// +Inf and -Inf in the same sum give NaN; -Inf alone gives -Inf.
+		a := []float32{float32(math.Inf(-1)), 1, 2}
+		b := []float32{1, 1, 1, 2, float32(math.Inf(1)), 0}
+		c := []float32{7, 7}
+		Gemm(1, 2, 3, a, 3, b, 2, c, 2)
+		if !math.IsNaN(float64(c[0])) || !math.IsInf(float64(c[1]), -1) {
+			t.Fatalf("[-Inf 1 2]·[[1 1] [1 2] [+Inf 0]] = %v, want [NaN -Inf]", c)
+		}
+	})
+}
+
+func TestGemmZeroSizes(t *testing.T) {
+	gemmPaths(t, func(t *testing.T) {
+		nan := float32(math.NaN())
+		// k = 0: zeros over NaN, gaps untouched; a and b may be empty.
+		c := []float32{nan, nan, 5, nan, nan}
+		Gemm(2, 2, 0, nil, 0, nil, 2, c, 3)
+		if c[0] != 0 || c[1] != 0 || c[2] != 5 || c[3] != 0 || c[4] != 0 {
+			t.Fatalf("k = 0: c = %v, want [0 0 5 0 0]", c)
+		}
+		// m = 0 or n = 0: nothing happens, whatever the slices.
+		Gemm(0, 3, 2, nil, 2, nil, 3, nil, 3)
+		Gemm(3, 0, 2, nil, 2, nil, 0, nil, 0)
+	})
+}
+
+func TestGemmPanics(t *testing.T) {
+	a := make([]float32, 6) // 2×3
+	b := make([]float32, 12)
+	c := make([]float32, 8) // 2×4
+	for _, tc := range []struct {
+		name string
+		f    func()
+	}{
+		{"negative m", func() { Gemm(-1, 4, 3, a, 3, b, 4, c, 4) }},
+		{"negative k", func() { Gemm(2, 4, -3, a, 3, b, 4, c, 4) }},
+		{"short a", func() { Gemm(2, 4, 3, a[:5], 3, b, 4, c, 4) }},
+		{"short b", func() { Gemm(2, 4, 3, a, 3, b[:11], 4, c, 4) }},
+		{"short c", func() { Gemm(2, 4, 3, a, 3, b, 4, c[:7], 4) }},
+		{"lda < k", func() { Gemm(2, 4, 3, a, 2, b, 4, c, 4) }},
+		{"ldb < n", func() { Gemm(2, 4, 3, a, 3, b, 3, c, 4) }},
+		{"ldc < n", func() { Gemm(2, 4, 3, a, 3, b, 4, c, 3) }},
+		{"huge stride", func() { Gemm(3, 4, 3, a, math.MaxInt/2+1, b, 4, c, 4) }},
+		{"k = 0, short c", func() { Gemm(2, 4, 0, nil, 0, nil, 4, c[:7], 4) }},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", tc.name)
+				}
+			}()
+			tc.f()
+		}()
+	}
+	// Exactly long enough is fine.
+	Gemm(2, 4, 3, a, 3, b, 4, c, 4)
+}
+
+// gemmBenchShapes are m×k×n.
+var gemmBenchShapes = [][3]int{{8, 20, 80}, {8, 80, 20}, {1, 20, 80}, {10000, 20, 80}, {64, 128, 512}, {20, 8, 80},
+	{8, 20, 60}, {8, 20, 20}, {10000, 20, 1}}
+
+func BenchmarkGemm(b *testing.B) {
+	for _, s := range gemmBenchShapes {
+		m, k, n := s[0], s[1], s[2]
+		rnd := rand.New(rand.NewPCG(5, 6))
+		x := make([]float32, m*k)
+		w := make([]float32, k*n)
+		y := make([]float32, m*n)
+		for i := range x {
+			x[i] = float32(rnd.Float64()*2 - 1)
+		}
+		for i := range w {
+			w[i] = float32(rnd.Float64()*2 - 1)
+		}
+		b.Run(fmt.Sprintf("%dx%dx%d", m, k, n), func(b *testing.B) {
+			for _, impl := range []string{"asm", "go", "gonum"} {
+				b.Run(impl, func(b *testing.B) {
+					saved := Enabled
+					defer func() { Enabled = saved }()
+					switch impl {
+					case "asm":
+						if !hasAVX2FMA {
+							b.Skip("no AVX2+FMA")
+						}
+						Enabled = true
+					case "go":
+						Enabled = false
+					}
+					b.SetBytes(int64(4 * (m*k + k*n + m*n)))
+					if impl == "gonum" {
+						impl := gonum.Implementation{}
+						for b.Loop() {
+							impl.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, x, k, w, n, 0, y, n)
+						}
+						return
+					}
+					for b.Loop() {
+						Gemm(m, n, k, x, k, w, n, y, n)
+					}
+				})
+			}
+		})
+	}
+}
