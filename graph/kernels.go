@@ -632,6 +632,27 @@ func gemm[T float32 | float64](k kernel, o []T, out *tensor.Dense, args []gorgon
 	if kk != kb || out.Shape()[0] != m || out.Shape()[1] != n || len(o) != m*n {
 		return false
 	}
+	var z T
+	if _, f32 := any(z).(float32); f32 && simd.Enabled {
+		// The AVX2 product takes both operands untransposed: a
+		// transposed one is copied into the executor's scratch (an
+		// operand with an inner size of 1 is a vector, its own
+		// transpose).
+		a32, lda := as32(ad), ac
+		if k.transA && kk > 1 {
+			a32, lda = sc.transpose(&sc.a, a32, ar, ac), ar
+		} else if k.transA {
+			lda = 1
+		}
+		b32, ldb := as32(bd), bc
+		if k.transB && kk > 1 {
+			b32, ldb = sc.transpose(&sc.b, b32, br, bc), br
+		} else if k.transB {
+			ldb = n
+		}
+		simd.Gemm(m, n, kk, a32, lda, b32, ldb, as32(o), n)
+		return true
+	}
 	if kk == 1 {
 		// An outer product (inner size 1, as the products with a single
 		// input feature or a single output unit): each operand is a
@@ -655,23 +676,8 @@ func gemm[T float32 | float64](k kernel, o []T, out *tensor.Dense, args []gorgon
 		}
 		return true
 	}
-	var z T
 	switch any(z).(type) {
 	case float32:
-		if simd.Enabled {
-			// The AVX2 product takes both operands untransposed: a
-			// transposed one is copied into the executor's scratch.
-			a32, lda := as32(ad), ac
-			if k.transA {
-				a32, lda = sc.transpose(&sc.a, a32, ar, ac), ar
-			}
-			b32, ldb := as32(bd), bc
-			if k.transB {
-				b32, ldb = sc.transpose(&sc.b, b32, br, bc), br
-			}
-			simd.Gemm(m, n, kk, a32, lda, b32, ldb, as32(o), n)
-			return true
-		}
 		gonum.Implementation{}.Sgemm(ta, tb, m, n, kk, 1, as32(ad), ac, as32(bd), bc, 0, as32(o), n)
 	case float64:
 		gonum.Implementation{}.Dgemm(ta, tb, m, n, kk, 1, as64(ad), ac, as64(bd), bc, 0, as64(o), n)
