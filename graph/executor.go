@@ -34,6 +34,11 @@ type Executor struct {
 	alias []bool
 	// scratch is the kernels' working memory (transposed operands).
 	scratch scratch
+	// stale marks a lazy bias broadcast skipped on this run (its value is
+	// an earlier run's); rowAdds counts the additions that read its row
+	// instead, for tests.
+	stale   []bool
+	rowAdds int
 }
 
 // NewExecutor returns an executor with its own input buffers.
@@ -166,6 +171,7 @@ func (e *Executor) Run() (err error) {
 		e.reuse = make([]bool, len(e.vals))
 		e.prev = make([]gorgonia.Value, len(e.vals))
 		e.alias = make([]bool, len(e.vals))
+		e.stale = make([]bool, len(e.vals))
 		seen = map[uintptr]bool{}
 		for i, op := range e.p.ops {
 			if op == nil {
@@ -196,9 +202,22 @@ func (e *Executor) Run() (err error) {
 				e.vals[i] = e.args[0]
 				e.hits[k.kind]++
 				continue
+			case k.lazy && e.owned[i]:
+				e.stale[i] = true
+				continue
 			case e.owned[i] && k.kind != kNone && k.kind < kSizeOf && e.runKernel(i, k, e.args):
 				e.hits[k.kind]++
 				continue
+			}
+		}
+		if !first {
+			for j, c := range kids {
+				if e.stale[c] {
+					if err := e.materialize(c); err != nil {
+						return err
+					}
+					e.args[j] = e.vals[c]
+				}
 			}
 		}
 		var v gorgonia.Value
@@ -253,6 +272,25 @@ func (e *Executor) Run() (err error) {
 	return nil
 }
 
+// materialize computes a lazy bias broadcast that was skipped on this run,
+// for an op that reads its value.
+func (e *Executor) materialize(c int) error {
+	e.stale[c] = false
+	args := make([]gorgonia.Value, 0, len(e.p.children[c]))
+	for _, k := range e.p.children[c] {
+		args = append(args, e.vals[k])
+	}
+	if e.runKernel(c, e.p.kernels[c], args) {
+		return nil
+	}
+	v, err := e.p.ops[c].Do(args...)
+	if err != nil {
+		return fmt.Errorf("%w: running %v: %v", ErrGraph, e.p.ops[c], err)
+	}
+	e.vals[c] = v
+	return nil
+}
+
 // sameMemory reports whether two values are dense tensors of one shape
 // over the same memory.
 func sameMemory(a, b gorgonia.Value) bool {
@@ -273,6 +311,11 @@ func (e *Executor) read(slot int) (*tensor.Dense, error) {
 	if !e.ran {
 		return nil, fmt.Errorf("%w: no successful run yet", ErrGraph)
 	}
+	if e.stale[slot] {
+		if err := e.materialize(slot); err != nil {
+			return nil, err
+		}
+	}
 	if v, ok := e.vals[slot].(*tensor.Dense); ok && !v.IsView() {
 		return v, nil
 	}
@@ -282,6 +325,11 @@ func (e *Executor) read(slot int) (*tensor.Dense, error) {
 func (e *Executor) value(slot int) (*tensor.Dense, error) {
 	if !e.ran {
 		return nil, fmt.Errorf("%w: no successful run yet", ErrGraph)
+	}
+	if e.stale[slot] {
+		if err := e.materialize(slot); err != nil {
+			return nil, err
+		}
 	}
 	switch v := e.vals[slot].(type) {
 	case *tensor.Dense:

@@ -59,6 +59,13 @@ type kernel struct {
 	// addsInto marks Gorgonia's slice gradient, which adds into the value
 	// it is handed (whether or not a kernel covers it).
 	addsInto bool
+	// lazy marks a bias broadcast (kRepeat0) read only by additions: it
+	// is not computed on runs after the first unless an op that reads its
+	// value needs it. rowArg (1 or 2) marks such an addition's broadcast
+	// argument, which its kernel takes from rowSrc, the unbroadcast row.
+	lazy   bool
+	rowArg int
+	rowSrc int
 }
 
 // classify maps an op to its kernel by the op's name, which Gorgonia fixes
@@ -289,6 +296,17 @@ func (e *Executor) runKernel(i int, k kernel, args []gorgonia.Value) bool {
 	out := dense(e.vals[i])
 	if out == nil {
 		return false
+	}
+	if k.rowArg > 0 && len(args) == 2 {
+		if o, ok := data[float32](out); ok && addRow(o, args[2-k.rowArg], e.vals[k.rowSrc]) {
+			e.rowAdds++
+			return true
+		}
+		if o, ok := data[float64](out); ok && addRow(o, args[2-k.rowArg], e.vals[k.rowSrc]) {
+			e.rowAdds++
+			return true
+		}
+		return false // the caller materializes the broadcast and runs the op
 	}
 	if o, ok := data[float32](out); ok {
 		return kernelRun(k, o, out, args, &e.scratch)
@@ -705,4 +723,36 @@ func (*scratch) transpose(buf *[]float32, src []float32, r, c int) []float32 {
 		}
 	}
 	return t
+}
+
+// addRow sets o = x + row broadcast over x's rows, for an addition whose
+// other operand is a bias broadcast left unmaterialized (kernel.lazy): o
+// and x are [r, c], row holds c values ([c] or [1, c]).
+func addRow[T float32 | float64](o []T, xv, rowv gorgonia.Value) bool {
+	xd, rd := dense(xv), dense(rowv)
+	if xd == nil || rd == nil {
+		return false
+	}
+	x, ok1 := data[T](xd)
+	row, ok2 := data[T](rd)
+	c := rd.Shape().TotalSize()
+	if !ok1 || !ok2 || c == 0 || len(x) != len(o) || len(row) != c || len(o)%c != 0 ||
+		xd.Dims() < 1 || xd.Shape()[xd.Dims()-1] != c {
+		return false
+	}
+	var z T
+	if _, f32 := any(z).(float32); f32 {
+		o32, x32, r32 := as32(o), as32(x), as32(row)
+		for r := 0; r < len(o); r += c {
+			simd.VV(simd.Add, o32[r:r+c], x32[r:r+c], r32)
+		}
+		return true
+	}
+	for r := 0; r < len(o); r += c {
+		or, xr := o[r:r+c], x[r:r+c]
+		for j, v := range row {
+			or[j] = xr[j] + v
+		}
+	}
+	return true
 }

@@ -131,6 +131,9 @@ func TestKernelsMatchOps(t *testing.T) {
 					t.Errorf("kernel %d never ran", kind)
 				}
 			}
+			if e.rowAdds == 0 {
+				t.Error("no addition read a bias row instead of its broadcast")
+			}
 		})
 	}
 }
@@ -193,6 +196,86 @@ func TestSliceGradientsRepeatable(t *testing.T) {
 			first = g
 		} else if !slices.Equal(g, first) {
 			t.Fatalf("run %d: gradient %v, first run %v", r+1, g, first)
+		}
+	}
+}
+
+// TestLazyBroadcast: a bias broadcast read only by additions is skipped
+// after the first run, and an op that does read its value (here the
+// addition forced onto Gorgonia's op) gets it computed first; the outputs
+// and gradients stay those of the first run, with the bias changed in
+// between as an optimizer would.
+func TestLazyBroadcast(t *testing.T) {
+	for _, dt := range []DType{Float32, Float64} {
+		rng := NewRNG(5)
+		w, _ := NewParam("w", dt, []int{3, 4}, GlorotUniform(), rng)
+		bias, _ := NewParam("b", dt, []int{4}, Constant(0.5), rng)
+		b, err := NewBuilder(dt, 6)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := b.Input("x", 6, 3)
+		y := b.Tanh(b.AddBias(b.MatMul(x, b.Param(w)), b.Param(bias)))
+		p, err := b.Compile(Spec{Outputs: []*Node{y}, Loss: b.Mean(b.Square(y)), Grads: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lazy, adds := -1, -1
+		for i, k := range p.kernels {
+			if k.lazy {
+				lazy = i
+			}
+			if k.rowArg > 0 {
+				adds = i
+			}
+		}
+		if lazy < 0 || adds < 0 || p.kernels[adds].rowSrc != p.children[lazy][0] {
+			t.Fatalf("%v: no lazy broadcast found (lazy %d, addition %d)", dt, lazy, adds)
+		}
+		xs := make([]float64, 18)
+		for i := range xs {
+			xs[i] = math.Sin(float64(i))
+		}
+		xt, _ := FromFloat64s(dt, xs, 6, 3)
+		run := func(e *Executor, biasValue float64) []float64 {
+			t.Helper()
+			if err := bias.SetFloat64s([]float64{biasValue, -biasValue, 0.25, 1}); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.SetInput(0, xt); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Run(); err != nil {
+				t.Fatal(err)
+			}
+			out, _ := e.Output(0)
+			gs, err := e.Grads([]*Param{w, bias})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return append(append(Float64s(out), Float64s(gs[0])...), Float64s(gs[1])...)
+		}
+		// Reference: a fresh executor's first run (everything computed).
+		want := map[float64][]float64{}
+		for _, v := range []float64{0.5, -0.75} {
+			want[v] = run(p.NewExecutor(), v)
+		}
+		e := p.NewExecutor()
+		run(e, 0.5)
+		for r, v := range []float64{-0.75, 0.5, -0.75} {
+			if r == 2 {
+				e.owned[adds] = false // Gorgonia's op reads the broadcast
+			}
+			before := e.rowAdds
+			if got := run(e, v); !slices.Equal(got, want[v]) {
+				t.Fatalf("%v, run %d: %v, want %v", dt, r+2, got, want[v])
+			}
+			if r < 2 && e.rowAdds == before {
+				t.Fatalf("%v, run %d: the addition did not read the row", dt, r+2)
+			}
+			if r == 2 && e.stale[lazy] {
+				t.Fatalf("%v: the broadcast was not computed for the op that reads it", dt)
+			}
 		}
 	}
 }

@@ -175,6 +175,7 @@ func (b *Builder) Compile(spec Spec) (p *Program, err error) {
 	for _, r := range roots {
 		visit(r)
 	}
+	p.markLazyBroadcasts()
 	// Every input and parameter gets a slot even when unused.
 	get := func(n *gorgonia.Node) int {
 		visit(n)
@@ -285,4 +286,42 @@ func (p *Program) OpNames() []string {
 		}
 	}
 	return out
+}
+
+// markLazyBroadcasts finds the bias broadcasts (kRepeat0) whose every
+// reader is an addition of two operands, and lets those additions read
+// the row itself (kernel.rowArg) so the broadcast matrix need not be
+// written and read again on every run: at a large batch that is two passes
+// over a [batch, units] matrix per bias and step.
+func (p *Program) markLazyBroadcasts() {
+	readers := make([][]int, len(p.nodes))
+	for j, kids := range p.children {
+		for _, c := range kids {
+			readers[c] = append(readers[c], j)
+		}
+	}
+	for i, k := range p.kernels {
+		if k.kind != kRepeat0 || len(p.children[i]) == 0 || len(readers[i]) == 0 {
+			continue
+		}
+		ok := true
+		for _, j := range readers[i] {
+			kids := p.children[j]
+			if p.kernels[j].kind != kAdd || len(kids) != 2 || kids[0] == kids[1] || p.kernels[j].rowArg != 0 {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		p.kernels[i].lazy = true
+		for _, j := range readers[i] {
+			arg := 1
+			if p.children[j][1] == i {
+				arg = 2
+			}
+			p.kernels[j].rowArg, p.kernels[j].rowSrc = arg, p.children[i][0]
+		}
+	}
 }
