@@ -172,6 +172,16 @@ func sliceCopy[T float32 | float64](k kernel, x, o []T, r, c int, incr bool) {
 		}
 		return
 	}
+	var z T
+	if _, f32 := any(z).(float32); f32 && r > 0 {
+		x32, o32 := as32(x)[k.start:], as32(o)
+		if incr {
+			simd.CopyRows(x32, c, o32, w, r, w)
+		} else {
+			simd.CopyRows(o32, w, x32, c, r, w)
+		}
+		return
+	}
 	for i := 0; i < r; i++ {
 		row := x[i*c+k.start : i*c+k.end]
 		if incr {

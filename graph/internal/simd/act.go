@@ -11,42 +11,59 @@ import (
 // 17. NaN stays NaN. dst must be at least as long as x; they may be the
 // same slice.
 func Sigmoid(dst, x []float32) {
-	dst = dst[:len(x)]
+	dst = checkDst(dst, len(x))
 	if !Enabled {
 		for i, v := range x {
 			dst[i] = sigmoidGo(v)
 		}
 		return
 	}
-	vector(sigmoidAVX2, dst, x)
+	vector(false, dst, x)
 }
 
 // Tanh sets dst[i] = tanh(x[i]) for every element of x, within a few
 // float32 ulps. dst must be at least as long as x; they may be the same
 // slice.
 func Tanh(dst, x []float32) {
-	dst = dst[:len(x)]
+	dst = checkDst(dst, len(x))
 	if !Enabled {
 		for i, v := range x {
 			dst[i] = math32.Tanh(v)
 		}
 		return
 	}
-	vector(tanhAVX2, dst, x)
+	vector(true, dst, x)
 }
 
-// vector runs an eight-lane kernel over x, the last len(x) mod 8 elements
-// through a zero-padded block so that every element goes through the same
-// instructions wherever it sits.
-func vector(kernel func(dst, x *float32, n int), dst, x []float32) {
+// checkDst returns dst[:n], or panics if dst is shorter than n (not just
+// its capacity).
+func checkDst(dst []float32, n int) []float32 {
+	if len(dst) < n {
+		panic("simd: destination shorter than the input")
+	}
+	return dst[:n]
+}
+
+// vector runs the eight-lane sigmoid or tanh over x, the last len(x) mod 8
+// elements through a zero-padded block so that every element goes through
+// the same instructions wherever it sits. The kernels are called directly,
+// not through a func value, so that the padded block stays on the stack.
+func vector(tanh bool, dst, x []float32) {
+	run := func(dst, x *float32, n int) {
+		if tanh {
+			tanhAVX2(dst, x, n)
+		} else {
+			sigmoidAVX2(dst, x, n)
+		}
+	}
 	n := len(x) &^ 7
 	if n > 0 {
-		kernel(&dst[0], &x[0], n)
+		run(&dst[0], &x[0], n)
 	}
 	if r := len(x) - n; r > 0 {
 		var in, out [8]float32
 		copy(in[:], x[n:])
-		kernel(&out[0], &in[0], 8)
+		run(&out[0], &in[0], 8)
 		copy(dst[n:], out[:r])
 	}
 }

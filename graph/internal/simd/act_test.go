@@ -206,3 +206,44 @@ func itoa(n int) string {
 		}
 	}
 }
+
+// TestShortDestination: a destination shorter than the input panics, even
+// when its capacity would hold the result, for every entry point.
+func TestShortDestination(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		x := make([]float32, 12)
+		short := make([]float32, 4, 16)
+		for name, f := range map[string]func(){
+			"Sigmoid":  func() { Sigmoid(short, x) },
+			"Tanh":     func() { Tanh(short, x) },
+			"VV dst":   func() { VV(Add, short, x, x) },
+			"VV b":     func() { VV(Add, x, x, short) },
+			"VS":       func() { VS(Mul, short, x, 2) },
+			"SV":       func() { SV(Sub, short, 1, x) },
+			"CopyRows": func() { CopyRows(short, 12, x, 12, 1, 12) },
+		} {
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Errorf("%s: no panic", name)
+					}
+				}()
+				f()
+			}()
+			if full := short[:16]; full[4] != 0 {
+				t.Fatalf("%s wrote past the destination's length", name)
+			}
+		}
+	})
+}
+
+// TestActivationsDoNotAllocate: the padded block of a ragged tail stays
+// on the stack.
+func TestActivationsDoNotAllocate(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		x, dst := make([]float32, 13), make([]float32, 13)
+		if n := testing.AllocsPerRun(100, func() { Sigmoid(dst, x); Tanh(dst, x) }); n != 0 {
+			t.Errorf("%v allocations per call", n)
+		}
+	})
+}

@@ -12,24 +12,24 @@ const (
 )
 
 // VV sets dst[i] = a[i] op b[i] for every element of a. b and dst must be
-// at least as long as a; dst may be a or b. The results are IEEE float32
+// at least as long as a (it panics otherwise); dst may be a or b. The results are IEEE float32
 // arithmetic's on either path.
 func VV(op Op, dst, a, b []float32) {
 	n := len(a)
-	dst, b = dst[:n], b[:n]
+	dst, b = checkDst(dst, n), checkDst(b, n)
 	m := 0
 	if Enabled && n >= 8 {
 		m = n &^ 7
-		f := addVV
 		switch op {
+		case Add:
+			addVV(&dst[0], &a[0], &b[0], m)
 		case Sub:
-			f = subVV
+			subVV(&dst[0], &a[0], &b[0], m)
 		case Mul:
-			f = mulVV
+			mulVV(&dst[0], &a[0], &b[0], m)
 		case Div:
-			f = divVV
+			divVV(&dst[0], &a[0], &b[0], m)
 		}
-		f(&dst[0], &a[0], &b[0], m)
 	}
 	dst, a, b = dst[m:], a[m:], b[m:]
 	switch op {
@@ -56,20 +56,20 @@ func VV(op Op, dst, a, b []float32) {
 // as long as a; it may be a.
 func VS(op Op, dst, a []float32, s float32) {
 	n := len(a)
-	dst = dst[:n]
+	dst = checkDst(dst, n)
 	m := 0
 	if Enabled && n >= 8 {
 		m = n &^ 7
-		f := addVS
 		switch op {
+		case Add:
+			addVS(&dst[0], &a[0], s, m)
 		case Sub:
-			f = subVS
+			subVS(&dst[0], &a[0], s, m)
 		case Mul:
-			f = mulVS
+			mulVS(&dst[0], &a[0], s, m)
 		case Div:
-			f = divVS
+			divVS(&dst[0], &a[0], s, m)
 		}
-		f(&dst[0], &a[0], s, m)
 	}
 	dst, a = dst[m:], a[m:]
 	switch op {
@@ -101,15 +101,15 @@ func SV(op Op, dst []float32, s float32, a []float32) {
 		return
 	}
 	n := len(a)
-	dst = dst[:n]
+	dst = checkDst(dst, n)
 	m := 0
 	if Enabled && n >= 8 {
 		m = n &^ 7
-		f := subSV
 		if op == Div {
-			f = divSV
+			divSV(&dst[0], &a[0], s, m)
+		} else {
+			subSV(&dst[0], &a[0], s, m)
 		}
-		f(&dst[0], &a[0], s, m)
 	}
 	dst, a = dst[m:], a[m:]
 	if op == Sub {

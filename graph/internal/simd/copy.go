@@ -1,0 +1,26 @@
+package simd
+
+// CopyRows copies rows rows of w floats: row r of src, which starts at
+// src[r·lds], to dst[r·ldd:]. It is a strided copy for the columns of a
+// matrix (a slice of its last axis, or its gradient), one call where
+// copying row by row costs a call to memmove per row. It panics if a
+// slice is too short, a stride is shorter than w or an argument is
+// negative; dst and src must not overlap.
+func CopyRows(dst []float32, ldd int, src []float32, lds int, rows, w int) {
+	if rows < 0 || w < 0 {
+		panic("simd: CopyRows: negative size")
+	}
+	if rows == 0 || w == 0 {
+		return
+	}
+	if ldd < w || lds < w || !fits(len(dst), rows, w, ldd) || !fits(len(src), rows, w, lds) {
+		panic("simd: CopyRows: a slice is too short for the rows and strides (or a stride < w)")
+	}
+	if Enabled && w >= 8 {
+		copyRowsAVX(&dst[0], &src[0], rows, w, ldd, lds)
+		return
+	}
+	for r := 0; r < rows; r++ {
+		copy(dst[r*ldd:r*ldd+w], src[r*lds:r*lds+w])
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !amd64
+
+package simd
+
+func copyRowsAVX(dst, src *float32, rows, w, ldd, lds int) { panic(noAsm) }
