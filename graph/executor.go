@@ -165,6 +165,7 @@ func (e *Executor) Run() (err error) {
 		}
 	}()
 	first := !e.checked
+	e.scratch.run++
 	var seen map[uintptr]bool
 	if first {
 		e.owned = make([]bool, len(e.vals))

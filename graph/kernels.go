@@ -66,6 +66,9 @@ type kernel struct {
 	lazy   bool
 	rowArg int
 	rowSrc int
+	// paramB marks a product whose transposed second operand is a
+	// parameter, unchanged during a run.
+	paramB bool
 }
 
 // classify maps an op to its kernel by the op's name, which Gorgonia fixes
@@ -673,7 +676,9 @@ func gemm[T float32 | float64](k kernel, o []T, out *tensor.Dense, args []gorgon
 			lda = 1
 		}
 		b32, ldb := as32(bd), bc
-		if k.transB && kk > 1 {
+		if k.transB && kk > 1 && k.paramB {
+			b32, ldb = sc.transposeParam(b32, br, bc), br
+		} else if k.transB && kk > 1 {
 			b32, ldb = sc.transpose(&sc.b, b32, br, bc), br
 		} else if k.transB {
 			ldb = n
@@ -717,19 +722,64 @@ func gemm[T float32 | float64](k kernel, o []T, out *tensor.Dense, args []gorgon
 // float32 products.
 type scratch struct {
 	a, b []float32
+	// run counts the executor's runs; params holds the transposed
+	// parameters of the current run (and, for reuse, earlier runs').
+	run    int
+	params []transposed
+}
+
+// transposed is a parameter's transpose, made on run run.
+type transposed struct {
+	src  *float32
+	r, c int
+	run  int
+	buf  []float32
+}
+
+// transposeParam returns the transpose of a parameter's r×c matrix,
+// made on its first use in the current run and reused by the products of
+// later time steps; buffers of earlier runs are reused.
+func (s *scratch) transposeParam(src []float32, r, c int) []float32 {
+	p := unsafe.SliceData(src)
+	free := -1
+	for i := range s.params {
+		e := &s.params[i]
+		if e.run == s.run && e.src == p && e.r == r && e.c == c {
+			return e.buf
+		}
+		if e.run != s.run && free < 0 && cap(e.buf) >= r*c {
+			free = i
+		}
+	}
+	if free < 0 {
+		s.params = append(s.params, transposed{})
+		free = len(s.params) - 1
+	}
+	e := &s.params[free]
+	e.src, e.r, e.c, e.run = p, r, c, s.run
+	e.buf = s.transpose(&e.buf, src, r, c)
+	return e.buf
 }
 
 // transpose writes the r×c row-major matrix src transposed (c×r) into
-// *buf, growing it as needed, and returns it.
+// *buf, growing it as needed, and returns it. It goes in 16×16 tiles, so
+// that the column writes of a tile stay within a few cache lines.
 func (*scratch) transpose(buf *[]float32, src []float32, r, c int) []float32 {
 	if cap(*buf) < r*c {
 		*buf = make([]float32, r*c)
 	}
 	t := (*buf)[:r*c]
-	for i := 0; i < r; i++ {
-		row := src[i*c : (i+1)*c]
-		for j, v := range row {
-			t[j*r+i] = v
+	const tile = 16
+	for i0 := 0; i0 < r; i0 += tile {
+		i1 := min(i0+tile, r)
+		for j0 := 0; j0 < c; j0 += tile {
+			j1 := min(j0+tile, c)
+			for i := i0; i < i1; i++ {
+				row := src[i*c+j0 : i*c+j1]
+				for j, v := range row {
+					t[(j0+j)*r+i] = v
+				}
+			}
 		}
 	}
 	return t

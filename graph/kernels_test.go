@@ -377,3 +377,64 @@ func TestGemmKernelTransposes(t *testing.T) {
 		}
 	}
 }
+
+// TestTransposedParamPerRun: the transpose of a parameter in a gradient
+// product (dY·Wᵀ, two time steps sharing W) is made once per run and
+// follows the parameter when it changes between runs.
+func TestTransposedParamPerRun(t *testing.T) {
+	rng := NewRNG(6)
+	w, _ := NewParam("w", Float32, []int{3, 12}, GlorotUniform(), rng)
+	b, err := NewBuilder(Float32, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := b.Input("x", 4, 3)
+	h := b.Tanh(b.MatMul(x, b.Param(w)))                    // [4, 12]
+	h2 := b.Tanh(b.MatMul(b.Slice(h, 1, 0, 3), b.Param(w))) // a second step through W
+	p, err := b.Compile(Spec{Loss: b.Mean(b.Square(h2)), Grads: true, InputGrads: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	marked := 0
+	for _, k := range p.kernels {
+		if k.paramB {
+			marked++
+		}
+	}
+	if marked < 2 {
+		t.Fatalf("%d products marked as taking a transposed parameter, want 2", marked)
+	}
+	xs := make([]float64, 12)
+	for i := range xs {
+		xs[i] = math.Cos(float64(3 * i))
+	}
+	xt, _ := FromFloat64s(Float32, xs, 4, 3)
+	run := func(e *Executor) []float64 {
+		t.Helper()
+		if err := e.SetInput(0, xt); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Run(); err != nil {
+			t.Fatal(err)
+		}
+		g, err := e.InputGrad(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Float64s(g)
+	}
+	e := p.NewExecutor()
+	for r := 0; r < 3; r++ {
+		got := run(e)
+		if want := run(p.NewExecutor()); !slices.Equal(got, want) {
+			t.Fatalf("run %d: input gradient %v, a fresh executor's %v", r+1, got, want)
+		}
+		ws := w.Float64s()
+		for i := range ws {
+			ws[i] *= -1.5
+		}
+		if err := w.SetFloat64s(ws); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

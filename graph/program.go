@@ -236,6 +236,18 @@ func (b *Builder) Compile(spec Spec) (p *Program, err error) {
 			return nil, fmt.Errorf("%w: graph reads node %s that is neither an input nor a parameter", ErrGraph, p.nodes[i].Name())
 		}
 	}
+	// A transposed parameter in a product (the gradient products
+	// dY·Wᵀ) is the same matrix at every time step of a run: its
+	// transpose is made once per run (scratch.transposeParam).
+	for i, k := range p.kernels {
+		if k.kind == kGemm && k.transB && len(p.children[i]) == 2 {
+			for _, pp := range p.params {
+				if pp.slot == p.children[i][1] {
+					p.kernels[i].paramB = true
+				}
+			}
+		}
+	}
 	b.err = fmt.Errorf("%w: builder already compiled", ErrGraph)
 	return p, nil
 }
