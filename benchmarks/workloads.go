@@ -361,24 +361,33 @@ func Compile(tr *trainers.Trainer, x, y *graph.Tensor, batch int) error {
 func Fit(tr *trainers.Trainer, x, y *graph.Tensor, batch, epochs int, rng *rand.Rand, onEpoch func(int, float64)) (float64, error) {
 	n := x.Shape()[0]
 	loss := math.NaN()
+	// The permutation and the batches are reused from step to step (a
+	// full batch and a short last one), so that the loop allocates next
+	// to nothing: rng.Perm's permutation, made in place.
+	perm := make([]int, n)
+	bufs := map[int][2]*graph.Tensor{}
 	for e := 1; e <= epochs; e++ {
-		perm := rng.Perm(n)
+		for i := range perm {
+			perm[i] = i
+		}
+		rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
 		total := 0.0
 		for lo := 0; lo < n; lo += batch {
 			idx := perm[lo:min(lo+batch, n)]
-			xb, err := trainers.Samples(x, idx)
-			if err != nil {
+			b := bufs[len(idx)]
+			var err error
+			if b[0], err = graph.SampleIndexInto(b[0], x, idx); err != nil {
 				return 0, err
 			}
-			yb, err := trainers.Samples(y, idx)
-			if err != nil {
+			if b[1], err = graph.SampleIndexInto(b[1], y, idx); err != nil {
 				return 0, err
 			}
-			r, err := tr.TrainBatch(xb, yb)
+			bufs[len(idx)] = b
+			l, err := tr.Step(b[0], b[1])
 			if err != nil {
 				return 0, fmt.Errorf("epoch %d: %w", e, err)
 			}
-			total += r.Loss * float64(len(idx))
+			total += l * float64(len(idx))
 		}
 		loss = total / float64(n)
 		if onEpoch != nil {

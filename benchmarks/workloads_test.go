@@ -3,6 +3,8 @@ package benchmarks
 import (
 	"errors"
 	"math"
+	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 )
@@ -209,5 +211,44 @@ func TestStepCase(t *testing.T) {
 	}
 	if _, err := NewStepCase(LSTM, Size{}); err == nil {
 		t.Error("empty size accepted")
+	}
+}
+
+// TestTrainingLoopAllocations guards the allocation-free training loop
+// behind W1's flat memory (docs/benchmarks.md): once compiled, a seed
+// LSTM epoch of Fit allocates a few kilobytes (3 KB, 73 allocations when
+// this was written; 14 KB per step before). It is a bound, not a timing.
+func TestTrainingLoopAllocations(t *testing.T) {
+	x, y, err := NoisySineWindows(Seed, 50, 10, 0.1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewRegressor(LSTM, 20, 10, true, Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewSGDTrainer(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Compile(tr, x, y, 8); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	if _, err := Fit(tr, x, y, 8, 1, rng, nil); err != nil { // warm the buffers
+		t.Fatal(err)
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	before := ms.TotalAlloc
+	const epochs = 20
+	if _, err := Fit(tr, x, y, 8, epochs, rng, nil); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&ms)
+	if per := float64(ms.TotalAlloc-before) / epochs; per > 8<<10 {
+		t.Errorf("a training epoch allocates %.0f bytes, want at most 8 KB", per)
+	} else {
+		t.Logf("%.0f bytes per epoch", per)
 	}
 }

@@ -470,3 +470,33 @@ func TestSampleRangeAndIndex(t *testing.T) {
 }
 
 func second[T any](_ T, err error) error { return err }
+
+// TestSampleIndexInto: a destination that fits is filled and returned;
+// one that does not (shape, dtype, the source itself) gives a new tensor;
+// bad indices are refused.
+func TestSampleIndexInto(t *testing.T) {
+	x, _ := graph.FromFloat64s(graph.Float32, []float64{0, 1, 2, 3, 4, 5, 6, 7}, 4, 2)
+	dst := graph.NewTensor(graph.Float32, 2, 2)
+	got, err := graph.SampleIndexInto(dst, x, []int{3, 1})
+	if err != nil || got != dst || !slices.Equal(graph.Float64s(got), []float64{6, 7, 2, 3}) {
+		t.Fatalf("into a fitting tensor: %v, %v", got, err)
+	}
+	for name, d := range map[string]*graph.Tensor{
+		"rows":   graph.NewTensor(graph.Float32, 3, 2),
+		"width":  graph.NewTensor(graph.Float32, 2, 3),
+		"dtype":  graph.NewTensor(graph.Float64, 2, 2),
+		"source": x,
+		"nil":    nil,
+	} {
+		got, err := graph.SampleIndexInto(d, x, []int{0, 2})
+		if err != nil || got == d || got == x || !slices.Equal(graph.Float64s(got), []float64{0, 1, 4, 5}) {
+			t.Errorf("%s: %v, %v", name, got, err)
+		}
+	}
+	if _, err := graph.SampleIndexInto(dst, x, []int{0, 4}); !errors.Is(err, graph.ErrArgument) {
+		t.Errorf("index out of range: %v", err)
+	}
+	if !slices.Equal(graph.Float64s(x), []float64{0, 1, 2, 3, 4, 5, 6, 7}) {
+		t.Error("the source changed")
+	}
+}

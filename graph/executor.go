@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"slices"
+	"unsafe"
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -236,7 +237,7 @@ func (e *Executor) Run() (err error) {
 			e.prev[i] = e.args[0]
 		}
 		if first {
-			if k.kind == kRepeat0 && len(e.args) > 0 && sameMemory(v, e.args[0]) {
+			if (k.kind == kRepeat0 || k.kind == kRepeat1) && len(e.args) > 0 && sameMemory(v, e.args[0]) {
 				e.alias[i] = true
 			}
 			if k.kind == kSumAll && e.runKernel(i, k, e.args) {
@@ -254,6 +255,12 @@ func (e *Executor) Run() (err error) {
 			// A value is the node's own when its memory was not seen in
 			// an input, a parameter or an earlier node (later nodes may
 			// alias it, as a reshape does: they run after it).
+			if k.kind != kNone && k.kind <= kDiv && freshScalar(seen, v, e.args) && e.runKernel(i, k, e.args) {
+				// A scalar of its own (arithmetic on scalars): later
+				// runs write into it.
+				e.owned[i] = true
+				e.hits[k.kind]++
+			}
 			if d, ok := v.(*tensor.Dense); ok && !d.IsView() && d.Shape().TotalSize() > 0 && !seen[d.Uintptr()] {
 				e.owned[i] = true
 				// A slice's gradient (sliceIncrOp) adds into the value it is
@@ -304,6 +311,35 @@ func markSeen(seen map[uintptr]bool, v gorgonia.Value) {
 	if d, ok := v.(*tensor.Dense); ok && d.Shape().TotalSize() > 0 {
 		seen[d.Uintptr()] = true
 	}
+	if p := scalarPtr(v); p != 0 {
+		seen[p] = true
+	}
+}
+
+// scalarPtr is the address of a scalar value's memory, or 0.
+func scalarPtr(v gorgonia.Value) uintptr {
+	switch s := v.(type) {
+	case *gorgonia.F32:
+		return uintptr(unsafe.Pointer(s))
+	case *gorgonia.F64:
+		return uintptr(unsafe.Pointer(s))
+	}
+	return 0
+}
+
+// freshScalar reports whether v is a scalar whose memory no input,
+// parameter, constant or earlier node holds, nor any of args.
+func freshScalar(seen map[uintptr]bool, v gorgonia.Value, args []gorgonia.Value) bool {
+	p := scalarPtr(v)
+	if p == 0 || seen[p] {
+		return false
+	}
+	for _, a := range args {
+		if scalarPtr(a) == p {
+			return false
+		}
+	}
+	return true
 }
 
 // read returns the value of a slot of the last run without copying it
@@ -408,7 +444,13 @@ func (e *Executor) Loss() (float64, error) {
 	if e.p.loss < 0 {
 		return 0, fmt.Errorf("%w: program has no loss", ErrArgument)
 	}
-	v, err := e.value(e.p.loss)
+	if !e.ran {
+		return 0, fmt.Errorf("%w: no successful run yet", ErrGraph)
+	}
+	if f, ok := scalar(e.vals[e.p.loss]); ok {
+		return f, nil // read in place: the loss is read every step
+	}
+	v, err := e.read(e.p.loss)
 	if err != nil {
 		return 0, err
 	}
@@ -420,15 +462,31 @@ func (e *Executor) Loss() (float64, error) {
 // block have their blocks assembled; a parameter the program does not read
 // gets a zero gradient.
 func (e *Executor) Grads(params []*Param) ([]*tensor.Dense, error) {
-	out := make([]*tensor.Dense, len(params))
-	index := map[*Param]int{}
+	return e.GradsInto(nil, params)
+}
+
+// GradsInto is Grads writing into the tensors of dst where they fit (the
+// parameter's shape and the program's dtype) and returning them, so that
+// a training loop can keep one set of gradient tensors instead of
+// allocating them every step; tensors that do not fit, or are missing,
+// are allocated. The caller must not keep the returned tensors across
+// calls that reuse them.
+func (e *Executor) GradsInto(dst []*tensor.Dense, params []*Param) ([]*tensor.Dense, error) {
+	out := dst[:0]
+	if cap(out) < len(params) {
+		out = make([]*tensor.Dense, 0, len(params))
+	}
+	out = out[:len(params)]
 	for i, p := range params {
-		index[p] = i
+		if t := out[i]; t != nil && t.Dtype() == e.p.dt.tensorDtype() && !t.IsView() && slices.Equal([]int(t.Shape()), p.Shape()) {
+			zero(t)
+			continue
+		}
 		out[i] = NewTensor(e.p.dt, p.Shape()...)
 	}
 	for _, pp := range e.p.params {
-		i, ok := index[pp.param]
-		if !ok {
+		i := slices.Index(params, pp.param)
+		if i < 0 {
 			continue
 		}
 		if pp.grad < 0 {
@@ -453,16 +511,35 @@ func (e *Executor) Grads(params []*Param) ([]*tensor.Dense, error) {
 
 // addAt adds src's data into dst's data starting at flat offset off.
 func addAt(dst *tensor.Dense, off int, src *tensor.Dense) {
+	n := src.Shape().TotalSize()
+	if d, ok := data[float32](dst); ok {
+		if sd, ok := data[float32](src); ok && !src.IsView() {
+			d = d[off : off+n]
+			for i, v := range sd[:n] {
+				d[i] += v
+			}
+			return
+		}
+	}
 	s := Float64sView(src)
 	switch d := anyData(dst).(type) {
 	case []float32:
-		for i := range src.Shape().TotalSize() {
+		for i := range n {
 			d[off+i] += float32(s.At(i))
 		}
 	case []float64:
-		for i := range src.Shape().TotalSize() {
+		for i := range n {
 			d[off+i] += s.At(i)
 		}
+	}
+}
+
+// zero sets a float32 or float64 tensor's elements to 0.
+func zero(t *tensor.Dense) {
+	if d, ok := data[float32](t); ok {
+		clear(d)
+	} else if d, ok := data[float64](t); ok {
+		clear(d)
 	}
 }
 

@@ -289,6 +289,50 @@ func sumAll(v gorgonia.Value, args []gorgonia.Value) bool {
 	return false
 }
 
+// scalarBinary computes v = args[0] op args[1] for a scalar v and scalar
+// arguments (a loss's mean divides a sum by a count), in v's own memory:
+// Gorgonia's op allocates a new scalar and two type descriptors each run.
+// A float32 operation computed in float64 and rounded once gives the
+// float32 operation's result for + − × ÷.
+func scalarBinary(kind kernelKind, v gorgonia.Value, args []gorgonia.Value) bool {
+	if len(args) != 2 {
+		return false
+	}
+	a, aok := scalar(args[0])
+	b, bok := scalar(args[1])
+	if !aok || !bok {
+		return false
+	}
+	var r float64
+	switch kind {
+	case kAdd:
+		r = a + b
+	case kSub:
+		r = a - b
+	case kMul:
+		r = a * b
+	case kDiv:
+		r = a / b
+	default:
+		return false
+	}
+	switch s := v.(type) {
+	case *gorgonia.F32:
+		if _, ok := args[0].(*gorgonia.F32); !ok {
+			return false
+		}
+		*s = gorgonia.F32(float32(r))
+		return true
+	case *gorgonia.F64:
+		if _, ok := args[0].(*gorgonia.F64); !ok {
+			return false
+		}
+		*s = gorgonia.F64(r)
+		return true
+	}
+	return false
+}
+
 // sumOf sums a's elements in order, or reports false if a holds another
 // element type.
 func sumOf[T float32 | float64](a *tensor.Dense) (T, bool) {
@@ -305,6 +349,11 @@ func sumOf[T float32 | float64](a *tensor.Dense) (T, bool) {
 func (e *Executor) runKernel(i int, k kernel, args []gorgonia.Value) bool {
 	if k.kind == kSumAll { // a scalar result
 		return sumAll(e.vals[i], args)
+	}
+	if k.kind <= kDiv {
+		if _, ok := scalar(e.vals[i]); ok {
+			return scalarBinary(k.kind, e.vals[i], args)
+		}
 	}
 	out := dense(e.vals[i])
 	if out == nil {

@@ -438,3 +438,50 @@ func TestTransposedParamPerRun(t *testing.T) {
 		}
 	}
 }
+
+// TestGradsInto: GradsInto reuses the tensors that fit, zeroing them
+// first, replaces those that do not, and gives Grads' numbers.
+func TestGradsInto(t *testing.T) {
+	rng := NewRNG(8)
+	w, _ := NewParam("w", Float64, []int{2, 3}, GlorotUniform(), rng)
+	v, _ := NewParam("v", Float64, []int{3}, Constant(0.5), rng)
+	b, err := NewBuilder(Float64, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := b.Input("x", 4, 2)
+	p, err := b.Compile(Spec{Loss: b.Mean(b.Square(b.AddBias(b.MatMul(x, b.Param(w)), b.Param(v)))), Grads: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := p.NewExecutor()
+	xt, _ := FromFloat64s(Float64, []float64{1, -2, 3, 0.5, -1, 2, 0.25, 4}, 4, 2)
+	if err := e.SetInput(0, xt); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Run(); err != nil {
+		t.Fatal(err)
+	}
+	want, err := e.Grads([]*Param{w, v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale, _ := FromFloat64s(Float64, []float64{9, 9, 9, 9, 9, 9}, 2, 3) // fits w: reused, zeroed
+	wrong := NewTensor(Float32, 3)                                       // wrong dtype for v: replaced
+	dst := []*Tensor{stale, wrong}
+	got, err := e.GradsInto(dst, []*Param{w, v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0] != stale || got[1] == wrong {
+		t.Fatal("GradsInto did not reuse the fitting tensor or kept the unfitting one")
+	}
+	for i := range want {
+		if !slices.Equal(Float64s(got[i]), Float64s(want[i])) {
+			t.Fatalf("gradient %d: %v, Grads gives %v", i, Float64s(got[i]), Float64s(want[i]))
+		}
+	}
+	if got, err := e.GradsInto(nil, []*Param{w}); err != nil || len(got) != 1 || !slices.Equal(Float64s(got[0]), Float64s(want[0])) {
+		t.Fatalf("GradsInto(nil): %v, %v", got, err)
+	}
+}

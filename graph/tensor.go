@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"unsafe"
 
 	"gorgonia.org/tensor"
 )
@@ -154,12 +155,16 @@ func copyInto(dst, src *tensor.Dense) {
 // anyData returns t's elements as []float32 or []float64 (nil for other
 // types), like t.Data() but without its reflection: data is read on every
 // run of a program.
+//
+// It is small enough to inline, so that the interface a caller switches
+// on stays on the caller's stack instead of being allocated.
 func anyData(t *tensor.Dense) any {
-	if f, ok := data[float32](t); ok {
-		return f
-	}
-	if f, ok := data[float64](t); ok {
-		return f
+	raw := t.Raw
+	switch t.Dtype() {
+	case tensor.Float32:
+		return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(raw))), len(raw)/4)
+	case tensor.Float64:
+		return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(raw))), len(raw)/8)
 	}
 	return nil
 }
@@ -190,6 +195,15 @@ func SampleRange(x *tensor.Dense, lo, hi int) (*tensor.Dense, error) {
 // the given indices along the first axis, in that order, as a new tensor.
 // Every index must be in [0, x.Shape()[0]).
 func SampleIndex(x *tensor.Dense, idx []int) (*tensor.Dense, error) {
+	return SampleIndexInto(nil, x, idx)
+}
+
+// SampleIndexInto is SampleIndex writing into dst when it fits (same
+// dtype as x, shaped [len(idx), sample shape...], not a view), so that a
+// training loop can assemble its batches without allocating; otherwise,
+// or with a nil dst, it returns a new tensor. dst must not share memory
+// with x.
+func SampleIndexInto(dst, x *tensor.Dense, idx []int) (*tensor.Dense, error) {
 	x, n, err := samples(x)
 	if err != nil {
 		return nil, err
@@ -199,8 +213,18 @@ func SampleIndex(x *tensor.Dense, idx []int) (*tensor.Dense, error) {
 			return nil, fmt.Errorf("%w: sample index %d of %d", ErrArgument, i, n)
 		}
 	}
-	shape := []int(x.Shape().Clone())
 	per := x.Shape().TotalSize() / n
+	if dst != nil && dst != x && dst.Dtype() == x.Dtype() && !dst.IsView() && dst.Dims() == x.Dims() &&
+		dst.Shape()[0] == len(idx) && slices.Equal(dst.Shape()[1:], x.Shape()[1:]) {
+		switch d := anyData(dst).(type) {
+		case []float32:
+			gatherInto(d[:0], anyData(x).([]float32), idx, per)
+		case []float64:
+			gatherInto(d[:0], anyData(x).([]float64), idx, per)
+		}
+		return dst, nil
+	}
+	shape := []int(x.Shape().Clone())
 	shape[0] = len(idx)
 	switch d := anyData(x).(type) {
 	case []float32:
@@ -233,7 +257,11 @@ func samples(x *tensor.Dense) (*tensor.Dense, int, error) {
 }
 
 func gather[T float32 | float64](d []T, idx []int, per int) []T {
-	out := make([]T, 0, len(idx)*per)
+	return gatherInto(make([]T, 0, len(idx)*per), d, idx, per)
+}
+
+// gatherInto appends the samples of d at idx, per values each, to out.
+func gatherInto[T float32 | float64](out, d []T, idx []int, per int) []T {
 	for _, i := range idx {
 		out = append(out, d[i*per:(i+1)*per]...)
 	}

@@ -360,3 +360,37 @@ func TestFitVerbose(t *testing.T) {
 		}
 	}
 }
+
+// TestStepMatchesTrainBatch: Step trains exactly as TrainBatch does (the
+// same losses and weights, step after step), without the predictions,
+// and reports divergence the same way.
+func TestStepMatchesTrainBatch(t *testing.T) {
+	x, y := rnnData(t, graph.Float32, 12)
+	a, b := rnnModel(t, graph.Float32, 3), rnnModel(t, graph.Float32, 3)
+	ta := must(trainers.NewTrainer(a, trainers.MSE(), must(trainers.NewSGD(trainers.WithLearningRate(0.05)))))
+	tb := must(trainers.NewTrainer(b, trainers.MSE(), must(trainers.NewSGD(trainers.WithLearningRate(0.05)))))
+	for i := 0; i < 4; i++ {
+		xb, yb := rows(t, x, 4*(i%3), 4*(i%3)+4), rows(t, y, 4*(i%3), 4*(i%3)+4)
+		r, err := ta.TrainBatch(xb, yb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := tb.Step(xb, yb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l != r.Loss || r.Pred == nil {
+			t.Fatalf("step %d: Step loss %v, TrainBatch loss %v (prediction %v)", i, l, r.Loss, r.Pred)
+		}
+		if !slices.Equal(flatWeights(a), flatWeights(b)) {
+			t.Fatalf("step %d: the weights differ", i)
+		}
+	}
+	bad := must(graph.FromFloat64s(graph.Float32, slices.Repeat([]float64{1e30}, y.Shape().TotalSize()), y.Shape()...))
+	if _, err := tb.Step(x, bad); !errors.Is(err, trainers.ErrDiverged) {
+		t.Fatalf("Step on a diverging batch: %v, want ErrDiverged", err)
+	}
+	if _, err := (&trainers.Trainer{}).Step(x, y); err == nil {
+		t.Fatal("a zero Trainer's Step gave no error")
+	}
+}

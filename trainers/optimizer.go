@@ -16,6 +16,8 @@ type Optimizer interface {
 	// Name returns the Keras name ("sgd", "adam", "rmsprop").
 	Name() string
 	// Step applies one update: grads[i] is the gradient of params[i].
+	// The Trainer reuses the gradient tensors for its next step, so Step
+	// must not keep them (or views of them) after it returns.
 	Step(params []*graph.Param, grads []*graph.Tensor) error
 	// LearningRate returns the learning rate the next step will use.
 	LearningRate() float64

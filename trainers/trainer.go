@@ -27,6 +27,7 @@ type Trainer struct {
 	opt   Optimizer
 	train map[int]*graph.Executor // with gradients
 	eval  map[int]*graph.Executor // loss only
+	grads []*graph.Tensor         // the gradient tensors, reused every step
 }
 
 // NewTrainer returns a trainer. A zero Loss means MSE; a nil optimizer
@@ -97,41 +98,66 @@ type BatchResult struct {
 // and for Evaluate each) and keeps it for later calls; a caller driving
 // many different batch sizes holds one program per size.
 func (t *Trainer) TrainBatch(x, y *graph.Tensor) (BatchResult, error) {
+	var pred *graph.Tensor
+	loss, err := t.step(x, y, func(e *graph.Executor) (err error) {
+		pred, err = e.Output(0)
+		return err
+	})
+	if err != nil {
+		return BatchResult{Loss: loss}, err
+	}
+	return BatchResult{Loss: loss, Pred: pred}, nil
+}
+
+// Step is TrainBatch without the copy of the predictions: it returns the
+// batch's loss (before the update). Once the program for the batch size
+// is compiled, a step allocates next to nothing, which keeps a long
+// training loop's memory flat; use it when no metric needs the
+// predictions. Errors are TrainBatch's.
+func (t *Trainer) Step(x, y *graph.Tensor) (float64, error) {
+	return t.step(x, y, nil)
+}
+
+// step runs one training step; read, if set, reads the executor after the
+// forward pass, before the update.
+func (t *Trainer) step(x, y *graph.Tensor, read func(*graph.Executor) error) (float64, error) {
 	if err := t.usable(); err != nil {
-		return BatchResult{}, err
+		return 0, err
 	}
 	if err := t.checkXY(x, y); err != nil {
-		return BatchResult{}, err
+		return 0, err
 	}
 	e, err := t.executor(x.Shape()[0], true)
 	if err != nil {
-		return BatchResult{}, err
+		return 0, err
 	}
 	if err := run(e, x, y); err != nil {
-		return BatchResult{}, err
+		return 0, err
 	}
 	loss, err := e.Loss()
 	if err != nil {
-		return BatchResult{}, err
+		return 0, err
 	}
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return BatchResult{Loss: loss}, fmt.Errorf("%w: loss is %v", ErrDiverged, loss)
+		return loss, fmt.Errorf("%w: loss is %v", ErrDiverged, loss)
 	}
-	pred, err := e.Output(0)
-	if err != nil {
-		return BatchResult{}, err
-	}
-	grads, err := e.Grads(t.model.Params())
-	if err != nil {
-		return BatchResult{}, err
-	}
-	if err := t.opt.Step(t.model.Params(), grads); err != nil {
-		if errors.Is(err, ErrNotFiniteGrad) {
-			return BatchResult{Loss: loss}, fmt.Errorf("%w: %w", ErrDiverged, err)
+	if read != nil {
+		if err := read(e); err != nil {
+			return 0, err
 		}
-		return BatchResult{}, err
 	}
-	return BatchResult{Loss: loss, Pred: pred}, nil
+	params := t.model.Params()
+	t.grads, err = e.GradsInto(t.grads, params)
+	if err != nil {
+		return 0, err
+	}
+	if err := t.opt.Step(params, t.grads); err != nil {
+		if errors.Is(err, ErrNotFiniteGrad) {
+			return loss, fmt.Errorf("%w: %w", ErrDiverged, err)
+		}
+		return 0, err
+	}
+	return loss, nil
 }
 
 func run(e *graph.Executor, x, y *graph.Tensor) error {
