@@ -229,6 +229,7 @@ func (t *Trainer) Fit(ctx context.Context, x, y *graph.Tensor, opts FitOptions) 
 		}
 	}
 	prog := newProgress(out, opts.Verbose, opts.Epochs, batches)
+	bufs := map[int][2]*graph.Tensor{} // reused batch tensors, by batch size
 	for epoch := opts.InitialEpoch; epoch < opts.Epochs && !state.StopTraining; epoch++ {
 		if err := ctx.Err(); err != nil {
 			return hist, err
@@ -250,20 +251,29 @@ func (t *Trainer) Fit(ctx context.Context, x, y *graph.Tensor, opts FitOptions) 
 				return hist, fmt.Errorf("epoch %d, batch %d: %w", epoch+1, b+1, err)
 			}
 			idx := order[b*opts.BatchSize : min((b+1)*opts.BatchSize, n)]
-			xb, err := graph.SampleIndex(x, idx)
+			// The batch tensors are reused (one pair per batch size).
+			buf := bufs[len(idx)]
+			xb, err := graph.SampleIndexInto(buf[0], x, idx)
 			if err != nil {
 				return hist, err
 			}
-			yb, err := graph.SampleIndex(y, idx)
+			yb, err := graph.SampleIndexInto(buf[1], y, idx)
 			if err != nil {
 				return hist, err
 			}
-			r, err := t.TrainBatch(xb, yb)
+			bufs[len(idx)] = [2]*graph.Tensor{xb, yb}
+			var r BatchResult
+			if len(opts.Metrics) > 0 {
+				r, err = t.TrainBatch(xb, yb)
+			} else {
+				// No metric reads the predictions: skip their copy.
+				r.Loss, err = t.Step(xb, yb)
+			}
 			if err != nil {
 				prog.abort()
 				return hist, fmt.Errorf("epoch %d, batch %d: %w", epoch+1, b+1, err)
 			}
-			acc.add(r.Loss, r.Pred, yb)
+			acc.add(r.Loss, len(idx), r.Pred, yb)
 			logs := Logs{"loss": acc.mean()}
 			prog.batch(b+1, logs)
 			for _, cb := range opts.Callbacks {

@@ -50,8 +50,9 @@ type accumulator struct {
 
 func newAccumulator(metrics []Metric) *accumulator { return &accumulator{metrics: metrics} }
 
-func (a *accumulator) add(loss float64, pred, y *graph.Tensor) {
-	b := pred.Shape()[0]
+// add counts a batch of b samples with its loss, and for the metrics its
+// predictions (nil when there are no metrics).
+func (a *accumulator) add(loss float64, b int, pred, y *graph.Tensor) {
 	a.n += b
 	a.loss += loss * float64(b)
 	if len(a.metrics) == 0 {

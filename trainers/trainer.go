@@ -238,7 +238,7 @@ func (t *Trainer) Evaluate(x, y *graph.Tensor, batch int, metrics ...Metric) (ma
 		if err != nil {
 			return nil, err
 		}
-		acc.add(loss, pred, yb)
+		acc.add(loss, pred.Shape()[0], pred, yb)
 	}
 	return acc.logs(""), nil
 }
