@@ -28,7 +28,7 @@ func guardedFloats(t *testing.T, size int) ([]float32, func()) {
 // TestGemmGuardPages puts the end of a, b and c against unmapped memory:
 // the masked loads and stores of the last columns must not touch it.
 func TestGemmGuardPages(t *testing.T) {
-	gemmPaths(t, func(t *testing.T) {
+	paths(t, func(t *testing.T) {
 		rnd := rand.New(rand.NewPCG(7, 8))
 		for _, m := range []int{1, 3, 4, 5} {
 			for n := 1; n <= 41; n++ {

@@ -11,22 +11,6 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// gemmPaths runs f with Enabled true (where the processor has AVX2 and
-// FMA) and with Enabled false, restoring Enabled afterwards.
-func gemmPaths(t *testing.T, f func(t *testing.T)) {
-	t.Helper()
-	saved := Enabled
-	defer func() { Enabled = saved }()
-	if hasAVX2FMA {
-		Enabled = true
-		t.Run("asm", f)
-	} else {
-		t.Log("no AVX2+FMA on this processor: only the plain-Go Gemm is tested")
-	}
-	Enabled = false
-	t.Run("go", f)
-}
-
 // gemmSentinel fills the gaps between rows and the guard zones around c.
 // It is a NaN with a payload no arithmetic produces.
 var gemmSentinel = math.Float32frombits(0x7fc0_1234)
@@ -149,7 +133,7 @@ func runGemm(t *testing.T, a, b gemmMatrix, ldc int) gemmMatrix {
 func TestGemmShapes(t *testing.T) {
 	// Largest |got − want| / (k·u·Σ|a||b|), over all k and over k ≥ 8.
 	worst, worst8 := 0.0, 0.0
-	gemmPaths(t, func(t *testing.T) {
+	paths(t, func(t *testing.T) {
 		rnd := rand.New(rand.NewPCG(1, 2))
 		for _, m := range gemmMs {
 			for _, n := range gemmNs {
@@ -243,7 +227,7 @@ func TestGemmAsmMatchesGo(t *testing.T) {
 func TestGemmSpecialValues(t *testing.T) {
 	inf := float32(math.Inf(1))
 	nan := float32(math.NaN())
-	gemmPaths(t, func(t *testing.T) {
+	paths(t, func(t *testing.T) {
 		for _, m := range []int{1, 3, 4, 5, 9} {
 			for _, n := range []int{1, 5, 8, 20, 24, 41, 80} {
 				const k = 6
@@ -303,7 +287,7 @@ func TestGemmSpecialValues(t *testing.T) {
 }
 
 func TestGemmZeroSizes(t *testing.T) {
-	gemmPaths(t, func(t *testing.T) {
+	paths(t, func(t *testing.T) {
 		nan := float32(math.NaN())
 		// k = 0: zeros over NaN, gaps untouched; a and b may be empty.
 		c := []float32{nan, nan, 5, nan, nan}
