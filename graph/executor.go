@@ -413,6 +413,11 @@ func (e *Executor) gatherSteps(slots []int, shape []int) (*tensor.Dense, error) 
 		if !e.ran {
 			return nil, fmt.Errorf("%w: no successful run yet", ErrGraph)
 		}
+		if e.stale[s] {
+			if err := e.materialize(s); err != nil {
+				return nil, err
+			}
+		}
 		g, ok := e.vals[s].(*tensor.Dense)
 		if !ok {
 			return nil, fmt.Errorf("%w: unexpected value %T", ErrGraph, e.vals[s])
@@ -472,9 +477,10 @@ func (e *Executor) Grads(params []*Param) ([]*tensor.Dense, error) {
 // are allocated. The caller must not keep the returned tensors across
 // calls that reuse them.
 func (e *Executor) GradsInto(dst []*tensor.Dense, params []*Param) ([]*tensor.Dense, error) {
-	out := dst[:0]
-	if cap(out) < len(params) {
-		out = make([]*tensor.Dense, 0, len(params))
+	out := dst
+	if len(out) < len(params) {
+		out = make([]*tensor.Dense, len(params))
+		copy(out, dst)
 	}
 	out = out[:len(params)]
 	for i, p := range params {
@@ -485,7 +491,9 @@ func (e *Executor) GradsInto(dst []*tensor.Dense, params []*Param) ([]*tensor.De
 		out[i] = NewTensor(e.p.dt, p.Shape()...)
 	}
 	for _, pp := range e.p.params {
-		i := slices.Index(params, pp.param)
+		// A parameter listed twice gets its gradient in its last place
+		// (and zeros in the others), as Grads always did.
+		i := lastIndex(params, pp.param)
 		if i < 0 {
 			continue
 		}
@@ -507,6 +515,16 @@ func (e *Executor) GradsInto(dst []*tensor.Dense, params []*Param) ([]*tensor.De
 		addAt(out[i], off, g)
 	}
 	return out, nil
+}
+
+// lastIndex is the last position of p in ps, or -1.
+func lastIndex(ps []*Param, p *Param) int {
+	for i := len(ps) - 1; i >= 0; i-- {
+		if ps[i] == p {
+			return i
+		}
+	}
+	return -1
 }
 
 // addAt adds src's data into dst's data starting at flat offset off.

@@ -484,4 +484,16 @@ func TestGradsInto(t *testing.T) {
 	if got, err := e.GradsInto(nil, []*Param{w}); err != nil || len(got) != 1 || !slices.Equal(Float64s(got[0]), Float64s(want[0])) {
 		t.Fatalf("GradsInto(nil): %v, %v", got, err)
 	}
+	// Tensors beyond dst's length are not dst's to reuse.
+	spare := make([]*Tensor, 1, 2)
+	hidden := NewTensor(Float64, 3)
+	spare[:2][1] = hidden
+	if got, err := e.GradsInto(spare, []*Param{w, v}); err != nil || got[1] == hidden {
+		t.Fatalf("GradsInto reused a tensor past dst's length: %v", err)
+	}
+	// A parameter listed twice gets its gradient in its last place.
+	got, err = e.GradsInto(nil, []*Param{w, w})
+	if err != nil || !slices.Equal(Float64s(got[1]), Float64s(want[0])) || slices.ContainsFunc(Float64s(got[0]), func(f float64) bool { return f != 0 }) {
+		t.Fatalf("a parameter listed twice: %v, %v", got, err)
+	}
 }
