@@ -322,8 +322,8 @@ func markdown(c config, all []results, total time.Duration) string {
 	}
 	fmt.Fprintf(&b, "## Measured: gornn against PyTorch\n\n")
 	fmt.Fprintf(&b, "Machine: %s, %d cores (`nproc`); %s; PyTorch %s (%s). "+
-		"gornn with GOMAXPROCS=1, PyTorch with one thread; %d runs of each, alternating, each a fresh process; "+
-		"medians; total wall time %s.\n\n", cpuModel(), runtime.NumCPU(), runtime.Version(), torch, c.python, c.runs, total.Round(time.Second))
+		"gornn with GOMAXPROCS=1, PyTorch with one thread; %s of each, alternating, each a fresh process; "+
+		"medians; total wall time %s.\n\n", cpuModel(), runtime.NumCPU(), runtime.Version(), torch, c.python, plural(c.runs, "run"), total.Round(time.Second))
 	b.WriteString("| workload | gornn median (s) | PyTorch median (s) | ratio gornn/PyTorch | gornn range (s) | PyTorch range (s) | gornn peak RSS (MB) | PyTorch peak RSS (MB) | gornn final loss | PyTorch final loss |\n")
 	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, r := range all {
@@ -380,4 +380,12 @@ func cpuModel() string {
 		}
 	}
 	return runtime.GOARCH
+}
+
+// plural returns "1 run" or "n runs".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
