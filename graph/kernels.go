@@ -720,7 +720,7 @@ func gemm[T float32 | float64](k kernel, o []T, out *tensor.Dense, args []gorgon
 		// transpose).
 		a32, lda := as32(ad), ac
 		if k.transA && kk > 1 {
-			a32, lda = sc.transpose(&sc.a, a32, ar, ac), ar
+			a32, lda = transpose(&sc.a, a32, ar, ac), ar
 		} else if k.transA {
 			lda = 1
 		}
@@ -728,7 +728,7 @@ func gemm[T float32 | float64](k kernel, o []T, out *tensor.Dense, args []gorgon
 		if k.transB && kk > 1 && k.paramB {
 			b32, ldb = sc.transposeParam(b32, br, bc), br
 		} else if k.transB && kk > 1 {
-			b32, ldb = sc.transpose(&sc.b, b32, br, bc), br
+			b32, ldb = transpose(&sc.b, b32, br, bc), br
 		} else if k.transB {
 			ldb = n
 		}
@@ -806,14 +806,14 @@ func (s *scratch) transposeParam(src []float32, r, c int) []float32 {
 	}
 	e := &s.params[free]
 	e.src, e.r, e.c, e.run = p, r, c, s.run
-	e.buf = s.transpose(&e.buf, src, r, c)
+	e.buf = transpose(&e.buf, src, r, c)
 	return e.buf
 }
 
 // transpose writes the r×c row-major matrix src transposed (c×r) into
 // *buf, growing it as needed, and returns it. It goes in 16×16 tiles, so
 // that the column writes of a tile stay within a few cache lines.
-func (*scratch) transpose(buf *[]float32, src []float32, r, c int) []float32 {
+func transpose(buf *[]float32, src []float32, r, c int) []float32 {
 	if cap(*buf) < r*c {
 		*buf = make([]float32, r*c)
 	}

@@ -236,18 +236,7 @@ func (b *Builder) Compile(spec Spec) (p *Program, err error) {
 			return nil, fmt.Errorf("%w: graph reads node %s that is neither an input nor a parameter", ErrGraph, p.nodes[i].Name())
 		}
 	}
-	// A transposed parameter in a product (the gradient products
-	// dY·Wᵀ) is the same matrix at every time step of a run: its
-	// transpose is made once per run (scratch.transposeParam).
-	for i, k := range p.kernels {
-		if k.kind == kGemm && k.transB && len(p.children[i]) == 2 {
-			for _, pp := range p.params {
-				if pp.slot == p.children[i][1] {
-					p.kernels[i].paramB = true
-				}
-			}
-		}
-	}
+	p.markTransposedParams()
 	b.err = fmt.Errorf("%w: builder already compiled", ErrGraph)
 	return p, nil
 }
@@ -334,6 +323,22 @@ func (p *Program) markLazyBroadcasts() {
 				arg = 2
 			}
 			p.kernels[j].rowArg, p.kernels[j].rowSrc = arg, p.children[i][0]
+		}
+	}
+}
+
+// markTransposedParams marks the products whose transposed second operand
+// is a parameter (the gradient products dY·Wᵀ): it is the same matrix at
+// every time step of a run, so its transpose is made once per run
+// (scratch.transposeParam).
+func (p *Program) markTransposedParams() {
+	isParam := map[int]bool{}
+	for _, pp := range p.params {
+		isParam[pp.slot] = true
+	}
+	for i, k := range p.kernels {
+		if k.kind == kGemm && k.transB && len(p.children[i]) == 2 && isParam[p.children[i][1]] {
+			p.kernels[i].paramB = true
 		}
 	}
 }

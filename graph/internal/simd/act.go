@@ -76,15 +76,15 @@ func sigmoidGo(x float32) float32 {
 	if x > 18 {
 		return 1 // 1/(1+e^-18) rounds to 1 in float32
 	}
-	return 1 / (1 + Exp(-x))
+	return 1 / (1 + exp32(-x))
 }
 
-// Exp returns e^x for x in [-87, 88] to within a few float32 ulps; outside
+// exp32 returns e^x for x in [-87, 88] to within a few float32 ulps; outside
 // it the result is wrong, not clamped: x = n·ln2 + r with |r| ≤ ln2/2, e^r
 // by its Taylor polynomial of degree 7 (truncation error below 6e-9), and
 // 2^n put in the exponent bits. It is several times faster than going
 // through math.Exp in float64.
-func Exp(x float32) float32 {
+func exp32(x float32) float32 {
 	const (
 		log2e = 1.44269504088896341
 		ln2hi = 0.693359375 // ln 2 split so that n·ln2hi is exact
