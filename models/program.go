@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/gornn/gornn/graph"
@@ -74,16 +75,20 @@ func (m *Model) forwardProgram(batch int) (*graph.Program, error) {
 
 // CheckSamples checks that x holds samples of the model's input shape
 // ([n, input shape...], n ≥ 1) of a float dtype, all finite; the error names
-// the first bad sample.
+// the first bad sample. A view (a slice of a larger tensor) is checked on
+// its own elements only. For a float32 model a float64 value beyond
+// float32's range is not finite either: it would become an infinity when
+// converted to the model's dtype.
 func (m *Model) CheckSamples(what string, x *graph.Tensor) error {
-	return checkSamples(what, x, m.inShape)
+	return checkSamples(what, x, m.inShape, m.dt)
 }
 
-func checkSamples(what string, x *graph.Tensor, sample []int) error {
+func checkSamples(what string, x *graph.Tensor, sample []int, dt graph.DType) error {
 	if x == nil {
 		return fmt.Errorf("%w: %s is nil", graph.ErrArgument, what)
 	}
-	if _, err := graph.DTypeOf(x); err != nil {
+	xdt, err := graph.DTypeOf(x)
+	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	shape := []int(x.Shape())
@@ -93,9 +98,21 @@ func checkSamples(what string, x *graph.Tensor, sample []int) error {
 	if shape[0] < 1 {
 		return fmt.Errorf("%w: %s has no samples", graph.ErrArgument, what)
 	}
+	if x.IsView() {
+		// A view's backing memory may hold elements outside it (and in
+		// another order): scan a copy of its own elements.
+		x = x.Materialize().(*graph.Tensor)
+	}
+	per := x.Shape().TotalSize() / shape[0]
 	if i := graph.FirstNonFinite(x); i >= 0 {
-		per := x.Shape().TotalSize() / shape[0]
 		return fmt.Errorf("%w: %s sample %d", graph.ErrNotFinite, what, i/per)
+	}
+	if dt == graph.Float32 && xdt == graph.Float64 {
+		for i, v := range x.Float64s() {
+			if math.IsInf(float64(float32(v)), 0) {
+				return fmt.Errorf("%w: %s sample %d: %v is beyond float32's range", graph.ErrNotFinite, what, i/per, v)
+			}
+		}
 	}
 	return nil
 }

@@ -90,6 +90,28 @@ func (c CallbackFuncs) OnTrainEnd(s *FitState) error {
 	return c.TrainEnd(s)
 }
 
+// errNilCallback is the error of a nil callback's methods.
+func errNilCallback(kind string) error {
+	return fmt.Errorf("%w: nil *%s callback", graph.ErrArgument, kind)
+}
+
+// stateModel returns the model of s, or an error when s holds none (a
+// callback called by hand with a nil FitState or one without a Trainer).
+func stateModel(s *FitState, kind string) (*models.Model, error) {
+	if m := s.Model(); m != nil {
+		return m, nil
+	}
+	return nil, fmt.Errorf("%w: %s called without a FitState holding a trainer", graph.ErrArgument, kind)
+}
+
+// stateOptimizer returns the optimizer of s's trainer, or nil.
+func stateOptimizer(s *FitState) Optimizer {
+	if s == nil {
+		return nil
+	}
+	return s.Trainer.Optimizer()
+}
+
 // monitored returns the value of name in logs, defaulting to val_loss when
 // present, else loss.
 func monitored(name string, logs Logs) (string, float64, bool) {
@@ -143,6 +165,9 @@ type EarlyStopping struct {
 
 // OnTrainBegin checks the settings and resets the callback's state.
 func (c *EarlyStopping) OnTrainBegin(*FitState) error {
+	if c == nil {
+		return errNilCallback("EarlyStopping")
+	}
 	if c.Patience < 0 {
 		return fmt.Errorf("%w: early stopping patience %d is negative", graph.ErrArgument, c.Patience)
 	}
@@ -153,8 +178,30 @@ func (c *EarlyStopping) OnTrainBegin(*FitState) error {
 	return nil
 }
 
+// OnEpochBegin does nothing.
+func (c *EarlyStopping) OnEpochBegin(*FitState, int) error {
+	if c == nil {
+		return errNilCallback("EarlyStopping")
+	}
+	return nil
+}
+
+// OnBatchEnd does nothing.
+func (c *EarlyStopping) OnBatchEnd(*FitState, int, int, Logs) error {
+	if c == nil {
+		return errNilCallback("EarlyStopping")
+	}
+	return nil
+}
+
 // OnEpochEnd checks for improvement.
 func (c *EarlyStopping) OnEpochEnd(s *FitState, epoch int, logs Logs) error {
+	if c == nil {
+		return errNilCallback("EarlyStopping")
+	}
+	if s == nil {
+		return fmt.Errorf("%w: EarlyStopping called with a nil FitState", graph.ErrArgument)
+	}
 	_, v, ok := monitored(c.Monitor, logs)
 	if !ok {
 		return nil
@@ -162,10 +209,14 @@ func (c *EarlyStopping) OnEpochEnd(s *FitState, epoch int, logs Logs) error {
 	// As Keras, the first value is the best so far whatever it is (even
 	// +Inf or NaN).
 	if c.bestEpoch < 0 || v < c.best-c.MinDelta {
-		c.best, c.bestEpoch, c.wait = v, epoch, 0
 		if c.RestoreBestWeights {
-			c.bestWeights = s.Model().Weights()
+			m, err := stateModel(s, "EarlyStopping")
+			if err != nil {
+				return err
+			}
+			c.bestWeights = m.Weights()
 		}
+		c.best, c.bestEpoch, c.wait = v, epoch, 0
 		return nil
 	}
 	c.wait++
@@ -178,15 +229,27 @@ func (c *EarlyStopping) OnEpochEnd(s *FitState, epoch int, logs Logs) error {
 
 // OnTrainEnd restores the best weights when asked to.
 func (c *EarlyStopping) OnTrainEnd(s *FitState) error {
+	if c == nil {
+		return errNilCallback("EarlyStopping")
+	}
 	if c.RestoreBestWeights && c.bestWeights != nil {
-		return s.Model().SetWeights(c.bestWeights)
+		m, err := stateModel(s, "EarlyStopping")
+		if err != nil {
+			return err
+		}
+		return m.SetWeights(c.bestWeights)
 	}
 	return nil
 }
 
 // BestEpoch returns the 0-based epoch with the best monitored value, or -1
-// before any.
-func (c *EarlyStopping) BestEpoch() int { return c.bestEpoch }
+// before any (and for a nil EarlyStopping).
+func (c *EarlyStopping) BestEpoch() int {
+	if c == nil {
+		return -1
+	}
+	return c.bestEpoch
+}
 
 // DefaultReduceLRFactor is the factor ReduceLROnPlateau uses when Factor is
 // 0, Keras' default.
@@ -205,7 +268,9 @@ const DefaultReduceLRFactor = 0.1
 // set them to get Keras' behaviour). OnTrainBegin, and so Fit before
 // training, returns an error wrapping graph.ErrArgument unless
 // 0 < Factor < 1 (once defaulted), Patience ≥ 0, Cooldown ≥ 0, and MinDelta
-// and MinLR are finite and ≥ 0. The state is reset at each Fit call.
+// and MinLR are finite and ≥ 0, and for one of this package's optimizers
+// whose learning rate follows a schedule. The state is reset at each Fit
+// call.
 type ReduceLROnPlateau struct {
 	NopCallback
 	// Monitor is the log to watch; empty means val_loss when there is
@@ -232,7 +297,14 @@ type ReduceLROnPlateau struct {
 }
 
 // OnTrainBegin checks the settings and resets the callback's state.
-func (c *ReduceLROnPlateau) OnTrainBegin(*FitState) error {
+func (c *ReduceLROnPlateau) OnTrainBegin(s *FitState) error {
+	if c == nil {
+		return errNilCallback("ReduceLROnPlateau")
+	}
+	if ho, ok := stateOptimizer(s).(hyperOwner); ok && !isNil(ho) && ho.hyper() != nil && ho.hyper().schedule != nil {
+		return fmt.Errorf("%w: reduce-LR-on-plateau cannot change the learning rate of %s, which follows a schedule",
+			graph.ErrArgument, ho.hyper().kind)
+	}
 	switch f := c.factor(); {
 	case !(f > 0 && f < 1):
 		return fmt.Errorf("%w: reduce-LR-on-plateau factor %v must be in (0, 1)", graph.ErrArgument, c.Factor)
@@ -256,8 +328,35 @@ func (c *ReduceLROnPlateau) factor() float64 {
 	return c.Factor
 }
 
+// OnEpochBegin does nothing.
+func (c *ReduceLROnPlateau) OnEpochBegin(*FitState, int) error {
+	if c == nil {
+		return errNilCallback("ReduceLROnPlateau")
+	}
+	return nil
+}
+
+// OnBatchEnd does nothing.
+func (c *ReduceLROnPlateau) OnBatchEnd(*FitState, int, int, Logs) error {
+	if c == nil {
+		return errNilCallback("ReduceLROnPlateau")
+	}
+	return nil
+}
+
+// OnTrainEnd does nothing.
+func (c *ReduceLROnPlateau) OnTrainEnd(*FitState) error {
+	if c == nil {
+		return errNilCallback("ReduceLROnPlateau")
+	}
+	return nil
+}
+
 // OnEpochEnd reduces the learning rate on a plateau.
 func (c *ReduceLROnPlateau) OnEpochEnd(s *FitState, _ int, logs Logs) error {
+	if c == nil {
+		return errNilCallback("ReduceLROnPlateau")
+	}
 	_, v, ok := monitored(c.Monitor, logs)
 	if !ok {
 		return nil
@@ -275,7 +374,10 @@ func (c *ReduceLROnPlateau) OnEpochEnd(s *FitState, _ int, logs Logs) error {
 	}
 	c.wait++
 	if c.wait >= c.Patience { // as Keras: after Patience epochs without improvement
-		opt := s.Trainer.Optimizer()
+		opt := stateOptimizer(s)
+		if isNil(opt) {
+			return fmt.Errorf("%w: ReduceLROnPlateau called without a FitState holding a trainer", graph.ErrArgument)
+		}
 		old := opt.LearningRate()
 		if lr := math.Max(old*c.factor(), c.MinLR); lr < old {
 			if err := opt.SetLearningRate(lr); err != nil {

@@ -46,21 +46,34 @@ type optimizerSpec struct {
 
 type hyperOwner interface{ hyper() *hyper }
 
-func (o *base) hyper() *hyper { return o.h }
+func (o *base) hyper() *hyper {
+	if o == nil {
+		return nil
+	}
+	return o.h
+}
 
 func specOf(opt Optimizer) (optimizerSpec, error) {
 	ho, ok := opt.(hyperOwner)
-	if !ok {
-		return optimizerSpec{}, fmt.Errorf("%w: optimizer %s is not one of this package's", ErrCheckpoint, opt.Name())
+	if !ok || isNil(opt) {
+		return optimizerSpec{}, fmt.Errorf("%w: optimizer %T is not one of this package's", ErrCheckpoint, opt)
 	}
 	h := ho.hyper()
+	if h == nil {
+		return optimizerSpec{}, fmt.Errorf("%w: %w", ErrCheckpoint, errNotMade)
+	}
 	s := optimizerSpec{Kind: h.kind, LearningRate: h.lr, Momentum: h.momentum, Nesterov: h.nesterov,
 		Beta1: h.beta1, Beta2: h.beta2, Epsilon: h.epsilon, Rho: h.rho,
 		ClipValue: h.clip.value, ClipNorm: h.clip.norm, GlobalClip: h.clip.global}
 	if h.schedule != nil {
-		d, ok := h.schedule.(ExponentialDecay)
-		if !ok {
-			return optimizerSpec{}, fmt.Errorf("%w: only ExponentialDecay schedules can be saved", ErrCheckpoint)
+		var d ExponentialDecay
+		switch e := h.schedule.(type) {
+		case ExponentialDecay:
+			d = e
+		case *ExponentialDecay: // WithSchedule stores a copy instead; kept for safety
+			d = *e
+		default:
+			return optimizerSpec{}, fmt.Errorf("%w: only ExponentialDecay schedules can be saved, not %T", ErrCheckpoint, h.schedule)
 		}
 		s.Decay = &d
 	}
@@ -260,17 +273,58 @@ type ModelCheckpoint struct {
 	best float64
 }
 
-// OnTrainBegin checks the path and resets the best value.
-func (c *ModelCheckpoint) OnTrainBegin(*FitState) error {
+// OnTrainBegin checks the path and that the trainer's optimizer can be
+// saved (one of this package's, with no schedule or an ExponentialDecay),
+// so that Fit fails before training rather than after the first epoch, and
+// resets the best value.
+func (c *ModelCheckpoint) OnTrainBegin(s *FitState) error {
+	if c == nil {
+		return errNilCallback("ModelCheckpoint")
+	}
 	if c.Path == "" {
 		return fmt.Errorf("%w: model checkpoint needs a path", graph.ErrArgument)
+	}
+	if opt := stateOptimizer(s); opt != nil {
+		if _, err := specOf(opt); err != nil {
+			return err
+		}
 	}
 	c.best = math.Inf(1)
 	return nil
 }
 
+// OnEpochBegin does nothing.
+func (c *ModelCheckpoint) OnEpochBegin(*FitState, int) error {
+	if c == nil {
+		return errNilCallback("ModelCheckpoint")
+	}
+	return nil
+}
+
+// OnBatchEnd does nothing.
+func (c *ModelCheckpoint) OnBatchEnd(*FitState, int, int, Logs) error {
+	if c == nil {
+		return errNilCallback("ModelCheckpoint")
+	}
+	return nil
+}
+
+// OnTrainEnd does nothing.
+func (c *ModelCheckpoint) OnTrainEnd(*FitState) error {
+	if c == nil {
+		return errNilCallback("ModelCheckpoint")
+	}
+	return nil
+}
+
 // OnEpochEnd saves when due.
 func (c *ModelCheckpoint) OnEpochEnd(s *FitState, epoch int, logs Logs) error {
+	if c == nil {
+		return errNilCallback("ModelCheckpoint")
+	}
+	if s == nil {
+		return fmt.Errorf("%w: ModelCheckpoint called with a nil FitState", graph.ErrArgument)
+	}
 	if c.SaveBestOnly {
 		name, v, ok := monitored(c.Monitor, logs)
 		if !ok {

@@ -62,8 +62,12 @@
 // # Errors
 //
 // Bad input (sample counts, shapes, hyperparameters, NaN or infinite data,
-// naming the sample) is an error wrapping graph.ErrArgument, graph.ErrShape
-// or graph.ErrNotFinite before anything trains. A non-finite loss, gradient
+// naming the sample, float64 data beyond float32's range for a float32
+// model) is an error wrapping graph.ErrArgument, graph.ErrShape or
+// graph.ErrNotFinite before anything trains. A schedule's rate that is not
+// positive and finite is an error from the step that would use it. An
+// optimizer is bound to the parameters of its first step: using it with
+// another model's is an error, not a silent sharing of its state. A non-finite loss, gradient
 // or update is an error wrapping ErrDiverged that names the epoch and batch;
 // that step is not applied, to the weights or to the optimizer's state.
 //

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"reflect"
 	"sort"
 
 	"github.com/gornn/gornn/graph"
@@ -28,7 +29,8 @@ type FitOptions struct {
 	// InitialEpoch is the epoch to start at, to resume a run.
 	InitialEpoch int
 	// BatchSize defaults to 32. The last batch of an epoch may be smaller;
-	// it is trained, not dropped.
+	// it is trained, not dropped. A size above the number of training
+	// samples is that number (one batch per epoch), as in Keras.
 	BatchSize int
 	// NoShuffle keeps the samples in order; by default each epoch visits
 	// them in a random order drawn from Seed and the epoch number.
@@ -112,8 +114,14 @@ type FitState struct {
 	StopTraining bool
 }
 
-// Model returns the model being trained.
-func (s *FitState) Model() *models.Model { return s.Trainer.model }
+// Model returns the model being trained (nil for a nil FitState or one
+// without a Trainer).
+func (s *FitState) Model() *models.Model {
+	if s == nil {
+		return nil
+	}
+	return s.Trainer.Model()
+}
 
 // Fit trains model on x [n, input...] and y [n, output...] with the loss
 // and optimizer of opts, and returns the History. See Trainer.Fit.
@@ -122,6 +130,7 @@ func Fit(ctx context.Context, m *models.Model, x, y *graph.Tensor, opts FitOptio
 	if err != nil {
 		return nil, err
 	}
+	opts.Optimizer = nil // the trainer's (not compared: it may be of a type == panics on)
 	return t.Fit(ctx, x, y, opts)
 }
 
@@ -141,7 +150,7 @@ func (t *Trainer) Fit(ctx context.Context, x, y *graph.Tensor, opts FitOptions) 
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if opts.Optimizer != nil && opts.Optimizer != t.opt {
+	if opts.Optimizer != nil && !sameOptimizer(opts.Optimizer, t.opt) {
 		return nil, fmt.Errorf("%w: options name another optimizer than the trainer's", graph.ErrArgument)
 	}
 	if opts.Loss.build != nil && !opts.Loss.same(t.loss) {
@@ -170,9 +179,12 @@ func (t *Trainer) Fit(ctx context.Context, x, y *graph.Tensor, opts FitOptions) 
 		return nil, fmt.Errorf("%w: verbose %d (want 0, 1 or 2)", graph.ErrArgument, opts.Verbose)
 	}
 	for i, cb := range opts.Callbacks {
-		if cb == nil {
-			return nil, fmt.Errorf("%w: callback %d is nil", graph.ErrArgument, i)
+		if isNil(cb) {
+			return nil, fmt.Errorf("%w: callback %d is a nil %T", graph.ErrArgument, i, cb)
 		}
+	}
+	if err := checkOptimizer(t.opt, t.model); err != nil {
+		return nil, err
 	}
 	if err := checkMetrics(opts.Metrics); err != nil {
 		return nil, err
@@ -211,6 +223,9 @@ func (t *Trainer) Fit(ctx context.Context, x, y *graph.Tensor, opts FitOptions) 
 		}
 		n = split
 	}
+	if n > MaxSamples {
+		return nil, fmt.Errorf("%w: %d training samples, more than %d", graph.ErrArgument, n, MaxSamples)
+	}
 	if vx != nil {
 		if err := t.checkXY(vx, vy); err != nil {
 			return nil, fmt.Errorf("validation data: %w", err)
@@ -220,6 +235,9 @@ func (t *Trainer) Fit(ctx context.Context, x, y *graph.Tensor, opts FitOptions) 
 	if out == nil && opts.Verbose > 0 {
 		out = os.Stdout
 	}
+	// As Keras, a batch larger than the data is all of it; this also keeps
+	// the batch arithmetic below from overflowing.
+	opts.BatchSize = min(opts.BatchSize, n)
 	batches := (n + opts.BatchSize - 1) / opts.BatchSize
 	hist := &History{Values: map[string][]float64{}}
 	state := &FitState{Trainer: t, Epochs: opts.Epochs, Batches: batches, History: hist}
@@ -314,13 +332,27 @@ func (t *Trainer) Fit(ctx context.Context, x, y *graph.Tensor, opts FitOptions) 
 	return hist, nil
 }
 
+// sameOptimizer reports whether a and b are the same optimizer, without
+// the panic of == on values of a type that is not comparable.
+func sameOptimizer(a, b Optimizer) bool {
+	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
+	return ta == tb && ta != nil && ta.Comparable() && a == b
+}
+
+// MaxSamples is the largest number of samples EpochOrder orders, and so
+// Fit trains on (2³¹-1; the order alone then takes 16 GiB).
+const MaxSamples = math.MaxInt32
+
 // EpochOrder returns the order in which Fit visits n samples in an epoch:
 // a permutation drawn from seed and epoch when shuffle is set, so a resumed
-// run sees the same batches as an uninterrupted one. A negative n or epoch
-// is an error wrapping graph.ErrArgument.
+// run sees the same batches as an uninterrupted one. A negative n or epoch,
+// or n above MaxSamples, is an error wrapping graph.ErrArgument.
 func EpochOrder(n int, seed uint64, epoch int, shuffle bool) ([]int, error) {
 	if n < 0 || epoch < 0 {
 		return nil, fmt.Errorf("%w: epoch order of %d samples at epoch %d", graph.ErrArgument, n, epoch)
+	}
+	if n > MaxSamples {
+		return nil, fmt.Errorf("%w: epoch order of %d samples, more than %d", graph.ErrArgument, n, MaxSamples)
 	}
 	if !shuffle {
 		order := make([]int, n)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 
 	"github.com/gornn/gornn/graph"
@@ -11,7 +12,10 @@ import (
 
 // Optimizer updates parameters in place from their gradients, with Keras'
 // update rules. An optimizer keeps per-parameter state (momentum, moments)
-// keyed by parameter name, so it serves one model.
+// keyed by parameter name, so it serves one model: this package's
+// optimizers are bound to the parameters of their first step, and a step
+// with other parameters (another model's) is an error wrapping
+// graph.ErrArgument instead of silently sharing the state.
 type Optimizer interface {
 	// Name returns the Keras name ("sgd", "adam", "rmsprop").
 	Name() string
@@ -40,7 +44,10 @@ type OptimizerState struct {
 	Slots        map[string][]float64
 }
 
-// Schedule gives the learning rate for a 0-based step count.
+// Schedule gives the learning rate for a 0-based step count. A rate that
+// is not positive and finite (0, negative, NaN, infinite) is an error
+// wrapping graph.ErrArgument from the step that would use it, before
+// anything changes.
 type Schedule interface {
 	Rate(step int) float64
 }
@@ -118,21 +125,19 @@ func WithLearningRate(lr float64) OptimizerOption {
 	return option("learning_rate", func(h *hyper) error { h.lr = lr; return positive("learning rate", lr) })
 }
 
-// WithSchedule makes the learning rate follow s.
+// WithSchedule makes the learning rate follow s. An ExponentialDecay is
+// validated here; a *ExponentialDecay is copied (later changes to it do
+// not change the optimizer's schedule), so that it is saved in checkpoints
+// like an ExponentialDecay. A nil s, or a nil pointer, is an error.
 func WithSchedule(s Schedule) OptimizerOption {
 	return option("schedule", func(h *hyper) error {
-		if s == nil {
+		if isNil(s) {
 			return fmt.Errorf("%w: nil schedule", graph.ErrArgument)
 		}
-		switch e := s.(type) {
-		case ExponentialDecay:
-			if err := e.validate(); err != nil {
-				return err
-			}
-		case *ExponentialDecay:
-			if e == nil {
-				return fmt.Errorf("%w: nil schedule", graph.ErrArgument)
-			}
+		if e, ok := s.(*ExponentialDecay); ok {
+			s = *e
+		}
+		if e, ok := s.(ExponentialDecay); ok {
 			if err := e.validate(); err != nil {
 				return err
 			}
@@ -140,6 +145,19 @@ func WithSchedule(s Schedule) OptimizerOption {
 		h.schedule = s
 		return nil
 	})
+}
+
+// isNil reports a nil interface value or one holding a nil pointer, map,
+// slice, channel or function (a typed nil), whose methods would panic.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	switch r := reflect.ValueOf(v); r.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Chan, reflect.Func, reflect.Interface, reflect.UnsafePointer:
+		return r.IsNil()
+	}
+	return false
 }
 
 // WithMomentum sets SGD's momentum in [0, 1).
@@ -232,11 +250,17 @@ func newHyper(kind string, lr float64, opts []OptimizerOption) (*hyper, error) {
 }
 
 // base is the machinery all optimizers share: hyperparameters, step count,
-// slots and gradient clipping.
+// slots and gradient clipping. Its methods accept a nil *base and one not
+// made by a constructor (h nil): the queries return zero values, the
+// others an error.
 type base struct {
 	h     *hyper
 	iter  int
 	slots map[string][]float64
+	// bound are the parameters of the first step: later steps must update
+	// the same ones (the slots are keyed by parameter name, which another
+	// model may share).
+	bound []*graph.Param
 	// gbuf and wbuf hold the gradients and weights of a step as float64,
 	// kept from step to step to spare allocations.
 	gbuf, wbuf [][]float64
@@ -250,16 +274,51 @@ func buffers(bufs *[][]float64, n int) [][]float64 {
 	return (*bufs)[:n]
 }
 
-func (o *base) Name() string { return o.h.kind }
+// errNotMade is the error of an optimizer's methods on a nil optimizer or
+// one not made by a constructor.
+var errNotMade = fmt.Errorf("%w: optimizer not made by NewSGD, NewAdam, NewRMSprop or NewOptimizer", graph.ErrArgument)
+
+// ready returns errNotMade for a nil optimizer or one not made by a
+// constructor.
+func (o *base) ready() error {
+	if o == nil || o.h == nil {
+		return errNotMade
+	}
+	return nil
+}
+
+func (o *base) Name() string {
+	if o == nil || o.h == nil {
+		return ""
+	}
+	return o.h.kind
+}
 
 func (o *base) LearningRate() float64 {
+	if o == nil || o.h == nil {
+		return 0
+	}
 	if o.h.schedule != nil {
 		return o.h.schedule.Rate(o.iter)
 	}
 	return o.h.lr
 }
 
+// rate returns the learning rate of the next step, or an error wrapping
+// graph.ErrArgument if it is not positive and finite (a schedule's).
+func (o *base) rate() (float64, error) {
+	lr := o.LearningRate()
+	if !(lr > 0) || math.IsInf(lr, 0) {
+		return 0, fmt.Errorf("%w: %s: the learning rate schedule gives %v at step %d (want a positive, finite rate)",
+			graph.ErrArgument, o.h.kind, lr, o.iter)
+	}
+	return lr, nil
+}
+
 func (o *base) SetLearningRate(lr float64) error {
+	if o == nil || o.h == nil {
+		return errNotMade
+	}
 	if o.h.schedule != nil {
 		return fmt.Errorf("%w: %s: learning rate follows a schedule", graph.ErrArgument, o.h.kind)
 	}
@@ -270,10 +329,19 @@ func (o *base) SetLearningRate(lr float64) error {
 	return nil
 }
 
-func (o *base) Iterations() int { return o.iter }
+func (o *base) Iterations() int {
+	if o == nil {
+		return 0
+	}
+	return o.iter
+}
 
 func (o *base) State() OptimizerState {
-	s := OptimizerState{Iterations: o.iter, LearningRate: o.h.lr, Slots: map[string][]float64{}}
+	s := OptimizerState{Slots: map[string][]float64{}}
+	if o == nil || o.h == nil {
+		return s
+	}
+	s.Iterations, s.LearningRate = o.iter, o.h.lr
 	for k, v := range o.slots {
 		s.Slots[k] = append([]float64(nil), v...)
 	}
@@ -281,6 +349,9 @@ func (o *base) State() OptimizerState {
 }
 
 func (o *base) SetState(s OptimizerState) error {
+	if o == nil || o.h == nil {
+		return errNotMade
+	}
 	if s.Iterations < 0 {
 		return fmt.Errorf("%w: negative iterations %d", graph.ErrArgument, s.Iterations)
 	}
@@ -296,6 +367,17 @@ func (o *base) SetState(s OptimizerState) error {
 		o.slots[k] = append([]float64(nil), v...)
 	}
 	return nil
+}
+
+// checkBound returns an error wrapping graph.ErrArgument unless params are
+// the parameters the optimizer is bound to, or it is not bound yet.
+func (o *base) checkBound(params []*graph.Param) error {
+	if o == nil || o.bound == nil || slices.Equal(o.bound, params) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s: the optimizer's state belongs to the parameters of another model "+
+		"(it was first stepped with %d parameters, not these %d); use one optimizer per model",
+		graph.ErrArgument, o.h.kind, len(o.bound), len(params))
 }
 
 // slot returns the named state vector of p, creating it at zero.
@@ -428,9 +510,15 @@ func restoreSlots(saved [][]float64, groups ...[][]float64) {
 // slots and the step count only if every new weight is finite; otherwise
 // nothing changes and the error wraps ErrNotFiniteGrad.
 func (o *base) apply(params []*graph.Param, grads []*graph.Tensor, names []string, rule func(w, g []float64, slots [][]float64)) error {
+	if err := o.checkBound(params); err != nil {
+		return err
+	}
 	gs, err := o.prepare(params, grads)
 	if err != nil {
 		return err
+	}
+	if o.bound == nil {
+		o.bound = slices.Clone(params)
 	}
 	// Slots are fetched before any weight is written, so a failure leaves
 	// the weights as they were; groups[n][i] is slot n of parameter i.

@@ -25,9 +25,17 @@ func NewSGD(opts ...OptimizerOption) (*SGD, error) {
 	return &SGD{base{h: h}}, nil
 }
 
-// Step applies one update.
+// Step applies one update. A learning rate from a schedule that is not
+// positive and finite is an error, and nothing changes.
 func (o *SGD) Step(params []*graph.Param, grads []*graph.Tensor) error {
-	lr, mom := o.LearningRate(), o.h.momentum
+	if err := o.b().ready(); err != nil {
+		return err
+	}
+	lr, err := o.rate()
+	if err != nil {
+		return err
+	}
+	mom := o.h.momentum
 	var names []string
 	if mom > 0 {
 		names = []string{"momentum"}
@@ -50,6 +58,38 @@ func (o *SGD) Step(params []*graph.Param, grads []*graph.Tensor) error {
 	})
 }
 
+// The methods of SGD below are SGD's own (not promoted from base) so
+// that a nil *SGD returns zero values or an error instead of panicking.
+
+func (o *SGD) b() *base {
+	if o == nil {
+		return nil
+	}
+	return &o.base
+}
+
+// Name returns "sgd" ("" for a nil or zero SGD).
+func (o *SGD) Name() string { return o.b().Name() }
+
+// LearningRate returns the learning rate of the next step.
+func (o *SGD) LearningRate() float64 { return o.b().LearningRate() }
+
+// SetLearningRate replaces a constant learning rate.
+func (o *SGD) SetLearningRate(lr float64) error { return o.b().SetLearningRate(lr) }
+
+// Iterations returns the number of steps taken.
+func (o *SGD) Iterations() int { return o.b().Iterations() }
+
+// State returns a copy of the optimizer's state.
+func (o *SGD) State() OptimizerState { return o.b().State() }
+
+// SetState restores a state returned by State.
+func (o *SGD) SetState(s OptimizerState) error { return o.b().SetState(s) }
+
+func (o *SGD) hyper() *hyper { return o.b().hyper() }
+
+func (o *SGD) checkBound(params []*graph.Param) error { return o.b().checkBound(params) }
+
 // Adam is Adam with Keras' rule: m += (g-m)(1-β1), v += (g²-v)(1-β2),
 // w -= lr·√(1-β2^t)/(1-β1^t) · m/(√v + ε).
 type Adam struct{ base }
@@ -67,11 +107,19 @@ func NewAdam(opts ...OptimizerOption) (*Adam, error) {
 	return &Adam{base{h: h}}, nil
 }
 
-// Step applies one update.
+// Step applies one update. A learning rate from a schedule that is not
+// positive and finite is an error, and nothing changes.
 func (o *Adam) Step(params []*graph.Param, grads []*graph.Tensor) error {
+	if err := o.b().ready(); err != nil {
+		return err
+	}
+	lr, err := o.rate()
+	if err != nil {
+		return err
+	}
 	t := float64(o.iter + 1)
 	b1, b2, eps := o.h.beta1, o.h.beta2, o.h.epsilon
-	alpha := o.LearningRate() * math.Sqrt(1-math.Pow(b2, t)) / (1 - math.Pow(b1, t))
+	alpha := lr * math.Sqrt(1-math.Pow(b2, t)) / (1 - math.Pow(b1, t))
 	return o.apply(params, grads, []string{"m", "v"}, func(w, g []float64, s [][]float64) {
 		m, v := s[0], s[1]
 		for j := range w {
@@ -81,6 +129,38 @@ func (o *Adam) Step(params []*graph.Param, grads []*graph.Tensor) error {
 		}
 	})
 }
+
+// The methods of Adam below are Adam's own (not promoted from base) so
+// that a nil *Adam returns zero values or an error instead of panicking.
+
+func (o *Adam) b() *base {
+	if o == nil {
+		return nil
+	}
+	return &o.base
+}
+
+// Name returns "adam" ("" for a nil or zero Adam).
+func (o *Adam) Name() string { return o.b().Name() }
+
+// LearningRate returns the learning rate of the next step.
+func (o *Adam) LearningRate() float64 { return o.b().LearningRate() }
+
+// SetLearningRate replaces a constant learning rate.
+func (o *Adam) SetLearningRate(lr float64) error { return o.b().SetLearningRate(lr) }
+
+// Iterations returns the number of steps taken.
+func (o *Adam) Iterations() int { return o.b().Iterations() }
+
+// State returns a copy of the optimizer's state.
+func (o *Adam) State() OptimizerState { return o.b().State() }
+
+// SetState restores a state returned by State.
+func (o *Adam) SetState(s OptimizerState) error { return o.b().SetState(s) }
+
+func (o *Adam) hyper() *hyper { return o.b().hyper() }
+
+func (o *Adam) checkBound(params []*graph.Param) error { return o.b().checkBound(params) }
 
 // RMSprop keeps a moving average of squared gradients:
 // v = ρ·v + (1-ρ)·g², w -= lr·g/(√v + ε). (The reference cases, computed
@@ -101,9 +181,17 @@ func NewRMSprop(opts ...OptimizerOption) (*RMSprop, error) {
 	return &RMSprop{base{h: h}}, nil
 }
 
-// Step applies one update.
+// Step applies one update. A learning rate from a schedule that is not
+// positive and finite is an error, and nothing changes.
 func (o *RMSprop) Step(params []*graph.Param, grads []*graph.Tensor) error {
-	lr, rho, eps := o.LearningRate(), o.h.rho, o.h.epsilon
+	if err := o.b().ready(); err != nil {
+		return err
+	}
+	lr, err := o.rate()
+	if err != nil {
+		return err
+	}
+	rho, eps := o.h.rho, o.h.epsilon
 	return o.apply(params, grads, []string{"velocity"}, func(w, g []float64, s [][]float64) {
 		v := s[0]
 		for j := range w {
@@ -112,6 +200,38 @@ func (o *RMSprop) Step(params []*graph.Param, grads []*graph.Tensor) error {
 		}
 	})
 }
+
+// The methods of RMSprop below are RMSprop's own (not promoted from base) so
+// that a nil *RMSprop returns zero values or an error instead of panicking.
+
+func (o *RMSprop) b() *base {
+	if o == nil {
+		return nil
+	}
+	return &o.base
+}
+
+// Name returns "rmsprop" ("" for a nil or zero RMSprop).
+func (o *RMSprop) Name() string { return o.b().Name() }
+
+// LearningRate returns the learning rate of the next step.
+func (o *RMSprop) LearningRate() float64 { return o.b().LearningRate() }
+
+// SetLearningRate replaces a constant learning rate.
+func (o *RMSprop) SetLearningRate(lr float64) error { return o.b().SetLearningRate(lr) }
+
+// Iterations returns the number of steps taken.
+func (o *RMSprop) Iterations() int { return o.b().Iterations() }
+
+// State returns a copy of the optimizer's state.
+func (o *RMSprop) State() OptimizerState { return o.b().State() }
+
+// SetState restores a state returned by State.
+func (o *RMSprop) SetState(s OptimizerState) error { return o.b().SetState(s) }
+
+func (o *RMSprop) hyper() *hyper { return o.b().hyper() }
+
+func (o *RMSprop) checkBound(params []*graph.Param) error { return o.b().checkBound(params) }
 
 // NewOptimizer returns the optimizer with the given Keras name and options.
 func NewOptimizer(name string, opts ...OptimizerOption) (Optimizer, error) {

@@ -31,7 +31,10 @@ type Trainer struct {
 }
 
 // NewTrainer returns a trainer. A zero Loss means MSE; a nil optimizer
-// means SGD with Keras' defaults.
+// means SGD with Keras' defaults. A typed nil optimizer ((*Adam)(nil)), one
+// of this package's not made by its constructor, and one already bound to
+// another model's parameters (see Optimizer) are errors wrapping
+// graph.ErrArgument.
 func NewTrainer(m *models.Model, loss Loss, opt Optimizer) (*Trainer, error) {
 	if m == nil {
 		return nil, fmt.Errorf("%w: nil model", graph.ErrArgument)
@@ -45,7 +48,34 @@ func NewTrainer(m *models.Model, loss Loss, opt Optimizer) (*Trainer, error) {
 			return nil, err
 		}
 	}
+	if err := checkOptimizer(opt, m); err != nil {
+		return nil, err
+	}
 	return &Trainer{model: m, loss: loss, opt: opt, train: map[int]*graph.Executor{}, eval: map[int]*graph.Executor{}}, nil
+}
+
+// binder is implemented by this package's optimizers, which are bound to
+// the parameters of their first step.
+type binder interface {
+	checkBound(params []*graph.Param) error
+}
+
+// checkOptimizer returns an error for an optimizer that cannot train m: a
+// typed nil, one of this package's not made by its constructor, or one
+// bound to another model's parameters.
+func checkOptimizer(opt Optimizer, m *models.Model) error {
+	if isNil(opt) {
+		return fmt.Errorf("%w: optimizer is a nil %T", graph.ErrArgument, opt)
+	}
+	if ho, ok := opt.(hyperOwner); ok && ho.hyper() == nil {
+		return errNotMade
+	}
+	if b, ok := opt.(binder); ok {
+		if err := b.checkBound(m.Params()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // usable reports a Trainer that NewTrainer did not make.
@@ -56,14 +86,29 @@ func (t *Trainer) usable() error {
 	return nil
 }
 
-// Model returns the model being trained.
-func (t *Trainer) Model() *models.Model { return t.model }
+// Model returns the model being trained (nil for a nil Trainer).
+func (t *Trainer) Model() *models.Model {
+	if t == nil {
+		return nil
+	}
+	return t.model
+}
 
-// Optimizer returns the trainer's optimizer.
-func (t *Trainer) Optimizer() Optimizer { return t.opt }
+// Optimizer returns the trainer's optimizer (nil for a nil Trainer).
+func (t *Trainer) Optimizer() Optimizer {
+	if t == nil {
+		return nil
+	}
+	return t.opt
+}
 
-// Loss returns the trainer's loss.
-func (t *Trainer) Loss() Loss { return t.loss }
+// Loss returns the trainer's loss (the zero Loss for a nil Trainer).
+func (t *Trainer) Loss() Loss {
+	if t == nil {
+		return Loss{}
+	}
+	return t.loss
+}
 
 func (t *Trainer) executor(batch int, grads bool) (*graph.Executor, error) {
 	cache := t.eval
@@ -170,7 +215,9 @@ func run(e *graph.Executor, x, y *graph.Tensor) error {
 	return e.Run()
 }
 
-// checkXY validates a data set against the model.
+// checkXY validates a data set against the model: shapes, dtypes, and
+// values finite in the model's dtype (a float64 value beyond float32's
+// range is not finite for a float32 model), the error naming the sample.
 func (t *Trainer) checkXY(x, y *graph.Tensor) error {
 	if err := t.model.CheckSamples("x", x); err != nil {
 		return err
@@ -179,6 +226,10 @@ func (t *Trainer) checkXY(x, y *graph.Tensor) error {
 	if y == nil {
 		return fmt.Errorf("%w: y is nil", graph.ErrArgument)
 	}
+	ydt, err := graph.DTypeOf(y)
+	if err != nil {
+		return fmt.Errorf("y: %w", err)
+	}
 	ys := []int(y.Shape())
 	if len(ys) != len(out)+1 || !slices.Equal(ys[1:], out) {
 		return fmt.Errorf("%w: y has shape %v, the model outputs [n %v]", graph.ErrShape, ys, out)
@@ -186,15 +237,27 @@ func (t *Trainer) checkXY(x, y *graph.Tensor) error {
 	if x.Shape()[0] != ys[0] {
 		return fmt.Errorf("%w: x has %d samples, y has %d", graph.ErrShape, x.Shape()[0], ys[0])
 	}
+	if y.IsView() {
+		// Scan the view's own elements, not its backing memory.
+		y = y.Materialize().(*graph.Tensor)
+	}
+	per := y.Shape().TotalSize() / ys[0]
 	if i := graph.FirstNonFinite(y); i >= 0 {
-		per := y.Shape().TotalSize() / ys[0]
 		return fmt.Errorf("%w: y sample %d", graph.ErrNotFinite, i/per)
+	}
+	if t.model.DType() == graph.Float32 && ydt == graph.Float64 {
+		for i, v := range y.Float64s() {
+			if math.IsInf(float64(float32(v)), 0) {
+				return fmt.Errorf("%w: y sample %d: %v is beyond float32's range", graph.ErrNotFinite, i/per, v)
+			}
+		}
 	}
 	return nil
 }
 
 // Evaluate returns the mean loss and the metrics over x and y, in batches
-// of the given size (0 means 32), without changing the weights.
+// of the given size (0 means 32; a size above the number of samples is
+// that number), without changing the weights.
 func (t *Trainer) Evaluate(x, y *graph.Tensor, batch int, metrics ...Metric) (map[string]float64, error) {
 	if err := t.usable(); err != nil {
 		return nil, err
@@ -212,6 +275,7 @@ func (t *Trainer) Evaluate(x, y *graph.Tensor, batch int, metrics ...Metric) (ma
 		return nil, err
 	}
 	n := x.Shape()[0]
+	batch = min(batch, n) // keeps lo+batch from overflowing
 	acc := newAccumulator(metrics)
 	for lo := 0; lo < n; lo += batch {
 		hi := min(lo+batch, n)

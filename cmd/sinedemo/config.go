@@ -30,6 +30,48 @@ func (f forecastMode) String() string {
 	return "recursive"
 }
 
+// The largest values the flags accept, so that an absurd value is one
+// clear error line instead of a run that exhausts memory or never ends.
+const (
+	maxEpochs = 100_000
+	maxBatch  = 65_536
+	maxUnits  = 1_024
+	maxWindow = 1_000
+	maxPoints = 100_000
+	// maxWindowValues bounds the training windows: their number times
+	// -window (values held twice, for the inputs and the targets).
+	maxWindowValues = 10_000_000
+	// maxTrainingBytes bounds trainingBytes, the estimated memory of
+	// training one model.
+	maxTrainingBytes = 4 << 30
+)
+
+// trainingBytes is a rough, generous estimate of the memory a training
+// step of one model takes: the graph is unrolled over the window, and each
+// time step holds gradients of the units×units recurrent weights and
+// activations of the batch (measured for LSTM, the largest cell, with
+// about a third to spare).
+func trainingBytes(units, window, batch int) float64 {
+	u, w, b := float64(units), float64(window), float64(batch)
+	return w * (128*u*u + 1024*b*u)
+}
+
+// checkTrainingSize checks the training data and model that cfg gives with
+// the given number of training windows against maxWindowValues and
+// maxTrainingBytes. The flags are within their maxima.
+func checkTrainingSize(cfg config, windows int) error {
+	if windows > maxWindowValues/cfg.window {
+		return fmt.Errorf("%d training windows of -window %d: more than %d values; use a shorter series or window",
+			windows, cfg.window, maxWindowValues)
+	}
+	batch := min(cfg.batch, windows) // Fit's batch is at most the data
+	if b := trainingBytes(cfg.units, cfg.window, batch); b > maxTrainingBytes {
+		return fmt.Errorf("-units %d, -window %d, -batch %d (%d windows): training would take about %.1f GiB, more than %d GiB; lower -units, -window or -batch",
+			cfg.units, cfg.window, cfg.batch, windows, b/(1<<30), maxTrainingBytes>>30)
+	}
+	return nil
+}
+
 // config holds the validated command-line settings.
 type config struct {
 	epochs    int
@@ -62,11 +104,11 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	)
 	fs := flag.NewFlagSet("sinedemo", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.IntVar(&cfg.epochs, "epochs", 500, "training epochs")
-	fs.IntVar(&cfg.batch, "batch", 8, "batch size")
-	fs.IntVar(&cfg.units, "units", 20, "units of the recurrent layer")
-	fs.IntVar(&cfg.window, "window", 10, "time steps per sample (n_rnn)")
-	fs.IntVar(&cfg.points, "points", 50, "points of the sine series on [-2π, 2π]")
+	fs.IntVar(&cfg.epochs, "epochs", 500, fmt.Sprintf("training epochs (at most %d)", maxEpochs))
+	fs.IntVar(&cfg.batch, "batch", 8, fmt.Sprintf("batch size (at most %d)", maxBatch))
+	fs.IntVar(&cfg.units, "units", 20, fmt.Sprintf("units of the recurrent layer (at most %d)", maxUnits))
+	fs.IntVar(&cfg.window, "window", 10, fmt.Sprintf("time steps per sample (n_rnn, at most %d)", maxWindow))
+	fs.IntVar(&cfg.points, "points", 50, fmt.Sprintf("points of the sine series on [-2π, 2π] (at most %d)", maxPoints))
 	fs.Float64Var(&cfg.noise, "noise", 0.1, "standard deviation of the Gaussian noise added to the sine")
 	fs.Uint64Var(&cfg.seed, "seed", 1, "seed of the noise, the initial weights and the shuffling")
 	fs.Float64Var(&cfg.lr, "lr", 0.01, "learning rate")
@@ -95,15 +137,15 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
+	for _, f := range []struct {
+		name   string
+		v, max int
+	}{{"epochs", cfg.epochs, maxEpochs}, {"batch", cfg.batch, maxBatch}, {"units", cfg.units, maxUnits}, {"window", cfg.window, maxWindow}} {
+		if f.v < 1 || f.v > f.max {
+			return config{}, fmt.Errorf("-%s %d: must be at least 1 and at most %d", f.name, f.v, f.max)
+		}
+	}
 	switch {
-	case cfg.epochs < 1:
-		return config{}, fmt.Errorf("-epochs %d: must be at least 1", cfg.epochs)
-	case cfg.batch < 1:
-		return config{}, fmt.Errorf("-batch %d: must be at least 1", cfg.batch)
-	case cfg.units < 1:
-		return config{}, fmt.Errorf("-units %d: must be at least 1", cfg.units)
-	case cfg.window < 1:
-		return config{}, fmt.Errorf("-window %d: must be at least 1", cfg.window)
 	case !(cfg.lr > 0) || math.IsInf(cfg.lr, 0):
 		return config{}, fmt.Errorf("-lr %v: must be a positive number", cfg.lr)
 	case strings.TrimSpace(cfg.out) == "":
@@ -126,10 +168,15 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 			}
 		}
 		switch {
+		case cfg.points > maxPoints:
+			return config{}, fmt.Errorf("-points %d: must be at most %d", cfg.points, maxPoints)
 		case cfg.points < cfg.window+1:
 			return config{}, fmt.Errorf("-points %d: series shorter than window + 1 = %d", cfg.points, cfg.window+1)
 		case !(cfg.noise >= 0) || math.IsInf(cfg.noise, 0):
 			return config{}, fmt.Errorf("-noise %v: must be a finite number ≥ 0", cfg.noise)
+		}
+		if err := checkTrainingSize(cfg, cfg.points-cfg.window); err != nil {
+			return config{}, err
 		}
 		return cfg, nil
 	}

@@ -45,6 +45,9 @@ func runCSV(ctx context.Context, cfg config, out io.Writer, prog progressFactory
 		return nil, fmt.Errorf("%s: column %q: training part (%d of %d values, -val-split %g) is shorter than window + 1 = %d",
 			cfg.csvPath, cfg.column, len(train), len(values), cfg.valSplit, cfg.window+1)
 	}
+	if err := checkTrainingSize(cfg, len(train)-cfg.window); err != nil {
+		return nil, fmt.Errorf("%s: column %q: %w", cfg.csvPath, cfg.column, err)
+	}
 	std, err := fitStandardizer(train)
 	if err != nil {
 		return nil, fmt.Errorf("%s: column %q: %w", cfg.csvPath, cfg.column, err)

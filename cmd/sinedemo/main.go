@@ -54,8 +54,17 @@
 // is first written to a temporary file beside its target, and only when all
 // of them are written are they renamed into place. If any step fails, the
 // temporary files are removed and the files of an earlier run are left as
-// they were. Any error is reported as one line on stderr and the exit status
-// is 2.
+// they were. Before training, the output directory is created if needed and
+// a probe file written and removed there, so that an unwritable -out fails
+// at once (the directories created for the probe are removed again).
+// Any error is reported as one line on stderr and the exit status is 2.
+//
+// The flags have maxima, so that an absurd value is an error, not a run
+// that exhausts memory: -epochs 100000, -batch 65536, -units 1024,
+// -window 1000, -points 100000; besides, the training windows may hold at
+// most 10,000,000 values (windows × -window), and a rough estimate of the
+// memory training one model takes, -window × (128·units² + 1024·batch·units)
+// bytes with batch at most the number of windows, must not exceed 4 GiB.
 package main
 
 import (
@@ -66,6 +75,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 )
 
@@ -136,16 +146,49 @@ func humanOut(cfg config, stdout io.Writer) io.Writer {
 }
 
 // checkOutDir fails early, before any training, if dir exists but is not a
-// directory.
+// directory, or if it cannot be created or written to: it creates dir if
+// needed, writes and removes a probe file there, and removes again the
+// directories it created, so that a run that fails later leaves nothing.
 func checkOutDir(dir string) error {
 	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return nil
 	case err != nil:
 		return fmt.Errorf("output directory: %w", err)
 	case !fi.IsDir():
 		return fmt.Errorf("output directory %s: not a directory", dir)
 	}
+	created := missingDirs(dir)
+	defer func() {
+		for _, d := range created { // deepest first; fails, harmlessly, unless empty
+			os.Remove(d)
+		}
+	}()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("output directory %s: cannot create it: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".sinedemo-probe-*")
+	if err != nil {
+		return fmt.Errorf("output directory %s: cannot write there: %w", dir, err)
+	}
+	f.Close()
+	if err := os.Remove(f.Name()); err != nil {
+		return fmt.Errorf("output directory %s: cannot remove files there: %w", dir, err)
+	}
 	return nil
+}
+
+// missingDirs returns dir and those of its parents that do not exist,
+// deepest first.
+func missingDirs(dir string) []string {
+	var missing []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); !errors.Is(err, os.ErrNotExist) {
+			return missing
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			return missing
+		}
+	}
 }
