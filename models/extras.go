@@ -7,11 +7,13 @@ import "github.com/gornn/gornn/graph"
 type Extras struct {
 	// Tensors are stored under their own names, which must not clash with
 	// a weight's ("<layer>/<weight>") or be empty; float32 or float64, rank
-	// at least 1. LoadWith returns them in their stored dtype.
+	// 1 to MaxRank. LoadWith returns them in their stored dtype.
 	Tensors map[string]*graph.Tensor
-	// Meta entries are stored in the file's metadata; the keys "format",
-	// "model", "checksums" and "extra_tensors" are the model file's own,
-	// and "training" is used by trainers' checkpoints.
+	// Meta entries are stored in the file's metadata, and covered by its
+	// header checksum; the keys "format", "model", "checksums",
+	// "extra_tensors" and "header_checksum" are the model file's own, and
+	// "training" is used by trainers' checkpoints. The whole header (all
+	// metadata and tensor descriptions) is at most MaxHeaderBytes.
 	Meta map[string]string
 }
 

@@ -2,10 +2,12 @@ package models
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"slices"
@@ -23,15 +25,33 @@ import (
 // graph.ErrNotFinite or layers.ErrConfig.
 var ErrFormat = errors.New("invalid model file")
 
+// Limits of the files Load (and ImportTorch) reads, so that no file makes
+// them allocate more than a bounded multiple of its size; Save refuses a
+// model beyond them. docs/saving.md has the details and the bound.
+const (
+	// MaxHeaderBytes bounds the JSON header of a safetensors file (its
+	// tensors' descriptions and the metadata): 16 MiB.
+	MaxHeaderBytes = 16 << 20
+	// MaxRank bounds the rank of a model's input sample (the batch axis
+	// not counted) and of every tensor in a file.
+	MaxRank = 8
+	// MaxLayers bounds the number of layers of a model in a file.
+	MaxLayers = 10000
+)
+
 // Load reads a model written by Save: it rebuilds the architecture as New
 // or NewSequential made it (same name, seed, dtype and layers) and sets the stored
 // weights, so the loaded model predicts exactly as the saved one did.
 //
-// Load returns a model or an error, never a half-built model: every tensor
-// is checked (name, dtype, shape, checksum, finiteness) against the
+// Load returns a model or an error, never a half-built model: the header
+// is checked against its checksum (files of format version 2 on), and every
+// tensor (name, dtype, shape, checksum, finiteness) against the
 // architecture before the model is built. Tensors a checkpoint lists under
 // "extra_tensors" are skipped; any other tensor the architecture has no
 // place for is an error. Errors about the file's contents wrap ErrFormat.
+// Files beyond MaxHeaderBytes, MaxRank or MaxLayers are refused, so that
+// Load allocates at most a bounded multiple of the file's size
+// (docs/saving.md, "Limits").
 func Load(path string) (*Model, error) {
 	m, _, _, err := loadFile(path)
 	return m, err
@@ -40,7 +60,7 @@ func Load(path string) (*Model, error) {
 // loadFile reads a file written by saveFile and returns the model, the
 // extra tensors (in their stored dtype) and the metadata entries other than
 // those of the model file itself ("format", "model", "checksums",
-// "extra_tensors").
+// "extra_tensors", "header_checksum").
 func loadFile(path string) (*Model, map[string]*graph.Tensor, map[string]string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -68,11 +88,20 @@ func decodeModel(data []byte) (*Model, map[string]*graph.Tensor, map[string]stri
 	default:
 		return nil, nil, nil, fmt.Errorf("%w: format %q, want %q", ErrFormat, format, formatNative)
 	}
-	arch, err := parseArchitecture(f.meta[metaModel])
+	// The version first, so that a newer file is reported as such even if
+	// it is checksummed in a way this reader does not know.
+	version, err := formatVersion(f.meta[metaModel])
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if _, ok := f.meta[metaHeaderChecksum]; !ok && version >= 2 {
+		return nil, nil, nil, fmt.Errorf("%w: no %q metadata (required from format version 2; this file says %d)", ErrFormat, metaHeaderChecksum, version)
+	}
 	if err := f.verifyChecksums(true); err != nil {
+		return nil, nil, nil, err
+	}
+	arch, err := parseArchitecture(f.meta[metaModel])
+	if err != nil {
 		return nil, nil, nil, err
 	}
 	dt, ls, specs, err := arch.plan()
@@ -85,10 +114,11 @@ func decodeModel(data []byte) (*Model, map[string]*graph.Tensor, map[string]stri
 	}
 
 	// Check and decode every tensor before building anything.
-	used := map[string]bool{}
+	used := make(map[string]bool, len(f.tensors))
 	ws := make([]LayerWeights, len(specs))
 	for i, layer := range specs {
 		ws[i].Layer = layer.name
+		ws[i].Weights = make([]layers.Weight, 0, len(layer.weights))
 		for _, spec := range layer.weights {
 			name := layer.name + "/" + spec.Name
 			vals, err := f.floats(name, spec.Shape, stDType(dt))
@@ -99,7 +129,7 @@ func decodeModel(data []byte) (*Model, map[string]*graph.Tensor, map[string]stri
 			ws[i].Weights = append(ws[i].Weights, layers.Weight{Name: spec.Name, Shape: spec.Shape, Data: vals})
 		}
 	}
-	extra := map[string]*graph.Tensor{}
+	extra := make(map[string]*graph.Tensor, len(extraNames))
 	for _, name := range extraNames {
 		if used[name] {
 			return nil, nil, nil, fmt.Errorf("%w: extra tensor %q is also a weight", ErrFormat, name)
@@ -124,33 +154,73 @@ func decodeModel(data []byte) (*Model, map[string]*graph.Tensor, map[string]stri
 	}
 	meta := map[string]string{}
 	for k, v := range f.meta {
-		if k != metaFormat && k != metaModel && k != metaExtraTensors && k != metaChecksums {
+		if k != metaFormat && k != metaModel && k != metaExtraTensors && k != metaChecksums && k != metaHeaderChecksum {
 			meta[k] = v
 		}
 	}
 	return m, extra, meta, nil
 }
 
-// parseArchitecture decodes the "model" metadata: the format version first,
-// so that a newer file is reported as such, then strictly the rest.
-func parseArchitecture(js string) (architecture, error) {
-	if js == "" {
-		return architecture{}, fmt.Errorf("%w: no %q metadata (the architecture)", ErrFormat, metaModel)
+// formatVersion returns the format version of the "model" metadata,
+// checking that this reader knows it.
+func formatVersion(js string) (int, error) {
+	v, err := peekArchitecture([]byte(js))
+	return v.FormatVersion, err
+}
+
+// archPeek is what is read of an architecture before it is decoded: its
+// version, and the lengths of its arrays.
+type archPeek struct {
+	FormatVersion int      `json:"format_version"`
+	InputShape    arrayLen `json:"input_shape"`
+	Layers        arrayLen `json:"layers"`
+}
+
+// arrayLen decodes a JSON array as its number of elements, storing none.
+type arrayLen int
+
+func (n *arrayLen) UnmarshalJSON(b []byte) error {
+	*n = arrayLen(jsonArrayLen(b))
+	return nil
+}
+
+// peekArchitecture reads the architecture's version, which this reader
+// must know, and the lengths of its arrays.
+func peekArchitecture(js []byte) (archPeek, error) {
+	if len(js) == 0 {
+		return archPeek{}, fmt.Errorf("%w: no %q metadata (the architecture)", ErrFormat, metaModel)
 	}
-	var v struct {
-		FormatVersion int `json:"format_version"`
-	}
-	if err := json.Unmarshal([]byte(js), &v); err != nil {
-		return architecture{}, fmt.Errorf("%w: architecture: %w", ErrFormat, err)
+	var v archPeek
+	if err := json.Unmarshal(js, &v); err != nil {
+		return archPeek{}, fmt.Errorf("%w: architecture: %w", ErrFormat, err)
 	}
 	if v.FormatVersion > FormatVersion {
-		return architecture{}, fmt.Errorf("%w: format version %d is newer than this reader's (%d)", ErrFormat, v.FormatVersion, FormatVersion)
+		return archPeek{}, fmt.Errorf("%w: format version %d is newer than this reader's (%d)", ErrFormat, v.FormatVersion, FormatVersion)
 	}
 	if v.FormatVersion < 1 {
-		return architecture{}, fmt.Errorf("%w: format version %d (want 1 to %d)", ErrFormat, v.FormatVersion, FormatVersion)
+		return archPeek{}, fmt.Errorf("%w: format version %d (want 1 to %d)", ErrFormat, v.FormatVersion, FormatVersion)
+	}
+	return v, nil
+}
+
+// parseArchitecture decodes the "model" metadata: the format version first,
+// so that a newer file is reported as such, and the limits on the input's
+// rank and on the number of layers before those arrays are decoded; then
+// strictly the rest.
+func parseArchitecture(js string) (architecture, error) {
+	b := []byte(js)
+	v, err := peekArchitecture(b)
+	if err != nil {
+		return architecture{}, err
+	}
+	if v.InputShape > MaxRank {
+		return architecture{}, fmt.Errorf("%w: %w: input shape of rank %d (want 1 to MaxRank, %d)", ErrFormat, graph.ErrShape, v.InputShape, MaxRank)
+	}
+	if v.Layers > MaxLayers {
+		return architecture{}, fmt.Errorf("%w: %d layers, over MaxLayers (%d)", ErrFormat, v.Layers, MaxLayers)
 	}
 	var a architecture
-	dec := json.NewDecoder(bytes.NewReader([]byte(js)))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&a); err != nil {
 		return architecture{}, fmt.Errorf("%w: architecture: %w", ErrFormat, err)
@@ -183,10 +253,13 @@ func (a architecture) plan() (graph.DType, []layers.Layer, []layerSpec, error) {
 	if len(a.Layers) == 0 {
 		return 0, nil, nil, fmt.Errorf("%w: no layers", ErrFormat)
 	}
-	shape := slices.Clone(a.InputShape)
-	if len(shape) == 0 || slices.ContainsFunc(shape, func(d int) bool { return d <= 0 }) {
-		return 0, nil, nil, fmt.Errorf("%w: %w: input shape %v", ErrFormat, graph.ErrShape, shape)
+	if len(a.Layers) > MaxLayers {
+		return 0, nil, nil, fmt.Errorf("%w: %d layers, over MaxLayers (%d)", ErrFormat, len(a.Layers), MaxLayers)
 	}
+	if err := checkInputShape(a.InputShape); err != nil {
+		return 0, nil, nil, fmt.Errorf("%w: %w", ErrFormat, err)
+	}
+	shape := slices.Clone(a.InputShape)
 	ls := make([]layers.Layer, len(a.Layers))
 	specs := make([]layerSpec, len(a.Layers))
 	names := map[string]bool{}
@@ -209,6 +282,22 @@ func (a architecture) plan() (graph.DType, []layers.Layer, []layerSpec, error) {
 		ls[i], specs[i], shape = l, layerSpec{name: c.Name, weights: ws}, out
 	}
 	return dt, ls, specs, nil
+}
+
+// checkInputShape checks the shape of a model's input sample: rank 1 to
+// MaxRank, positive dimensions, at most math.MaxInt32 values in all.
+func checkInputShape(shape []int) error {
+	if len(shape) == 0 || len(shape) > MaxRank {
+		return fmt.Errorf("%w: input shape of rank %d (want 1 to MaxRank, %d)", graph.ErrShape, len(shape), MaxRank)
+	}
+	n := 1
+	for _, d := range shape {
+		if d <= 0 || d > math.MaxInt32/n {
+			return fmt.Errorf("%w: input shape %v (want positive dimensions, at most %d values in all)", graph.ErrShape, shape, math.MaxInt32)
+		}
+		n *= d
+	}
+	return nil
 }
 
 // checkOptions rejects options that layers.FromConfig would ignore for
@@ -286,37 +375,215 @@ type stFile struct {
 	meta    map[string]string
 }
 
-// parseSafetensors parses a safetensors file with the codec. Whatever the
-// bytes, it returns a file or an error wrapping ErrFormat: a panic in the
-// codec is turned into an error here.
+// stEntry is a tensor's entry in a safetensors header; nil fields are
+// missing ones.
+type stEntry struct {
+	DType       *string    `json:"dtype"`
+	Shape       *stShape   `json:"shape"`
+	DataOffsets *stOffsets `json:"data_offsets"`
+}
+
+// stShape is a tensor's shape in a header, decoded only if its rank is
+// at most MaxRank: a longer array is refused before any dimension is
+// stored.
+type stShape []uint64
+
+func (s *stShape) UnmarshalJSON(b []byte) error {
+	if n := jsonArrayLen(b); n > MaxRank {
+		return fmt.Errorf("%w: rank %d, over MaxRank (%d)", graph.ErrShape, n, MaxRank)
+	}
+	return json.Unmarshal(b, (*[]uint64)(s))
+}
+
+// stOffsets is a tensor's data offsets in a header, likewise decoded only
+// if there are two.
+type stOffsets []uint64
+
+func (o *stOffsets) UnmarshalJSON(b []byte) error {
+	if n := jsonArrayLen(b); n != 2 {
+		return fmt.Errorf("%d data offsets, want 2", n)
+	}
+	return json.Unmarshal(b, (*[]uint64)(o))
+}
+
+// jsonArrayLen returns the number of elements of the JSON array b (valid
+// JSON), or -1 if b is not an array. It allocates nothing.
+func jsonArrayLen(b []byte) int {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	if len(b) == 0 || b[0] != '[' {
+		return -1
+	}
+	commas, depth, inString, escaped := 0, 0, false, false
+	for i, c := range b {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '[', '{':
+			depth++
+		case ']', '}':
+			depth--
+			if depth == 0 {
+				if len(bytes.TrimSpace(b[1:i])) == 0 {
+					return 0
+				}
+				return commas + 1
+			}
+		case ',':
+			if depth == 1 {
+				commas++
+			}
+		}
+	}
+	return commas + 1
+}
+
+// placedTensor is a tensor of a header with its place in the data.
+type placedTensor struct {
+	name   string
+	t      rawTensor // without data
+	lo, hi uint64
+}
+
+// parseSafetensors parses a safetensors file: an 8-byte little-endian
+// header length, a JSON header (at most MaxHeaderBytes) mapping each
+// tensor's name to its dtype, shape (at most MaxRank dimensions, at least
+// one element) and data offsets, and "__metadata__" to a map of strings,
+// then the tensors' data, contiguous, in the order of their offsets, and
+// nothing after. Whatever the bytes, it returns a file or an error wrapping
+// ErrFormat, and allocates a small multiple of the header's size: the
+// header is read in one pass, entry by entry, and each entry is checked as
+// soon as it is read.
 func parseSafetensors(data []byte) (f stFile, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			f, err = stFile{}, fmt.Errorf("%w: corrupt safetensors data (%v)", ErrFormat, r)
 		}
 	}()
-	n, md, err := safetensors.ReadMetadata(data)
-	if err != nil {
-		return stFile{}, fmt.Errorf("%w: %w", ErrFormat, err)
+	if len(data) < 8 {
+		return stFile{}, fmt.Errorf("%w: %d bytes: too short for a safetensors file", ErrFormat, len(data))
 	}
-	body := data[8+n:]
-	f = stFile{tensors: map[string]rawTensor{}, meta: md.Metadata()}
+	n := binary.LittleEndian.Uint64(data)
+	if n > MaxHeaderBytes {
+		return stFile{}, fmt.Errorf("%w: header of %d bytes, over MaxHeaderBytes (%d)", ErrFormat, n, MaxHeaderBytes)
+	}
+	if n > uint64(len(data)-8) {
+		return stFile{}, fmt.Errorf("%w: header of %d bytes past the end of the %d-byte file", ErrFormat, n, len(data))
+	}
+	header, body := data[8:8+n], data[8+n:]
+	dec := json.NewDecoder(bytes.NewReader(header))
+	dec.DisallowUnknownFields()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return stFile{}, fmt.Errorf("%w: header is not a JSON object", ErrFormat)
+	}
+	var placed []placedTensor
+	var meta map[string]string
+	seenMeta := false
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return stFile{}, fmt.Errorf("%w: header: %w", ErrFormat, err)
+		}
+		name, ok := tok.(string)
+		if !ok {
+			return stFile{}, fmt.Errorf("%w: header: key %v is not a string", ErrFormat, tok)
+		}
+		if name == "__metadata__" {
+			if seenMeta {
+				return stFile{}, fmt.Errorf("%w: header: two __metadata__ entries", ErrFormat)
+			}
+			seenMeta = true
+			if err := dec.Decode(&meta); err != nil {
+				return stFile{}, fmt.Errorf("%w: header: __metadata__: %w", ErrFormat, err)
+			}
+			continue
+		}
+		var e stEntry
+		if err := dec.Decode(&e); err != nil {
+			return stFile{}, fmt.Errorf("%w: header: tensor %q: %w", ErrFormat, name, err)
+		}
+		p, err := e.check(name)
+		if err != nil {
+			return stFile{}, fmt.Errorf("%w: header: tensor %q: %w", ErrFormat, name, err)
+		}
+		placed = append(placed, p)
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return stFile{}, fmt.Errorf("%w: header: %w", ErrFormat, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return stFile{}, fmt.Errorf("%w: header: data after the JSON object", ErrFormat)
+	}
+	// The data: contiguous, in the order of the offsets, up to the end.
+	slices.SortStableFunc(placed, func(a, b placedTensor) int { return cmp.Compare(a.lo, b.lo) })
+	f = stFile{tensors: make(map[string]rawTensor, len(placed)), meta: meta}
 	if f.meta == nil {
 		f.meta = map[string]string{}
 	}
-	for name, info := range md.Tensors() {
-		lo, hi := info.DataOffsets[0], info.DataOffsets[1]
-		if lo > hi || hi > uint64(len(body)) {
-			return stFile{}, fmt.Errorf("%w: tensor %q: data offsets %v outside the data", ErrFormat, name, info.DataOffsets)
+	end := uint64(0)
+	for _, p := range placed {
+		if p.lo != end || p.hi > uint64(len(body)) {
+			return stFile{}, fmt.Errorf("%w: tensor %q: data offsets [%d, %d] do not follow the previous tensor's (at %d) within the %d bytes of data", ErrFormat, p.name, p.lo, p.hi, end, len(body))
 		}
-		f.tensors[name] = rawTensor{dtype: info.DType, shape: info.Shape, data: body[lo:hi]}
+		if _, dup := f.tensors[p.name]; dup {
+			return stFile{}, fmt.Errorf("%w: header: tensor %q appears twice", ErrFormat, p.name)
+		}
+		p.t.data = body[p.lo:p.hi:p.hi]
+		f.tensors[p.name] = p.t
+		end = p.hi
+	}
+	if end != uint64(len(body)) {
+		return stFile{}, fmt.Errorf("%w: %d bytes after the last tensor's data", ErrFormat, uint64(len(body))-end)
 	}
 	return f, nil
 }
 
+// check checks a header entry and returns the tensor it describes.
+func (e stEntry) check(name string) (placedTensor, error) {
+	if e.DType == nil || e.Shape == nil || e.DataOffsets == nil {
+		return placedTensor{}, errors.New("want dtype, shape and data_offsets")
+	}
+	dt, err := safetensors.ParseDType(*e.DType)
+	if err != nil {
+		return placedTensor{}, err
+	}
+	shape := []uint64(*e.Shape)
+	size := dt.Size()
+	for _, d := range shape {
+		if d == 0 {
+			return placedTensor{}, fmt.Errorf("%w: shape %v: no elements (a model file has no empty tensors)", graph.ErrShape, shape)
+		}
+		if size > math.MaxInt64/d {
+			return placedTensor{}, fmt.Errorf("%w: shape %v too large", graph.ErrShape, shape)
+		}
+		size *= d
+	}
+	off := *e.DataOffsets
+	if len(off) != 2 || off[0] > off[1] || off[1]-off[0] != size {
+		return placedTensor{}, fmt.Errorf("data offsets %v, want 2 offsets %d bytes apart", off, size)
+	}
+	return placedTensor{name: name, t: rawTensor{dtype: dt, shape: shape}, lo: off[0], hi: off[1]}, nil
+}
+
 // verifyChecksums checks the "checksums" metadata against every tensor of
-// f, when present (or required).
+// f, when present (or required), and the "header_checksum" metadata when
+// present.
 func (f stFile) verifyChecksums(required bool) error {
+	if want, ok := f.meta[metaHeaderChecksum]; ok {
+		if got := headerChecksum(f.meta, f.tensors); got != want {
+			return fmt.Errorf("%w: the header is corrupt (%s %.16s…, want %.16s…)", ErrFormat, metaHeaderChecksum, got, want)
+		}
+	}
 	js, ok := f.meta[metaChecksums]
 	if !ok {
 		if required {

@@ -1,11 +1,15 @@
 package models
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash"
 	"hash/crc32"
 	"io"
+	"maps"
 	"math"
 	"slices"
 
@@ -17,8 +21,15 @@ import (
 )
 
 // FormatVersion is the version of the model file format that Save writes
-// and Load reads. Load rejects files of a newer version.
-const FormatVersion = 1
+// and Load reads. Load rejects files of a newer version and reads every
+// older one. Version 2 added the "header_checksum" metadata, which Load
+// requires in files of version 2 and later.
+const FormatVersion = 2
+
+// torchFormatVersion is the format_version of the architecture that
+// ExportTorch writes: PyTorch exports carry no header checksum, so they are
+// still version 1 files (and byte for byte what gornn wrote before).
+const torchFormatVersion = 1
 
 // Keys of a model file's safetensors __metadata__ (a string-to-string map).
 const (
@@ -33,6 +44,10 @@ const (
 	// metaExtraTensors lists, as a JSON array, the tensors stored beside
 	// the weights by saveFile (optimizer state, for example).
 	metaExtraTensors = "extra_tensors"
+	// metaHeaderChecksum is the SHA-256 of the rest of the header (every
+	// other metadata entry and every tensor's name, dtype and shape), as 64
+	// hex digits: see headerChecksum. Save writes it from format version 2.
+	metaHeaderChecksum = "header_checksum"
 
 	formatNative = "gornn"
 	formatTorch  = "pt"
@@ -55,10 +70,11 @@ type architecture struct {
 	Layers     []layers.Config `json:"layers"`
 }
 
-// architecture returns m's architecture.
-func (m *Model) architecture() architecture {
+// architecture returns m's architecture, marked with the given format
+// version.
+func (m *Model) architecture(version int) architecture {
 	a := architecture{
-		FormatVersion: FormatVersion,
+		FormatVersion: version,
 		Name:          m.name,
 		Functional:    m.functional,
 		Seed:          m.seed,
@@ -88,8 +104,8 @@ func Save(m *Model, path string) error {
 // least 1) are stored under their own names, which must not collide with a
 // weight's; their names are listed under the "extra_tensors" metadata key,
 // so Load knows they are not stray data. extraMeta must not use the keys
-// "format", "model", "checksums" or "extra_tensors"; "training" is left for trainer
-// state. loadFile returns both.
+// "format", "model", "checksums", "extra_tensors" or "header_checksum";
+// "training" is left for trainer state. loadFile returns both.
 func saveFile(path string, m *Model, extra map[string]*graph.Tensor, extraMeta map[string]string) error {
 	if m == nil {
 		return fmt.Errorf("%w: save %s: nil model", graph.ErrArgument, path)
@@ -126,7 +142,7 @@ func saveFile(path string, m *Model, extra map[string]*graph.Tensor, extraMeta m
 		meta[metaExtraTensors] = string(js)
 	}
 	for k, v := range extraMeta {
-		if _, ok := meta[k]; ok || k == "" || k == metaExtraTensors || k == metaChecksums {
+		if _, ok := meta[k]; ok || k == "" || k == metaExtraTensors || k == metaChecksums || k == metaHeaderChecksum {
 			return fmt.Errorf("%w: save %s: metadata key %q is empty or reserved", graph.ErrArgument, path, k)
 		}
 		meta[k] = v
@@ -138,7 +154,7 @@ func saveFile(path string, m *Model, extra map[string]*graph.Tensor, extraMeta m
 // FromConfig does not know (a custom layer), or a configuration that does
 // not give the layer the weights it has.
 func checkLoadable(m *Model) error {
-	_, _, specs, err := m.architecture().plan()
+	_, _, specs, err := m.architecture(FormatVersion).plan()
 	if err != nil {
 		return fmt.Errorf("%w: Load could not rebuild this model: %w", ErrModel, err)
 	}
@@ -174,9 +190,15 @@ func nativeTensors(m *Model) (map[string]rawTensor, error) {
 	return out, nil
 }
 
-// modelMetadata returns the metadata every file written here carries.
+// modelMetadata returns the metadata every file written here carries: the
+// architecture is marked with FormatVersion in model files and with
+// torchFormatVersion in PyTorch exports.
 func modelMetadata(m *Model, format string) (map[string]string, error) {
-	js, err := json.Marshal(m.architecture())
+	version := FormatVersion
+	if format == formatTorch {
+		version = torchFormatVersion
+	}
+	js, err := json.Marshal(m.architecture(version))
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +206,11 @@ func modelMetadata(m *Model, format string) (map[string]string, error) {
 }
 
 // writeSafetensors atomically writes tensors and metadata, with the
-// tensors' checksums added, to path with the safetensors codec.
+// tensors' checksums added, to path with the safetensors codec. A model
+// file (format "gornn") also gets its header checksum; any stale one in
+// meta is replaced or, for other formats, dropped. meta is changed in
+// place. A header larger than MaxHeaderBytes, which Load would refuse, is
+// an error and nothing is written.
 func writeSafetensors(path string, tensors map[string]rawTensor, meta map[string]string) error {
 	sums := make(map[string]string, len(tensors))
 	for name, t := range tensors {
@@ -195,9 +221,108 @@ func writeSafetensors(path string, tensors map[string]rawTensor, meta map[string
 		return err
 	}
 	meta[metaChecksums] = string(js)
+	delete(meta, metaHeaderChecksum)
+	if meta[metaFormat] == formatNative {
+		meta[metaHeaderChecksum] = headerChecksum(meta, tensors)
+	}
 	return atomicfile.WriteFile(path, func(w io.Writer) error {
-		return safetensors.SerializeToWriter(tensors, meta, w)
+		return safetensors.SerializeToWriter(tensors, meta, &headerLimit{w: w})
 	}, filePerm)
+}
+
+// headerLimit passes writes through to w, failing once the first 8 bytes
+// (a safetensors file's header length) announce a header larger than
+// MaxHeaderBytes.
+type headerLimit struct {
+	w    io.Writer
+	head []byte // the first bytes written, until there are 8
+}
+
+func (h *headerLimit) Write(p []byte) (int, error) {
+	if len(h.head) < 8 {
+		k := min(8-len(h.head), len(p))
+		h.head = append(h.head, p[:k]...)
+		if len(h.head) == 8 {
+			if n := binary.LittleEndian.Uint64(h.head); n > MaxHeaderBytes {
+				return 0, fmt.Errorf("%w: the file's header would take %d bytes, over MaxHeaderBytes (%d) that Load accepts", ErrModel, n, MaxHeaderBytes)
+			}
+		}
+	}
+	return h.w.Write(p)
+}
+
+// headerChecksum returns the header checksum of a file with these
+// metadata and tensors: the SHA-256, as 64 lowercase hex digits, of
+//
+//   - for every metadata entry but "header_checksum", in increasing byte
+//     order of keys: the byte 'M', the key's length as a little-endian
+//     uint64, the key, the value's length (uint64 LE), the value;
+//   - then for every tensor, in increasing byte order of names: the byte
+//     'T', the name's length (uint64 LE), the name, the length of the
+//     dtype's name (uint64 LE), the dtype's name ("F32"), the rank (uint64
+//     LE) and each dimension (uint64 LE).
+//
+// It covers every byte of the header that Load gives a meaning to except
+// the tensors' data offsets: their data is covered by the CRC-32s of the
+// "checksums" entry, keyed by name, which this checksum covers in turn.
+func headerChecksum(meta map[string]string, tensors map[string]rawTensor) string {
+	h := &headerHash{h: sha256.New()}
+	for _, k := range slices.Sorted(maps.Keys(meta)) {
+		if k == metaHeaderChecksum {
+			continue
+		}
+		h.tag('M')
+		h.string(k)
+		h.string(meta[k])
+	}
+	for _, name := range slices.Sorted(maps.Keys(tensors)) {
+		t := tensors[name]
+		h.tag('T')
+		h.string(name)
+		h.string(dtypeName(t.dtype))
+		h.uint(uint64(len(t.shape)))
+		for _, d := range t.shape {
+			h.uint(d)
+		}
+	}
+	return hex.EncodeToString(h.h.Sum(nil))
+}
+
+// headerHash feeds headerChecksum's canonical bytes to a hash, through a
+// buffer (so that a long string is not copied whole).
+type headerHash struct {
+	h   hash.Hash
+	buf [512]byte
+}
+
+func (h *headerHash) tag(b byte) {
+	h.buf[0] = b
+	h.h.Write(h.buf[:1])
+}
+
+// string writes s preceded by its length.
+func (h *headerHash) string(s string) {
+	h.uint(uint64(len(s)))
+	for len(s) > 0 {
+		n := copy(h.buf[:], s)
+		h.h.Write(h.buf[:n])
+		s = s[n:]
+	}
+}
+
+// uint writes v as 8 little-endian bytes.
+func (h *headerHash) uint(v uint64) {
+	binary.LittleEndian.PutUint64(h.buf[:8], v)
+	h.h.Write(h.buf[:8])
+}
+
+// dtypeName is dt's safetensors name, without the codec's panic on an
+// invalid value.
+func dtypeName(dt safetensors.DType) string {
+	if dt > safetensors.U64 {
+		return fmt.Sprintf("dtype(%d)", dt)
+	}
+	return dt.String()
 }
 
 // checksum returns the CRC-32 (IEEE) of data as 8 hex digits.
@@ -257,8 +382,8 @@ func encodeTensor(t *graph.Tensor) (rawTensor, error) {
 		t = m
 	}
 	shape := []int(t.Shape())
-	if len(shape) == 0 || slices.ContainsFunc(shape, func(d int) bool { return d <= 0 }) {
-		return rawTensor{}, fmt.Errorf("%w: shape %v (want rank ≥ 1, positive dimensions)", graph.ErrShape, shape)
+	if len(shape) == 0 || len(shape) > MaxRank || slices.ContainsFunc(shape, func(d int) bool { return d <= 0 }) {
+		return rawTensor{}, fmt.Errorf("%w: shape %v (want rank 1 to MaxRank (%d), positive dimensions)", graph.ErrShape, shape, MaxRank)
 	}
 	data := graph.Float64s(t)
 	if len(data) != t.Shape().TotalSize() {
