@@ -13,6 +13,9 @@ import (
 //
 // The shape is the layer's internal layout; layers convert to and from the
 // Keras layout at their public face.
+//
+// A Param comes from NewParam. The methods of a nil or zero Param do not
+// panic: it has no name, shape or values, and SetFloat64s fails.
 type Param struct {
 	name  string
 	value *tensor.Dense
@@ -30,6 +33,9 @@ func NewParam(name string, dt DType, shape []int, init Initializer, rng *RNG) (*
 	if len(shape) == 0 || slices.ContainsFunc(shape, func(d int) bool { return d <= 0 }) {
 		return nil, fmt.Errorf("%w: parameter %s: invalid shape %v", ErrShape, name, shape)
 	}
+	if _, err := shapeSize(shape); err != nil {
+		return nil, fmt.Errorf("parameter %s: %w", name, err)
+	}
 	if init == nil {
 		init = Zeros()
 	}
@@ -45,30 +51,63 @@ func NewParam(name string, dt DType, shape []int, init Initializer, rng *RNG) (*
 }
 
 // Name returns the parameter's hierarchical name, such as "lstm_1/kernel".
-func (p *Param) Name() string { return p.name }
+func (p *Param) Name() string {
+	if p == nil {
+		return ""
+	}
+	return p.name
+}
 
 // Shape returns a copy of the parameter's internal shape.
-func (p *Param) Shape() []int { return slices.Clone([]int(p.value.Shape())) }
+func (p *Param) Shape() []int {
+	if p == nil || p.value == nil {
+		return nil
+	}
+	return slices.Clone([]int(p.value.Shape()))
+}
 
 // Len returns the number of scalars in the parameter.
-func (p *Param) Len() int { return p.value.Shape().TotalSize() }
+func (p *Param) Len() int {
+	if p == nil || p.value == nil {
+		return 0
+	}
+	return p.value.Shape().TotalSize()
+}
 
-// DType returns the parameter's element type.
+// DType returns the parameter's element type (an invalid DType, -1, for a
+// nil or zero Param).
 func (p *Param) DType() DType {
+	if p == nil || p.value == nil {
+		return -1
+	}
 	dt, _ := DTypeOf(p.value)
 	return dt
 }
 
-// Value returns the tensor holding the parameter. Writing to its data
-// changes the model; it must not be done while the model runs.
-func (p *Param) Value() *tensor.Dense { return p.value }
+// Value returns the tensor holding the parameter (nil for a nil or zero
+// Param). Writing to its data changes the model; it must not be done while
+// the model runs.
+func (p *Param) Value() *tensor.Dense {
+	if p == nil {
+		return nil
+	}
+	return p.value
+}
 
 // Float64s returns a copy of the parameter's values.
-func (p *Param) Float64s() []float64 { return Float64s(p.value) }
+func (p *Param) Float64s() []float64 {
+	if p == nil || p.value == nil {
+		return nil
+	}
+	return Float64s(p.value)
+}
 
 // SetFloat64s overwrites the parameter's values with data (converted to the
 // parameter's dtype), which must have exactly Len values, all finite.
 func (p *Param) SetFloat64s(data []float64) error {
+	if p == nil || p.value == nil {
+		return fmt.Errorf("%w: parameter %q has no value (not made by NewParam)", ErrArgument, p.Name())
+	}
 	if len(data) != p.Len() {
 		return fmt.Errorf("%w: %s: got %d values, want %d", ErrShape, p.name, len(data), p.Len())
 	}
@@ -96,6 +135,9 @@ func (p *Param) SetFloat64s(data []float64) error {
 // block returns a tensor sharing the memory of the i-th block along the
 // first axis of the parameter.
 func (p *Param) block(i int) (*tensor.Dense, error) {
+	if p.value == nil {
+		return nil, fmt.Errorf("%w: parameter %q has no value (not made by NewParam)", ErrArgument, p.name)
+	}
 	shape := p.value.Shape()
 	if len(shape) < 2 || i < 0 || i >= shape[0] {
 		return nil, fmt.Errorf("%w: %s: block %d of shape %v", ErrShape, p.name, i, shape)

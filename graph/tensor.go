@@ -13,9 +13,73 @@ import (
 // (Gorgonia's tensor.Dense), row-major.
 type Tensor = tensor.Dense
 
-// NewTensor returns a zero-filled dense tensor of the given dtype and shape.
+// MaxTensorElements is the most values a tensor or parameter made by this
+// package may hold: 2³⁰, 4 GiB as float32, 8 GiB as float64. NewTensor,
+// NewTensorChecked, FromFloat64s, NewParam and the initializers refuse
+// larger shapes before allocating anything, so that a mistaken size is an
+// error rather than the runtime's fatal "out of memory".
+const MaxTensorElements = 1 << 30
+
+// NewTensor returns a zero-filled dense tensor of the given dtype and shape
+// (no dimensions: a scalar).
+//
+// It returns nil, and allocates nothing, if dt is not Float32 or Float64, a
+// dimension is negative, or the shape holds more than MaxTensorElements
+// values; [NewTensorChecked] returns the reason as an error instead.
 func NewTensor(dt DType, shape ...int) *tensor.Dense {
-	return tensor.New(tensor.WithShape(shape...), tensor.Of(dt.tensorDtype()))
+	t, err := NewTensorChecked(dt, shape...)
+	if err != nil {
+		return nil
+	}
+	return t
+}
+
+// NewTensorChecked is NewTensor returning an error wrapping ErrArgument (an
+// invalid dtype) or ErrShape (a negative dimension, or more than
+// MaxTensorElements values) instead of nil.
+func NewTensorChecked(dt DType, shape ...int) (*tensor.Dense, error) {
+	if !dt.Valid() {
+		return nil, fmt.Errorf("%w: invalid dtype %v", ErrArgument, dt)
+	}
+	if _, err := shapeSize(shape); err != nil {
+		return nil, err
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.Of(dt.tensorDtype())), nil
+}
+
+// shapeSize returns the number of values of shape, or an error wrapping
+// ErrShape if a dimension is negative or the product exceeds
+// MaxTensorElements (checked before each multiplication, so it cannot
+// overflow).
+func shapeSize(shape []int) (int, error) {
+	n := 1
+	for _, d := range shape {
+		if d < 0 {
+			return 0, fmt.Errorf("%w: shape %v has a negative dimension", ErrShape, shape)
+		}
+	}
+	for _, d := range shape {
+		var ok bool
+		if n, ok = mulSize(n, d); !ok {
+			return 0, fmt.Errorf("%w: shape %v holds more than MaxTensorElements (%d) values", ErrShape, shape, MaxTensorElements)
+		}
+	}
+	return n, nil
+}
+
+// mulSize returns a·b for non-negative a and b, and whether it is at most
+// MaxTensorElements; it never overflows.
+func mulSize(a, b int) (int, bool) {
+	if a < 0 || b < 0 {
+		return 0, false
+	}
+	if a == 0 || b == 0 {
+		return 0, true
+	}
+	if a > MaxTensorElements/b {
+		return 0, false
+	}
+	return a * b, true
 }
 
 // FromFloat64s returns a tensor of dtype dt and the given shape holding a
@@ -27,7 +91,11 @@ func FromFloat64s(dt DType, data []float64, shape ...int) (*tensor.Dense, error)
 	if len(shape) == 0 || slices.ContainsFunc(shape, func(d int) bool { return d <= 0 }) {
 		return nil, fmt.Errorf("%w: tensor shape %v must be non-empty and positive", ErrShape, shape)
 	}
-	if n := sizeOf(shape); n != len(data) {
+	n, err := shapeSize(shape)
+	if err != nil {
+		return nil, err
+	}
+	if n != len(data) {
 		return nil, fmt.Errorf("%w: %d values for shape %v (needs %d)", ErrShape, len(data), shape, n)
 	}
 	t := NewTensor(dt, shape...)
@@ -43,8 +111,12 @@ func FromFloat64s(dt DType, data []float64, shape ...int) (*tensor.Dense, error)
 }
 
 // AppendFloat64s appends t's data as float64, in row-major order, to dst
-// and returns the extended slice (dst[:0] reuses dst's memory).
+// and returns the extended slice (dst[:0] reuses dst's memory). A nil t
+// appends nothing.
 func AppendFloat64s(dst []float64, t *tensor.Dense) []float64 {
+	if t == nil {
+		return dst
+	}
 	switch d := anyData(t).(type) {
 	case []float32:
 		for _, v := range d {
@@ -57,8 +129,12 @@ func AppendFloat64s(dst []float64, t *tensor.Dense) []float64 {
 	return append(dst, Float64s(t)...)
 }
 
-// Float64s returns a copy of t's data as float64, in row-major order.
+// Float64s returns a copy of t's data as float64, in row-major order (nil
+// for a nil t).
 func Float64s(t *tensor.Dense) []float64 {
+	if t == nil {
+		return nil
+	}
 	switch d := anyData(t).(type) {
 	case []float32:
 		out := make([]float64, len(d))
@@ -78,6 +154,9 @@ func Float64s(t *tensor.Dense) []float64 {
 
 // DTypeOf returns the dtype of t, or an error if it is neither float32 nor float64.
 func DTypeOf(t *tensor.Dense) (DType, error) {
+	if t == nil {
+		return 0, fmt.Errorf("%w: nil tensor", ErrArgument)
+	}
 	switch t.Dtype() {
 	case tensor.Float32:
 		return Float32, nil
@@ -88,8 +167,12 @@ func DTypeOf(t *tensor.Dense) (DType, error) {
 }
 
 // CheckFinite returns an error wrapping ErrNotFinite that gives the flat
-// index of the first NaN or infinity in t, or nil.
+// index of the first NaN or infinity in t, or nil (for a nil t, an error
+// wrapping ErrArgument).
 func CheckFinite(t *tensor.Dense) error {
+	if t == nil {
+		return fmt.Errorf("%w: nil tensor", ErrArgument)
+	}
 	i := firstNonFinite(t)
 	if i < 0 {
 		return nil
@@ -98,8 +181,13 @@ func CheckFinite(t *tensor.Dense) error {
 }
 
 // FirstNonFinite returns the flat index of the first NaN or infinity in t,
-// or -1 if every value is finite.
-func FirstNonFinite(t *tensor.Dense) int { return firstNonFinite(t) }
+// or -1 if every value is finite (or t is nil).
+func FirstNonFinite(t *tensor.Dense) int {
+	if t == nil {
+		return -1
+	}
+	return firstNonFinite(t)
+}
 
 func firstNonFinite(t *tensor.Dense) int {
 	switch d := anyData(t).(type) {

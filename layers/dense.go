@@ -18,7 +18,10 @@ type Dense struct {
 	bias       *graph.Param // [U]
 }
 
-var _ Layer = (*Dense)(nil)
+var (
+	_ Layer   = (*Dense)(nil)
+	_ Planner = (*Dense)(nil)
+)
 
 // NewDense returns a Dense layer with the given number of units. Options:
 // WithActivation (default Linear) and WithName.
@@ -35,10 +38,20 @@ func NewDense(units int, opts ...Option) (*Dense, error) {
 }
 
 // Units returns the number of output units.
-func (l *Dense) Units() int { return l.units }
+func (l *Dense) Units() int {
+	if l == nil {
+		return 0
+	}
+	return l.units
+}
 
 // Activation returns the layer's activation.
-func (l *Dense) Activation() Activation { return l.activation }
+func (l *Dense) Activation() Activation {
+	if l == nil {
+		return Linear
+	}
+	return l.activation
+}
 
 // Kind returns "dense".
 func (l *Dense) Kind() string { return "dense" }
@@ -48,13 +61,43 @@ func (l *Dense) ClassName() string { return "Dense" }
 
 // Config returns the layer's configuration.
 func (l *Dense) Config() Config {
+	if l == nil {
+		return Config{Kind: "dense", Activation: Linear.String()}
+	}
 	return Config{Kind: "dense", Name: l.name, Units: l.units, Activation: l.activation.String()}
+}
+
+// Plan returns the number of weights Build would create for inputs of
+// shape in ([..., F]: F·units + units) and the output shape, or Build's
+// error for that shape.
+func (l *Dense) Plan(in []int) (int, []int, error) {
+	if l == nil {
+		return 0, nil, fmt.Errorf("%w: nil dense layer", ErrConfig)
+	}
+	if err := checkUnits("dense", l.units); err != nil {
+		return 0, nil, fmt.Errorf("%s: %w", l.name, err)
+	}
+	if err := checkInput(l.name, in, 0); err != nil {
+		return 0, nil, err
+	}
+	var c weightCount
+	c.add(in[len(in)-1], l.units)
+	c.add(l.units)
+	n, err := c.check(l.name, in)
+	if err != nil {
+		return 0, nil, err
+	}
+	return n, append(slices.Clone(in[:len(in)-1]), l.units), nil
 }
 
 // Build creates kernel [F, units] (Glorot uniform) and bias [units] (zeros)
 // for inputs [..., F].
 func (l *Dense) Build(dt graph.DType, in []int, rng *graph.RNG) ([]int, error) {
-	if err := l.startBuild(dt, in, 0, "dense"); err != nil {
+	if err := l.baseOf().startBuild(dt, rng, "dense"); err != nil {
+		return nil, err
+	}
+	_, out, err := l.Plan(in)
+	if err != nil {
 		return nil, err
 	}
 	f := in[len(in)-1]
@@ -68,13 +111,16 @@ func (l *Dense) Build(dt graph.DType, in []int, rng *graph.RNG) ([]int, error) {
 	}
 	l.kernel, l.bias = k, b
 	l.finishBuild(dt, in, k, b)
-	return append(slices.Clone(in[:len(in)-1]), l.units), nil
+	return out, nil
 }
 
-// Forward returns activation(x·kernel + bias).
+// Forward returns activation(x·kernel + bias) (nil for a nil builder).
 func (l *Dense) Forward(b *graph.Builder, x *graph.Node) *graph.Node {
-	if !l.built {
-		b.Fail(fmt.Errorf("%w: %s", ErrNotBuilt, l.name))
+	if b == nil {
+		return nil
+	}
+	if !l.Built() {
+		b.Fail(fmt.Errorf("%w: %s", ErrNotBuilt, l.Name()))
 		return nil
 	}
 	y := b.AddBias(b.MatMul(x, b.Param(l.kernel)), b.Param(l.bias))
@@ -95,13 +141,16 @@ func activate(b *graph.Builder, a Activation, x *graph.Node) *graph.Node {
 
 // Weights returns kernel [F, U] and bias [U].
 func (l *Dense) Weights() []Weight {
+	if !l.Built() {
+		return nil
+	}
 	ws, _ := l.KerasLayout(paramValues(l.params))
 	return ws
 }
 
 // KerasLayout names values shaped like Params: Dense stores Keras layout.
 func (l *Dense) KerasLayout(values [][]float64) ([]Weight, error) {
-	if err := checkValues(&l.base, values); err != nil {
+	if err := checkValues(l.baseOf(), values); err != nil {
 		return nil, err
 	}
 	return []Weight{
@@ -112,8 +161,8 @@ func (l *Dense) KerasLayout(values [][]float64) ([]Weight, error) {
 
 // SetWeights sets kernel and bias.
 func (l *Dense) SetWeights(ws []Weight) error {
-	if !l.built {
-		return fmt.Errorf("%w: %s", ErrNotBuilt, l.name)
+	if !l.Built() {
+		return fmt.Errorf("%w: %s", ErrNotBuilt, l.Name())
 	}
 	if err := checkWeights(l.name, ws, l.Weights()); err != nil {
 		return err

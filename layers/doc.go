@@ -3,8 +3,8 @@
 // implements.
 //
 // A layer is configured at construction, where options are validated
-// (units must be positive; [WithActivation] is for Dense only,
-// [WithUnitForgetBias] for LSTM only; errors wrap [ErrConfig]). Its weights
+// (units must be positive and at most [MaxUnits]; [WithActivation] is for
+// Dense only, [WithUnitForgetBias] for LSTM only; errors wrap [ErrConfig]). Its weights
 // are created by Build for an input shape, as Keras' build does, with Keras'
 // default initializers: Glorot uniform kernels, orthogonal recurrent
 // kernels, zero biases except the LSTM forget gate's, which starts at 1.
@@ -62,4 +62,15 @@
 //
 // A layer of one's own needs only the [Layer] methods and the operations
 // of graph.Builder; see the custom-layer example.
+//
+// # Size limits
+//
+// A layer has at most [MaxUnits] units and [MaxWeights] weight scalars
+// (a model too, all its layers together), and its input sample at most
+// [MaxSampleElements] values and [MaxTimeSteps] steps. Constructors refuse
+// a layer that could not be built within them for even one input feature
+// (an LSTM of more than 8,191 units), Build an input shape that breaks
+// them, before allocating anything; [Planner.Plan] gives the count from
+// shapes alone. The errors wrap [ErrConfig]. A nil or zero layer does not
+// panic: its methods return empty values or errors.
 package layers

@@ -15,7 +15,10 @@ import "github.com/gornn/gornn/graph"
 // [2, 3U]: row 0 the input bias bi, row 1 the recurrent bias br.
 type GRU struct{ recurrent }
 
-var _ Layer = (*GRU)(nil)
+var (
+	_ Layer   = (*GRU)(nil)
+	_ Planner = (*GRU)(nil)
+)
 
 // NewGRU returns a GRU layer. Options: WithReturnSequences and WithName.
 func NewGRU(units int, opts ...Option) (*GRU, error) {
@@ -23,11 +26,11 @@ func NewGRU(units int, opts ...Option) (*GRU, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &GRU{recurrent{base: base{name: o.name}, units: units, gates: 3}}
-	if o.returnSequences != nil {
-		l.returnSequences = *o.returnSequences
+	r, err := newRecurrent("gru", o, units, 3, 6)
+	if err != nil {
+		return nil, err
 	}
-	return l, nil
+	return &GRU{r}, nil
 }
 
 // Kind returns "gru".
@@ -38,17 +41,25 @@ func (l *GRU) ClassName() string { return "GRU" }
 
 // Config returns the layer's configuration.
 func (l *GRU) Config() Config {
+	if l == nil {
+		return Config{Kind: "gru"}
+	}
 	return Config{Kind: "gru", Name: l.name, Units: l.units, ReturnSequences: l.returnSequences}
 }
 
 // Build creates the weights for inputs [time, features], with zero biases.
 func (l *GRU) Build(dt graph.DType, in []int, rng *graph.RNG) ([]int, error) {
-	return l.build("gru", dt, in, rng, 6, make([]float64, 6*l.units))
+	return l.core().build("gru", dt, in, rng, func(u int) []float64 { return make([]float64, 6*u) })
 }
+
+// Plan returns the number of weights Build would create for inputs
+// [time, F] (3·F·U + 3·U·U + 6·U) and the output shape, or Build's error
+// for that shape.
+func (l *GRU) Plan(in []int) (int, []int, error) { return l.core().plan("gru", in) }
 
 // Forward unrolls the layer over the time steps of x [batch, time, F].
 func (l *GRU) Forward(b *graph.Builder, x *graph.Node) *graph.Node {
-	xs := l.steps(b, x)
+	xs := l.core().steps(b, x)
 	if xs == nil {
 		return nil
 	}

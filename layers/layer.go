@@ -111,9 +111,20 @@ type base struct {
 	params []*graph.Param
 }
 
-func (l *base) Name() string { return l.name }
+// The methods of base are safe on a nil *base: the layer types' own
+// methods (methods.go) pass nil for a nil layer.
+
+func (l *base) Name() string {
+	if l == nil {
+		return ""
+	}
+	return l.name
+}
 
 func (l *base) SetName(name string) error {
+	if l == nil {
+		return fmt.Errorf("%w: nil layer", ErrConfig)
+	}
 	if l.built {
 		return fmt.Errorf("%w: %s: cannot rename a built layer", ErrConfig, l.name)
 	}
@@ -124,12 +135,21 @@ func (l *base) SetName(name string) error {
 	return nil
 }
 
-func (l *base) Built() bool { return l.built }
+func (l *base) Built() bool { return l != nil && l.built }
 
-func (l *base) Params() []*graph.Param { return slices.Clone(l.params) }
+func (l *base) Params() []*graph.Param {
+	if l == nil {
+		return nil
+	}
+	return slices.Clone(l.params)
+}
 
-// startBuild checks the common preconditions of Build.
-func (l *base) startBuild(dt graph.DType, in []int, rank int, what string) error {
+// startBuild checks the preconditions of Build that do not depend on the
+// input shape.
+func (l *base) startBuild(dt graph.DType, rng *graph.RNG, what string) error {
+	if l == nil {
+		return fmt.Errorf("%w: Build on a nil %s layer", ErrConfig, what)
+	}
 	if l.built {
 		return fmt.Errorf("%w: %s is already built", ErrConfig, l.name)
 	}
@@ -139,11 +159,8 @@ func (l *base) startBuild(dt graph.DType, in []int, rank int, what string) error
 	if !dt.Valid() {
 		return fmt.Errorf("%w: %s: invalid dtype %v", ErrConfig, l.name, dt)
 	}
-	if rank > 0 && len(in) != rank {
-		return fmt.Errorf("%w: %s expects inputs of rank %d (without batch), got shape %v", graph.ErrShape, l.name, rank, in)
-	}
-	if len(in) == 0 || slices.ContainsFunc(in, func(d int) bool { return d <= 0 }) {
-		return fmt.Errorf("%w: %s: invalid input shape %v", graph.ErrShape, l.name, in)
+	if rng == nil {
+		return fmt.Errorf("%w: %s: Build needs an RNG, got nil (%w)", ErrConfig, l.name, graph.ErrArgument)
 	}
 	return nil
 }
@@ -184,8 +201,8 @@ func paramValues(ps []*graph.Param) [][]float64 {
 
 // checkValues checks values are shaped like the layer's parameters.
 func checkValues(l *base, values [][]float64) error {
-	if !l.built {
-		return fmt.Errorf("%w: %s", ErrNotBuilt, l.name)
+	if !l.Built() {
+		return fmt.Errorf("%w: %s", ErrNotBuilt, l.Name())
 	}
 	if len(values) != len(l.params) {
 		return fmt.Errorf("%w: %s: %d tensors for %d parameters", graph.ErrShape, l.name, len(values), len(l.params))

@@ -19,7 +19,10 @@ type LSTM struct {
 	unitForgetBias bool
 }
 
-var _ Layer = (*LSTM)(nil)
+var (
+	_ Layer   = (*LSTM)(nil)
+	_ Planner = (*LSTM)(nil)
+)
 
 // NewLSTM returns an LSTM layer. Options: WithReturnSequences,
 // WithUnitForgetBias (default true) and WithName.
@@ -28,10 +31,11 @@ func NewLSTM(units int, opts ...Option) (*LSTM, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &LSTM{recurrent: recurrent{base: base{name: o.name}, units: units, gates: 4}, unitForgetBias: true}
-	if o.returnSequences != nil {
-		l.returnSequences = *o.returnSequences
+	r, err := newRecurrent("lstm", o, units, 4, 4)
+	if err != nil {
+		return nil, err
 	}
+	l := &LSTM{recurrent: r, unitForgetBias: true}
 	if o.unitForgetBias != nil {
 		l.unitForgetBias = *o.unitForgetBias
 	}
@@ -45,29 +49,39 @@ func (l *LSTM) Kind() string { return "lstm" }
 func (l *LSTM) ClassName() string { return "LSTM" }
 
 // UnitForgetBias reports whether the forget-gate bias starts at 1.
-func (l *LSTM) UnitForgetBias() bool { return l.unitForgetBias }
+func (l *LSTM) UnitForgetBias() bool { return l != nil && l.unitForgetBias }
 
 // Config returns the layer's configuration.
 func (l *LSTM) Config() Config {
+	if l == nil {
+		return Config{Kind: "lstm"}
+	}
 	ufb := l.unitForgetBias
 	return Config{Kind: "lstm", Name: l.name, Units: l.units, ReturnSequences: l.returnSequences, UnitForgetBias: &ufb}
 }
 
+// Plan returns the number of weights Build would create for inputs
+// [time, F] (4·F·U + 4·U·U + 4·U) and the output shape, or Build's error
+// for that shape.
+func (l *LSTM) Plan(in []int) (int, []int, error) { return l.core().plan("lstm", in) }
+
 // Build creates the weights for inputs [time, features]: bias zero but for
 // the forget gate's, which starts at 1 with UnitForgetBias.
 func (l *LSTM) Build(dt graph.DType, in []int, rng *graph.RNG) ([]int, error) {
-	bias := make([]float64, 4*l.units)
-	if l.unitForgetBias {
-		for j := l.units; j < 2*l.units; j++ {
-			bias[j] = 1
+	return l.core().build("lstm", dt, in, rng, func(u int) []float64 {
+		bias := make([]float64, 4*u)
+		if l.unitForgetBias {
+			for j := u; j < 2*u; j++ {
+				bias[j] = 1
+			}
 		}
-	}
-	return l.build("lstm", dt, in, rng, 4, bias)
+		return bias
+	})
 }
 
 // Forward unrolls the layer over the time steps of x [batch, time, F].
 func (l *LSTM) Forward(b *graph.Builder, x *graph.Node) *graph.Node {
-	xs := l.steps(b, x)
+	xs := l.core().steps(b, x)
 	if xs == nil {
 		return nil
 	}

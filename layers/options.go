@@ -43,8 +43,8 @@ func WithUnitForgetBias(on bool) Option {
 
 func applyOptions(kind string, units int, opts []Option) (options, error) {
 	var o options
-	if units <= 0 {
-		return o, fmt.Errorf("%w: %s: units must be positive, got %d", ErrConfig, kind, units)
+	if err := checkUnits(kind, units); err != nil {
+		return o, err
 	}
 	for _, opt := range opts {
 		if opt == nil {

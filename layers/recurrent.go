@@ -22,6 +22,7 @@ type recurrent struct {
 	base
 	units           int
 	gates           int
+	biasRows        int // rows of the internal bias: gates, or 2·gates for the GRU
 	returnSequences bool
 	features        int
 	kernel          *graph.Param // [g, F, U]
@@ -29,20 +30,77 @@ type recurrent struct {
 	bias            *graph.Param // [g, U], or [2g, U] for GRU
 }
 
+// newRecurrent returns the shared part of a recurrent layer, checking
+// that its weights can fit within MaxWeights for one input feature.
+func newRecurrent(kind string, o options, units, gates, biasRows int) (recurrent, error) {
+	r := recurrent{base: base{name: o.name}, units: units, gates: gates, biasRows: biasRows}
+	if o.returnSequences != nil {
+		r.returnSequences = *o.returnSequences
+	}
+	if _, _, err := r.plan(kind, []int{1, 1}); err != nil {
+		return recurrent{}, fmt.Errorf("%w: %s(%d) cannot be built: its weights exceed MaxWeights (%d) even for one input feature", ErrConfig, kind, units, MaxWeights)
+	}
+	return r, nil
+}
+
 // Units returns the number of units.
-func (l *recurrent) Units() int { return l.units }
+func (l *recurrent) Units() int {
+	if l == nil {
+		return 0
+	}
+	return l.units
+}
 
 // ReturnSequences reports whether the layer returns every step.
-func (l *recurrent) ReturnSequences() bool { return l.returnSequences }
+func (l *recurrent) ReturnSequences() bool { return l != nil && l.returnSequences }
+
+// plan is Plan for a layer of the given kind: g·F·U + g·U·U + biasRows·U
+// weights for inputs [time, F].
+func (l *recurrent) plan(kind string, in []int) (int, []int, error) {
+	if l == nil {
+		return 0, nil, fmt.Errorf("%w: nil %s layer", ErrConfig, kind)
+	}
+	if l.gates <= 0 || l.biasRows <= 0 {
+		return 0, nil, fmt.Errorf("%w: %s %q is not configured (a zero value: use its constructor)", ErrConfig, kind, l.name)
+	}
+	if err := checkUnits(kind, l.units); err != nil {
+		return 0, nil, fmt.Errorf("%s: %w", l.name, err)
+	}
+	if err := checkInput(l.name, in, 2); err != nil {
+		return 0, nil, err
+	}
+	f, u, g := in[1], l.units, l.gates
+	var c weightCount
+	c.add(g, f, u)
+	c.add(g, u, u)
+	c.add(l.biasRows, u)
+	n, err := c.check(l.name, in)
+	if err != nil {
+		return 0, nil, err
+	}
+	if l.returnSequences {
+		return n, []int{in[0], u}, nil
+	}
+	return n, []int{u}, nil
+}
 
 // build creates the weights with Keras' default initializers: Glorot
 // uniform kernel (fans of the Keras shape [F, gU]), orthogonal recurrent
-// kernel (of the Keras shape [U, gU]) and the given bias.
-func (l *recurrent) build(kind string, dt graph.DType, in []int, rng *graph.RNG, biasRows int, biasInit []float64) ([]int, error) {
-	if err := l.startBuild(dt, in, 2, kind); err != nil {
+// kernel (of the Keras shape [U, gU]) and the bias biasInit gives (of
+// biasRows·U values), once every check has passed.
+func (l *recurrent) build(kind string, dt graph.DType, in []int, rng *graph.RNG, biasInit func(units int) []float64) ([]int, error) {
+	if l == nil {
+		return nil, fmt.Errorf("%w: Build on a nil %s layer", ErrConfig, kind)
+	}
+	if err := l.startBuild(dt, rng, kind); err != nil {
+		return nil, err
+	}
+	_, out, err := l.plan(kind, in)
+	if err != nil {
 		return nil, err
 	}
 	f, u, g := in[1], l.units, l.gates
+	biasRows := l.biasRows
 	k, err := l.newParam("kernel", dt, []int{g, f, u}, graph.GlorotUniformFans(f, g*u), rng)
 	if err != nil {
 		return nil, err
@@ -59,17 +117,14 @@ func (l *recurrent) build(kind string, dt graph.DType, in []int, rng *graph.RNG,
 		return nil, err
 	}
 	b, err := l.newParam("bias", dt, []int{biasRows, u}, graph.InitFunc(func(*graph.RNG, []int) ([]float64, error) {
-		return slices.Clone(biasInit), nil
+		return biasInit(u), nil
 	}), rng)
 	if err != nil {
 		return nil, err
 	}
 	l.features, l.kernel, l.recurrentKernel, l.bias = f, k, rk, b
 	l.finishBuild(dt, in, k, rk, b)
-	if l.returnSequences {
-		return []int{in[0], u}, nil
-	}
-	return []int{u}, nil
+	return out, nil
 }
 
 // biasShape is the Keras shape of the bias.
@@ -83,6 +138,9 @@ func (l *recurrent) biasShape() []int {
 // Weights returns kernel [F, gU], recurrent_kernel [U, gU] and bias in
 // Keras layout.
 func (l *recurrent) Weights() []Weight {
+	if !l.baseOf().Built() {
+		return nil
+	}
 	ws, _ := l.KerasLayout(paramValues(l.params))
 	return ws
 }
@@ -90,7 +148,7 @@ func (l *recurrent) Weights() []Weight {
 // KerasLayout converts values shaped like Params (gate-major) to Keras
 // layout.
 func (l *recurrent) KerasLayout(values [][]float64) ([]Weight, error) {
-	if err := checkValues(&l.base, values); err != nil {
+	if err := checkValues(l.baseOf(), values); err != nil {
 		return nil, err
 	}
 	g, u := l.gates, l.units
@@ -104,8 +162,8 @@ func (l *recurrent) KerasLayout(values [][]float64) ([]Weight, error) {
 
 // SetWeights sets the weights from Keras layout.
 func (l *recurrent) SetWeights(ws []Weight) error {
-	if !l.built {
-		return fmt.Errorf("%w: %s", ErrNotBuilt, l.name)
+	if !l.baseOf().Built() {
+		return fmt.Errorf("%w: %s", ErrNotBuilt, l.baseOf().Name())
 	}
 	if err := checkWeights(l.name, ws, l.Weights()); err != nil {
 		return err
@@ -120,8 +178,11 @@ func (l *recurrent) SetWeights(ws []Weight) error {
 
 // steps returns the input steps, checking the input is [batch, T, F].
 func (l *recurrent) steps(b *graph.Builder, x *graph.Node) []*graph.Node {
-	if !l.built {
-		b.Fail(fmt.Errorf("%w: %s", ErrNotBuilt, l.name))
+	if b == nil {
+		return nil
+	}
+	if !l.baseOf().Built() {
+		b.Fail(fmt.Errorf("%w: %s", ErrNotBuilt, l.baseOf().Name()))
 		return nil
 	}
 	if s := x.Shape(); len(s) != 3 || s[1] != l.in[0] || s[2] != l.in[1] {

@@ -7,7 +7,10 @@ import "github.com/gornn/gornn/graph"
 //	h_t = tanh(x_t·kernel + h_{t-1}·recurrent_kernel + bias),  h_0 = 0.
 type SimpleRNN struct{ recurrent }
 
-var _ Layer = (*SimpleRNN)(nil)
+var (
+	_ Layer   = (*SimpleRNN)(nil)
+	_ Planner = (*SimpleRNN)(nil)
+)
 
 // NewSimpleRNN returns a SimpleRNN layer. Options: WithReturnSequences and
 // WithName.
@@ -16,11 +19,11 @@ func NewSimpleRNN(units int, opts ...Option) (*SimpleRNN, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &SimpleRNN{recurrent{base: base{name: o.name}, units: units, gates: 1}}
-	if o.returnSequences != nil {
-		l.returnSequences = *o.returnSequences
+	r, err := newRecurrent("simple_rnn", o, units, 1, 1)
+	if err != nil {
+		return nil, err
 	}
-	return l, nil
+	return &SimpleRNN{r}, nil
 }
 
 // Kind returns "simple_rnn".
@@ -31,18 +34,26 @@ func (l *SimpleRNN) ClassName() string { return "SimpleRNN" }
 
 // Config returns the layer's configuration.
 func (l *SimpleRNN) Config() Config {
+	if l == nil {
+		return Config{Kind: "simple_rnn"}
+	}
 	return Config{Kind: "simple_rnn", Name: l.name, Units: l.units, ReturnSequences: l.returnSequences}
 }
 
 // Build creates kernel, recurrent_kernel and a zero bias for inputs
 // [time, features].
 func (l *SimpleRNN) Build(dt graph.DType, in []int, rng *graph.RNG) ([]int, error) {
-	return l.build("simple_rnn", dt, in, rng, 1, make([]float64, l.units))
+	return l.core().build("simple_rnn", dt, in, rng, func(u int) []float64 { return make([]float64, u) })
 }
+
+// Plan returns the number of weights Build would create for inputs
+// [time, F] (F·U + U·U + U) and the output shape, or Build's error for
+// that shape.
+func (l *SimpleRNN) Plan(in []int) (int, []int, error) { return l.core().plan("simple_rnn", in) }
 
 // Forward unrolls the layer over the time steps of x [batch, time, F].
 func (l *SimpleRNN) Forward(b *graph.Builder, x *graph.Node) *graph.Node {
-	xs := l.steps(b, x)
+	xs := l.core().steps(b, x)
 	if xs == nil {
 		return nil
 	}

@@ -24,9 +24,15 @@ type Tensor struct {
 
 // Input returns the symbolic input of a model whose samples have the given
 // shape, [timesteps, features] for recurrent models (Keras' Input(shape)).
+// A sample may hold at most layers.MaxSampleElements values, and a
+// sequence at most layers.MaxTimeSteps steps (errors wrapping both ErrModel
+// and layers.ErrConfig).
 func Input(shape ...int) *Tensor {
 	if len(shape) == 0 || slices.ContainsFunc(shape, func(d int) bool { return d <= 0 }) {
 		return &Tensor{err: fmt.Errorf("%w: input shape %v must be non-empty and positive", ErrModel, shape)}
+	}
+	if err := layers.CheckSampleShape(shape); err != nil {
+		return &Tensor{err: fmt.Errorf("%w: %w", ErrModel, err)}
 	}
 	return &Tensor{shape: slices.Clone(shape)}
 }

@@ -159,17 +159,56 @@ func build(defaultName string, functional bool, inShape []int, ls []layers.Layer
 		}
 		seen[l.Name()] = true
 	}
+	if err := checkModelSize(m.inShape, ls); err != nil {
+		return nil, err
+	}
 	rng := graph.NewRNG(s.seed)
 	shape := m.inShape
+	total := 0
 	for i, l := range ls {
 		out, err := l.Build(s.dt, shape, rng.Split())
 		if err != nil {
 			return nil, fmt.Errorf("layer %d (%s): %w", i, l.Name(), err)
 		}
+		// A layer that is not a layers.Planner was not counted before
+		// building: count what it made, and stop before the next layer.
+		for _, p := range l.Params() {
+			if total += p.Len(); total > layers.MaxWeights {
+				return nil, fmt.Errorf("%w: %w: layer %d (%s): the model's weights exceed MaxWeights (%d)", ErrModel, layers.ErrConfig, i, l.Name(), layers.MaxWeights)
+			}
+		}
 		m.shapes = append(m.shapes, out)
 		shape = out
 	}
 	return m, nil
+}
+
+// checkModelSize adds up, from shapes alone and before anything is built,
+// the weights of the layers that are layers.Planners (every layer of this
+// module), and refuses a model whose weights exceed layers.MaxWeights, or
+// a layer that would refuse its input shape. It stops at the first layer
+// that cannot tell its size (a custom layer), whose output shape is then
+// unknown.
+func checkModelSize(in []int, ls []layers.Layer) error {
+	total := 0
+	shape := in
+	for i, l := range ls {
+		p, ok := l.(layers.Planner)
+		if !ok {
+			return nil
+		}
+		n, out, err := p.Plan(shape)
+		if err != nil {
+			return fmt.Errorf("layer %d (%s): %w", i, l.Name(), err)
+		}
+		// n ≤ MaxWeights and total ≤ MaxWeights: the sum cannot overflow.
+		if n < 0 || n > layers.MaxWeights-total {
+			return fmt.Errorf("%w: %w: layer %d (%s) takes the model's weights past MaxWeights (%d)", ErrModel, layers.ErrConfig, i, l.Name(), layers.MaxWeights)
+		}
+		total += n
+		shape = out
+	}
+	return nil
 }
 
 // Name returns the model's name.
