@@ -33,8 +33,10 @@ func NoisySineWindows(seed uint64, n, window int, noise float64) (x, y *graph.Te
 	}
 	x = graph.NewTensor(graph.Float32, k, window, 1)
 	y = graph.NewTensor(graph.Float32, k, window, 1)
-	copy(x.Data().([]float32), xd)
-	copy(y.Data().([]float32), yd)
+	xs, _ := graph.Float32Data(x)
+	ys, _ := graph.Float32Data(y)
+	copy(xs, xd)
+	copy(ys, yd)
 	return x, y, nil
 }
 
@@ -42,7 +44,7 @@ func NoisySineWindows(seed uint64, n, window int, noise float64) (x, y *graph.Te
 // N(0, 1) values from rng.
 func RandomTensor(rng *rand.Rand, shape ...int) *graph.Tensor {
 	t := graph.NewTensor(graph.Float32, shape...)
-	d := t.Data().([]float32)
+	d, _ := graph.Float32Data(t)
 	for i := range d {
 		d[i] = float32(rng.NormFloat64())
 	}

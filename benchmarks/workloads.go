@@ -252,7 +252,7 @@ func Forecast(m *models.Model, window *graph.Tensor, steps int) ([]float32, erro
 	if !ok {
 		return nil, fmt.Errorf("%w: window clone", graph.ErrArgument)
 	}
-	data, ok := w.Data().([]float32)
+	data, ok := graph.Float32Data(w)
 	if !ok {
 		return nil, fmt.Errorf("%w: window must be float32", graph.ErrArgument)
 	}
@@ -262,7 +262,10 @@ func Forecast(m *models.Model, window *graph.Tensor, steps int) ([]float32, erro
 		if err != nil {
 			return nil, err
 		}
-		pd := p.Data().([]float32)
+		pd, ok := graph.Float32Data(p)
+		if !ok || len(pd) == 0 {
+			return nil, fmt.Errorf("%w: prediction is not a float32 tensor", graph.ErrGraph)
+		}
 		next := pd[len(pd)-1]
 		out = append(out, next)
 		copy(data, data[1:])

@@ -254,6 +254,10 @@ func (b *Builder) checkInputShape(name string, shape []int) error {
 	if len(shape) == 0 || shape[0] != b.batch || slices.ContainsFunc(shape, func(d int) bool { return d <= 0 }) {
 		return fmt.Errorf("%w: input %s: shape %v must be positive with batch %d first", ErrShape, name, shape, b.batch)
 	}
+	// Executors allocate every input: refuse what NewTensor would.
+	if _, err := shapeSize(shape); err != nil {
+		return fmt.Errorf("input %s: %w", name, err)
+	}
 	return nil
 }
 

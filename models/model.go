@@ -3,7 +3,6 @@ package models
 import (
 	"fmt"
 	"slices"
-	"sync"
 
 	"github.com/gornn/gornn/graph"
 	"github.com/gornn/gornn/layers"
@@ -25,8 +24,7 @@ type Model struct {
 	// InputLayer, as Keras does.
 	functional bool
 
-	mu      sync.Mutex
-	predict map[int]*pooled // forward-only programs by batch size
+	predict programCache // forward-only programs by batch size
 }
 
 // Option configures a model at construction.
@@ -121,7 +119,7 @@ func build(defaultName string, functional bool, inShape []int, ls []layers.Layer
 		return nil, fmt.Errorf("%w: a model needs at least one layer", ErrModel)
 	}
 	m := &Model{name: s.name, dt: s.dt, seed: s.seed, inShape: slices.Clone(inShape), layers: ls,
-		sequence: len(inShape) == 2, functional: functional, predict: map[int]*pooled{}}
+		sequence: len(inShape) == 2, functional: functional}
 	// Name the unnamed layers, Keras style, and reject duplicates.
 	counts := map[string]int{}
 	names := map[string]bool{}
@@ -212,26 +210,59 @@ func checkModelSize(in []int, ls []layers.Layer) error {
 }
 
 // Name returns the model's name.
-func (m *Model) Name() string { return m.name }
+func (m *Model) Name() string {
+	if m == nil {
+		return ""
+	}
+	return m.name
+}
 
 // DType returns the model's element type.
-func (m *Model) DType() graph.DType { return m.dt }
+func (m *Model) DType() graph.DType {
+	if m == nil {
+		return 0
+	}
+	return m.dt
+}
 
 // Seed returns the seed the weights were initialized with.
-func (m *Model) Seed() uint64 { return m.seed }
+func (m *Model) Seed() uint64 {
+	if m == nil {
+		return 0
+	}
+	return m.seed
+}
 
 // InputShape returns the shape of one sample, without the batch axis.
-func (m *Model) InputShape() []int { return slices.Clone(m.inShape) }
+func (m *Model) InputShape() []int {
+	if m == nil {
+		return nil
+	}
+	return slices.Clone(m.inShape)
+}
 
 // OutputShape returns the shape of one sample's output.
-func (m *Model) OutputShape() []int { return slices.Clone(m.shapes[len(m.shapes)-1]) }
+func (m *Model) OutputShape() []int {
+	if m.usable() != nil {
+		return nil
+	}
+	return slices.Clone(m.shapes[len(m.shapes)-1])
+}
 
 // Layers returns the model's layers in order.
-func (m *Model) Layers() []layers.Layer { return slices.Clone(m.layers) }
+func (m *Model) Layers() []layers.Layer {
+	if m == nil {
+		return nil
+	}
+	return slices.Clone(m.layers)
+}
 
 // Params returns every trainable parameter, layer by layer, in a stable
 // order.
 func (m *Model) Params() []*graph.Param {
+	if m == nil {
+		return nil
+	}
 	var ps []*graph.Param
 	for _, l := range m.layers {
 		ps = append(ps, l.Params()...)

@@ -10,11 +10,18 @@ import (
 // DefaultPredictBatch is the batch size Predict uses, as Keras' default.
 const DefaultPredictBatch = 32
 
+// PredictCacheSize is how many compiled forward programs a model keeps for
+// Predict, one per batch size; meeting another size drops the least
+// recently used. Predict with a fixed batch size needs two (full batches
+// and the short last one).
+const PredictCacheSize = 8
+
 // pooled is a compiled forward program with a pool of executors, so that
 // concurrent predictions never share node values.
 type pooled struct {
-	prog *graph.Program
-	pool sync.Pool
+	batch int
+	prog  *graph.Program
+	pool  sync.Pool
 }
 
 func (p *pooled) get() *graph.Executor {
@@ -24,21 +31,68 @@ func (p *pooled) get() *graph.Executor {
 	return p.prog.NewExecutor()
 }
 
-// forward returns the cached forward program for a batch size, compiling
-// it on first use.
-func (m *Model) forward(batch int) (*pooled, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if p, ok := m.predict[batch]; ok {
-		return p, nil
+// programCache holds a model's forward programs by batch size, at most
+// PredictCacheSize of them, most recently used first. Its zero value is
+// empty and ready. A program dropped while a caller still runs it stays
+// valid for that caller; the next caller of that size compiles it again.
+type programCache struct {
+	mu      sync.Mutex
+	entries []*pooled // most recently used first
+}
+
+// get returns the program for batch, compiling it with compile on a miss.
+// Compiling holds the lock, so concurrent callers of a new size compile it
+// once.
+func (c *programCache) get(batch int, compile func(int) (*graph.Program, error)) (*pooled, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, p := range c.entries {
+		if p.batch == batch {
+			copy(c.entries[1:i+1], c.entries[:i])
+			c.entries[0] = p
+			return p, nil
+		}
 	}
-	prog, err := m.forwardProgram(batch)
+	prog, err := compile(batch)
 	if err != nil {
 		return nil, err
 	}
-	p := &pooled{prog: prog}
-	m.predict[batch] = p
+	p := &pooled{batch: batch, prog: prog}
+	if len(c.entries) < PredictCacheSize {
+		c.entries = append(c.entries, nil)
+	}
+	copy(c.entries[1:], c.entries)
+	c.entries[0] = p
 	return p, nil
+}
+
+// sizes returns the cached batch sizes, most recently used first.
+func (c *programCache) sizes() []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]int, len(c.entries))
+	for i, p := range c.entries {
+		out[i] = p.batch
+	}
+	return out
+}
+
+// forward returns the cached forward program for a batch size, compiling
+// it on first use.
+func (m *Model) forward(batch int) (*pooled, error) {
+	return m.predict.get(batch, m.forwardProgram)
+}
+
+// usable reports a nil or zero Model (not made by New, NewSequential or
+// Load) as an error instead of letting a method panic on it.
+func (m *Model) usable() error {
+	if m == nil {
+		return fmt.Errorf("%w: %w: nil model", ErrModel, graph.ErrArgument)
+	}
+	if len(m.layers) == 0 || len(m.shapes) != len(m.layers) {
+		return fmt.Errorf("%w: %w: model has no layers (make models with New, NewSequential or Load)", ErrModel, graph.ErrArgument)
+	}
+	return nil
 }
 
 // Predict runs the model on x [n, input shape...] for any n ≥ 1, in
@@ -50,12 +104,14 @@ func (m *Model) Predict(x *graph.Tensor) (*graph.Tensor, error) {
 
 // PredictBatch is Predict with a chosen batch size.
 //
-// The model keeps the forward program it compiles for each batch size it
+// The model keeps the forward programs it compiles for the batch sizes it
 // meets (the chosen size, and the size of each short last batch) for the
-// next call, and never drops them: a server predicting with many
-// different batch sizes holds one program per size, each sized to its
-// batch.
+// next calls, at most PredictCacheSize of them: the least recently used is
+// dropped, so a server meeting many batch sizes holds a bounded number.
 func (m *Model) PredictBatch(x *graph.Tensor, batch int) (*graph.Tensor, error) {
+	if err := m.usable(); err != nil {
+		return nil, fmt.Errorf("predict: %w", err)
+	}
 	if batch <= 0 {
 		return nil, fmt.Errorf("%w: batch size %d must be positive", graph.ErrArgument, batch)
 	}
@@ -71,7 +127,10 @@ func (m *Model) PredictBatch(x *graph.Tensor, batch int) (*graph.Tensor, error) 
 	for _, d := range outShape {
 		outPer *= d
 	}
-	out := graph.NewTensor(m.dt, append([]int{n}, outShape...)...)
+	out, err := graph.NewTensorChecked(m.dt, append([]int{n}, outShape...)...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: predict: %w", m.name, err)
+	}
 	for lo := 0; lo < n; lo += batch {
 		hi := min(lo+batch, n)
 		p, err := m.forward(hi - lo)
@@ -101,11 +160,18 @@ func (m *Model) PredictBatch(x *graph.Tensor, batch int) (*graph.Tensor, error) 
 }
 
 // copyRows copies src's data into dst's from flat offset off (same dtype).
+// It reads both through graph's accessors, never Dense.Data: src is dead
+// after this call, and Data's uintptr-built slice let the collector free
+// its memory mid-call (wrong answers and "found pointer to free object"
+// under concurrent Predict).
 func copyRows(dst, src *graph.Tensor, off int) {
-	switch d := dst.Data().(type) {
-	case []float32:
-		copy(d[off:], src.Data().([]float32))
-	case []float64:
-		copy(d[off:], src.Data().([]float64))
+	if d, ok := graph.Float32Data(dst); ok {
+		s, _ := graph.Float32Data(src)
+		copy(d[off:], s)
+		return
+	}
+	if d, ok := graph.Float64Data(dst); ok {
+		s, _ := graph.Float64Data(src)
+		copy(d[off:], s)
 	}
 }

@@ -15,6 +15,13 @@ type LossFunc func(b *graph.Builder, pred, target *graph.Node) *graph.Node
 // Forward adds the whole model to b's graph and returns its output for the
 // input node x [batch, input shape...].
 func (m *Model) Forward(b *graph.Builder, x *graph.Node) *graph.Node {
+	if b == nil {
+		return nil
+	}
+	if err := m.usable(); err != nil {
+		b.Fail(err)
+		return nil
+	}
 	for _, l := range m.layers {
 		x = l.Forward(b, x)
 	}
@@ -24,6 +31,13 @@ func (m *Model) Forward(b *graph.Builder, x *graph.Node) *graph.Node {
 // NewInput creates the model's input node in b: [batch, time, features]
 // fed step by step for sequence models.
 func (m *Model) NewInput(b *graph.Builder) *graph.Node {
+	if b == nil {
+		return nil
+	}
+	if err := m.usable(); err != nil {
+		b.Fail(err)
+		return nil
+	}
 	shape := append([]int{b.Batch()}, m.inShape...)
 	if m.sequence {
 		return b.SequenceInput("x", shape...)
@@ -37,6 +51,9 @@ func (m *Model) NewInput(b *graph.Builder) *graph.Node {
 // y; output 0 is the prediction. Programs for different batch sizes share
 // the model's weights.
 func (m *Model) Program(batch int, loss LossFunc, grads, inputGrads bool) (*graph.Program, error) {
+	if err := m.usable(); err != nil {
+		return nil, err
+	}
 	if loss == nil {
 		return nil, fmt.Errorf("%w: nil loss", graph.ErrArgument)
 	}
@@ -80,6 +97,9 @@ func (m *Model) forwardProgram(batch int) (*graph.Program, error) {
 // float32's range is not finite either: it would become an infinity when
 // converted to the model's dtype.
 func (m *Model) CheckSamples(what string, x *graph.Tensor) error {
+	if err := m.usable(); err != nil {
+		return err
+	}
 	return checkSamples(what, x, m.inShape, m.dt)
 }
 

@@ -107,8 +107,8 @@ func Save(m *Model, path string) error {
 // "format", "model", "checksums", "extra_tensors" or "header_checksum";
 // "training" is left for trainer state. loadFile returns both.
 func saveFile(path string, m *Model, extra map[string]*graph.Tensor, extraMeta map[string]string) error {
-	if m == nil {
-		return fmt.Errorf("%w: save %s: nil model", graph.ErrArgument, path)
+	if err := m.usable(); err != nil {
+		return fmt.Errorf("save %s: %w", path, err)
 	}
 	if err := checkLoadable(m); err != nil {
 		return fmt.Errorf("save %s: %w", path, err)

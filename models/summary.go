@@ -11,6 +11,9 @@ import (
 // parameter count, then the totals. A model made with New also lists its
 // InputLayer, as Keras does for functional models.
 func (m *Model) Summary() string {
+	if m.usable() != nil {
+		return ""
+	}
 	const width = 65
 	cols := []int{29, 55, 65}
 	var sb strings.Builder

@@ -27,8 +27,8 @@ import (
 // state_dict: the torch side applies them. The file is written atomically.
 // Layer names must not contain a dot. docs/saving.md has the table.
 func ExportTorch(m *Model, path string) error {
-	if m == nil {
-		return fmt.Errorf("%w: export %s: nil model", graph.ErrArgument, path)
+	if err := m.usable(); err != nil {
+		return fmt.Errorf("export %s: %w", path, err)
 	}
 	tensors := map[string]rawTensor{}
 	for _, l := range m.layers {
@@ -67,8 +67,8 @@ func ExportTorch(m *Model, path string) error {
 // before any weight changes: on error m is unchanged. ImportTorch must not
 // run while m is used.
 func ImportTorch(path string, m *Model) error {
-	if m == nil {
-		return fmt.Errorf("%w: import %s: nil model", graph.ErrArgument, path)
+	if err := m.usable(); err != nil {
+		return fmt.Errorf("import %s: %w", path, err)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {

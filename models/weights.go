@@ -17,6 +17,9 @@ type LayerWeights struct {
 // Weights returns a copy of every layer's weights in Keras layout, in layer
 // order.
 func (m *Model) Weights() []LayerWeights {
+	if m == nil {
+		return nil
+	}
 	out := make([]LayerWeights, len(m.layers))
 	for i, l := range m.layers {
 		out[i] = LayerWeights{Layer: l.Name(), Weights: l.Weights()}
@@ -28,6 +31,9 @@ func (m *Model) Weights() []LayerWeights {
 // them. Everything is checked (layer count and names, weight names, shapes,
 // finiteness) before anything is written, so a failed call changes nothing.
 func (m *Model) SetWeights(ws []LayerWeights) error {
+	if err := m.usable(); err != nil {
+		return err
+	}
 	if len(ws) != len(m.layers) {
 		return fmt.Errorf("%w: weights for %d layers, model has %d", graph.ErrShape, len(ws), len(m.layers))
 	}
@@ -61,6 +67,9 @@ func (m *Model) SetWeights(ws []LayerWeights) error {
 // KerasLayout converts tensors shaped like Params (in that order), for
 // example gradients, to Keras layout per layer.
 func (m *Model) KerasLayout(values []*graph.Tensor) ([]LayerWeights, error) {
+	if err := m.usable(); err != nil {
+		return nil, err
+	}
 	ps := m.Params()
 	if len(values) != len(ps) {
 		return nil, fmt.Errorf("%w: %d tensors for %d parameters", graph.ErrShape, len(values), len(ps))

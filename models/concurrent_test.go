@@ -1,0 +1,274 @@
+package models
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime/debug"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/gornn/gornn/graph"
+	"github.com/gornn/gornn/layers"
+)
+
+// stressInput returns n samples of shape [10, 1] drawn from seed.
+func stressInput(t testing.TB, dt graph.DType, seed uint64, n int) *graph.Tensor {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, 3))
+	d := make([]float64, n*10)
+	for i := range d {
+		d[i] = 2*r.Float64() - 1
+	}
+	x, err := graph.FromFloat64s(dt, d, n, 10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+// stressModel is the seed experiment's LSTM(20) -> Dense(1) model, or a
+// GRU one with other (unfused) sizes.
+func stressModel(t testing.TB, kind string, seed uint64) *Model {
+	t.Helper()
+	var rec layers.Layer
+	var err error
+	switch kind {
+	case "lstm":
+		rec, err = layers.NewLSTM(20)
+	case "gru":
+		rec, err = layers.NewGRU(40)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	dense, err := layers.NewDense(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewSequential([]int{10, 1}, []layers.Layer{rec, dense}, WithSeed(seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// stressCall is one prediction a goroutine makes and its serial answer.
+type stressCall struct {
+	x     *graph.Tensor
+	batch int
+	want  []float64
+}
+
+// stressCalls predicts inputs of 1, 3, 8 and 40 samples with Predict and
+// with batches of 3, serially, for the answers the concurrent calls must
+// give bit for bit.
+func stressCalls(t testing.TB, m *Model, seed uint64) []stressCall {
+	t.Helper()
+	var calls []stressCall
+	for i, n := range []int{1, 3, 8, 40} {
+		x := stressInput(t, m.DType(), seed+uint64(i), n)
+		for _, batch := range []int{DefaultPredictBatch, 3} {
+			y, err := m.PredictBatch(x, batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			calls = append(calls, stressCall{x, batch, graph.Float64s(y)})
+		}
+	}
+	return calls
+}
+
+// hammer calls m from goroutines goroutines, rounds calls each, cycling
+// through calls, and returns every wrong answer or error.
+func hammer(m *Model, calls []stressCall, goroutines, rounds int) []error {
+	var mu sync.Mutex
+	var errs []error
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			for k := range rounds {
+				c := calls[(g+k)%len(calls)]
+				y, err := m.PredictBatch(c.x, c.batch)
+				if err == nil && !slices.Equal(graph.Float64s(y), c.want) {
+					err = fmt.Errorf("goroutine %d, call %d (%d samples, batch %d): answer differs from the serial one", g, k, c.x.Shape()[0], c.batch)
+				}
+				if err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errs
+}
+
+// busyGC makes the collector run every few allocations for the rest of
+// the test: a prediction reading memory the collector freed gives wrong
+// answers or "found pointer to free object" within seconds this way.
+func busyGC(t *testing.T) {
+	old := debug.SetGCPercent(2)
+	t.Cleanup(func() { debug.SetGCPercent(old) })
+}
+
+func stressRounds() (goroutines, rounds int) {
+	if raceEnabled || testing.Short() {
+		return 32, 8
+	}
+	return 48, 40
+}
+
+// TestPredictConcurrentBusyGC is the hostile trial of concurrent Predict:
+// many goroutines on one model, inputs of several sizes, Predict and
+// PredictBatch, a collector forced to run all the time, and every answer
+// compared bit for bit with the serial one. Before the fix (copyRows read
+// each batch's output through Dense.Data) it died with "found pointer to
+// free object" or gave other callers' answers.
+func TestPredictConcurrentBusyGC(t *testing.T) {
+	for _, kind := range []string{"lstm", "gru"} {
+		t.Run(kind, func(t *testing.T) {
+			m := stressModel(t, kind, 3)
+			calls := stressCalls(t, m, 100)
+			busyGC(t)
+			g, r := stressRounds()
+			for _, err := range hammer(m, calls, g, r) {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// TestPredictTwoModelsConcurrent predicts with two models at once, each
+// from many goroutines.
+func TestPredictTwoModelsConcurrent(t *testing.T) {
+	a, b := stressModel(t, "lstm", 1), stressModel(t, "lstm", 2)
+	ca, cb := stressCalls(t, a, 10), stressCalls(t, b, 20)
+	if slices.Equal(ca[0].want, cb[0].want) {
+		t.Fatal("the two models answer alike: the test could not tell their answers apart")
+	}
+	busyGC(t)
+	g, r := stressRounds()
+	var wg sync.WaitGroup
+	var ea, eb []error
+	wg.Go(func() { ea = hammer(a, ca, g/2, r) })
+	wg.Go(func() { eb = hammer(b, cb, g/2, r) })
+	wg.Wait()
+	for _, err := range append(ea, eb...) {
+		t.Error(err)
+	}
+}
+
+// TestPredictCacheBounded checks that the forward programs kept are at
+// most PredictCacheSize, the least recently used dropped first, and that
+// a dropped size still predicts the same numbers.
+func TestPredictCacheBounded(t *testing.T) {
+	m := stressModel(t, "lstm", 4)
+	x := stressInput(t, m.DType(), 9, 1)
+	first, err := m.PredictBatch(x, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 1; n <= 3*PredictCacheSize; n++ {
+		xn := stressInput(t, m.DType(), 9, n)
+		if _, err := m.PredictBatch(xn, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sizes := m.predict.sizes()
+	if len(sizes) != PredictCacheSize {
+		t.Fatalf("cache holds %d programs, want %d", len(sizes), PredictCacheSize)
+	}
+	for i, s := range sizes {
+		if want := 3*PredictCacheSize - i; s != want {
+			t.Fatalf("cached sizes %v, want the %d most recent, newest first", sizes, PredictCacheSize)
+		}
+	}
+	// Using a cached size moves it to the front.
+	old := sizes[len(sizes)-1]
+	if _, err := m.PredictBatch(stressInput(t, m.DType(), 9, old), old); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.predict.sizes(); got[0] != old || len(got) != PredictCacheSize {
+		t.Fatalf("after using size %d the cache is %v", old, got)
+	}
+	again, err := m.PredictBatch(x, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(graph.Float64s(first), graph.Float64s(again)) {
+		t.Fatal("a recompiled program predicts other numbers")
+	}
+}
+
+// TestZeroAndNilModel checks that a nil *Model and a zero Model give
+// errors from Predict and Program instead of panicking.
+func TestZeroAndNilModel(t *testing.T) {
+	x := stressInput(t, graph.Float32, 1, 2)
+	for name, m := range map[string]*Model{"nil": nil, "zero": {}} {
+		if _, err := m.Predict(x); !errors.Is(err, ErrModel) {
+			t.Errorf("%s model: Predict error %v, want ErrModel", name, err)
+		}
+		if _, err := m.PredictBatch(x, 4); !errors.Is(err, ErrModel) {
+			t.Errorf("%s model: PredictBatch error %v, want ErrModel", name, err)
+		}
+		if _, err := m.Program(4, nil, true, false); !errors.Is(err, ErrModel) {
+			t.Errorf("%s model: Program error %v, want ErrModel", name, err)
+		}
+	}
+}
+
+// TestHugeInputRefused checks that a builder input larger than a tensor
+// may be is an error, not an executor holding a nil buffer.
+func TestHugeInputRefused(t *testing.T) {
+	b, err := graph.NewBuilder(graph.Float32, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Input("x", 1<<20, 1<<11)
+	if err := b.Err(); !errors.Is(err, graph.ErrShape) {
+		t.Fatalf("error %v, want ErrShape", err)
+	}
+}
+
+// TestZeroAndNilModelMethods calls every exported method and function
+// taking a model on a nil and a zero Model: errors or zero values, never a
+// panic.
+func TestZeroAndNilModelMethods(t *testing.T) {
+	path := t.TempDir() + "/m.safetensors"
+	for name, m := range map[string]*Model{"nil": nil, "zero": {}} {
+		t.Run(name, func(t *testing.T) {
+			_ = m.Name()
+			_ = m.DType()
+			_ = m.Seed()
+			_ = m.InputShape()
+			_ = m.Layers()
+			if m.OutputShape() != nil || m.Params() != nil || m.CountParams() != 0 || len(m.Weights()) != 0 || m.Summary() != "" {
+				t.Error("a nil or zero model reports shapes, weights or a summary")
+			}
+			for what, err := range map[string]error{
+				"SetWeights":   m.SetWeights(nil),
+				"CheckSamples": m.CheckSamples("x", stressInput(t, graph.Float32, 1, 1)),
+				"Save":         Save(m, path),
+				"ExportTorch":  ExportTorch(m, path),
+				"ImportTorch":  ImportTorch(path, m),
+			} {
+				if !errors.Is(err, ErrModel) {
+					t.Errorf("%s: error %v, want ErrModel", what, err)
+				}
+			}
+			if _, err := m.KerasLayout(nil); !errors.Is(err, ErrModel) {
+				t.Errorf("KerasLayout: error %v, want ErrModel", err)
+			}
+			b, err := graph.NewBuilder(graph.Float32, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Forward(b, m.NewInput(b)) != nil || !errors.Is(b.Err(), ErrModel) {
+				t.Errorf("Forward on a %s model: builder error %v, want ErrModel", name, b.Err())
+			}
+		})
+	}
+}
