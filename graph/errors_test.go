@@ -500,3 +500,21 @@ func TestSampleIndexInto(t *testing.T) {
 		t.Error("the source changed")
 	}
 }
+
+// TestHugeConstantAndReshape checks that a constant larger than a tensor
+// may be, and a reshape whose dimensions overflow, are errors.
+func TestHugeConstantAndReshape(t *testing.T) {
+	b, err := graph.NewBuilder(graph.Float32, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Full(1, 1<<20, 1<<20) != nil || !errors.Is(b.Err(), graph.ErrShape) {
+		t.Errorf("Full of 2^40 values: error %v, want ErrShape", b.Err())
+	}
+	b, _ = graph.NewBuilder(graph.Float32, 2)
+	x := b.Input("x", 2, 4)
+	// (2^61+1)·8 = 2^64+8 wraps to 8, x's size.
+	if b.Reshape(x, 1<<61+1, 8) != nil || !errors.Is(b.Err(), graph.ErrShape) {
+		t.Errorf("overflowing reshape: error %v, want ErrShape", b.Err())
+	}
+}

@@ -277,7 +277,10 @@ func (b *Builder) Reshape(x *Node, shape ...int) *Node {
 	if !b.ok(x) {
 		return nil
 	}
-	if sizeOf(shape) != sizeOf(x.shape) || slices.ContainsFunc(shape, func(d int) bool { return d <= 0 }) {
+	n, err := shapeSize(shape)
+	if err != nil || n != sizeOf(x.shape) || slices.ContainsFunc(shape, func(d int) bool { return d <= 0 }) {
+		// shapeSize first: a product of the new dimensions past
+		// MaxTensorElements could overflow into x's size.
 		b.Fail(fmt.Errorf("%w: reshape %v to %v", ErrShape, x.shape, shape))
 		return nil
 	}
@@ -286,12 +289,12 @@ func (b *Builder) Reshape(x *Node, shape ...int) *Node {
 	}
 	// Not b.unary: a sequence kept as steps is joined first, since a
 	// reshape is not elementwise.
-	n := b.node(x)
-	if n == nil {
+	xn := b.node(x)
+	if xn == nil {
 		return nil
 	}
 	return b.wrap("reshape", func() (*gorgonia.Node, error) {
-		return gorgonia.Reshape(n, tensor.Shape(slices.Clone(shape)))
+		return gorgonia.Reshape(xn, tensor.Shape(slices.Clone(shape)))
 	})
 }
 
@@ -518,7 +521,11 @@ func (b *Builder) Full(v float64, shape ...int) *Node {
 		b.Fail(fmt.Errorf("%w: constant of shape %v", ErrShape, shape))
 		return nil
 	}
-	t := NewTensor(b.dt, shape...)
+	t, err := NewTensorChecked(b.dt, shape...)
+	if err != nil {
+		b.Fail(fmt.Errorf("constant: %w", err))
+		return nil
+	}
 	if v != 0 {
 		vals := make([]float64, sizeOf(shape))
 		for i := range vals {
