@@ -497,6 +497,9 @@ func (e *Executor) GradsInto(dst []*tensor.Dense, params []*Param) ([]*tensor.De
 		if i < 0 {
 			continue
 		}
+		if pp.grad == zeroGradSlot {
+			continue // the loss does not read it: out[i] stays zero
+		}
 		if pp.grad < 0 {
 			return nil, fmt.Errorf("%w: program has no gradient for %s", ErrArgument, pp.param.name)
 		}
@@ -569,6 +572,12 @@ func (e *Executor) InputGrad(i int) (*tensor.Dense, error) {
 	}
 	in := e.p.inputs[i]
 	if in.steps == nil {
+		if in.grad == zeroGradSlot {
+			if !e.ran {
+				return nil, fmt.Errorf("%w: no successful run yet", ErrGraph)
+			}
+			return NewTensorChecked(e.p.dt, in.shape...)
+		}
 		if in.grad < 0 {
 			return nil, fmt.Errorf("%w: program has no gradient for input %s", ErrArgument, in.name)
 		}

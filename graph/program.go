@@ -135,6 +135,22 @@ func (b *Builder) Compile(spec Spec) (p *Program, err error) {
 			}
 		}
 	}
+	// Only nodes the loss depends on have a gradient in Gorgonia's sense
+	// (Grad refuses the others: "Non Differentiable WRTs"); a parameter or
+	// input the loss does not read gets a zero gradient instead.
+	zeroGrad := map[*gorgonia.Node]bool{}
+	if len(wrt) > 0 {
+		reach := reachable(b.g, loss)
+		kept := wrt[:0:0]
+		for _, n := range wrt {
+			if reach[n] {
+				kept = append(kept, n)
+			} else {
+				zeroGrad[n] = true
+			}
+		}
+		wrt = kept
+	}
 	gradOf := map[*gorgonia.Node]*gorgonia.Node{}
 	if len(wrt) > 0 {
 		grads, err := gorgonia.Grad(loss, wrt...)
@@ -184,6 +200,9 @@ func (b *Builder) Compile(spec Spec) (p *Program, err error) {
 	gradSlot := func(n *gorgonia.Node) int {
 		if g, ok := gradOf[n]; ok {
 			return slot[g]
+		}
+		if zeroGrad[n] {
+			return zeroGradSlot
 		}
 		return -1
 	}
@@ -239,6 +258,29 @@ func (b *Builder) Compile(spec Spec) (p *Program, err error) {
 	p.markTransposedParams()
 	b.err = fmt.Errorf("%w: builder already compiled", ErrGraph)
 	return p, nil
+}
+
+// zeroGradSlot is the gradient slot of a parameter or input that the loss
+// does not depend on: its gradient is zero.
+const zeroGradSlot = -2
+
+// reachable returns the nodes root depends on, root included.
+func reachable(g *gorgonia.ExprGraph, root *gorgonia.Node) map[*gorgonia.Node]bool {
+	seen := map[*gorgonia.Node]bool{root: true}
+	stack := []*gorgonia.Node{root}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		it := g.From(n.ID())
+		for it.Next() {
+			c := it.Node().(*gorgonia.Node)
+			if !seen[c] {
+				seen[c] = true
+				stack = append(stack, c)
+			}
+		}
+	}
+	return seen
 }
 
 // DType returns the program's element type.
