@@ -177,7 +177,7 @@ func TestPredictCacheBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sizes := m.predict.sizes()
+	sizes := m.predict.Keys()
 	if len(sizes) != PredictCacheSize {
 		t.Fatalf("cache holds %d programs, want %d", len(sizes), PredictCacheSize)
 	}
@@ -191,7 +191,7 @@ func TestPredictCacheBounded(t *testing.T) {
 	if _, err := m.PredictBatch(stressInput(t, m.DType(), 9, old), old); err != nil {
 		t.Fatal(err)
 	}
-	if got := m.predict.sizes(); got[0] != old || len(got) != PredictCacheSize {
+	if got := m.predict.Keys(); got[0] != old || len(got) != PredictCacheSize {
 		t.Fatalf("after using size %d the cache is %v", old, got)
 	}
 	again, err := m.PredictBatch(x, 1)

@@ -3,8 +3,10 @@ package models
 import (
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/gornn/gornn/graph"
+	"github.com/gornn/gornn/graph/lru"
 	"github.com/gornn/gornn/layers"
 )
 
@@ -24,7 +26,8 @@ type Model struct {
 	// InputLayer, as Keras does.
 	functional bool
 
-	predict programCache // forward-only programs by batch size
+	once    sync.Once                // makes predict
+	predict *lru.Cache[int, *pooled] // forward-only programs by batch size
 }
 
 // Option configures a model at construction.

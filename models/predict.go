@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/gornn/gornn/graph"
+	"github.com/gornn/gornn/graph/lru"
 )
 
 // DefaultPredictBatch is the batch size Predict uses, as Keras' default.
@@ -19,9 +20,8 @@ const PredictCacheSize = 8
 // pooled is a compiled forward program with a pool of executors, so that
 // concurrent predictions never share node values.
 type pooled struct {
-	batch int
-	prog  *graph.Program
-	pool  sync.Pool
+	prog *graph.Program
+	pool sync.Pool
 }
 
 func (p *pooled) get() *graph.Executor {
@@ -31,56 +31,17 @@ func (p *pooled) get() *graph.Executor {
 	return p.prog.NewExecutor()
 }
 
-// programCache holds a model's forward programs by batch size, at most
-// PredictCacheSize of them, most recently used first. Its zero value is
-// empty and ready. A program dropped while a caller still runs it stays
-// valid for that caller; the next caller of that size compiles it again.
-type programCache struct {
-	mu      sync.Mutex
-	entries []*pooled // most recently used first
-}
-
-// get returns the program for batch, compiling it with compile on a miss.
-// Compiling holds the lock, so concurrent callers of a new size compile it
-// once.
-func (c *programCache) get(batch int, compile func(int) (*graph.Program, error)) (*pooled, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for i, p := range c.entries {
-		if p.batch == batch {
-			copy(c.entries[1:i+1], c.entries[:i])
-			c.entries[0] = p
-			return p, nil
-		}
-	}
-	prog, err := compile(batch)
-	if err != nil {
-		return nil, err
-	}
-	p := &pooled{batch: batch, prog: prog}
-	if len(c.entries) < PredictCacheSize {
-		c.entries = append(c.entries, nil)
-	}
-	copy(c.entries[1:], c.entries)
-	c.entries[0] = p
-	return p, nil
-}
-
-// sizes returns the cached batch sizes, most recently used first.
-func (c *programCache) sizes() []int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make([]int, len(c.entries))
-	for i, p := range c.entries {
-		out[i] = p.batch
-	}
-	return out
-}
-
 // forward returns the cached forward program for a batch size, compiling
 // it on first use.
 func (m *Model) forward(batch int) (*pooled, error) {
-	return m.predict.get(batch, m.forwardProgram)
+	m.once.Do(func() { m.predict = lru.New[int, *pooled](PredictCacheSize) })
+	return m.predict.Get(batch, func() (*pooled, error) {
+		prog, err := m.forwardProgram(batch)
+		if err != nil {
+			return nil, err
+		}
+		return &pooled{prog: prog}, nil
+	})
 }
 
 // usable reports a nil or zero Model (not made by New, NewSequential or
