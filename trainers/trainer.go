@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/gornn/gornn/graph"
+	"github.com/gornn/gornn/graph/lru"
 	"github.com/gornn/gornn/models"
 )
 
@@ -25,9 +26,14 @@ type Trainer struct {
 	model *models.Model
 	loss  Loss
 	opt   Optimizer
-	train map[int]*graph.Executor // with gradients
-	eval  map[int]*graph.Executor // loss only
-	grads []*graph.Tensor         // the gradient tensors, reused every step
+	train *lru.Cache[int, *graph.Executor] // with gradients
+	eval  *lru.Cache[int, *graph.Executor] // loss only
+	grads []*graph.Tensor                  // the gradient tensors, reused every step
+	// params and outShape are the model's parameters and output shape,
+	// fetched once: the model's accessors return new copies, and a step
+	// allocates nothing.
+	params   []*graph.Param
+	outShape []int
 }
 
 // NewTrainer returns a trainer. A zero Loss means MSE; a nil optimizer
@@ -51,7 +57,7 @@ func NewTrainer(m *models.Model, loss Loss, opt Optimizer) (*Trainer, error) {
 	if err := checkOptimizer(opt, m); err != nil {
 		return nil, err
 	}
-	return &Trainer{model: m, loss: loss, opt: opt, train: map[int]*graph.Executor{}, eval: map[int]*graph.Executor{}}, nil
+	return &Trainer{model: m, loss: loss, opt: opt, train: lru.New[int, *graph.Executor](ProgramCacheSize), eval: lru.New[int, *graph.Executor](ProgramCacheSize)}, nil
 }
 
 // binder is implemented by this package's optimizers, which are bound to
@@ -115,17 +121,20 @@ func (t *Trainer) executor(batch int, grads bool) (*graph.Executor, error) {
 	if grads {
 		cache = t.train
 	}
-	if e, ok := cache[batch]; ok {
-		return e, nil
-	}
-	p, err := t.model.Program(batch, t.loss.Func(), grads, false)
-	if err != nil {
-		return nil, err
-	}
-	e := p.NewExecutor()
-	cache[batch] = e
-	return e, nil
+	return cache.Get(batch, func() (*graph.Executor, error) {
+		p, err := t.model.Program(batch, t.loss.Func(), grads, false)
+		if err != nil {
+			return nil, err
+		}
+		return p.NewExecutor(), nil
+	})
 }
+
+// ProgramCacheSize is how many compiled programs a Trainer keeps for
+// training steps, and as many for Evaluate, one per batch size; meeting
+// another size drops the least recently used. Fit needs two of each (full
+// batches and the short last one).
+const ProgramCacheSize = 8
 
 // BatchResult is what one step computed, before the update.
 type BatchResult struct {
@@ -140,8 +149,9 @@ type BatchResult struct {
 // returns an error wrapping ErrDiverged and leaves the weights unchanged.
 //
 // The trainer compiles one program per batch size it meets (for TrainBatch
-// and for Evaluate each) and keeps it for later calls; a caller driving
-// many different batch sizes holds one program per size.
+// and for Evaluate each) and keeps it for later calls, at most
+// ProgramCacheSize of each: a caller driving many batch sizes holds a
+// bounded number, the least recently used dropped.
 func (t *Trainer) TrainBatch(x, y *graph.Tensor) (BatchResult, error) {
 	var pred *graph.Tensor
 	loss, err := t.step(x, y, func(e *graph.Executor) (err error) {
@@ -191,7 +201,7 @@ func (t *Trainer) step(x, y *graph.Tensor, read func(*graph.Executor) error) (fl
 			return 0, err
 		}
 	}
-	params := t.model.Params()
+	params := t.modelParams()
 	t.grads, err = e.GradsInto(t.grads, params)
 	if err != nil {
 		return 0, err
@@ -203,6 +213,23 @@ func (t *Trainer) step(x, y *graph.Tensor, read func(*graph.Executor) error) (fl
 		return 0, err
 	}
 	return loss, nil
+}
+
+// modelParams returns the model's parameters, fetched on first use (a
+// model's parameters do not change; the compiled programs hold them too).
+func (t *Trainer) modelParams() []*graph.Param {
+	if t.params == nil {
+		t.params = t.model.Params()
+	}
+	return t.params
+}
+
+// outputShape returns the model's output shape, fetched on first use.
+func (t *Trainer) outputShape() []int {
+	if t.outShape == nil {
+		t.outShape = t.model.OutputShape()
+	}
+	return t.outShape
 }
 
 func run(e *graph.Executor, x, y *graph.Tensor) error {
@@ -222,7 +249,7 @@ func (t *Trainer) checkXY(x, y *graph.Tensor) error {
 	if err := t.model.CheckSamples("x", x); err != nil {
 		return err
 	}
-	out := t.model.OutputShape()
+	out := t.outputShape()
 	if y == nil {
 		return fmt.Errorf("%w: y is nil", graph.ErrArgument)
 	}
