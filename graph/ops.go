@@ -167,7 +167,14 @@ func (b *Builder) ReLU(x *Node) *Node { return b.unary("relu", x, gorgonia.Recti
 func (b *Builder) Exp(x *Node) *Node { return b.unary("exp", x, gorgonia.Exp) }
 
 // Log returns the natural logarithm of x elementwise.
-func (b *Builder) Log(x *Node) *Node { return b.unary("log", x, gorgonia.Log) }
+func (b *Builder) Log(x *Node) *Node {
+	return b.unary("log", x, func(n *gorgonia.Node) (out *gorgonia.Node, err error) {
+		// Gorgonia would rewrite log σ(x) into -softplus(-x) (see
+		// stabilization.go): build it as written.
+		asWritten(func() { out, err = gorgonia.Log(n) })
+		return out, err
+	})
+}
 
 // Abs returns |x| elementwise.
 func (b *Builder) Abs(x *Node) *Node { return b.unary("abs", x, gorgonia.Abs) }

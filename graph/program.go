@@ -153,7 +153,9 @@ func (b *Builder) Compile(spec Spec) (p *Program, err error) {
 	}
 	gradOf := map[*gorgonia.Node]*gorgonia.Node{}
 	if len(wrt) > 0 {
-		grads, err := gorgonia.Grad(loss, wrt...)
+		var grads gorgonia.Nodes
+		var err error
+		asWritten(func() { grads, err = gorgonia.Grad(loss, wrt...) })
 		if err != nil {
 			return nil, fmt.Errorf("%w: gradients: %v", ErrGraph, err)
 		}

@@ -1,6 +1,10 @@
 package graph
 
-import "gorgonia.org/gorgonia"
+import (
+	"sync"
+
+	"gorgonia.org/gorgonia"
+)
 
 // Gorgonia rewrites some expressions as they are built ("stabilization"):
 // 1 - σ(x) becomes σ(-x). The derivative Gorgonia builds for σ contains
@@ -8,7 +12,59 @@ import "gorgonia.org/gorgonia"
 // again, on the negated input (28 extra sigmoids and negations per seed
 // LSTM training step), instead of reusing the forward value as y·(1-y),
 // which is also what PyTorch's autograd computes. Graphs built here use
-// the expressions as written. This is Gorgonia's global setting, set once
-// when the package loads: programs that also build their own Gorgonia
-// graphs and want the rewrites call gorgonia.UseStabilization.
-func init() { gorgonia.UseNonStable() }
+// the expressions as written.
+//
+// The rewrite is a global setting of Gorgonia's (on by default) that it
+// does not let anyone read. This package leaves it as it finds it: it
+// switches the rewrite off only while Gorgonia could apply it to a gornn
+// graph (Grad in Compile, whose gradients use the constant one the
+// rewrites look for, and Builder.Log, where log σ(x) would become a
+// softplus), under a lock that serializes those moments, and switches it
+// back on afterwards if it was on. A program that builds Gorgonia graphs
+// of its own on other goroutines at the same moment may see the rewrite
+// off for that long.
+var stabilizationMu sync.Mutex
+
+// asWritten runs f, which creates Gorgonia nodes, with Gorgonia's
+// stabilization rewrites off, and restores the setting found.
+func asWritten(f func()) {
+	stabilizationMu.Lock()
+	defer stabilizationMu.Unlock()
+	if stabilizationOn() {
+		gorgonia.UseNonStable()
+		defer gorgonia.UseStabilization()
+	}
+	f()
+}
+
+// stabilizationOn reports whether Gorgonia rewrites expressions as it
+// builds them. Its rewrites match only its own constant one, which its
+// gradients use, so the probe builds the gradient of Σσ(x) in a scratch
+// graph: with the rewrite it evaluates σ(-x), a second sigmoid.
+func stabilizationOn() (on bool) {
+	defer func() {
+		if recover() != nil {
+			on = true // cannot tell: assume Gorgonia's default
+		}
+	}()
+	g := gorgonia.NewGraph()
+	x := gorgonia.NewVector(g, gorgonia.Float64, gorgonia.WithShape(2), gorgonia.WithName("x"))
+	s, err := gorgonia.Sigmoid(x)
+	if err != nil {
+		return true
+	}
+	sum, err := gorgonia.Sum(s)
+	if err != nil {
+		return true
+	}
+	if _, err := gorgonia.Grad(sum, x); err != nil {
+		return true
+	}
+	n := 0
+	for _, node := range g.AllNodes() {
+		if node.Op() != nil && node.Op().String() == "sigmoid" {
+			n++
+		}
+	}
+	return n > 1
+}
