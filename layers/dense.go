@@ -19,14 +19,28 @@ type Dense struct {
 }
 
 var (
-	_ Layer   = (*Dense)(nil)
-	_ Planner = (*Dense)(nil)
+	_ Layer         = (*Dense)(nil)
+	_ WeightPlanner = (*Dense)(nil)
+	_ TorchLayout   = (*Dense)(nil)
 )
+
+// kindDense is Dense's kind, in configurations and files.
+const kindDense = "dense"
+
+func init() {
+	registerBuiltin(kindDense, func(c Config) (Layer, error) {
+		opts, err := c.options()
+		if err != nil {
+			return nil, err
+		}
+		return NewDense(c.Units, opts...)
+	})
+}
 
 // NewDense returns a Dense layer with the given number of units. Options:
 // WithActivation (default Linear) and WithName.
 func NewDense(units int, opts ...Option) (*Dense, error) {
-	o, err := applyOptions("dense", units, opts)
+	o, err := applyOptions(kindDense, units, takesActivation, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +68,7 @@ func (l *Dense) Activation() Activation {
 }
 
 // Kind returns "dense".
-func (l *Dense) Kind() string { return "dense" }
+func (l *Dense) Kind() string { return kindDense }
 
 // ClassName returns "Dense".
 func (l *Dense) ClassName() string { return "Dense" }
@@ -62,9 +76,9 @@ func (l *Dense) ClassName() string { return "Dense" }
 // Config returns the layer's configuration.
 func (l *Dense) Config() Config {
 	if l == nil {
-		return Config{Kind: "dense", Activation: Linear.String()}
+		return Config{Kind: kindDense, Activation: Linear.String()}
 	}
-	return Config{Kind: "dense", Name: l.name, Units: l.units, Activation: l.activation.String()}
+	return Config{Kind: kindDense, Name: l.name, Units: l.units, Activation: l.activation.String()}
 }
 
 // Plan returns the number of weights Build would create for inputs of
@@ -74,7 +88,7 @@ func (l *Dense) Plan(in []int) (int, []int, error) {
 	if l == nil {
 		return 0, nil, fmt.Errorf("%w: nil dense layer", ErrConfig)
 	}
-	if err := checkUnits("dense", l.units); err != nil {
+	if err := checkUnits(kindDense, l.units); err != nil {
 		return 0, nil, fmt.Errorf("%s: %w", l.name, err)
 	}
 	if err := checkInput(l.name, in, 0); err != nil {
@@ -90,10 +104,24 @@ func (l *Dense) Plan(in []int) (int, []int, error) {
 	return n, append(slices.Clone(in[:len(in)-1]), l.units), nil
 }
 
+// WeightSpecs returns kernel [F, units] and bias [units] for inputs
+// [..., F], and the output shape [..., units], or Build's error for that
+// shape.
+func (l *Dense) WeightSpecs(in []int) ([]WeightSpec, []int, error) {
+	_, out, err := l.Plan(in)
+	if err != nil {
+		return nil, nil, err
+	}
+	return []WeightSpec{
+		{Name: "kernel", Shape: []int{in[len(in)-1], l.units}},
+		{Name: "bias", Shape: []int{l.units}},
+	}, out, nil
+}
+
 // Build creates kernel [F, units] (Glorot uniform) and bias [units] (zeros)
 // for inputs [..., F].
 func (l *Dense) Build(dt graph.DType, in []int, rng *graph.RNG) ([]int, error) {
-	if err := l.baseOf().startBuild(dt, rng, "dense"); err != nil {
+	if err := l.baseOf().startBuild(dt, rng, kindDense); err != nil {
 		return nil, err
 	}
 	_, out, err := l.Plan(in)

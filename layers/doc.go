@@ -61,7 +61,12 @@
 //	m, err := models.NewSequential([]int{10, 1}, []layers.Layer{lstm, dense})
 //
 // A layer of one's own needs only the [Layer] methods and the operations
-// of graph.Builder; see the custom-layer example.
+// of graph.Builder; see the custom-layer example. To be saved and loaded
+// (models.Save, models.Load) its kind is registered with a decoder of its
+// [Config] ([Register], Keras' register_keras_serializable); to be checked
+// before it is built it is a [WeightPlanner]; to be exported to PyTorch, a
+// [TorchLayout]. The built-in layers are all three and register
+// themselves. docs/custom-layers.md walks through one.
 //
 // # Size limits
 //

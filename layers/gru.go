@@ -16,25 +16,40 @@ import "github.com/gornn/gornn/graph"
 type GRU struct{ recurrent }
 
 var (
-	_ Layer   = (*GRU)(nil)
-	_ Planner = (*GRU)(nil)
+	_ Layer         = (*GRU)(nil)
+	_ WeightPlanner = (*GRU)(nil)
+	_ TorchLayout   = (*GRU)(nil)
 )
+
+// kindGRU is GRU's kind, in configurations and files.
+const kindGRU = "gru"
+
+func init() {
+	registerBuiltin(kindGRU, func(c Config) (Layer, error) {
+		opts, err := c.options()
+		if err != nil {
+			return nil, err
+		}
+		return NewGRU(c.Units, opts...)
+	})
+}
 
 // NewGRU returns a GRU layer. Options: WithReturnSequences and WithName.
 func NewGRU(units int, opts ...Option) (*GRU, error) {
-	o, err := applyOptions("gru", units, opts)
+	o, err := applyOptions(kindGRU, units, takesReturnSequences, opts)
 	if err != nil {
 		return nil, err
 	}
-	r, err := newRecurrent("gru", o, units, 3, 6)
+	r, err := newRecurrent(kindGRU, o, units, 3, 6)
 	if err != nil {
 		return nil, err
 	}
+	r.torchOrder = torchGRUOrder
 	return &GRU{r}, nil
 }
 
 // Kind returns "gru".
-func (l *GRU) Kind() string { return "gru" }
+func (l *GRU) Kind() string { return kindGRU }
 
 // ClassName returns "GRU".
 func (l *GRU) ClassName() string { return "GRU" }
@@ -42,20 +57,26 @@ func (l *GRU) ClassName() string { return "GRU" }
 // Config returns the layer's configuration.
 func (l *GRU) Config() Config {
 	if l == nil {
-		return Config{Kind: "gru"}
+		return Config{Kind: kindGRU}
 	}
-	return Config{Kind: "gru", Name: l.name, Units: l.units, ReturnSequences: l.returnSequences}
+	return Config{Kind: kindGRU, Name: l.name, Units: l.units, ReturnSequences: l.returnSequences}
 }
 
 // Build creates the weights for inputs [time, features], with zero biases.
 func (l *GRU) Build(dt graph.DType, in []int, rng *graph.RNG) ([]int, error) {
-	return l.core().build("gru", dt, in, rng, func(u int) []float64 { return make([]float64, 6*u) })
+	return l.core().build(kindGRU, dt, in, rng, func(u int) []float64 { return make([]float64, 6*u) })
 }
 
 // Plan returns the number of weights Build would create for inputs
 // [time, F] (3·F·U + 3·U·U + 6·U) and the output shape, or Build's error
 // for that shape.
-func (l *GRU) Plan(in []int) (int, []int, error) { return l.core().plan("gru", in) }
+func (l *GRU) Plan(in []int) (int, []int, error) { return l.core().plan(kindGRU, in) }
+
+// WeightSpecs returns kernel [F, 3U], recurrent_kernel [U, 3U] and bias
+// [2, 3U] for inputs [time, F], and the output shape, or Build's error.
+func (l *GRU) WeightSpecs(in []int) ([]WeightSpec, []int, error) {
+	return l.core().weightSpecs(kindGRU, in)
+}
 
 // Forward unrolls the layer over the time steps of x [batch, time, F].
 func (l *GRU) Forward(b *graph.Builder, x *graph.Node) *graph.Node {

@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -21,7 +22,8 @@ type Layer interface {
 	// SetName names the layer; it fails once the layer is built.
 	SetName(name string) error
 	// Kind returns the layer's type in snake case, as in the reference
-	// cases and saved files ("lstm"); Keras' class name is ClassName.
+	// cases and saved files ("lstm"): the kind its decoder is registered
+	// under (Register). Keras' class name is ClassName.
 	Kind() string
 	// ClassName returns the Keras class name ("LSTM") for summaries.
 	ClassName() string
@@ -43,7 +45,9 @@ type Layer interface {
 	// SetWeights replaces the weights, given in Keras layout and in the
 	// order of Weights; shapes are checked.
 	SetWeights(ws []Weight) error
-	// Config returns the options needed to construct the layer again.
+	// Config returns the settings needed to construct the layer again
+	// (Keras' get_config), with Kind set: FromConfig makes the layer from
+	// it.
 	Config() Config
 }
 
@@ -55,7 +59,10 @@ type Weight struct {
 }
 
 // Config describes a layer completely enough to rebuild it, as saved in
-// model files.
+// model files: Keras' get_config. Kind names the decoder registered for
+// the layer's type (Register), which turns the Config back into a layer
+// (FromConfig). The built-in layers use the named fields; a layer of one's
+// own may use them too, and keeps any other settings in Options.
 type Config struct {
 	Kind            string `json:"type"`
 	Name            string `json:"name,omitempty"`
@@ -63,35 +70,10 @@ type Config struct {
 	ReturnSequences bool   `json:"return_sequences,omitempty"`
 	Activation      string `json:"activation,omitempty"`
 	UnitForgetBias  *bool  `json:"unit_forget_bias,omitempty"`
-}
-
-// FromConfig constructs an unbuilt layer from its configuration.
-func FromConfig(c Config) (Layer, error) {
-	opts := []Option{WithName(c.Name)}
-	switch c.Kind {
-	case "dense":
-		if c.Activation != "" {
-			a, err := ParseActivation(c.Activation)
-			if err != nil {
-				return nil, err
-			}
-			opts = append(opts, WithActivation(a))
-		}
-		return NewDense(c.Units, opts...)
-	case "simple_rnn", "lstm", "gru":
-		opts = append(opts, WithReturnSequences(c.ReturnSequences))
-		switch c.Kind {
-		case "simple_rnn":
-			return NewSimpleRNN(c.Units, opts...)
-		case "gru":
-			return NewGRU(c.Units, opts...)
-		}
-		if c.UnitForgetBias != nil {
-			opts = append(opts, WithUnitForgetBias(*c.UnitForgetBias))
-		}
-		return NewLSTM(c.Units, opts...)
-	}
-	return nil, fmt.Errorf("%w: unknown layer type %q", ErrConfig, c.Kind)
+	// Options holds a custom layer's other settings as a JSON value of its
+	// own design (an object, typically), stored as it is. The built-in
+	// layers have none and refuse it.
+	Options json.RawMessage `json:"options,omitempty"`
 }
 
 // Errors of this package, for errors.Is; shape errors wrap graph.ErrShape.

@@ -36,16 +36,6 @@ const (
 	MaxTimeSteps = 1 << 14
 )
 
-// A Planner tells, from an input shape (without the batch axis) alone and
-// allocating nothing, how many weight scalars Build would create and the
-// shape Build would return, or the error Build would give for that shape
-// (shape errors wrap graph.ErrShape, size limits ErrConfig). The layers of
-// this package implement it; models use it to check a model's size before
-// building any layer. A custom layer may implement it too.
-type Planner interface {
-	Plan(in []int) (weights int, out []int, err error)
-}
-
 // weightCount adds up products of dimensions, saturating once the total
 // exceeds MaxWeights, so that no product or sum can overflow.
 type weightCount struct {

@@ -20,18 +20,32 @@ type LSTM struct {
 }
 
 var (
-	_ Layer   = (*LSTM)(nil)
-	_ Planner = (*LSTM)(nil)
+	_ Layer         = (*LSTM)(nil)
+	_ WeightPlanner = (*LSTM)(nil)
+	_ TorchLayout   = (*LSTM)(nil)
 )
+
+// kindLSTM is LSTM's kind, in configurations and files.
+const kindLSTM = "lstm"
+
+func init() {
+	registerBuiltin(kindLSTM, func(c Config) (Layer, error) {
+		opts, err := c.options()
+		if err != nil {
+			return nil, err
+		}
+		return NewLSTM(c.Units, opts...)
+	})
+}
 
 // NewLSTM returns an LSTM layer. Options: WithReturnSequences,
 // WithUnitForgetBias (default true) and WithName.
 func NewLSTM(units int, opts ...Option) (*LSTM, error) {
-	o, err := applyOptions("lstm", units, opts)
+	o, err := applyOptions(kindLSTM, units, takesReturnSequences|takesUnitForgetBias, opts)
 	if err != nil {
 		return nil, err
 	}
-	r, err := newRecurrent("lstm", o, units, 4, 4)
+	r, err := newRecurrent(kindLSTM, o, units, 4, 4)
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +57,7 @@ func NewLSTM(units int, opts ...Option) (*LSTM, error) {
 }
 
 // Kind returns "lstm".
-func (l *LSTM) Kind() string { return "lstm" }
+func (l *LSTM) Kind() string { return kindLSTM }
 
 // ClassName returns "LSTM".
 func (l *LSTM) ClassName() string { return "LSTM" }
@@ -54,21 +68,27 @@ func (l *LSTM) UnitForgetBias() bool { return l != nil && l.unitForgetBias }
 // Config returns the layer's configuration.
 func (l *LSTM) Config() Config {
 	if l == nil {
-		return Config{Kind: "lstm"}
+		return Config{Kind: kindLSTM}
 	}
 	ufb := l.unitForgetBias
-	return Config{Kind: "lstm", Name: l.name, Units: l.units, ReturnSequences: l.returnSequences, UnitForgetBias: &ufb}
+	return Config{Kind: kindLSTM, Name: l.name, Units: l.units, ReturnSequences: l.returnSequences, UnitForgetBias: &ufb}
 }
 
 // Plan returns the number of weights Build would create for inputs
 // [time, F] (4·F·U + 4·U·U + 4·U) and the output shape, or Build's error
 // for that shape.
-func (l *LSTM) Plan(in []int) (int, []int, error) { return l.core().plan("lstm", in) }
+func (l *LSTM) Plan(in []int) (int, []int, error) { return l.core().plan(kindLSTM, in) }
+
+// WeightSpecs returns kernel [F, 4U], recurrent_kernel [U, 4U] and bias
+// [4U] for inputs [time, F], and the output shape, or Build's error.
+func (l *LSTM) WeightSpecs(in []int) ([]WeightSpec, []int, error) {
+	return l.core().weightSpecs(kindLSTM, in)
+}
 
 // Build creates the weights for inputs [time, features]: bias zero but for
 // the forget gate's, which starts at 1 with UnitForgetBias.
 func (l *LSTM) Build(dt graph.DType, in []int, rng *graph.RNG) ([]int, error) {
-	return l.core().build("lstm", dt, in, rng, func(u int) []float64 {
+	return l.core().build(kindLSTM, dt, in, rng, func(u int) []float64 {
 		bias := make([]float64, 4*u)
 		if l.unitForgetBias {
 			for j := u; j < 2*u; j++ {

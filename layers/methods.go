@@ -147,3 +147,22 @@ func (l *GRU) KerasLayout(values [][]float64) ([]Weight, error) { return l.core(
 
 // SetWeights sets the weights from Keras layout.
 func (l *GRU) SetWeights(ws []Weight) error { return l.core().SetWeights(ws) }
+
+// ToTorch converts the Keras weights to torch.nn.RNN's parameters.
+func (l *SimpleRNN) ToTorch(ws []Weight) ([]Weight, error) { return l.core().ToTorch(ws) }
+
+// FromTorch converts torch.nn.RNN's parameters to Keras weights.
+func (l *SimpleRNN) FromTorch(ps []Weight) ([]Weight, error) { return l.core().FromTorch(ps) }
+
+// ToTorch converts the Keras weights to torch.nn.LSTM's parameters.
+func (l *LSTM) ToTorch(ws []Weight) ([]Weight, error) { return l.core().ToTorch(ws) }
+
+// FromTorch converts torch.nn.LSTM's parameters to Keras weights.
+func (l *LSTM) FromTorch(ps []Weight) ([]Weight, error) { return l.core().FromTorch(ps) }
+
+// ToTorch converts the Keras weights to torch.nn.GRU's parameters (gates
+// reordered from z, r, h to r, z, n).
+func (l *GRU) ToTorch(ws []Weight) ([]Weight, error) { return l.core().ToTorch(ws) }
+
+// FromTorch converts torch.nn.GRU's parameters to Keras weights.
+func (l *GRU) FromTorch(ps []Weight) ([]Weight, error) { return l.core().FromTorch(ps) }

@@ -41,7 +41,18 @@ func WithUnitForgetBias(on bool) Option {
 	return func(o *options) error { o.unitForgetBias = &on; return nil }
 }
 
-func applyOptions(kind string, units int, opts []Option) (options, error) {
+// optionSet says which of the settings beyond the name a layer type takes.
+type optionSet uint8
+
+const (
+	takesReturnSequences optionSet = 1 << iota
+	takesActivation
+	takesUnitForgetBias
+)
+
+// applyOptions checks units and applies opts for a layer of the given
+// kind, refusing a setting that the kind does not take.
+func applyOptions(kind string, units int, takes optionSet, opts []Option) (options, error) {
 	var o options
 	if err := checkUnits(kind, units); err != nil {
 		return o, err
@@ -54,14 +65,18 @@ func applyOptions(kind string, units int, opts []Option) (options, error) {
 			return o, fmt.Errorf("%s: %w", kind, err)
 		}
 	}
-	if o.returnSequences != nil && kind == "dense" {
-		return o, fmt.Errorf("%w: dense has no return_sequences option", ErrConfig)
-	}
-	if o.activation != nil && kind != "dense" {
-		return o, fmt.Errorf("%w: %s has a fixed activation", ErrConfig, kind)
-	}
-	if o.unitForgetBias != nil && kind != "lstm" {
-		return o, fmt.Errorf("%w: unit_forget_bias applies to lstm only, not %s", ErrConfig, kind)
+	for _, s := range []struct {
+		set  bool
+		bit  optionSet
+		name string
+	}{
+		{o.returnSequences != nil, takesReturnSequences, "return_sequences"},
+		{o.activation != nil, takesActivation, "activation"},
+		{o.unitForgetBias != nil, takesUnitForgetBias, "unit_forget_bias"},
+	} {
+		if s.set && takes&s.bit == 0 {
+			return o, fmt.Errorf("%w: %s has no %s option", ErrConfig, kind, s.name)
+		}
 	}
 	return o, nil
 }

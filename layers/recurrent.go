@@ -28,6 +28,9 @@ type recurrent struct {
 	kernel          *graph.Param // [g, F, U]
 	recurrentKernel *graph.Param // [g, U, U]
 	bias            *graph.Param // [g, U], or [2g, U] for GRU
+	// torchOrder gives, for each of PyTorch's gate blocks, the Keras
+	// block it is (nil: the same order).
+	torchOrder []int
 }
 
 // newRecurrent returns the shared part of a recurrent layer, checking
@@ -84,6 +87,22 @@ func (l *recurrent) plan(kind string, in []int) (int, []int, error) {
 	return n, []int{u}, nil
 }
 
+// weightSpecs is WeightSpecs for a layer of the given kind: kernel
+// [F, gU], recurrent_kernel [U, gU] and bias in Keras layout for inputs
+// [time, F].
+func (l *recurrent) weightSpecs(kind string, in []int) ([]WeightSpec, []int, error) {
+	_, out, err := l.plan(kind, in)
+	if err != nil {
+		return nil, nil, err
+	}
+	g, u := l.gates, l.units
+	return []WeightSpec{
+		{Name: "kernel", Shape: []int{in[1], g * u}},
+		{Name: "recurrent_kernel", Shape: []int{u, g * u}},
+		{Name: "bias", Shape: l.kerasBiasShape()},
+	}, out, nil
+}
+
 // build creates the weights with Keras' default initializers: Glorot
 // uniform kernel (fans of the Keras shape [F, gU]), orthogonal recurrent
 // kernel (of the Keras shape [U, gU]) and the bias biasInit gives (of
@@ -127,12 +146,13 @@ func (l *recurrent) build(kind string, dt graph.DType, in []int, rng *graph.RNG,
 	return out, nil
 }
 
-// biasShape is the Keras shape of the bias.
-func (l *recurrent) biasShape() []int {
-	if l.bias.Shape()[0] == l.gates {
+// kerasBiasShape is the Keras shape of the bias: [gU], or [biasRows/g,
+// gU] (the GRU's [2, 3U]).
+func (l *recurrent) kerasBiasShape() []int {
+	if l.biasRows == l.gates {
 		return []int{l.gates * l.units}
 	}
-	return []int{l.bias.Shape()[0] / l.gates, l.gates * l.units}
+	return []int{l.biasRows / l.gates, l.gates * l.units}
 }
 
 // Weights returns kernel [F, gU], recurrent_kernel [U, gU] and bias in
@@ -156,7 +176,7 @@ func (l *recurrent) KerasLayout(values [][]float64) ([]Weight, error) {
 		{Name: "kernel", Shape: []int{l.features, g * u}, Data: gateMinor(values[0], l.features, g, u)},
 		{Name: "recurrent_kernel", Shape: []int{u, g * u}, Data: gateMinor(values[1], u, g, u)},
 		// The bias [g, U] (or [2g, U]) flattens to Keras' [gU] ([2, gU]).
-		{Name: "bias", Shape: l.biasShape(), Data: slices.Clone(values[2])},
+		{Name: "bias", Shape: l.kerasBiasShape(), Data: slices.Clone(values[2])},
 	}, nil
 }
 

@@ -8,18 +8,32 @@ import "github.com/gornn/gornn/graph"
 type SimpleRNN struct{ recurrent }
 
 var (
-	_ Layer   = (*SimpleRNN)(nil)
-	_ Planner = (*SimpleRNN)(nil)
+	_ Layer         = (*SimpleRNN)(nil)
+	_ WeightPlanner = (*SimpleRNN)(nil)
+	_ TorchLayout   = (*SimpleRNN)(nil)
 )
+
+// kindSimpleRNN is SimpleRNN's kind, in configurations and files.
+const kindSimpleRNN = "simple_rnn"
+
+func init() {
+	registerBuiltin(kindSimpleRNN, func(c Config) (Layer, error) {
+		opts, err := c.options()
+		if err != nil {
+			return nil, err
+		}
+		return NewSimpleRNN(c.Units, opts...)
+	})
+}
 
 // NewSimpleRNN returns a SimpleRNN layer. Options: WithReturnSequences and
 // WithName.
 func NewSimpleRNN(units int, opts ...Option) (*SimpleRNN, error) {
-	o, err := applyOptions("simple_rnn", units, opts)
+	o, err := applyOptions(kindSimpleRNN, units, takesReturnSequences, opts)
 	if err != nil {
 		return nil, err
 	}
-	r, err := newRecurrent("simple_rnn", o, units, 1, 1)
+	r, err := newRecurrent(kindSimpleRNN, o, units, 1, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -27,7 +41,7 @@ func NewSimpleRNN(units int, opts ...Option) (*SimpleRNN, error) {
 }
 
 // Kind returns "simple_rnn".
-func (l *SimpleRNN) Kind() string { return "simple_rnn" }
+func (l *SimpleRNN) Kind() string { return kindSimpleRNN }
 
 // ClassName returns "SimpleRNN".
 func (l *SimpleRNN) ClassName() string { return "SimpleRNN" }
@@ -35,21 +49,27 @@ func (l *SimpleRNN) ClassName() string { return "SimpleRNN" }
 // Config returns the layer's configuration.
 func (l *SimpleRNN) Config() Config {
 	if l == nil {
-		return Config{Kind: "simple_rnn"}
+		return Config{Kind: kindSimpleRNN}
 	}
-	return Config{Kind: "simple_rnn", Name: l.name, Units: l.units, ReturnSequences: l.returnSequences}
+	return Config{Kind: kindSimpleRNN, Name: l.name, Units: l.units, ReturnSequences: l.returnSequences}
 }
 
 // Build creates kernel, recurrent_kernel and a zero bias for inputs
 // [time, features].
 func (l *SimpleRNN) Build(dt graph.DType, in []int, rng *graph.RNG) ([]int, error) {
-	return l.core().build("simple_rnn", dt, in, rng, func(u int) []float64 { return make([]float64, u) })
+	return l.core().build(kindSimpleRNN, dt, in, rng, func(u int) []float64 { return make([]float64, u) })
 }
 
 // Plan returns the number of weights Build would create for inputs
 // [time, F] (F·U + U·U + U) and the output shape, or Build's error for
 // that shape.
-func (l *SimpleRNN) Plan(in []int) (int, []int, error) { return l.core().plan("simple_rnn", in) }
+func (l *SimpleRNN) Plan(in []int) (int, []int, error) { return l.core().plan(kindSimpleRNN, in) }
+
+// WeightSpecs returns kernel [F, U], recurrent_kernel [U, U] and bias [U]
+// for inputs [time, F], and the output shape, or Build's error.
+func (l *SimpleRNN) WeightSpecs(in []int) ([]WeightSpec, []int, error) {
+	return l.core().weightSpecs(kindSimpleRNN, in)
+}
 
 // Forward unrolls the layer over the time steps of x [batch, time, F].
 func (l *SimpleRNN) Forward(b *graph.Builder, x *graph.Node) *graph.Node {

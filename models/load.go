@@ -235,12 +235,13 @@ func parseArchitecture(js string) (architecture, error) {
 // architecture must have.
 type layerSpec struct {
 	name    string
-	weights []layers.Weight // names and shapes only
+	weights []layers.WeightSpec
 }
 
 // plan checks an architecture and returns its dtype, its layers (made by
 // layers.FromConfig, not built) and the weights each must have. It works
-// from the configurations alone, so a file's tensors are checked before any
+// from the configurations alone for layers that are layers.WeightPlanners
+// (all the built-in ones), so a file's tensors are checked before any
 // weight is allocated.
 func (a architecture) plan() (graph.DType, []layers.Layer, []layerSpec, error) {
 	dt, err := graph.ParseDType(a.DType)
@@ -268,14 +269,11 @@ func (a architecture) plan() (graph.DType, []layers.Layer, []layerSpec, error) {
 			return 0, nil, nil, fmt.Errorf("%w: layer %d: name %q is empty or repeated", ErrFormat, i, c.Name)
 		}
 		names[c.Name] = true
-		if err := checkOptions(c); err != nil {
-			return 0, nil, nil, fmt.Errorf("%w: layer %d (%s): %w", ErrFormat, i, c.Name, err)
-		}
 		l, err := layers.FromConfig(c)
 		if err != nil {
 			return 0, nil, nil, fmt.Errorf("%w: layer %d (%s): %w", ErrFormat, i, c.Name, err)
 		}
-		ws, out, err := weightShapes(c, shape)
+		ws, out, err := weightSpecs(l, c, dt, shape)
 		if err != nil {
 			return 0, nil, nil, fmt.Errorf("%w: layer %d (%s): %w", ErrFormat, i, c.Name, err)
 		}
@@ -300,54 +298,34 @@ func checkInputShape(shape []int) error {
 	return nil
 }
 
-// checkOptions rejects options that layers.FromConfig would ignore for
-// the layer type, so a file never loads as something other than it says.
-func checkOptions(c layers.Config) error {
-	switch {
-	case c.Kind != "dense" && c.Activation != "":
-		return fmt.Errorf("%w: %s has no activation option", layers.ErrConfig, c.Kind)
-	case c.Kind == "dense" && c.ReturnSequences:
-		return fmt.Errorf("%w: dense has no return_sequences option", layers.ErrConfig)
-	case c.Kind != "lstm" && c.UnitForgetBias != nil:
-		return fmt.Errorf("%w: %s has no unit_forget_bias option", layers.ErrConfig, c.Kind)
+// weightSpecs returns the Keras-layout weights that l, decoded from c and
+// not built, will have on inputs of shape in (without batch), and its
+// output shape: from the layer itself if it is a layers.WeightPlanner,
+// otherwise by building a second layer decoded from c (with a fixed seed)
+// and reading its weights.
+func weightSpecs(l layers.Layer, c layers.Config, dt graph.DType, in []int) ([]layers.WeightSpec, []int, error) {
+	if p, ok := l.(layers.WeightPlanner); ok {
+		return p.WeightSpecs(slices.Clone(in))
 	}
-	return nil
-}
-
-// weightShapes returns the Keras-layout weights of a layer of
-// configuration c on inputs of shape in (without batch), and its output
-// shape. It mirrors the layers' Build methods; a test keeps them in step.
-func weightShapes(c layers.Config, in []int) ([]layers.Weight, []int, error) {
-	u := c.Units
-	if c.Kind == "dense" {
-		f := in[len(in)-1]
-		out := append(slices.Clone(in[:len(in)-1]), u)
-		return []layers.Weight{{Name: "kernel", Shape: []int{f, u}}, {Name: "bias", Shape: []int{u}}}, out, nil
+	probe, err := layers.FromConfig(c)
+	if err != nil {
+		return nil, nil, err
 	}
-	gates := map[string]int{"simple_rnn": 1, "lstm": 4, "gru": 3}[c.Kind]
-	if gates == 0 {
-		return nil, nil, fmt.Errorf("%w: unknown layer type %q", layers.ErrConfig, c.Kind)
+	if probe.Name() == "" {
+		if err := probe.SetName(c.Kind); err != nil {
+			return nil, nil, err
+		}
 	}
-	if len(in) != 2 {
-		return nil, nil, fmt.Errorf("%w: %s expects inputs [time, features], got %v", graph.ErrShape, c.Kind, in)
+	out, err := probe.Build(dt, slices.Clone(in), graph.NewRNG(0))
+	if err != nil {
+		return nil, nil, err
 	}
-	if u > math.MaxInt32 {
-		return nil, nil, fmt.Errorf("%w: %d units", layers.ErrConfig, u)
+	ws := probe.Weights()
+	specs := make([]layers.WeightSpec, len(ws))
+	for i, w := range ws {
+		specs[i] = layers.WeightSpec{Name: w.Name, Shape: w.Shape}
 	}
-	gu := gates * u
-	bias := []int{gu}
-	if c.Kind == "gru" {
-		bias = []int{2, gu}
-	}
-	ws := []layers.Weight{
-		{Name: "kernel", Shape: []int{in[1], gu}},
-		{Name: "recurrent_kernel", Shape: []int{u, gu}},
-		{Name: "bias", Shape: bias},
-	}
-	if c.ReturnSequences {
-		return ws, []int{in[0], u}, nil
-	}
-	return ws, []int{u}, nil
+	return specs, out, nil
 }
 
 // parseExtraNames decodes the "extra_tensors" metadata, if any.

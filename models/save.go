@@ -95,6 +95,12 @@ func (m *Model) architecture(version int) architecture {
 // weights are not all finite is not saved (an error wrapping
 // graph.ErrNotFinite). Save reads the weights: it must not run while they
 // change (training). docs/saving.md describes the format.
+//
+// Every layer's kind must be registered (layers.Register; the built-in
+// ones are), and the layer its Config decodes to must have the weights the
+// layer has: otherwise Save returns an error wrapping ErrModel and writes
+// nothing. docs/custom-layers.md shows a layer of one's own saved and
+// loaded.
 func Save(m *Model, path string) error {
 	return saveFile(path, m, nil, nil)
 }
@@ -150,8 +156,8 @@ func saveFile(path string, m *Model, extra map[string]*graph.Tensor, extraMeta m
 	return writeSafetensors(path, tensors, meta)
 }
 
-// checkLoadable refuses to save what Load could not rebuild: a layer type
-// FromConfig does not know (a custom layer), or a configuration that does
+// checkLoadable refuses to save what Load could not rebuild: a layer kind
+// that is not registered (layers.Register), or a configuration that does
 // not give the layer the weights it has.
 func checkLoadable(m *Model) error {
 	_, _, specs, err := m.architecture(FormatVersion).plan()

@@ -3,19 +3,20 @@ package models
 import (
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/nlpodyssey/safetensors"
 
-	"github.com/gornn/gornn/graph"
 	"github.com/gornn/gornn/layers"
 )
 
 // ExportTorch writes m's weights as a PyTorch state_dict in a safetensors
-// file, for a torch module that holds, under each layer's name, a
+// file, for a torch module that holds, under each layer's name, the
+// layer's PyTorch counterpart. Each layer maps its own weights
+// (layers.TorchLayout); a layer that has no mapping cannot be exported (an
+// error wrapping ErrModel, and no file). The built-in layers are a
 // torch.nn.RNN, LSTM or GRU (one layer, batch_first=True) or a
-// torch.nn.Linear. The keys are "<layer>.weight_ih_l0" [gU, F],
+// torch.nn.Linear. Their keys are "<layer>.weight_ih_l0" [gU, F],
 // "<layer>.weight_hh_l0" [gU, U], "<layer>.bias_ih_l0" and
 // "<layer>.bias_hh_l0" [gU] for recurrent layers (g gates of U units) and
 // "<layer>.weight" [U, F] and "<layer>.bias" [U] for Dense: the Keras
@@ -35,7 +36,11 @@ func ExportTorch(m *Model, path string) error {
 		if l.Name() == "" || strings.Contains(l.Name(), ".") {
 			return fmt.Errorf("%w: export %s: layer name %q cannot prefix a state_dict key", ErrModel, path, l.Name())
 		}
-		ps, err := toTorch(l.Kind(), l.Weights())
+		tl, err := torchLayout(l)
+		if err != nil {
+			return fmt.Errorf("export %s: %w", path, err)
+		}
+		ps, err := tl.ToTorch(l.Weights())
 		if err != nil {
 			return fmt.Errorf("export %s: %s: %w", path, l.Name(), err)
 		}
@@ -55,13 +60,15 @@ func ExportTorch(m *Model, path string) error {
 }
 
 // ImportTorch sets m's weights from a PyTorch state_dict in a safetensors
-// file, named and shaped as ExportTorch writes them: the inverse mapping,
-// with a SimpleRNN's or LSTM's two PyTorch biases summed into the Keras
-// bias and a GRU's kept as the two rows of Keras' [2, 3U] bias. Tensors may
-// be float32 or float64 and are converted to the model's dtype. The file
-// may come from PyTorch alone (metadata {"format": "pt"} or none); if it
-// carries an architecture (as ExportTorch writes), its layer types, units
-// and options must match m's, and if it carries checksums they must match.
+// file, named and shaped as ExportTorch writes them: the inverse mapping
+// (each layer's layers.TorchLayout), with a SimpleRNN's or LSTM's two
+// PyTorch biases summed into the Keras bias and a GRU's kept as the two
+// rows of Keras' [2, 3U] bias. Tensors may be float32 or float64 and are
+// converted to the model's dtype. The file may come from PyTorch alone
+// (metadata {"format": "pt"} or none); if it carries an architecture (as
+// ExportTorch writes), its layers must be equivalent to m's
+// (layers.Equivalent: same kinds, units and options), and if it carries
+// checksums they must match.
 //
 // Every tensor is checked (present, shaped right, finite, none left over)
 // before any weight changes: on error m is unchanged. ImportTorch must not
@@ -103,20 +110,25 @@ func importTorch(data []byte, m *Model) error {
 	used := map[string]bool{}
 	ws := make([]LayerWeights, len(m.layers))
 	for i, l := range m.layers {
-		cur, err := toTorch(l.Kind(), l.Weights())
+		tl, err := torchLayout(l)
+		if err != nil {
+			return err
+		}
+		cur, err := tl.ToTorch(l.Weights())
 		if err != nil {
 			return fmt.Errorf("%s: %w", l.Name(), err)
 		}
-		vals := make([][]float64, len(cur))
+		ps := make([]layers.Weight, len(cur))
 		for j, p := range cur {
 			key := l.Name() + "." + p.Name
-			vals[j], err = f.floats(key, p.Shape, safetensors.F32, safetensors.F64)
+			vals, err := f.floats(key, p.Shape, safetensors.F32, safetensors.F64)
 			if err != nil {
 				return err
 			}
 			used[key] = true
+			ps[j] = layers.Weight{Name: p.Name, Shape: p.Shape, Data: vals}
 		}
-		kw, err := fromTorch(l.Kind(), l.Weights(), vals)
+		kw, err := tl.FromTorch(ps)
 		if err != nil {
 			return fmt.Errorf("%s: %w", l.Name(), err)
 		}
@@ -139,17 +151,13 @@ func checkSameArchitecture(js string, m *Model) error {
 		return fmt.Errorf("%w: the file's model has %d layers, this one %d", ErrFormat, len(a.Layers), len(m.layers))
 	}
 	for i, l := range m.layers {
-		got, want := a.Layers[i], l.Config()
-		got.Name, want.Name = "", ""
-		if got.Kind == "dense" && got.Activation == "" {
-			got.Activation = layers.Linear.String()
+		// The file's layer as decoded, so that its defaults are filled in.
+		fl, err := layers.FromConfig(a.Layers[i])
+		if err != nil {
+			return fmt.Errorf("%w: layer %d: %w", ErrFormat, i, err)
 		}
-		if got.Kind == "lstm" && got.UnitForgetBias == nil {
-			got.UnitForgetBias = want.UnitForgetBias
-		}
-		// unit_forget_bias only sets the initial bias: not compared.
-		got.UnitForgetBias, want.UnitForgetBias = nil, nil
-		if got != want {
+		got, want := fl.Config(), l.Config()
+		if !layers.Equivalent(got, want) {
 			return fmt.Errorf("%w: layer %d is %s of %d units in the file, %s of %d units here (or options differ)",
 				ErrFormat, i, got.Kind, got.Units, want.Kind, want.Units)
 		}
@@ -157,116 +165,11 @@ func checkSameArchitecture(js string, m *Model) error {
 	return nil
 }
 
-// torchGRUOrder maps PyTorch's GRU gate blocks (r, z, n) to Keras' (z, r,
-// h): PyTorch block k is Keras block torchGRUOrder[k].
-var torchGRUOrder = []int{1, 0, 2}
-
-// gateOrder returns, for a layer type, its number of gates and the Keras
-// block of each PyTorch gate block.
-func gateOrder(kind string) (int, []int, error) {
-	switch kind {
-	case "simple_rnn":
-		return 1, []int{0}, nil
-	case "lstm":
-		return 4, []int{0, 1, 2, 3}, nil
-	case "gru":
-		return 3, torchGRUOrder, nil
+// torchLayout returns l's PyTorch mapping, or an error if it has none.
+func torchLayout(l layers.Layer) (layers.TorchLayout, error) {
+	tl, ok := l.(layers.TorchLayout)
+	if !ok {
+		return nil, fmt.Errorf("%w: layer %s (%s) has no PyTorch counterpart: it does not implement layers.TorchLayout", ErrModel, l.Name(), l.ClassName())
 	}
-	return 0, nil, fmt.Errorf("%w: layer type %q has no PyTorch counterpart here", ErrModel, kind)
-}
-
-// toTorch converts a layer's Keras weights to its PyTorch parameters, in
-// state_dict order.
-func toTorch(kind string, ws []layers.Weight) ([]layers.Weight, error) {
-	if kind == "dense" {
-		if len(ws) != 2 || len(ws[0].Shape) != 2 {
-			return nil, fmt.Errorf("%w: dense weights %v", graph.ErrShape, ws)
-		}
-		f, u := ws[0].Shape[0], ws[0].Shape[1]
-		return []layers.Weight{
-			{Name: "weight", Shape: []int{u, f}, Data: transpose(ws[0].Data, f, u)},
-			{Name: "bias", Shape: []int{u}, Data: slices.Clone(ws[1].Data)},
-		}, nil
-	}
-	g, order, err := gateOrder(kind)
-	if err != nil {
-		return nil, err
-	}
-	if len(ws) != 3 || len(ws[0].Shape) != 2 || len(ws[1].Shape) != 2 {
-		return nil, fmt.Errorf("%w: %s weights", graph.ErrShape, kind)
-	}
-	f, gu := ws[0].Shape[0], ws[0].Shape[1]
-	u := gu / g
-	wih := reorder(transpose(ws[0].Data, f, gu), u*f, order)
-	whh := reorder(transpose(ws[1].Data, u, gu), u*u, order)
-	var bih, bhh []float64
-	if kind == "gru" {
-		bih = reorder(ws[2].Data[:gu], u, order)
-		bhh = reorder(ws[2].Data[gu:], u, order)
-	} else {
-		bih, bhh = slices.Clone(ws[2].Data), make([]float64, gu)
-	}
-	return []layers.Weight{
-		{Name: "weight_ih_l0", Shape: []int{gu, f}, Data: wih},
-		{Name: "weight_hh_l0", Shape: []int{gu, u}, Data: whh},
-		{Name: "bias_ih_l0", Shape: []int{gu}, Data: bih},
-		{Name: "bias_hh_l0", Shape: []int{gu}, Data: bhh},
-	}, nil
-}
-
-// fromTorch converts PyTorch parameter values (in toTorch's order and
-// shapes) to Keras weights shaped like cur, the layer's current weights.
-func fromTorch(kind string, cur []layers.Weight, vals [][]float64) ([]layers.Weight, error) {
-	if kind == "dense" {
-		f, u := cur[0].Shape[0], cur[0].Shape[1]
-		return []layers.Weight{
-			{Name: "kernel", Shape: cur[0].Shape, Data: transpose(vals[0], u, f)},
-			{Name: "bias", Shape: cur[1].Shape, Data: slices.Clone(vals[1])},
-		}, nil
-	}
-	g, order, err := gateOrder(kind)
-	if err != nil {
-		return nil, err
-	}
-	inv := make([]int, len(order))
-	for k, j := range order {
-		inv[j] = k
-	}
-	f, gu := cur[0].Shape[0], cur[0].Shape[1]
-	u := gu / g
-	var bias []float64
-	if kind == "gru" {
-		bias = append(reorder(vals[2], u, inv), reorder(vals[3], u, inv)...)
-	} else {
-		bias = make([]float64, gu)
-		for i := range bias {
-			bias[i] = vals[2][i] + vals[3][i]
-		}
-	}
-	return []layers.Weight{
-		{Name: "kernel", Shape: cur[0].Shape, Data: transpose(reorder(vals[0], u*f, inv), gu, f)},
-		{Name: "recurrent_kernel", Shape: cur[1].Shape, Data: transpose(reorder(vals[1], u*u, inv), gu, u)},
-		{Name: "bias", Shape: cur[2].Shape, Data: bias},
-	}, nil
-}
-
-// transpose returns the transpose of the row-major rows×cols matrix a.
-func transpose(a []float64, rows, cols int) []float64 {
-	out := make([]float64, len(a))
-	for i := range rows {
-		for j := range cols {
-			out[j*rows+i] = a[i*cols+j]
-		}
-	}
-	return out
-}
-
-// reorder returns a's blocks of n values rearranged: block k of the result
-// is block order[k] of a.
-func reorder(a []float64, n int, order []int) []float64 {
-	out := make([]float64, 0, len(a))
-	for _, j := range order {
-		out = append(out, a[j*n:(j+1)*n]...)
-	}
-	return out
+	return tl, nil
 }
