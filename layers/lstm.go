@@ -114,8 +114,7 @@ func (l *LSTM) Forward(b *graph.Builder, x *graph.Node) *graph.Node {
 	if fused {
 		wAll, uAll, bAll = b.Concat(1, w[:]...), b.Concat(1, u[:]...), b.Concat(0, bias[:]...)
 	}
-	h := initialState(b, len(xs), l.units)
-	c := h
+	var h, c *graph.Node // h_0 = c_0 = 0: their terms are left out
 	hs := make([]*graph.Node, len(xs))
 	for t, xt := range xs {
 		var z [4]*graph.Node

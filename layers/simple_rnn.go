@@ -78,7 +78,7 @@ func (l *SimpleRNN) Forward(b *graph.Builder, x *graph.Node) *graph.Node {
 		return nil
 	}
 	w, r, bias := b.ParamBlock(l.kernel, 0), b.ParamBlock(l.recurrentKernel, 0), b.ParamBlock(l.bias, 0)
-	h := initialState(b, len(xs), l.units)
+	var h *graph.Node // h_0 = 0: its terms are left out
 	hs := make([]*graph.Node, len(xs))
 	for t, xt := range xs {
 		z := b.MatMul(xt, w)
@@ -89,14 +89,4 @@ func (l *SimpleRNN) Forward(b *graph.Builder, x *graph.Node) *graph.Node {
 		hs[t] = h
 	}
 	return l.output(b, hs)
-}
-
-// initialState returns nil (h_0 = 0, so its terms are left out) unless the
-// sequence has a single step, where a zero state keeps the recurrent
-// weights in the graph so they get their (zero) gradient.
-func initialState(b *graph.Builder, steps, units int) *graph.Node {
-	if steps > 1 {
-		return nil
-	}
-	return b.Zeros(b.Batch(), units)
 }
