@@ -47,7 +47,7 @@ func loadTestSeries(t testing.TB, name, column string) []float64 {
 // rScore is one row of baselines.csv with the text of each figure, so the
 // comparison is to the printed precision.
 type rScore struct {
-	h                     int
+	h                      int
 	rmse, mae, smape, mase string
 }
 
