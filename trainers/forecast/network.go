@@ -1,0 +1,320 @@
+package forecast
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/gornn/gornn/graph"
+	"github.com/gornn/gornn/layers"
+	"github.com/gornn/gornn/models"
+)
+
+// Settings configure Fit. Horizon is required; every other zero value is
+// a documented default, the same for every series (none is tuned to one).
+type Settings struct {
+	// Horizon is the number of steps forecast in one go (direct
+	// multi-horizon output: the network's Dense layer has Horizon units).
+	Horizon int
+	// Season is the seasonal period (0 or 1: none). Windows are whole
+	// seasons, the network learns the correction to the seasonal-naive
+	// forecast, and MASE uses it.
+	Season int
+	// Windows are the candidate input lengths; default DefaultWindows.
+	Windows []int
+	// Units are the candidate LSTM sizes; default {16, 32}.
+	Units []int
+	// Scaler scales the target and each covariate, fitted on the training
+	// part only; default Standard.
+	Scaler ScalerKind
+	// MaxEpochs bounds training (default 300); Patience epochs without a
+	// better validation MASE stop it (default 25).
+	MaxEpochs, Patience int
+	// BatchSize defaults to 32, LearningRate (Adam) to 0.003.
+	BatchSize    int
+	LearningRate float64
+	// ValidationSteps is the number of the training part's last values
+	// held out to choose the configuration and the number of epochs
+	// (default Horizon, fewer when the series is too short to keep at
+	// least MinSamples training samples).
+	ValidationSteps int
+	// MinSamples is the fewest training samples a candidate may have
+	// (default 8); windows leaving fewer are skipped.
+	MinSamples int
+	// Seed seeds the weights and the shuffling.
+	Seed uint64
+	// DType of the network (default graph.Float32).
+	DType graph.DType
+	// Progress, when set, gets one line per candidate trained.
+	Progress io.Writer
+}
+
+// DefaultWindows are the candidate windows for a season m (1 when there
+// is none): the smallest whole number of seasons that is at least 6 steps,
+// and twice that. Season 12 gives {12, 24}, 4 gives {8, 16}, 1 gives
+// {6, 12}.
+func DefaultWindows(season int) []int {
+	m := max(season, 1)
+	k := (6 + m - 1) / m
+	return []int{k * m, 2 * k * m}
+}
+
+func (s Settings) withDefaults() (Settings, error) {
+	if s.Horizon < 1 {
+		return s, fmt.Errorf("%w: horizon %d (want at least 1)", ErrArgument, s.Horizon)
+	}
+	if s.Season < 0 {
+		return s, fmt.Errorf("%w: season %d (want 0 or 1 for none, or the period)", ErrArgument, s.Season)
+	}
+	s.Season = max(s.Season, 1)
+	if len(s.Windows) == 0 {
+		s.Windows = DefaultWindows(s.Season)
+	}
+	if len(s.Units) == 0 {
+		s.Units = []int{16, 32}
+	}
+	for _, w := range s.Windows {
+		if w < s.Season {
+			return s, fmt.Errorf("%w: window %d is shorter than the season %d", ErrArgument, w, s.Season)
+		}
+	}
+	for _, u := range s.Units {
+		if u < 1 {
+			return s, fmt.Errorf("%w: units %d (want at least 1)", ErrArgument, u)
+		}
+	}
+	def := func(v *int, d int, name string) error {
+		if *v < 0 {
+			return fmt.Errorf("%w: %s %d is negative", ErrArgument, name, *v)
+		}
+		if *v == 0 {
+			*v = d
+		}
+		return nil
+	}
+	for _, e := range []error{
+		def(&s.MaxEpochs, 300, "max epochs"), def(&s.Patience, 25, "patience"),
+		def(&s.BatchSize, 32, "batch size"), def(&s.MinSamples, 8, "min samples"),
+		def(&s.ValidationSteps, s.Horizon, "validation steps"),
+	} {
+		if e != nil {
+			return s, e
+		}
+	}
+	if s.LearningRate == 0 {
+		s.LearningRate = 0.003
+	}
+	if !(s.LearningRate > 0) || math.IsInf(s.LearningRate, 0) {
+		return s, fmt.Errorf("%w: learning rate %v", ErrArgument, s.LearningRate)
+	}
+	if !s.DType.Valid() {
+		return s, fmt.Errorf("%w: dtype %v", ErrArgument, s.DType)
+	}
+	return s, nil
+}
+
+// Candidate is one configuration tried by Fit, with its validation score.
+type Candidate struct {
+	Window, Units int
+	// ValMASE is the MASE over the held-out validation steps at the best
+	// epoch (+Inf when the candidate was skipped).
+	ValMASE float64
+	// Epochs is the number of epochs of the best validation score.
+	Epochs int
+}
+
+// Name is the candidate's short name, "lstm(w=24,u=16)".
+func (c Candidate) Name() string { return fmt.Sprintf("lstm(w=%d,u=%d)", c.Window, c.Units) }
+
+// Network is a fitted direct multi-horizon forecaster: LSTM(Units) →
+// Dense(Horizon) over windows of Window steps.
+type Network struct {
+	Candidate
+	// Candidates are every configuration tried, in order.
+	Candidates []Candidate
+	// ValidationSteps is the number of training values held out for the
+	// selection.
+	ValidationSteps int
+
+	st       Settings
+	model    *models.Model
+	target   Scaler
+	past     []Scaler
+	future   []Scaler
+	features int
+}
+
+// Model returns the trained network.
+func (n *Network) Model() *models.Model { return n.model }
+
+// Fit chooses a window and a size among Settings' candidates by
+// rolling-origin validation on the last ValidationSteps values of s (the
+// training part: the scored tail must not be in it), then trains the
+// chosen one on all of s for the number of epochs that validated best.
+//
+// Each candidate is trained on the samples whose targets end before the
+// held-out values, and after every epoch forecasts from every origin
+// inside them (the steps of each forecast that fall inside them are
+// scored); its score is the MASE of those forecasts at its best epoch.
+// Scalers are fitted on the values before the held-out ones for the
+// selection and on all of s for the final network.
+func Fit(ctx context.Context, s Series, st Settings) (*Network, error) {
+	st, err := st.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("forecast: %w", err)
+	}
+	if err := s.check(1, st.Horizon); err != nil {
+		return nil, fmt.Errorf("forecast: %w", err)
+	}
+	T, H := len(s.Target), st.Horizon
+	minW := st.Windows[0]
+	for _, w := range st.Windows {
+		minW = min(minW, w)
+	}
+	v := min(st.ValidationSteps, T-minW-H+1-st.MinSamples)
+	if v < 1 {
+		return nil, fmt.Errorf("forecast: %w: %d values are too few for window %d, horizon %d, %d training samples and a validation step", ErrData, T, minW, H, st.MinSamples)
+	}
+	net := &Network{ValidationSteps: v, st: st}
+	fitPart := Series{Target: s.Target[:T-v], Past: cut(s.Past, T-v), Future: s.Future}
+	scale, err := NaiveScale(fitPart.Target, st.Season)
+	if err != nil {
+		return nil, fmt.Errorf("forecast: validation: %w", err)
+	}
+	best := -1
+	for _, w := range st.Windows {
+		for _, u := range st.Units {
+			c := Candidate{Window: w, Units: u, ValMASE: math.Inf(1)}
+			if T-v-w-H+1 >= st.MinSamples {
+				prep, err := prepare(st, fitPart, w)
+				if err != nil {
+					return nil, fmt.Errorf("forecast: %s: %w", c.Name(), err)
+				}
+				valX, err := prep.inputsAt(s, w, T-v, T)
+				if err != nil {
+					return nil, fmt.Errorf("forecast: %s: %w", c.Name(), err)
+				}
+				score := func(m *models.Model) (float64, error) {
+					p, err := prep.predict(m, s, valX, w, T-v, T)
+					if err != nil {
+						return 0, err
+					}
+					var sum float64
+					var cnt int
+					for i, o := 0, T-v; o < T; i, o = i+1, o+1 {
+						for k := 0; k < H && o+k < T; k++ {
+							sum += math.Abs(p[i*H+k] - s.Target[o+k])
+							cnt++
+						}
+					}
+					return sum / float64(cnt) / scale, nil
+				}
+				_, c.ValMASE, c.Epochs, err = prep.train(ctx, st, u, st.MaxEpochs, score)
+				if err != nil {
+					return nil, fmt.Errorf("forecast: %s: %w", c.Name(), err)
+				}
+			}
+			if st.Progress != nil {
+				fmt.Fprintf(st.Progress, "%s: validation MASE %.4f at epoch %d\n", c.Name(), c.ValMASE, c.Epochs)
+			}
+			net.Candidates = append(net.Candidates, c)
+			if best < 0 || c.ValMASE < net.Candidates[best].ValMASE {
+				best = len(net.Candidates) - 1
+			}
+		}
+	}
+	net.Candidate = net.Candidates[best]
+	if math.IsInf(net.ValMASE, 1) {
+		return nil, fmt.Errorf("forecast: %w: no candidate window fits %d values", ErrData, T)
+	}
+	prep, err := prepare(st, s, net.Window)
+	if err != nil {
+		return nil, fmt.Errorf("forecast: %s: %w", net.Name(), err)
+	}
+	net.model, _, _, err = prep.train(ctx, st, net.Units, net.Epochs, nil)
+	if err != nil {
+		return nil, fmt.Errorf("forecast: %s: %w", net.Name(), err)
+	}
+	net.target, net.past, net.future, net.features = prep.target, prep.past, prep.future, prep.features
+	return net, nil
+}
+
+// Forecast returns the Horizon values after s.Target, from its last
+// Window values (and covariates; future ones must reach len(s.Target) +
+// Horizon). s is usually the series Fit was given, or it extended by new
+// observations.
+func (n *Network) Forecast(s Series) ([]float64, error) {
+	if n == nil || n.model == nil {
+		return nil, fmt.Errorf("forecast: %w: an unfitted network", ErrArgument)
+	}
+	if len(s.Past) != len(n.past) || len(s.Future) != len(n.future) {
+		return nil, fmt.Errorf("forecast: %w: %d past and %d future covariates, the network has %d and %d", ErrData, len(s.Past), len(s.Future), len(n.past), len(n.future))
+	}
+	T := len(s.Target)
+	if T < n.Window {
+		return nil, fmt.Errorf("forecast: %w: %d values, the window is %d", ErrData, T, n.Window)
+	}
+	p := prepared{target: n.target, past: n.past, future: n.future, features: n.features, season: n.st.Season, horizon: n.st.Horizon}
+	x, err := p.inputsAt(s, n.Window, T, T+1)
+	if err != nil {
+		return nil, fmt.Errorf("forecast: %w", err)
+	}
+	return p.predict(n.model, s, x, n.Window, T, T+1)
+}
+
+// cut returns each covariate's first n values.
+func cut(c [][]float64, n int) [][]float64 {
+	out := make([][]float64, len(c))
+	for i, v := range c {
+		out[i] = v[:n]
+	}
+	return out
+}
+
+// Backtest scores a forecasting function by rolling origin: for each of
+// the origins (indexes into y.Target), fn gets the series up to the origin
+// and forecasts h values, scored against y.Target[origin:origin+h] with
+// the part before the origin as MASE's training part. It returns the
+// scores per origin.
+func Backtest(ctx context.Context, y Series, h, season int, origins []int, fn func(ctx context.Context, history Series, h int) ([]float64, error)) ([]Scores, error) {
+	if len(origins) == 0 {
+		return nil, fmt.Errorf("backtest: %w: no origins", ErrArgument)
+	}
+	out := make([]Scores, 0, len(origins))
+	for _, o := range origins {
+		if o < 1 || o+h > len(y.Target) {
+			return nil, fmt.Errorf("backtest: %w: origin %d with horizon %d outside the %d values", ErrData, o, h, len(y.Target))
+		}
+		hist := Series{Target: y.Target[:o], Past: cut(y.Past, o), Future: y.Future}
+		f, err := fn(ctx, hist, h)
+		if err != nil {
+			return nil, fmt.Errorf("backtest: origin %d: %w", o, err)
+		}
+		sc, err := Score(y.Target[o:o+h], f, y.Target[:o], max(season, 1))
+		if err != nil {
+			return nil, fmt.Errorf("backtest: origin %d: %w", o, err)
+		}
+		out = append(out, sc)
+	}
+	return out, nil
+}
+
+// MethodFunc adapts a baseline Method to Backtest.
+func MethodFunc(m Method) func(context.Context, Series, int) ([]float64, error) {
+	return func(_ context.Context, s Series, h int) ([]float64, error) { return m(s.Target, h) }
+}
+
+// newModel builds Input(window, features) → LSTM(units) → Dense(horizon).
+func newModel(st Settings, window, features, units int) (*models.Model, error) {
+	lstm, err := layers.NewLSTM(units)
+	if err != nil {
+		return nil, err
+	}
+	dense, err := layers.NewDense(st.Horizon)
+	if err != nil {
+		return nil, err
+	}
+	return models.NewSequential([]int{window, features}, []layers.Layer{lstm, dense},
+		models.WithSeed(st.Seed), models.WithDType(st.DType), models.WithName("forecast"))
+}

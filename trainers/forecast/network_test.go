@@ -1,0 +1,140 @@
+package forecast
+
+import (
+	"context"
+	"errors"
+	"math"
+	"os"
+	"strconv"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// smallSeries is a noisy seasonal series with a trend, 60 values.
+func smallSeries() []float64 {
+	y := make([]float64, 60)
+	for i := range y {
+		y[i] = 10 + 0.1*float64(i) + 3*math.Sin(2*math.Pi*float64(i)/4) + 0.3*math.Sin(float64(i*i))
+	}
+	return y
+}
+
+var fast = Settings{Season: 4, Horizon: 4, Windows: []int{4, 8}, Units: []int{4}, MaxEpochs: 20, Patience: 5, Seed: 1}
+
+func TestFitForecastReproducible(t *testing.T) {
+	y := smallSeries()
+	train, test := y[:56], y[56:]
+	run := func() (*Network, []float64) {
+		net, err := Fit(context.Background(), Series{Target: train}, fast)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := net.Forecast(Series{Target: train})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return net, f
+	}
+	net, f1 := run()
+	_, f2 := run()
+	if !slices.Equal(f1, f2) {
+		t.Fatalf("same seed, different forecasts: %v, %v", f1, f2)
+	}
+	if len(f1) != 4 || len(net.Candidates) != 2 || net.ValidationSteps != 4 {
+		t.Fatalf("forecast %v, candidates %+v, validation steps %d", f1, net.Candidates, net.ValidationSteps)
+	}
+	if net.Epochs < 1 || net.Epochs > fast.MaxEpochs || math.IsInf(net.ValMASE, 0) {
+		t.Fatalf("selected %+v", net.Candidate)
+	}
+	// The network corrects seasonal naive: on this clean series it is
+	// not far from the truth.
+	if r, _ := RMSE(test, f1); r > 2 {
+		t.Errorf("rmse %v on a near-periodic series", r)
+	}
+}
+
+func TestFitErrors(t *testing.T) {
+	y := smallSeries()
+	ctx := context.Background()
+	cases := []struct {
+		name string
+		s    Series
+		st   Settings
+		want error
+	}{
+		{"horizon 0", Series{Target: y}, Settings{Season: 4}, ErrArgument},
+		{"season -1", Series{Target: y}, Settings{Season: -1, Horizon: 2}, ErrArgument},
+		{"window below season", Series{Target: y}, Settings{Season: 4, Horizon: 2, Windows: []int{2}}, ErrArgument},
+		{"too short", Series{Target: y[:12]}, fast, ErrData},
+		{"nan", Series{Target: append(slices.Clone(y[:40]), math.NaN())}, fast, ErrData},
+		{"empty", Series{}, fast, ErrData},
+		{"units 0", Series{Target: y}, Settings{Horizon: 2, Units: []int{0}}, ErrArgument},
+	}
+	for _, c := range cases {
+		if _, err := Fit(ctx, c.s, c.st); !errors.Is(err, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, err, c.want)
+		}
+	}
+	var n *Network
+	if _, err := n.Forecast(Series{Target: y}); !errors.Is(err, ErrArgument) {
+		t.Errorf("nil network: %v", err)
+	}
+}
+
+func TestBacktestBaseline(t *testing.T) {
+	y := smallSeries()
+	sc, err := Backtest(context.Background(), Series{Target: y}, 4, 4, []int{48, 52, 56}, MethodFunc(SeasonalNaive(4)))
+	if err != nil || len(sc) != 3 {
+		t.Fatal(sc, err)
+	}
+	f, _ := SeasonalNaive(4)(y[:52], 4)
+	want, _ := RMSE(y[52:56], f)
+	if sc[1].RMSE != want {
+		t.Errorf("origin 52 rmse %v, want %v", sc[1].RMSE, want)
+	}
+	if _, err := Backtest(context.Background(), Series{Target: y}, 4, 4, []int{58}, MethodFunc(Naive)); !errors.Is(err, ErrData) {
+		t.Errorf("origin past the end: %v", err)
+	}
+}
+
+// TestSharedSeries fits the network on one shared series when
+// FORECAST_SERIES names it (a manual check; cmd/forecast -bench runs all).
+func TestSharedSeries(t *testing.T) {
+	name := os.Getenv("FORECAST_SERIES")
+	if name == "" {
+		t.Skip("set FORECAST_SERIES=wineind (etc.) to run")
+	}
+	ref := loadBaselines(t)
+	var logs []float64
+	for _, s := range benchSeries {
+		if s.name != name && !(name == "all" && s.name != "taylor") {
+			continue
+		}
+		y := loadTestSeries(t, s.name, s.column)
+		train, test := y[:len(y)-s.h], y[len(y)-s.h:]
+		var sb strings.Builder
+		net, err := Fit(context.Background(), Series{Target: train}, Settings{Season: s.season, Horizon: s.h, Seed: 1, Progress: &sb})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := net.Forecast(Series{Target: train})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc, _ := Score(test, f, train, s.season)
+		bestR := math.Inf(1)
+		for _, m := range []string{"ets", "arima", "theta"} {
+			if r, err := strconv.ParseFloat(ref[s.name][m].rmse, 64); err == nil {
+				bestR = min(bestR, r)
+			}
+		}
+		logs = append(logs, math.Log(sc.RMSE/bestR))
+		t.Logf("%s\n%s selected %s epochs %d: rmse %.4f snaive %s best R %.4f ratio %.3f", sb.String(), s.name, net.Name(), net.Epochs, sc.RMSE, ref[s.name]["snaive"].rmse, bestR, sc.RMSE/bestR)
+	}
+	var g float64
+	for _, l := range logs {
+		g += l
+	}
+	t.Logf("geometric mean ratio %.3f", math.Exp(g/float64(len(logs))))
+}
