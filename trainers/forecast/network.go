@@ -31,7 +31,7 @@ type Settings struct {
 	// MaxEpochs bounds training (default 300); Patience epochs without a
 	// better validation MASE stop it (default 25).
 	MaxEpochs, Patience int
-	// BatchSize defaults to 32, LearningRate (Adam) to 0.003.
+	// BatchSize defaults to 8, LearningRate (Adam) to 0.003.
 	BatchSize    int
 	LearningRate float64
 	// ValidationSteps is the number of the training part's last values
@@ -44,6 +44,11 @@ type Settings struct {
 	MinSamples int
 	// Seed seeds the weights and the shuffling.
 	Seed uint64
+	// Ensemble is the number of networks of the chosen configuration
+	// trained with seeds Seed, Seed+1, ... whose forecasts are averaged
+	// (default 5); ValidationEnsemble is the same for each candidate
+	// during the selection (default 1).
+	Ensemble, ValidationEnsemble int
 	// DType of the network (default graph.Float32).
 	DType graph.DType
 	// Progress, when set, gets one line per candidate trained.
@@ -95,8 +100,9 @@ func (s Settings) withDefaults() (Settings, error) {
 	}
 	for _, e := range []error{
 		def(&s.MaxEpochs, 300, "max epochs"), def(&s.Patience, 25, "patience"),
-		def(&s.BatchSize, 32, "batch size"), def(&s.MinSamples, 8, "min samples"),
+		def(&s.BatchSize, 8, "batch size"), def(&s.MinSamples, 8, "min samples"),
 		def(&s.ValidationSteps, s.Horizon, "validation steps"),
+		def(&s.Ensemble, 5, "ensemble"), def(&s.ValidationEnsemble, 1, "validation ensemble"),
 	} {
 		if e != nil {
 			return s, e
@@ -138,15 +144,15 @@ type Network struct {
 	ValidationSteps int
 
 	st       Settings
-	model    *models.Model
+	models   []*models.Model
 	target   Scaler
 	past     []Scaler
 	future   []Scaler
 	features int
 }
 
-// Model returns the trained network.
-func (n *Network) Model() *models.Model { return n.model }
+// Models returns the trained networks of the ensemble.
+func (n *Network) Models() []*models.Model { return n.models }
 
 // Fit chooses a window and a size among Settings' candidates by
 // rolling-origin validation on the last ValidationSteps values of s (the
@@ -195,8 +201,8 @@ func Fit(ctx context.Context, s Series, st Settings) (*Network, error) {
 				if err != nil {
 					return nil, fmt.Errorf("forecast: %s: %w", c.Name(), err)
 				}
-				score := func(m *models.Model) (float64, error) {
-					p, err := prep.predict(m, s, valX, w, T-v, T)
+				score := func(ms []*models.Model) (float64, error) {
+					p, err := prep.predict(ms, s, valX, w, T-v, T)
 					if err != nil {
 						return 0, err
 					}
@@ -210,7 +216,7 @@ func Fit(ctx context.Context, s Series, st Settings) (*Network, error) {
 					}
 					return sum / float64(cnt) / scale, nil
 				}
-				_, c.ValMASE, c.Epochs, err = prep.train(ctx, st, u, st.MaxEpochs, score)
+				c.ValMASE, c.Epochs, err = prep.validate(ctx, st, u, st.ValidationEnsemble, score)
 				if err != nil {
 					return nil, fmt.Errorf("forecast: %s: %w", c.Name(), err)
 				}
@@ -232,9 +238,14 @@ func Fit(ctx context.Context, s Series, st Settings) (*Network, error) {
 	if err != nil {
 		return nil, fmt.Errorf("forecast: %s: %w", net.Name(), err)
 	}
-	net.model, _, _, err = prep.train(ctx, st, net.Units, net.Epochs, nil)
-	if err != nil {
-		return nil, fmt.Errorf("forecast: %s: %w", net.Name(), err)
+	for i := range st.Ensemble {
+		est := st
+		est.Seed = st.Seed + uint64(i)
+		m, err := prep.train(ctx, est, net.Units, net.Epochs)
+		if err != nil {
+			return nil, fmt.Errorf("forecast: %s: %w", net.Name(), err)
+		}
+		net.models = append(net.models, m)
 	}
 	net.target, net.past, net.future, net.features = prep.target, prep.past, prep.future, prep.features
 	return net, nil
@@ -245,7 +256,7 @@ func Fit(ctx context.Context, s Series, st Settings) (*Network, error) {
 // Horizon). s is usually the series Fit was given, or it extended by new
 // observations.
 func (n *Network) Forecast(s Series) ([]float64, error) {
-	if n == nil || n.model == nil {
+	if n == nil || len(n.models) == 0 {
 		return nil, fmt.Errorf("forecast: %w: an unfitted network", ErrArgument)
 	}
 	if len(s.Past) != len(n.past) || len(s.Future) != len(n.future) {
@@ -260,7 +271,7 @@ func (n *Network) Forecast(s Series) ([]float64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("forecast: %w", err)
 	}
-	return p.predict(n.model, s, x, n.Window, T, T+1)
+	return p.predict(n.models, s, x, n.Window, T, T+1)
 }
 
 // cut returns each covariate's first n values.

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"math"
 	"os"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -114,7 +114,17 @@ func TestSharedSeries(t *testing.T) {
 		y := loadTestSeries(t, s.name, s.column)
 		train, test := y[:len(y)-s.h], y[len(y)-s.h:]
 		var sb strings.Builder
-		net, err := Fit(context.Background(), Series{Target: train}, Settings{Season: s.season, Horizon: s.h, Seed: 1, Progress: &sb})
+		st := Settings{Season: s.season, Horizon: s.h, Seed: 1, Progress: &sb}
+		if v, err := strconv.ParseFloat(os.Getenv("FORECAST_LR"), 64); err == nil {
+			st.LearningRate = v
+		}
+		if v, err := strconv.Atoi(os.Getenv("FORECAST_VENS")); err == nil {
+			st.ValidationEnsemble = v
+		}
+		if v, err := strconv.Atoi(os.Getenv("FORECAST_BATCH")); err == nil {
+			st.BatchSize = v
+		}
+		net, err := Fit(context.Background(), Series{Target: train}, st)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -121,18 +121,31 @@ func (p *prepared) inputsAt(s Series, w, from, to int) (*graph.Tensor, error) {
 
 // predict runs m on x (the inputs for origins from..to−1 of s) and returns
 // the forecasts [to−from, horizon] in the series' units.
-func (p *prepared) predict(m *models.Model, s Series, x *graph.Tensor, w, from, to int) ([]float64, error) {
-	if m.DType() != graph.Float32 {
-		var err error
-		if x, err = graph.FromFloat64s(m.DType(), graph.Float64s(x), x.Shape()...); err != nil {
+func (p *prepared) predict(ms []*models.Model, s Series, x *graph.Tensor, w, from, to int) ([]float64, error) {
+	var out []float64
+	for _, m := range ms {
+		xm := x
+		if m.DType() != graph.Float32 {
+			var err error
+			if xm, err = graph.FromFloat64s(m.DType(), graph.Float64s(x), x.Shape()...); err != nil {
+				return nil, err
+			}
+		}
+		y, err := m.Predict(xm)
+		if err != nil {
 			return nil, err
 		}
+		if out == nil {
+			out = graph.Float64s(y)
+		} else {
+			for i, v := range graph.Float64s(y) {
+				out[i] += v
+			}
+		}
 	}
-	y, err := m.Predict(x)
-	if err != nil {
-		return nil, err
+	for i := range out {
+		out[i] /= float64(len(ms))
 	}
-	out := graph.Float64s(y)
 	H, mm := p.horizon, p.season
 	if len(out) != (to-from)*H {
 		return nil, fmt.Errorf("%w: %d predictions for %d origins of horizon %d", ErrData, len(out), to-from, H)
@@ -154,42 +167,69 @@ func (p *prepared) predict(m *models.Model, s Series, x *graph.Tensor, w, from, 
 // epochs epochs. With score set, it is called after every epoch and
 // training stops after Patience epochs without a lower score; train then
 // returns the lowest score and the number of epochs that gave it.
-func (p *prepared) train(ctx context.Context, st Settings, units, epochs int, score func(*models.Model) (float64, error)) (*models.Model, float64, int, error) {
-	w := p.x.Shape()[1]
-	m, err := newModel(st, w, p.features, units)
+func (p *prepared) train(ctx context.Context, st Settings, units, epochs int) (*models.Model, error) {
+	m, opt, err := p.newNet(st, units)
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, err
+	}
+	_, err = trainers.Fit(ctx, m, p.x, p.y, trainers.FitOptions{
+		Loss: trainers.MSE(), Optimizer: opt, Epochs: epochs, BatchSize: st.BatchSize, Seed: st.Seed,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (p *prepared) newNet(st Settings, units int) (*models.Model, trainers.Optimizer, error) {
+	m, err := newModel(st, p.x.Shape()[1], p.features, units)
+	if err != nil {
+		return nil, nil, err
 	}
 	opt, err := trainers.NewAdam(trainers.WithLearningRate(st.LearningRate))
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, nil, err
 	}
-	best, bestEpochs := math.Inf(1), epochs
-	var cbs []trainers.Callback
-	if score != nil {
-		cbs = append(cbs, trainers.CallbackFuncs{EpochEnd: func(s *trainers.FitState, epoch int, _ trainers.Logs) error {
-			v, err := score(m)
+	return m, opt, nil
+}
+
+// validate trains members networks of the given size (seeds Seed,
+// Seed+1, ...) side by side, one epoch at a time, for at most MaxEpochs
+// epochs; after each epoch score rates their averaged forecasts, and
+// training stops after Patience epochs without a lower score. It returns
+// the lowest score and the number of epochs that gave it.
+func (p *prepared) validate(ctx context.Context, st Settings, units, members int, score func([]*models.Model) (float64, error)) (float64, int, error) {
+	ms := make([]*models.Model, members)
+	ts := make([]*trainers.Trainer, members)
+	for i := range ms {
+		est := st
+		est.Seed = st.Seed + uint64(i)
+		m, opt, err := p.newNet(est, units)
+		if err != nil {
+			return 0, 0, err
+		}
+		if ts[i], err = trainers.NewTrainer(m, trainers.MSE(), opt); err != nil {
+			return 0, 0, err
+		}
+		ms[i] = m
+	}
+	best, bestEpochs := math.Inf(1), 0
+	for epoch := 0; epoch < st.MaxEpochs && epoch-bestEpochs < st.Patience; epoch++ {
+		for i, t := range ts {
+			_, err := t.Fit(ctx, p.x, p.y, trainers.FitOptions{
+				Epochs: epoch + 1, InitialEpoch: epoch, BatchSize: st.BatchSize, Seed: st.Seed + uint64(i),
+			})
 			if err != nil {
-				return err
+				return 0, 0, err
 			}
-			if v < best {
-				best, bestEpochs = v, epoch+1
-			} else if epoch+1-bestEpochs >= st.Patience {
-				s.StopTraining = true
-			}
-			return nil
-		}})
+		}
+		v, err := score(ms)
+		if err != nil {
+			return 0, 0, err
+		}
+		if v < best {
+			best, bestEpochs = v, epoch+1
+		}
 	}
-	_, err = trainers.Fit(ctx, m, p.x, p.y, trainers.FitOptions{
-		Loss:      trainers.MSE(),
-		Optimizer: opt,
-		Epochs:    epochs,
-		BatchSize: st.BatchSize,
-		Seed:      st.Seed,
-		Callbacks: cbs,
-	})
-	if err != nil {
-		return nil, 0, 0, err
-	}
-	return m, best, bestEpochs, nil
+	return best, bestEpochs, nil
 }
