@@ -1,0 +1,33 @@
+// Command forecast forecasts a column of a CSV file with gornn's direct
+// multi-horizon LSTM (package trainers/forecast), beside the classical
+// baselines, and scores them on a held-out tail.
+//
+//	go run ./cmd/forecast -csv trainers/forecast/testdata/wineind.csv -target value -season 12 -holdout 24
+//
+// With -holdout H the last H values are held out, every method forecasts
+// them from the rest, and RMSE, MAE, sMAPE and MASE are printed (MASE
+// scaled by the seasonal-naive in-sample error of the rest). Without it
+// -horizon H forecasts H steps past the data. The network's window and
+// size are chosen by rolling-origin validation inside the data it is given
+// (never the held-out tail); -json prints one object:
+//
+//	{"target", "horizon", "season", "selected", "methods": [{"name", "kind", "rmse", "mae", "smape", "mase", "forecast"}]}
+//
+// -covariates A,B adds past covariates (columns known up to each forecast
+// origin). Progress goes to stderr (silenced by -quiet). Bad input gets one
+// line on stderr and exit status 1 (2 for bad flags).
+//
+// -bench DIR scores the network on the shared series in DIR (the files and
+// baselines.csv of ../shared/data/forecast, copied to
+// trainers/forecast/testdata) beside R's scores and prints the Markdown
+// table of docs/forecasting.md.
+package main
+
+import (
+	"context"
+	"os"
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}

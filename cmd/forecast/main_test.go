@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// writeCSV writes a 60-row seasonal series with a covariate.
+func writeCSV(t *testing.T) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("date;y;x\n")
+	for i := range 60 {
+		y := 10 + 0.1*float64(i) + 3*math.Sin(2*math.Pi*float64(i)/4) + 0.3*math.Sin(float64(i*i))
+		fmt.Fprintf(&b, "2000-%02d;%.4f;%d\n", i+1, y, i%7)
+	}
+	p := filepath.Join(t.TempDir(), "s.csv")
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func runCmd(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+var fastFlags = []string{"-max-epochs", "5", "-ensemble", "1", "-delimiter", ";"}
+
+func TestJSONHoldout(t *testing.T) {
+	p := writeCSV(t)
+	args := append([]string{"-csv", p, "-target", "y", "-date", "date", "-season", "4", "-holdout", "4", "-json", "-quiet", "-covariates", "x"}, fastFlags...)
+	code, out, errs := runCmd(args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if errs != "" {
+		t.Errorf("-quiet, yet stderr %q", errs)
+	}
+	var res map[string]any
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	for _, k := range []string{"target", "horizon", "season", "selected", "methods"} {
+		if _, ok := res[k]; !ok {
+			t.Errorf("no %q in %s", k, out)
+		}
+	}
+	if res["target"] != "y" || res["horizon"] != 4.0 || res["season"] != 4.0 {
+		t.Errorf("header %v %v %v", res["target"], res["horizon"], res["season"])
+	}
+	methods := res["methods"].([]any)
+	kinds := map[string]string{}
+	for _, m := range methods {
+		m := m.(map[string]any)
+		kinds[m["name"].(string)] = m["kind"].(string)
+		if f := m["forecast"].([]any); len(f) != 4 {
+			t.Errorf("%v: %d forecasts", m["name"], len(f))
+		}
+		for _, k := range []string{"rmse", "mae", "smape", "mase"} {
+			if v, ok := m[k].(float64); !ok || !(v >= 0) {
+				t.Errorf("%v: %s = %v", m["name"], k, m[k])
+			}
+		}
+	}
+	if kinds[res["selected"].(string)] != "network" || kinds["snaive"] != "baseline" || len(kinds) != 5 {
+		t.Errorf("methods %v, selected %v", kinds, res["selected"])
+	}
+}
+
+func TestTableHorizon(t *testing.T) {
+	p := writeCSV(t)
+	args := append([]string{"-csv", p, "-target", "y", "-horizon", "3", "-season", "4"}, fastFlags...)
+	code, out, errs := runCmd(args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(errs, "validation MASE") {
+		t.Errorf("no progress on stderr: %q", errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 5 || !strings.HasPrefix(lines[4], "3 ") {
+		t.Errorf("want a header, a column line and 3 steps:\n%s", out)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := writeCSV(t)
+	ragged := write("ragged.csv", "a,b\n1,2\n3\n")
+	text := write("text.csv", "a\n1\nx\n3\n")
+	short := write("short.csv", "a\n1\n2\n3\n4\n5\n")
+	cases := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"no csv", []string{"-target", "y", "-horizon", "2"}, 2, "-csv"},
+		{"no horizon", []string{"-csv", good, "-target", "y"}, 2, "-horizon"},
+		{"bad season", []string{"-csv", good, "-target", "y", "-horizon", "2", "-season", "0"}, 2, "-season"},
+		{"horizon vs holdout", []string{"-csv", good, "-target", "y", "-horizon", "2", "-holdout", "3"}, 2, "differ"},
+		{"bad flag", []string{"-nope"}, 2, "nope"},
+		{"missing file", []string{"-csv", filepath.Join(dir, "none.csv"), "-target", "y", "-horizon", "2"}, 1, "none.csv"},
+		{"unknown column", []string{"-csv", good, "-delimiter", ";", "-target", "z", "-horizon", "2"}, 1, `no column "z"`},
+		{"ragged", []string{"-csv", ragged, "-target", "a", "-horizon", "2"}, 1, "line 3"},
+		{"non-numeric", []string{"-csv", text, "-target", "a", "-horizon", "2"}, 1, `"x" is not a finite number`},
+		{"too short", []string{"-csv", short, "-target", "a", "-holdout", "2"}, 1, "too few"},
+		{"holdout all", []string{"-csv", short, "-target", "a", "-holdout", "5"}, 1, "leaves nothing"},
+		{"unknown covariate", []string{"-csv", good, "-delimiter", ";", "-target", "y", "-horizon", "2", "-covariates", "w"}, 1, `no column "w"`},
+	}
+	for _, c := range cases {
+		code, _, errs := runCmd(append(c.args, "-quiet")...)
+		if code != c.code || !strings.Contains(errs, c.msg) {
+			t.Errorf("%s: exit %d, stderr %q; want %d and %q", c.name, code, errs, c.code, c.msg)
+		}
+		if c.code == 1 && strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+			t.Errorf("%s: more than one line: %q", c.name, errs)
+		}
+	}
+}

@@ -1,0 +1,281 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gornn/gornn/trainers/forecast"
+)
+
+// config is the parsed command line.
+type config struct {
+	csv, target, date, delimiter, covariates, bench string
+	season, horizon, holdout, maxEpochs, ensemble   int
+	seed                                            uint64
+	json, quiet, taylor                             bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("forecast", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.csv, "csv", "", "CSV `file` with a header row")
+	fs.StringVar(&c.target, "target", "", "name of the `column` to forecast")
+	fs.StringVar(&c.date, "date", "", "name of the date `column` (checked to exist; labels the forecasts)")
+	fs.StringVar(&c.delimiter, "delimiter", ",", "field delimiter (one character; \"\\t\" for tabs)")
+	fs.StringVar(&c.covariates, "covariates", "", "comma-separated past covariate `columns`")
+	fs.IntVar(&c.season, "season", 1, "seasonal period (1: none)")
+	fs.IntVar(&c.horizon, "horizon", 0, "steps to forecast (default: the holdout)")
+	fs.IntVar(&c.holdout, "holdout", 0, "hold out and score the last `H` values")
+	fs.IntVar(&c.maxEpochs, "max-epochs", 0, "most epochs per network (0: the package default, 300)")
+	fs.IntVar(&c.ensemble, "ensemble", 0, "networks averaged in the final forecast (0: the package default, 5)")
+	fs.Uint64Var(&c.seed, "seed", 1, "seed of the networks' weights and shuffling")
+	fs.BoolVar(&c.json, "json", false, "print one JSON object instead of a table")
+	fs.BoolVar(&c.quiet, "quiet", false, "no progress on stderr")
+	fs.StringVar(&c.bench, "bench", "", "score the shared series in `dir` beside R's baselines.csv and print a Markdown table")
+	fs.BoolVar(&c.taylor, "taylor", false, "with -bench, include taylor (4,032 half-hours, horizon 336: slow)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if c.bench != "" {
+		return c, nil
+	}
+	switch {
+	case c.csv == "":
+		return c, errors.New("-csv FILE is required")
+	case c.target == "":
+		return c, errors.New("-target COLUMN is required")
+	case c.season < 1:
+		return c, fmt.Errorf("-season %d: want at least 1", c.season)
+	case c.holdout < 0 || c.horizon < 0:
+		return c, errors.New("-holdout and -horizon must not be negative")
+	case c.holdout == 0 && c.horizon == 0:
+		return c, errors.New("give -horizon H (forecast past the data) or -holdout H (score the last H values)")
+	case c.holdout > 0 && c.horizon > 0 && c.horizon != c.holdout:
+		return c, fmt.Errorf("-horizon %d and -holdout %d differ: the held-out values are forecast in one go", c.horizon, c.holdout)
+	case c.maxEpochs < 0 || c.ensemble < 0:
+		return c, errors.New("-max-epochs and -ensemble must not be negative")
+	}
+	if c.horizon == 0 {
+		c.horizon = c.holdout
+	}
+	if _, err := delimiterRune(c.delimiter); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+func delimiterRune(s string) (rune, error) {
+	if s == `\t` {
+		return '\t', nil
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 || n != len(s) || r == '"' || r == '\n' || r == '\r' {
+		return 0, fmt.Errorf("-delimiter %q: want one character other than a quote or newline", s)
+	}
+	return r, nil
+}
+
+// method is one line of the result.
+type method struct {
+	Name     string    `json:"name"`
+	Kind     string    `json:"kind"`
+	RMSE     *float64  `json:"rmse"`
+	MAE      *float64  `json:"mae"`
+	SMAPE    *float64  `json:"smape"`
+	MASE     *float64  `json:"mase"`
+	Forecast []float64 `json:"forecast"`
+}
+
+type candidate struct {
+	Name    string  `json:"name"`
+	ValMASE float64 `json:"validation_mase"`
+	Epochs  int     `json:"epochs"`
+}
+
+// result is what -json prints.
+type result struct {
+	Target     string      `json:"target"`
+	Horizon    int         `json:"horizon"`
+	Season     int         `json:"season"`
+	Selected   string      `json:"selected"`
+	Methods    []method    `json:"methods"`
+	Candidates []candidate `json:"candidates"`
+	Dates      []string    `json:"dates,omitempty"`
+}
+
+// run is the command; it returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "forecast: %v\n", err)
+		return 2
+	}
+	progress := stderr
+	if c.quiet {
+		progress = io.Discard
+	}
+	if c.bench != "" {
+		if err := runBench(ctx, c, stdout, progress); err != nil {
+			fmt.Fprintf(stderr, "forecast: %v\n", oneLine(err))
+			return 1
+		}
+		return 0
+	}
+	res, err := forecastFile(ctx, c, progress)
+	if err != nil {
+		fmt.Fprintf(stderr, "forecast: %v\n", oneLine(err))
+		return 1
+	}
+	if c.json {
+		enc := json.NewEncoder(stdout)
+		if err := enc.Encode(res); err != nil {
+			fmt.Fprintf(stderr, "forecast: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	printTable(stdout, res, c.holdout > 0)
+	return 0
+}
+
+func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", " ") }
+
+// loadSeries reads the target, covariates and date labels of c.
+func loadSeries(c config) (forecast.Series, []string, error) {
+	f, err := os.Open(c.csv)
+	if err != nil {
+		return forecast.Series{}, nil, err
+	}
+	defer f.Close()
+	d, _ := delimiterRune(c.delimiter)
+	tab, err := forecast.ReadCSV(f, d)
+	if err != nil {
+		return forecast.Series{}, nil, fmt.Errorf("%s: %w", c.csv, err)
+	}
+	var s forecast.Series
+	if s.Target, err = tab.Column(c.target); err != nil {
+		return s, nil, fmt.Errorf("%s: %w", c.csv, err)
+	}
+	if c.covariates != "" {
+		for _, name := range strings.Split(c.covariates, ",") {
+			col, err := tab.Column(strings.TrimSpace(name))
+			if err != nil {
+				return s, nil, fmt.Errorf("%s: covariate: %w", c.csv, err)
+			}
+			s.Past = append(s.Past, col)
+		}
+	}
+	var dates []string
+	if c.date != "" {
+		if dates, err = tab.Strings(c.date); err != nil {
+			return s, nil, fmt.Errorf("%s: %w", c.csv, err)
+		}
+	}
+	return s, dates, nil
+}
+
+// forecastFile runs the network and the baselines on c's file.
+func forecastFile(ctx context.Context, c config, progress io.Writer) (*result, error) {
+	s, dates, err := loadSeries(c)
+	if err != nil {
+		return nil, err
+	}
+	n := len(s.Target)
+	train := s
+	var test []float64
+	if c.holdout > 0 {
+		if c.holdout >= n {
+			return nil, fmt.Errorf("%w: -holdout %d leaves nothing of the %d values to train on", forecast.ErrData, c.holdout, n)
+		}
+		train = forecast.Series{Target: s.Target[:n-c.holdout]}
+		for _, p := range s.Past {
+			train.Past = append(train.Past, p[:n-c.holdout])
+		}
+		test = s.Target[n-c.holdout:]
+		if dates != nil {
+			dates = dates[n-c.holdout:]
+		}
+	} else {
+		dates = nil
+	}
+	st := forecast.Settings{
+		Horizon: c.horizon, Season: c.season, Seed: c.seed, MaxEpochs: c.maxEpochs,
+		Ensemble: c.ensemble, Progress: progress,
+	}
+	fmt.Fprintf(progress, "%s: %d values for training, horizon %d, season %d\n", c.target, len(train.Target), c.horizon, c.season)
+	net, err := forecast.Fit(ctx, train, st)
+	if err != nil {
+		return nil, err
+	}
+	nf, err := net.Forecast(train)
+	if err != nil {
+		return nil, err
+	}
+	res := &result{Target: c.target, Horizon: c.horizon, Season: c.season, Selected: net.Name(), Dates: dates}
+	for _, cand := range net.Candidates {
+		res.Candidates = append(res.Candidates, candidate{cand.Name(), cand.ValMASE, cand.Epochs})
+	}
+	res.Methods = append(res.Methods, method{Name: net.Name(), Kind: "network", Forecast: nf})
+	baselines := []struct {
+		name string
+		m    forecast.Method
+	}{{"naive", forecast.Naive}, {"snaive", forecast.SeasonalNaive(c.season)}, {"drift", forecast.Drift}, {"mean", forecast.Mean}}
+	for _, b := range baselines {
+		if b.name == "snaive" && c.season == 1 {
+			continue
+		}
+		f, err := b.m(train.Target, c.horizon)
+		if err != nil {
+			return nil, err
+		}
+		res.Methods = append(res.Methods, method{Name: b.name, Kind: "baseline", Forecast: f})
+	}
+	if test != nil {
+		for i := range res.Methods {
+			m := &res.Methods[i]
+			sc, err := forecast.Score(test, m.Forecast, train.Target, c.season)
+			if err != nil {
+				return nil, fmt.Errorf("scoring %s: %w", m.Name, err)
+			}
+			m.RMSE, m.MAE, m.SMAPE, m.MASE = &sc.RMSE, &sc.MAE, &sc.SMAPE, &sc.MASE
+		}
+	}
+	return res, nil
+}
+
+func printTable(w io.Writer, r *result, scored bool) {
+	fmt.Fprintf(w, "target %s, horizon %d, season %d; selected by validation: %s\n", r.Target, r.Horizon, r.Season, r.Selected)
+	if scored {
+		fmt.Fprintf(w, "%-20s %-8s %12s %12s %8s %8s\n", "method", "kind", "rmse", "mae", "smape", "mase")
+		for _, m := range r.Methods {
+			fmt.Fprintf(w, "%-20s %-8s %12.4f %12.4f %8.3f %8.4f\n", m.Name, m.Kind, *m.RMSE, *m.MAE, *m.SMAPE, *m.MASE)
+		}
+		return
+	}
+	fmt.Fprintf(w, "%-6s", "step")
+	for _, m := range r.Methods {
+		fmt.Fprintf(w, " %14s", m.Name)
+	}
+	fmt.Fprintln(w)
+	for k := 0; k < r.Horizon; k++ {
+		fmt.Fprintf(w, "%-6d", k+1)
+		for _, m := range r.Methods {
+			fmt.Fprintf(w, " %14.4f", m.Forecast[k])
+		}
+		fmt.Fprintln(w)
+	}
+}
