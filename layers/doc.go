@@ -60,6 +60,17 @@
 //	dense, _ := layers.NewDense(1)
 //	m, err := models.NewSequential([]int{10, 1}, []layers.Layer{lstm, dense})
 //
+// # Recurrent cells
+//
+// SimpleRNN, LSTM and GRU are cells ([Cell]: one step from the input and
+// the previous states to the output and the next states) inside one time
+// loop, which owns the weights, return sequences and the choice between
+// one product for all gates (layers of at most 32 units) and one per gate.
+// [NewRNN] runs a cell of one's own in the same loop (Keras'
+// keras.layers.RNN(cell)); its step gets the weights bound into the graph
+// as [CellWeights], whose helpers fuse its gates like the built-ins'. See
+// the custom-cell example.
+//
 // A layer of one's own needs only the [Layer] methods and the operations
 // of graph.Builder; see the custom-layer example. To be saved and loaded
 // (models.Save, models.Load) its kind is registered with a decoder of its

@@ -40,7 +40,7 @@ func NewGRU(units int, opts ...Option) (*GRU, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := newRecurrent(kindGRU, o, units, 3, 6)
+	r, err := newRecurrent(kindGRU, o, units, gruCell{})
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func (l *GRU) Config() Config {
 
 // Build creates the weights for inputs [time, features], with zero biases.
 func (l *GRU) Build(dt graph.DType, in []int, rng *graph.RNG) ([]int, error) {
-	return l.core().build(kindGRU, dt, in, rng, func(u int) []float64 { return make([]float64, 6*u) })
+	return l.core().build(kindGRU, dt, in, rng)
 }
 
 // Plan returns the number of weights Build would create for inputs
@@ -80,41 +80,30 @@ func (l *GRU) WeightSpecs(in []int) ([]WeightSpec, []int, error) {
 
 // Forward unrolls the layer over the time steps of x [batch, time, F].
 func (l *GRU) Forward(b *graph.Builder, x *graph.Node) *graph.Node {
-	xs := l.core().steps(b, x)
-	if xs == nil {
-		return nil
+	return l.core().forward(b, x)
+}
+
+// gruCell is the GRU's step (reset after), with an input and a recurrent
+// bias.
+type gruCell struct{}
+
+func (gruCell) Spec() CellSpec {
+	return CellSpec{Kind: kindGRU, ClassName: "GRU", Gates: 3, SplitBias: true}
+}
+
+// Step computes the input and recurrent pre-activations of z, r, h (one
+// product each for all gates when fused), then h_t. The recurrent bias
+// sits inside the reset product, so h_0 = 0 is kept as a real zero state
+// rather than left out.
+func (gruCell) Step(w *CellWeights, x *graph.Node, states []*graph.Node) (*graph.Node, []*graph.Node) {
+	b, h := w.Builder(), states[0]
+	if h == nil {
+		h = w.Zeros()
 	}
-	var w, u, bi, br [3]*graph.Node
-	for k := range 3 {
-		w[k], u[k] = b.ParamBlock(l.kernel, k), b.ParamBlock(l.recurrentKernel, k)
-		bi[k], br[k] = b.ParamBlock(l.bias, k), b.ParamBlock(l.bias, 3+k)
-	}
-	// The recurrent bias sits inside the reset product, so h_0 = 0 is kept
-	// as a real zero state rather than left out.
-	fused := fuseGates(l.units)
-	var wAll, uAll, biAll, brAll *graph.Node
-	if fused {
-		wAll, uAll = b.Concat(1, w[:]...), b.Concat(1, u[:]...)
-		biAll, brAll = b.Concat(0, bi[:]...), b.Concat(0, br[:]...)
-	}
-	h := b.Zeros(b.Batch(), l.units)
-	hs := make([]*graph.Node, len(xs))
-	for t, xt := range xs {
-		var xz, hz [3]*graph.Node
-		if fused {
-			splitGates(b, b.AddBias(b.MatMul(xt, wAll), biAll), l.units, xz[:])
-			splitGates(b, b.AddBias(b.MatMul(h, uAll), brAll), l.units, hz[:])
-		} else {
-			for k := range 3 {
-				xz[k] = b.AddBias(b.MatMul(xt, w[k]), bi[k])
-				hz[k] = b.AddBias(b.MatMul(h, u[k]), br[k])
-			}
-		}
-		z := b.Sigmoid(b.Add(xz[0], hz[0]))
-		r := b.Sigmoid(b.Add(xz[1], hz[1]))
-		hh := b.Tanh(b.Add(xz[2], b.Mul(r, hz[2])))
-		h = b.Add(b.Mul(z, h), b.Mul(b.OneMinus(z), hh))
-		hs[t] = h
-	}
-	return l.output(b, hs)
+	xz, hz := w.InputGates(x), w.RecurrentGates(h)
+	z := b.Sigmoid(b.Add(xz[0], hz[0]))
+	r := b.Sigmoid(b.Add(xz[1], hz[1]))
+	hh := b.Tanh(b.Add(xz[2], b.Mul(r, hz[2])))
+	h = b.Add(b.Mul(z, h), b.Mul(b.OneMinus(z), hh))
+	return h, []*graph.Node{h}
 }

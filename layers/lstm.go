@@ -45,15 +45,15 @@ func NewLSTM(units int, opts ...Option) (*LSTM, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := newRecurrent(kindLSTM, o, units, 4, 4)
+	ufb := true
+	if o.unitForgetBias != nil {
+		ufb = *o.unitForgetBias
+	}
+	r, err := newRecurrent(kindLSTM, o, units, lstmCell{unitForgetBias: ufb})
 	if err != nil {
 		return nil, err
 	}
-	l := &LSTM{recurrent: r, unitForgetBias: true}
-	if o.unitForgetBias != nil {
-		l.unitForgetBias = *o.unitForgetBias
-	}
-	return l, nil
+	return &LSTM{recurrent: r, unitForgetBias: ufb}, nil
 }
 
 // Kind returns "lstm".
@@ -88,59 +88,44 @@ func (l *LSTM) WeightSpecs(in []int) ([]WeightSpec, []int, error) {
 // Build creates the weights for inputs [time, features]: bias zero but for
 // the forget gate's, which starts at 1 with UnitForgetBias.
 func (l *LSTM) Build(dt graph.DType, in []int, rng *graph.RNG) ([]int, error) {
-	return l.core().build(kindLSTM, dt, in, rng, func(u int) []float64 {
-		bias := make([]float64, 4*u)
-		if l.unitForgetBias {
-			for j := u; j < 2*u; j++ {
-				bias[j] = 1
-			}
-		}
-		return bias
-	})
+	return l.core().build(kindLSTM, dt, in, rng)
 }
 
 // Forward unrolls the layer over the time steps of x [batch, time, F].
 func (l *LSTM) Forward(b *graph.Builder, x *graph.Node) *graph.Node {
-	xs := l.core().steps(b, x)
-	if xs == nil {
-		return nil
-	}
-	var w, u, bias [4]*graph.Node
-	for k := range 4 {
-		w[k], u[k], bias[k] = b.ParamBlock(l.kernel, k), b.ParamBlock(l.recurrentKernel, k), b.ParamBlock(l.bias, k)
-	}
-	fused := fuseGates(l.units)
-	var wAll, uAll, bAll *graph.Node
-	if fused {
-		wAll, uAll, bAll = b.Concat(1, w[:]...), b.Concat(1, u[:]...), b.Concat(0, bias[:]...)
-	}
-	var h, c *graph.Node // h_0 = c_0 = 0: their terms are left out
-	hs := make([]*graph.Node, len(xs))
-	for t, xt := range xs {
-		var z [4]*graph.Node
-		if fused {
-			zAll := b.MatMul(xt, wAll)
-			if h != nil {
-				zAll = b.Add(zAll, b.MatMul(h, uAll))
-			}
-			splitGates(b, b.AddBias(zAll, bAll), l.units, z[:])
-		} else {
-			for k := range 4 {
-				z[k] = b.MatMul(xt, w[k])
-				if h != nil {
-					z[k] = b.Add(z[k], b.MatMul(h, u[k]))
-				}
-				z[k] = b.AddBias(z[k], bias[k])
-			}
+	return l.core().forward(b, x)
+}
+
+// lstmCell is the LSTM's step, with states h and c.
+type lstmCell struct{ unitForgetBias bool }
+
+func (c lstmCell) Spec() CellSpec {
+	return CellSpec{Kind: kindLSTM, ClassName: "LSTM", Gates: 4, States: 2, BiasInit: c.bias}
+}
+
+// bias is zero but for the forget gate's, 1 with unit_forget_bias.
+func (c lstmCell) bias(u int) []float64 {
+	bias := make([]float64, 4*u)
+	if c.unitForgetBias {
+		for j := u; j < 2*u; j++ {
+			bias[j] = 1
 		}
-		i, f, g, o := b.Sigmoid(z[0]), b.Sigmoid(z[1]), b.Tanh(z[2]), b.Sigmoid(z[3])
-		if c == nil {
-			c = b.Mul(i, g)
-		} else {
-			c = b.Add(b.Mul(f, c), b.Mul(i, g))
-		}
-		h = b.Mul(o, b.Tanh(c))
-		hs[t] = h
 	}
-	return l.output(b, hs)
+	return bias
+}
+
+// Step computes i, f, g, o from x_t and h_{t-1} (one product each for all
+// gates when fused), then c_t and h_t; a nil (zero) h or c leaves its
+// terms out.
+func (lstmCell) Step(w *CellWeights, x *graph.Node, states []*graph.Node) (*graph.Node, []*graph.Node) {
+	b, h, c := w.Builder(), states[0], states[1]
+	z := w.Gates(x, h)
+	i, f, g, o := b.Sigmoid(z[0]), b.Sigmoid(z[1]), b.Tanh(z[2]), b.Sigmoid(z[3])
+	if c == nil {
+		c = b.Mul(i, g)
+	} else {
+		c = b.Add(b.Mul(f, c), b.Mul(i, g))
+	}
+	h = b.Mul(o, b.Tanh(c))
+	return h, []*graph.Node{h, c}
 }

@@ -149,20 +149,20 @@ func (l *GRU) KerasLayout(values [][]float64) ([]Weight, error) { return l.core(
 func (l *GRU) SetWeights(ws []Weight) error { return l.core().SetWeights(ws) }
 
 // ToTorch converts the Keras weights to torch.nn.RNN's parameters.
-func (l *SimpleRNN) ToTorch(ws []Weight) ([]Weight, error) { return l.core().ToTorch(ws) }
+func (l *SimpleRNN) ToTorch(ws []Weight) ([]Weight, error) { return l.core().toTorch(ws) }
 
 // FromTorch converts torch.nn.RNN's parameters to Keras weights.
-func (l *SimpleRNN) FromTorch(ps []Weight) ([]Weight, error) { return l.core().FromTorch(ps) }
+func (l *SimpleRNN) FromTorch(ps []Weight) ([]Weight, error) { return l.core().fromTorch(ps) }
 
 // ToTorch converts the Keras weights to torch.nn.LSTM's parameters.
-func (l *LSTM) ToTorch(ws []Weight) ([]Weight, error) { return l.core().ToTorch(ws) }
+func (l *LSTM) ToTorch(ws []Weight) ([]Weight, error) { return l.core().toTorch(ws) }
 
 // FromTorch converts torch.nn.LSTM's parameters to Keras weights.
-func (l *LSTM) FromTorch(ps []Weight) ([]Weight, error) { return l.core().FromTorch(ps) }
+func (l *LSTM) FromTorch(ps []Weight) ([]Weight, error) { return l.core().fromTorch(ps) }
 
 // ToTorch converts the Keras weights to torch.nn.GRU's parameters (gates
 // reordered from z, r, h to r, z, n).
-func (l *GRU) ToTorch(ws []Weight) ([]Weight, error) { return l.core().ToTorch(ws) }
+func (l *GRU) ToTorch(ws []Weight) ([]Weight, error) { return l.core().toTorch(ws) }
 
 // FromTorch converts torch.nn.GRU's parameters to Keras weights.
-func (l *GRU) FromTorch(ps []Weight) ([]Weight, error) { return l.core().FromTorch(ps) }
+func (l *GRU) FromTorch(ps []Weight) ([]Weight, error) { return l.core().fromTorch(ps) }

@@ -7,8 +7,10 @@ import (
 	"github.com/gornn/gornn/graph"
 )
 
-// recurrent holds what SimpleRNN, LSTM and GRU share: units, the
-// return-sequences switch, and the three Keras weights stored gate-major.
+// recurrent is the layer around a Cell, shared by SimpleRNN, LSTM, GRU
+// and RNN: it owns the units, the return-sequences switch, the three Keras
+// weights stored gate-major, and the time loop (forward) that runs the
+// cell step by step.
 //
 // Keras keeps a cell's gates side by side in column blocks: kernel [F, gU],
 // recurrent_kernel [U, gU]. Here each weight is stored as [g, rows, U] so
@@ -16,13 +18,16 @@ import (
 // (graph.Builder.ParamBlock): large layers take one product per gate and
 // never slice a fused product, which keeps Gorgonia's slice-merging bug
 // out of the way; layers of at most fuseMaxUnits units join the blocks and
-// slice one product per step, at offsets below 128. Weights and
-// SetWeights convert to and from the Keras layout.
+// slice one product per step, at offsets below 256 (CellWeights). Weights
+// and SetWeights convert to and from the Keras layout.
 type recurrent struct {
 	base
+	cell            Cell
 	units           int
 	gates           int
 	biasRows        int // rows of the internal bias: gates, or 2·gates for the GRU
+	states          int // states the cell carries
+	biasInit        func(units int) []float64
 	returnSequences bool
 	features        int
 	kernel          *graph.Param // [g, F, U]
@@ -33,10 +38,19 @@ type recurrent struct {
 	torchOrder []int
 }
 
-// newRecurrent returns the shared part of a recurrent layer, checking
-// that its weights can fit within MaxWeights for one input feature.
-func newRecurrent(kind string, o options, units, gates, biasRows int) (recurrent, error) {
-	r := recurrent{base: base{name: o.name}, units: units, gates: gates, biasRows: biasRows}
+// newRecurrent returns the layer around cell, checking the cell's spec
+// and that the layer's weights can fit within MaxWeights for one input
+// feature.
+func newRecurrent(kind string, o options, units int, cell Cell) (recurrent, error) {
+	if cell == nil {
+		return recurrent{}, fmt.Errorf("%w: %s: nil cell", ErrConfig, kind)
+	}
+	spec := cell.Spec()
+	if err := spec.check(); err != nil {
+		return recurrent{}, fmt.Errorf("%s: %w", kind, err)
+	}
+	r := recurrent{base: base{name: o.name}, cell: cell, units: units, gates: spec.Gates,
+		biasRows: spec.biasRows(), states: spec.states(), biasInit: spec.BiasInit}
 	if o.returnSequences != nil {
 		r.returnSequences = *o.returnSequences
 	}
@@ -105,9 +119,10 @@ func (l *recurrent) weightSpecs(kind string, in []int) ([]WeightSpec, []int, err
 
 // build creates the weights with Keras' default initializers: Glorot
 // uniform kernel (fans of the Keras shape [F, gU]), orthogonal recurrent
-// kernel (of the Keras shape [U, gU]) and the bias biasInit gives (of
-// biasRows·U values), once every check has passed.
-func (l *recurrent) build(kind string, dt graph.DType, in []int, rng *graph.RNG, biasInit func(units int) []float64) ([]int, error) {
+// kernel (of the Keras shape [U, gU]) and the bias the cell's
+// CellSpec.BiasInit gives (of biasRows·U values; zeros without one), once
+// every check has passed.
+func (l *recurrent) build(kind string, dt graph.DType, in []int, rng *graph.RNG) ([]int, error) {
 	if l == nil {
 		return nil, fmt.Errorf("%w: Build on a nil %s layer", ErrConfig, kind)
 	}
@@ -136,7 +151,14 @@ func (l *recurrent) build(kind string, dt graph.DType, in []int, rng *graph.RNG,
 		return nil, err
 	}
 	b, err := l.newParam("bias", dt, []int{biasRows, u}, graph.InitFunc(func(*graph.RNG, []int) ([]float64, error) {
-		return biasInit(u), nil
+		if l.biasInit == nil {
+			return make([]float64, biasRows*u), nil
+		}
+		v := l.biasInit(u)
+		if len(v) != biasRows*u {
+			return nil, fmt.Errorf("%w: %s: the cell's BiasInit gave %d values for a bias of %d", ErrConfig, l.name, len(v), biasRows*u)
+		}
+		return v, nil
 	}), rng)
 	if err != nil {
 		return nil, err
@@ -212,23 +234,32 @@ func (l *recurrent) steps(b *graph.Builder, x *graph.Node) []*graph.Node {
 	return b.Steps(x)
 }
 
-// fuseMaxUnits is the largest layer whose gates are computed fused: one
-// product per step for all gates (their weight blocks joined once per
-// run), split into the gates by column slices, instead of one product per
-// gate. At small sizes this halves the number of products and the step
-// gets faster (seed LSTM step, U=20: 352 → 310 µs); from U=64 on, copying
-// the slices and summing their gradients costs more than it saves (U=64:
-// 45.8 → 49.9 ms, U=128: 122 → 143 ms at batch 64, 50 steps).
-const fuseMaxUnits = 32
-
-func fuseGates(units int) bool { return units <= fuseMaxUnits }
-
-// splitGates cuts the fused pre-activations all [batch, g·units] into the
-// g gates' [batch, units] columns.
-func splitGates(b *graph.Builder, all *graph.Node, units int, gates []*graph.Node) {
-	for k := range gates {
-		gates[k] = b.Slice(all, 1, k*units, (k+1)*units)
+// forward is the time loop: it binds the weights into b's graph once
+// (CellWeights), runs the cell over the steps of x [batch, T, F] from zero
+// initial states (nil: the cell leaves their terms out) and returns every
+// step's output [batch, T, U] with return_sequences, else the last one
+// [batch, U]. States are passed explicitly from step to step, so initial
+// states, returned states, masks and reversal belong here, not in cells.
+func (l *recurrent) forward(b *graph.Builder, x *graph.Node) *graph.Node {
+	xs := l.steps(b, x)
+	if xs == nil {
+		return nil
 	}
+	w := l.bindCell(b)
+	states := make([]*graph.Node, l.states)
+	outs := make([]*graph.Node, len(xs))
+	for t, xt := range xs {
+		out, next := l.cell.Step(w, xt, slices.Clone(states))
+		if b.Err() != nil {
+			return nil
+		}
+		if out == nil || len(next) != l.states || slices.Contains(next, nil) {
+			b.Fail(fmt.Errorf("%w: %s: step %d of the cell gave output %v and %d states (want %d, none nil)", graph.ErrArgument, l.name, t, out != nil, len(next), l.states))
+			return nil
+		}
+		outs[t], states = out, next
+	}
+	return l.output(b, outs)
 }
 
 // output returns the sequence of states or the last one.

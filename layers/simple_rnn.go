@@ -33,7 +33,7 @@ func NewSimpleRNN(units int, opts ...Option) (*SimpleRNN, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := newRecurrent(kindSimpleRNN, o, units, 1, 1)
+	r, err := newRecurrent(kindSimpleRNN, o, units, simpleRNNCell{})
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +57,7 @@ func (l *SimpleRNN) Config() Config {
 // Build creates kernel, recurrent_kernel and a zero bias for inputs
 // [time, features].
 func (l *SimpleRNN) Build(dt graph.DType, in []int, rng *graph.RNG) ([]int, error) {
-	return l.core().build(kindSimpleRNN, dt, in, rng, func(u int) []float64 { return make([]float64, u) })
+	return l.core().build(kindSimpleRNN, dt, in, rng)
 }
 
 // Plan returns the number of weights Build would create for inputs
@@ -73,20 +73,19 @@ func (l *SimpleRNN) WeightSpecs(in []int) ([]WeightSpec, []int, error) {
 
 // Forward unrolls the layer over the time steps of x [batch, time, F].
 func (l *SimpleRNN) Forward(b *graph.Builder, x *graph.Node) *graph.Node {
-	xs := l.core().steps(b, x)
-	if xs == nil {
-		return nil
-	}
-	w, r, bias := b.ParamBlock(l.kernel, 0), b.ParamBlock(l.recurrentKernel, 0), b.ParamBlock(l.bias, 0)
-	var h *graph.Node // h_0 = 0: its terms are left out
-	hs := make([]*graph.Node, len(xs))
-	for t, xt := range xs {
-		z := b.MatMul(xt, w)
-		if h != nil {
-			z = b.Add(z, b.MatMul(h, r))
-		}
-		h = b.Tanh(b.AddBias(z, bias))
-		hs[t] = h
-	}
-	return l.output(b, hs)
+	return l.core().forward(b, x)
+}
+
+// simpleRNNCell is SimpleRNN's step: one gate, one state.
+type simpleRNNCell struct{}
+
+func (simpleRNNCell) Spec() CellSpec {
+	return CellSpec{Kind: kindSimpleRNN, ClassName: "SimpleRNN", Gates: 1}
+}
+
+// Step computes h_t = tanh(x_t·W + h_{t-1}·U + b); a nil (zero) h leaves
+// its term out.
+func (simpleRNNCell) Step(w *CellWeights, x *graph.Node, states []*graph.Node) (*graph.Node, []*graph.Node) {
+	h := w.Builder().Tanh(w.Gates(x, states[0])[0])
+	return h, []*graph.Node{h}
 }

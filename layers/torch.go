@@ -69,11 +69,11 @@ func (l *recurrent) configured() error {
 	return nil
 }
 
-// ToTorch converts kernel [F, gU], recurrent_kernel [U, gU] and bias to
+// toTorch converts kernel [F, gU], recurrent_kernel [U, gU] and bias to
 // weight_ih_l0 [gU, F], weight_hh_l0 [gU, U], bias_ih_l0 and bias_hh_l0
 // [gU]: the kernels transposed, the gate blocks in PyTorch's order, and
 // bias_hh zero unless the Keras bias has a recurrent row.
-func (l *recurrent) ToTorch(ws []Weight) ([]Weight, error) {
+func (l *recurrent) toTorch(ws []Weight) ([]Weight, error) {
 	if err := l.configured(); err != nil {
 		return nil, err
 	}
@@ -99,9 +99,9 @@ func (l *recurrent) ToTorch(ws []Weight) ([]Weight, error) {
 	}, nil
 }
 
-// FromTorch is the inverse of ToTorch; a SimpleRNN's or LSTM's two
+// fromTorch is the inverse of toTorch; a SimpleRNN's or LSTM's two
 // PyTorch biases are summed (in float64) into its one Keras bias.
-func (l *recurrent) FromTorch(ps []Weight) ([]Weight, error) {
+func (l *recurrent) fromTorch(ps []Weight) ([]Weight, error) {
 	if err := l.configured(); err != nil {
 		return nil, err
 	}
