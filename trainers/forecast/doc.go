@@ -10,9 +10,19 @@
 // whose window and size are chosen by rolling-origin validation inside the
 // training part.
 //
+//	train := forecast.Series{Target: y[:len(y)-24]} // the scored tail stays out
 //	net, err := forecast.Fit(ctx, train, forecast.Settings{Season: 12, Horizon: 24, Seed: 1})
 //	if err != nil { ... }
-//	f, err := net.Forecast(train, nil, nil) // the 24 values after train
+//	f, err := net.Forecast(train) // the 24 values after train
+//	s, err := forecast.Score(y[len(y)-24:], f, train.Target, 12)
+//
+// The network sees, per sample, the scaled window relative to the level
+// of its last season and learns the correction to the seasonal-naive
+// forecast (naive without a season): forecast_k = snaive_k + net_k. Its
+// window (whole seasons) and size are chosen by rolling-origin validation
+// MASE on the last Horizon values of the series it is given, with early
+// stopping; the chosen configuration is then trained on all of it, as an
+// ensemble of seeds whose forecasts are averaged. See docs/forecasting.md.
 //
 // Errors about the data wrap ErrData; errors about settings wrap
 // ErrArgument.

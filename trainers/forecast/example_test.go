@@ -1,0 +1,50 @@
+package forecast_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"math"
+
+	"github.com/gornn/gornn/trainers/forecast"
+)
+
+func Example_baselines() {
+	y := []float64{10, 20, 30, 12, 22, 32, 14, 24, 34}
+	train, test := y[:6], y[6:]
+	f, err := forecast.SeasonalNaive(3)(train, len(test))
+	if err != nil {
+		log.Fatal(err)
+	}
+	s, err := forecast.Score(test, f, train, 3)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(f)
+	fmt.Printf("RMSE %.1f  MAE %.1f  MASE %.1f\n", s.RMSE, s.MAE, s.MASE)
+	// Output:
+	// [12 22 32]
+	// RMSE 2.0  MAE 2.0  MASE 1.0
+}
+
+func Example_network() {
+	y := make([]float64, 64)
+	for i := range y {
+		y[i] = 5 + 0.05*float64(i) + math.Sin(2*math.Pi*float64(i)/4)
+	}
+	train := forecast.Series{Target: y[:60]}
+	net, err := forecast.Fit(context.Background(), train, forecast.Settings{
+		Season: 4, Horizon: 4, Seed: 1,
+		Units: []int{8}, MaxEpochs: 30, Ensemble: 2, // small, for the example
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	f, err := net.Forecast(train)
+	if err != nil {
+		log.Fatal(err)
+	}
+	rmse, _ := forecast.RMSE(y[60:], f)
+	fmt.Println(len(net.Candidates), "candidates,", len(f), "forecasts, RMSE below 0.5:", rmse < 0.5)
+	// Output: 2 candidates, 4 forecasts, RMSE below 0.5: true
+}
