@@ -292,6 +292,9 @@ func (t *Trainer) Fit(ctx context.Context, x, y *graph.Tensor, opts FitOptions) 
 				return hist, fmt.Errorf("epoch %d, batch %d: %w", epoch+1, b+1, err)
 			}
 			acc.add(r.Loss, len(idx), r.Pred, yb)
+			if len(opts.Callbacks) == 0 && prog.bar == nil {
+				continue // no one reads the batch's logs: spare their map
+			}
 			logs := Logs{"loss": acc.mean()}
 			prog.batch(b+1, logs)
 			for _, cb := range opts.Callbacks {

@@ -1,7 +1,6 @@
 package trainers
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -16,6 +15,16 @@ import (
 // optimizers are bound to the parameters of their first step, and a step
 // with other parameters (another model's) is an error wrapping
 // graph.ErrArgument instead of silently sharing the state.
+//
+// This package's optimizers update the weights in place, in the
+// parameters' own memory and dtype: each weight is widened to float64,
+// updated there and rounded back, which gives the same numbers as a float64
+// copy of the weights would. Their slots are float64 vectors of each
+// parameter's size, reused from step to step, so a step allocates nothing
+// once the slots exist. A step first checks every gradient and every
+// would-be new weight (finite in the parameter's dtype) and writes nothing
+// unless all are. The parameters of a step must have distinct names (the
+// slots are keyed by them); a gradient may be a view.
 type Optimizer interface {
 	// Name returns the Keras name ("sgd", "adam", "rmsprop").
 	Name() string
@@ -261,17 +270,13 @@ type base struct {
 	// the same ones (the slots are keyed by parameter name, which another
 	// model may share).
 	bound []*graph.Param
-	// gbuf and wbuf hold the gradients and weights of a step as float64,
-	// kept from step to step to spare allocations.
-	gbuf, wbuf [][]float64
-}
-
-// buffers returns n float64 buffers from *bufs, growing it as needed.
-func buffers(bufs *[][]float64, n int) [][]float64 {
-	for len(*bufs) < n {
-		*bufs = append(*bufs, nil)
-	}
-	return (*bufs)[:n]
+	// state caches the slot vectors of the bound parameters, those of
+	// parameter i at [i*k, (i+1)*k) for k slots per parameter, so that a
+	// step does not look them up by name; SetState drops it.
+	state [][]float64
+	// scales holds each parameter's gradient scale (clipnorm,
+	// global_clipnorm) during a step, kept to spare an allocation.
+	scales []float64
 }
 
 // errNotMade is the error of an optimizer's methods on a nil optimizer or
@@ -362,6 +367,7 @@ func (o *base) SetState(s OptimizerState) error {
 		o.h.lr = s.LearningRate
 	}
 	o.iter = s.Iterations
+	o.state = nil // the cached slot vectors are the replaced ones
 	o.slots = map[string][]float64{}
 	for k, v := range s.Slots {
 		o.slots[k] = append([]float64(nil), v...)
@@ -395,159 +401,6 @@ func (o *base) slot(p *graph.Param, name string) ([]float64, error) {
 		return nil, fmt.Errorf("%w: optimizer slot %s has %d values for %d", graph.ErrShape, key, len(s), p.Len())
 	}
 	return s, nil
-}
-
-// ErrNotFiniteGrad reports a NaN or infinite gradient; no weight changed.
-var ErrNotFiniteGrad = errors.New("gradient is not finite")
-
-// prepare checks the gradients, applies clipping and returns them as
-// float64 slices.
-func (o *base) prepare(params []*graph.Param, grads []*graph.Tensor) ([][]float64, error) {
-	if len(params) != len(grads) {
-		return nil, fmt.Errorf("%w: %d gradients for %d parameters", graph.ErrShape, len(grads), len(params))
-	}
-	gs := buffers(&o.gbuf, len(grads))
-	var global float64
-	for i, g := range grads {
-		if params[i] == nil {
-			return nil, fmt.Errorf("%w: parameter %d is nil", graph.ErrArgument, i)
-		}
-		if g == nil || g.Shape().TotalSize() != params[i].Len() {
-			return nil, fmt.Errorf("%w: gradient of %s does not match it", graph.ErrShape, params[i].Name())
-		}
-		gs[i] = graph.AppendFloat64s(gs[i][:0], g)
-		var sq float64
-		for _, v := range gs[i] {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fmt.Errorf("%w: %s", ErrNotFiniteGrad, params[i].Name())
-			}
-			sq += v * v
-		}
-		if c := o.h.clip.norm; c > 0 {
-			if n := math.Sqrt(sq); n > c {
-				scale(gs[i], c/n)
-			}
-		}
-		global += sq
-	}
-	if c := o.h.clip.global; c > 0 {
-		if n := math.Sqrt(global); n > c {
-			for _, g := range gs {
-				scale(g, c/n)
-			}
-		}
-	}
-	if c := o.h.clip.value; c > 0 {
-		for _, g := range gs {
-			for j, v := range g {
-				g[j] = math.Max(-c, math.Min(c, v))
-			}
-		}
-	}
-	return gs, nil
-}
-
-func scale(v []float64, c float64) {
-	for i := range v {
-		v[i] *= c
-	}
-}
-
-// update applies f to every parameter's values and writes them back;
-// f gets the parameter, its values and its gradient.
-func (o *base) update(params []*graph.Param, gs [][]float64, f func(p *graph.Param, w, g []float64) error) error {
-	ws := buffers(&o.wbuf, len(params))
-	for i, p := range params {
-		ws[i] = graph.AppendFloat64s(ws[i][:0], p.Value())
-		if err := f(p, ws[i], gs[i]); err != nil {
-			return err
-		}
-	}
-	for i, p := range params {
-		f32 := p.DType() == graph.Float32
-		for _, v := range ws[i] {
-			// A float32 parameter stores float32(v): a value beyond its
-			// range would become an infinity there.
-			if math.IsNaN(v) || math.IsInf(v, 0) || (f32 && math.IsInf(float64(float32(v)), 0)) {
-				return fmt.Errorf("%w: the update of %s is not finite", ErrNotFiniteGrad, p.Name())
-			}
-		}
-	}
-	for i, p := range params {
-		if err := p.SetFloat64s(ws[i]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// saveSlots copies the slot vectors a step is about to change, so that a
-// step whose update turns out not finite can put them back.
-func saveSlots(groups ...[][]float64) [][]float64 {
-	var out [][]float64
-	for _, g := range groups {
-		for _, s := range g {
-			out = append(out, slices.Clone(s))
-		}
-	}
-	return out
-}
-
-// restoreSlots puts back the values saved by saveSlots.
-func restoreSlots(saved [][]float64, groups ...[][]float64) {
-	k := 0
-	for _, g := range groups {
-		for _, s := range g {
-			copy(s, saved[k])
-			k++
-		}
-	}
-}
-
-// apply is one optimizer step: it checks and clips the gradients, gets
-// each parameter's named slots (created at zero), runs rule on every
-// parameter's values, gradient and slots, and commits the new weights, the
-// slots and the step count only if every new weight is finite; otherwise
-// nothing changes and the error wraps ErrNotFiniteGrad.
-func (o *base) apply(params []*graph.Param, grads []*graph.Tensor, names []string, rule func(w, g []float64, slots [][]float64)) error {
-	if err := o.checkBound(params); err != nil {
-		return err
-	}
-	gs, err := o.prepare(params, grads)
-	if err != nil {
-		return err
-	}
-	if o.bound == nil {
-		o.bound = slices.Clone(params)
-	}
-	// Slots are fetched before any weight is written, so a failure leaves
-	// the weights as they were; groups[n][i] is slot n of parameter i.
-	groups := make([][][]float64, len(names))
-	for n, name := range names {
-		groups[n] = make([][]float64, len(params))
-		for i, p := range params {
-			if groups[n][i], err = o.slot(p, name); err != nil {
-				return err
-			}
-		}
-	}
-	saved := saveSlots(groups...)
-	k := 0
-	s := make([][]float64, len(names))
-	err = o.update(params, gs, func(_ *graph.Param, w, g []float64) error {
-		for n := range names {
-			s[n] = groups[n][k]
-		}
-		k++
-		rule(w, g, s)
-		return nil
-	})
-	if err != nil {
-		restoreSlots(saved, groups...)
-		return err
-	}
-	o.iter++
-	return nil
 }
 
 func unknownOptimizer(name string) error {

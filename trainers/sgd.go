@@ -35,27 +35,14 @@ func (o *SGD) Step(params []*graph.Param, grads []*graph.Tensor) error {
 	if err != nil {
 		return err
 	}
-	mom := o.h.momentum
-	var names []string
-	if mom > 0 {
-		names = []string{"momentum"}
+	r := rule{kind: ruleSGD, lr: lr, mom: o.h.momentum}
+	switch {
+	case o.h.momentum > 0 && o.h.nesterov:
+		r.kind = ruleNesterov
+	case o.h.momentum > 0:
+		r.kind = ruleMomentum
 	}
-	return o.apply(params, grads, names, func(w, g []float64, s [][]float64) {
-		for j := range w {
-			switch {
-			case mom == 0:
-				w[j] -= lr * g[j]
-			case o.h.nesterov:
-				v := s[0]
-				v[j] = mom*v[j] - lr*g[j]
-				w[j] += mom*v[j] - lr*g[j]
-			default:
-				v := s[0]
-				v[j] = mom*v[j] - lr*g[j]
-				w[j] += v[j]
-			}
-		}
-	})
+	return o.apply(params, grads, &r)
 }
 
 // The methods of SGD below are SGD's own (not promoted from base) so
@@ -118,16 +105,10 @@ func (o *Adam) Step(params []*graph.Param, grads []*graph.Tensor) error {
 		return err
 	}
 	t := float64(o.iter + 1)
-	b1, b2, eps := o.h.beta1, o.h.beta2, o.h.epsilon
-	alpha := lr * math.Sqrt(1-math.Pow(b2, t)) / (1 - math.Pow(b1, t))
-	return o.apply(params, grads, []string{"m", "v"}, func(w, g []float64, s [][]float64) {
-		m, v := s[0], s[1]
-		for j := range w {
-			m[j] += (g[j] - m[j]) * (1 - b1)
-			v[j] += (g[j]*g[j] - v[j]) * (1 - b2)
-			w[j] -= alpha * m[j] / (math.Sqrt(v[j]) + eps)
-		}
-	})
+	b1, b2 := o.h.beta1, o.h.beta2
+	r := rule{kind: ruleAdam, lr: lr, b1: b1, b2: b2, eps: o.h.epsilon,
+		alpha: lr * math.Sqrt(1-math.Pow(b2, t)) / (1 - math.Pow(b1, t))}
+	return o.apply(params, grads, &r)
 }
 
 // The methods of Adam below are Adam's own (not promoted from base) so
@@ -191,14 +172,8 @@ func (o *RMSprop) Step(params []*graph.Param, grads []*graph.Tensor) error {
 	if err != nil {
 		return err
 	}
-	rho, eps := o.h.rho, o.h.epsilon
-	return o.apply(params, grads, []string{"velocity"}, func(w, g []float64, s [][]float64) {
-		v := s[0]
-		for j := range w {
-			v[j] = rho*v[j] + (1-rho)*g[j]*g[j]
-			w[j] -= lr * g[j] / (math.Sqrt(v[j]) + eps)
-		}
-	})
+	r := rule{kind: ruleRMSprop, lr: lr, rho: o.h.rho, eps: o.h.epsilon}
+	return o.apply(params, grads, &r)
 }
 
 // The methods of RMSprop below are RMSprop's own (not promoted from base) so

@@ -1,0 +1,369 @@
+package trainers
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/gornn/gornn/graph"
+)
+
+// ErrNotFiniteGrad reports a NaN or infinite gradient; no weight changed.
+var ErrNotFiniteGrad = errors.New("gradient is not finite")
+
+// The update works in place on the parameters' own memory, in their dtype:
+// each weight is read, widened to float64, updated with the rule in
+// float64 (as Keras' float64 reference and gornn's earlier round trip
+// through float64 copies did, so the numbers are the same bit for bit),
+// and written back rounded to the parameter's dtype. The slots (momentum,
+// moments) are float64 vectors of the parameter's length, kept from step
+// to step and saved as they are in checkpoints. A step makes three passes
+// and allocates nothing once the slots exist:
+//
+//  1. every gradient is checked (shape, dtype, finite) and its squared
+//     norm summed, for the clipping scales;
+//  2. every would-be new weight is computed and checked finite in the
+//     parameter's dtype (a float64 value beyond float32's range would be
+//     an infinity in a float32 parameter), writing nothing;
+//  3. only then are the weights and slots written, by the same arithmetic.
+//
+// So a step that fails changes no weight, slot or step count, without
+// copies of the state to roll back to.
+
+// float is the element type of a parameter or a gradient.
+type float interface{ ~float32 | ~float64 }
+
+type ruleKind int
+
+const (
+	ruleSGD ruleKind = iota
+	ruleMomentum
+	ruleNesterov
+	ruleAdam
+	ruleRMSprop
+)
+
+// rule is an optimizer step's update rule with its hyperparameters, and
+// the gradient transform (clipping) of the parameter being updated.
+type rule struct {
+	kind ruleKind
+	lr   float64 // SGD, momentum, Nesterov, RMSprop
+	mom  float64 // momentum, Nesterov
+	// Adam: alpha = lr·√(1-β2^t)/(1-β1^t).
+	alpha, b1, b2 float64
+	rho           float64 // RMSprop
+	eps           float64 // Adam, RMSprop
+
+	// scale multiplies the gradient (clipnorm, global_clipnorm; 1 when
+	// off); clip bounds it to [-clip, clip] (clipvalue; 0 when off).
+	scale, clip float64
+}
+
+// clipped returns the clipped gradient, as the earlier float64 copy of
+// the gradients computed it: scaled (clipnorm or global_clipnorm; g·1 is
+// g), then bounded to ±clip (clipvalue, when clip > 0). Only one of them is
+// ever set.
+//
+// For the finite g it gets this is math.Max(-clip, math.Min(clip, g)),
+// the earlier form, written so that it inlines.
+func clipped(g, scale, clip float64) float64 {
+	g *= scale
+	if clip > 0 {
+		if g > clip {
+			g = clip
+		} else if g < -clip {
+			g = -clip
+		}
+	}
+	return g
+}
+
+// slotNames returns the names of the slots the rule keeps per parameter.
+func (r *rule) slotNames() []string {
+	switch r.kind {
+	case ruleMomentum, ruleNesterov:
+		return momentumSlots
+	case ruleAdam:
+		return adamSlots
+	case ruleRMSprop:
+		return rmspropSlots
+	}
+	return nil
+}
+
+var (
+	momentumSlots = []string{"momentum"}
+	adamSlots     = []string{"m", "v"}
+	rmspropSlots  = []string{"velocity"}
+)
+
+// notFinite is 0 for a finite x and NaN otherwise: sums of it stay 0
+// exactly when every term is finite, without a branch per element.
+func notFinite[W float](x W) float64 {
+	f := float64(x)
+	return f - f
+}
+
+// update applies r to one parameter: w its weights, g its gradient (at
+// least len(w) values), s its slots (each len(w) values). With commit
+// false it writes nothing and reports whether every new weight is finite
+// in W; with commit true it writes the new weights and slots and returns
+// true. Both compute the same values with the same operations.
+func update[W, G float](r *rule, w []W, g []G, s [][]float64, commit bool) bool {
+	g = g[:len(w)]
+	scale, clip := r.scale, r.clip
+	bad := 0.0
+	switch r.kind {
+	case ruleSGD:
+		lr := r.lr
+		for j := range w {
+			nw := W(float64(w[j]) - lr*clipped(float64(g[j]), scale, clip))
+			if commit {
+				w[j] = nw
+			} else {
+				bad += notFinite(nw)
+			}
+		}
+	case ruleMomentum, ruleNesterov:
+		lr, mom, nesterov := r.lr, r.mom, r.kind == ruleNesterov
+		v := s[0][:len(w)]
+		for j := range w {
+			gj := clipped(float64(g[j]), scale, clip)
+			vj := mom*v[j] - lr*gj
+			var nw W
+			if nesterov {
+				nw = W(float64(w[j]) + (mom*vj - lr*gj))
+			} else {
+				nw = W(float64(w[j]) + vj)
+			}
+			if commit {
+				v[j], w[j] = vj, nw
+			} else {
+				bad += notFinite(nw)
+			}
+		}
+	case ruleAdam:
+		alpha, c1, c2, eps := r.alpha, 1-r.b1, 1-r.b2, r.eps
+		m, v := s[0][:len(w)], s[1][:len(w)]
+		for j := range w {
+			gj := clipped(float64(g[j]), scale, clip)
+			mj := m[j] + (gj-m[j])*c1
+			vj := v[j] + (gj*gj-v[j])*c2
+			nw := W(float64(w[j]) - alpha*mj/(math.Sqrt(vj)+eps))
+			if commit {
+				m[j], v[j], w[j] = mj, vj, nw
+			} else {
+				bad += notFinite(nw)
+			}
+		}
+	case ruleRMSprop:
+		lr, rho, c, eps := r.lr, r.rho, 1-r.rho, r.eps
+		v := s[0][:len(w)]
+		for j := range w {
+			gj := clipped(float64(g[j]), scale, clip)
+			vj := rho*v[j] + c*gj*gj
+			nw := W(float64(w[j]) - lr*gj/(math.Sqrt(vj)+eps))
+			if commit {
+				v[j], w[j] = vj, nw
+			} else {
+				bad += notFinite(nw)
+			}
+		}
+	}
+	return bad == 0
+}
+
+// updateParam runs update on p's weights and gradient g, both checked by
+// checkGrads (float32 or float64, at least p.Len() values).
+func updateParam(r *rule, p *graph.Param, g *graph.Tensor, s [][]float64, commit bool) bool {
+	n := p.Len()
+	if w, ok := graph.Float32Data(p.Value()); ok {
+		return updateGrad(r, w[:n], g, s, commit)
+	}
+	w, _ := graph.Float64Data(p.Value())
+	return updateGrad(r, w[:n], g, s, commit)
+}
+
+func updateGrad[W float](r *rule, w []W, g *graph.Tensor, s [][]float64, commit bool) bool {
+	if d, ok := graph.Float32Data(g); ok {
+		return update(r, w, d, s, commit)
+	}
+	d, _ := graph.Float64Data(g)
+	return update(r, w, d, s, commit)
+}
+
+// sumSquares returns the sum of the squares of g's first n values and
+// whether they are all finite; ok is false for a tensor that is not
+// float32 or float64 or holds fewer than n values.
+func sumSquares(g *graph.Tensor, n int) (sq float64, finite, ok bool) {
+	if d, ok := graph.Float32Data(g); ok && len(d) >= n {
+		sq, finite = sumSquaresOf(d[:n])
+		return sq, finite, true
+	}
+	if d, ok := graph.Float64Data(g); ok && len(d) >= n {
+		sq, finite = sumSquaresOf(d[:n])
+		return sq, finite, true
+	}
+	return 0, false, false
+}
+
+func sumSquaresOf[G float](g []G) (sq float64, finite bool) {
+	bad := 0.0
+	for _, v := range g {
+		f := float64(v)
+		bad += f - f
+		sq += f * f
+	}
+	return sq, bad == 0
+}
+
+// paramOK reports whether p's memory holds its Len values as float32 or
+// float64.
+func paramOK(p *graph.Param) bool {
+	n := p.Len()
+	if d, ok := graph.Float32Data(p.Value()); ok {
+		return len(d) >= n
+	}
+	d, ok := graph.Float64Data(p.Value())
+	return ok && len(d) >= n
+}
+
+// checkGrads checks the parameters and their gradients (count, shape,
+// dtype, finite) and sets o.scales[i], the clipping scale of gradient i.
+// It returns the gradients to use: grads itself, or a copy of it whose
+// views are replaced by contiguous copies (a view's memory is not its
+// elements in order).
+func (o *base) checkGrads(params []*graph.Param, grads []*graph.Tensor) ([]*graph.Tensor, error) {
+	if len(params) != len(grads) {
+		return nil, fmt.Errorf("%w: %d gradients for %d parameters", graph.ErrShape, len(grads), len(params))
+	}
+	if cap(o.scales) < len(params) {
+		o.scales = make([]float64, len(params))
+	}
+	scales := o.scales[:len(params)]
+	copied := false
+	var global float64
+	for i, g := range grads {
+		p := params[i]
+		if p == nil {
+			return nil, fmt.Errorf("%w: parameter %d is nil", graph.ErrArgument, i)
+		}
+		if !paramOK(p) {
+			return nil, fmt.Errorf("%w: parameter %q has no float32 or float64 value (not made by NewParam)", graph.ErrArgument, p.Name())
+		}
+		if g == nil || g.Shape().TotalSize() != p.Len() {
+			return nil, fmt.Errorf("%w: gradient of %s does not match it", graph.ErrShape, p.Name())
+		}
+		if g.IsView() {
+			if !copied {
+				grads, copied = slices.Clone(grads), true
+			}
+			m, ok := g.Materialize().(*graph.Tensor)
+			if !ok {
+				return nil, fmt.Errorf("%w: gradient of %s is a view that cannot be copied", graph.ErrArgument, p.Name())
+			}
+			g, grads[i] = m, m
+		}
+		sq, finite, ok := sumSquares(g, p.Len())
+		if !ok {
+			return nil, fmt.Errorf("%w: gradient of %s is not a float32 or float64 tensor", graph.ErrArgument, p.Name())
+		}
+		if !finite {
+			return nil, fmt.Errorf("%w: %s", ErrNotFiniteGrad, p.Name())
+		}
+		scales[i] = 1
+		if c := o.h.clip.norm; c > 0 {
+			if n := math.Sqrt(sq); n > c {
+				scales[i] = c / n
+			}
+		}
+		global += sq
+	}
+	if c := o.h.clip.global; c > 0 {
+		if n := math.Sqrt(global); n > c {
+			for i := range scales {
+				scales[i] = c / n
+			}
+		}
+	}
+	return grads, nil
+}
+
+// bind binds the optimizer to params, which must be distinct parameters
+// with distinct names (the slots are keyed by name).
+func (o *base) bind(params []*graph.Param) error {
+	seen := make(map[string]bool, len(params))
+	for _, p := range params {
+		if seen[p.Name()] {
+			return fmt.Errorf("%w: %s: parameter name %q is listed twice (an optimizer's slots are keyed by name)",
+				graph.ErrArgument, o.h.kind, p.Name())
+		}
+		seen[p.Name()] = true
+	}
+	o.bound = slices.Clone(params)
+	return nil
+}
+
+// slotsOf returns the slot vectors of the bound parameters, slot n of
+// parameter i at i*len(names)+n, creating missing ones at zero. The list
+// is cached until SetState replaces the slots.
+func (o *base) slotsOf(params []*graph.Param, names []string) ([][]float64, error) {
+	k := len(names)
+	if o.state != nil && len(o.state) == k*len(params) {
+		return o.state, nil
+	}
+	state := make([][]float64, k*len(params))
+	for n, name := range names {
+		for i, p := range params {
+			s, err := o.slot(p, name)
+			if err != nil {
+				return nil, err
+			}
+			state[i*k+n] = s
+		}
+	}
+	o.state = state
+	return state, nil
+}
+
+// apply is one optimizer step with rule r (its scale and clip are set
+// here): it checks the gradients and works out their clipping, binds the
+// optimizer on its first step, gets each parameter's slots (created at
+// zero), checks that every new weight is finite in its parameter's dtype,
+// and only then writes the weights and slots and counts the step. A step
+// that fails changes nothing (but slots it created stay, at zero); a
+// non-finite gradient or update is an error wrapping ErrNotFiniteGrad.
+func (o *base) apply(params []*graph.Param, grads []*graph.Tensor, r *rule) error {
+	if err := o.checkBound(params); err != nil {
+		return err
+	}
+	grads, err := o.checkGrads(params, grads)
+	if err != nil {
+		return err
+	}
+	if o.bound == nil {
+		if err := o.bind(params); err != nil {
+			return err
+		}
+	}
+	names := r.slotNames()
+	state, err := o.slotsOf(params, names)
+	if err != nil {
+		return err
+	}
+	k := len(names)
+	r.clip = o.h.clip.value
+	for i, p := range params {
+		r.scale = o.scales[i]
+		if !updateParam(r, p, grads[i], state[i*k:(i+1)*k], false) {
+			return fmt.Errorf("%w: the update of %s is not finite", ErrNotFiniteGrad, p.Name())
+		}
+	}
+	for i, p := range params {
+		r.scale = o.scales[i]
+		updateParam(r, p, grads[i], state[i*k:(i+1)*k], true)
+	}
+	o.iter++
+	return nil
+}
