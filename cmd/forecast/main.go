@@ -14,7 +14,10 @@
 //	{"target", "horizon", "season", "selected", "methods": [{"name", "kind", "rmse", "mae", "smape", "mase", "forecast"}]}
 //
 // -covariates A,B adds past covariates (columns known up to each forecast
-// origin). Progress goes to stderr (silenced by -quiet). Bad input gets one
+// origin); -future-covariates C adds covariates known in advance: with
+// -holdout they are read over the held-out tail, without it the file's
+// last rows, whose target cell is empty, hold their values over the
+// horizon. Progress goes to stderr (silenced by -quiet). Bad input gets one
 // line on stderr and exit status 1 (2 for bad flags).
 //
 // -bench DIR scores the network on the shared series in DIR (the files and

@@ -135,3 +135,35 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 }
+
+func TestFutureCovariates(t *testing.T) {
+	p := writeCSV(t)
+	// holdout: the covariate is known over the held-out tail
+	args := append([]string{"-csv", p, "-target", "y", "-season", "4", "-holdout", "4", "-json", "-quiet", "-future-covariates", "x"}, fastFlags...)
+	if code, out, errs := runCmd(args...); code != 0 || !strings.Contains(out, `"selected"`) {
+		t.Fatalf("holdout: exit %d, %s %s", code, out, errs)
+	}
+	// past the data: rows with an empty target give the future values
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext := string(data) + "2005-01;;3\n2005-02;;4\n"
+	q := filepath.Join(t.TempDir(), "ext.csv")
+	if err := os.WriteFile(q, []byte(ext), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args = append([]string{"-csv", q, "-target", "y", "-season", "4", "-horizon", "2", "-json", "-quiet", "-future-covariates", "x"}, fastFlags...)
+	code, out, errs := runCmd(args...)
+	if code != 0 {
+		t.Fatalf("future rows: exit %d, %s", code, errs)
+	}
+	var res result
+	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Methods[0].Forecast) != 2 {
+		t.Fatalf("%v: %s", err, out)
+	}
+	args = append([]string{"-csv", q, "-target", "y", "-season", "4", "-horizon", "3", "-quiet", "-future-covariates", "x"}, fastFlags...)
+	if code, _, errs := runCmd(args...); code != 1 || !strings.Contains(errs, "needs 3 rows") {
+		t.Errorf("too few future rows: exit %d, %q", code, errs)
+	}
+}

@@ -7,7 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -17,6 +19,7 @@ import (
 // config is the parsed command line.
 type config struct {
 	csv, target, date, delimiter, covariates, bench string
+	futureCovariates                                string
 	season, horizon, holdout, maxEpochs, ensemble   int
 	seed                                            uint64
 	json, quiet, taylor                             bool
@@ -31,6 +34,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.date, "date", "", "name of the date `column` (checked to exist; labels the forecasts)")
 	fs.StringVar(&c.delimiter, "delimiter", ",", "field delimiter (one character; \"\\t\" for tabs)")
 	fs.StringVar(&c.covariates, "covariates", "", "comma-separated past covariate `columns`")
+	fs.StringVar(&c.futureCovariates, "future-covariates", "", "comma-separated known-future covariate `columns` (without -holdout, rows after the target's last value give their future values)")
 	fs.IntVar(&c.season, "season", 1, "seasonal period (1: none)")
 	fs.IntVar(&c.horizon, "horizon", 0, "steps to forecast (default: the holdout)")
 	fs.IntVar(&c.holdout, "holdout", 0, "hold out and score the last `H` values")
@@ -154,7 +158,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", " ") }
 
-// loadSeries reads the target, covariates and date labels of c.
+// names splits a comma-separated list of column names.
+func names(list string) []string {
+	if strings.TrimSpace(list) == "" {
+		return nil
+	}
+	out := strings.Split(list, ",")
+	for i := range out {
+		out[i] = strings.TrimSpace(out[i])
+	}
+	return out
+}
+
+// numbers parses cells of column name (rows from 1, for the message).
+func numbers(name string, cells []string) ([]float64, error) {
+	out := make([]float64, len(cells))
+	for i, c := range cells {
+		v, err := strconv.ParseFloat(c, 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("%w: column %q, data row %d: %q is not a finite number", forecast.ErrData, name, i+1, c)
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// loadSeries reads the target, covariates and date labels of c. With
+// future covariates and no holdout, trailing rows whose target cell is
+// empty hold the covariates' future values.
 func loadSeries(c config) (forecast.Series, []string, error) {
 	f, err := os.Open(c.csv)
 	if err != nil {
@@ -167,17 +198,46 @@ func loadSeries(c config) (forecast.Series, []string, error) {
 		return forecast.Series{}, nil, fmt.Errorf("%s: %w", c.csv, err)
 	}
 	var s forecast.Series
-	if s.Target, err = tab.Column(c.target); err != nil {
+	cells, err := tab.Strings(c.target)
+	if err != nil {
 		return s, nil, fmt.Errorf("%s: %w", c.csv, err)
 	}
-	if c.covariates != "" {
-		for _, name := range strings.Split(c.covariates, ",") {
-			col, err := tab.Column(strings.TrimSpace(name))
-			if err != nil {
-				return s, nil, fmt.Errorf("%s: covariate: %w", c.csv, err)
-			}
-			s.Past = append(s.Past, col)
+	n := len(cells)
+	if c.futureCovariates != "" && c.holdout == 0 {
+		for n > 0 && cells[n-1] == "" {
+			n--
 		}
+		if len(cells)-n < c.horizon {
+			return s, nil, fmt.Errorf("%s: %w: -future-covariates needs %d rows after the target's last value (empty target cells) holding their future values, found %d", c.csv, forecast.ErrData, c.horizon, len(cells)-n)
+		}
+	}
+	if s.Target, err = numbers(c.target, cells[:n]); err != nil {
+		return s, nil, fmt.Errorf("%s: %w", c.csv, err)
+	}
+	column := func(what, name string, rows int) ([]float64, error) {
+		cells, err := tab.Strings(name)
+		var col []float64
+		if err == nil {
+			col, err = numbers(name, cells[:rows])
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", c.csv, what, err)
+		}
+		return col, nil
+	}
+	for _, name := range names(c.covariates) {
+		col, err := column("covariate", name, n)
+		if err != nil {
+			return s, nil, err
+		}
+		s.Past = append(s.Past, col)
+	}
+	for _, name := range names(c.futureCovariates) {
+		col, err := column("future covariate", name, len(cells))
+		if err != nil {
+			return s, nil, err
+		}
+		s.Future = append(s.Future, col)
 	}
 	var dates []string
 	if c.date != "" {
@@ -201,7 +261,7 @@ func forecastFile(ctx context.Context, c config, progress io.Writer) (*result, e
 		if c.holdout >= n {
 			return nil, fmt.Errorf("%w: -holdout %d leaves nothing of the %d values to train on", forecast.ErrData, c.holdout, n)
 		}
-		train = forecast.Series{Target: s.Target[:n-c.holdout]}
+		train = forecast.Series{Target: s.Target[:n-c.holdout], Future: s.Future}
 		for _, p := range s.Past {
 			train.Past = append(train.Past, p[:n-c.holdout])
 		}
