@@ -484,11 +484,20 @@ func (e *Executor) GradsInto(dst []*tensor.Dense, params []*Param) ([]*tensor.De
 	}
 	out = out[:len(params)]
 	for i, p := range params {
-		if t := out[i]; t != nil && t.Dtype() == e.p.dt.tensorDtype() && !t.IsView() && slices.Equal([]int(t.Shape()), p.Shape()) {
+		if p == nil || p.value == nil {
+			return nil, fmt.Errorf("%w: parameter %d is nil", ErrArgument, i)
+		}
+		// p.value's own shape, not p.Shape(): that copies, every step.
+		shape := []int(p.value.Shape())
+		if t := out[i]; t != nil && t.Dtype() == e.p.dt.tensorDtype() && !t.IsView() && slices.Equal([]int(t.Shape()), shape) {
 			zero(t)
 			continue
 		}
-		out[i] = NewTensor(e.p.dt, p.Shape()...)
+		t, err := NewTensorChecked(e.p.dt, shape...)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = t
 	}
 	for _, pp := range e.p.params {
 		// A parameter listed twice gets its gradient in its last place
