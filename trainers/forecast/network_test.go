@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gornn/gornn/graph"
 )
 
 // smallSeries is a noisy seasonal series with a trend, 60 values.
@@ -147,4 +149,38 @@ func TestSharedSeries(t *testing.T) {
 		g += l
 	}
 	t.Logf("geometric mean ratio %.3f", math.Exp(g/float64(len(logs))))
+}
+
+func TestFitCovariatesAndFloat64(t *testing.T) {
+	y := smallSeries()
+	past := make([]float64, len(y))
+	fut := make([]float64, len(y)+4)
+	for i := range fut {
+		fut[i] = float64(i % 4)
+		if i < len(y) {
+			past[i] = y[i] * 0.5
+		}
+	}
+	s := Series{Target: y, Past: [][]float64{past}, Future: [][]float64{fut}}
+	st := fast
+	st.DType = graph.Float64
+	net, err := Fit(context.Background(), s, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if net.Models()[0].DType() != graph.Float64 || len(net.Models()) != 5 {
+		t.Fatalf("%d models of %v", len(net.Models()), net.Models()[0].DType())
+	}
+	f, err := net.Forecast(s)
+	if err != nil || len(f) != 4 {
+		t.Fatalf("forecast %v, %v", f, err)
+	}
+	short := s
+	short.Future = [][]float64{fut[:len(y)+2]}
+	if _, err := net.Forecast(short); !errors.Is(err, ErrData) {
+		t.Errorf("future covariate too short for the horizon: %v", err)
+	}
+	if _, err := net.Forecast(Series{Target: y}); !errors.Is(err, ErrData) {
+		t.Errorf("covariates missing: %v", err)
+	}
 }
