@@ -1,0 +1,144 @@
+package forecast
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/gornn/gornn/graph"
+	"github.com/gornn/gornn/models"
+)
+
+// metaKey is the metadata entry of a saved Network.
+const metaKey = "forecast"
+
+type savedCandidate struct {
+	Window  int      `json:"window"`
+	Units   int      `json:"units"`
+	ValMASE *float64 `json:"validation_mase"` // null: skipped
+	Epochs  int      `json:"epochs"`
+}
+
+type savedNetwork struct {
+	Version         int              `json:"version"`
+	Horizon         int              `json:"horizon"`
+	Season          int              `json:"season"`
+	Features        int              `json:"features"`
+	Members         int              `json:"members"`
+	Selected        savedCandidate   `json:"selected"`
+	Candidates      []savedCandidate `json:"candidates"`
+	ValidationSteps int              `json:"validation_steps"`
+	Target          Scaler           `json:"target_scaler"`
+	Past            []Scaler         `json:"past_scalers"`
+	Future          []Scaler         `json:"future_scalers"`
+}
+
+func toSaved(c Candidate) savedCandidate {
+	s := savedCandidate{Window: c.Window, Units: c.Units, Epochs: c.Epochs}
+	if !math.IsInf(c.ValMASE, 0) && !math.IsNaN(c.ValMASE) {
+		v := c.ValMASE
+		s.ValMASE = &v
+	}
+	return s
+}
+
+func fromSaved(s savedCandidate) Candidate {
+	c := Candidate{Window: s.Window, Units: s.Units, Epochs: s.Epochs, ValMASE: math.Inf(1)}
+	if s.ValMASE != nil {
+		c.ValMASE = *s.ValMASE
+	}
+	return c
+}
+
+// Save writes the network to one model file (models.SaveWith): the first
+// ensemble member as the model, the others' weights as extra tensors
+// ("member1/lstm/kernel", ...), and the window, scalers and selection in
+// its metadata, so Load can forecast without training.
+func (n *Network) Save(path string) error {
+	if n == nil || len(n.models) == 0 {
+		return fmt.Errorf("forecast: save: %w: an unfitted network", ErrArgument)
+	}
+	sv := savedNetwork{Version: 1, Horizon: n.st.Horizon, Season: n.st.Season, Features: n.features,
+		Members: len(n.models), Selected: toSaved(n.Candidate), ValidationSteps: n.ValidationSteps,
+		Target: n.target, Past: n.past, Future: n.future}
+	for _, c := range n.Candidates {
+		sv.Candidates = append(sv.Candidates, toSaved(c))
+	}
+	js, err := json.Marshal(sv)
+	if err != nil {
+		return fmt.Errorf("forecast: save: %w", err)
+	}
+	x := models.Extras{Tensors: map[string]*graph.Tensor{}, Meta: map[string]string{metaKey: string(js)}}
+	for i, m := range n.models[1:] {
+		for _, lw := range m.Weights() {
+			for _, w := range lw.Weights {
+				t, err := graph.FromFloat64s(m.DType(), w.Data, w.Shape...)
+				if err != nil {
+					return fmt.Errorf("forecast: save: %w", err)
+				}
+				x.Tensors[fmt.Sprintf("member%d/%s/%s", i+1, lw.Layer, w.Name)] = t
+			}
+		}
+	}
+	if err := models.SaveWith(n.models[0], path, x); err != nil {
+		return fmt.Errorf("forecast: save: %w", err)
+	}
+	return nil
+}
+
+// Load reads a network written by Save.
+func Load(path string) (*Network, error) {
+	m0, x, err := models.LoadWith(path)
+	if err != nil {
+		return nil, fmt.Errorf("forecast: load: %w", err)
+	}
+	js, ok := x.Meta[metaKey]
+	if !ok {
+		return nil, fmt.Errorf("forecast: load: %w: %s is a model file without a forecaster's metadata", ErrData, path)
+	}
+	var sv savedNetwork
+	if err := json.Unmarshal([]byte(js), &sv); err != nil {
+		return nil, fmt.Errorf("forecast: load: %w: metadata: %v", ErrData, err)
+	}
+	if sv.Version != 1 || sv.Members < 1 || sv.Horizon < 1 || sv.Season < 1 || sv.Features != 1+len(sv.Past)+len(sv.Future) {
+		return nil, fmt.Errorf("forecast: load: %w: metadata %s", ErrData, js)
+	}
+	st := Settings{Horizon: sv.Horizon, Season: sv.Season, DType: m0.DType()}
+	n := &Network{Candidate: fromSaved(sv.Selected), ValidationSteps: sv.ValidationSteps, st: st,
+		target: sv.Target, past: sv.Past, future: sv.Future, features: sv.Features, models: []*models.Model{m0}}
+	for _, c := range sv.Candidates {
+		n.Candidates = append(n.Candidates, fromSaved(c))
+	}
+	if in := m0.InputShape(); len(in) != 2 || in[0] != n.Window || in[1] != n.features {
+		return nil, fmt.Errorf("forecast: load: %w: model input %v, metadata window %d with %d features", ErrData, in, n.Window, n.features)
+	}
+	for i := 1; i < sv.Members; i++ {
+		m, err := newModel(st, n.Window, n.features, n.Units)
+		if err != nil {
+			return nil, fmt.Errorf("forecast: load: %w", err)
+		}
+		ws := m.Weights()
+		for li := range ws {
+			for wi := range ws[li].Weights {
+				w := &ws[li].Weights[wi]
+				name := fmt.Sprintf("member%d/%s/%s", i, ws[li].Layer, w.Name)
+				t, ok := x.Tensors[name]
+				if !ok {
+					return nil, fmt.Errorf("forecast: load: %w: no tensor %q", ErrData, name)
+				}
+				w.Data = graph.Float64s(t)
+			}
+		}
+		if err := m.SetWeights(ws); err != nil {
+			return nil, fmt.Errorf("forecast: load: member %d: %w", i, err)
+		}
+		n.models = append(n.models, m)
+	}
+	return n, nil
+}
+
+// Horizon is the number of steps the network forecasts.
+func (n *Network) Horizon() int { return n.st.Horizon }
+
+// Season is the seasonal period the network was fitted with (1: none).
+func (n *Network) Season() int { return n.st.Season }
