@@ -17,7 +17,9 @@
 // origin); -future-covariates C adds covariates known in advance: with
 // -holdout they are read over the held-out tail, without it the file's
 // last rows, whose target cell is empty, hold their values over the
-// horizon. Progress goes to stderr (silenced by -quiet). Bad input gets one
+// horizon. -save FILE keeps the fitted network (all its ensemble members,
+// scalers and window, in one safetensors file); -load FILE forecasts with
+// it without training, with its horizon and season. Progress goes to stderr (silenced by -quiet). Bad input gets one
 // line on stderr and exit status 1 (2 for bad flags).
 //
 // -bench DIR scores the network on the shared series in DIR (the files and

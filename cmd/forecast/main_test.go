@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -165,5 +166,32 @@ func TestFutureCovariates(t *testing.T) {
 	args = append([]string{"-csv", q, "-target", "y", "-season", "4", "-horizon", "3", "-quiet", "-future-covariates", "x"}, fastFlags...)
 	if code, _, errs := runCmd(args...); code != 1 || !strings.Contains(errs, "needs 3 rows") {
 		t.Errorf("too few future rows: exit %d, %q", code, errs)
+	}
+}
+
+func TestSaveLoadFlags(t *testing.T) {
+	p := writeCSV(t)
+	file := filepath.Join(t.TempDir(), "net.safetensors")
+	args := append([]string{"-csv", p, "-target", "y", "-season", "4", "-holdout", "4", "-json", "-quiet", "-save", file}, fastFlags...)
+	code, first, errs := runCmd(args...)
+	if code != 0 {
+		t.Fatalf("save: exit %d, %s", code, errs)
+	}
+	code, second, errs := runCmd("-csv", p, "-delimiter", ";", "-target", "y", "-holdout", "4", "-json", "-quiet", "-load", file)
+	if code != 0 {
+		t.Fatalf("load: exit %d, %s", code, errs)
+	}
+	var a, b result
+	if json.Unmarshal([]byte(first), &a) != nil || json.Unmarshal([]byte(second), &b) != nil {
+		t.Fatalf("%s\n%s", first, second)
+	}
+	if a.Selected != b.Selected || !slices.Equal(a.Methods[0].Forecast, b.Methods[0].Forecast) || *a.Methods[0].RMSE != *b.Methods[0].RMSE {
+		t.Errorf("loaded network forecasts %v, saved %v", b.Methods[0].Forecast, a.Methods[0].Forecast)
+	}
+	if code, _, errs := runCmd("-csv", p, "-delimiter", ";", "-target", "y", "-horizon", "3", "-quiet", "-load", file); code != 1 || !strings.Contains(errs, "forecasts 4 steps") {
+		t.Errorf("horizon mismatch: exit %d, %q", code, errs)
+	}
+	if code, _, errs := runCmd("-csv", p, "-delimiter", ";", "-target", "y", "-season", "12", "-quiet", "-load", file); code != 1 || !strings.Contains(errs, "season 4") {
+		t.Errorf("season mismatch: exit %d, %q", code, errs)
 	}
 }

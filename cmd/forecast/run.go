@@ -19,7 +19,8 @@ import (
 // config is the parsed command line.
 type config struct {
 	csv, target, date, delimiter, covariates, bench string
-	futureCovariates                                string
+	futureCovariates, save, load                    string
+	seasonSet                                       bool
 	season, horizon, holdout, maxEpochs, ensemble   int
 	seed                                            uint64
 	json, quiet, taylor                             bool
@@ -35,6 +36,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.delimiter, "delimiter", ",", "field delimiter (one character; \"\\t\" for tabs)")
 	fs.StringVar(&c.covariates, "covariates", "", "comma-separated past covariate `columns`")
 	fs.StringVar(&c.futureCovariates, "future-covariates", "", "comma-separated known-future covariate `columns` (without -holdout, rows after the target's last value give their future values)")
+	fs.StringVar(&c.save, "save", "", "save the fitted network to `file`")
+	fs.StringVar(&c.load, "load", "", "forecast with the network saved in `file` (no training; its horizon and season)")
 	fs.IntVar(&c.season, "season", 1, "seasonal period (1: none)")
 	fs.IntVar(&c.horizon, "horizon", 0, "steps to forecast (default: the holdout)")
 	fs.IntVar(&c.holdout, "holdout", 0, "hold out and score the last `H` values")
@@ -51,6 +54,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	fs.Visit(func(f *flag.Flag) { c.seasonSet = c.seasonSet || f.Name == "season" })
 	if c.bench != "" {
 		return c, nil
 	}
@@ -63,7 +67,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-season %d: want at least 1", c.season)
 	case c.holdout < 0 || c.horizon < 0:
 		return c, errors.New("-holdout and -horizon must not be negative")
-	case c.holdout == 0 && c.horizon == 0:
+	case c.load != "" && c.save != "":
+		return c, errors.New("give -save or -load, not both")
+	case c.holdout == 0 && c.horizon == 0 && c.load == "":
 		return c, errors.New("give -horizon H (forecast past the data) or -holdout H (score the last H values)")
 	case c.holdout > 0 && c.horizon > 0 && c.horizon != c.holdout:
 		return c, fmt.Errorf("-horizon %d and -holdout %d differ: the held-out values are forecast in one go", c.horizon, c.holdout)
@@ -250,6 +256,20 @@ func loadSeries(c config) (forecast.Series, []string, error) {
 
 // forecastFile runs the network and the baselines on c's file.
 func forecastFile(ctx context.Context, c config, progress io.Writer) (*result, error) {
+	var loaded *forecast.Network
+	if c.load != "" {
+		var err error
+		if loaded, err = forecast.Load(c.load); err != nil {
+			return nil, err
+		}
+		if c.horizon != 0 && c.horizon != loaded.Horizon() {
+			return nil, fmt.Errorf("%w: %s forecasts %d steps, -horizon/-holdout ask for %d", forecast.ErrArgument, c.load, loaded.Horizon(), c.horizon)
+		}
+		if c.seasonSet && c.season != loaded.Season() {
+			return nil, fmt.Errorf("%w: %s was fitted with season %d, -season is %d", forecast.ErrArgument, c.load, loaded.Season(), c.season)
+		}
+		c.horizon, c.season = loaded.Horizon(), loaded.Season()
+	}
 	s, dates, err := loadSeries(c)
 	if err != nil {
 		return nil, err
@@ -276,10 +296,18 @@ func forecastFile(ctx context.Context, c config, progress io.Writer) (*result, e
 		Horizon: c.horizon, Season: c.season, Seed: c.seed, MaxEpochs: c.maxEpochs,
 		Ensemble: c.ensemble, Progress: progress,
 	}
-	fmt.Fprintf(progress, "%s: %d values for training, horizon %d, season %d\n", c.target, len(train.Target), c.horizon, c.season)
-	net, err := forecast.Fit(ctx, train, st)
-	if err != nil {
-		return nil, err
+	net := loaded
+	if net == nil {
+		fmt.Fprintf(progress, "%s: %d values for training, horizon %d, season %d\n", c.target, len(train.Target), c.horizon, c.season)
+		if net, err = forecast.Fit(ctx, train, st); err != nil {
+			return nil, err
+		}
+	}
+	if c.save != "" {
+		if err := net.Save(c.save); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(progress, "saved %s to %s\n", net.Name(), c.save)
 	}
 	nf, err := net.Forecast(train)
 	if err != nil {
