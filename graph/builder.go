@@ -129,13 +129,21 @@ func (b *Builder) ok(xs ...*Node) bool {
 // wrap runs f, turning an error or a panic from gorgonia into the builder's
 // error, and wraps the resulting gorgonia node.
 func (b *Builder) wrap(what string, f func() (*gorgonia.Node, error)) (out *Node) {
+	return b.wrapWith(what, f, shared)
+}
+
+// wrapWith is wrap with f run through under: shared, or asWritten for the
+// operations Gorgonia would rewrite (see stabilization.go).
+func (b *Builder) wrapWith(what string, f func() (*gorgonia.Node, error), under func(func())) (out *Node) {
 	defer func() {
 		if r := recover(); r != nil {
 			b.Fail(fmt.Errorf("%w: %s: %v", ErrGraph, what, r))
 			out = nil
 		}
 	}()
-	n, err := f()
+	var n *gorgonia.Node
+	var err error
+	under(func() { n, err = f() })
 	if err != nil {
 		b.Fail(fmt.Errorf("%w: %s: %v", ErrGraph, what, err))
 		return nil

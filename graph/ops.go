@@ -13,6 +13,11 @@ import (
 // from gorgonia.Grad; none has a derivative of its own.
 
 func (b *Builder) unary(what string, x *Node, f func(*gorgonia.Node) (*gorgonia.Node, error)) *Node {
+	return b.unaryWith(what, x, f, shared)
+}
+
+// unaryWith is unary with node creation run through under (wrapWith).
+func (b *Builder) unaryWith(what string, x *Node, f func(*gorgonia.Node) (*gorgonia.Node, error), under func(func())) *Node {
 	if !b.ok(x) {
 		return nil
 	}
@@ -20,7 +25,7 @@ func (b *Builder) unary(what string, x *Node, f func(*gorgonia.Node) (*gorgonia.
 		// Elementwise on a sequence kept as steps: stay step by step.
 		out := make([]*Node, len(x.steps))
 		for t, s := range x.steps {
-			if out[t] = b.unary(what, s, f); out[t] == nil {
+			if out[t] = b.unaryWith(what, s, f, under); out[t] == nil {
 				return nil
 			}
 		}
@@ -30,7 +35,7 @@ func (b *Builder) unary(what string, x *Node, f func(*gorgonia.Node) (*gorgonia.
 	if n == nil {
 		return nil
 	}
-	return b.wrap(what, func() (*gorgonia.Node, error) { return f(n) })
+	return b.wrapWith(what, func() (*gorgonia.Node, error) { return f(n) }, under)
 }
 
 // stepwise reports whether x and y are sequences kept as steps of the same
@@ -168,12 +173,9 @@ func (b *Builder) Exp(x *Node) *Node { return b.unary("exp", x, gorgonia.Exp) }
 
 // Log returns the natural logarithm of x elementwise.
 func (b *Builder) Log(x *Node) *Node {
-	return b.unary("log", x, func(n *gorgonia.Node) (out *gorgonia.Node, err error) {
-		// Gorgonia would rewrite log σ(x) into -softplus(-x) (see
-		// stabilization.go): build it as written.
-		asWritten(func() { out, err = gorgonia.Log(n) })
-		return out, err
-	})
+	// Gorgonia would rewrite log σ(x) into -softplus(-x) (see
+	// stabilization.go): build it as written.
+	return b.unaryWith("log", x, gorgonia.Log, asWritten)
 }
 
 // Abs returns |x| elementwise.

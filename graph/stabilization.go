@@ -23,7 +23,20 @@ import (
 // back on afterwards if it was on. A program that builds Gorgonia graphs
 // of its own on other goroutines at the same moment may see the rewrite
 // off for that long.
-var stabilizationMu sync.Mutex
+//
+// Gorgonia reads the setting whenever it creates a node, so every node
+// gornn creates is created under stabilizationMu too (shared, through
+// Builder.wrap): building one model while another compiles is then no data
+// race on Gorgonia's variable.
+var stabilizationMu sync.RWMutex
+
+// shared runs f, which creates Gorgonia nodes, while no asWritten call can
+// change Gorgonia's setting.
+func shared(f func()) {
+	stabilizationMu.RLock()
+	defer stabilizationMu.RUnlock()
+	f()
+}
 
 // asWritten runs f, which creates Gorgonia nodes, with Gorgonia's
 // stabilization rewrites off, and restores the setting found.

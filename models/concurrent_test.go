@@ -272,3 +272,68 @@ func TestZeroAndNilModelMethods(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildAndCompileConcurrently builds, compiles (with gradients: Grad
+// switches Gorgonia's stabilization setting off and back) and predicts
+// with models on many goroutines at once; under -race this checks that
+// gornn's node building never races with that switch. Every goroutine's
+// prediction must equal the serial one of the same model.
+func TestBuildAndCompileConcurrently(t *testing.T) {
+	x := stressInput(t, graph.Float32, 5, 4)
+	loss := func(b *graph.Builder, p, y *graph.Node) *graph.Node { return b.Mean(b.Square(b.Sub(p, y))) }
+	build := func(kind string) (*Model, error) {
+		var rec layers.Layer
+		var err error
+		if kind == "lstm" {
+			rec, err = layers.NewLSTM(20)
+		} else {
+			rec, err = layers.NewGRU(40)
+		}
+		if err != nil {
+			return nil, err
+		}
+		dense, err := layers.NewDense(1)
+		if err != nil {
+			return nil, err
+		}
+		return NewSequential([]int{10, 1}, []layers.Layer{rec, dense}, WithSeed(11))
+	}
+	want := map[string][]float64{}
+	for _, kind := range []string{"lstm", "gru"} {
+		m, err := build(kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		y, err := m.Predict(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[kind] = graph.Float64s(y)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for g := range 16 {
+		wg.Go(func() {
+			kind := []string{"lstm", "gru"}[g%2]
+			m, err := build(kind)
+			if err == nil {
+				_, err = m.Program(3+g%3, loss, true, false)
+			}
+			var y *graph.Tensor
+			if err == nil {
+				y, err = m.Predict(x)
+			}
+			if err == nil && !slices.Equal(graph.Float64s(y), want[kind]) {
+				err = fmt.Errorf("goroutine %d: %s prediction differs from the serial one", g, kind)
+			}
+			if err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
