@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 
 	"github.com/gornn/gornn/graph"
 	"github.com/gornn/gornn/layers"
@@ -25,6 +26,9 @@ type Settings struct {
 	Windows []int
 	// Units are the candidate LSTM sizes; default {16, 32}.
 	Units []int
+	// Strategies are the candidate strategies; default {Direct}. Recursive
+	// takes no past covariates (their future is unknown).
+	Strategies []Strategy
 	// Scaler scales the target and each covariate, fitted on the training
 	// part only; default Standard.
 	Scaler ScalerKind
@@ -55,6 +59,38 @@ type Settings struct {
 	Progress io.Writer
 }
 
+// Strategy is how a network forecasts the horizon.
+type Strategy int
+
+const (
+	// Direct forecasts all H steps at once (Dense(H)). The default.
+	Direct Strategy = iota
+	// Recursive forecasts one step (Dense(1)) and feeds each forecast back
+	// as the last value of the next window, H times.
+	Recursive
+)
+
+// ParseStrategy parses "direct" or "recursive".
+func ParseStrategy(s string) (Strategy, error) {
+	for _, g := range []Strategy{Direct, Recursive} {
+		if s == g.String() {
+			return g, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: unknown strategy %q (want direct or recursive)", ErrArgument, s)
+}
+
+// String returns "direct" or "recursive".
+func (s Strategy) String() string {
+	switch s {
+	case Direct:
+		return "direct"
+	case Recursive:
+		return "recursive"
+	}
+	return fmt.Sprintf("Strategy(%d)", int(s))
+}
+
 // DefaultWindows are the candidate windows for a season m (1 when there
 // is none): the smallest whole number of seasons that is at least 6 steps,
 // and twice that. Season 12 gives {12, 24}, 4 gives {8, 16}, 1 gives
@@ -78,6 +114,14 @@ func (s Settings) withDefaults() (Settings, error) {
 	}
 	if len(s.Units) == 0 {
 		s.Units = []int{16, 32}
+	}
+	if len(s.Strategies) == 0 {
+		s.Strategies = []Strategy{Direct}
+	}
+	for _, g := range s.Strategies {
+		if g != Direct && g != Recursive {
+			return s, fmt.Errorf("%w: unknown strategy %v", ErrArgument, g)
+		}
 	}
 	for _, w := range s.Windows {
 		if w < s.Season {
@@ -123,6 +167,7 @@ func (s Settings) withDefaults() (Settings, error) {
 // Candidate is one configuration tried by Fit, with its validation score.
 type Candidate struct {
 	Window, Units int
+	Strategy      Strategy
 	// ValMASE is the MASE over the held-out validation steps at the best
 	// epoch (+Inf when the candidate was skipped).
 	ValMASE float64
@@ -130,8 +175,14 @@ type Candidate struct {
 	Epochs int
 }
 
-// Name is the candidate's short name, "lstm(w=24,u=16)".
-func (c Candidate) Name() string { return fmt.Sprintf("lstm(w=%d,u=%d)", c.Window, c.Units) }
+// Name is the candidate's short name, "lstm(w=24,u=16)", or
+// "lstm(w=24,u=16,recursive)".
+func (c Candidate) Name() string {
+	if c.Strategy == Recursive {
+		return fmt.Sprintf("lstm(w=%d,u=%d,recursive)", c.Window, c.Units)
+	}
+	return fmt.Sprintf("lstm(w=%d,u=%d)", c.Window, c.Units)
+}
 
 // Network is a fitted direct multi-horizon forecaster: LSTM(Units) →
 // Dense(Horizon) over windows of Window steps.
@@ -188,45 +239,46 @@ func Fit(ctx context.Context, s Series, st Settings) (*Network, error) {
 	if err != nil {
 		return nil, fmt.Errorf("forecast: validation: %w", err)
 	}
+	if len(s.Past) > 0 && slices.Contains(st.Strategies, Recursive) {
+		return nil, fmt.Errorf("forecast: %w: the recursive strategy cannot use past covariates", ErrArgument)
+	}
 	best := -1
-	for _, w := range st.Windows {
-		for _, u := range st.Units {
-			c := Candidate{Window: w, Units: u, ValMASE: math.Inf(1)}
-			if T-v-w-H+1 >= st.MinSamples {
-				prep, err := prepare(st, fitPart, w)
-				if err != nil {
-					return nil, fmt.Errorf("forecast: %s: %w", c.Name(), err)
-				}
-				valX, err := prep.inputsAt(s, w, T-v, T)
-				if err != nil {
-					return nil, fmt.Errorf("forecast: %s: %w", c.Name(), err)
-				}
-				score := func(ms []*models.Model) (float64, error) {
-					p, err := prep.predict(ms, s, valX, w, T-v, T)
+	for _, g := range st.Strategies {
+		for _, w := range st.Windows {
+			for _, u := range st.Units {
+				c := Candidate{Window: w, Units: u, Strategy: g, ValMASE: math.Inf(1)}
+				if T-v-w-outputs(g, H)+1 >= st.MinSamples {
+					prep, err := prepare(st, fitPart, w, g)
 					if err != nil {
-						return 0, err
+						return nil, fmt.Errorf("forecast: %s: %w", c.Name(), err)
 					}
-					var sum float64
-					var cnt int
-					for i, o := 0, T-v; o < T; i, o = i+1, o+1 {
-						for k := 0; k < H && o+k < T; k++ {
-							sum += math.Abs(p[i*H+k] - s.Target[o+k])
-							cnt++
+					score := func(ms []*models.Model) (float64, error) {
+						p, err := prep.forecastAt(ms, s, w, T-v, T, H)
+						if err != nil {
+							return 0, err
 						}
+						var sum float64
+						var cnt int
+						for i, o := 0, T-v; o < T; i, o = i+1, o+1 {
+							for k := 0; k < H && o+k < T; k++ {
+								sum += math.Abs(p[i*H+k] - s.Target[o+k])
+								cnt++
+							}
+						}
+						return sum / float64(cnt) / scale, nil
 					}
-					return sum / float64(cnt) / scale, nil
+					c.ValMASE, c.Epochs, err = prep.validate(ctx, st, u, st.ValidationEnsemble, score)
+					if err != nil {
+						return nil, fmt.Errorf("forecast: %s: %w", c.Name(), err)
+					}
 				}
-				c.ValMASE, c.Epochs, err = prep.validate(ctx, st, u, st.ValidationEnsemble, score)
-				if err != nil {
-					return nil, fmt.Errorf("forecast: %s: %w", c.Name(), err)
+				if st.Progress != nil {
+					fmt.Fprintf(st.Progress, "%s: validation MASE %.4f at epoch %d\n", c.Name(), c.ValMASE, c.Epochs)
 				}
-			}
-			if st.Progress != nil {
-				fmt.Fprintf(st.Progress, "%s: validation MASE %.4f at epoch %d\n", c.Name(), c.ValMASE, c.Epochs)
-			}
-			net.Candidates = append(net.Candidates, c)
-			if best < 0 || c.ValMASE < net.Candidates[best].ValMASE {
-				best = len(net.Candidates) - 1
+				net.Candidates = append(net.Candidates, c)
+				if best < 0 || c.ValMASE < net.Candidates[best].ValMASE {
+					best = len(net.Candidates) - 1
+				}
 			}
 		}
 	}
@@ -234,7 +286,7 @@ func Fit(ctx context.Context, s Series, st Settings) (*Network, error) {
 	if math.IsInf(net.ValMASE, 1) {
 		return nil, fmt.Errorf("forecast: %w: no candidate window fits %d values", ErrData, T)
 	}
-	prep, err := prepare(st, s, net.Window)
+	prep, err := prepare(st, s, net.Window, net.Strategy)
 	if err != nil {
 		return nil, fmt.Errorf("forecast: %s: %w", net.Name(), err)
 	}
@@ -266,12 +318,12 @@ func (n *Network) Forecast(s Series) ([]float64, error) {
 	if T < n.Window {
 		return nil, fmt.Errorf("forecast: %w: %d values, the window is %d", ErrData, T, n.Window)
 	}
-	p := prepared{target: n.target, past: n.past, future: n.future, features: n.features, season: n.st.Season, horizon: n.st.Horizon}
-	x, err := p.inputsAt(s, n.Window, T, T+1)
+	p := prepared{target: n.target, past: n.past, future: n.future, features: n.features, season: n.st.Season, horizon: outputs(n.Strategy, n.st.Horizon)}
+	f, err := p.forecastAt(n.models, s, n.Window, T, T+1, n.st.Horizon)
 	if err != nil {
 		return nil, fmt.Errorf("forecast: %w", err)
 	}
-	return p.predict(n.models, s, x, n.Window, T, T+1)
+	return f, nil
 }
 
 // cut returns each covariate's first n values.
@@ -316,13 +368,21 @@ func MethodFunc(m Method) func(context.Context, Series, int) ([]float64, error) 
 	return func(_ context.Context, s Series, h int) ([]float64, error) { return m(s.Target, h) }
 }
 
-// newModel builds Input(window, features) → LSTM(units) → Dense(horizon).
-func newModel(st Settings, window, features, units int) (*models.Model, error) {
+// outputs is the number of steps a network of strategy g outputs.
+func outputs(g Strategy, h int) int {
+	if g == Recursive {
+		return 1
+	}
+	return h
+}
+
+// newModel builds Input(window, features) → LSTM(units) → Dense(out).
+func newModel(st Settings, window, features, units, out int) (*models.Model, error) {
 	lstm, err := layers.NewLSTM(units)
 	if err != nil {
 		return nil, err
 	}
-	dense, err := layers.NewDense(st.Horizon)
+	dense, err := layers.NewDense(out)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -182,5 +183,52 @@ func TestFitCovariatesAndFloat64(t *testing.T) {
 	}
 	if _, err := net.Forecast(Series{Target: y}); !errors.Is(err, ErrData) {
 		t.Errorf("covariates missing: %v", err)
+	}
+}
+
+func TestRecursive(t *testing.T) {
+	y := smallSeries()
+	train, test := y[:56], y[56:]
+	st := fast
+	st.Strategies = []Strategy{Recursive}
+	st.Ensemble = 2
+	net, err := Fit(context.Background(), Series{Target: train}, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if net.Strategy != Recursive || !strings.HasSuffix(net.Name(), ",recursive)") {
+		t.Fatalf("selected %s", net.Name())
+	}
+	if out := net.Models()[0].OutputShape(); !slices.Equal(out, []int{1}) {
+		t.Fatalf("recursive network outputs %v, want [1]", out)
+	}
+	f, err := net.Forecast(Series{Target: train})
+	if err != nil || len(f) != 4 {
+		t.Fatalf("forecast %v, %v", f, err)
+	}
+	if r, _ := RMSE(test, f); r > 2 {
+		t.Errorf("rmse %v on a near-periodic series", r)
+	}
+	p := filepath.Join(t.TempDir(), "rec.safetensors")
+	if err := net.Save(p); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, err := back.Forecast(Series{Target: train}); err != nil || !slices.Equal(g, f) {
+		t.Errorf("loaded recursive forecast %v (%v), want %v", g, err, f)
+	}
+	both := fast
+	both.Strategies = []Strategy{Direct, Recursive}
+	if net, err := Fit(context.Background(), Series{Target: train}, both); err != nil || len(net.Candidates) != 4 {
+		t.Errorf("both strategies: %v candidates, %v", len(net.Candidates), err)
+	}
+	if _, err := Fit(context.Background(), Series{Target: train, Past: [][]float64{train}}, st); !errors.Is(err, ErrArgument) {
+		t.Errorf("recursive with a past covariate: %v", err)
+	}
+	if _, err := Fit(context.Background(), Series{Target: train}, Settings{Horizon: 2, Strategies: []Strategy{7}}); !errors.Is(err, ErrArgument) {
+		t.Errorf("unknown strategy: %v", err)
 	}
 }

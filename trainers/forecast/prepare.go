@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gornn/gornn/graph"
 	"github.com/gornn/gornn/models"
@@ -29,8 +30,8 @@ type prepared struct {
 
 // prepare fits the scalers on s and builds its training samples for
 // windows of w.
-func prepare(st Settings, s Series, w int) (*prepared, error) {
-	p := &prepared{features: s.Features(), season: st.Season, horizon: st.Horizon}
+func prepare(st Settings, s Series, w int, g Strategy) (*prepared, error) {
+	p := &prepared{features: s.Features(), season: st.Season, horizon: outputs(g, st.Horizon)}
 	var err error
 	if p.target, err = FitScaler(st.Scaler, s.Target); err != nil {
 		return nil, fmt.Errorf("target: %w", err)
@@ -49,9 +50,9 @@ func prepare(st Settings, s Series, w int) (*prepared, error) {
 		}
 		p.future = append(p.future, sc)
 	}
-	n := len(s.Target) - w - st.Horizon + 1
+	n := len(s.Target) - w - p.horizon + 1
 	if n < 1 {
-		return nil, fmt.Errorf("%w: %d values, need at least window %d + horizon %d", ErrData, len(s.Target), w, st.Horizon)
+		return nil, fmt.Errorf("%w: %d values, need at least window %d + horizon %d", ErrData, len(s.Target), w, p.horizon)
 	}
 	origins := make([]int, n)
 	for i := range origins {
@@ -105,6 +106,60 @@ func (p *prepared) windows(s Series, w int, origins []int, targets bool) (*Windo
 	return win, nil
 }
 
+// forecastAt returns the forecasts [to−from, h] of the networks ms
+// (averaged) from origins from..to−1 of s: in one go for a direct network
+// (p.horizon = h), else one step at a time, each forecast appended to its
+// origin's copy of the target for the next step.
+func (p *prepared) forecastAt(ms []*models.Model, s Series, w, from, to, h int) ([]float64, error) {
+	if p.horizon == h {
+		x, err := p.inputsAt(s, w, from, to)
+		if err != nil {
+			return nil, err
+		}
+		return p.predict(ms, s, x, w, from, to)
+	}
+	if len(s.Past) > 0 {
+		return nil, fmt.Errorf("%w: a recursive forecast cannot use past covariates", ErrArgument)
+	}
+	n := to - from
+	exts := make([]Series, n)
+	for i := range exts {
+		exts[i] = Series{Target: slices.Clone(s.Target[:from+i]), Future: s.Future}
+	}
+	out := make([]float64, n*h)
+	for k := 0; k < h; k++ {
+		inputs := make([]float64, 0, n*w*p.features)
+		for i := range exts {
+			win, err := p.windows(exts[i], w, []int{len(exts[i].Target)}, false)
+			if err != nil {
+				return nil, err
+			}
+			inputs = append(inputs, win.Inputs...)
+		}
+		x, err := graph.FromFloat64s(graph.Float32, inputs, n, w, p.features)
+		if err != nil {
+			return nil, err
+		}
+		raw, err := predictRaw(ms, x)
+		if err != nil {
+			return nil, err
+		}
+		if len(raw) != n {
+			return nil, fmt.Errorf("%w: %d predictions for %d origins", ErrData, len(raw), n)
+		}
+		for i := range exts {
+			e := exts[i].Target
+			v := p.unscale(raw[i], e[len(e)-p.season])
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("%w: forecast %d from origin %d is %v", ErrData, k+1, from+i, v)
+			}
+			out[i*h+k] = v
+			exts[i].Target = append(e, v)
+		}
+	}
+	return out, nil
+}
+
 // inputsAt returns the network inputs for origins from..to−1 of s.
 func (p *prepared) inputsAt(s Series, w, from, to int) (*graph.Tensor, error) {
 	origins := make([]int, 0, to-from)
@@ -122,6 +177,36 @@ func (p *prepared) inputsAt(s Series, w, from, to int) (*graph.Tensor, error) {
 // predict runs m on x (the inputs for origins from..to−1 of s) and returns
 // the forecasts [to−from, horizon] in the series' units.
 func (p *prepared) predict(ms []*models.Model, s Series, x *graph.Tensor, w, from, to int) ([]float64, error) {
+	out, err := predictRaw(ms, x)
+	if err != nil {
+		return nil, err
+	}
+	H, mm := p.horizon, p.season
+	if len(out) != (to-from)*H {
+		return nil, fmt.Errorf("%w: %d predictions for %d origins of horizon %d", ErrData, len(out), to-from, H)
+	}
+	for i, o := 0, from; o < to; i, o = i+1, o+1 {
+		for k := 0; k < H; k++ {
+			v := p.unscale(out[i*H+k], s.Target[o-mm+k%mm])
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("%w: forecast %d from origin %d is %v", ErrData, k+1, o, v)
+			}
+			out[i*H+k] = v
+		}
+	}
+	return out, nil
+}
+
+// unscale turns a network output (a correction in scaled units) into a
+// forecast in the series' units, given the seasonal-naive value it
+// corrects.
+func (p *prepared) unscale(out, base float64) float64 {
+	z := out + (base-p.target.Center)/p.target.Scale
+	return z*p.target.Scale + p.target.Center
+}
+
+// predictRaw returns the networks' outputs for x, averaged.
+func predictRaw(ms []*models.Model, x *graph.Tensor) ([]float64, error) {
 	var out []float64
 	for _, m := range ms {
 		xm := x
@@ -146,20 +231,6 @@ func (p *prepared) predict(ms []*models.Model, s Series, x *graph.Tensor, w, fro
 	for i := range out {
 		out[i] /= float64(len(ms))
 	}
-	H, mm := p.horizon, p.season
-	if len(out) != (to-from)*H {
-		return nil, fmt.Errorf("%w: %d predictions for %d origins of horizon %d", ErrData, len(out), to-from, H)
-	}
-	for i, o := 0, from; o < to; i, o = i+1, o+1 {
-		for k := 0; k < H; k++ {
-			z := out[i*H+k] + (s.Target[o-mm+k%mm]-p.target.Center)/p.target.Scale
-			v := z*p.target.Scale + p.target.Center
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fmt.Errorf("%w: forecast %d from origin %d is %v", ErrData, k+1, o, v)
-			}
-			out[i*H+k] = v
-		}
-	}
 	return out, nil
 }
 
@@ -182,7 +253,7 @@ func (p *prepared) train(ctx context.Context, st Settings, units, epochs int) (*
 }
 
 func (p *prepared) newNet(st Settings, units int) (*models.Model, trainers.Optimizer, error) {
-	m, err := newModel(st, p.x.Shape()[1], p.features, units)
+	m, err := newModel(st, p.x.Shape()[1], p.features, units, p.horizon)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -13,10 +13,11 @@ import (
 const metaKey = "forecast"
 
 type savedCandidate struct {
-	Window  int      `json:"window"`
-	Units   int      `json:"units"`
-	ValMASE *float64 `json:"validation_mase"` // null: skipped
-	Epochs  int      `json:"epochs"`
+	Strategy Strategy `json:"strategy"`
+	Window   int      `json:"window"`
+	Units    int      `json:"units"`
+	ValMASE  *float64 `json:"validation_mase"` // null: skipped
+	Epochs   int      `json:"epochs"`
 }
 
 type savedNetwork struct {
@@ -34,7 +35,7 @@ type savedNetwork struct {
 }
 
 func toSaved(c Candidate) savedCandidate {
-	s := savedCandidate{Window: c.Window, Units: c.Units, Epochs: c.Epochs}
+	s := savedCandidate{Strategy: c.Strategy, Window: c.Window, Units: c.Units, Epochs: c.Epochs}
 	if !math.IsInf(c.ValMASE, 0) && !math.IsNaN(c.ValMASE) {
 		v := c.ValMASE
 		s.ValMASE = &v
@@ -43,7 +44,7 @@ func toSaved(c Candidate) savedCandidate {
 }
 
 func fromSaved(s savedCandidate) Candidate {
-	c := Candidate{Window: s.Window, Units: s.Units, Epochs: s.Epochs, ValMASE: math.Inf(1)}
+	c := Candidate{Strategy: s.Strategy, Window: s.Window, Units: s.Units, Epochs: s.Epochs, ValMASE: math.Inf(1)}
 	if s.ValMASE != nil {
 		c.ValMASE = *s.ValMASE
 	}
@@ -113,7 +114,7 @@ func Load(path string) (*Network, error) {
 		return nil, fmt.Errorf("forecast: load: %w: model input %v, metadata window %d with %d features", ErrData, in, n.Window, n.features)
 	}
 	for i := 1; i < sv.Members; i++ {
-		m, err := newModel(st, n.Window, n.features, n.Units)
+		m, err := newModel(st, n.Window, n.features, n.Units, outputs(n.Strategy, n.st.Horizon))
 		if err != nil {
 			return nil, fmt.Errorf("forecast: load: %w", err)
 		}
