@@ -152,7 +152,7 @@ func Example_customLayer() {
 	y, _ := graph.FromFloat64s(graph.Float64, ys, batch, 1)
 
 	mse := func(b *graph.Builder, p, y *graph.Node) *graph.Node { return b.Mean(b.Square(b.Sub(p, y))) }
-	prog, err := m.Program(batch, mse, true, false)
+	prog, err := m.Program(models.ProgramSpec{Batch: batch, Loss: mse, Grads: true})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -214,7 +214,7 @@ func TestZeroAndNilModel(t *testing.T) {
 		if _, err := m.PredictBatch(x, 4); !errors.Is(err, ErrModel) {
 			t.Errorf("%s model: PredictBatch error %v, want ErrModel", name, err)
 		}
-		if _, err := m.Program(4, nil, true, false); !errors.Is(err, ErrModel) {
+		if _, err := m.Program(ProgramSpec{Batch: 4, Loss: nil, Grads: true}); !errors.Is(err, ErrModel) {
 			t.Errorf("%s model: Program error %v, want ErrModel", name, err)
 		}
 	}
@@ -317,7 +317,7 @@ func TestBuildAndCompileConcurrently(t *testing.T) {
 			kind := []string{"lstm", "gru"}[g%2]
 			m, err := build(kind)
 			if err == nil {
-				_, err = m.Program(3+g%3, loss, true, false)
+				_, err = m.Program(ProgramSpec{Batch: 3 + g%3, Loss: loss, Grads: true})
 			}
 			var y *graph.Tensor
 			if err == nil {

@@ -26,7 +26,8 @@
 // and is safe for concurrent use; changing the weights (training,
 // [Model.SetWeights]) must not overlap with anything else.
 //
-// [Model.Program] compiles the model with a loss, for training: input 0 is
+// [Model.Program] compiles the model with a loss, for training, as a
+// [ProgramSpec] says (batch size, loss, which gradients): input 0 is
 // x, input 1 the target y, output 0 the prediction, and on request the
 // gradients of the loss with respect to every parameter and to x.
 //

@@ -338,26 +338,26 @@ func TestPredictErrors(t *testing.T) {
 
 func TestProgramErrors(t *testing.T) {
 	m := newSeedModel(t)
-	if _, err := m.Program(4, nil, true, false); !errors.Is(err, graph.ErrArgument) {
+	if _, err := m.Program(models.ProgramSpec{Batch: 4, Loss: nil, Grads: true}); !errors.Is(err, graph.ErrArgument) {
 		t.Errorf("nil loss: %v, want ErrArgument", err)
 	}
 	for _, batch := range []int{0, -2} {
-		if _, err := m.Program(batch, mse, true, false); !errors.Is(err, graph.ErrArgument) {
+		if _, err := m.Program(models.ProgramSpec{Batch: batch, Loss: mse, Grads: true}); !errors.Is(err, graph.ErrArgument) {
 			t.Errorf("batch %d: %v, want ErrArgument", batch, err)
 		}
 	}
 	notScalar := func(b *graph.Builder, p, y *graph.Node) *graph.Node { return b.Sub(p, y) }
-	if _, err := m.Program(4, notScalar, true, false); !errors.Is(err, graph.ErrShape) {
+	if _, err := m.Program(models.ProgramSpec{Batch: 4, Loss: notScalar, Grads: true}); !errors.Is(err, graph.ErrShape) {
 		t.Errorf("loss that is not a scalar: %v, want ErrShape", err)
 	}
 	wrongShape := func(b *graph.Builder, p, y *graph.Node) *graph.Node { return b.Mean(b.Sub(p, b.Full(0, 4, 10, 2))) }
-	if _, err := m.Program(4, wrongShape, true, false); !errors.Is(err, graph.ErrShape) {
+	if _, err := m.Program(models.ProgramSpec{Batch: 4, Loss: wrongShape, Grads: true}); !errors.Is(err, graph.ErrShape) {
 		t.Errorf("loss on other shapes: %v, want ErrShape", err)
 	}
 	if _, err := m.KerasLayout(nil); !errors.Is(err, graph.ErrShape) {
 		t.Errorf("KerasLayout(nil): %v, want ErrShape", err)
 	}
-	p := must(m.Program(4, mse, false, false))
+	p := must(m.Program(models.ProgramSpec{Batch: 4, Loss: mse}))
 	e := p.NewExecutor()
 	if err := e.SetInput(1, uniformTensor(1, 4, 10, 2)); !errors.Is(err, graph.ErrShape) {
 		t.Errorf("target of the wrong shape: %v, want ErrShape", err)

@@ -60,7 +60,7 @@ func (m mismatch) String() string {
 // together with the number of coordinates checked.
 func checkGradients(t *testing.T, m *models.Model, batch int, dataSeed uint64) (bad []mismatch, checked int) {
 	t.Helper()
-	prog := must(m.Program(batch, mse, true, true))
+	prog := must(m.Program(models.ProgramSpec{Batch: batch, Loss: mse, Grads: true, InputGrads: true}))
 	e := prog.NewExecutor()
 	x := uniformTensor(dataSeed, append([]int{batch}, m.InputShape()...)...)
 	y := uniformTensor(dataSeed+1, append([]int{batch}, m.OutputShape()...)...)
@@ -248,7 +248,7 @@ func TestGradientCheckDetectsWrongGradient(t *testing.T) {
 	// and compare with finite differences at another.
 	ls := must(chainLayers(lstm(3))())
 	m := must(models.NewSequential([]int{3, 2}, ls, models.WithDType(graph.Float64), models.WithSeed(3)))
-	prog := must(m.Program(2, mse, true, false))
+	prog := must(m.Program(models.ProgramSpec{Batch: 2, Loss: mse, Grads: true}))
 	e := prog.NewExecutor()
 	if err := e.SetInput(0, uniformTensor(1, 2, 3, 2)); err != nil {
 		t.Fatal(err)

@@ -97,7 +97,7 @@ func TestPredictFloat32(t *testing.T) {
 func TestPredictMatchesProgram(t *testing.T) {
 	m := newSeedModel(t, models.WithDType(graph.Float64), models.WithSeed(4))
 	x := uniformTensor(7, 6, 10, 1)
-	p := must(m.Program(6, mse, true, false))
+	p := must(m.Program(models.ProgramSpec{Batch: 6, Loss: mse, Grads: true}))
 	e := p.NewExecutor()
 	must(0, e.SetInput(0, x))
 	must(0, e.SetInput(1, uniformTensor(8, 6, 10, 1)))

@@ -45,15 +45,29 @@ func (m *Model) NewInput(b *graph.Builder) *graph.Node {
 	return b.Input("x", shape...)
 }
 
-// Program compiles the model for batches of the given size with a loss,
-// and its gradients with respect to every parameter when grads is set (and
-// to the input when inputGrads is set). The program's input 0 is x, input 1 the target
-// y; output 0 is the prediction. Programs for different batch sizes share
-// the model's weights.
-func (m *Model) Program(batch int, loss LossFunc, grads, inputGrads bool) (*graph.Program, error) {
+// ProgramSpec says what Model.Program compiles. Its zero value is not
+// valid: Batch and Loss are required.
+type ProgramSpec struct {
+	// Batch is the batch size the program is built for (≥ 1).
+	Batch int
+	// Loss builds the scalar loss from predictions and targets
+	// (trainers.MSE and the other losses have this form).
+	Loss LossFunc
+	// Grads asks for the loss's gradient with respect to every parameter
+	// (Executor.Grads), InputGrads with respect to the input
+	// (Executor.InputGrad).
+	Grads, InputGrads bool
+}
+
+// Program compiles the model for batches of spec.Batch samples with a
+// loss, and the gradients spec asks for. The program's input 0 is x, input
+// 1 the target y; output 0 is the prediction. Programs for different batch
+// sizes share the model's weights.
+func (m *Model) Program(spec ProgramSpec) (*graph.Program, error) {
 	if err := m.usable(); err != nil {
 		return nil, err
 	}
+	batch, loss, grads, inputGrads := spec.Batch, spec.Loss, spec.Grads, spec.InputGrads
 	if loss == nil {
 		return nil, fmt.Errorf("%w: nil loss", graph.ErrArgument)
 	}

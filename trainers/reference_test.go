@@ -211,7 +211,7 @@ func runCheck(t *testing.T, c refCase, dt graph.DType, tol float64) {
 		t.Fatal(err)
 	}
 	n := c.X.Shape[0]
-	prog, err := m.Program(n, loss.Func(), true, true)
+	prog, err := m.Program(models.ProgramSpec{Batch: n, Loss: loss.Func(), Grads: true, InputGrads: true})
 	if err != nil {
 		t.Fatal(err)
 	}

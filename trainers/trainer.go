@@ -122,7 +122,7 @@ func (t *Trainer) executor(batch int, grads bool) (*graph.Executor, error) {
 		cache = t.train
 	}
 	return cache.Get(batch, func() (*graph.Executor, error) {
-		p, err := t.model.Program(batch, t.loss.Func(), grads, false)
+		p, err := t.model.Program(models.ProgramSpec{Batch: batch, Loss: t.loss.Func(), Grads: grads})
 		if err != nil {
 			return nil, err
 		}
