@@ -83,7 +83,10 @@ func runBench(ctx context.Context, c config, w io.Writer, progress io.Writer) er
 			return fmt.Errorf("baselines.csv has no rows for %s", bc.file)
 		}
 		fc := config{csv: filepath.Join(c.bench, bc.file+".csv"), target: bc.target, delimiter: ",",
-			season: bc.season, horizon: bc.h, holdout: bc.h, seed: c.seed, maxEpochs: c.maxEpochs, ensemble: c.ensemble}
+			season: bc.season, horizon: bc.h, holdout: bc.h, seed: c.seed, maxEpochs: c.maxEpochs, ensemble: c.ensemble, strategies: c.strategies}
+		if len(bc.past) > 0 {
+			fc.strategies = "direct" // the recursive strategy takes no past covariates
+		}
 		for i, p := range bc.past {
 			if i > 0 {
 				fc.covariates += ","

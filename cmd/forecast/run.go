@@ -19,7 +19,7 @@ import (
 // config is the parsed command line.
 type config struct {
 	csv, target, date, delimiter, covariates, bench string
-	futureCovariates, save, load                    string
+	futureCovariates, save, load, strategies        string
 	seasonSet                                       bool
 	season, horizon, holdout, maxEpochs, ensemble   int
 	seed                                            uint64
@@ -36,6 +36,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.delimiter, "delimiter", ",", "field delimiter (one character; \"\\t\" for tabs)")
 	fs.StringVar(&c.covariates, "covariates", "", "comma-separated past covariate `columns`")
 	fs.StringVar(&c.futureCovariates, "future-covariates", "", "comma-separated known-future covariate `columns` (without -holdout, rows after the target's last value give their future values)")
+	fs.StringVar(&c.strategies, "strategies", "direct", "candidate strategies, comma-separated: direct, recursive")
 	fs.StringVar(&c.save, "save", "", "save the fitted network to `file`")
 	fs.StringVar(&c.load, "load", "", "forecast with the network saved in `file` (no training; its horizon and season)")
 	fs.IntVar(&c.season, "season", 1, "seasonal period (1: none)")
@@ -56,7 +57,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	fs.Visit(func(f *flag.Flag) { c.seasonSet = c.seasonSet || f.Name == "season" })
 	if c.bench != "" {
-		return c, nil
+		_, err := parseStrategies(c.strategies)
+		return c, err
 	}
 	switch {
 	case c.csv == "":
@@ -82,7 +84,22 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if _, err := delimiterRune(c.delimiter); err != nil {
 		return c, err
 	}
+	if _, err := parseStrategies(c.strategies); err != nil {
+		return c, err
+	}
 	return c, nil
+}
+
+func parseStrategies(list string) ([]forecast.Strategy, error) {
+	var out []forecast.Strategy
+	for _, name := range names(list) {
+		g, err := forecast.ParseStrategy(name)
+		if err != nil {
+			return nil, fmt.Errorf("-strategies: %w", err)
+		}
+		out = append(out, g)
+	}
+	return out, nil
 }
 
 func delimiterRune(s string) (rune, error) {
@@ -292,8 +309,10 @@ func forecastFile(ctx context.Context, c config, progress io.Writer) (*result, e
 	} else {
 		dates = nil
 	}
+	strategies, _ := parseStrategies(c.strategies)
 	st := forecast.Settings{
-		Horizon: c.horizon, Season: c.season, Seed: c.seed, MaxEpochs: c.maxEpochs,
+		Strategies: strategies,
+		Horizon:    c.horizon, Season: c.season, Seed: c.seed, MaxEpochs: c.maxEpochs,
 		Ensemble: c.ensemble, Progress: progress,
 	}
 	net := loaded

@@ -212,8 +212,9 @@ func (n *Network) Models() []*models.Model { return n.models }
 //
 // Each candidate is trained on the samples whose targets end before the
 // held-out values, and after every epoch forecasts from every origin
-// inside them (the steps of each forecast that fall inside them are
-// scored); its score is the MASE of those forecasts at its best epoch.
+// inside them; the steps of each forecast that fall inside them are
+// scored, every horizon step weighing the same (validationMASE). Its score
+// is that MASE at its best epoch.
 // Scalers are fitted on the values before the held-out ones for the
 // selection and on all of s for the final network.
 func Fit(ctx context.Context, s Series, st Settings) (*Network, error) {
@@ -257,15 +258,7 @@ func Fit(ctx context.Context, s Series, st Settings) (*Network, error) {
 						if err != nil {
 							return 0, err
 						}
-						var sum float64
-						var cnt int
-						for i, o := 0, T-v; o < T; i, o = i+1, o+1 {
-							for k := 0; k < H && o+k < T; k++ {
-								sum += math.Abs(p[i*H+k] - s.Target[o+k])
-								cnt++
-							}
-						}
-						return sum / float64(cnt) / scale, nil
+						return validationMASE(p, s.Target, T-v, H, scale), nil
 					}
 					c.ValMASE, c.Epochs, err = prep.validate(ctx, st, u, st.ValidationEnsemble, score)
 					if err != nil {
@@ -324,6 +317,30 @@ func (n *Network) Forecast(s Series) ([]float64, error) {
 		return nil, fmt.Errorf("forecast: %w", err)
 	}
 	return f, nil
+}
+
+// validationMASE scores the forecasts f [T−from, h] made from origins
+// from..T−1 of y (T = len(y)) on their steps inside y. Each horizon step
+// counts alike: the mean absolute error at step k (over the origins whose
+// step k is inside y) is averaged over the steps, and divided by scale.
+// A plain mean over every (origin, step) pair would weight the first
+// steps most (every origin has a step 1, one has a step h) and favour
+// models that are good only at short range.
+func validationMASE(f, y []float64, from, h int, scale float64) float64 {
+	T := len(y)
+	var total float64
+	var steps int
+	for k := 0; k < h && from+k < T; k++ {
+		var sum float64
+		var cnt int
+		for i, o := 0, from; o+k < T; i, o = i+1, o+1 {
+			sum += math.Abs(f[i*h+k] - y[o+k])
+			cnt++
+		}
+		total += sum / float64(cnt)
+		steps++
+	}
+	return total / float64(steps) / scale
 }
 
 // cut returns each covariate's first n values.

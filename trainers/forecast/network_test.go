@@ -232,3 +232,13 @@ func TestRecursive(t *testing.T) {
 		t.Errorf("unknown strategy: %v", err)
 	}
 }
+
+func TestValidationMASEWeighsStepsAlike(t *testing.T) {
+	y := []float64{0, 0, 0, 0, 0}
+	// origins 3 and 4 of h = 2: step 1 errors 1 and 3 (mean 2), step 2
+	// (origin 3 only) error 6; a pooled mean would give 10/3.
+	f := []float64{1, 6, 3, 100}
+	if got := validationMASE(f, y, 3, 2, 2); got != (2.0+6.0)/2/2 {
+		t.Errorf("validationMASE = %v, want 2", got)
+	}
+}
