@@ -46,6 +46,11 @@ type Settings struct {
 	// MinSamples is the fewest training samples a candidate may have
 	// (default 8); windows leaving fewer are skipped.
 	MinSamples int
+	// Folds is the most validation blocks (default 2): fold f holds out
+	// the ValidationSteps values before those of fold f−1, the first the
+	// last ones. Fewer are used when the earliest would leave the smallest
+	// window fewer than MinSamples training samples.
+	Folds int
 	// Seed seeds the weights and the shuffling.
 	Seed uint64
 	// Ensemble is the number of networks of the chosen configuration
@@ -146,7 +151,7 @@ func (s Settings) withDefaults() (Settings, error) {
 		def(&s.MaxEpochs, 300, "max epochs"), def(&s.Patience, 25, "patience"),
 		def(&s.BatchSize, 8, "batch size"), def(&s.MinSamples, 8, "min samples"),
 		def(&s.ValidationSteps, s.Horizon, "validation steps"),
-		def(&s.Ensemble, 5, "ensemble"), def(&s.ValidationEnsemble, 1, "validation ensemble"),
+		def(&s.Ensemble, 5, "ensemble"), def(&s.Folds, 2, "folds"), def(&s.ValidationEnsemble, 1, "validation ensemble"),
 	} {
 		if e != nil {
 			return s, e
@@ -168,10 +173,12 @@ func (s Settings) withDefaults() (Settings, error) {
 type Candidate struct {
 	Window, Units int
 	Strategy      Strategy
-	// ValMASE is the MASE over the held-out validation steps at the best
+	// ValMASE is the MASE over the held-out validation steps (the mean over
+	// the folds) at the best
 	// epoch (+Inf when the candidate was skipped).
 	ValMASE float64
-	// Epochs is the number of epochs of the best validation score.
+	// Epochs is the number of epochs of the best validation score (the
+	// folds' mean, rounded).
 	Epochs int
 }
 
@@ -191,8 +198,8 @@ type Network struct {
 	// Candidates are every configuration tried, in order.
 	Candidates []Candidate
 	// ValidationSteps is the number of training values held out for the
-	// selection.
-	ValidationSteps int
+	// selection in each of Folds blocks.
+	ValidationSteps, Folds int
 
 	st       Settings
 	models   []*models.Model
@@ -206,9 +213,10 @@ type Network struct {
 func (n *Network) Models() []*models.Model { return n.models }
 
 // Fit chooses a window and a size among Settings' candidates by
-// rolling-origin validation on the last ValidationSteps values of s (the
-// training part: the scored tail must not be in it), then trains the
-// chosen one on all of s for the number of epochs that validated best.
+// rolling-origin validation on the last Folds blocks of ValidationSteps
+// values of s (the training part: the scored tail must not be in it), then
+// trains the chosen one on all of s for the number of epochs that
+// validated best (see crossValidate).
 //
 // Each candidate is trained on the samples whose targets end before the
 // held-out values, and after every epoch forecasts from every origin
@@ -234,12 +242,11 @@ func Fit(ctx context.Context, s Series, st Settings) (*Network, error) {
 	if v < 1 {
 		return nil, fmt.Errorf("forecast: %w: %d values are too few for window %d, horizon %d, %d training samples and a validation step", ErrData, T, minW, H, st.MinSamples)
 	}
-	net := &Network{ValidationSteps: v, st: st}
-	fitPart := Series{Target: s.Target[:T-v], Past: cut(s.Past, T-v), Future: s.Future}
-	scale, err := NaiveScale(fitPart.Target, st.Season)
-	if err != nil {
-		return nil, fmt.Errorf("forecast: validation: %w", err)
+	folds := 1
+	for folds < st.Folds && T-(folds+1)*v-minW-H+1 >= st.MinSamples {
+		folds++
 	}
+	net := &Network{ValidationSteps: v, Folds: folds, st: st}
 	if len(s.Past) > 0 && slices.Contains(st.Strategies, Recursive) {
 		return nil, fmt.Errorf("forecast: %w: the recursive strategy cannot use past covariates", ErrArgument)
 	}
@@ -248,20 +255,9 @@ func Fit(ctx context.Context, s Series, st Settings) (*Network, error) {
 		for _, w := range st.Windows {
 			for _, u := range st.Units {
 				c := Candidate{Window: w, Units: u, Strategy: g, ValMASE: math.Inf(1)}
-				if T-v-w-outputs(g, H)+1 >= st.MinSamples {
-					prep, err := prepare(st, fitPart, w, g)
-					if err != nil {
-						return nil, fmt.Errorf("forecast: %s: %w", c.Name(), err)
-					}
-					score := func(ms []*models.Model) (float64, error) {
-						p, err := prep.forecastAt(ms, s, w, T-v, T, H)
-						if err != nil {
-							return 0, err
-						}
-						return validationMASE(p, s.Target, T-v, H, scale), nil
-					}
-					c.ValMASE, c.Epochs, err = prep.validate(ctx, st, u, st.ValidationEnsemble, score)
-					if err != nil {
+				if T-folds*v-w-outputs(g, H)+1 >= st.MinSamples {
+					var err error
+					if c.ValMASE, c.Epochs, err = crossValidate(ctx, st, s, c, v, folds); err != nil {
 						return nil, fmt.Errorf("forecast: %s: %w", c.Name(), err)
 					}
 				}
@@ -317,6 +313,43 @@ func (n *Network) Forecast(s Series) ([]float64, error) {
 		return nil, fmt.Errorf("forecast: %w", err)
 	}
 	return f, nil
+}
+
+// crossValidate scores candidate c on folds blocks of v values at the end
+// of s: fold f (1-based) holds out s.Target[T−f·v : T−(f−1)·v], trains on
+// the samples before it (scalers fitted there too) and scores the
+// forecasts from the origins inside it. It returns the mean score and the
+// mean (rounded) of the folds' best epoch counts.
+func crossValidate(ctx context.Context, st Settings, s Series, c Candidate, v, folds int) (float64, int, error) {
+	var score float64
+	var epochs int
+	for f := 1; f <= folds; f++ {
+		end := len(s.Target) - (f-1)*v
+		upto := Series{Target: s.Target[:end], Past: cut(s.Past, end), Future: s.Future}
+		fitPart := Series{Target: s.Target[:end-v], Past: cut(s.Past, end-v), Future: s.Future}
+		scale, err := NaiveScale(fitPart.Target, st.Season)
+		if err != nil {
+			return 0, 0, fmt.Errorf("validation: %w", err)
+		}
+		prep, err := prepare(st, fitPart, c.Window, c.Strategy)
+		if err != nil {
+			return 0, 0, err
+		}
+		sc := func(ms []*models.Model) (float64, error) {
+			p, err := prep.forecastAt(ms, upto, c.Window, end-v, end, st.Horizon)
+			if err != nil {
+				return 0, err
+			}
+			return validationMASE(p, upto.Target, end-v, st.Horizon, scale), nil
+		}
+		fs, fe, err := prep.validate(ctx, st, c.Units, st.ValidationEnsemble, sc)
+		if err != nil {
+			return 0, 0, err
+		}
+		score += fs
+		epochs += fe
+	}
+	return score / float64(folds), max(1, (epochs+folds/2)/folds), nil
 }
 
 // validationMASE scores the forecasts f [T−from, h] made from origins

@@ -44,7 +44,7 @@ func TestFitForecastReproducible(t *testing.T) {
 	if !slices.Equal(f1, f2) {
 		t.Fatalf("same seed, different forecasts: %v, %v", f1, f2)
 	}
-	if len(f1) != 4 || len(net.Candidates) != 2 || net.ValidationSteps != 4 {
+	if len(f1) != 4 || len(net.Candidates) != 2 || net.ValidationSteps != 4 || net.Folds != 2 {
 		t.Fatalf("forecast %v, candidates %+v, validation steps %d", f1, net.Candidates, net.ValidationSteps)
 	}
 	if net.Epochs < 1 || net.Epochs > fast.MaxEpochs || math.IsInf(net.ValMASE, 0) {
@@ -54,6 +54,18 @@ func TestFitForecastReproducible(t *testing.T) {
 	// not far from the truth.
 	if r, _ := RMSE(test, f1); r > 2 {
 		t.Errorf("rmse %v on a near-periodic series", r)
+	}
+}
+
+func TestFoldsShrinkForShortSeries(t *testing.T) {
+	y := smallSeries()[:24] // 24 − 2·4 − 4 − 4 + 1 = 9 ≥ 8 samples: 2 folds; 20 leaves 5: 1 fold
+	for _, c := range []struct{ n, folds int }{{24, 2}, {20, 1}} {
+		st := fast
+		st.Windows = []int{4}
+		net, err := Fit(context.Background(), Series{Target: y[:c.n]}, st)
+		if err != nil || net.Folds != c.folds {
+			t.Errorf("%d values: %v folds, %v; want %d", c.n, net.Folds, err, c.folds)
+		}
 	}
 }
 

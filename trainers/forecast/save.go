@@ -29,6 +29,7 @@ type savedNetwork struct {
 	Selected        savedCandidate   `json:"selected"`
 	Candidates      []savedCandidate `json:"candidates"`
 	ValidationSteps int              `json:"validation_steps"`
+	Folds           int              `json:"folds"`
 	Target          Scaler           `json:"target_scaler"`
 	Past            []Scaler         `json:"past_scalers"`
 	Future          []Scaler         `json:"future_scalers"`
@@ -61,7 +62,7 @@ func (n *Network) Save(path string) error {
 	}
 	sv := savedNetwork{Version: 1, Horizon: n.st.Horizon, Season: n.st.Season, Features: n.features,
 		Members: len(n.models), Selected: toSaved(n.Candidate), ValidationSteps: n.ValidationSteps,
-		Target: n.target, Past: n.past, Future: n.future}
+		Folds: n.Folds, Target: n.target, Past: n.past, Future: n.future}
 	for _, c := range n.Candidates {
 		sv.Candidates = append(sv.Candidates, toSaved(c))
 	}
@@ -105,7 +106,7 @@ func Load(path string) (*Network, error) {
 		return nil, fmt.Errorf("forecast: load: %w: metadata %s", ErrData, js)
 	}
 	st := Settings{Horizon: sv.Horizon, Season: sv.Season, DType: m0.DType()}
-	n := &Network{Candidate: fromSaved(sv.Selected), ValidationSteps: sv.ValidationSteps, st: st,
+	n := &Network{Candidate: fromSaved(sv.Selected), ValidationSteps: sv.ValidationSteps, Folds: sv.Folds, st: st,
 		target: sv.Target, past: sv.Past, future: sv.Future, features: sv.Features, models: []*models.Model{m0}}
 	for _, c := range sv.Candidates {
 		n.Candidates = append(n.Candidates, fromSaved(c))
