@@ -38,7 +38,8 @@ func init() {
 }
 
 // NewDense returns a Dense layer with the given number of units. Options:
-// WithActivation (default Linear) and WithName.
+// WithActivation (default Linear; Softmax is over the last axis) and
+// WithName.
 func NewDense(units int, opts ...Option) (*Dense, error) {
 	o, err := applyOptions(kindDense, units, takesActivation, opts)
 	if err != nil {
@@ -163,8 +164,57 @@ func activate(b *graph.Builder, a Activation, x *graph.Node) *graph.Node {
 		return b.Sigmoid(x)
 	case ReLU:
 		return b.ReLU(x)
+	case Softmax:
+		return softmax(b, x)
 	}
 	return x
+}
+
+// softmax is the softmax over the last axis of x, shifted by each row's
+// maximum (Keras' form): exp(x - max) / Σ exp(x - max). The shift cancels
+// in the value and, the graph being differentiated as built, in the
+// gradient (to rounding).
+func softmax(b *graph.Builder, x *graph.Node) *graph.Node {
+	if b.Err() != nil || x == nil {
+		return nil
+	}
+	shape := x.Shape()
+	c := shape[len(shape)-1]
+	e := b.Exp(b.Sub(x, spreadLast(b, maxLast(b, x), c)))
+	s := b.SumAxis(e, len(shape)-1)
+	if b.Err() != nil {
+		return nil
+	}
+	return b.Div(e, spreadLast(b, b.Reshape(s, append(slices.Clone(shape[:len(shape)-1]), 1)...), c))
+}
+
+// maxLast returns the maximum of x [..., C] over its last axis, as
+// [..., 1]: pairwise maxima max(a, c) = c + relu(a - c) of halves, in
+// ⌈log₂ C⌉ rounds.
+func maxLast(b *graph.Builder, x *graph.Node) *graph.Node {
+	if b.Err() != nil || x == nil {
+		return nil
+	}
+	ax := len(x.Shape()) - 1
+	for b.Err() == nil && x.Shape()[ax] > 1 {
+		w := x.Shape()[ax]
+		h := w / 2
+		lo, hi := b.Slice(x, ax, 0, h), b.Slice(x, ax, h, 2*h)
+		m := b.Add(hi, b.ReLU(b.Sub(lo, hi)))
+		if w%2 == 1 {
+			m = b.Concat(ax, m, b.Slice(x, ax, 2*h, w))
+		}
+		x = m
+	}
+	return x
+}
+
+// spreadLast repeats v [..., 1] c times along its last axis: v·ones[1, c].
+func spreadLast(b *graph.Builder, v *graph.Node, c int) *graph.Node {
+	if c == 1 || b.Err() != nil {
+		return v
+	}
+	return b.MatMul(v, b.Full(1, 1, c))
 }
 
 // Weights returns kernel [F, U] and bias [U].

@@ -68,13 +68,13 @@ func isNil(l layers.Layer) bool {
 func TestConstructorsRejectInvalidOptions(t *testing.T) {
 	bad := map[string][]layers.Option{
 		"dense":      {layers.WithReturnSequences(true), layers.WithUnitForgetBias(true), layers.WithActivation(layers.Activation(17)), layers.WithActivation(-1)},
-		"simple_rnn": {layers.WithActivation(layers.Tanh), layers.WithUnitForgetBias(false)},
+		"simple_rnn": {layers.WithActivation(layers.Softmax), layers.WithUnitForgetBias(false)},
 		"lstm":       {layers.WithActivation(layers.Tanh), layers.WithActivation(layers.Linear)},
 		"gru":        {layers.WithActivation(layers.Sigmoid), layers.WithUnitForgetBias(true), layers.WithUnitForgetBias(false)},
 	}
 	good := map[string][]layers.Option{
 		"dense":      {layers.WithActivation(layers.ReLU), layers.WithName("out"), nil},
-		"simple_rnn": {layers.WithReturnSequences(true), layers.WithName("r")},
+		"simple_rnn": {layers.WithReturnSequences(true), layers.WithName("r"), layers.WithActivation(layers.ReLU)},
 		"lstm":       {layers.WithReturnSequences(false), layers.WithUnitForgetBias(false)},
 		"gru":        {layers.WithReturnSequences(true)},
 	}
@@ -93,13 +93,13 @@ func TestConstructorsRejectInvalidOptions(t *testing.T) {
 }
 
 func TestParseActivation(t *testing.T) {
-	for _, a := range []layers.Activation{layers.Linear, layers.Tanh, layers.Sigmoid, layers.ReLU} {
+	for _, a := range []layers.Activation{layers.Linear, layers.Tanh, layers.Sigmoid, layers.ReLU, layers.Softmax} {
 		got, err := layers.ParseActivation(a.String())
 		if err != nil || got != a {
 			t.Errorf("ParseActivation(%q) = %v, %v", a.String(), got, err)
 		}
 	}
-	for _, s := range []string{"", "Tanh", "softmax", "Activation(7)"} {
+	for _, s := range []string{"", "Tanh", "Softmax", "elu", "Activation(7)"} {
 		if _, err := layers.ParseActivation(s); !errors.Is(err, layers.ErrConfig) {
 			t.Errorf("ParseActivation(%q): error %v, want ErrConfig", s, err)
 		}
@@ -358,7 +358,8 @@ func TestFromConfig(t *testing.T) {
 		{Kind: "conv1d", Units: 3},
 		{Kind: "", Units: 3},
 		{Kind: "lstm", Units: 0},
-		{Kind: "dense", Units: 2, Activation: "softmax"},
+		{Kind: "dense", Units: 2, Activation: "elu"},
+		{Kind: "simple_rnn", Units: 2, Activation: "softmax"},
 	} {
 		if _, err := layers.FromConfig(c); !errors.Is(err, layers.ErrConfig) {
 			t.Errorf("FromConfig(%+v): %v, want ErrConfig", c, err)

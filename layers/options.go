@@ -24,7 +24,9 @@ func WithReturnSequences(on bool) Option {
 	return func(o *options) error { o.returnSequences = &on; return nil }
 }
 
-// WithActivation sets a Dense layer's activation (default Linear).
+// WithActivation sets a Dense layer's activation (default Linear) or a
+// SimpleRNN's (default Tanh; Keras' SimpleRNN(activation=...), one of
+// Linear, Tanh, Sigmoid and ReLU: Softmax is Dense's only).
 func WithActivation(a Activation) Option {
 	return func(o *options) error {
 		if !a.valid() {
@@ -93,11 +95,14 @@ const (
 	Sigmoid
 	// ReLU is max(x, 0).
 	ReLU
+	// Softmax is exp(x_i - max x) / Σ_j exp(x_j - max x) over the last
+	// axis (Keras "softmax", axis=-1): not elementwise, so Dense's only.
+	Softmax
 )
 
-var activationNames = [...]string{"linear", "tanh", "sigmoid", "relu"}
+var activationNames = [...]string{"linear", "tanh", "sigmoid", "relu", "softmax"}
 
-func (a Activation) valid() bool { return a >= Linear && a <= ReLU }
+func (a Activation) valid() bool { return a >= Linear && a <= Softmax }
 
 // String returns the Keras name of the activation.
 func (a Activation) String() string {

@@ -1,11 +1,25 @@
 package layers
 
-import "github.com/gornn/gornn/graph"
+import (
+	"fmt"
+
+	"github.com/gornn/gornn/graph"
+)
 
 // SimpleRNN is the fully connected recurrent layer of Keras:
 //
-//	h_t = tanh(x_t·kernel + h_{t-1}·recurrent_kernel + bias),  h_0 = 0.
-type SimpleRNN struct{ recurrent }
+//	h_t = act(x_t·kernel + h_{t-1}·recurrent_kernel + bias),  h_0 = 0,
+//
+// with act tanh by default, or relu, sigmoid or linear (Keras'
+// SimpleRNN(activation=...); PyTorch's nn.RNN(nonlinearity="relu") is the
+// relu one).
+type SimpleRNN struct {
+	recurrent
+	activation Activation
+	// explicit records an activation given as an option, so that a
+	// configuration naming the default ("tanh") keeps it.
+	explicit bool
+}
 
 var (
 	_ Layer         = (*SimpleRNN)(nil)
@@ -26,18 +40,34 @@ func init() {
 	})
 }
 
-// NewSimpleRNN returns a SimpleRNN layer. Options: WithReturnSequences and
+// NewSimpleRNN returns a SimpleRNN layer. Options: WithReturnSequences,
+// WithActivation (Tanh, the default, ReLU, Sigmoid or Linear) and
 // WithName.
 func NewSimpleRNN(units int, opts ...Option) (*SimpleRNN, error) {
-	o, err := applyOptions(kindSimpleRNN, units, takesReturnSequences, opts)
+	o, err := applyOptions(kindSimpleRNN, units, takesReturnSequences|takesActivation, opts)
 	if err != nil {
 		return nil, err
 	}
-	r, err := newRecurrent(kindSimpleRNN, o, units, simpleRNNCell{})
+	act := Tanh
+	if o.activation != nil {
+		act = *o.activation
+		if act == Softmax {
+			return nil, fmt.Errorf("%w: %s: activation %v is not elementwise (a Dense layer's only)", ErrConfig, kindSimpleRNN, act)
+		}
+	}
+	r, err := newRecurrent(kindSimpleRNN, o, units, simpleRNNCell{activation: act})
 	if err != nil {
 		return nil, err
 	}
-	return &SimpleRNN{r}, nil
+	return &SimpleRNN{recurrent: r, activation: act, explicit: o.activation != nil}, nil
+}
+
+// Activation returns the layer's activation (Tanh by default).
+func (l *SimpleRNN) Activation() Activation {
+	if l == nil {
+		return Tanh
+	}
+	return l.activation
 }
 
 // Kind returns "simple_rnn".
@@ -51,7 +81,13 @@ func (l *SimpleRNN) Config() Config {
 	if l == nil {
 		return Config{Kind: kindSimpleRNN}
 	}
-	return Config{Kind: kindSimpleRNN, Name: l.name, Units: l.units, ReturnSequences: l.returnSequences}
+	c := Config{Kind: kindSimpleRNN, Name: l.name, Units: l.units, ReturnSequences: l.returnSequences}
+	if l.explicit || l.activation != Tanh {
+		// The default is left out, so that files of tanh layers are
+		// what they were before the option existed.
+		c.Activation = l.activation.String()
+	}
+	return c
 }
 
 // Build creates kernel, recurrent_kernel and a zero bias for inputs
@@ -77,15 +113,15 @@ func (l *SimpleRNN) Forward(b *graph.Builder, x *graph.Node) *graph.Node {
 }
 
 // simpleRNNCell is SimpleRNN's step: one gate, one state.
-type simpleRNNCell struct{}
+type simpleRNNCell struct{ activation Activation }
 
 func (simpleRNNCell) Spec() CellSpec {
 	return CellSpec{Kind: kindSimpleRNN, ClassName: "SimpleRNN", Gates: 1}
 }
 
-// Step computes h_t = tanh(x_t·W + h_{t-1}·U + b); a nil (zero) h leaves
+// Step computes h_t = act(x_t·W + h_{t-1}·U + b); a nil (zero) h leaves
 // its term out.
-func (simpleRNNCell) Step(w *CellWeights, x *graph.Node, states []*graph.Node) (*graph.Node, []*graph.Node) {
-	h := w.Builder().Tanh(w.Gates(x, states[0])[0])
+func (c simpleRNNCell) Step(w *CellWeights, x *graph.Node, states []*graph.Node) (*graph.Node, []*graph.Node) {
+	h := activate(w.Builder(), c.activation, w.Gates(x, states[0])[0])
 	return h, []*graph.Node{h}
 }
