@@ -19,10 +19,13 @@
 // The network sees, per sample, the scaled window relative to the level
 // of its last season and learns the correction to the seasonal-naive
 // forecast (naive without a season): forecast_k = snaive_k + net_k. Its
-// window (whole seasons) and size are chosen by rolling-origin validation
-// MASE on the last Horizon values of the series it is given, with early
-// stopping; the chosen configuration is then trained on all of it, as an
-// ensemble of seeds whose forecasts are averaged. See docs/forecasting.md.
+// window (whole seasons), size and strategy (Direct, or Recursive: Dense(1)
+// fed back H times) are chosen by rolling-origin validation MASE on the
+// last blocks of Horizon values of the series it is given (Settings.Folds),
+// with early stopping; the chosen configuration is then trained on all of
+// it, as an ensemble of seeds whose forecasts are averaged. Network.Save
+// and Load keep a fitted network in one model file; FitMany fits one
+// network per series on a goroutine pool. See docs/forecasting.md.
 //
 // Errors about the data wrap ErrData; errors about settings wrap
 // ErrArgument.
