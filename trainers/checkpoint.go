@@ -22,7 +22,10 @@ type checkpointMeta struct {
 	Loss  string `json:"loss"`
 	// HuberDelta is the Huber loss's delta; absent for the other losses,
 	// and in checkpoints written before it was stored (read as 1).
-	HuberDelta float64       `json:"huber_delta,omitempty"`
+	HuberDelta float64 `json:"huber_delta,omitempty"`
+	// FromLogits is a cross-entropy's from_logits; absent (false) for
+	// the other losses.
+	FromLogits bool          `json:"from_logits,omitempty"`
 	Optimizer  optimizerSpec `json:"optimizer"`
 	Iterations int           `json:"iterations"`
 	Slots      []string      `json:"slots"` // sorted names of the optimizer's slots, stored as optimizer/<name>
@@ -111,7 +114,7 @@ func (s optimizerSpec) build() (Optimizer, error) {
 const slotPrefix = "optimizer/"
 
 // SaveCheckpoint writes the model, the trainer's loss (with Huber's
-// delta), its optimizer's type, hyperparameters and state, and the number
+// delta, or a cross-entropy's from_logits), its optimizer's type, hyperparameters and state, and the number
 // of completed epochs to one file (a model file that Load also reads),
 // atomically. Fit resumes from it with InitialEpoch set to the epoch
 // LoadCheckpoint returns, and with the same seed gives the same result as
@@ -128,7 +131,7 @@ func SaveCheckpoint(path string, t *Trainer, epochsDone int) error {
 		return err
 	}
 	st := t.opt.State()
-	meta := checkpointMeta{Epoch: epochsDone, Loss: t.loss.name, HuberDelta: t.loss.delta, Optimizer: spec, Iterations: st.Iterations}
+	meta := checkpointMeta{Epoch: epochsDone, Loss: t.loss.name, HuberDelta: t.loss.delta, FromLogits: t.loss.fromLogits, Optimizer: spec, Iterations: st.Iterations}
 	if spec.Decay == nil {
 		meta.Optimizer.LearningRate = st.LearningRate
 	}
@@ -151,6 +154,19 @@ func SaveCheckpoint(path string, t *Trainer, epochsDone int) error {
 
 // lossOf rebuilds a checkpoint's loss.
 func (meta checkpointMeta) lossOf() (Loss, error) {
+	switch meta.Loss {
+	case nameBinaryCE, nameSparseCE:
+		if meta.HuberDelta != 0 {
+			return Loss{}, fmt.Errorf("%w: huber delta %v stored with loss %q", ErrCheckpoint, meta.HuberDelta, meta.Loss)
+		}
+		if meta.Loss == nameBinaryCE {
+			return BinaryCrossentropy(meta.FromLogits), nil
+		}
+		return SparseCategoricalCrossentropy(meta.FromLogits), nil
+	}
+	if meta.FromLogits {
+		return Loss{}, fmt.Errorf("%w: from_logits stored with loss %q", ErrCheckpoint, meta.Loss)
+	}
 	if meta.Loss != "huber" {
 		l, err := LossByName(meta.Loss)
 		if err != nil {
