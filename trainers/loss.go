@@ -60,12 +60,13 @@ func (l Loss) same(o Loss) bool {
 // output per sample is out: out itself, except for the sparse categorical
 // cross-entropy, whose targets are class indices, out with its last axis
 // (the classes) replaced by 1 (Keras' y_true [batch, 1] for an output
-// [batch, C]; [batch, T, 1] for [batch, T, C]).
+// [batch, C]; [batch, T, 1] for [batch, T, C]). For the other losses it
+// is out itself, not a copy (no allocation in a training step).
 func (l Loss) TargetShape(out []int) []int {
 	if l.name == nameSparseCE && len(out) > 0 {
 		return append(slices.Clone(out[:len(out)-1]), 1)
 	}
-	return slices.Clone(out)
+	return out
 }
 
 // CheckTargets checks targets y [n, TargetShape(out)...] for a model
