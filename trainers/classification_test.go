@@ -631,3 +631,36 @@ func TestFitRefusesSparseLabelsClearly(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadCheckpointClassificationLossState: from_logits stored with a
+// loss that has none, or a Huber delta with a cross-entropy, is an
+// ErrCheckpoint error; a cross-entropy checkpoint without from_logits
+// loads as the probability form.
+func TestLoadCheckpointClassificationLossState(t *testing.T) {
+	m, _, _ := checkpointModel(t)
+	tr := must(trainers.NewTrainer(m, trainers.BinaryCrossentropy(true), must(trainers.NewAdam())))
+	path := filepath.Join(t.TempDir(), "ckpt.safetensors")
+	if err := trainers.SaveCheckpoint(path, tr, 1); err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct {
+		edit func(x *models.Extras)
+		text string
+	}{
+		"from_logits_on_mse":     {editMeta(t, "loss", "mse"), "from_logits"},
+		"from_logits_on_huber":   {editMeta(t, "loss", "huber"), "from_logits"},
+		"delta_on_cross_entropy": {editMeta(t, "huber_delta", 0.5), "huber delta"},
+	} {
+		_, _, err := trainers.LoadCheckpoint(rewriteCheckpoint(t, path, c.edit))
+		if !errors.Is(err, trainers.ErrCheckpoint) || !strings.Contains(err.Error(), c.text) {
+			t.Errorf("%s: error %v, want ErrCheckpoint saying %q", name, err, c.text)
+		}
+	}
+	back, _, err := trainers.LoadCheckpoint(rewriteCheckpoint(t, path, func(x *models.Extras) {
+		editMeta(t, "from_logits", nil)(x)
+		editMeta(t, "loss", "sparse_categorical_crossentropy")(x)
+	}))
+	if err != nil || back.Loss().Name() != "sparse_categorical_crossentropy" || back.Loss().FromLogits() {
+		t.Errorf("without from_logits: %v, %v", back.Loss(), err)
+	}
+}
