@@ -57,6 +57,10 @@ type ProgramSpec struct {
 	// (Executor.Grads), InputGrads with respect to the input
 	// (Executor.InputGrad).
 	Grads, InputGrads bool
+	// Target is the shape of one sample's targets (input 1); nil means
+	// the model's output shape. A sparse categorical cross-entropy takes
+	// class indices [..., 1] for outputs [..., C].
+	Target []int
 }
 
 // Program compiles the model for batches of spec.Batch samples with a
@@ -77,7 +81,11 @@ func (m *Model) Program(spec ProgramSpec) (*graph.Program, error) {
 	}
 	x := m.NewInput(b)
 	pred := m.Forward(b, x)
-	yShape := append([]int{batch}, m.OutputShape()...)
+	target := spec.Target
+	if target == nil {
+		target = m.OutputShape()
+	}
+	yShape := append([]int{batch}, target...)
 	var y *graph.Node
 	if len(yShape) == 3 {
 		y = b.SequenceInput("y", yShape...)

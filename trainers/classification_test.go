@@ -614,20 +614,41 @@ func TestSparseCrossEntropyTrainsSoftmaxClassifier(t *testing.T) {
 	}
 }
 
-// TestFitRefusesSparseLabelsClearly: Fit checks targets against the
-// model's output shape, so labels [n, 1] for a 3-class model are an
-// ErrShape error (and one-hot targets are refused by the loss), not a
-// panic.
-func TestFitRefusesSparseLabelsClearly(t *testing.T) {
-	m := must(models.NewSequential([]int{2}, []layers.Layer{must(layers.NewDense(3, layers.WithActivation(layers.Softmax)))}, models.WithSeed(4)))
-	x := must(graph.FromFloat64s(graph.Float32, []float64{1, 0, 0, 1}, 2, 2))
-	for _, y := range []*graph.Tensor{
-		must(graph.FromFloat64s(graph.Float32, []float64{0, 2}, 2, 1)),
-		must(graph.FromFloat64s(graph.Float32, []float64{1, 0, 0, 0, 0, 1}, 2, 3)),
-	} {
-		_, err := trainers.Fit(context.Background(), m, x, y, trainers.FitOptions{Loss: trainers.SparseCategoricalCrossentropy(false)})
-		if !errors.Is(err, graph.ErrShape) {
-			t.Errorf("y %v: %v, want ErrShape", y.Shape(), err)
+// TestFitSparseClassifier trains 3-class classifiers from sparse labels
+// [n, 1] with Fit (probabilities and logits), and checks that a label out
+// of range is a clear error.
+func TestFitSparseClassifier(t *testing.T) {
+	const n = 60
+	r := rand.New(rand.NewPCG(41, 42))
+	centers := [][2]float64{{1, 0}, {-0.5, 0.9}, {-0.5, -0.9}}
+	var xs, labels []float64
+	for i := range n {
+		c := centers[i%3]
+		xs = append(xs, c[0]+0.25*r.NormFloat64(), c[1]+0.25*r.NormFloat64())
+		labels = append(labels, float64(i%3))
+	}
+	x := must(graph.FromFloat64s(graph.Float32, xs, n, 2))
+	y := must(graph.FromFloat64s(graph.Float32, labels, n, 1))
+	for _, logits := range []bool{false, true} {
+		act := layers.Softmax
+		if logits {
+			act = layers.Linear
+		}
+		m := must(models.NewSequential([]int{2}, []layers.Layer{must(layers.NewDense(3, layers.WithActivation(act)))}, models.WithSeed(4)))
+		hist, err := trainers.Fit(context.Background(), m, x, y, trainers.FitOptions{Loss: trainers.SparseCategoricalCrossentropy(logits),
+			Optimizer: must(trainers.NewAdam(trainers.WithLearningRate(0.05))), Epochs: 30, BatchSize: 16, ValidationSplit: 0.25, Seed: 1,
+			Metrics: []trainers.Metric{trainers.MetricSparseCategoricalAccuracy}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc, vacc := hist.Get("sparse_categorical_accuracy"), hist.Get("val_sparse_categorical_accuracy")
+		if acc[len(acc)-1] < 0.95 || vacc[len(vacc)-1] < 0.95 {
+			t.Errorf("logits %v: accuracy %v val %v", logits, acc[len(acc)-1], vacc[len(vacc)-1])
+		}
+		tr := must(trainers.NewTrainer(m, trainers.SparseCategoricalCrossentropy(logits), nil))
+		_, err = tr.Evaluate(must(graph.FromFloat64s(graph.Float32, []float64{1, 0, 0, 1}, 2, 2)), must(graph.FromFloat64s(graph.Float32, []float64{0, 3}, 2, 1)), 0)
+		if !errors.Is(err, graph.ErrArgument) {
+			t.Errorf("label 3 of 3 classes: %v", err)
 		}
 	}
 }

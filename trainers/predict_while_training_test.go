@@ -2,6 +2,7 @@ package trainers_test
 
 import (
 	"context"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -49,6 +50,10 @@ func TestPredictWhileAnotherModelTrains(t *testing.T) {
 			}
 		})
 	}
+	// Every epoch of A waits for a prediction of B to finish after it
+	// began, so predictions interleave with training however busy the
+	// machine is.
+	opts.Callbacks = []trainers.Callback{interleave{func() int { mu.Lock(); defer mu.Unlock(); return calls }}}
 	h, err := trainers.Fit(context.Background(), a, x, y, opts)
 	close(done)
 	wg.Wait()
@@ -65,3 +70,18 @@ func TestPredictWhileAnotherModelTrains(t *testing.T) {
 		t.Error("A trained differently while B predicted")
 	}
 }
+
+// interleave is a callback whose OnEpochBegin waits until count has moved
+// past its value at that moment.
+type interleave struct{ count func() int }
+
+func (c interleave) OnTrainBegin(*trainers.FitState) error { return nil }
+func (c interleave) OnEpochBegin(*trainers.FitState, int) error {
+	for start := c.count(); c.count() < start+1; {
+		runtime.Gosched()
+	}
+	return nil
+}
+func (c interleave) OnBatchEnd(*trainers.FitState, int, int, trainers.Logs) error { return nil }
+func (c interleave) OnEpochEnd(*trainers.FitState, int, trainers.Logs) error      { return nil }
+func (c interleave) OnTrainEnd(*trainers.FitState) error                          { return nil }

@@ -122,7 +122,7 @@ func (t *Trainer) executor(batch int, grads bool) (*graph.Executor, error) {
 		cache = t.train
 	}
 	return cache.Get(batch, func() (*graph.Executor, error) {
-		p, err := t.model.Program(models.ProgramSpec{Batch: batch, Loss: t.loss.Func(), Grads: grads})
+		p, err := t.model.Program(models.ProgramSpec{Batch: batch, Loss: t.loss.Func(), Grads: grads, Target: t.loss.TargetShape(t.outputShape())})
 		if err != nil {
 			return nil, err
 		}
@@ -258,8 +258,11 @@ func (t *Trainer) checkXY(x, y *graph.Tensor) error {
 		return fmt.Errorf("y: %w", err)
 	}
 	ys := []int(y.Shape())
-	if len(ys) != len(out)+1 || !slices.Equal(ys[1:], out) {
-		return fmt.Errorf("%w: y has shape %v, the model outputs [n %v]", graph.ErrShape, ys, out)
+	if want := t.loss.TargetShape(out); len(ys) != len(want)+1 || !slices.Equal(ys[1:], want) {
+		if slices.Equal(want, out) {
+			return fmt.Errorf("%w: y has shape %v, the model outputs [n %v]", graph.ErrShape, ys, out)
+		}
+		return fmt.Errorf("%w: y has shape %v, the loss %v wants [n %v] for outputs [n %v]", graph.ErrShape, ys, t.loss, want, out)
 	}
 	if x.Shape()[0] != ys[0] {
 		return fmt.Errorf("%w: x has %d samples, y has %d", graph.ErrShape, x.Shape()[0], ys[0])
@@ -279,7 +282,7 @@ func (t *Trainer) checkXY(x, y *graph.Tensor) error {
 			}
 		}
 	}
-	return nil
+	return t.loss.CheckTargets(y, out)
 }
 
 // Evaluate returns the mean loss and the metrics over x and y, in batches
