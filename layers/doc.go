@@ -4,7 +4,8 @@
 //
 // A layer is configured at construction, where options are validated
 // (units must be positive and at most [MaxUnits]; [WithActivation] is for
-// Dense only, [WithUnitForgetBias] for LSTM only; errors wrap [ErrConfig]). Its weights
+// Dense and SimpleRNN only, [WithUnitForgetBias] for LSTM only; errors wrap
+// [ErrConfig]). Its weights
 // are created by Build for an input shape, as Keras' build does, with Keras'
 // default initializers: Glorot uniform kernels, orthogonal recurrent
 // kernels, zero biases except the LSTM forget gate's, which starts at 1.
@@ -25,7 +26,7 @@
 //
 //	Dense:      y = activation(x·W + b)
 //
-//	SimpleRNN:  h_t = tanh(x_t·W + h_{t-1}·U + b)
+//	SimpleRNN:  h_t = activation(x_t·W + h_{t-1}·U + b)   (tanh by default)
 //
 //	LSTM:       i = σ(x_t·W_i + h_{t-1}·U_i + b_i)
 //	            f = σ(x_t·W_f + h_{t-1}·U_f + b_f)

@@ -9,7 +9,9 @@ import (
 
 // The PyTorch counterparts of the built-in layers (TorchLayout): Dense is
 // torch.nn.Linear; SimpleRNN, LSTM and GRU are one-layer torch.nn.RNN
-// (tanh), LSTM and GRU modules with batch_first=True. docs/saving.md has
+// (nonlinearity tanh, or relu for a relu SimpleRNN; the state_dict does not
+// say which: the architecture in the file's metadata does), LSTM and GRU
+// modules with batch_first=True. docs/saving.md has
 // the table.
 
 // torchGRUOrder maps PyTorch's GRU gate blocks (r, z, n) to Keras' (z, r,
