@@ -27,4 +27,10 @@
 // epoch, Predict and one forecast. The commands in cmd/compare and
 // cmd/stepplot run the comparison and draw docs/step_time.png; see
 // docs/benchmarks.md.
+//
+// The native floor (cfloor/floor.c, see cfloor.go) is a hand-written,
+// fused C implementation of the W1–W3 training loops that compare builds
+// with the system C compiler and feeds gornn's data, initial weights and
+// batch order (SineFloorInput): an anchor for what these loops cost, not
+// part of the library. TestFloor checks its gradients against gornn's.
 package benchmarks

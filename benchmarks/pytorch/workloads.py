@@ -8,11 +8,21 @@ SGD(lr 0.01), MSE.
 
     /usr/bin/python3 benchmarks/pytorch/workloads.py --workload W1 [--repeat N]
     /usr/bin/python3 benchmarks/pytorch/workloads.py --list
+    /usr/bin/python3 benchmarks/pytorch/workloads.py --blas
     /usr/bin/python3 benchmarks/pytorch/workloads.py --step-sizes 20,64,128,256 [--step-batch 8 --step-time 10]
 
 prints one JSON line:
     {"workload": "W1", "seconds": ..., "final_loss": ... or null,
-     "peak_rss_mb": ..., "torch": "...", "threads": 1}
+     "peak_rss_mb": ..., "torch": "...", "threads": 1,
+     "blas": "OpenBLAS 0.3.21 (/usr/lib/...)", "blas_kind": "openblas"}
+
+`blas_kind` names the BLAS torch's products run on, read from the libraries
+mapped into this process (/proc/self/maps) and torch.__config__.show():
+openblas, mkl, blis, atlas, reference (netlib's unoptimized libblas) or
+unknown. Debian's python3-torch calls whatever libblas.so.3 the alternatives
+system points to; with only libblas3 installed that is the reference BLAS,
+about 8x slower on W4, and ratios against it mean nothing. Install
+libopenblas0-pthread (see benchmarks/pytorch/README.md).
 
 `seconds` is the wall time of the timed region only (training, or prediction),
 not model building, data generation or untimed pre-training. With --repeat N
@@ -28,6 +38,7 @@ for _v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
 import argparse
 import json
 import math
+import re
 import resource
 import statistics
 import sys
@@ -44,6 +55,93 @@ except RuntimeError:  # only allowed before any inter-op work has started
 
 LR = 0.01
 SEED = 1234
+
+
+def _sgemm_provider():
+    """The file that provides the sgemm_ libtorch calls, or None.
+
+    dlsym on libtorch's own handle searches it and its dependencies in the
+    order the dynamic linker resolved its calls; dladdr names the file.
+    """
+    import ctypes
+
+    class DlInfo(ctypes.Structure):
+        _fields_ = [("dli_fname", ctypes.c_char_p), ("dli_fbase", ctypes.c_void_p),
+                    ("dli_sname", ctypes.c_char_p), ("dli_saddr", ctypes.c_void_p)]
+
+    try:
+        with open("/proc/self/maps") as f:
+            paths = [ln.split()[5] for ln in f if len(ln.split()) >= 6 and "libtorch_cpu" in ln.split()[5]]
+        if not paths:
+            return None
+        fn = ctypes.CDLL(paths[0]).sgemm_
+        info = DlInfo()
+        if not ctypes.CDLL(None).dladdr(ctypes.cast(fn, ctypes.c_void_p), ctypes.byref(info)) or not info.dli_fname:
+            return None
+        return os.path.realpath(info.dli_fname.decode())
+    except (OSError, AttributeError, IndexError):
+        return None
+
+
+def blas_info():
+    """Which BLAS torch's matrix products call: {"blas": description, "blas_kind": kind}.
+
+    kind is openblas, mkl, blis, atlas, reference (netlib's unoptimized
+    libblas) or unknown. Found from the library that provides the sgemm_
+    libtorch calls (Debian's python3-torch calls libblas.so.3, whichever the
+    alternatives system or LD_LIBRARY_PATH gives it), then from the
+    libraries mapped into this process (/proc/self/maps), and, for a BLAS
+    linked statically into libtorch (pip wheels link MKL so), from
+    torch.__config__.show().
+    """
+    torch.mm(torch.ones(4, 4), torch.ones(4, 4))  # any lazily loaded library is in now
+    libs = []
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 6 and parts[5].startswith("/"):
+                    path = parts[5]
+                    if re.search(r"blas|mkl|blis|atlas", os.path.basename(path).lower()) and path not in libs:
+                        libs.append(path)
+    except OSError:
+        pass
+    try:
+        config = torch.__config__.show()
+    except Exception:  # noqa: BLE001 - an old or odd build: go by the libraries alone
+        config = ""
+    m = re.search(r"BLAS_INFO=(\w+)", config)
+    blas_config = m.group(1) if m else "?"
+
+    def kind_of(path):
+        low = path.lower()
+        for k in ("openblas", "mkl", "blis", "atlas"):
+            if k in low:
+                return k
+        if re.match(r"libblas\.so", os.path.basename(low)) and os.path.basename(os.path.dirname(low)) == "blas":
+            return "reference"  # Debian/Ubuntu install netlib's BLAS as .../blas/libblas.so.3.*
+        return "unknown"
+
+    def describe(kind, path):
+        if kind == "openblas":
+            names = [p for p in libs + [path] if "openblas" in os.path.basename(p).lower()]
+            v = re.search(r"-r(\d+(?:\.\d+)*)", os.path.basename(names[-1])) if names else None
+            return f"OpenBLAS {v.group(1) if v else '?'} ({path})"
+        return {"mkl": "MKL", "blis": "BLIS", "atlas": "ATLAS", "reference": "reference BLAS (netlib)",
+                "unknown": "unidentified BLAS"}[kind] + f" ({path})"
+
+    provider = _sgemm_provider()
+    if provider:
+        kind = kind_of(provider)
+        return {"blas": describe(kind, provider), "blas_kind": kind}
+    if blas_config.lower() == "mkl" or "Math Kernel Library" in config:
+        return {"blas": "MKL (linked into libtorch; BLAS_INFO=mkl)", "blas_kind": "mkl"}
+    for path in libs:
+        kind = kind_of(path)
+        if kind != "unknown":
+            return {"blas": describe(kind, path) + ", mapped; sgemm_ not found", "blas_kind": kind}
+    return {"blas": f"not identified (torch BLAS_INFO={blas_config}; mapped: {', '.join(libs) or 'none'})",
+            "blas_kind": "unknown"}
 
 
 # ---------------- models ----------------
@@ -270,7 +368,7 @@ def step_times(kinds, sizes, batch, steps, reps=5, min_run=0.2):
             per = sorted(run(n) / n for _ in range(max(reps, 1)))
             yield {"mode": "step", "kind": KIND_NAMES[kind], "units": units, "batch": batch, "steps": steps,
                    "seconds_per_step": per[len(per) // 2], "min_seconds_per_step": per[0], "torch": torch.__version__,
-                   "threads": torch.get_num_threads()}
+                   "threads": torch.get_num_threads(), **blas_info()}
 
 
 def main():
@@ -280,6 +378,7 @@ def main():
     ap.add_argument("--w6-batch", type=int, default=None,
                     help="W6 only: predict in batches of this size instead of one call (Keras predict uses 32)")
     ap.add_argument("--list", action="store_true", help="list the workloads")
+    ap.add_argument("--blas", action="store_true", help="print the BLAS torch calls (JSON) and exit")
     ap.add_argument("--step-sizes", default=None,
                     help="instead of a workload, time one training step for these unit counts (e.g. 20,64,128,256); "
                          "prints one JSON line per layer kind and size")
@@ -296,6 +395,9 @@ def main():
         for rec in step_times(kinds, sizes, args.step_batch, args.step_time):
             print(json.dumps(rec))
             sys.stdout.flush()
+        return
+    if args.blas:
+        print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), **blas_info()}))
         return
     if args.list:
         for k in sorted(WORKLOADS):
@@ -320,6 +422,7 @@ def main():
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,  # Linux: KiB
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
+        **blas_info(),
     }
     if args.repeat > 1:
         rec["runs"] = runs

@@ -1,13 +1,26 @@
 // Command compare runs gornn's benchmark workloads (W1..W6) side by side
-// with their PyTorch mirrors (benchmarks/pytorch/workloads.py) and prints a
-// markdown table of median times, ratios and peak memory.
+// with their PyTorch mirrors (benchmarks/pytorch/workloads.py) and, for
+// W1–W3, with the native floor (benchmarks/cfloor, hand-written C), and
+// prints a markdown table of median times, ratios and peak memory.
 //
-//	go run ./benchmarks/cmd/compare [-runs 5] [-workloads W1,W2] [-out docs/benchmarks-latest.md]
+//	go run ./benchmarks/cmd/compare [-runs 5] [-workloads W1,W2] [-out docs/benchmarks-latest.md] [-cfloor=false]
 //
 // Every run is a fresh process: gornn's workload runs in a copy of this
 // command (-worker W1) with GOMAXPROCS=1, PyTorch's in the system python
-// with one thread. The two alternate, run after run, so that slow phases
-// of a shared machine hit both. Peak RSS is the child's ru_maxrss.
+// with one thread, the C floor as its own program. They alternate, run
+// after run, so that slow phases of a shared machine hit all of them.
+// Peak RSS is the child's ru_maxrss.
+//
+// Every result carries the BLAS PyTorch's products ran on (the script reads
+// it from the process). Against the reference BLAS (netlib's libblas, what
+// Debian's python3-torch gets with only libblas3 installed) the ratios are
+// meaningless, and compare prints none; install OpenBLAS
+// (apt-get install -y libopenblas0-pthread).
+//
+// The C floor is compiled with the system C compiler (cc -O3
+// -march=native) and fed gornn's data, initial weights and batch order;
+// its final loss must match gornn's to float32 rounding. Without a C
+// compiler its columns are left out with a note.
 package main
 
 import (
@@ -29,6 +42,11 @@ import (
 	"github.com/gornn/gornn/benchmarks"
 )
 
+// floorLossTolerance is how far (relative) the C floor's final loss may be
+// from gornn's: both run the same float32 arithmetic up to rounding and
+// the order of sums (measured: about 1e-7 after W1's 2,500 steps).
+const floorLossTolerance = 1e-4
+
 func main() {
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "compare:", err)
@@ -48,6 +66,7 @@ type config struct {
 	python    string
 	script    string
 	w6Batch   int
+	cfloor    bool
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -59,6 +78,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	python := fs.String("python", "", "python interpreter with torch (default /usr/bin/python3, else python3 on PATH)")
 	script := fs.String("script", "benchmarks/pytorch/workloads.py", "the PyTorch workloads script")
 	w6Batch := fs.Int("w6-batch", 0, "W6: predict in batches of this size in both implementations (0: one call)")
+	cfloor := fs.Bool("cfloor", true, "also time the native C floor on W1–W3 (needs a C compiler: cc, gcc or clang, or $CC)")
 	worker := fs.String("worker", "", "internal: run one gornn workload in this process and print JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -69,7 +89,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if *runs < 1 {
 		return fmt.Errorf("-runs %d: must be at least 1", *runs)
 	}
-	c := config{runs: *runs, out: *out, script: *script, w6Batch: *w6Batch}
+	c := config{runs: *runs, out: *out, script: *script, w6Batch: *w6Batch, cfloor: *cfloor}
 	for _, id := range strings.Split(*list, ",") {
 		id = strings.TrimSpace(id)
 		if _, err := benchmarks.Lookup(id); err != nil {
@@ -80,7 +100,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	py, err := findPython(*python)
 	if err != nil {
 		fmt.Fprintln(stderr, "PyTorch (with numpy) is needed for the comparison. On Debian or Ubuntu:")
-		fmt.Fprintln(stderr, "    sudo apt-get install -y --no-install-recommends python3-torch python3-numpy")
+		fmt.Fprintln(stderr, "    sudo apt-get install -y --no-install-recommends python3-torch python3-numpy libopenblas0-pthread")
+		fmt.Fprintln(stderr, "(OpenBLAS: without it Debian's torch runs on the reference BLAS, and compare prints no ratios)")
 		fmt.Fprintln(stderr, "then run this command again (or point -python at an interpreter that has torch).")
 		return err
 	}
@@ -121,8 +142,13 @@ type record struct {
 	FinalLoss *float64 `json:"final_loss"`
 	PeakRSSMB float64  `json:"peak_rss_mb"`
 	Torch     string   `json:"torch,omitempty"`
-	Threads   int      `json:"threads,omitempty"`
-	Go        string   `json:"go,omitempty"`
+	// BLAS and BLASKind are the BLAS PyTorch's products ran on, as
+	// workloads.py found it: kind openblas, mkl, blis, atlas, reference
+	// or unknown.
+	BLAS     string `json:"blas,omitempty"`
+	BLASKind string `json:"blas_kind,omitempty"`
+	Threads  int    `json:"threads,omitempty"`
+	Go       string `json:"go,omitempty"`
 	// RSSByEpoch is the resident set size (MiB) after some epochs (gornn's
 	// training workloads only), sampled in the worker.
 	RSSByEpoch map[string]float64 `json:"rss_mb_by_epoch,omitempty"`
@@ -229,42 +255,171 @@ type results struct {
 	id       string
 	gornn    []record
 	pytorch  []record
+	c        []record // the native floor's runs (W1–W3, when built)
 	duration time.Duration
+}
+
+// floorKinds are the workloads the C floor implements.
+var floorKinds = map[string]benchmarks.Kind{"W1": benchmarks.LSTM, "W2": benchmarks.SimpleRNN, "W3": benchmarks.GRU}
+
+// floor is the built C floor: its program, the input file of each
+// workload, and how it was built or why it was not.
+type floor struct {
+	bin    string
+	inputs map[string]string
+	built  string // the compiler and flags
+	note   string // why there is no C column, if there is none
+}
+
+// buildFloor compiles the C floor into dir and writes its inputs for the
+// W1–W3 workloads in ids. A missing compiler or a failed build leaves
+// bin empty and says why in note.
+func buildFloor(dir string, ids []string, stderr io.Writer) (floor, error) {
+	f := floor{inputs: map[string]string{}}
+	var want []string
+	for _, id := range ids {
+		if _, ok := floorKinds[id]; ok {
+			want = append(want, id)
+		}
+	}
+	if len(want) == 0 {
+		return f, nil
+	}
+	bin, built, err := benchmarks.BuildFloor(dir)
+	if errors.Is(err, benchmarks.ErrNoCompiler) {
+		f.note = "C floor skipped: no C compiler (cc, gcc or clang) on PATH; install one (Debian: apt-get install -y gcc) for the gornn/C column."
+		fmt.Fprintln(stderr, f.note)
+		return f, nil
+	}
+	if err != nil {
+		f.note = "C floor skipped: its build failed (" + err.Error() + ")."
+		fmt.Fprintln(stderr, f.note)
+		return f, nil
+	}
+	f.bin, f.built = bin, built
+	for _, id := range want {
+		in, _, err := benchmarks.SineFloorInput(floorKinds[id], 0)
+		if err != nil {
+			return f, err
+		}
+		path := dir + string(os.PathSeparator) + id + ".bin"
+		if err := in.WriteFile(path); err != nil {
+			return f, err
+		}
+		f.inputs[id] = path
+	}
+	return f, nil
+}
+
+// pyBLAS asks the PyTorch script which BLAS torch calls.
+func pyBLAS(c config) (record, error) {
+	cmd := exec.Command(c.python, c.script, "--blas")
+	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS=1", "MKL_NUM_THREADS=1", "OPENBLAS_NUM_THREADS=1")
+	return child(cmd, io.Discard)
+}
+
+// blasOf returns the BLAS the PyTorch runs used: the description and the
+// kind, "mixed" when the runs disagree, "" when none said.
+func blasOf(all []results) (desc, kind string) {
+	seen := map[string]bool{}
+	var descs []string
+	for _, r := range all {
+		for _, p := range r.pytorch {
+			d := p.BLAS
+			if d == "" {
+				d = "not reported"
+			}
+			if !seen[d] {
+				seen[d] = true
+				descs = append(descs, d)
+				if kind == "" {
+					kind = p.BLASKind
+				} else if kind != p.BLASKind {
+					kind = "mixed"
+				}
+			}
+		}
+	}
+	if kind == "" && len(descs) > 0 {
+		kind = "unknown"
+	}
+	return strings.Join(descs, "; "), kind
 }
 
 func compare(c config, stdout, stderr io.Writer) error {
 	start := time.Now()
+	if b, err := pyBLAS(c); err == nil {
+		fmt.Fprintf(stderr, "PyTorch %s calls BLAS: %s\n", b.Torch, b.BLAS)
+		if b.BLASKind == "reference" {
+			fmt.Fprintln(stderr, "WARNING: that is the unoptimized reference BLAS; no gornn/PyTorch ratios will be printed. "+
+				"Install OpenBLAS (Debian: apt-get install -y libopenblas0-pthread) and check "+
+				"update-alternatives --display libblas.so.3-x86_64-linux-gnu.")
+		}
+	}
+	var fl floor
+	if c.cfloor {
+		dir, err := os.MkdirTemp("", "gornn-cfloor-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		if fl, err = buildFloor(dir, c.workloads, stderr); err != nil {
+			return err
+		}
+	} else {
+		fl.note = "C floor not run (-cfloor=false)."
+	}
 	var all []results
 	for _, id := range c.workloads {
 		r := results{id: id}
 		t0 := time.Now()
+		floorIn := fl.inputs[id]
 		for i := range c.runs {
 			// Alternate which goes first, so neither always runs on a
-			// machine the other has just warmed (or heated).
+			// machine the other has just warmed (or heated); the C floor
+			// takes each place in turn.
 			order := []string{"gornn", "pytorch"}
 			if i%2 == 1 {
 				order = []string{"pytorch", "gornn"}
 			}
+			if fl.bin != "" && floorIn != "" {
+				at := i % 3
+				order = append(order[:at], append([]string{"C"}, order[at:]...)...)
+			}
 			for _, impl := range order {
 				var rec record
 				var err error
-				if impl == "gornn" {
+				switch impl {
+				case "gornn":
 					rec, err = goRun(id, c.w6Batch, stderr)
 					r.gornn = append(r.gornn, rec)
-				} else {
+				case "pytorch":
 					rec, err = pyRun(c, id, stderr)
 					r.pytorch = append(r.pytorch, rec)
+				default:
+					rec, err = child(exec.Command(fl.bin, floorIn), stderr)
+					r.c = append(r.c, rec)
 				}
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(stderr, "%s run %d/%d %-7s %.3f s\n", id, i+1, c.runs, impl, rec.Seconds)
+				extra := ""
+				if impl == "pytorch" {
+					extra = " (BLAS: " + rec.BLAS + ")"
+				}
+				fmt.Fprintf(stderr, "%s run %d/%d %-7s %.3f s%s\n", id, i+1, c.runs, impl, rec.Seconds, extra)
 			}
 		}
 		r.duration = time.Since(t0)
+		if len(r.c) > 0 {
+			if d := lossDiff(r); !(d <= floorLossTolerance) {
+				fmt.Fprintf(stderr, "WARNING: %s: the C floor's final loss %s differs from gornn's %s by %.2g (relative; tolerance %g)\n",
+					id, fmtLoss(median(field(r.c, lossOf))), fmtLoss(median(field(r.gornn, lossOf))), d, floorLossTolerance)
+			}
+		}
 		all = append(all, r)
 	}
-	report := markdown(c, all, time.Since(start))
+	report := markdown(c, fl, all, time.Since(start))
 	if _, err := io.WriteString(stdout, report); err != nil {
 		return err
 	}
@@ -312,7 +467,22 @@ func fmtLoss(v float64) string {
 	return fmt.Sprintf("%.4f", v)
 }
 
-func markdown(c config, all []results, total time.Duration) string {
+// lossDiff is the relative difference of the C floor's median final loss
+// from gornn's.
+func lossDiff(r results) float64 {
+	g, c := median(field(r.gornn, lossOf)), median(field(r.c, lossOf))
+	return math.Abs(c-g) / math.Abs(g)
+}
+
+// rangeOf formats min–max of xs, or "–" for none.
+func rangeOf(xs []float64) string {
+	if len(xs) == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.3f–%.3f", slices.Min(xs), slices.Max(xs))
+}
+
+func markdown(c config, fl floor, all []results, total time.Duration) string {
 	var b strings.Builder
 	torch := "?"
 	for _, r := range all {
@@ -320,21 +490,61 @@ func markdown(c config, all []results, total time.Duration) string {
 			torch = r.pytorch[0].Torch
 		}
 	}
-	fmt.Fprintf(&b, "## Measured: gornn against PyTorch\n\n")
-	fmt.Fprintf(&b, "Machine: %s, %d cores (`nproc`); %s; PyTorch %s (%s). "+
+	blas, kind := blasOf(all)
+	// Ratios only against an optimized BLAS: the reference BLAS makes
+	// PyTorch's products several times slower than they are anywhere
+	// PyTorch is installed with care.
+	ratiosOK := kind != "reference" && kind != "mixed"
+	fmt.Fprintf(&b, "## Measured: gornn against PyTorch and the C floor\n\n")
+	fmt.Fprintf(&b, "Machine: %s, %d cores (`nproc`); %s; PyTorch %s (%s), **BLAS: %s**. "+
 		"gornn with GOMAXPROCS=1, PyTorch with one thread; %s of each, alternating, each a fresh process; "+
-		"medians; total wall time %s.\n\n", cpuModel(), runtime.NumCPU(), runtime.Version(), torch, c.python, plural(c.runs, "run"), total.Round(time.Second))
-	b.WriteString("| workload | gornn median (s) | PyTorch median (s) | ratio gornn/PyTorch | gornn range (s) | PyTorch range (s) | gornn peak RSS (MB) | PyTorch peak RSS (MB) | gornn final loss | PyTorch final loss |\n")
-	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
-	for _, r := range all {
-		gs, ps := field(r.gornn, secs), field(r.pytorch, secs)
-		gm, pm := median(gs), median(ps)
-		fmt.Fprintf(&b, "| %s | %.3f | %.3f | %.2f | %.3f–%.3f | %.3f–%.3f | %.0f | %.0f | %s | %s |\n",
-			r.id, gm, pm, gm/pm, slices.Min(gs), slices.Max(gs), slices.Min(ps), slices.Max(ps),
-			median(field(r.gornn, rss)), median(field(r.pytorch, rss)),
-			fmtLoss(median(field(r.gornn, lossOf))), fmtLoss(median(field(r.pytorch, lossOf))))
+		"medians; total wall time %s.\n\n", cpuModel(), runtime.NumCPU(), runtime.Version(), torch, c.python, blas, plural(c.runs, "run"), total.Round(time.Second))
+	if fl.built != "" {
+		fmt.Fprintf(&b, "C floor (W1–W3): benchmarks/cfloor/floor.c built with `%s`, one thread, same data, initial weights and batch order as gornn.\n\n", fl.built)
 	}
-	b.WriteString("\nPeak RSS is each child process's `ru_maxrss` (MiB). Importing torch alone takes most of PyTorch's.\n")
+	if fl.note != "" {
+		fmt.Fprintf(&b, "%s\n\n", fl.note)
+	}
+	switch kind {
+	case "reference":
+		b.WriteString("**PyTorch ran on the reference BLAS (netlib's unoptimized libblas): its matrix products are several times " +
+			"slower than on OpenBLAS or MKL, so gornn/PyTorch ratios would be meaningless and none are printed (n/a).** " +
+			"Install OpenBLAS (Debian: `apt-get install -y libopenblas0-pthread`), check that " +
+			"`update-alternatives --display libblas.so.3-x86_64-linux-gnu` points to it, and run again.\n\n")
+	case "mixed":
+		b.WriteString("**The PyTorch runs did not all use the same BLAS; no gornn/PyTorch ratios are printed (n/a).**\n\n")
+	case "unknown":
+		b.WriteString("**PyTorch's BLAS was not identified: the gornn/PyTorch ratios of compute-bound workloads (W4, W6) " +
+			"may be against an unoptimized BLAS.**\n\n")
+	}
+	b.WriteString("| workload | gornn median (s) | PyTorch median (s) | ratio gornn/PyTorch | C median (s) | ratio gornn/C | gornn range (s) | PyTorch range (s) | C range (s) | gornn peak RSS (MB) | PyTorch peak RSS (MB) | gornn final loss | PyTorch final loss | C final loss |\n")
+	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	for _, r := range all {
+		gs, ps, cs := field(r.gornn, secs), field(r.pytorch, secs), field(r.c, secs)
+		gm, pm := median(gs), median(ps)
+		ratio := "n/a"
+		if ratiosOK {
+			ratio = fmt.Sprintf("%.2f", gm/pm)
+		}
+		cm, cratio, closs := "–", "–", "–"
+		if len(cs) > 0 {
+			cm = fmt.Sprintf("%.3f", median(cs))
+			cratio = fmt.Sprintf("%.1f", gm/median(cs))
+			closs = fmtLoss(median(field(r.c, lossOf)))
+			if d := lossDiff(r); d <= floorLossTolerance {
+				closs += fmt.Sprintf(" (Δ %.0e)", d)
+			} else {
+				closs += fmt.Sprintf(" (**Δ %.1e: does not match gornn**)", d)
+			}
+		}
+		fmt.Fprintf(&b, "| %s | %.3f | %.3f | %s | %s | %s | %s | %s | %s | %.0f | %.0f | %s | %s | %s |\n",
+			r.id, gm, pm, ratio, cm, cratio, rangeOf(gs), rangeOf(ps), rangeOf(cs),
+			median(field(r.gornn, rss)), median(field(r.pytorch, rss)),
+			fmtLoss(median(field(r.gornn, lossOf))), fmtLoss(median(field(r.pytorch, lossOf))), closs)
+	}
+	b.WriteString("\nPeak RSS is each child process's `ru_maxrss` (MiB). Importing torch alone takes most of PyTorch's. " +
+		"Ratio gornn/C is how many times the C floor's time gornn takes; Δ is the C floor's final loss against gornn's, relative " +
+		fmt.Sprintf("(tolerance %g).\n", floorLossTolerance))
 	if c.w6Batch > 0 {
 		fmt.Fprintf(&b, "W6 predicted in batches of %d in both implementations.\n", c.w6Batch)
 	}
@@ -353,9 +563,13 @@ func markdown(c config, all []results, total time.Duration) string {
 		e500 := median(field(r.gornn, func(x record) float64 { return x.RSSByEpoch["500"] }))
 		fmt.Fprintf(&b, "\nEpoch 500 against epoch 50: %+.1f%% (goal: within ±5%%).\n", 100*(e500-e50)/e50)
 	}
-	b.WriteString("\nEvery run (s):\n\n")
+	fmt.Fprintf(&b, "\nEvery run (s; PyTorch on %s):\n\n", blas)
 	for _, r := range all {
-		fmt.Fprintf(&b, "- %s gornn: %s; PyTorch: %s\n", r.id, list(field(r.gornn, secs)), list(field(r.pytorch, secs)))
+		fmt.Fprintf(&b, "- %s gornn: %s; PyTorch: %s", r.id, list(field(r.gornn, secs)), list(field(r.pytorch, secs)))
+		if len(r.c) > 0 {
+			fmt.Fprintf(&b, "; C: %s", list(field(r.c, secs)))
+		}
+		b.WriteString("\n")
 	}
 	return b.String()
 }

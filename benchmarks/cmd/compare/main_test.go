@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"math"
+	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/gornn/gornn/benchmarks"
 )
 
 func TestMissingTorchSaysHowToInstall(t *testing.T) {
@@ -51,23 +54,113 @@ func TestMedian(t *testing.T) {
 }
 
 func TestMarkdown(t *testing.T) {
-	loss := 0.5
+	loss, closs := 0.5, 0.50000001
 	rs := []results{{
 		id: "W1",
 		gornn: []record{
 			{Seconds: 1, FinalLoss: &loss, ChildPeakRSSMB: 20, RSSByEpoch: map[string]float64{"50": 20, "500": 21}},
 			{Seconds: 3, FinalLoss: &loss, ChildPeakRSSMB: 22, RSSByEpoch: map[string]float64{"50": 20, "500": 21}},
 		},
-		pytorch: []record{{Seconds: 4, Torch: "1.13", ChildPeakRSSMB: 240}, {Seconds: 4, ChildPeakRSSMB: 240}},
+		pytorch: []record{
+			{Seconds: 4, Torch: "1.13", ChildPeakRSSMB: 240, BLAS: "OpenBLAS 0.3.21 (/x/libblas.so.3)", BLASKind: "openblas"},
+			{Seconds: 4, ChildPeakRSSMB: 240, BLAS: "OpenBLAS 0.3.21 (/x/libblas.so.3)", BLASKind: "openblas"},
+		},
+		c: []record{{Seconds: 0.5, FinalLoss: &closs}, {Seconds: 0.5, FinalLoss: &closs}},
 	}}
-	md := markdown(config{runs: 2, python: "python3"}, rs, 0)
+	md := markdown(config{runs: 2, python: "python3"}, floor{built: "cc -O3 -march=native"}, rs, 0)
 	for _, want := range []string{
-		"| W1 | 2.000 | 4.000 | 0.50 |",
+		"| W1 | 2.000 | 4.000 | 0.50 | 0.500 | 4.0 |",
 		"PyTorch 1.13",
+		"**BLAS: OpenBLAS 0.3.21 (/x/libblas.so.3)**",
+		"built with `cc -O3 -march=native`",
+		"0.5000 (Δ 2e-08)",
+		"; C: 0.500, 0.500",
 		"Epoch 500 against epoch 50: +5.0%",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}
+	}
+}
+
+// TestMarkdownRefusesReferenceBLAS checks that no gornn/PyTorch ratio is
+// printed against the reference BLAS, that the report says so loudly, and
+// that a C floor missing or not matching gornn's loss is reported.
+func TestMarkdownRefusesReferenceBLAS(t *testing.T) {
+	loss, off := 0.5, 0.6
+	rs := []results{{
+		id:      "W4",
+		gornn:   []record{{Seconds: 1, FinalLoss: &loss}},
+		pytorch: []record{{Seconds: 8, BLAS: "reference BLAS (netlib) (/usr/lib/blas/libblas.so.3)", BLASKind: "reference"}},
+	}, {
+		id:      "W1",
+		gornn:   []record{{Seconds: 1, FinalLoss: &loss}},
+		pytorch: []record{{Seconds: 8, BLAS: "reference BLAS (netlib) (/usr/lib/blas/libblas.so.3)", BLASKind: "reference"}},
+		c:       []record{{Seconds: 0.5, FinalLoss: &off}},
+	}}
+	md := markdown(config{runs: 1, python: "python3"}, floor{}, rs, 0)
+	for _, want := range []string{
+		"| W4 | 1.000 | 8.000 | n/a | – | – |",
+		"| W1 | 1.000 | 8.000 | n/a | 0.500 | 2.0 |",
+		"**PyTorch ran on the reference BLAS",
+		"apt-get install -y libopenblas0-pthread",
+		"does not match gornn",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "| 0.12 |") {
+		t.Errorf("a ratio was printed against the reference BLAS:\n%s", md)
+	}
+	md = markdown(config{runs: 1}, floor{note: "C floor skipped: no C compiler"}, rs[:1], 0)
+	if !strings.Contains(md, "C floor skipped: no C compiler") {
+		t.Errorf("no note of the missing C floor:\n%s", md)
+	}
+}
+
+func TestBLASOf(t *testing.T) {
+	a := record{BLAS: "OpenBLAS", BLASKind: "openblas"}
+	r := record{BLAS: "reference", BLASKind: "reference"}
+	for _, c := range []struct {
+		rs   []record
+		kind string
+	}{
+		{[]record{a, a}, "openblas"},
+		{[]record{r}, "reference"},
+		{[]record{a, r}, "mixed"},
+		{[]record{{}}, "unknown"},
+	} {
+		if _, k := blasOf([]results{{pytorch: c.rs}}); k != c.kind {
+			t.Errorf("%v: kind %q, want %q", c.rs, k, c.kind)
+		}
+	}
+}
+
+// TestBuildFloorInputs builds the C floor for W1–W3 (skipping when there
+// is no C compiler) and runs it on W2's input written by buildFloor,
+// reading its output as compare does.
+func TestBuildFloorInputs(t *testing.T) {
+	dir := t.TempDir()
+	var errb bytes.Buffer
+	f, err := buildFloor(dir, []string{"W2", "W4"}, &errb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.bin == "" {
+		if _, err := benchmarks.FindCCompiler(); errors.Is(err, benchmarks.ErrNoCompiler) {
+			t.Skipf("no C compiler: %s", f.note)
+		}
+		t.Fatalf("C floor not built: %s", f.note)
+	}
+	if len(f.inputs) != 1 || f.inputs["W2"] == "" {
+		t.Fatalf("inputs %v, want W2's only", f.inputs)
+	}
+	rec, err := child(exec.Command(f.bin, f.inputs["W2"]), &errb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := lossOf(rec); !(l > 0 && l < 1) || !(rec.Seconds > 0) {
+		t.Errorf("C floor on W2: %+v", rec)
 	}
 }
