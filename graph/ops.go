@@ -547,3 +547,45 @@ func (b *Builder) Full(v float64, shape ...int) *Node {
 		return gorgonia.NewConstant(t, gorgonia.WithName(name)), nil
 	})
 }
+
+// MaxLast returns the maximum of x [..., C] over its last axis, as
+// [..., 1]. It is built from existing ops (pairwise maxima
+// max(a, c) = c + relu(a − c) of halves, in ⌈log₂ C⌉ rounds), so its
+// gradient comes from Grad like every other; the softmax and the
+// cross-entropies subtract it for stability.
+func (b *Builder) MaxLast(x *Node) *Node {
+	if !b.ok(x) {
+		return nil
+	}
+	if len(x.shape) == 0 {
+		b.Fail(fmt.Errorf("%w: max over the last axis of a scalar", ErrShape))
+		return nil
+	}
+	ax := len(x.shape) - 1
+	for b.err == nil && x.shape[ax] > 1 {
+		w := x.shape[ax]
+		h := w / 2
+		lo, hi := b.Slice(x, ax, 0, h), b.Slice(x, ax, h, 2*h)
+		m := b.Add(hi, b.ReLU(b.Sub(lo, hi)))
+		if w%2 == 1 {
+			m = b.Concat(ax, m, b.Slice(x, ax, 2*h, w))
+		}
+		x = m
+	}
+	if b.err != nil {
+		return nil
+	}
+	return x
+}
+
+// SpreadLast repeats v [..., 1] c times along its last axis, as
+// v·ones[1, c].
+func (b *Builder) SpreadLast(v *Node, c int) *Node {
+	if !b.ok(v) {
+		return nil
+	}
+	if c == 1 {
+		return v
+	}
+	return b.MatMul(v, b.Full(1, 1, c))
+}

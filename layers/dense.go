@@ -180,41 +180,12 @@ func softmax(b *graph.Builder, x *graph.Node) *graph.Node {
 	}
 	shape := x.Shape()
 	c := shape[len(shape)-1]
-	e := b.Exp(b.Sub(x, spreadLast(b, maxLast(b, x), c)))
+	e := b.Exp(b.Sub(x, b.SpreadLast(b.MaxLast(x), c)))
 	s := b.SumAxis(e, len(shape)-1)
 	if b.Err() != nil {
 		return nil
 	}
-	return b.Div(e, spreadLast(b, b.Reshape(s, append(slices.Clone(shape[:len(shape)-1]), 1)...), c))
-}
-
-// maxLast returns the maximum of x [..., C] over its last axis, as
-// [..., 1]: pairwise maxima max(a, c) = c + relu(a - c) of halves, in
-// ⌈log₂ C⌉ rounds.
-func maxLast(b *graph.Builder, x *graph.Node) *graph.Node {
-	if b.Err() != nil || x == nil {
-		return nil
-	}
-	ax := len(x.Shape()) - 1
-	for b.Err() == nil && x.Shape()[ax] > 1 {
-		w := x.Shape()[ax]
-		h := w / 2
-		lo, hi := b.Slice(x, ax, 0, h), b.Slice(x, ax, h, 2*h)
-		m := b.Add(hi, b.ReLU(b.Sub(lo, hi)))
-		if w%2 == 1 {
-			m = b.Concat(ax, m, b.Slice(x, ax, 2*h, w))
-		}
-		x = m
-	}
-	return x
-}
-
-// spreadLast repeats v [..., 1] c times along its last axis: v·ones[1, c].
-func spreadLast(b *graph.Builder, v *graph.Node, c int) *graph.Node {
-	if c == 1 || b.Err() != nil {
-		return v
-	}
-	return b.MatMul(v, b.Full(1, 1, c))
+	return b.Div(e, b.SpreadLast(b.Reshape(s, append(slices.Clone(shape[:len(shape)-1]), 1)...), c))
 }
 
 // Weights returns kernel [F, U] and bias [U].

@@ -266,11 +266,11 @@ func sparseCE(b *graph.Builder, pred, y *graph.Node, fromLogits bool) *graph.Nod
 	var z, lse *graph.Node
 	if fromLogits {
 		z = pred
-		m := rowMax(b, pred) // [..., 1]
+		m := b.MaxLast(pred) // [..., 1]
 		if b.Err() != nil {
 			return nil
 		}
-		sum := b.SumAxis(b.Exp(b.Sub(pred, spread(b, m, c))), last)
+		sum := b.SumAxis(b.Exp(b.Sub(pred, b.SpreadLast(m, c))), last)
 		lse = b.Add(b.Reshape(m, lead...), b.Log(sum))
 	} else {
 		q := clipProb(b, pred)
@@ -279,31 +279,6 @@ func sparseCE(b *graph.Builder, pred, y *graph.Node, fromLogits bool) *graph.Nod
 	}
 	picked := b.SumAxis(b.Mul(z, oneHot), last)
 	return b.Mean(b.Sub(lse, picked))
-}
-
-// rowMax returns the maximum of x [..., C] over its last axis as [..., 1]:
-// pairwise maxima max(a, c) = c + relu(a - c) of halves, ⌈log₂ C⌉ rounds.
-func rowMax(b *graph.Builder, x *graph.Node) *graph.Node {
-	ax := len(x.Shape()) - 1
-	for b.Err() == nil && x.Shape()[ax] > 1 {
-		w := x.Shape()[ax]
-		h := w / 2
-		lo, hi := b.Slice(x, ax, 0, h), b.Slice(x, ax, h, 2*h)
-		m := b.Add(hi, b.ReLU(b.Sub(lo, hi)))
-		if w%2 == 1 {
-			m = b.Concat(ax, m, b.Slice(x, ax, 2*h, w))
-		}
-		x = m
-	}
-	return x
-}
-
-// spread repeats v [..., 1] c times along its last axis: v·ones[1, c].
-func spread(b *graph.Builder, v *graph.Node, c int) *graph.Node {
-	if c == 1 || b.Err() != nil {
-		return v
-	}
-	return b.MatMul(v, b.Full(1, 1, c))
 }
 
 // LossByName returns "mse", "mae", "huber" (delta 1),
