@@ -9,16 +9,17 @@ import (
 	"github.com/gornn/gornn/layers"
 )
 
-// Tensor is a symbolic tensor of the functional API: the model's input, or
-// the result of applying a layer to another Tensor. It records how it was
-// made; New turns the chain from an input to an output into a Model.
+// Symbol is a symbolic value of the functional API (Keras' KerasTensor):
+// the model's input, or the result of applying a layer to another Symbol.
+// It holds no data (graph.Tensor is data); it records how it was made, and
+// New turns the chain from an input to an output into a Model.
 //
-// Errors are kept in the Tensor and reported by New, so a model can be
+// Errors are kept in the Symbol and reported by New, so a model can be
 // written as a chain of Apply calls.
-type Tensor struct {
+type Symbol struct {
 	shape []int // without the batch axis
 	layer layers.Layer
-	from  *Tensor
+	from  *Symbol
 	err   error
 }
 
@@ -27,19 +28,19 @@ type Tensor struct {
 // A sample may hold at most layers.MaxSampleElements values, and a
 // sequence at most layers.MaxTimeSteps steps (errors wrapping both ErrModel
 // and layers.ErrConfig).
-func Input(shape ...int) *Tensor {
+func Input(shape ...int) *Symbol {
 	if len(shape) == 0 || slices.ContainsFunc(shape, func(d int) bool { return d <= 0 }) {
-		return &Tensor{err: fmt.Errorf("%w: input shape %v must be non-empty and positive", ErrModel, shape)}
+		return &Symbol{err: fmt.Errorf("%w: input shape %v must be non-empty and positive", ErrModel, shape)}
 	}
 	if err := layers.CheckSampleShape(shape); err != nil {
-		return &Tensor{err: fmt.Errorf("%w: %w", ErrModel, err)}
+		return &Symbol{err: fmt.Errorf("%w: %w", ErrModel, err)}
 	}
-	return &Tensor{shape: slices.Clone(shape)}
+	return &Symbol{shape: slices.Clone(shape)}
 }
 
 // Shape returns the tensor's shape without the batch axis (nil if the
 // tensor carries an error).
-func (t *Tensor) Shape() []int {
+func (t *Symbol) Shape() []int {
 	if t == nil || t.err != nil {
 		return nil
 	}
@@ -47,7 +48,7 @@ func (t *Tensor) Shape() []int {
 }
 
 // Err returns the error met while making t, if any.
-func (t *Tensor) Err() error {
+func (t *Symbol) Err() error {
 	if t == nil {
 		return fmt.Errorf("%w: nil tensor", ErrModel)
 	}
@@ -56,14 +57,14 @@ func (t *Tensor) Err() error {
 
 // Apply applies layer to x, as calling a Keras layer on a tensor. The
 // layer's weights are created when the model is built by New.
-func Apply(layer layers.Layer, x *Tensor) *Tensor {
+func Apply(layer layers.Layer, x *Symbol) *Symbol {
 	if err := x.Err(); err != nil {
-		return &Tensor{err: err}
+		return &Symbol{err: err}
 	}
 	if layer == nil || isNilLayer(layer) {
-		return &Tensor{err: fmt.Errorf("%w: nil layer applied", ErrModel)}
+		return &Symbol{err: fmt.Errorf("%w: nil layer applied", ErrModel)}
 	}
-	return &Tensor{layer: layer, from: x}
+	return &Symbol{layer: layer, from: x}
 }
 
 // isNilLayer reports a typed nil (a nil *LSTM, or a nil pointer of a
@@ -82,7 +83,7 @@ var ErrModel = errors.New("invalid model")
 
 // chain walks from output back to input and returns the input tensor and
 // the layers in order.
-func chain(input, output *Tensor) ([]layers.Layer, error) {
+func chain(input, output *Symbol) ([]layers.Layer, error) {
 	if err := input.Err(); err != nil {
 		return nil, err
 	}

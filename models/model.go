@@ -72,7 +72,7 @@ func WithName(name string) Option {
 // Apply (Keras' Model(inputs, outputs)). Layers without a name are named
 // after their type ("lstm", "lstm_1", ...) and every layer is built, in
 // order, for the shape it receives.
-func New(input, output *Tensor, opts ...Option) (*Model, error) {
+func New(input, output *Symbol, opts ...Option) (*Model, error) {
 	ls, err := chain(input, output)
 	if err != nil {
 		return nil, err
