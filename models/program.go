@@ -122,10 +122,14 @@ func (m *Model) CheckSamples(what string, x *graph.Tensor) error {
 	if err := m.usable(); err != nil {
 		return err
 	}
-	return checkSamples(what, x, m.inShape, m.dt)
+	return CheckTensor(what, x, m.inShape, m.dt)
 }
 
-func checkSamples(what string, x *graph.Tensor, sample []int, dt graph.DType) error {
+// CheckTensor is CheckSamples for any sample shape and element type dt:
+// x must be [n, sample...] with n ≥ 1, float32 or float64, every element
+// finite and, for dt Float32, within float32's range. The trainers check
+// targets with it.
+func CheckTensor(what string, x *graph.Tensor, sample []int, dt graph.DType) error {
 	if x == nil {
 		return fmt.Errorf("%w: %s is nil", graph.ErrArgument, what)
 	}

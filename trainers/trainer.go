@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 
 	"github.com/gornn/gornn/graph"
 	"github.com/gornn/gornn/graph/lru"
@@ -250,37 +249,11 @@ func (t *Trainer) checkXY(x, y *graph.Tensor) error {
 		return err
 	}
 	out := t.outputShape()
-	if y == nil {
-		return fmt.Errorf("%w: y is nil", graph.ErrArgument)
+	if err := models.CheckTensor("y", y, t.loss.TargetShape(out), t.model.DType()); err != nil {
+		return err
 	}
-	ydt, err := graph.DTypeOf(y)
-	if err != nil {
-		return fmt.Errorf("y: %w", err)
-	}
-	ys := []int(y.Shape())
-	if want := t.loss.TargetShape(out); len(ys) != len(want)+1 || !slices.Equal(ys[1:], want) {
-		if slices.Equal(want, out) {
-			return fmt.Errorf("%w: y has shape %v, the model outputs [n %v]", graph.ErrShape, ys, out)
-		}
-		return fmt.Errorf("%w: y has shape %v, the loss %v wants [n %v] for outputs [n %v]", graph.ErrShape, ys, t.loss, want, out)
-	}
-	if x.Shape()[0] != ys[0] {
-		return fmt.Errorf("%w: x has %d samples, y has %d", graph.ErrShape, x.Shape()[0], ys[0])
-	}
-	if y.IsView() {
-		// Scan the view's own elements, not its backing memory.
-		y = y.Materialize().(*graph.Tensor)
-	}
-	per := y.Shape().TotalSize() / ys[0]
-	if i := graph.FirstNonFinite(y); i >= 0 {
-		return fmt.Errorf("%w: y sample %d", graph.ErrNotFinite, i/per)
-	}
-	if t.model.DType() == graph.Float32 && ydt == graph.Float64 {
-		for i, v := range y.Float64s() {
-			if math.IsInf(float64(float32(v)), 0) {
-				return fmt.Errorf("%w: y sample %d: %v is beyond float32's range", graph.ErrNotFinite, i/per, v)
-			}
-		}
+	if n, ny := x.Shape()[0], y.Shape()[0]; n != ny {
+		return fmt.Errorf("%w: x has %d samples, y has %d", graph.ErrShape, n, ny)
 	}
 	return t.loss.CheckTargets(y, out)
 }
