@@ -3,7 +3,6 @@ package models
 import (
 	"fmt"
 	"slices"
-	"sync"
 
 	"github.com/gornn/gornn/graph"
 	"github.com/gornn/gornn/graph/lru"
@@ -26,7 +25,6 @@ type Model struct {
 	// InputLayer, as Keras does.
 	functional bool
 
-	once    sync.Once                // makes predict
 	predict *lru.Cache[int, *pooled] // forward-only programs by batch size
 }
 
@@ -122,7 +120,7 @@ func build(defaultName string, functional bool, inShape []int, ls []layers.Layer
 		return nil, fmt.Errorf("%w: a model needs at least one layer", ErrModel)
 	}
 	m := &Model{name: s.name, dt: s.dt, seed: s.seed, inShape: slices.Clone(inShape), layers: ls,
-		sequence: len(inShape) == 2, functional: functional}
+		sequence: len(inShape) == 2, functional: functional, predict: lru.New[int, *pooled](PredictCacheSize)}
 	// Name the unnamed layers, Keras style, and reject duplicates.
 	counts := map[string]int{}
 	names := map[string]bool{}

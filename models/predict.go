@@ -5,7 +5,6 @@ import (
 	"sync"
 
 	"github.com/gornn/gornn/graph"
-	"github.com/gornn/gornn/graph/lru"
 )
 
 // DefaultPredictBatch is the batch size Predict uses, as Keras' default.
@@ -34,7 +33,6 @@ func (p *pooled) get() *graph.Executor {
 // forward returns the cached forward program for a batch size, compiling
 // it on first use.
 func (m *Model) forward(batch int) (*pooled, error) {
-	m.once.Do(func() { m.predict = lru.New[int, *pooled](PredictCacheSize) })
 	return m.predict.Get(batch, func() (*pooled, error) {
 		prog, err := m.forwardProgram(batch)
 		if err != nil {
