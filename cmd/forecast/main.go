@@ -17,7 +17,12 @@
 // origin); -future-covariates C adds covariates known in advance: with
 // -holdout they are read over the held-out tail, without it the file's
 // last rows, whose target cell is empty, hold their values over the
-// horizon. -save FILE keeps the fitted network (all its ensemble members,
+// horizon. -quantiles 0.1,0.9 also trains networks on the pinball loss
+// for those quantile levels: their forecasts are printed beside the
+// point forecasts ("quantiles": {"0.1": [...], "0.9": [...]} in the
+// network's entry of -json), and with -holdout each level's pinball loss
+// and the coverage of the central interval ("coverage": [{"lower",
+// "upper", "nominal", "coverage"}]). -save FILE keeps the fitted network (all its ensemble members,
 // scalers and window, in one safetensors file); -load FILE forecasts with
 // it without training, with its horizon and season. Progress goes to stderr (silenced by -quiet). Bad input gets one
 // line on stderr and exit status 1 (2 for bad flags).

@@ -195,3 +195,59 @@ func TestSaveLoadFlags(t *testing.T) {
 		t.Errorf("season mismatch: exit %d, %q", code, errs)
 	}
 }
+
+func TestQuantilesFlag(t *testing.T) {
+	p := writeCSV(t)
+	args := append([]string{"-csv", p, "-target", "y", "-season", "4", "-holdout", "4", "-json", "-quiet", "-quantiles", "0.1,0.9"}, fastFlags...)
+	code, out, errs := runCmd(args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(out), &raw); err != nil {
+		t.Fatal(err)
+	}
+	nm := raw["methods"].([]any)[0].(map[string]any)
+	qs, ok := nm["quantiles"].(map[string]any)
+	if !ok || len(qs) != 2 {
+		t.Fatalf("network quantiles %v in %s", nm["quantiles"], out)
+	}
+	lo, hi := qs["0.1"].([]any), qs["0.9"].([]any)
+	if len(lo) != 4 || len(hi) != 4 {
+		t.Fatalf("quantiles %v", qs)
+	}
+	for k := range lo {
+		if lo[k].(float64) > hi[k].(float64) {
+			t.Errorf("step %d: 0.1 quantile %v above the 0.9 quantile %v", k+1, lo[k], hi[k])
+		}
+	}
+	var res result
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	m := res.Methods[0]
+	if len(m.Coverage) != 1 || m.Coverage[0].Lower != 0.1 || m.Coverage[0].Upper != 0.9 || math.Abs(m.Coverage[0].Nominal-0.8) > 1e-12 {
+		t.Errorf("coverage %+v", m.Coverage)
+	}
+	c := m.Coverage[0].Coverage
+	if c < 0 || c > 1 || c*4 != math.Round(c*4) {
+		t.Errorf("coverage %v of 4 values", c)
+	}
+	if len(m.Pinball) != 2 || !(m.Pinball["0.1"] >= 0) || !(m.Pinball["0.9"] >= 0) {
+		t.Errorf("pinball %v", m.Pinball)
+	}
+	if len(res.Actual) != 4 || !slices.Equal(res.Levels, []float64{0.1, 0.9}) {
+		t.Errorf("actual %v, levels %v", res.Actual, res.Levels)
+	}
+	// Text: the interval line and the quantile columns.
+	code, out, errs = runCmd(append([]string{"-csv", p, "-target", "y", "-season", "4", "-holdout", "4", "-quiet", "-quantiles", "0.1,0.9"}, fastFlags...)...)
+	if code != 0 || !strings.Contains(out, "interval 0.1-0.9: coverage") || !strings.Contains(out, "q0.9") {
+		t.Errorf("exit %d, %s%s", code, out, errs)
+	}
+	for _, bad := range []string{"0,0.5", "0.5,1", "NaN", "0.9,0.1", "0.5,0.5", "x"} {
+		code, _, errs := runCmd("-csv", p, "-target", "y", "-holdout", "4", "-quantiles", bad)
+		if code != 2 || !strings.Contains(errs, "-quantiles") || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+			t.Errorf("-quantiles %s: exit %d, %q", bad, code, errs)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -20,6 +21,7 @@ import (
 type config struct {
 	csv, target, date, delimiter, covariates, bench string
 	futureCovariates, save, load, strategies        string
+	quantiles, out                                  string
 	seasonSet                                       bool
 	season, horizon, holdout, maxEpochs, ensemble   int
 	seed                                            uint64
@@ -37,6 +39,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.covariates, "covariates", "", "comma-separated past covariate `columns`")
 	fs.StringVar(&c.futureCovariates, "future-covariates", "", "comma-separated known-future covariate `columns` (without -holdout, rows after the target's last value give their future values)")
 	fs.StringVar(&c.strategies, "strategies", "direct", "candidate strategies, comma-separated: direct, recursive")
+	fs.StringVar(&c.quantiles, "quantiles", "", "comma-separated quantile `levels` of prediction intervals, e.g. 0.1,0.9 (each strictly between 0 and 1, increasing)")
+	fs.StringVar(&c.out, "out", "", "write forecast.png (history, forecasts, interval band, baselines; dates from -date on the x axis) and forecasts.csv into `dir`")
 	fs.StringVar(&c.save, "save", "", "save the fitted network to `file`")
 	fs.StringVar(&c.load, "load", "", "forecast with the network saved in `file` (no training; its horizon and season)")
 	fs.IntVar(&c.season, "season", 1, "seasonal period (1: none)")
@@ -84,6 +88,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if _, err := delimiterRune(c.delimiter); err != nil {
 		return c, err
 	}
+	if _, err := forecast.ParseQuantiles(c.quantiles); err != nil {
+		return c, fmt.Errorf("-quantiles %q: %w", c.quantiles, err)
+	}
 	if _, err := parseStrategies(c.strategies); err != nil {
 		return c, err
 	}
@@ -122,6 +129,21 @@ type method struct {
 	SMAPE    *float64  `json:"smape"`
 	MASE     *float64  `json:"mase"`
 	Forecast []float64 `json:"forecast"`
+	// Quantiles are the network's forecasts of each level ("0.1": [...]);
+	// with a holdout, Pinball is each level's pinball loss and Coverage
+	// the empirical coverage of each central interval.
+	Quantiles map[string][]float64 `json:"quantiles,omitempty"`
+	Pinball   map[string]float64   `json:"pinball,omitempty"`
+	Coverage  []interval           `json:"coverage,omitempty"`
+}
+
+// interval is the coverage of the interval between two quantile levels
+// on the held-out tail, beside its nominal value upper − lower.
+type interval struct {
+	Lower    float64 `json:"lower"`
+	Upper    float64 `json:"upper"`
+	Nominal  float64 `json:"nominal"`
+	Coverage float64 `json:"coverage"`
 }
 
 type candidate struct {
@@ -139,6 +161,37 @@ type result struct {
 	Methods    []method    `json:"methods"`
 	Candidates []candidate `json:"candidates"`
 	Dates      []string    `json:"dates,omitempty"`
+	// Actual are the held-out values (with -holdout).
+	Actual []float64 `json:"actual,omitempty"`
+	// Levels are the quantile levels, in order (the keys of the network's
+	// quantiles).
+	Levels []float64 `json:"quantile_levels,omitempty"`
+
+	dated bool      // -date was given
+	plot  *plotData // with -out
+}
+
+// intervalScores returns each level's pinball loss on test and the
+// coverage of the central intervals: the lowest level with the highest,
+// the second with the second highest, and so on.
+func intervalScores(test, levels []float64, qs [][]float64) (map[string]float64, []interval, error) {
+	pin := map[string]float64{}
+	for j, q := range levels {
+		v, err := forecast.Pinball(test, qs[j], q)
+		if err != nil {
+			return nil, nil, err
+		}
+		pin[forecast.QuantileName(q)] = v
+	}
+	var cov []interval
+	for i, j := 0, len(levels)-1; i < j; i, j = i+1, j-1 {
+		c, err := forecast.Coverage(test, qs[i], qs[j])
+		if err != nil {
+			return nil, nil, err
+		}
+		cov = append(cov, interval{Lower: levels[i], Upper: levels[j], Nominal: levels[j] - levels[i], Coverage: c})
+	}
+	return pin, cov, nil
 }
 
 // run is the command; it returns the exit status.
@@ -163,6 +216,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	res, err := forecastFile(ctx, c, progress)
+	if err == nil && c.out != "" && res.plot != nil {
+		if err = writeOut(c.out, res, *res.plot); err == nil {
+			fmt.Fprintf(progress, "wrote %s and %s in %s\n", plotFile, csvFile, c.out)
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "forecast: %v\n", oneLine(err))
 		return 1
@@ -292,6 +350,21 @@ func forecastFile(ctx context.Context, c config, progress io.Writer) (*result, e
 		return nil, err
 	}
 	n := len(s.Target)
+	var pd *plotData
+	if c.out != "" {
+		trainN := n - c.holdout
+		if c.holdout >= n {
+			trainN = 0
+		}
+		if trainN > 0 {
+			d, err := axisFor(c, dates, n, trainN)
+			if err != nil {
+				return nil, err
+			}
+			d.history = s.Target[:trainN]
+			pd = &d
+		}
+	}
 	train := s
 	var test []float64
 	if c.holdout > 0 {
@@ -310,9 +383,13 @@ func forecastFile(ctx context.Context, c config, progress io.Writer) (*result, e
 		dates = nil
 	}
 	strategies, _ := parseStrategies(c.strategies)
+	levels, _ := forecast.ParseQuantiles(c.quantiles)
+	if loaded != nil && levels != nil && !slices.Equal(levels, loaded.Quantiles()) {
+		return nil, fmt.Errorf("%w: %s forecasts the quantiles %v, -quantiles asks for %v", forecast.ErrArgument, c.load, loaded.Quantiles(), levels)
+	}
 	st := forecast.Settings{
-		Strategies: strategies,
-		Horizon:    c.horizon, Season: c.season, Seed: c.seed, MaxEpochs: c.maxEpochs,
+		Strategies: strategies, Quantiles: levels,
+		Horizon: c.horizon, Season: c.season, Seed: c.seed, MaxEpochs: c.maxEpochs,
 		Ensemble: c.ensemble, Progress: progress,
 	}
 	net := loaded
@@ -332,11 +409,28 @@ func forecastFile(ctx context.Context, c config, progress io.Writer) (*result, e
 	if err != nil {
 		return nil, err
 	}
-	res := &result{Target: c.target, Horizon: c.horizon, Season: c.season, Selected: net.Name(), Dates: dates}
+	res := &result{Target: c.target, Horizon: c.horizon, Season: c.season, Selected: net.Name(), Dates: dates, Actual: test, dated: c.date != "", plot: pd}
 	for _, cand := range net.Candidates {
 		res.Candidates = append(res.Candidates, candidate{cand.Name(), cand.ValMASE, cand.Epochs})
 	}
-	res.Methods = append(res.Methods, method{Name: net.Name(), Kind: "network", Forecast: nf})
+	nm := method{Name: net.Name(), Kind: "network", Forecast: nf}
+	var qs [][]float64
+	if lv := net.Quantiles(); lv != nil {
+		if qs, err = net.ForecastQuantiles(train); err != nil {
+			return nil, err
+		}
+		nm.Quantiles = map[string][]float64{}
+		for j, q := range lv {
+			nm.Quantiles[forecast.QuantileName(q)] = qs[j]
+		}
+		res.Levels = lv
+		if test != nil {
+			if nm.Pinball, nm.Coverage, err = intervalScores(test, lv, qs); err != nil {
+				return nil, err
+			}
+		}
+	}
+	res.Methods = append(res.Methods, nm)
 	baselines := []struct {
 		name string
 		m    forecast.Method
@@ -371,17 +465,39 @@ func printTable(w io.Writer, r *result, scored bool) {
 		for _, m := range r.Methods {
 			fmt.Fprintf(w, "%-20s %-8s %12.4f %12.4f %8.3f %8.4f\n", m.Name, m.Kind, *m.RMSE, *m.MAE, *m.SMAPE, *m.MASE)
 		}
+		nm := r.Methods[0]
+		for _, q := range r.Levels {
+			fmt.Fprintf(w, "quantile %-6s pinball %.4f\n", forecast.QuantileName(q), nm.Pinball[forecast.QuantileName(q)])
+		}
+		for _, c := range nm.Coverage {
+			fmt.Fprintf(w, "interval %s-%s: coverage %.1f%% of the %d held-out values (nominal %.0f%%)\n",
+				forecast.QuantileName(c.Lower), forecast.QuantileName(c.Upper), 100*c.Coverage, r.Horizon, 100*c.Nominal)
+		}
+	}
+	if scored && len(r.Levels) == 0 {
 		return
 	}
 	fmt.Fprintf(w, "%-6s", "step")
+	if scored {
+		fmt.Fprintf(w, " %14s", "actual")
+	}
 	for _, m := range r.Methods {
 		fmt.Fprintf(w, " %14s", m.Name)
+	}
+	for _, q := range r.Levels {
+		fmt.Fprintf(w, " %14s", "q"+forecast.QuantileName(q))
 	}
 	fmt.Fprintln(w)
 	for k := 0; k < r.Horizon; k++ {
 		fmt.Fprintf(w, "%-6d", k+1)
+		if scored {
+			fmt.Fprintf(w, " %14.4f", r.Actual[k])
+		}
 		for _, m := range r.Methods {
 			fmt.Fprintf(w, " %14.4f", m.Forecast[k])
+		}
+		for _, q := range r.Levels {
+			fmt.Fprintf(w, " %14.4f", r.Methods[0].Quantiles[forecast.QuantileName(q)][k])
 		}
 		fmt.Fprintln(w)
 	}

@@ -23,7 +23,11 @@
 // fed back H times) are chosen by rolling-origin validation MASE on the
 // last blocks of Horizon values of the series it is given (Settings.Folds),
 // with early stopping; the chosen configuration is then trained on all of
-// it, as an ensemble of seeds whose forecasts are averaged. Network.Save
+// it, as an ensemble of seeds whose forecasts are averaged. With
+// Settings.Quantiles, networks of the chosen configuration with one output
+// per (level, step) are also trained on the pinball loss (PinballLoss, a
+// symbolic graph differentiated by gorgonia.Grad) for prediction intervals
+// (Network.ForecastQuantiles; Pinball and Coverage score them). Network.Save
 // and Load keep a fitted network in one model file; FitMany fits one
 // network per series on a goroutine pool. See docs/forecasting.md.
 //

@@ -58,6 +58,13 @@ type Settings struct {
 	// (default 5); ValidationEnsemble is the same for each candidate
 	// during the selection (default 1).
 	Ensemble, ValidationEnsemble int
+	// Quantiles, when set, are the levels (each strictly between 0 and 1,
+	// increasing: CheckQuantiles) of prediction intervals: Fit then also
+	// trains networks of the selected window and size, direct, with one
+	// output per (level, step), on the pinball loss (PinballLoss), early
+	// stopped on the last fifth of the series (at least ValidationSteps
+	// values; see ForecastQuantiles).
+	Quantiles []float64
 	// DType of the network (default graph.Float32).
 	DType graph.DType
 	// Progress, when set, gets one line per candidate trained.
@@ -163,6 +170,9 @@ func (s Settings) withDefaults() (Settings, error) {
 	if !(s.LearningRate > 0) || math.IsInf(s.LearningRate, 0) {
 		return s, fmt.Errorf("%w: learning rate %v", ErrArgument, s.LearningRate)
 	}
+	if err := CheckQuantiles(s.Quantiles); err != nil {
+		return s, err
+	}
 	if !s.DType.Valid() {
 		return s, fmt.Errorf("%w: dtype %v", ErrArgument, s.DType)
 	}
@@ -207,6 +217,7 @@ type Network struct {
 	past     []Scaler
 	future   []Scaler
 	features int
+	quant    *quantileNet
 }
 
 // Models returns the trained networks of the ensemble.
@@ -289,6 +300,11 @@ func Fit(ctx context.Context, s Series, st Settings) (*Network, error) {
 		net.models = append(net.models, m)
 	}
 	net.target, net.past, net.future, net.features = prep.target, prep.past, prep.future, prep.features
+	if len(st.Quantiles) > 0 {
+		if net.quant, err = fitQuantiles(ctx, st, s, net.Candidate, v); err != nil {
+			return nil, fmt.Errorf("forecast: %s: %w", net.Name(), err)
+		}
+	}
 	return net, nil
 }
 

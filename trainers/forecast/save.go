@@ -33,6 +33,11 @@ type savedNetwork struct {
 	Target          Scaler           `json:"target_scaler"`
 	Past            []Scaler         `json:"past_scalers"`
 	Future          []Scaler         `json:"future_scalers"`
+	// Quantiles, QuantileMembers and QuantileEpochs describe the interval
+	// networks (absent without them), stored as "quantile<i>/<layer>/<w>".
+	Quantiles       []float64 `json:"quantiles,omitempty"`
+	QuantileMembers int       `json:"quantile_members,omitempty"`
+	QuantileEpochs  int       `json:"quantile_epochs,omitempty"`
 }
 
 func toSaved(c Candidate) savedCandidate {
@@ -66,19 +71,23 @@ func (n *Network) Save(path string) error {
 	for _, c := range n.Candidates {
 		sv.Candidates = append(sv.Candidates, toSaved(c))
 	}
+	if n.quant != nil {
+		sv.Quantiles, sv.QuantileMembers, sv.QuantileEpochs = n.quant.levels, len(n.quant.models), n.quant.epochs
+	}
 	js, err := json.Marshal(sv)
 	if err != nil {
 		return fmt.Errorf("forecast: save: %w", err)
 	}
 	x := models.Extras{Tensors: map[string]*graph.Tensor{}, Meta: map[string]string{metaKey: string(js)}}
 	for i, m := range n.models[1:] {
-		for _, lw := range m.Weights() {
-			for _, w := range lw.Weights {
-				t, err := graph.FromFloat64s(m.DType(), w.Data, w.Shape...)
-				if err != nil {
-					return fmt.Errorf("forecast: save: %w", err)
-				}
-				x.Tensors[fmt.Sprintf("member%d/%s/%s", i+1, lw.Layer, w.Name)] = t
+		if err := addWeights(x, fmt.Sprintf("member%d", i+1), m); err != nil {
+			return fmt.Errorf("forecast: save: %w", err)
+		}
+	}
+	if n.quant != nil {
+		for i, m := range n.quant.models {
+			if err := addWeights(x, fmt.Sprintf("quantile%d", i), m); err != nil {
+				return fmt.Errorf("forecast: save: %w", err)
 			}
 		}
 	}
@@ -115,28 +124,68 @@ func Load(path string) (*Network, error) {
 		return nil, fmt.Errorf("forecast: load: %w: model input %v, metadata window %d with %d features", ErrData, in, n.Window, n.features)
 	}
 	for i := 1; i < sv.Members; i++ {
-		m, err := newModel(st, n.Window, n.features, n.Units, outputs(n.Strategy, n.st.Horizon))
+		m, err := loadMember(st, n, x, fmt.Sprintf("member%d", i), outputs(n.Strategy, n.st.Horizon))
 		if err != nil {
 			return nil, fmt.Errorf("forecast: load: %w", err)
 		}
-		ws := m.Weights()
-		for li := range ws {
-			for wi := range ws[li].Weights {
-				w := &ws[li].Weights[wi]
-				name := fmt.Sprintf("member%d/%s/%s", i, ws[li].Layer, w.Name)
-				t, ok := x.Tensors[name]
-				if !ok {
-					return nil, fmt.Errorf("forecast: load: %w: no tensor %q", ErrData, name)
-				}
-				w.Data = graph.Float64s(t)
-			}
-		}
-		if err := m.SetWeights(ws); err != nil {
-			return nil, fmt.Errorf("forecast: load: member %d: %w", i, err)
-		}
 		n.models = append(n.models, m)
 	}
+	if len(sv.Quantiles) > 0 {
+		if err := CheckQuantiles(sv.Quantiles); err != nil || sv.QuantileMembers < 1 {
+			return nil, fmt.Errorf("forecast: load: %w: quantiles %v with %d networks", ErrData, sv.Quantiles, sv.QuantileMembers)
+		}
+		n.quant = &quantileNet{levels: sv.Quantiles, epochs: sv.QuantileEpochs}
+		for i := range sv.QuantileMembers {
+			m, err := loadMember(st, n, x, fmt.Sprintf("quantile%d", i), len(sv.Quantiles)*sv.Horizon)
+			if err != nil {
+				return nil, fmt.Errorf("forecast: load: %w", err)
+			}
+			n.quant.models = append(n.quant.models, m)
+		}
+	}
 	return n, nil
+}
+
+// addWeights stores m's weights in x as "<prefix>/<layer>/<weight>".
+func addWeights(x models.Extras, prefix string, m *models.Model) error {
+	for _, lw := range m.Weights() {
+		for _, w := range lw.Weights {
+			t, err := graph.FromFloat64s(m.DType(), w.Data, w.Shape...)
+			if err != nil {
+				return err
+			}
+			x.Tensors[fmt.Sprintf("%s/%s/%s", prefix, lw.Layer, w.Name)] = t
+		}
+	}
+	return nil
+}
+
+// loadMember builds a network of n's window and size with out outputs
+// and sets its weights from the tensors "<prefix>/<layer>/<weight>" of x.
+func loadMember(st Settings, n *Network, x models.Extras, prefix string, out int) (*models.Model, error) {
+	m, err := newModel(st, n.Window, n.features, n.Units, out)
+	if err != nil {
+		return nil, err
+	}
+	ws := m.Weights()
+	for li := range ws {
+		for wi := range ws[li].Weights {
+			w := &ws[li].Weights[wi]
+			name := fmt.Sprintf("%s/%s/%s", prefix, ws[li].Layer, w.Name)
+			t, ok := x.Tensors[name]
+			if !ok {
+				return nil, fmt.Errorf("%w: no tensor %q", ErrData, name)
+			}
+			if t.Shape().TotalSize() != len(w.Data) {
+				return nil, fmt.Errorf("%w: tensor %q has %d values, want %d", ErrData, name, t.Shape().TotalSize(), len(w.Data))
+			}
+			w.Data = graph.Float64s(t)
+		}
+	}
+	if err := m.SetWeights(ws); err != nil {
+		return nil, fmt.Errorf("%s: %w", prefix, err)
+	}
+	return m, nil
 }
 
 // Horizon is the number of steps the network forecasts.
