@@ -135,6 +135,9 @@ type CellWeights struct {
 func (l *recurrent) bindCell(b *graph.Builder) *CellWeights {
 	g := l.gates
 	rows := l.biasRows / g
+	if l.noBias {
+		rows = 0
+	}
 	w := &CellWeights{
 		b: b, units: l.units, gates: g, fused: fuseGates(g, l.units),
 		kernel: make([]*graph.Node, g), rec: make([]*graph.Node, g),
@@ -145,6 +148,9 @@ func (l *recurrent) bindCell(b *graph.Builder) *CellWeights {
 	}
 	for k := range g {
 		w.kernel[k], w.rec[k] = b.ParamBlock(l.kernel, k), b.ParamBlock(l.recurrentKernel, k)
+		if rows == 0 {
+			continue
+		}
 		for r := range rows {
 			w.bias[r][k] = b.ParamBlock(l.bias, r*g+k)
 		}
@@ -169,13 +175,27 @@ func (w *CellWeights) Kernel(k int) *graph.Node { return w.block(w.kernel, k) }
 // kernel.
 func (w *CellWeights) RecurrentKernel(k int) *graph.Node { return w.block(w.rec, k) }
 
+// HasBias reports whether the layer has a bias (it has none with
+// WithUseBias(false)); Bias and RecurrentBias are nil without one, and the
+// helpers leave the bias terms out.
+func (w *CellWeights) HasBias() bool { return len(w.bias) > 0 }
+
 // Bias returns gate k's bias b_k [U] (with CellSpec.SplitBias, the input
-// bias).
-func (w *CellWeights) Bias(k int) *graph.Node { return w.block(w.bias[0], k) }
+// bias), nil for a layer without a bias (HasBias).
+func (w *CellWeights) Bias(k int) *graph.Node {
+	if !w.HasBias() {
+		return nil
+	}
+	return w.block(w.bias[0], k)
+}
 
 // RecurrentBias returns gate k's recurrent bias [U] of a cell with
-// CellSpec.SplitBias (nil, with an error in the builder, for another).
+// CellSpec.SplitBias (nil, with an error in the builder, for another; nil
+// for a layer without a bias).
 func (w *CellWeights) RecurrentBias(k int) *graph.Node {
+	if !w.HasBias() {
+		return nil
+	}
 	if len(w.bias) < 2 {
 		w.b.Fail(fmt.Errorf("%w: RecurrentBias of a cell without SplitBias", ErrConfig))
 		return nil
@@ -206,7 +226,7 @@ func (w *CellWeights) Gates(x, h *graph.Node) []*graph.Node {
 		if h != nil {
 			all = b.Add(all, b.MatMul(h, w.joinedRecurrent()))
 		}
-		w.split(b.AddBias(all, w.joinedBias(0)), z)
+		w.split(w.addBias(all, 0, -1), z)
 		return z
 	}
 	for k := range z {
@@ -214,7 +234,7 @@ func (w *CellWeights) Gates(x, h *graph.Node) []*graph.Node {
 		if h != nil {
 			z[k] = b.Add(z[k], b.MatMul(h, w.rec[k]))
 		}
-		z[k] = b.AddBias(z[k], w.bias[0][k])
+		z[k] = w.addBias(z[k], 0, k)
 	}
 	return z
 }
@@ -225,11 +245,11 @@ func (w *CellWeights) Gates(x, h *graph.Node) []*graph.Node {
 func (w *CellWeights) InputGates(x *graph.Node) []*graph.Node {
 	b, z := w.b, make([]*graph.Node, w.gates)
 	if w.fused {
-		w.split(b.AddBias(b.MatMul(x, w.joinedKernel()), w.joinedBias(0)), z)
+		w.split(w.addBias(b.MatMul(x, w.joinedKernel()), 0, -1), z)
 		return z
 	}
 	for k := range z {
-		z[k] = b.AddBias(b.MatMul(x, w.kernel[k]), w.bias[0][k])
+		z[k] = w.addBias(b.MatMul(x, w.kernel[k]), 0, k)
 	}
 	return z
 }
@@ -259,6 +279,18 @@ func (w *CellWeights) RecurrentGates(h *graph.Node) []*graph.Node {
 		}
 	}
 	return z
+}
+
+// addBias adds bias row row of gate k (all gates joined for k < 0) to z,
+// or returns z for a layer without a bias.
+func (w *CellWeights) addBias(z *graph.Node, row, k int) *graph.Node {
+	if !w.HasBias() {
+		return z
+	}
+	if k < 0 {
+		return w.b.AddBias(z, w.joinedBias(row))
+	}
+	return w.b.AddBias(z, w.bias[row][k])
 }
 
 // split cuts a fused product [batch, g·U] into the gates' [batch, U]

@@ -14,8 +14,9 @@ type Dense struct {
 	base
 	units      int
 	activation Activation
+	noBias     bool         // use_bias false
 	kernel     *graph.Param // [F, U]
-	bias       *graph.Param // [U]
+	bias       *graph.Param // [U]; nil without a bias
 }
 
 var (
@@ -38,16 +39,19 @@ func init() {
 }
 
 // NewDense returns a Dense layer with the given number of units. Options:
-// WithActivation (default Linear; Softmax is over the last axis) and
-// WithName.
+// WithActivation (default Linear; Softmax is over the last axis),
+// WithUseBias (default true) and WithName.
 func NewDense(units int, opts ...Option) (*Dense, error) {
-	o, err := applyOptions(kindDense, units, takesActivation, opts)
+	o, err := applyOptions(kindDense, units, takesActivation|takesUseBias, opts)
 	if err != nil {
 		return nil, err
 	}
 	l := &Dense{base: base{name: o.name}, units: units}
 	if o.activation != nil {
 		l.activation = *o.activation
+	}
+	if o.useBias != nil {
+		l.noBias = !*o.useBias
 	}
 	return l, nil
 }
@@ -79,8 +83,15 @@ func (l *Dense) Config() Config {
 	if l == nil {
 		return Config{Kind: kindDense, Activation: Linear.String()}
 	}
-	return Config{Kind: kindDense, Name: l.name, Units: l.units, Activation: l.activation.String()}
+	c := Config{Kind: kindDense, Name: l.name, Units: l.units, Activation: l.activation.String()}
+	if l.noBias {
+		c.UseBias = new(bool)
+	}
+	return c
 }
+
+// UseBias reports whether the layer has a bias.
+func (l *Dense) UseBias() bool { return l != nil && !l.noBias }
 
 // Plan returns the number of weights Build would create for inputs of
 // shape in ([..., F]: F·units + units) and the output shape, or Build's
@@ -97,7 +108,9 @@ func (l *Dense) Plan(in []int) (int, []int, error) {
 	}
 	var c weightCount
 	c.add(in[len(in)-1], l.units)
-	c.add(l.units)
+	if !l.noBias {
+		c.add(l.units)
+	}
 	n, err := c.check(l.name, in)
 	if err != nil {
 		return 0, nil, err
@@ -113,10 +126,11 @@ func (l *Dense) WeightSpecs(in []int) ([]WeightSpec, []int, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return []WeightSpec{
-		{Name: "kernel", Shape: []int{in[len(in)-1], l.units}},
-		{Name: "bias", Shape: []int{l.units}},
-	}, out, nil
+	specs := []WeightSpec{{Name: "kernel", Shape: []int{in[len(in)-1], l.units}}}
+	if !l.noBias {
+		specs = append(specs, WeightSpec{Name: "bias", Shape: []int{l.units}})
+	}
+	return specs, out, nil
 }
 
 // Build creates kernel [F, units] (Glorot uniform) and bias [units] (zeros)
@@ -133,6 +147,11 @@ func (l *Dense) Build(dt graph.DType, in []int, rng *graph.RNG) ([]int, error) {
 	k, err := l.newParam("kernel", dt, []int{f, l.units}, graph.GlorotUniform(), rng)
 	if err != nil {
 		return nil, err
+	}
+	if l.noBias {
+		l.kernel = k
+		l.finishBuild(dt, in, k)
+		return out, nil
 	}
 	b, err := l.newParam("bias", dt, []int{l.units}, graph.Zeros(), rng)
 	if err != nil {
@@ -152,7 +171,10 @@ func (l *Dense) Forward(b *graph.Builder, x *graph.Node) *graph.Node {
 		b.Fail(fmt.Errorf("%w: %s", ErrNotBuilt, l.Name()))
 		return nil
 	}
-	y := b.AddBias(b.MatMul(x, b.Param(l.kernel)), b.Param(l.bias))
+	y := b.MatMul(x, b.Param(l.kernel))
+	if !l.noBias {
+		y = b.AddBias(y, b.Param(l.bias))
+	}
 	return activate(b, l.activation, y)
 }
 
@@ -202,10 +224,11 @@ func (l *Dense) KerasLayout(values [][]float64) ([]Weight, error) {
 	if err := checkValues(l.baseOf(), values); err != nil {
 		return nil, err
 	}
-	return []Weight{
-		{Name: "kernel", Shape: l.kernel.Shape(), Data: slices.Clone(values[0])},
-		{Name: "bias", Shape: l.bias.Shape(), Data: slices.Clone(values[1])},
-	}, nil
+	ws := []Weight{{Name: "kernel", Shape: l.kernel.Shape(), Data: slices.Clone(values[0])}}
+	if !l.noBias {
+		ws = append(ws, Weight{Name: "bias", Shape: l.bias.Shape(), Data: slices.Clone(values[1])})
+	}
+	return ws, nil
 }
 
 // SetWeights sets kernel and bias.
@@ -215,6 +238,9 @@ func (l *Dense) SetWeights(ws []Weight) error {
 	}
 	if err := checkWeights(l.name, ws, l.Weights()); err != nil {
 		return err
+	}
+	if l.noBias {
+		return setAll(l.name, []*graph.Param{l.kernel}, [][]float64{ws[0].Data})
 	}
 	return setAll(l.name, []*graph.Param{l.kernel, l.bias}, [][]float64{ws[0].Data, ws[1].Data})
 }

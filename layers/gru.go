@@ -36,7 +36,7 @@ func init() {
 
 // NewGRU returns a GRU layer. Options: WithReturnSequences and WithName.
 func NewGRU(units int, opts ...Option) (*GRU, error) {
-	o, err := applyOptions(kindGRU, units, takesReturnSequences, opts)
+	o, err := applyOptions(kindGRU, units, takesRecurrent, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +59,7 @@ func (l *GRU) Config() Config {
 	if l == nil {
 		return Config{Kind: kindGRU}
 	}
-	return Config{Kind: kindGRU, Name: l.name, Units: l.units, ReturnSequences: l.returnSequences}
+	return l.baseConfig(kindGRU)
 }
 
 // Build creates the weights for inputs [time, features], with zero biases.

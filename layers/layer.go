@@ -70,6 +70,23 @@ type Config struct {
 	ReturnSequences bool   `json:"return_sequences,omitempty"`
 	Activation      string `json:"activation,omitempty"`
 	UnitForgetBias  *bool  `json:"unit_forget_bias,omitempty"`
+	// GoBackwards is a recurrent layer's go_backwards.
+	GoBackwards bool `json:"go_backwards,omitempty"`
+	// UseBias is false for a layer without a bias (nil: Keras' default,
+	// a bias).
+	UseBias *bool `json:"use_bias,omitempty"`
+	// MergeMode and Layer describe a Bidirectional wrapper: how the two
+	// directions are merged ("concat", "sum", "mul", "ave") and the
+	// wrapped layer (whose GoBackwards is false).
+	MergeMode string  `json:"merge_mode,omitempty"`
+	Layer     *Config `json:"layer,omitempty"`
+	// InputDim and OutputDim are an Embedding's vocabulary size and
+	// vector size; MaskZero its mask_zero.
+	InputDim  int  `json:"input_dim,omitempty"`
+	OutputDim int  `json:"output_dim,omitempty"`
+	MaskZero  bool `json:"mask_zero,omitempty"`
+	// MaskValue is a Masking layer's mask_value.
+	MaskValue *float64 `json:"mask_value,omitempty"`
 	// Options holds a custom layer's other settings as a JSON value of its
 	// own design (an object, typically), stored as it is. The built-in
 	// layers have none and refuse it.

@@ -41,7 +41,7 @@ func init() {
 // NewLSTM returns an LSTM layer. Options: WithReturnSequences,
 // WithUnitForgetBias (default true) and WithName.
 func NewLSTM(units int, opts ...Option) (*LSTM, error) {
-	o, err := applyOptions(kindLSTM, units, takesReturnSequences|takesUnitForgetBias, opts)
+	o, err := applyOptions(kindLSTM, units, takesRecurrent|takesUnitForgetBias, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +71,9 @@ func (l *LSTM) Config() Config {
 		return Config{Kind: kindLSTM}
 	}
 	ufb := l.unitForgetBias
-	return Config{Kind: kindLSTM, Name: l.name, Units: l.units, ReturnSequences: l.returnSequences, UnitForgetBias: &ufb}
+	c := l.baseConfig(kindLSTM)
+	c.UnitForgetBias = &ufb
+	return c
 }
 
 // Plan returns the number of weights Build would create for inputs

@@ -10,6 +10,9 @@ type options struct {
 	returnSequences *bool
 	activation      *Activation
 	unitForgetBias  *bool
+	goBackwards     *bool
+	useBias         *bool
+	maskZero        *bool
 }
 
 // WithName sets the layer's name (by default the model names it after its
@@ -43,6 +46,26 @@ func WithUnitForgetBias(on bool) Option {
 	return func(o *options) error { o.unitForgetBias = &on; return nil }
 }
 
+// WithGoBackwards makes a recurrent layer visit the steps from the last
+// to the first (Keras' go_backwards): with return_sequences the outputs
+// come in that visiting order, not reversed back.
+func WithGoBackwards(on bool) Option {
+	return func(o *options) error { o.goBackwards = &on; return nil }
+}
+
+// WithUseBias sets whether a Dense or recurrent layer has a bias (Keras'
+// use_bias, default true; PyTorch's bias=False is WithUseBias(false)).
+func WithUseBias(on bool) Option {
+	return func(o *options) error { o.useBias = &on; return nil }
+}
+
+// WithMaskZero makes an Embedding mask the steps whose id is 0 (Keras'
+// mask_zero): the layers after it skip those steps and the loss leaves
+// them out.
+func WithMaskZero(on bool) Option {
+	return func(o *options) error { o.maskZero = &on; return nil }
+}
+
 // optionSet says which of the settings beyond the name a layer type takes.
 type optionSet uint8
 
@@ -50,6 +73,12 @@ const (
 	takesReturnSequences optionSet = 1 << iota
 	takesActivation
 	takesUnitForgetBias
+	takesGoBackwards
+	takesUseBias
+	takesMaskZero
+
+	// takesRecurrent is what every recurrent layer takes.
+	takesRecurrent = takesReturnSequences | takesGoBackwards | takesUseBias
 )
 
 // applyOptions checks units and applies opts for a layer of the given
@@ -75,6 +104,9 @@ func applyOptions(kind string, units int, takes optionSet, opts []Option) (optio
 		{o.returnSequences != nil, takesReturnSequences, "return_sequences"},
 		{o.activation != nil, takesActivation, "activation"},
 		{o.unitForgetBias != nil, takesUnitForgetBias, "unit_forget_bias"},
+		{o.goBackwards != nil, takesGoBackwards, "go_backwards"},
+		{o.useBias != nil, takesUseBias, "use_bias"},
+		{o.maskZero != nil, takesMaskZero, "mask_zero"},
 	} {
 		if s.set && takes&s.bit == 0 {
 			return o, fmt.Errorf("%w: %s has no %s option", ErrConfig, kind, s.name)

@@ -29,10 +29,12 @@ type recurrent struct {
 	states          int // states the cell carries
 	biasInit        func(units int) []float64
 	returnSequences bool
+	goBackwards     bool
+	noBias          bool // use_bias false: no bias parameter
 	features        int
 	kernel          *graph.Param // [g, F, U]
 	recurrentKernel *graph.Param // [g, U, U]
-	bias            *graph.Param // [g, U], or [2g, U] for GRU
+	bias            *graph.Param // [g, U], or [2g, U] for GRU; nil without a bias
 	// torchOrder gives, for each of PyTorch's gate blocks, the Keras
 	// block it is (nil: the same order).
 	torchOrder []int
@@ -54,6 +56,12 @@ func newRecurrent(kind string, o options, units int, cell Cell) (recurrent, erro
 	if o.returnSequences != nil {
 		r.returnSequences = *o.returnSequences
 	}
+	if o.goBackwards != nil {
+		r.goBackwards = *o.goBackwards
+	}
+	if o.useBias != nil {
+		r.noBias = !*o.useBias
+	}
 	if _, _, err := r.plan(kind, []int{1, 1}); err != nil {
 		return recurrent{}, fmt.Errorf("%w: %s(%d) cannot be built: its weights exceed MaxWeights (%d) even for one input feature", ErrConfig, kind, units, MaxWeights)
 	}
@@ -70,6 +78,23 @@ func (l *recurrent) Units() int {
 
 // ReturnSequences reports whether the layer returns every step.
 func (l *recurrent) ReturnSequences() bool { return l != nil && l.returnSequences }
+
+// GoBackwards reports whether the layer visits the steps last to first.
+func (l *recurrent) GoBackwards() bool { return l != nil && l.goBackwards }
+
+// UseBias reports whether the layer has a bias.
+func (l *recurrent) UseBias() bool { return l != nil && !l.noBias }
+
+// baseConfig returns the settings every recurrent layer's Config holds:
+// kind, name, units, return_sequences, go_backwards and use_bias (only
+// when false, so files of layers with a bias are what they were).
+func (l *recurrent) baseConfig(kind string) Config {
+	c := Config{Kind: kind, Name: l.name, Units: l.units, ReturnSequences: l.returnSequences, GoBackwards: l.goBackwards}
+	if l.noBias {
+		c.UseBias = new(bool)
+	}
+	return c
+}
 
 // plan is Plan for a layer of the given kind: g·F·U + g·U·U + biasRows·U
 // weights for inputs [time, F].
@@ -90,7 +115,9 @@ func (l *recurrent) plan(kind string, in []int) (int, []int, error) {
 	var c weightCount
 	c.add(g, f, u)
 	c.add(g, u, u)
-	c.add(l.biasRows, u)
+	if !l.noBias {
+		c.add(l.biasRows, u)
+	}
 	n, err := c.check(l.name, in)
 	if err != nil {
 		return 0, nil, err
@@ -110,11 +137,14 @@ func (l *recurrent) weightSpecs(kind string, in []int) ([]WeightSpec, []int, err
 		return nil, nil, err
 	}
 	g, u := l.gates, l.units
-	return []WeightSpec{
+	specs := []WeightSpec{
 		{Name: "kernel", Shape: []int{in[1], g * u}},
 		{Name: "recurrent_kernel", Shape: []int{u, g * u}},
-		{Name: "bias", Shape: l.kerasBiasShape()},
-	}, out, nil
+	}
+	if !l.noBias {
+		specs = append(specs, WeightSpec{Name: "bias", Shape: l.kerasBiasShape()})
+	}
+	return specs, out, nil
 }
 
 // build creates the weights with Keras' default initializers: Glorot
@@ -149,6 +179,11 @@ func (l *recurrent) build(kind string, dt graph.DType, in []int, rng *graph.RNG)
 	}), rng)
 	if err != nil {
 		return nil, err
+	}
+	if l.noBias {
+		l.features, l.kernel, l.recurrentKernel = f, k, rk
+		l.finishBuild(dt, in, k, rk)
+		return out, nil
 	}
 	b, err := l.newParam("bias", dt, []int{biasRows, u}, graph.InitFunc(func(*graph.RNG, []int) ([]float64, error) {
 		if l.biasInit == nil {
@@ -194,12 +229,15 @@ func (l *recurrent) KerasLayout(values [][]float64) ([]Weight, error) {
 		return nil, err
 	}
 	g, u := l.gates, l.units
-	return []Weight{
+	ws := []Weight{
 		{Name: "kernel", Shape: []int{l.features, g * u}, Data: gateMinor(values[0], l.features, g, u)},
 		{Name: "recurrent_kernel", Shape: []int{u, g * u}, Data: gateMinor(values[1], u, g, u)},
+	}
+	if !l.noBias {
 		// The bias [g, U] (or [2g, U]) flattens to Keras' [gU] ([2, gU]).
-		{Name: "bias", Shape: l.kerasBiasShape(), Data: slices.Clone(values[2])},
-	}, nil
+		ws = append(ws, Weight{Name: "bias", Shape: l.kerasBiasShape(), Data: slices.Clone(values[2])})
+	}
+	return ws, nil
 }
 
 // SetWeights sets the weights from Keras layout.
@@ -211,6 +249,12 @@ func (l *recurrent) SetWeights(ws []Weight) error {
 		return err
 	}
 	g, u := l.gates, l.units
+	if l.noBias {
+		return setAll(l.name, []*graph.Param{l.kernel, l.recurrentKernel}, [][]float64{
+			gateMajor(ws[0].Data, l.features, g, u),
+			gateMajor(ws[1].Data, u, g, u),
+		})
+	}
 	return setAll(l.name, []*graph.Param{l.kernel, l.recurrentKernel, l.bias}, [][]float64{
 		gateMajor(ws[0].Data, l.features, g, u),
 		gateMajor(ws[1].Data, u, g, u),
@@ -234,43 +278,111 @@ func (l *recurrent) steps(b *graph.Builder, x *graph.Node) []*graph.Node {
 	return b.Steps(x)
 }
 
-// forward is the time loop: it binds the weights into b's graph once
-// (CellWeights), runs the cell over the steps of x [batch, T, F] from zero
-// initial states (nil: the cell leaves their terms out) and returns every
-// step's output [batch, T, U] with return_sequences, else the last one
-// [batch, U]. States are passed explicitly from step to step, so initial
-// states, returned states, masks and reversal belong here, not in cells.
+// forward is the time loop from zero states without a mask (run).
 func (l *recurrent) forward(b *graph.Builder, x *graph.Node) *graph.Node {
+	out, _, _ := l.forwardStates(b, x, nil, nil)
+	return out
+}
+
+// forwardStates runs the layer over x [batch, T, F] (run) and returns its
+// output (every step's [batch, T, U] with return_sequences, in visiting
+// order, else the last [batch, U]), the output's mask (the input's, for
+// sequences) and the final states.
+func (l *recurrent) forwardStates(b *graph.Builder, x *graph.Node, mask *Mask, initial []*graph.Node) (*graph.Node, *Mask, []*graph.Node) {
+	outs, last, final := l.run(b, x, mask, initial)
+	if outs == nil || b.Err() != nil {
+		return nil, nil, nil
+	}
+	if l.returnSequences {
+		if mask != nil && l.goBackwards {
+			mask = mask.reversed()
+		}
+		return b.Stack(outs), mask, final
+	}
+	return last, nil, final
+}
+
+// run is the time loop: it binds the weights into b's graph once
+// (CellWeights) and runs the cell over the steps of x [batch, T, F], in
+// order or, with go_backwards, last to first, from the initial states
+// (nil: zero states, whose terms the cell leaves out). It returns each
+// step's output in visiting order, the last output and the final states.
+//
+// With a mask (one [batch, 1] node of 1 or 0 per step), a step of a
+// sample whose mask is 0 carries the states unchanged and outputs 0:
+// s_t = m·cell(x_t, s_{t-1}) + (1-m)·s_{t-1}, out_t = m·cell's output,
+// and the last output is the one of the sample's last valid step visited.
+// These are graph operations (exact for m of 0 and 1), so Grad
+// differentiates through them. States are passed explicitly from step to
+// step, so initial states, returned states, masks and reversal live here,
+// not in cells.
+func (l *recurrent) run(b *graph.Builder, x *graph.Node, mask *Mask, initial []*graph.Node) (outs []*graph.Node, last *graph.Node, final []*graph.Node) {
 	xs := l.steps(b, x)
 	if xs == nil {
-		return nil
+		return nil, nil, nil
+	}
+	if mask != nil && mask.Len() != len(xs) {
+		b.Fail(fmt.Errorf("%w: %s: a mask of %d steps for %d steps", graph.ErrShape, l.name, mask.Len(), len(xs)))
+		return nil, nil, nil
+	}
+	states := make([]*graph.Node, l.states)
+	if initial != nil {
+		if len(initial) != l.states {
+			b.Fail(fmt.Errorf("%w: %s: %d initial states, want %d", graph.ErrArgument, l.name, len(initial), l.states))
+			return nil, nil, nil
+		}
+		for i, s := range initial {
+			if s == nil || !slices.Equal(s.Shape(), []int{b.Batch(), l.units}) {
+				b.Fail(fmt.Errorf("%w: %s: initial state %d has shape %v, want [%d %d]", graph.ErrShape, l.name, i, s.Shape(), b.Batch(), l.units))
+				return nil, nil, nil
+			}
+		}
+		copy(states, initial)
 	}
 	w := l.bindCell(b)
-	states := make([]*graph.Node, l.states)
-	outs := make([]*graph.Node, len(xs))
-	for t, xt := range xs {
-		out, next := l.cell.Step(w, xt, slices.Clone(states))
+	outs = make([]*graph.Node, len(xs))
+	for i := range xs {
+		t := i
+		if l.goBackwards {
+			t = len(xs) - 1 - i
+		}
+		out, next := l.cell.Step(w, xs[t], slices.Clone(states))
 		if b.Err() != nil {
-			return nil
+			return nil, nil, nil
 		}
 		if out == nil || len(next) != l.states || slices.Contains(next, nil) {
 			b.Fail(fmt.Errorf("%w: %s: step %d of the cell gave output %v and %d states (want %d, none nil)", graph.ErrArgument, l.name, t, out != nil, len(next), l.states))
-			return nil
+			return nil, nil, nil
 		}
-		outs[t], states = out, next
+		if mask == nil {
+			outs[i], last, states = out, out, next
+			continue
+		}
+		m, keep := mask.spread(b, t, l.units)
+		sameAsState := out == next[0]
+		for k := range next {
+			next[k] = carry(b, m, keep, next[k], states[k])
+		}
+		if sameAsState {
+			last = next[0]
+		} else {
+			last = carry(b, m, keep, out, last)
+		}
+		outs[i], states = b.Mul(m, out), next
 	}
-	return l.output(b, outs)
+	if b.Err() != nil {
+		return nil, nil, nil
+	}
+	return outs, last, states
 }
 
-// output returns the sequence of states or the last one.
-func (l *recurrent) output(b *graph.Builder, hs []*graph.Node) *graph.Node {
-	if b.Err() != nil {
-		return nil
+// carry returns m·cur + keep·prev (keep = 1-m), or m·cur for a nil (zero)
+// prev: exact for a mask of 0 and 1.
+func carry(b *graph.Builder, m, keep, cur, prev *graph.Node) *graph.Node {
+	if prev == nil {
+		return b.Mul(m, cur)
 	}
-	if l.returnSequences {
-		return b.Stack(hs)
-	}
-	return hs[len(hs)-1]
+	return b.Add(b.Mul(m, cur), b.Mul(keep, prev))
 }
 
 // gateMajor turns a Keras matrix [rows, g·u] into blocks [g, rows, u].

@@ -129,6 +129,20 @@ func lostSetting(c, got Config) string {
 		return "activation"
 	case c.UnitForgetBias != nil && (got.UnitForgetBias == nil || *got.UnitForgetBias != *c.UnitForgetBias):
 		return "unit_forget_bias"
+	case c.GoBackwards && !got.GoBackwards:
+		return "go_backwards"
+	case c.UseBias != nil && (got.UseBias == nil && !*c.UseBias || got.UseBias != nil && *got.UseBias != *c.UseBias):
+		return "use_bias"
+	case c.MergeMode != "" && got.MergeMode != c.MergeMode:
+		return "merge_mode"
+	case c.Layer != nil && (got.Layer == nil || lostSetting(*c.Layer, *got.Layer) != ""):
+		return "layer"
+	case got.InputDim != c.InputDim || got.OutputDim != c.OutputDim:
+		return "input_dim/output_dim"
+	case c.MaskZero && !got.MaskZero:
+		return "mask_zero"
+	case c.MaskValue != nil && (got.MaskValue == nil || *got.MaskValue != *c.MaskValue):
+		return "mask_value"
 	case len(c.Options) > 0 && !sameJSON(c.Options, got.Options):
 		return "options"
 	}
@@ -147,6 +161,12 @@ func Equivalent(a, b Config) bool {
 		return false
 	}
 	a.Options, b.Options = nil, nil
+	if a.Layer != nil && b.Layer != nil {
+		if !Equivalent(*a.Layer, *b.Layer) {
+			return false
+		}
+		a.Layer, b.Layer = nil, nil
+	}
 	return reflect.DeepEqual(a, b)
 }
 
@@ -182,6 +202,15 @@ func (c Config) options() ([]Option, error) {
 	}
 	if c.UnitForgetBias != nil {
 		opts = append(opts, WithUnitForgetBias(*c.UnitForgetBias))
+	}
+	if c.GoBackwards {
+		opts = append(opts, WithGoBackwards(true))
+	}
+	if c.UseBias != nil {
+		opts = append(opts, WithUseBias(*c.UseBias))
+	}
+	if c.MaskZero {
+		opts = append(opts, WithMaskZero(true))
 	}
 	return opts, nil
 }

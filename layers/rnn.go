@@ -31,7 +31,7 @@ func NewRNN(cell Cell, units int, opts ...Option) (*RNN, error) {
 	if cell != nil && cell.Spec().Kind != "" {
 		kind = cell.Spec().Kind
 	}
-	o, err := applyOptions(kind, units, takesReturnSequences, opts)
+	o, err := applyOptions(kind, units, takesRecurrent, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +83,7 @@ func (l *RNN) Config() Config {
 	if l == nil {
 		return Config{Kind: kindRNN}
 	}
-	return Config{Kind: l.Kind(), Name: l.name, Units: l.units, ReturnSequences: l.returnSequences}
+	return l.baseConfig(l.Kind())
 }
 
 // Name returns the layer's name.

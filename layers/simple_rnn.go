@@ -44,7 +44,7 @@ func init() {
 // WithActivation (Tanh, the default, ReLU, Sigmoid or Linear) and
 // WithName.
 func NewSimpleRNN(units int, opts ...Option) (*SimpleRNN, error) {
-	o, err := applyOptions(kindSimpleRNN, units, takesReturnSequences|takesActivation, opts)
+	o, err := applyOptions(kindSimpleRNN, units, takesRecurrent|takesActivation, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func (l *SimpleRNN) Config() Config {
 	if l == nil {
 		return Config{Kind: kindSimpleRNN}
 	}
-	c := Config{Kind: kindSimpleRNN, Name: l.name, Units: l.units, ReturnSequences: l.returnSequences}
+	c := l.baseConfig(kindSimpleRNN)
 	if l.explicit || l.activation != Tanh {
 		// The default is left out, so that files of tanh layers are
 		// what they were before the option existed.

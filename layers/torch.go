@@ -22,6 +22,13 @@ var torchGRUOrder = []int{1, 0, 2}
 // ToTorch converts kernel [F, U] and bias [U] to torch.nn.Linear's weight
 // [U, F] (the kernel transposed) and bias [U].
 func (l *Dense) ToTorch(ws []Weight) ([]Weight, error) {
+	if l != nil && !l.UseBias() {
+		if len(ws) != 1 || len(ws[0].Shape) != 2 || len(ws[0].Data) != ws[0].Shape[0]*ws[0].Shape[1] {
+			return nil, fmt.Errorf("%w: %s: dense weights without a bias must be kernel [F, U]", graph.ErrShape, l.Name())
+		}
+		f, u := ws[0].Shape[0], ws[0].Shape[1]
+		return []Weight{{Name: "weight", Shape: []int{u, f}, Data: transpose(ws[0].Data, f, u)}}, nil
+	}
 	if len(ws) != 2 || len(ws[0].Shape) != 2 || !slices.Equal(ws[1].Shape, ws[0].Shape[1:]) ||
 		len(ws[0].Data) != ws[0].Shape[0]*ws[0].Shape[1] || len(ws[1].Data) != ws[0].Shape[1] {
 		return nil, fmt.Errorf("%w: %s: dense weights must be kernel [F, U] and bias [U]", graph.ErrShape, l.Name())
@@ -36,6 +43,13 @@ func (l *Dense) ToTorch(ws []Weight) ([]Weight, error) {
 // FromTorch converts torch.nn.Linear's weight [U, F] and bias [U] to
 // kernel [F, U] and bias [U].
 func (l *Dense) FromTorch(ps []Weight) ([]Weight, error) {
+	if l != nil && !l.UseBias() {
+		if len(ps) != 1 || len(ps[0].Shape) != 2 || len(ps[0].Data) != ps[0].Shape[0]*ps[0].Shape[1] {
+			return nil, fmt.Errorf("%w: %s: torch.nn.Linear(bias=False) parameters must be weight [U, F]", graph.ErrShape, l.Name())
+		}
+		u, f := ps[0].Shape[0], ps[0].Shape[1]
+		return []Weight{{Name: "kernel", Shape: []int{f, u}, Data: transpose(ps[0].Data, u, f)}}, nil
+	}
 	if len(ps) != 2 || len(ps[0].Shape) != 2 || !slices.Equal(ps[1].Shape, ps[0].Shape[:1]) ||
 		len(ps[0].Data) != ps[0].Shape[0]*ps[0].Shape[1] || len(ps[1].Data) != ps[0].Shape[0] {
 		return nil, fmt.Errorf("%w: %s: torch.nn.Linear parameters must be weight [U, F] and bias [U]", graph.ErrShape, l.Name())
@@ -81,6 +95,18 @@ func (l *recurrent) toTorch(ws []Weight) ([]Weight, error) {
 	}
 	g, u := l.gates, l.units
 	gu := g * u
+	if l.noBias {
+		// PyTorch's bias=False: the two weights alone.
+		if len(ws) != 2 || len(ws[0].Shape) != 2 || ws[0].Shape[1] != gu || len(ws[0].Data) != ws[0].Shape[0]*gu ||
+			!slices.Equal(ws[1].Shape, []int{u, gu}) || len(ws[1].Data) != u*gu {
+			return nil, fmt.Errorf("%w: %s: weights must be kernel [F, %d] and recurrent_kernel [%d, %d] (no bias)", graph.ErrShape, l.name, gu, u, gu)
+		}
+		f, order := ws[0].Shape[0], l.order()
+		return []Weight{
+			{Name: "weight_ih_l0", Shape: []int{gu, f}, Data: reorder(transpose(ws[0].Data, f, gu), u*f, order)},
+			{Name: "weight_hh_l0", Shape: []int{gu, u}, Data: reorder(transpose(ws[1].Data, u, gu), u*u, order)},
+		}, nil
+	}
 	if len(ws) != 3 || len(ws[0].Shape) != 2 || ws[0].Shape[1] != gu || len(ws[0].Data) != ws[0].Shape[0]*gu ||
 		!slices.Equal(ws[1].Shape, []int{u, gu}) || len(ws[1].Data) != u*gu ||
 		!slices.Equal(ws[2].Shape, l.kerasBiasShape()) || len(ws[2].Data) != l.biasRows*u {
@@ -109,6 +135,18 @@ func (l *recurrent) fromTorch(ps []Weight) ([]Weight, error) {
 	}
 	g, u := l.gates, l.units
 	gu := g * u
+	if l.noBias {
+		if len(ps) != 2 || len(ps[0].Shape) != 2 || ps[0].Shape[0] != gu || len(ps[0].Data) != gu*ps[0].Shape[1] ||
+			!slices.Equal(ps[1].Shape, []int{gu, u}) || len(ps[1].Data) != gu*u {
+			return nil, fmt.Errorf("%w: %s: parameters must be weight_ih_l0 [%d, F] and weight_hh_l0 [%d, %d] (bias=False)", graph.ErrShape, l.name, gu, gu, u)
+		}
+		f := ps[0].Shape[1]
+		inv := inverse(l.order())
+		return []Weight{
+			{Name: "kernel", Shape: []int{f, gu}, Data: transpose(reorder(ps[0].Data, u*f, inv), gu, f)},
+			{Name: "recurrent_kernel", Shape: []int{u, gu}, Data: transpose(reorder(ps[1].Data, u*u, inv), gu, u)},
+		}, nil
+	}
 	if len(ps) != 4 || len(ps[0].Shape) != 2 || ps[0].Shape[0] != gu || len(ps[0].Data) != gu*ps[0].Shape[1] ||
 		!slices.Equal(ps[1].Shape, []int{gu, u}) || len(ps[1].Data) != gu*u ||
 		!slices.Equal(ps[2].Shape, []int{gu}) || len(ps[2].Data) != gu ||
@@ -136,6 +174,15 @@ func (l *recurrent) fromTorch(ps []Weight) ([]Weight, error) {
 		{Name: "recurrent_kernel", Shape: []int{u, gu}, Data: transpose(reorder(ps[1].Data, u*u, inv), gu, u)},
 		{Name: "bias", Shape: l.kerasBiasShape(), Data: bias},
 	}, nil
+}
+
+// inverse returns the inverse of a permutation.
+func inverse(order []int) []int {
+	inv := make([]int, len(order))
+	for k, j := range order {
+		inv[j] = k
+	}
+	return inv
 }
 
 // transpose returns the transpose of the row-major rows×cols matrix a.

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/gornn/gornn/graph"
+	"github.com/gornn/gornn/layers"
 )
 
 // LossFunc builds a scalar loss from a batch of predictions and targets of
@@ -18,14 +19,73 @@ func (m *Model) Forward(b *graph.Builder, x *graph.Node) *graph.Node {
 	if b == nil {
 		return nil
 	}
+	out, _, _ := m.forwardAll(b, x, nil)
+	return out
+}
+
+// forwardAll adds the model to b's graph: the output for x, its mask (nil
+// unless a Masking layer or an Embedding with mask_zero made one and the
+// output is still a sequence), and, when initial is not nil, the final
+// states of every StateLayer, started from initial[i] for layer i (nil
+// entries: zero states).
+func (m *Model) forwardAll(b *graph.Builder, x *graph.Node, initial [][]*graph.Node) (*graph.Node, *layers.Mask, [][]*graph.Node) {
+	if b == nil {
+		return nil, nil, nil
+	}
 	if err := m.usable(); err != nil {
 		b.Fail(err)
-		return nil
+		return nil, nil, nil
 	}
-	for _, l := range m.layers {
+	var mask *layers.Mask
+	var finals [][]*graph.Node
+	if initial != nil {
+		finals = make([][]*graph.Node, len(m.layers))
+	}
+	for i, l := range m.layers {
+		if sl, ok := l.(layers.StateLayer); ok && initial != nil {
+			x, mask, finals[i] = sl.ForwardStates(b, x, mask, initial[i])
+			continue
+		}
+		if ml, ok := l.(layers.MaskedLayer); ok {
+			x, mask = ml.ForwardMasked(b, x, mask)
+			continue
+		}
+		if mask != nil {
+			b.Fail(fmt.Errorf("%w: layer %d (%s, %s) does not support masking (it is not a layers.MaskedLayer) but receives the mask of the layers before it", ErrModel, i, l.Name(), l.ClassName()))
+			return nil, nil, nil
+		}
 		x = l.Forward(b, x)
 	}
-	return x
+	if x == nil || len(x.Shape()) != 3 {
+		mask = nil
+	}
+	return x, mask, finals
+}
+
+// StateInfo describes the states of one recurrent layer of a model (a
+// layers.StateLayer), as programs with ProgramSpec.States take and give
+// them.
+type StateInfo struct {
+	Layer  int    // the layer's index in Layers
+	Name   string // the layer's name
+	States int    // how many states it carries (LSTM: h and c)
+	Units  int    // the width of each state
+}
+
+// StateLayers returns the model's layers that take initial states and
+// give final ones (SimpleRNN, LSTM, GRU and RNN; not Bidirectional), in
+// order.
+func (m *Model) StateLayers() []StateInfo {
+	if m == nil {
+		return nil
+	}
+	var out []StateInfo
+	for i, l := range m.layers {
+		if sl, ok := l.(layers.StateLayer); ok {
+			out = append(out, StateInfo{Layer: i, Name: l.Name(), States: sl.States(), Units: sl.Units()})
+		}
+	}
+	return out
 }
 
 // NewInput creates the model's input node in b: [batch, time, features]
@@ -61,6 +121,21 @@ type ProgramSpec struct {
 	// the model's output shape. A sparse categorical cross-entropy takes
 	// class indices [..., 1] for outputs [..., C].
 	Target []int
+	// Elementwise builds the loss of each element before the mean (the
+	// trainers' losses have one: Loss.Elementwise). A model whose output
+	// is a masked sequence (after a Masking layer or an Embedding with
+	// mask_zero) needs it: its loss is the sum over the valid steps
+	// divided by their number of elements (Keras' masked mean, without
+	// its 1e-7 in the count; PyTorch's loss on packed sequences). Without
+	// a mask it is not used.
+	Elementwise LossFunc
+	// States adds the states of the model's StateLayers (in that order,
+	// each layer's states in its order: h, then c for an LSTM): after x
+	// and y, one input [batch, units] per state, its initial value (zero
+	// unless set), and after the prediction one output per state, its
+	// final value (Keras' initial_state and return_state). Their
+	// gradients are the inputs' (InputGrads).
+	States bool
 }
 
 // Program compiles the model for batches of spec.Batch samples with a
@@ -80,7 +155,12 @@ func (m *Model) Program(spec ProgramSpec) (*graph.Program, error) {
 		return nil, err
 	}
 	x := m.NewInput(b)
-	pred := m.Forward(b, x)
+	var initial [][]*graph.Node
+	var infos []StateInfo
+	if spec.States {
+		infos = m.StateLayers()
+		initial = make([][]*graph.Node, len(m.layers))
+	}
 	target := spec.Target
 	if target == nil {
 		target = m.OutputShape()
@@ -92,11 +172,59 @@ func (m *Model) Program(spec ProgramSpec) (*graph.Program, error) {
 	} else {
 		y = b.Input("y", yShape...)
 	}
-	l := loss(b, pred, y)
+	for _, si := range infos {
+		for k := range si.States {
+			initial[si.Layer] = append(initial[si.Layer], b.Input(fmt.Sprintf("%s/initial_state_%d", si.Name, k), batch, si.Units))
+		}
+	}
+	pred, mask, finals := m.forwardAll(b, x, initial)
+	var l *graph.Node
+	if mask != nil {
+		if spec.Elementwise == nil {
+			return nil, fmt.Errorf("%w: %s: the output is a masked sequence and the loss has no elementwise form (ProgramSpec.Elementwise)", graph.ErrArgument, m.name)
+		}
+		l = maskedMean(b, spec.Elementwise(b, pred, y), mask)
+	} else {
+		l = loss(b, pred, y)
+	}
 	if err := b.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", m.name, err)
 	}
-	return b.Compile(graph.Spec{Outputs: []*graph.Node{pred}, Loss: l, Grads: grads, InputGrads: inputGrads})
+	outs := []*graph.Node{pred}
+	for _, si := range infos {
+		outs = append(outs, finals[si.Layer]...)
+	}
+	return b.Compile(graph.Spec{Outputs: outs, Loss: l, Grads: grads, InputGrads: inputGrads})
+}
+
+// maskedMean is the mean of the elementwise loss e ([batch, T, k], or
+// [batch, T] for a sparse cross-entropy) over the steps mask keeps:
+// Σ e·m / (k·Σ m).
+func maskedMean(b *graph.Builder, e *graph.Node, mask *layers.Mask) *graph.Node {
+	if b.Err() != nil || e == nil {
+		if b.Err() == nil {
+			b.Fail(fmt.Errorf("%w: nil elementwise loss", graph.ErrArgument))
+		}
+		return nil
+	}
+	s := e.Shape()
+	if len(s) < 2 || len(s) > 3 || s[1] != mask.Len() {
+		b.Fail(fmt.Errorf("%w: elementwise loss %v for a mask of %d steps", graph.ErrShape, s, mask.Len()))
+		return nil
+	}
+	k := 1
+	var m *graph.Node
+	if len(s) == 3 {
+		k = s[2]
+		steps := make([]*graph.Node, mask.Len())
+		for t := range steps {
+			steps[t] = mask.Spread(b, t, k)
+		}
+		m = b.Stack(steps)
+	} else {
+		m = mask.Sequence(b)
+	}
+	return b.Div(b.Sum(b.Mul(e, m)), b.Scale(b.Sum(mask.Sequence(b)), float64(k)))
 }
 
 // forwardProgram compiles prediction only.
@@ -122,7 +250,15 @@ func (m *Model) CheckSamples(what string, x *graph.Tensor) error {
 	if err := m.usable(); err != nil {
 		return err
 	}
-	return CheckTensor(what, x, m.inShape, m.dt)
+	if err := CheckTensor(what, x, m.inShape, m.dt); err != nil {
+		return err
+	}
+	if c, ok := m.layers[0].(layers.InputChecker); ok {
+		if err := c.CheckInput(x); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	return nil
 }
 
 // CheckTensor is CheckSamples for any sample shape and element type dt:

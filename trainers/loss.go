@@ -19,7 +19,17 @@ type Loss struct {
 	delta      float64 // Huber's threshold; 0 for the other losses
 	fromLogits bool    // cross-entropies: the predictions are logits
 	build      models.LossFunc
+	// elem builds the loss of each element, whose mean build is: a
+	// masked sequence output averages it over its valid steps.
+	elem models.LossFunc
 }
+
+// Elementwise returns the graph builder of the loss per element, before
+// the mean (shaped like the predictions; for the sparse categorical
+// cross-entropy, without their class axis). Models whose output is a
+// masked sequence average it over the valid steps only
+// (models.ProgramSpec.Elementwise).
+func (l Loss) Elementwise() models.LossFunc { return l.elem }
 
 // Names of the classification losses, as Keras names them.
 const (
@@ -119,6 +129,8 @@ func (l Loss) Func() models.LossFunc { return l.build }
 func MSE() Loss {
 	return Loss{name: "mse", build: func(b *graph.Builder, pred, y *graph.Node) *graph.Node {
 		return b.Mean(b.Square(b.Sub(pred, y)))
+	}, elem: func(b *graph.Builder, pred, y *graph.Node) *graph.Node {
+		return b.Square(b.Sub(pred, y))
 	}}
 }
 
@@ -126,6 +138,8 @@ func MSE() Loss {
 func MAE() Loss {
 	return Loss{name: "mae", build: func(b *graph.Builder, pred, y *graph.Node) *graph.Node {
 		return b.Mean(b.Abs(b.Sub(pred, y)))
+	}, elem: func(b *graph.Builder, pred, y *graph.Node) *graph.Node {
+		return b.Abs(b.Sub(pred, y))
 	}}
 }
 
@@ -136,11 +150,14 @@ func Huber(delta float64) (Loss, error) {
 	if !(delta > 0) || delta > 1e300 {
 		return Loss{}, fmt.Errorf("%w: huber delta %v must be positive and finite", graph.ErrArgument, delta)
 	}
-	return Loss{name: "huber", delta: delta, build: func(b *graph.Builder, pred, y *graph.Node) *graph.Node {
+	elem := func(b *graph.Builder, pred, y *graph.Node) *graph.Node {
 		e := b.Abs(b.Sub(pred, y))
 		a := b.AddScalar(b.Neg(b.ReLU(b.AddScalar(b.Neg(e), delta))), delta)
-		return b.Mean(b.Add(b.Scale(b.Square(a), 0.5), b.Scale(b.Sub(e, a), delta)))
-	}}, nil
+		return b.Add(b.Scale(b.Square(a), 0.5), b.Scale(b.Sub(e, a), delta))
+	}
+	return Loss{name: "huber", delta: delta, build: func(b *graph.Builder, pred, y *graph.Node) *graph.Node {
+		return b.Mean(elem(b, pred, y))
+	}, elem: elem}, nil
 }
 
 // Epsilon is Keras' fuzz factor (keras.backend.epsilon()): the
@@ -164,7 +181,18 @@ const Epsilon = 1e-7
 // false; here the probabilities are what the graph gets, so for a model
 // ending in sigmoid prefer a linear output and fromLogits true.
 func BinaryCrossentropy(fromLogits bool) Loss {
-	return Loss{name: nameBinaryCE, fromLogits: fromLogits, build: func(b *graph.Builder, pred, y *graph.Node) *graph.Node {
+	return Loss{name: nameBinaryCE, fromLogits: fromLogits, elem: func(b *graph.Builder, pred, y *graph.Node) *graph.Node {
+		if !sameShape(b, nameBinaryCE, pred, y) {
+			return nil
+		}
+		if fromLogits {
+			a := b.Abs(pred)
+			soft := b.Log(b.AddScalar(b.Exp(b.Neg(a)), 1))
+			return b.Add(b.Sub(b.Scale(b.Add(pred, a), 0.5), b.Mul(pred, y)), soft)
+		}
+		p := clipProb(b, pred)
+		return b.Neg(b.Add(b.Mul(y, b.Log(p)), b.Mul(b.OneMinus(y), b.Log(b.OneMinus(p)))))
+	}, build: func(b *graph.Builder, pred, y *graph.Node) *graph.Node {
 		if !sameShape(b, nameBinaryCE, pred, y) {
 			return nil
 		}
@@ -204,6 +232,8 @@ func BinaryCrossentropy(fromLogits bool) Loss {
 // [0, C) (CheckTargets); the graph itself cannot check them.
 func SparseCategoricalCrossentropy(fromLogits bool) Loss {
 	return Loss{name: nameSparseCE, fromLogits: fromLogits, build: func(b *graph.Builder, pred, y *graph.Node) *graph.Node {
+		return b.Mean(sparseCE(b, pred, y, fromLogits))
+	}, elem: func(b *graph.Builder, pred, y *graph.Node) *graph.Node {
 		return sparseCE(b, pred, y, fromLogits)
 	}}
 }
@@ -232,7 +262,7 @@ func clipProb(b *graph.Builder, p *graph.Node) *graph.Node {
 }
 
 // sparseCE builds the sparse categorical cross-entropy of pred [..., C]
-// against class indices y [..., 1] or [...]. The label's term is picked
+// against class indices y [..., 1] or [...], per index ([...]). The label's term is picked
 // with a one-hot mask made in the graph, relu(1 - |y - k|) for class k,
 // which is 1 at k and 0 at every other whole number.
 func sparseCE(b *graph.Builder, pred, y *graph.Node, fromLogits bool) *graph.Node {
@@ -278,7 +308,7 @@ func sparseCE(b *graph.Builder, pred, y *graph.Node, fromLogits bool) *graph.Nod
 		lse = b.Log(b.SumAxis(q, last))
 	}
 	picked := b.SumAxis(b.Mul(z, oneHot), last)
-	return b.Mean(b.Sub(lse, picked))
+	return b.Sub(lse, picked)
 }
 
 // LossByName returns "mse", "mae", "huber" (delta 1),

@@ -121,7 +121,7 @@ func (t *Trainer) executor(batch int, grads bool) (*graph.Executor, error) {
 		cache = t.train
 	}
 	return cache.Get(batch, func() (*graph.Executor, error) {
-		p, err := t.model.Program(models.ProgramSpec{Batch: batch, Loss: t.loss.Func(), Grads: grads, Target: t.loss.TargetShape(t.outputShape())})
+		p, err := t.model.Program(models.ProgramSpec{Batch: batch, Loss: t.loss.Func(), Elementwise: t.loss.Elementwise(), Grads: grads, Target: t.loss.TargetShape(t.outputShape())})
 		if err != nil {
 			return nil, err
 		}
