@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+
+	"github.com/gornn/gornn/trainers/forecast"
 )
 
 // runCSV forecasts the held-out tail of a column of a CSV file: missing
@@ -59,7 +61,7 @@ func runCSV(ctx context.Context, cfg config, out io.Writer, prog progressFactory
 	}
 	fmt.Fprintf(out, "Training part: the first %d values; held out: the last %d (-val-split %g)\n",
 		len(train), len(val), cfg.valSplit)
-	fmt.Fprintf(out, "Standardized with the training part's mean %.4g and standard deviation %.4g\n", std.Mean, std.Std)
+	fmt.Fprintf(out, "Standardized with the training part's mean %.4g and standard deviation %.4g\n", std.Center, std.Scale)
 	fmt.Fprintf(out, "x: %s  t: %s\n", formatShape(len(x), cfg.window, 1), formatShape(len(t), cfg.window, 1))
 
 	ts, err := trainAll(ctx, cfg, x, t, out, prog)
@@ -68,14 +70,14 @@ func runCSV(ctx context.Context, cfg config, out io.Writer, prog progressFactory
 	}
 
 	n, start := len(values), len(train)
-	persistence := make([]float64, len(val))
-	for i := range persistence {
-		switch cfg.forecast {
-		case forecastOneStep:
-			persistence[i] = values[start+i-1]
-		default:
-			persistence[i] = train[start-1]
-		}
+	// Persistence on the same basis: forecast's naive method from the
+	// training part, or the previous value for one-step forecasts.
+	persistence, err := forecast.Naive(train, len(val))
+	if err != nil {
+		return nil, err
+	}
+	if cfg.forecast == forecastOneStep {
+		persistence = append([]float64(nil), values[start-1:n-1]...)
 	}
 	res := &result{
 		baseline: baselineResult{name: "persistence", rmse: rmse(persistence, val)},

@@ -10,6 +10,7 @@ import (
 	"github.com/gornn/gornn/layers"
 	"github.com/gornn/gornn/models"
 	"github.com/gornn/gornn/trainers"
+	"github.com/gornn/gornn/trainers/forecast"
 )
 
 // buildModel returns the experiment's model for the named cell:
@@ -184,15 +185,13 @@ func forecastOneStepAhead(m *models.Model, series []float64, window, start int) 
 	return pred, nil
 }
 
-// rmse returns the root mean squared difference of two equally long slices.
+// rmse returns the root mean squared difference of two equally long
+// slices (forecast.RMSE), or NaN when they differ in length, are empty or
+// hold a non-finite value.
 func rmse(pred, want []float64) float64 {
-	if len(pred) != len(want) || len(pred) == 0 {
+	v, err := forecast.RMSE(want, pred)
+	if err != nil {
 		return math.NaN()
 	}
-	var ss float64
-	for i := range pred {
-		d := pred[i] - want[i]
-		ss += d * d
-	}
-	return math.Sqrt(ss / float64(len(pred)))
+	return v
 }

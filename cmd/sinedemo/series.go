@@ -7,8 +7,11 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/gornn/gornn/trainers/forecast"
 )
 
 // MissingPolicy says how loadColumn treats missing values: empty cells, the
@@ -244,58 +247,20 @@ func quoteAll(s []string) []string {
 	return q
 }
 
-// standardizer maps values to zero mean and unit variance using statistics
-// fitted on training data only, so validation data do not leak into them.
-type standardizer struct {
-	// Mean is the mean of the fitted data.
-	Mean float64
-	// Std is the population standard deviation of the fitted data.
-	Std float64
-}
-
-// fitStandardizer computes the mean and population standard deviation of
-// train. It fails if train is empty, holds non-finite values or is constant.
-func fitStandardizer(train []float64) (standardizer, error) {
-	if len(train) == 0 {
-		return standardizer{}, errors.New("fit standardizer: no training values")
+// fitStandardizer fits forecast's standard scaler (mean and population
+// standard deviation) on train, the training part only, so validation
+// data do not leak into it. Unlike forecast.FitScaler, which only centres
+// a constant series, it fails on one: the demo has nothing to learn from
+// it. It also fails if train is empty or holds non-finite values.
+func fitStandardizer(train []float64) (forecast.Scaler, error) {
+	s, err := forecast.FitScaler(forecast.Standard, train)
+	if err != nil {
+		return forecast.Scaler{}, fmt.Errorf("fit standardizer: %w", err)
 	}
-	var sum float64
-	for i, v := range train {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return standardizer{}, fmt.Errorf("fit standardizer: non-finite value %v at index %d", v, i)
-		}
-		sum += v
+	if slices.Min(train) == slices.Max(train) {
+		return forecast.Scaler{}, errors.New("fit standardizer: standard deviation is 0; cannot scale")
 	}
-	mean := sum / float64(len(train))
-	var ss float64
-	for _, v := range train {
-		d := v - mean
-		ss += d * d
-	}
-	std := math.Sqrt(ss / float64(len(train)))
-	if std == 0 || math.IsInf(std, 0) {
-		return standardizer{}, fmt.Errorf("fit standardizer: standard deviation is %v; cannot scale", std)
-	}
-	return standardizer{Mean: mean, Std: std}, nil
-}
-
-// Transform returns (v-Mean)/Std for each value, in a new slice.
-func (s standardizer) Transform(values []float64) []float64 {
-	out := make([]float64, len(values))
-	for i, v := range values {
-		out[i] = (v - s.Mean) / s.Std
-	}
-	return out
-}
-
-// Inverse undoes Transform: it returns v*Std+Mean for each value, in a new
-// slice.
-func (s standardizer) Inverse(values []float64) []float64 {
-	out := make([]float64, len(values))
-	for i, v := range values {
-		out[i] = v*s.Std + s.Mean
-	}
-	return out
+	return s, nil
 }
 
 // minSplitLen is the smallest length splitTail accepts for the training part

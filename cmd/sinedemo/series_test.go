@@ -268,8 +268,8 @@ func TestStandardizer(t *testing.T) {
 			if err != nil {
 				t.Fatalf("fitStandardizer: %v", err)
 			}
-			if math.Abs(s.Mean-tc.mean) > 1e-12 || math.Abs(s.Std-tc.std) > 1e-12 {
-				t.Errorf("mean, std = %v, %v, want %v, %v", s.Mean, s.Std, tc.mean, tc.std)
+			if math.Abs(s.Center-tc.mean) > 1e-12 || math.Abs(s.Scale-tc.std) > 1e-12 {
+				t.Errorf("mean, std = %v, %v, want %v, %v", s.Center, s.Scale, tc.mean, tc.std)
 			}
 			z := s.Transform(tc.train)
 			var sum, ss float64
