@@ -29,7 +29,9 @@
 // symbolic graph differentiated by gorgonia.Grad) for prediction intervals
 // (Network.ForecastQuantiles; Pinball and Coverage score them). Network.Save
 // and Load keep a fitted network in one model file; FitMany fits one
-// network per series on a goroutine pool. See docs/forecasting.md.
+// network per series on a goroutine pool; FitGlobal fits one network over
+// many series, each scaled on its own, and ReadLong reads them from a
+// long-format table (series id, time, value). See docs/forecasting.md.
 //
 // Errors about the data wrap ErrData; errors about settings wrap
 // ErrArgument.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log"
 	"math"
+	"strings"
 
 	"github.com/gornn/gornn/trainers/forecast"
 )
@@ -76,4 +77,77 @@ func Example_quantiles() {
 	c, _ := forecast.Coverage(actual, lo, hi)
 	fmt.Println(net.Quantiles(), "interval covers 60-95% of", len(actual), "values:", c >= 0.6 && c <= 0.95)
 	// Output: [0.1 0.9] interval covers 60-95% of 40 values: true
+}
+
+// A global model: one network over many series in long format, each
+// scaled on its own.
+func Example_global() {
+	var b strings.Builder
+	b.WriteString("store,week,sales\n")
+	for _, store := range []struct {
+		id    string
+		level float64
+	}{{"north", 100}, {"south", 2500}, {"east", 40}} {
+		for w := range 44 {
+			v := store.level * (1 + 0.2*math.Sin(2*math.Pi*float64(w)/4) + 0.01*float64(w))
+			fmt.Fprintf(&b, "%s,%d,%.2f\n", store.id, w+1, v)
+		}
+	}
+	long, err := forecast.ReadLong(strings.NewReader(b.String()), ',', "store", "week", "sales")
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The last 4 weeks of every store are held out.
+	train := make([]forecast.Series, len(long.Series))
+	for i, s := range long.Series {
+		train[i] = forecast.Series{Target: s.Target[:40]}
+	}
+	g, err := forecast.FitGlobal(context.Background(), train, forecast.Settings{
+		Season: 4, Horizon: 4, Seed: 1, Units: []int{8}, MaxEpochs: 30, Ensemble: 1, // small, for the example
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for i, id := range long.IDs {
+		f, err := g.Forecast(i, train[i])
+		if err != nil {
+			log.Fatal(err)
+		}
+		actual := long.Series[i].Target[40]
+		fmt.Printf("%s, week %s: actual %.0f, forecast within 5%%: %v\n", id, long.Times[i][40], actual, math.Abs(f[0]/actual-1) < 0.05)
+	}
+	// Output:
+	// north, week 41: actual 140, forecast within 5%: true
+	// south, week 41: actual 3500, forecast within 5%: true
+	// east, week 41: actual 56, forecast within 5%: true
+}
+
+// Many local models: one network per series, fitted on a pool of
+// goroutines; each is the network Fit gives for that series alone.
+func ExampleFitMany() {
+	var series []forecast.Series
+	for k := range 3 {
+		y := make([]float64, 48)
+		for i := range y {
+			y[i] = float64(10*(k+1)) + math.Sin(2*math.Pi*float64(i)/4) + 0.02*float64(i)
+		}
+		series = append(series, forecast.Series{Target: y})
+	}
+	nets, err := forecast.FitMany(context.Background(), series, forecast.Settings{
+		Season: 4, Horizon: 4, Seed: 1, Units: []int{8}, MaxEpochs: 20, Ensemble: 1, // small, for the example
+	}, 2)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for i, n := range nets {
+		f, err := n.Forecast(series[i])
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("series %d: %s, %d forecasts\n", i, n.Name(), len(f))
+	}
+	// Output:
+	// series 0: lstm(w=8,u=8), 4 forecasts
+	// series 1: lstm(w=8,u=8), 4 forecasts
+	// series 2: lstm(w=8,u=8), 4 forecasts
 }
