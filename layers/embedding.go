@@ -236,6 +236,9 @@ func (l *Embedding) ForwardMasked(b *graph.Builder, x *graph.Node, mask *Mask) (
 
 // CheckInput checks that x holds whole-number ids in [0, input_dim).
 func (l *Embedding) CheckInput(x *graph.Tensor) error {
+	if l == nil {
+		return fmt.Errorf("%w: nil embedding layer", ErrConfig)
+	}
 	if x == nil {
 		return fmt.Errorf("%w: nil ids", graph.ErrArgument)
 	}

@@ -34,7 +34,8 @@ func init() {
 	})
 }
 
-// NewGRU returns a GRU layer. Options: WithReturnSequences and WithName.
+// NewGRU returns a GRU layer. Options: WithReturnSequences,
+// WithGoBackwards, WithUseBias and WithName.
 func NewGRU(units int, opts ...Option) (*GRU, error) {
 	o, err := applyOptions(kindGRU, units, takesRecurrent, opts)
 	if err != nil {

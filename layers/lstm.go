@@ -39,6 +39,7 @@ func init() {
 }
 
 // NewLSTM returns an LSTM layer. Options: WithReturnSequences,
+// WithGoBackwards, WithUseBias,
 // WithUnitForgetBias (default true) and WithName.
 func NewLSTM(units int, opts ...Option) (*LSTM, error) {
 	o, err := applyOptions(kindLSTM, units, takesRecurrent|takesUnitForgetBias, opts)

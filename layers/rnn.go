@@ -24,7 +24,8 @@ var (
 )
 
 // NewRNN returns a layer of the given units around cell. Options:
-// WithReturnSequences and WithName. The cell's spec is checked here
+// WithReturnSequences, WithGoBackwards, WithUseBias and WithName. The
+// cell's spec is checked here
 // (errors wrap ErrConfig).
 func NewRNN(cell Cell, units int, opts ...Option) (*RNN, error) {
 	kind := kindRNN

@@ -41,6 +41,7 @@ func init() {
 }
 
 // NewSimpleRNN returns a SimpleRNN layer. Options: WithReturnSequences,
+// WithGoBackwards, WithUseBias,
 // WithActivation (Tanh, the default, ReLU, Sigmoid or Linear) and
 // WithName.
 func NewSimpleRNN(units int, opts ...Option) (*SimpleRNN, error) {
