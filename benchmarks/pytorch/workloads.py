@@ -3,10 +3,11 @@
 
 Each workload is the Keras-style model gornn runs, written with torch.nn:
 a recurrent layer (batch_first) and a Linear(1) applied per time step when the
-layer returns sequences, or to the last state otherwise. float32, one thread,
+layer returns sequences, or to the last state otherwise. float32, one thread
+(--threads N for N: torch.set_num_threads and the BLAS's own variables),
 SGD(lr 0.01), MSE.
 
-    /usr/bin/python3 benchmarks/pytorch/workloads.py --workload W1 [--repeat N]
+    /usr/bin/python3 benchmarks/pytorch/workloads.py --workload W1 [--repeat N] [--threads N]
     /usr/bin/python3 benchmarks/pytorch/workloads.py --list
     /usr/bin/python3 benchmarks/pytorch/workloads.py --blas
     /usr/bin/python3 benchmarks/pytorch/workloads.py --step-sizes 20,64,128,256 [--step-batch 8 --step-time 10]
@@ -30,10 +31,34 @@ the workload is built and run N times from scratch; `seconds` is then the
 median and `runs` lists every run.
 """
 import os
+import sys
 
-# one thread, set before torch starts its pools
+
+def _threads_arg(argv):
+    """The value of --threads N (or --threads=N) in argv, 1 without it.
+
+    Read before torch is imported: the BLAS and OpenMP pools size
+    themselves from the environment when they start.
+    """
+    for i, a in enumerate(argv):
+        v = None
+        if a == "--threads" and i + 1 < len(argv):
+            v = argv[i + 1]
+        elif a.startswith("--threads="):
+            v = a.split("=", 1)[1]
+        if v is not None:
+            try:
+                return max(1, int(v))
+            except ValueError:
+                return 1
+    return 1
+
+
+THREADS = _threads_arg(sys.argv[1:])
+
+# the thread count (one by default), set before torch starts its pools
 for _v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-    os.environ.setdefault(_v, "1")
+    os.environ[_v] = str(THREADS)
 
 import argparse
 import json
@@ -41,13 +66,12 @@ import math
 import re
 import resource
 import statistics
-import sys
 import time
 
 import numpy as np
 import torch
 
-torch.set_num_threads(1)
+torch.set_num_threads(THREADS)
 try:
     torch.set_num_interop_threads(1)
 except RuntimeError:  # only allowed before any inter-op work has started
@@ -375,6 +399,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--workload", choices=sorted(WORKLOADS))
     ap.add_argument("--repeat", type=int, default=1, help="run N times from scratch; seconds = median")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="intra-op threads: torch.set_num_threads(N) and OMP/MKL/OPENBLAS_NUM_THREADS=N (default 1)")
     ap.add_argument("--w6-batch", type=int, default=None,
                     help="W6 only: predict in batches of this size instead of one call (Keras predict uses 32)")
     ap.add_argument("--list", action="store_true", help="list the workloads")

@@ -3,13 +3,20 @@
 // W1–W3, with the native floor (benchmarks/cfloor, hand-written C), and
 // prints a markdown table of median times, ratios and peak memory.
 //
-//	go run ./benchmarks/cmd/compare [-runs 5] [-workloads W1,W2] [-out docs/benchmarks-latest.md] [-cfloor=false]
+//	go run ./benchmarks/cmd/compare [-runs 5] [-workloads W1,W2] [-threads 1,2] [-out docs/benchmarks-latest.md] [-cfloor=false]
 //
 // Every run is a fresh process: gornn's workload runs in a copy of this
-// command (-worker W1) with GOMAXPROCS=1, PyTorch's in the system python
-// with one thread, the C floor as its own program. They alternate, run
-// after run, so that slow phases of a shared machine hit all of them.
-// Peak RSS is the child's ru_maxrss.
+// command (-worker W1) with GOMAXPROCS=N, PyTorch's in the system python
+// with N threads (torch.set_num_threads(N), OMP/MKL/OPENBLAS_NUM_THREADS=N),
+// the C floor, which has one thread, as its own program, for N = 1 only.
+// N is each of -threads (default 1). They alternate, run after run, so
+// that slow phases of a shared machine hit all of them. Peak RSS is the
+// child's ru_maxrss.
+//
+// The report gives the rate of each workload's matrix products
+// (benchmarks.WorkloadFLOPs over the median time) against the processor's
+// float32 multiply-add peak: -peak GFLOP/s per core, by default two 8-lane
+// FMAs per cycle at the clock /proc/cpuinfo reports.
 //
 // Every result carries the BLAS PyTorch's products ran on (the script reads
 // it from the process). Against the reference BLAS (netlib's libblas, what
@@ -35,6 +42,7 @@ import (
 	"os/exec"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -62,6 +70,9 @@ var errNoTorch = errors.New("PyTorch is not installed")
 type config struct {
 	runs      int
 	workloads []string
+	threads   []int   // thread counts to run, in order
+	peak      float64 // GFLOP/s per core
+	peakGiven bool    // peak came from -peak
 	out       string
 	python    string
 	script    string
@@ -78,6 +89,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	python := fs.String("python", "", "python interpreter with torch (default /usr/bin/python3, else python3 on PATH)")
 	script := fs.String("script", "benchmarks/pytorch/workloads.py", "the PyTorch workloads script")
 	w6Batch := fs.Int("w6-batch", 0, "W6: predict in batches of this size in both implementations (0: one call)")
+	threads := fs.String("threads", "1", "comma-separated thread counts: gornn with GOMAXPROCS=N, PyTorch with N threads")
+	peak := fs.Float64("peak", 0, "float32 FMA peak per core in GFLOP/s for the rate table (0: 32 FLOP per cycle at /proc/cpuinfo's clock)")
 	cfloor := fs.Bool("cfloor", true, "also time the native C floor on W1–W3 (needs a C compiler: cc, gcc or clang, or $CC)")
 	worker := fs.String("worker", "", "internal: run one gornn workload in this process and print JSON")
 	if err := fs.Parse(args); err != nil {
@@ -89,7 +102,23 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if *runs < 1 {
 		return fmt.Errorf("-runs %d: must be at least 1", *runs)
 	}
-	c := config{runs: *runs, out: *out, script: *script, w6Batch: *w6Batch, cfloor: *cfloor}
+	c := config{runs: *runs, out: *out, script: *script, w6Batch: *w6Batch, cfloor: *cfloor, peak: *peak}
+	for _, f := range strings.Split(*threads, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > 1024 {
+			return fmt.Errorf("-threads %q: want comma-separated thread counts from 1 to 1024", *threads)
+		}
+		if !slices.Contains(c.threads, n) {
+			c.threads = append(c.threads, n)
+		}
+	}
+	if c.peak < 0 || math.IsNaN(c.peak) || math.IsInf(c.peak, 0) {
+		return fmt.Errorf("-peak %v: want a positive rate in GFLOP/s, or 0 for the nominal one", c.peak)
+	}
+	c.peakGiven = c.peak > 0
+	if c.peak == 0 {
+		c.peak = nominalPeak()
+	}
 	for _, id := range strings.Split(*list, ",") {
 		id = strings.TrimSpace(id)
 		if _, err := benchmarks.Lookup(id); err != nil {
@@ -231,28 +260,39 @@ func child(cmd *exec.Cmd, stderr io.Writer) (record, error) {
 	return rec, nil
 }
 
-func goRun(id string, w6Batch int, stderr io.Writer) (record, error) {
+func goRun(id string, w6Batch, threads int, stderr io.Writer) (record, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return record{}, err
 	}
 	cmd := exec.Command(self, "-worker", id, "-w6-batch", fmt.Sprint(w6Batch))
-	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("GOMAXPROCS=%d", threads))
 	return child(cmd, stderr)
 }
 
-func pyRun(c config, id string, stderr io.Writer) (record, error) {
-	args := []string{c.script, "--workload", id}
+func pyRun(c config, id string, threads int, stderr io.Writer) (record, error) {
+	args := []string{c.script, "--workload", id, "--threads", fmt.Sprint(threads)}
 	if id == "W6" && c.w6Batch > 0 {
 		args = append(args, "--w6-batch", fmt.Sprint(c.w6Batch))
 	}
 	cmd := exec.Command(c.python, args...)
-	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS=1", "MKL_NUM_THREADS=1", "OPENBLAS_NUM_THREADS=1")
+	cmd.Env = append(os.Environ(), threadEnv(threads)...)
 	return child(cmd, stderr)
 }
 
+// threadEnv is the environment that sizes the BLAS and OpenMP pools.
+func threadEnv(threads int) []string {
+	var env []string
+	for _, v := range []string{"OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"} {
+		env = append(env, fmt.Sprintf("%s=%d", v, threads))
+	}
+	return env
+}
+
+// results are the runs of one workload at one thread count (0 reads as 1).
 type results struct {
 	id       string
+	threads  int
 	gornn    []record
 	pytorch  []record
 	c        []record // the native floor's runs (W1–W3, when built)
@@ -314,7 +354,7 @@ func buildFloor(dir string, ids []string, stderr io.Writer) (floor, error) {
 // pyBLAS asks the PyTorch script which BLAS torch calls.
 func pyBLAS(c config) (record, error) {
 	cmd := exec.Command(c.python, c.script, "--blas")
-	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS=1", "MKL_NUM_THREADS=1", "OPENBLAS_NUM_THREADS=1")
+	cmd.Env = append(os.Environ(), threadEnv(1)...)
 	return child(cmd, io.Discard)
 }
 
@@ -371,53 +411,65 @@ func compare(c config, stdout, stderr io.Writer) error {
 	}
 	var all []results
 	for _, id := range c.workloads {
-		r := results{id: id}
+		byThreads := make([]results, len(c.threads))
+		for ti, t := range c.threads {
+			byThreads[ti] = results{id: id, threads: t}
+		}
 		t0 := time.Now()
 		floorIn := fl.inputs[id]
 		for i := range c.runs {
-			// Alternate which goes first, so neither always runs on a
-			// machine the other has just warmed (or heated); the C floor
-			// takes each place in turn.
-			order := []string{"gornn", "pytorch"}
-			if i%2 == 1 {
-				order = []string{"pytorch", "gornn"}
-			}
-			if fl.bin != "" && floorIn != "" {
-				at := i % 3
-				order = append(order[:at], append([]string{"C"}, order[at:]...)...)
-			}
-			for _, impl := range order {
-				var rec record
-				var err error
-				switch impl {
-				case "gornn":
-					rec, err = goRun(id, c.w6Batch, stderr)
-					r.gornn = append(r.gornn, rec)
-				case "pytorch":
-					rec, err = pyRun(c, id, stderr)
-					r.pytorch = append(r.pytorch, rec)
-				default:
-					rec, err = child(exec.Command(fl.bin, floorIn), stderr)
-					r.c = append(r.c, rec)
+			for tj := range c.threads {
+				// Thread counts take turns going first too.
+				ti := (tj + i) % len(c.threads)
+				t := c.threads[ti]
+				r := &byThreads[ti]
+				// Alternate which goes first, so neither always runs on a
+				// machine the other has just warmed (or heated); the C floor
+				// (one thread) takes each place in turn.
+				order := []string{"gornn", "pytorch"}
+				if i%2 == 1 {
+					order = []string{"pytorch", "gornn"}
 				}
-				if err != nil {
-					return err
+				if fl.bin != "" && floorIn != "" && t == 1 {
+					at := i % 3
+					order = append(order[:at], append([]string{"C"}, order[at:]...)...)
 				}
-				extra := ""
-				if impl == "pytorch" {
-					extra = " (BLAS: " + rec.BLAS + ")"
+				for _, impl := range order {
+					var rec record
+					var err error
+					switch impl {
+					case "gornn":
+						rec, err = goRun(id, c.w6Batch, t, stderr)
+						r.gornn = append(r.gornn, rec)
+					case "pytorch":
+						rec, err = pyRun(c, id, t, stderr)
+						r.pytorch = append(r.pytorch, rec)
+					default:
+						rec, err = child(exec.Command(fl.bin, floorIn), stderr)
+						r.c = append(r.c, rec)
+					}
+					if err != nil {
+						return err
+					}
+					extra := ""
+					if impl == "pytorch" {
+						extra = " (BLAS: " + rec.BLAS + ")"
+					}
+					fmt.Fprintf(stderr, "%s run %d/%d %s %-7s %.3f s%s\n", id, i+1, c.runs, plural(t, "thread"), impl, rec.Seconds, extra)
 				}
-				fmt.Fprintf(stderr, "%s run %d/%d %-7s %.3f s%s\n", id, i+1, c.runs, impl, rec.Seconds, extra)
 			}
 		}
-		r.duration = time.Since(t0)
-		if len(r.c) > 0 {
-			if d := lossDiff(r); !(d <= floorLossTolerance) {
-				fmt.Fprintf(stderr, "WARNING: %s: the C floor's final loss %s differs from gornn's %s by %.2g (relative; tolerance %g)\n",
-					id, fmtLoss(median(field(r.c, lossOf))), fmtLoss(median(field(r.gornn, lossOf))), d, floorLossTolerance)
+		d := time.Since(t0)
+		for _, r := range byThreads {
+			r.duration = d
+			if len(r.c) > 0 {
+				if d := lossDiff(r); !(d <= floorLossTolerance) {
+					fmt.Fprintf(stderr, "WARNING: %s: the C floor's final loss %s differs from gornn's %s by %.2g (relative; tolerance %g)\n",
+						id, fmtLoss(median(field(r.c, lossOf))), fmtLoss(median(field(r.gornn, lossOf))), d, floorLossTolerance)
+				}
 			}
+			all = append(all, r)
 		}
-		all = append(all, r)
 	}
 	report := markdown(c, fl, all, time.Since(start))
 	if _, err := io.WriteString(stdout, report); err != nil {
@@ -482,6 +534,20 @@ func rangeOf(xs []float64) string {
 	return fmt.Sprintf("%.3f–%.3f", slices.Min(xs), slices.Max(xs))
 }
 
+// threadsOf is r's thread count (0, in a results made without one, is 1).
+func threadsOf(r results) int { return max(r.threads, 1) }
+
+// threadCounts lists the thread counts of all in their first order.
+func threadCounts(all []results) []int {
+	var ts []int
+	for _, r := range all {
+		if !slices.Contains(ts, threadsOf(r)) {
+			ts = append(ts, threadsOf(r))
+		}
+	}
+	return ts
+}
+
 func markdown(c config, fl floor, all []results, total time.Duration) string {
 	var b strings.Builder
 	torch := "?"
@@ -495,10 +561,20 @@ func markdown(c config, fl floor, all []results, total time.Duration) string {
 	// PyTorch's products several times slower than they are anywhere
 	// PyTorch is installed with care.
 	ratiosOK := kind != "reference" && kind != "mixed"
+	ts := threadCounts(all)
+	tlist := make([]string, len(ts))
+	for i, t := range ts {
+		tlist[i] = fmt.Sprint(t)
+	}
+	threadsDesc := "gornn with GOMAXPROCS=1, PyTorch with one thread"
+	if len(ts) > 1 || ts[0] != 1 {
+		threadsDesc = fmt.Sprintf("gornn with GOMAXPROCS=N, PyTorch with N threads, N = %s", strings.Join(tlist, ", "))
+	}
 	fmt.Fprintf(&b, "## Measured: gornn against PyTorch and the C floor\n\n")
 	fmt.Fprintf(&b, "Machine: %s, %d cores (`nproc`); %s; PyTorch %s (%s), **BLAS: %s**. "+
-		"gornn with GOMAXPROCS=1, PyTorch with one thread; %s of each, alternating, each a fresh process; "+
-		"medians; total wall time %s.\n\n", cpuModel(), runtime.NumCPU(), runtime.Version(), torch, c.python, blas, plural(c.runs, "run"), total.Round(time.Second))
+		"%s; %s of each, alternating, each a fresh process; "+
+		"medians; total wall time %s.\n\n", cpuModel(), runtime.NumCPU(), runtime.Version(), torch, c.python, blas,
+		threadsDesc, plural(c.runs, "run"), total.Round(time.Second))
 	if fl.built != "" {
 		fmt.Fprintf(&b, "C floor (W1–W3): benchmarks/cfloor/floor.c built with `%s`, one thread, same data, initial weights and batch order as gornn.\n\n", fl.built)
 	}
@@ -517,39 +593,52 @@ func markdown(c config, fl floor, all []results, total time.Duration) string {
 		b.WriteString("**PyTorch's BLAS was not identified: the gornn/PyTorch ratios of compute-bound workloads (W4, W6) " +
 			"may be against an unoptimized BLAS.**\n\n")
 	}
-	b.WriteString("| workload | gornn median (s) | PyTorch median (s) | ratio gornn/PyTorch | C median (s) | ratio gornn/C | gornn range (s) | PyTorch range (s) | C range (s) | gornn peak RSS (MB) | PyTorch peak RSS (MB) | gornn final loss | PyTorch final loss | C final loss |\n")
-	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
-	for _, r := range all {
-		gs, ps, cs := field(r.gornn, secs), field(r.pytorch, secs), field(r.c, secs)
-		gm, pm := median(gs), median(ps)
-		ratio := "n/a"
-		if ratiosOK {
-			ratio = fmt.Sprintf("%.2f", gm/pm)
+	for _, t := range ts {
+		if len(ts) > 1 {
+			fmt.Fprintf(&b, "### %s\n\n", plural(t, "thread"))
 		}
-		cm, cratio, closs := "–", "–", "–"
-		if len(cs) > 0 {
-			cm = fmt.Sprintf("%.3f", median(cs))
-			cratio = fmt.Sprintf("%.1f", gm/median(cs))
-			closs = fmtLoss(median(field(r.c, lossOf)))
-			if d := lossDiff(r); d <= floorLossTolerance {
-				closs += fmt.Sprintf(" (Δ %.0e)", d)
-			} else {
-				closs += fmt.Sprintf(" (**Δ %.1e: does not match gornn**)", d)
+		b.WriteString("| workload | gornn median (s) | PyTorch median (s) | ratio gornn/PyTorch | C median (s) | ratio gornn/C | gornn range (s) | PyTorch range (s) | C range (s) | gornn peak RSS (MB) | PyTorch peak RSS (MB) | gornn final loss | PyTorch final loss | C final loss |\n")
+		b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+		for _, r := range all {
+			if threadsOf(r) != t {
+				continue
 			}
+			gs, ps, cs := field(r.gornn, secs), field(r.pytorch, secs), field(r.c, secs)
+			gm, pm := median(gs), median(ps)
+			ratio := "n/a"
+			if ratiosOK {
+				ratio = fmt.Sprintf("%.2f", gm/pm)
+			}
+			cm, cratio, closs := "–", "–", "–"
+			if len(cs) > 0 {
+				cm = fmt.Sprintf("%.3f", median(cs))
+				cratio = fmt.Sprintf("%.1f", gm/median(cs))
+				closs = fmtLoss(median(field(r.c, lossOf)))
+				if d := lossDiff(r); d <= floorLossTolerance {
+					closs += fmt.Sprintf(" (Δ %.0e)", d)
+				} else {
+					closs += fmt.Sprintf(" (**Δ %.1e: does not match gornn**)", d)
+				}
+			}
+			fmt.Fprintf(&b, "| %s | %.3f | %.3f | %s | %s | %s | %s | %s | %s | %.0f | %.0f | %s | %s | %s |\n",
+				r.id, gm, pm, ratio, cm, cratio, rangeOf(gs), rangeOf(ps), rangeOf(cs),
+				median(field(r.gornn, rss)), median(field(r.pytorch, rss)),
+				fmtLoss(median(field(r.gornn, lossOf))), fmtLoss(median(field(r.pytorch, lossOf))), closs)
 		}
-		fmt.Fprintf(&b, "| %s | %.3f | %.3f | %s | %s | %s | %s | %s | %s | %.0f | %.0f | %s | %s | %s |\n",
-			r.id, gm, pm, ratio, cm, cratio, rangeOf(gs), rangeOf(ps), rangeOf(cs),
-			median(field(r.gornn, rss)), median(field(r.pytorch, rss)),
-			fmtLoss(median(field(r.gornn, lossOf))), fmtLoss(median(field(r.pytorch, lossOf))), closs)
+		b.WriteString("\n")
 	}
-	b.WriteString("\nPeak RSS is each child process's `ru_maxrss` (MiB). Importing torch alone takes most of PyTorch's. " +
+	b.WriteString("Peak RSS is each child process's `ru_maxrss` (MiB). Importing torch alone takes most of PyTorch's. " +
 		"Ratio gornn/C is how many times the C floor's time gornn takes; Δ is the C floor's final loss against gornn's, relative " +
 		fmt.Sprintf("(tolerance %g).\n", floorLossTolerance))
 	if c.w6Batch > 0 {
 		fmt.Fprintf(&b, "W6 predicted in batches of %d in both implementations.\n", c.w6Batch)
 	}
+	if len(ts) > 1 {
+		writeScaling(&b, all, ts)
+	}
+	writeRates(&b, c, all)
 	for _, r := range all {
-		if r.id != "W1" {
+		if r.id != "W1" || threadsOf(r) != ts[0] {
 			continue
 		}
 		b.WriteString("\n### Memory over training (W1, gornn)\n\n")
@@ -565,13 +654,122 @@ func markdown(c config, fl floor, all []results, total time.Duration) string {
 	}
 	fmt.Fprintf(&b, "\nEvery run (s; PyTorch on %s):\n\n", blas)
 	for _, r := range all {
-		fmt.Fprintf(&b, "- %s gornn: %s; PyTorch: %s", r.id, list(field(r.gornn, secs)), list(field(r.pytorch, secs)))
+		label := r.id
+		if len(ts) > 1 {
+			label += ", " + plural(threadsOf(r), "thread")
+		}
+		fmt.Fprintf(&b, "- %s gornn: %s; PyTorch: %s", label, list(field(r.gornn, secs)), list(field(r.pytorch, secs)))
 		if len(r.c) > 0 {
 			fmt.Fprintf(&b, "; C: %s", list(field(r.c, secs)))
 		}
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// writeScaling writes each workload's speed-up from the first thread
+// count to the others, and whether gornn's final loss stayed the same.
+func writeScaling(b *strings.Builder, all []results, ts []int) {
+	find := func(id string, t int) (results, bool) {
+		for _, r := range all {
+			if r.id == id && threadsOf(r) == t {
+				return r, true
+			}
+		}
+		return results{}, false
+	}
+	fmt.Fprintf(b, "\n### Scaling from %s\n\n", plural(ts[0], "thread"))
+	b.WriteString("Speed-up = median time with the first thread count over the median time with the other, each implementation against itself.\n\n")
+	b.WriteString("| workload | threads | gornn (s) | gornn speed-up | PyTorch (s) | PyTorch speed-up | gornn final loss the same |\n")
+	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | --- |\n")
+	var ids []string
+	for _, r := range all {
+		if !slices.Contains(ids, r.id) {
+			ids = append(ids, r.id)
+		}
+	}
+	for _, id := range ids {
+		base, ok := find(id, ts[0])
+		if !ok {
+			continue
+		}
+		g1, p1 := median(field(base.gornn, secs)), median(field(base.pytorch, secs))
+		for _, t := range ts[1:] {
+			r, ok := find(id, t)
+			if !ok {
+				continue
+			}
+			gt, pt := median(field(r.gornn, secs)), median(field(r.pytorch, secs))
+			same := "–"
+			if l1, lt := field(base.gornn, lossOf), field(r.gornn, lossOf); len(l1) > 0 && !math.IsNaN(l1[0]) {
+				same = "yes, bit for bit"
+				for _, l := range append(l1, lt...) {
+					if l != l1[0] {
+						same = "**no**"
+					}
+				}
+			}
+			fmt.Fprintf(b, "| %s | %d | %.3f | **%.2f×** | %.3f | %.2f× | %s |\n", id, t, gt, g1/gt, pt, p1/pt, same)
+		}
+	}
+}
+
+// writeRates writes the rate of each workload's matrix products against
+// the processor's float32 multiply-add peak.
+func writeRates(b *strings.Builder, c config, all []results) {
+	if !(c.peak > 0) {
+		c.peak, c.peakGiven = nominalPeak(), false
+	}
+	fmt.Fprintf(b, "\n### Arithmetic rate\n\n")
+	fmt.Fprintf(b, "GFLOP/s of the matrix products of the timed region (`benchmarks.WorkloadFLOPs`: 2·m·n·k per product, "+
+		"elementwise work not counted) over the median time. Peak: %.1f GFLOP/s per core times the threads (%s).\n\n", c.peak, c.peakNote())
+	b.WriteString("| workload | threads | product GFLOP | gornn GFLOP/s | gornn % of peak | PyTorch GFLOP/s | PyTorch % of peak |\n")
+	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	for _, r := range all {
+		f, err := benchmarks.WorkloadFLOPs(r.id)
+		if err != nil {
+			continue
+		}
+		t := threadsOf(r)
+		peak := c.peak * float64(t)
+		g, p := f/median(field(r.gornn, secs))/1e9, f/median(field(r.pytorch, secs))/1e9
+		fmt.Fprintf(b, "| %s | %d | %.3f | %.1f | %.0f%% | %.1f | %.0f%% |\n", r.id, t, f/1e9, g, 100*g/peak, p, 100*p/peak)
+	}
+}
+
+// peakNote says where the peak came from.
+func (c config) peakNote() string {
+	if c.peakGiven {
+		return "given with -peak"
+	}
+	return fmt.Sprintf("two 8-lane float32 FMAs per cycle, 32 FLOP, at the %.0f MHz /proc/cpuinfo reports; a turbo clock is higher", cpuMHz())
+}
+
+// nominalPeak is the float32 FMA peak of one core in GFLOP/s: two 8-lane
+// (AVX2) FMAs per cycle at the clock /proc/cpuinfo reports, or 100 when it
+// reports none.
+func nominalPeak() float64 {
+	if mhz := cpuMHz(); mhz > 0 {
+		return 32 * mhz / 1000
+	}
+	return 100
+}
+
+// cpuMHz returns the first "cpu MHz" of /proc/cpuinfo, or 0.
+func cpuMHz() float64 {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "cpu MHz" {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err == nil && f > 0 {
+				return f
+			}
+		}
+	}
+	return 0
 }
 
 func list(xs []float64) string {

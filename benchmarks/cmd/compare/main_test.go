@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"os/exec"
 	"strings"
@@ -27,6 +28,9 @@ func TestBadArguments(t *testing.T) {
 		{"-runs", "0"},
 		{"-workloads", "W1,W9"},
 		{"-worker", "W9"},
+		{"-threads", "0"},
+		{"-threads", "1,x"},
+		{"-peak", "-5"},
 	} {
 		var out, errb bytes.Buffer
 		if err := run(args, &out, &errb); err == nil {
@@ -162,5 +166,43 @@ func TestBuildFloorInputs(t *testing.T) {
 	}
 	if l := lossOf(rec); !(l > 0 && l < 1) || !(rec.Seconds > 0) {
 		t.Errorf("C floor on W2: %+v", rec)
+	}
+}
+
+// TestMarkdownThreads checks the report of two thread counts: a table per
+// count, the speed-ups of each implementation against itself, whether
+// gornn's final loss moved, and the arithmetic rates against the peak.
+func TestMarkdownThreads(t *testing.T) {
+	loss, other := 1.25, 1.5
+	blas := record{BLAS: "OpenBLAS 0.3.21 (/x/libblas.so.3)", BLASKind: "openblas"}
+	py := func(s float64) record { r := blas; r.Seconds = s; return r }
+	rs := []results{
+		{id: "W4", threads: 1, gornn: []record{{Seconds: 2, FinalLoss: &loss}}, pytorch: []record{py(4)}},
+		{id: "W6", threads: 1, gornn: []record{{Seconds: 0.034}}, pytorch: []record{py(0.1)}},
+		{id: "W4", threads: 2, gornn: []record{{Seconds: 1, FinalLoss: &loss}}, pytorch: []record{py(3)}},
+		{id: "W6", threads: 2, gornn: []record{{Seconds: 0.017}}, pytorch: []record{py(0.1)}},
+	}
+	md := markdown(config{runs: 1, python: "python3", peak: 100, peakGiven: true}, floor{}, rs, 0)
+	w4, _ := benchmarks.WorkloadFLOPs("W4")
+	w6, _ := benchmarks.WorkloadFLOPs("W6")
+	for _, want := range []string{
+		"N = 1, 2",
+		"### 1 thread\n",
+		"### 2 threads\n",
+		"| W4 | 1.000 | 3.000 | 0.33 |",
+		"| W4 | 2 | 1.000 | **2.00×** | 3.000 | 1.33× | yes, bit for bit |",
+		"| W6 | 2 | 0.017 | **2.00×** | 0.100 | 1.00× | – |",
+		fmt.Sprintf("| W4 | 1 | %.3f | %.1f | %.0f%% |", w4/1e9, w4/2/1e9, w4/2/1e9),
+		fmt.Sprintf("| W6 | 2 | %.3f | %.1f | %.0f%% |", w6/1e9, w6/0.017/1e9, w6/0.017/1e9/2),
+		"Peak: 100.0 GFLOP/s per core times the threads (given with -peak)",
+		"- W6, 2 threads gornn: 0.017; PyTorch: 0.100",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+	rs[2].gornn[0].FinalLoss = &other
+	if md := markdown(config{runs: 1, peak: 100}, floor{}, rs, 0); !strings.Contains(md, "| W4 | 2 | 1.000 | **2.00×** | 3.000 | 1.33× | **no** |") {
+		t.Errorf("a final loss that moved with the threads is not reported:\n%s", md)
 	}
 }

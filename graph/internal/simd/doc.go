@@ -6,4 +6,9 @@
 // rounds once per fused multiply-add. [Enabled] reports which path runs;
 // setting the environment variable GORNN_SIMD=off before the program
 // starts selects plain Go on any machine (for debugging, or to compare).
+//
+// Large matrix products are split across up to [Threads] goroutines
+// (GOMAXPROCS, at most GORNN_THREADS when set), the caller and a small
+// pool of workers kept for the life of the program; on either path the
+// split changes no bit of the result.
 package simd

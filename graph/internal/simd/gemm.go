@@ -14,6 +14,12 @@ import "math/bits"
 // ±Inf anywhere in a row of a or a column of b propagate as IEEE arithmetic
 // says (0·Inf is NaN).
 //
+// A product of more than about half a million multiply-adds is split by
+// rows (or columns) of c across up to [Threads] goroutines: the caller and
+// a pool of workers that stay for the life of the program. Every element
+// is computed as in one call, so the result is the same bit for bit
+// whatever the number of threads.
+//
 // Gemm panics if a dimension is negative, a stride is shorter than its row
 // (lda < k, ldb < n, ldc < n) or a slice is too short for the sizes and
 // strides. The matrices must not overlap c.
@@ -39,11 +45,100 @@ func Gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, 
 	if ldb < n || !fits(len(b), k, n, ldb) {
 		panic("simd: Gemm: b too short for k×n with stride ldb (or ldb < n)")
 	}
+	if parts, rows := gemmSplit(m, n, k, Threads()); parts > 1 {
+		gemmParallel(parts, rows, m, n, k, a, lda, b, ldb, c, ldc)
+		return
+	}
+	gemmSerial(m, n, k, a, lda, b, ldb, c, ldc)
+}
+
+// gemmSerial is Gemm on the calling goroutine, for m, n, k ≥ 1 and shapes
+// already checked.
+func gemmSerial(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	if Enabled {
 		gemmAsm(m, n, k, a, lda, b, ldb, c, ldc)
 		return
 	}
 	gemmGo(m, n, k, a, lda, b, ldb, c, ldc)
+}
+
+// gemmPartWork is the fewest multiply-adds worth a part of its own: about
+// 5 µs of one core's FMAs, several times what handing a part to an idle
+// worker costs (waking it, and the cache lines of a and b it must fetch).
+const gemmPartWork = 1 << 18
+
+// gemmSplit returns how many parts a product is split into for the given
+// number of threads (1: not split), and whether by rows of c (else by
+// columns). Rows go in blocks of four or more, so that the 4-row kernel
+// keeps its shape; columns, when c has too few rows, in blocks of eight
+// or more.
+//
+// Whatever the split, each c[i][j] is computed by the same instructions on
+// the same values in the same order as in one call: the kernels compute
+// every element as its own sum over l from zero, whichever block of rows
+// or columns it falls in (see gemm_amd64.s and gemmGo). Splitting changes
+// no bit of c.
+func gemmSplit(m, n, k, threads int) (parts int, rows bool) {
+	if threads < 2 {
+		return 1, true
+	}
+	w := float64(m) * float64(n) * float64(k)
+	if w < 2*gemmPartWork {
+		return 1, true
+	}
+	parts = int(min(float64(threads), w/gemmPartWork))
+	if m/4 >= parts {
+		return parts, true
+	}
+	if m/4 >= 2 && m/4 >= n/8 {
+		return m / 4, true
+	}
+	return max(1, min(parts, n/8)), false
+}
+
+// gemmArgs is one Gemm call split into parts of chunk rows of c (rows) or
+// chunk columns.
+type gemmArgs struct {
+	m, n, k       int
+	a, b, c       []float32
+	lda, ldb, ldc int
+	rows          bool
+	chunk         int
+}
+
+// part computes part p: rows (or columns) p·chunk up to (p+1)·chunk.
+func (g *gemmArgs) part(p int) {
+	lo := p * g.chunk
+	if g.rows {
+		hi := min(lo+g.chunk, g.m)
+		gemmSerial(hi-lo, g.n, g.k, g.a[lo*g.lda:], g.lda, g.b, g.ldb, g.c[lo*g.ldc:], g.ldc)
+		return
+	}
+	hi := min(lo+g.chunk, g.n)
+	gemmSerial(g.m, hi-lo, g.k, g.a, g.lda, g.b[lo:], g.ldb, g.c[lo:], g.ldc)
+}
+
+// gemmParallel is Gemm split into about parts parts by rows (or columns)
+// of c, computed by the caller and idle pool workers; shapes already
+// checked, parts ≥ 1.
+func gemmParallel(parts int, rows bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	size, align := n, 8
+	if rows {
+		size, align = m, 4
+	}
+	chunk := (size + parts - 1) / parts
+	chunk = (chunk + align - 1) / align * align
+	parts = (size + chunk - 1) / chunk
+	if parts < 2 {
+		gemmSerial(m, n, k, a, lda, b, ldb, c, ldc)
+		return
+	}
+	j := jobs.Get().(*job)
+	j.parts = parts
+	j.gemm = gemmArgs{m: m, n: n, k: k, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, rows: rows, chunk: chunk}
+	j.run(parts - 1)
+	j.gemm = gemmArgs{} // hold no matrices in the pool
+	jobs.Put(j)
 }
 
 // fits reports whether a slice of length size holds rows ≥ 1 rows of cols

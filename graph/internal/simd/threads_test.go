@@ -1,0 +1,218 @@
+package simd
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestParseThreads(t *testing.T) {
+	for in, want := range map[string]int{"": 0, "1": 1, " 4 ": 4, "16": 16, "0": 0, "-2": 0, "two": 0, "2.5": 0} {
+		if got := parseThreads(in); got != want {
+			t.Errorf("parseThreads(%q) = %d, want %d", in, got, want)
+		}
+	}
+}
+
+// TestThreadsEnv runs this test binary again with GORNN_THREADS and
+// GOMAXPROCS set, as a user would start a program.
+func TestThreadsEnv(t *testing.T) {
+	if os.Getenv("GORNN_SIMD_THREADS_CHILD") != "" {
+		fmt.Printf("threads=%d\n", Threads())
+		return
+	}
+	for _, c := range []struct {
+		env  []string
+		want int
+	}{
+		{[]string{"GOMAXPROCS=3"}, 3},
+		{[]string{"GOMAXPROCS=3", "GORNN_THREADS=1"}, 1},
+		{[]string{"GOMAXPROCS=3", "GORNN_THREADS=2"}, 2},
+		{[]string{"GOMAXPROCS=3", "GORNN_THREADS=8"}, 3},
+		{[]string{"GOMAXPROCS=3", "GORNN_THREADS=lots"}, 3},
+	} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestThreadsEnv$", "-test.v")
+		env := []string{"GORNN_SIMD_THREADS_CHILD=1"}
+		for _, e := range os.Environ() {
+			if !strings.HasPrefix(e, "GOMAXPROCS=") && !strings.HasPrefix(e, "GORNN_THREADS=") {
+				env = append(env, e)
+			}
+		}
+		cmd.Env = append(env, c.env...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", c.env, err, out)
+		}
+		if want := fmt.Sprintf("threads=%d\n", c.want); !strings.Contains(string(out), want) {
+			t.Errorf("%v: output %q, want %q", c.env, out, want)
+		}
+	}
+}
+
+func TestThreadsFollowsGOMAXPROCS(t *testing.T) {
+	saved := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(saved)
+	savedLimit := threadLimit
+	defer func() { threadLimit = savedLimit }()
+	threadLimit = 0
+	for _, p := range []int{1, 2, 3, 8} {
+		runtime.GOMAXPROCS(p)
+		if got := Threads(); got != p {
+			t.Errorf("GOMAXPROCS %d: Threads() = %d", p, got)
+		}
+	}
+	threadLimit = 2
+	runtime.GOMAXPROCS(8)
+	if got := Threads(); got != 2 {
+		t.Errorf("GOMAXPROCS 8, GORNN_THREADS=2: Threads() = %d, want 2", got)
+	}
+	runtime.GOMAXPROCS(1)
+	if got := Threads(); got != 1 {
+		t.Errorf("GOMAXPROCS 1, GORNN_THREADS=2: Threads() = %d, want 1", got)
+	}
+}
+
+func TestGemmSplit(t *testing.T) {
+	for _, tc := range []struct {
+		m, n, k, threads int
+		parts            int
+		rows             bool
+	}{
+		{8, 80, 20, 2, 1, true},       // the seed step's product: too small
+		{256, 80, 20, 2, 1, true},     // 410k multiply-adds: below two parts' worth
+		{64, 128, 128, 1, 1, true},    // one thread
+		{64, 128, 128, 2, 2, true},    // W4's recurrent products
+		{64, 128, 128, 16, 4, true},   // 1M multiply-adds: four parts at most
+		{10000, 80, 20, 16, 16, true}, // W6 in one batch
+		{4, 4096, 512, 2, 2, false},   // one row block: by columns
+		{1, 8, 1 << 20, 4, 1, false},  // one row and one column block: not split
+		{12, 64, 4096, 8, 8, false},   // three row blocks, eight column blocks
+	} {
+		parts, rows := gemmSplit(tc.m, tc.n, tc.k, tc.threads)
+		if parts != tc.parts || (parts > 1 && rows != tc.rows) {
+			t.Errorf("gemmSplit(%d, %d, %d, %d) = %d, %v; want %d, %v", tc.m, tc.n, tc.k, tc.threads, parts, rows, tc.parts, tc.rows)
+		}
+	}
+}
+
+// TestGemmParallelBitIdentical splits products of many shapes into 2 to 9
+// parts by rows and by columns and checks every element of c, bit for bit,
+// against one serial call, and the gaps between c's rows.
+func TestGemmParallelBitIdentical(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		rnd := rand.New(rand.NewPCG(7, 8))
+		shapes := [][3]int{{64, 128, 128}, {128, 512, 64}, {67, 129, 33}, {5, 200, 17}, {33, 7, 40}, {1, 300, 9}, {200, 1, 11}, {9, 9, 1}}
+		for range 40 {
+			shapes = append(shapes, [3]int{1 + rnd.IntN(90), 1 + rnd.IntN(150), 1 + rnd.IntN(70)})
+		}
+		for _, s := range shapes {
+			m, n, k := s[0], s[1], s[2]
+			lda, ldb, ldc := k+rnd.IntN(3), n+rnd.IntN(3), n+rnd.IntN(3)
+			a := newGemmMatrix(m, k, lda, rnd)
+			b := newGemmMatrix(k, n, ldb, rnd)
+			want := newGemmMatrix(m, n, ldc, nil)
+			gemmSerial(m, n, k, a.s, lda, b.s, ldb, want.s, ldc)
+			for _, rows := range []bool{true, false} {
+				for parts := 2; parts <= 9; parts++ {
+					name := fmt.Sprintf("%dx%dx%d rows=%v parts=%d", m, n, k, rows, parts)
+					c := newGemmMatrix(m, n, ldc, nil)
+					gemmParallel(parts, rows, m, n, k, a.s, lda, b.s, ldb, c.s, ldc)
+					c.checkGaps(t, name)
+					sameBits(t, name, c, want)
+				}
+			}
+		}
+	})
+}
+
+func sameBits(t *testing.T, name string, got, want gemmMatrix) {
+	t.Helper()
+	for i := 0; i < want.rows; i++ {
+		for j := 0; j < want.cols; j++ {
+			if g, w := got.at(i, j), want.at(i, j); math.Float32bits(g) != math.Float32bits(w) {
+				t.Fatalf("%s: c[%d][%d] = %v (%#08x), serial %v (%#08x)", name, i, j, g, math.Float32bits(g), w, math.Float32bits(w))
+			}
+		}
+	}
+}
+
+// TestGemmThreadsBitIdentical runs Gemm itself, with 1 to 5 threads, on
+// products large enough to be split, from several goroutines at once (so
+// that jobs meet busy workers and the caller computes the parts nobody
+// took): c is the same bit for bit every time.
+func TestGemmThreadsBitIdentical(t *testing.T) {
+	saved := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(saved)
+	savedLimit := threadLimit
+	defer func() { threadLimit = savedLimit }()
+	threadLimit = 0
+	paths(t, func(t *testing.T) {
+		rnd := rand.New(rand.NewPCG(9, 10))
+		type tc struct {
+			a, b, want gemmMatrix
+		}
+		var cases []tc
+		for _, s := range [][3]int{{64, 128, 128}, {128, 128, 64}, {64, 128, 512}, {8, 1000, 160}, {300, 80, 20}, {4, 2048, 130}} {
+			m, n, k := s[0], s[1], s[2]
+			a := newGemmMatrix(m, k, k, rnd)
+			b := newGemmMatrix(k, n, n, rnd)
+			want := newGemmMatrix(m, n, n, nil)
+			gemmSerial(m, n, k, a.s, k, b.s, n, want.s, n)
+			cases = append(cases, tc{a, b, want})
+		}
+		for procs := 1; procs <= 5; procs++ {
+			runtime.GOMAXPROCS(procs)
+			var wg sync.WaitGroup
+			errs := make(chan string, 3*len(cases))
+			for g := range 3 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for r := range 4 {
+						for i := range cases {
+							c := cases[(i+g+r)%len(cases)]
+							m, k, n := c.a.rows, c.a.cols, c.b.cols
+							got := newGemmMatrix(m, n, n, nil)
+							Gemm(m, n, k, c.a.s, k, c.b.s, n, got.s, n)
+							for p := range got.s {
+								if math.Float32bits(got.s[p]) != math.Float32bits(c.want.s[p]) {
+									errs <- fmt.Sprintf("GOMAXPROCS %d: %dx%dx%d: element %d = %v, serial %v", procs, m, n, k, p, got.s[p], c.want.s[p])
+									return
+								}
+							}
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for e := range errs {
+				t.Fatal(e)
+			}
+		}
+	})
+}
+
+// BenchmarkGemmThreads times the products of the LSTM(128) step and of W6
+// in one batch; run with -cpu 1,2 to see the split.
+func BenchmarkGemmThreads(b *testing.B) {
+	for _, s := range [][3]int{{64, 128, 128}, {128, 64, 128}, {64, 128, 512}, {10000, 20, 80}} {
+		m, k, n := s[0], s[1], s[2]
+		rnd := rand.New(rand.NewPCG(5, 6))
+		x := newGemmMatrix(m, k, k, rnd)
+		w := newGemmMatrix(k, n, n, rnd)
+		y := make([]float32, m*n)
+		b.Run(fmt.Sprintf("%dx%dx%d", m, k, n), func(b *testing.B) {
+			b.SetBytes(int64(2 * m * n * k)) // "MB/s" reads as MFLOP/s
+			for b.Loop() {
+				Gemm(m, n, k, x.s, k, w.s, n, y, n)
+			}
+		})
+	}
+}
