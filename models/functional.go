@@ -21,6 +21,13 @@ type Symbol struct {
 	layer layers.Layer
 	from  *Symbol
 	err   error
+	// froms are a merge layer's inputs (ApplyMerge); initial a state
+	// layer's initial states (ApplyStates).
+	froms, initial []*Symbol
+	// owner and state are set for a final state of a layer: the symbol
+	// of the layer's application and the state's index.
+	owner *Symbol
+	state int
 }
 
 // Input returns the symbolic input of a model whose samples have the given
@@ -78,6 +85,10 @@ func isNilLayer(l layers.Layer) bool {
 	return false
 }
 
+// errNotChain reports a model that is not a chain of one-input layers,
+// which New builds as a graph instead.
+var errNotChain = errors.New("not a chain")
+
 // ErrModel reports an invalid model definition.
 var ErrModel = errors.New("invalid model")
 
@@ -90,13 +101,16 @@ func chain(input, output *Symbol) ([]layers.Layer, error) {
 	if err := output.Err(); err != nil {
 		return nil, err
 	}
-	if input.layer != nil {
+	if input.layer != nil || input.owner != nil {
 		return nil, fmt.Errorf("%w: the model's input must come from Input", ErrModel)
 	}
 	var ls []layers.Layer
 	seen := map[layers.Layer]bool{}
 	t := output
 	for t != nil && t != input {
+		if t.froms != nil || t.initial != nil || t.owner != nil {
+			return nil, errNotChain
+		}
 		if t.layer == nil {
 			return nil, fmt.Errorf("%w: the output is not computed from this input", ErrModel)
 		}

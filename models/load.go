@@ -145,7 +145,13 @@ func decodeModel(data []byte) (*Model, map[string]*graph.Tensor, map[string]stri
 		return nil, nil, nil, err
 	}
 
-	m, err := newChain(arch.Functional, arch.InputShape, ls, []Option{WithDType(dt), WithSeed(arch.Seed), WithName(arch.Name)})
+	mopts := []Option{WithDType(dt), WithSeed(arch.Seed), WithName(arch.Name)}
+	var m *Model
+	if arch.Wiring != nil {
+		m, err = build(arch.Name, true, arch.Wiring.Inputs, ls, arch.Wiring, mopts)
+	} else {
+		m, err = newChain(arch.Functional, arch.InputShape, ls, mopts)
+	}
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
@@ -261,6 +267,12 @@ func (a architecture) plan() (graph.DType, []layers.Layer, []layerSpec, error) {
 		return 0, nil, nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
 	shape := slices.Clone(a.InputShape)
+	var outs [][]int // each layer's output shape
+	if a.Wiring != nil {
+		if err := a.checkWiring(); err != nil {
+			return 0, nil, nil, err
+		}
+	}
 	ls := make([]layers.Layer, len(a.Layers))
 	specs := make([]layerSpec, len(a.Layers))
 	names := map[string]bool{}
@@ -273,11 +285,18 @@ func (a architecture) plan() (graph.DType, []layers.Layer, []layerSpec, error) {
 		if err != nil {
 			return 0, nil, nil, fmt.Errorf("%w: layer %d (%s): %w", ErrFormat, i, c.Name, err)
 		}
-		ws, out, err := weightSpecs(l, c, dt, shape)
+		var ws []layers.WeightSpec
+		var out []int
+		if a.Wiring != nil {
+			ws, out, err = a.wiredSpecs(i, l, c, dt, ls[:i], outs)
+		} else {
+			ws, out, err = weightSpecs(l, c, dt, shape)
+		}
 		if err != nil {
 			return 0, nil, nil, fmt.Errorf("%w: layer %d (%s): %w", ErrFormat, i, c.Name, err)
 		}
 		ls[i], specs[i], shape = l, layerSpec{name: c.Name, weights: ws}, out
+		outs = append(outs, out)
 	}
 	return dt, ls, specs, nil
 }

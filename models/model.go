@@ -1,6 +1,7 @@
 package models
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -21,6 +22,10 @@ type Model struct {
 	layers   []layers.Layer
 	shapes   [][]int // output shape of each layer, without batch
 	sequence bool    // whether the input is a [time, features] sequence
+	// inShapes are the shapes of every input (inShape is the first);
+	// wiring, nil for a chain, says what each layer of a graph reads.
+	inShapes [][]int
+	wiring   *wiring
 	// functional is set for models made with New: Summary lists their
 	// InputLayer, as Keras does.
 	functional bool
@@ -72,10 +77,13 @@ func WithName(name string) Option {
 // order, for the shape it receives.
 func New(input, output *Symbol, opts ...Option) (*Model, error) {
 	ls, err := chain(input, output)
+	if errors.Is(err, errNotChain) {
+		return NewMulti([]*Symbol{input}, output, opts...)
+	}
 	if err != nil {
 		return nil, err
 	}
-	return build("model", true, input.shape, ls, opts)
+	return build("model", true, [][]int{input.shape}, ls, nil, opts)
 }
 
 // NewSequential builds the chain of layers for samples of the given input
@@ -103,10 +111,14 @@ func newChain(functional bool, inputShape []int, ls []layers.Layer, opts []Optio
 	if functional {
 		name = "model"
 	}
-	return build(name, functional, inputShape, chained, opts)
+	return build(name, functional, [][]int{inputShape}, chained, nil, opts)
 }
 
-func build(defaultName string, functional bool, inShape []int, ls []layers.Layer, opts []Option) (*Model, error) {
+// build names and builds the layers of a model on inputs of the given
+// shapes: a chain (g nil: layer i reads layer i-1, the first the one
+// input) or the graph g.
+func build(defaultName string, functional bool, inShapes [][]int, ls []layers.Layer, g *wiring, opts []Option) (*Model, error) {
+	inShape := inShapes[0]
 	s := settings{name: defaultName, dt: graph.Float32}
 	for _, o := range opts {
 		if o == nil {
@@ -119,7 +131,7 @@ func build(defaultName string, functional bool, inShape []int, ls []layers.Layer
 	if len(ls) == 0 {
 		return nil, fmt.Errorf("%w: a model needs at least one layer", ErrModel)
 	}
-	m := &Model{name: s.name, dt: s.dt, seed: s.seed, inShape: slices.Clone(inShape), layers: ls,
+	m := &Model{name: s.name, dt: s.dt, seed: s.seed, inShape: slices.Clone(inShape), layers: ls, inShapes: cloneShapes(inShapes), wiring: g,
 		sequence: len(inShape) == 2, functional: functional, predict: lru.New[int, *pooled](PredictCacheSize)}
 	// Name the unnamed layers, Keras style, and reject duplicates.
 	counts := map[string]int{}
@@ -158,14 +170,22 @@ func build(defaultName string, functional bool, inShape []int, ls []layers.Layer
 		}
 		seen[l.Name()] = true
 	}
-	if err := checkModelSize(m.inShape, ls); err != nil {
-		return nil, err
+	if g == nil {
+		if err := checkModelSize(m.inShape, ls); err != nil {
+			return nil, err
+		}
 	}
 	rng := graph.NewRNG(s.seed)
 	shape := m.inShape
 	total := 0
 	for i, l := range ls {
-		out, err := l.Build(s.dt, shape, rng.Split())
+		var out []int
+		var err error
+		if g == nil {
+			out, err = l.Build(s.dt, shape, rng.Split())
+		} else {
+			out, err = m.buildWired(i, rng.Split())
+		}
 		if err != nil {
 			return nil, fmt.Errorf("layer %d (%s): %w", i, l.Name(), err)
 		}
@@ -246,6 +266,9 @@ func (m *Model) InputShape() []int {
 func (m *Model) OutputShape() []int {
 	if m.usable() != nil {
 		return nil
+	}
+	if m.wiring != nil {
+		return m.sourceShape(m.wiring.Output)
 	}
 	return slices.Clone(m.shapes[len(m.shapes)-1])
 }

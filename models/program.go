@@ -14,13 +14,10 @@ import (
 type LossFunc func(b *graph.Builder, pred, target *graph.Node) *graph.Node
 
 // Forward adds the whole model to b's graph and returns its output for the
-// input node x [batch, input shape...].
+// input node x [batch, input shape...]. A model of several inputs takes
+// them with ForwardInputs.
 func (m *Model) Forward(b *graph.Builder, x *graph.Node) *graph.Node {
-	if b == nil {
-		return nil
-	}
-	out, _, _ := m.forwardAll(b, x, nil)
-	return out
+	return m.ForwardInputs(b, []*graph.Node{x})
 }
 
 // forwardAll adds the model to b's graph: the output for x, its mask (nil
@@ -81,6 +78,9 @@ func (m *Model) StateLayers() []StateInfo {
 	}
 	var out []StateInfo
 	for i, l := range m.layers {
+		if m.wiring != nil && len(m.wiring.Layers[i].Initial) > 0 {
+			continue // its initial states are wired
+		}
 		if sl, ok := l.(layers.StateLayer); ok {
 			out = append(out, StateInfo{Layer: i, Name: l.Name(), States: sl.States(), Units: sl.Units()})
 		}
@@ -88,8 +88,9 @@ func (m *Model) StateLayers() []StateInfo {
 	return out
 }
 
-// NewInput creates the model's input node in b: [batch, time, features]
-// fed step by step for sequence models.
+// NewInput creates the model's (first) input node in b: [batch, time,
+// features] fed step by step for sequence models. NewInputs makes every
+// input of a model of several.
 func (m *Model) NewInput(b *graph.Builder) *graph.Node {
 	if b == nil {
 		return nil
@@ -140,7 +141,8 @@ type ProgramSpec struct {
 
 // Program compiles the model for batches of spec.Batch samples with a
 // loss, and the gradients spec asks for. The program's input 0 is x, input
-// 1 the target y; output 0 is the prediction. Programs for different batch
+// 1 the target y (for a model of n inputs, inputs 0 to n-1 are the inputs
+// in order and input n is y); output 0 is the prediction. Programs for different batch
 // sizes share the model's weights.
 func (m *Model) Program(spec ProgramSpec) (*graph.Program, error) {
 	if err := m.usable(); err != nil {
@@ -154,7 +156,7 @@ func (m *Model) Program(spec ProgramSpec) (*graph.Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	x := m.NewInput(b)
+	xs := m.NewInputs(b)
 	var initial [][]*graph.Node
 	var infos []StateInfo
 	if spec.States {
@@ -177,7 +179,7 @@ func (m *Model) Program(spec ProgramSpec) (*graph.Program, error) {
 			initial[si.Layer] = append(initial[si.Layer], b.Input(fmt.Sprintf("%s/initial_state_%d", si.Name, k), batch, si.Units))
 		}
 	}
-	pred, mask, finals := m.forwardAll(b, x, initial)
+	pred, mask, finals := m.forwardInputs(b, xs, initial)
 	var l *graph.Node
 	if mask != nil {
 		if spec.Elementwise == nil {
@@ -233,7 +235,7 @@ func (m *Model) forwardProgram(batch int) (*graph.Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	pred := m.Forward(b, m.NewInput(b))
+	pred := m.ForwardInputs(b, m.NewInputs(b))
 	if err := b.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", m.name, err)
 	}
@@ -250,12 +252,52 @@ func (m *Model) CheckSamples(what string, x *graph.Tensor) error {
 	if err := m.usable(); err != nil {
 		return err
 	}
-	if err := CheckTensor(what, x, m.inShape, m.dt); err != nil {
+	if n := m.NumInputs(); n > 1 {
+		return fmt.Errorf("%w: %s takes %d inputs (give them all: CheckInputs, PredictInputs, TrainBatchInputs)", graph.ErrArgument, m.name, n)
+	}
+	return m.checkInput(0, what, x)
+}
+
+// CheckInputs is CheckSamples for every input of the model, in order, all
+// of the same number of samples.
+func (m *Model) CheckInputs(xs []*graph.Tensor) error {
+	if err := m.usable(); err != nil {
 		return err
 	}
-	if c, ok := m.layers[0].(layers.InputChecker); ok {
-		if err := c.CheckInput(x); err != nil {
-			return fmt.Errorf("%s: %w", what, err)
+	if len(xs) != m.NumInputs() {
+		return fmt.Errorf("%w: %d inputs given, %s takes %d", graph.ErrArgument, len(xs), m.name, m.NumInputs())
+	}
+	for i, x := range xs {
+		what := fmt.Sprintf("input %d", i)
+		if err := m.checkInput(i, what, x); err != nil {
+			return err
+		}
+		if n, n0 := x.Shape()[0], xs[0].Shape()[0]; n != n0 {
+			return fmt.Errorf("%w: input %d has %d samples, input 0 %d", graph.ErrShape, i, n, n0)
+		}
+	}
+	return nil
+}
+
+// checkInput checks the data of input i: shape, finiteness, and what the
+// layers reading it check (an Embedding's ids).
+func (m *Model) checkInput(i int, what string, x *graph.Tensor) error {
+	shape := m.inShape // not InputShapes: a training step allocates nothing
+	if len(m.inShapes) > i {
+		shape = m.inShapes[i]
+	}
+	if err := CheckTensor(what, x, shape, m.dt); err != nil {
+		return err
+	}
+	for j, l := range m.layers {
+		reads := j == 0 && i == 0
+		if m.wiring != nil {
+			reads = slices.Contains(m.wiring.Layers[j].Inputs, source{Layer: -1, Index: i})
+		}
+		if c, ok := l.(layers.InputChecker); ok && reads {
+			if err := c.CheckInput(x); err != nil {
+				return fmt.Errorf("%s: %w", what, err)
+			}
 		}
 	}
 	return nil

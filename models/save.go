@@ -68,6 +68,9 @@ type architecture struct {
 	DType      string          `json:"dtype"`
 	InputShape []int           `json:"input_shape"`
 	Layers     []layers.Config `json:"layers"`
+	// Wiring holds a graph model's inputs and connections (NewMulti);
+	// absent for a chain.
+	Wiring *wiring `json:"wiring,omitempty"`
 }
 
 // architecture returns m's architecture, marked with the given format
@@ -80,6 +83,7 @@ func (m *Model) architecture(version int) architecture {
 		Seed:          m.seed,
 		DType:         m.dt.String(),
 		InputShape:    slices.Clone(m.inShape),
+		Wiring:        m.wiring,
 	}
 	for _, l := range m.layers {
 		a.Layers = append(a.Layers, l.Config())

@@ -45,8 +45,10 @@ func (m *Model) Summary() string {
 	row("Layer (type)", "Output Shape", "Param #")
 	sb.WriteString(strings.Repeat("=", width) + "\n")
 	if m.functional {
-		row("input_1 (InputLayer)", "[("+shapeString(m.inShape)+")]", "0")
-		sb.WriteString("\n")
+		for i, s := range m.InputShapes() {
+			row(fmt.Sprintf("input_%d (InputLayer)", i+1), "[("+shapeString(s)+")]", "0")
+			sb.WriteString("\n")
+		}
 	}
 	for i, l := range m.layers {
 		n := 0
@@ -54,6 +56,10 @@ func (m *Model) Summary() string {
 			n += p.Len()
 		}
 		row(fmt.Sprintf("%s (%s)", l.Name(), l.ClassName()), "("+shapeString(m.shapes[i])+")", strconv.Itoa(n))
+		if m.wiring != nil {
+			// Keras' "Connected to": what the layer reads.
+			sb.WriteString("   <- " + m.connections(i) + "\n")
+		}
 		sb.WriteString("\n")
 	}
 	sb.WriteString(strings.Repeat("=", width) + "\n")
@@ -84,4 +90,27 @@ func thousands(n int) string {
 		out = append(out, s[i])
 	}
 	return string(out)
+}
+
+// connections names what layer i of a graph model reads: inputs, layers,
+// and layers' states ("lstm[state 1]").
+func (m *Model) connections(i int) string {
+	w := m.wiring.Layers[i]
+	var parts []string
+	name := func(s source) string {
+		switch {
+		case s.Layer < 0:
+			return fmt.Sprintf("input_%d", s.Index+1)
+		case s.Index < 0:
+			return m.layers[s.Layer].Name()
+		}
+		return fmt.Sprintf("%s[state %d]", m.layers[s.Layer].Name(), s.Index)
+	}
+	for _, s := range w.Inputs {
+		parts = append(parts, name(s))
+	}
+	for _, s := range w.Initial {
+		parts = append(parts, "initial "+name(s))
+	}
+	return strings.Join(parts, ", ")
 }

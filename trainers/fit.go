@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"reflect"
+	"slices"
 	"sort"
 
 	"github.com/gornn/gornn/graph"
@@ -144,6 +145,24 @@ func Fit(ctx context.Context, m *models.Model, x, y *graph.Tensor, opts FitOptio
 // Cancelling ctx stops between batches. In both cases the History of the
 // epochs completed so far is returned with the error.
 func (t *Trainer) Fit(ctx context.Context, x, y *graph.Tensor, opts FitOptions) (*History, error) {
+	return t.fit(ctx, []*graph.Tensor{x}, y, opts)
+}
+
+// FitInputs is Fit for a model of several inputs (models.NewMulti): xs
+// holds every input's samples, in the model's order, all of the same
+// number. Validation takes opts.ValidationSplit (the last part of every
+// input); opts.ValidationX, a single tensor, is refused.
+func (t *Trainer) FitInputs(ctx context.Context, xs []*graph.Tensor, y *graph.Tensor, opts FitOptions) (*History, error) {
+	if opts.ValidationX != nil || opts.ValidationY != nil {
+		return nil, fmt.Errorf("%w: FitInputs takes a validation split, not ValidationX and ValidationY", graph.ErrArgument)
+	}
+	if len(xs) == 0 {
+		return nil, fmt.Errorf("%w: no inputs", graph.ErrArgument)
+	}
+	return t.fit(ctx, xs, y, opts)
+}
+
+func (t *Trainer) fit(ctx context.Context, xs []*graph.Tensor, y *graph.Tensor, opts FitOptions) (*History, error) {
 	if err := t.usable(); err != nil {
 		return nil, err
 	}
@@ -189,31 +208,46 @@ func (t *Trainer) Fit(ctx context.Context, x, y *graph.Tensor, opts FitOptions) 
 	if err := checkMetrics(opts.Metrics); err != nil {
 		return nil, err
 	}
-	if x == nil || y == nil || x.Dims() == 0 || x.Shape()[0] == 0 {
-		return nil, fmt.Errorf("%w: no training data", graph.ErrArgument)
+	xs = slices.Clone(xs)
+	for _, x := range xs {
+		if x == nil || y == nil || x.Dims() == 0 || x.Shape()[0] == 0 {
+			return nil, fmt.Errorf("%w: no training data", graph.ErrArgument)
+		}
 	}
-	if err := t.checkXY(x, y); err != nil {
+	if err := t.checkXY(xs, y); err != nil {
 		return nil, err
 	}
-	if x.IsView() {
-		x = x.Materialize().(*graph.Tensor)
+	for i, x := range xs {
+		if x.IsView() {
+			xs[i] = x.Materialize().(*graph.Tensor)
+		}
 	}
 	if y.IsView() {
 		y = y.Materialize().(*graph.Tensor)
 	}
-	vx, vy := opts.ValidationX, opts.ValidationY
-	n := x.Shape()[0]
+	var vxs []*graph.Tensor
+	if opts.ValidationX != nil {
+		vxs = []*graph.Tensor{opts.ValidationX}
+	}
+	vy := opts.ValidationY
+	n := xs[0].Shape()[0]
 	if opts.ValidationSplit > 0 {
 		split := int(float64(n) * (1 - opts.ValidationSplit))
 		if split < 1 || split >= n {
 			return nil, fmt.Errorf("%w: validation split %v of %d samples leaves an empty part", graph.ErrArgument, opts.ValidationSplit, n)
 		}
 		var err error
-		if vx, err = graph.SampleRange(x, split, n); err == nil {
-			vy, err = graph.SampleRange(y, split, n)
+		vxs = make([]*graph.Tensor, len(xs))
+		for i, x := range xs {
+			if err == nil {
+				vxs[i], err = graph.SampleRange(x, split, n)
+			}
+			if err == nil {
+				xs[i], err = graph.SampleRange(x, 0, split)
+			}
 		}
 		if err == nil {
-			x, err = graph.SampleRange(x, 0, split)
+			vy, err = graph.SampleRange(y, split, n)
 		}
 		if err == nil {
 			y, err = graph.SampleRange(y, 0, split)
@@ -226,8 +260,8 @@ func (t *Trainer) Fit(ctx context.Context, x, y *graph.Tensor, opts FitOptions) 
 	if n > MaxSamples {
 		return nil, fmt.Errorf("%w: %d training samples, more than %d", graph.ErrArgument, n, MaxSamples)
 	}
-	if vx != nil {
-		if err := t.checkXY(vx, vy); err != nil {
+	if vxs != nil {
+		if err := t.checkXY(vxs, vy); err != nil {
 			return nil, fmt.Errorf("validation data: %w", err)
 		}
 	}
@@ -247,7 +281,7 @@ func (t *Trainer) Fit(ctx context.Context, x, y *graph.Tensor, opts FitOptions) 
 		}
 	}
 	prog := newProgress(out, opts.Verbose, opts.Epochs, batches)
-	bufs := map[int][2]*graph.Tensor{} // reused batch tensors, by batch size
+	bufs := map[int][]*graph.Tensor{} // reused batch tensors (inputs, then y), by batch size
 	for epoch := opts.InitialEpoch; epoch < opts.Epochs && !state.StopTraining; epoch++ {
 		if err := ctx.Err(); err != nil {
 			return hist, err
@@ -271,21 +305,27 @@ func (t *Trainer) Fit(ctx context.Context, x, y *graph.Tensor, opts FitOptions) 
 			idx := order[b*opts.BatchSize : min((b+1)*opts.BatchSize, n)]
 			// The batch tensors are reused (one pair per batch size).
 			buf := bufs[len(idx)]
-			xb, err := graph.SampleIndexInto(buf[0], x, idx)
+			if buf == nil {
+				buf = make([]*graph.Tensor, len(xs)+1)
+				bufs[len(idx)] = buf
+			}
+			for i, x := range xs {
+				if buf[i], err = graph.SampleIndexInto(buf[i], x, idx); err != nil {
+					return hist, err
+				}
+			}
+			yb, err := graph.SampleIndexInto(buf[len(xs)], y, idx)
 			if err != nil {
 				return hist, err
 			}
-			yb, err := graph.SampleIndexInto(buf[1], y, idx)
-			if err != nil {
-				return hist, err
-			}
-			bufs[len(idx)] = [2]*graph.Tensor{xb, yb}
+			buf[len(xs)] = yb
+			xb := buf[:len(xs)]
 			var r BatchResult
 			if len(opts.Metrics) > 0 {
-				r, err = t.TrainBatch(xb, yb)
+				r, err = t.TrainBatchInputs(xb, yb)
 			} else {
 				// No metric reads the predictions: skip their copy.
-				r.Loss, err = t.Step(xb, yb)
+				r.Loss, err = t.StepInputs(xb, yb)
 			}
 			if err != nil {
 				prog.abort()
@@ -305,8 +345,8 @@ func (t *Trainer) Fit(ctx context.Context, x, y *graph.Tensor, opts FitOptions) 
 			}
 		}
 		logs := Logs(acc.logs(""))
-		if vx != nil {
-			vl, err := t.Evaluate(vx, vy, opts.BatchSize, opts.Metrics...)
+		if vxs != nil {
+			vl, err := t.EvaluateInputs(vxs, vy, opts.BatchSize, opts.Metrics...)
 			if err != nil {
 				prog.abort()
 				return hist, fmt.Errorf("epoch %d: validation: %w", epoch+1, err)

@@ -152,8 +152,15 @@ type BatchResult struct {
 // ProgramCacheSize of each: a caller driving many batch sizes holds a
 // bounded number, the least recently used dropped.
 func (t *Trainer) TrainBatch(x, y *graph.Tensor) (BatchResult, error) {
+	return t.TrainBatchInputs([]*graph.Tensor{x}, y)
+}
+
+// TrainBatchInputs is TrainBatch for a model of several inputs
+// (models.NewMulti): xs holds the batch of each input, in the model's
+// order.
+func (t *Trainer) TrainBatchInputs(xs []*graph.Tensor, y *graph.Tensor) (BatchResult, error) {
 	var pred *graph.Tensor
-	loss, err := t.step(x, y, func(e *graph.Executor) (err error) {
+	loss, err := t.step(xs, y, func(e *graph.Executor) (err error) {
 		pred, err = e.Output(0)
 		return err
 	})
@@ -169,23 +176,28 @@ func (t *Trainer) TrainBatch(x, y *graph.Tensor) (BatchResult, error) {
 // training loop's memory flat; use it when no metric needs the
 // predictions. Errors are TrainBatch's.
 func (t *Trainer) Step(x, y *graph.Tensor) (float64, error) {
-	return t.step(x, y, nil)
+	return t.step([]*graph.Tensor{x}, y, nil)
+}
+
+// StepInputs is Step for a model of several inputs.
+func (t *Trainer) StepInputs(xs []*graph.Tensor, y *graph.Tensor) (float64, error) {
+	return t.step(xs, y, nil)
 }
 
 // step runs one training step; read, if set, reads the executor after the
 // forward pass, before the update.
-func (t *Trainer) step(x, y *graph.Tensor, read func(*graph.Executor) error) (float64, error) {
+func (t *Trainer) step(xs []*graph.Tensor, y *graph.Tensor, read func(*graph.Executor) error) (float64, error) {
 	if err := t.usable(); err != nil {
 		return 0, err
 	}
-	if err := t.checkXY(x, y); err != nil {
+	if err := t.checkXY(xs, y); err != nil {
 		return 0, err
 	}
-	e, err := t.executor(x.Shape()[0], true)
+	e, err := t.executor(xs[0].Shape()[0], true)
 	if err != nil {
 		return 0, err
 	}
-	if err := run(e, x, y); err != nil {
+	if err := run(e, xs, y); err != nil {
 		return 0, err
 	}
 	loss, err := e.Loss()
@@ -231,11 +243,13 @@ func (t *Trainer) outputShape() []int {
 	return t.outShape
 }
 
-func run(e *graph.Executor, x, y *graph.Tensor) error {
-	if err := e.SetInput(0, x); err != nil {
-		return err
+func run(e *graph.Executor, xs []*graph.Tensor, y *graph.Tensor) error {
+	for i, x := range xs {
+		if err := e.SetInput(i, x); err != nil {
+			return err
+		}
 	}
-	if err := e.SetInput(1, y); err != nil {
+	if err := e.SetInput(len(xs), y); err != nil {
 		return err
 	}
 	return e.Run()
@@ -244,10 +258,15 @@ func run(e *graph.Executor, x, y *graph.Tensor) error {
 // checkXY validates a data set against the model: shapes, dtypes, and
 // values finite in the model's dtype (a float64 value beyond float32's
 // range is not finite for a float32 model), the error naming the sample.
-func (t *Trainer) checkXY(x, y *graph.Tensor) error {
-	if err := t.model.CheckSamples("x", x); err != nil {
+func (t *Trainer) checkXY(xs []*graph.Tensor, y *graph.Tensor) error {
+	if len(xs) == 1 && t.model.NumInputs() == 1 {
+		if err := t.model.CheckSamples("x", xs[0]); err != nil {
+			return err
+		}
+	} else if err := t.model.CheckInputs(xs); err != nil {
 		return err
 	}
+	x := xs[0]
 	out := t.outputShape()
 	if err := models.CheckTensor("y", y, t.loss.TargetShape(out), t.model.DType()); err != nil {
 		return err
@@ -262,6 +281,11 @@ func (t *Trainer) checkXY(x, y *graph.Tensor) error {
 // of the given size (0 means 32; a size above the number of samples is
 // that number), without changing the weights.
 func (t *Trainer) Evaluate(x, y *graph.Tensor, batch int, metrics ...Metric) (map[string]float64, error) {
+	return t.EvaluateInputs([]*graph.Tensor{x}, y, batch, metrics...)
+}
+
+// EvaluateInputs is Evaluate for a model of several inputs.
+func (t *Trainer) EvaluateInputs(xs []*graph.Tensor, y *graph.Tensor, batch int, metrics ...Metric) (map[string]float64, error) {
 	if err := t.usable(); err != nil {
 		return nil, err
 	}
@@ -274,17 +298,20 @@ func (t *Trainer) Evaluate(x, y *graph.Tensor, batch int, metrics ...Metric) (ma
 	if err := checkMetrics(metrics); err != nil {
 		return nil, err
 	}
-	if err := t.checkXY(x, y); err != nil {
+	if err := t.checkXY(xs, y); err != nil {
 		return nil, err
 	}
-	n := x.Shape()[0]
+	n := xs[0].Shape()[0]
 	batch = min(batch, n) // keeps lo+batch from overflowing
 	acc := newAccumulator(metrics)
+	xb := make([]*graph.Tensor, len(xs))
 	for lo := 0; lo < n; lo += batch {
 		hi := min(lo+batch, n)
-		xb, err := graph.SampleRange(x, lo, hi)
-		if err != nil {
-			return nil, err
+		for i, x := range xs {
+			var err error
+			if xb[i], err = graph.SampleRange(x, lo, hi); err != nil {
+				return nil, err
+			}
 		}
 		yb, err := graph.SampleRange(y, lo, hi)
 		if err != nil {
