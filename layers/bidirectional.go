@@ -57,7 +57,7 @@ type recurrentLayer interface {
 var (
 	_ Layer         = (*Bidirectional)(nil)
 	_ WeightPlanner = (*Bidirectional)(nil)
-	_ MaskedLayer   = (*Bidirectional)(nil)
+	_ TrainingLayer = (*Bidirectional)(nil)
 )
 
 const kindBidirectional = "bidirectional"
@@ -305,8 +305,30 @@ func (l *Bidirectional) ForwardMasked(b *graph.Builder, x *graph.Node, mask *Mas
 		b.Fail(fmt.Errorf("%w: %s", ErrNotBuilt, l.Name()))
 		return nil, nil
 	}
-	fo, flast, _ := l.fwd.core().run(b, x, mask, nil)
-	bo, blast, _ := l.bwd.core().run(b, x, mask, nil)
+	return l.forward(b, x, mask, nil)
+}
+
+// ForwardTraining runs both directions in a training graph (their dropout
+// masks from noise, each direction its own).
+func (l *Bidirectional) ForwardTraining(b *graph.Builder, x *graph.Node, mask *Mask, initial []*graph.Node, noise *Noise) (*graph.Node, *Mask, []*graph.Node) {
+	if initial != nil && b != nil {
+		b.Fail(fmt.Errorf("%w: %s takes no initial states", ErrConfig, l.Name()))
+		return nil, nil, nil
+	}
+	out, m := l.forward(b, x, mask, noise)
+	return out, m, nil
+}
+
+func (l *Bidirectional) forward(b *graph.Builder, x *graph.Node, mask *Mask, noise *Noise) (*graph.Node, *Mask) {
+	if b == nil {
+		return nil, nil
+	}
+	if !l.Built() {
+		b.Fail(fmt.Errorf("%w: %s", ErrNotBuilt, l.Name()))
+		return nil, nil
+	}
+	fo, flast, _ := l.fwd.core().run(b, x, mask, nil, noise)
+	bo, blast, _ := l.bwd.core().run(b, x, mask, nil, noise)
 	if fo == nil || bo == nil || b.Err() != nil {
 		return nil, nil
 	}

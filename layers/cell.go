@@ -128,6 +128,29 @@ type CellWeights struct {
 	// each bias row [gU].
 	kernelAll, recAll *graph.Node
 	biasAll           []*graph.Node
+	// inMask and recMask are the dropout masks of a training graph (nil
+	// without dropout): [batch, F] for x, [batch, U] for h.
+	inMask, recMask *graph.Node
+}
+
+// DropInput returns x times the input dropout mask in a training graph
+// (x itself otherwise): what the helpers multiply by the kernels. A cell
+// that multiplies x by the kernel blocks itself applies it first.
+func (w *CellWeights) DropInput(x *graph.Node) *graph.Node {
+	if w.inMask == nil || x == nil {
+		return x
+	}
+	return w.b.Mul(x, w.inMask)
+}
+
+// DropRecurrent returns h times the recurrent dropout mask in a training
+// graph (h itself otherwise, and nil for a nil h): what the helpers
+// multiply by the recurrent kernels.
+func (w *CellWeights) DropRecurrent(h *graph.Node) *graph.Node {
+	if w.recMask == nil || h == nil {
+		return h
+	}
+	return w.b.Mul(h, w.recMask)
 }
 
 // bindCell binds the weights of l into b's graph: for each gate its
@@ -221,6 +244,7 @@ func (w *CellWeights) Zeros() *graph.Node { return w.b.Zeros(w.b.Batch(), w.unit
 // each per gate.
 func (w *CellWeights) Gates(x, h *graph.Node) []*graph.Node {
 	b, z := w.b, make([]*graph.Node, w.gates)
+	x, h = w.DropInput(x), w.DropRecurrent(h)
 	if w.fused {
 		all := b.MatMul(x, w.joinedKernel())
 		if h != nil {
@@ -244,6 +268,7 @@ func (w *CellWeights) Gates(x, h *graph.Node) []*graph.Node {
 // fused.
 func (w *CellWeights) InputGates(x *graph.Node) []*graph.Node {
 	b, z := w.b, make([]*graph.Node, w.gates)
+	x = w.DropInput(x)
 	if w.fused {
 		w.split(w.addBias(b.MatMul(x, w.joinedKernel()), 0, -1), z)
 		return z
@@ -264,6 +289,7 @@ func (w *CellWeights) RecurrentGates(h *graph.Node) []*graph.Node {
 		return z
 	}
 	split := len(w.bias) > 1
+	h = w.DropRecurrent(h)
 	if w.fused {
 		all := b.MatMul(h, w.joinedRecurrent())
 		if split {

@@ -87,6 +87,11 @@ type Config struct {
 	MaskZero  bool `json:"mask_zero,omitempty"`
 	// MaskValue is a Masking layer's mask_value.
 	MaskValue *float64 `json:"mask_value,omitempty"`
+	// Rate is a Dropout layer's rate; Dropout and RecurrentDropout a
+	// recurrent layer's dropout of its inputs and of its recurrent state.
+	Rate             float64 `json:"rate,omitempty"`
+	Dropout          float64 `json:"dropout,omitempty"`
+	RecurrentDropout float64 `json:"recurrent_dropout,omitempty"`
 	// Options holds a custom layer's other settings as a JSON value of its
 	// own design (an object, typically), stored as it is. The built-in
 	// layers have none and refuse it.

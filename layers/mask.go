@@ -148,7 +148,7 @@ func (l *recurrent) masked(b *graph.Builder, x *graph.Node, mask *Mask) (*graph.
 	if b == nil {
 		return nil, nil
 	}
-	out, m, _ := l.forwardStates(b, x, mask, nil)
+	out, m, _ := l.forwardStates(b, x, mask, nil, nil)
 	return out, m
 }
 
@@ -161,7 +161,19 @@ func (l *recurrent) withStates(b *graph.Builder, x *graph.Node, mask *Mask, init
 		b.Fail(fmt.Errorf("%w: nil recurrent layer", ErrConfig))
 		return nil, nil, nil
 	}
-	return l.forwardStates(b, x, mask, initial)
+	return l.forwardStates(b, x, mask, initial, nil)
+}
+
+// training is ForwardTraining for every recurrent layer.
+func (l *recurrent) training(b *graph.Builder, x *graph.Node, mask *Mask, initial []*graph.Node, noise *Noise) (*graph.Node, *Mask, []*graph.Node) {
+	if b == nil {
+		return nil, nil, nil
+	}
+	if l == nil {
+		b.Fail(fmt.Errorf("%w: nil recurrent layer", ErrConfig))
+		return nil, nil, nil
+	}
+	return l.forwardStates(b, x, mask, initial, noise)
 }
 
 // ForwardMasked runs the layer over x, skipping the masked steps.
@@ -253,3 +265,58 @@ func (l *Dense) ForwardMasked(b *graph.Builder, x *graph.Node, mask *Mask) (*gra
 	}
 	return out, mask
 }
+
+var (
+	_ TrainingLayer = (*SimpleRNN)(nil)
+	_ TrainingLayer = (*LSTM)(nil)
+	_ TrainingLayer = (*GRU)(nil)
+	_ TrainingLayer = (*RNN)(nil)
+)
+
+// ForwardTraining is ForwardStates in a training graph: with dropout, the
+// masks come from noise.
+func (l *SimpleRNN) ForwardTraining(b *graph.Builder, x *graph.Node, mask *Mask, initial []*graph.Node, noise *Noise) (*graph.Node, *Mask, []*graph.Node) {
+	return l.core().training(b, x, mask, initial, noise)
+}
+
+// ForwardTraining is ForwardStates in a training graph: with dropout, the
+// masks come from noise.
+func (l *LSTM) ForwardTraining(b *graph.Builder, x *graph.Node, mask *Mask, initial []*graph.Node, noise *Noise) (*graph.Node, *Mask, []*graph.Node) {
+	return l.core().training(b, x, mask, initial, noise)
+}
+
+// ForwardTraining is ForwardStates in a training graph: with dropout, the
+// masks come from noise.
+func (l *GRU) ForwardTraining(b *graph.Builder, x *graph.Node, mask *Mask, initial []*graph.Node, noise *Noise) (*graph.Node, *Mask, []*graph.Node) {
+	return l.core().training(b, x, mask, initial, noise)
+}
+
+// ForwardTraining is ForwardStates in a training graph: with dropout, the
+// masks come from noise.
+func (l *RNN) ForwardTraining(b *graph.Builder, x *graph.Node, mask *Mask, initial []*graph.Node, noise *Noise) (*graph.Node, *Mask, []*graph.Node) {
+	return l.core().training(b, x, mask, initial, noise)
+}
+
+// Dropout returns the rate of the dropout of the inputs.
+func (l *SimpleRNN) Dropout() float64 { return l.core().Dropout() }
+
+// Dropout returns the rate of the dropout of the inputs.
+func (l *LSTM) Dropout() float64 { return l.core().Dropout() }
+
+// Dropout returns the rate of the dropout of the inputs.
+func (l *GRU) Dropout() float64 { return l.core().Dropout() }
+
+// Dropout returns the rate of the dropout of the inputs.
+func (l *RNN) Dropout() float64 { return l.core().Dropout() }
+
+// RecurrentDropout returns the rate of the dropout of the recurrent state.
+func (l *SimpleRNN) RecurrentDropout() float64 { return l.core().RecurrentDropout() }
+
+// RecurrentDropout returns the rate of the dropout of the recurrent state.
+func (l *LSTM) RecurrentDropout() float64 { return l.core().RecurrentDropout() }
+
+// RecurrentDropout returns the rate of the dropout of the recurrent state.
+func (l *GRU) RecurrentDropout() float64 { return l.core().RecurrentDropout() }
+
+// RecurrentDropout returns the rate of the dropout of the recurrent state.
+func (l *RNN) RecurrentDropout() float64 { return l.core().RecurrentDropout() }

@@ -13,6 +13,8 @@ type options struct {
 	goBackwards     *bool
 	useBias         *bool
 	maskZero        *bool
+	dropout         *float64
+	recDropout      *float64
 }
 
 // WithName sets the layer's name (by default the model names it after its
@@ -66,6 +68,33 @@ func WithMaskZero(on bool) Option {
 	return func(o *options) error { o.maskZero = &on; return nil }
 }
 
+// WithDropout sets a recurrent layer's dropout of its inputs (Keras'
+// dropout, in [0, 1)): in training, one mask per sequence, the same at
+// every step, applied to x_t where it enters the gate products.
+func WithDropout(rate float64) Option {
+	return func(o *options) error {
+		if err := checkRate("dropout", rate); err != nil {
+			return err
+		}
+		o.dropout = &rate
+		return nil
+	}
+}
+
+// WithRecurrentDropout sets a recurrent layer's dropout of its recurrent
+// state (Keras' recurrent_dropout, in [0, 1)): in training, one mask per
+// sequence applied to h_{t-1} where it enters the recurrent products (not
+// to the LSTM's c, nor to the GRU's h in its update).
+func WithRecurrentDropout(rate float64) Option {
+	return func(o *options) error {
+		if err := checkRate("recurrent_dropout", rate); err != nil {
+			return err
+		}
+		o.recDropout = &rate
+		return nil
+	}
+}
+
 // optionSet says which of the settings beyond the name a layer type takes.
 type optionSet uint8
 
@@ -76,9 +105,10 @@ const (
 	takesGoBackwards
 	takesUseBias
 	takesMaskZero
+	takesDropout
 
 	// takesRecurrent is what every recurrent layer takes.
-	takesRecurrent = takesReturnSequences | takesGoBackwards | takesUseBias
+	takesRecurrent = takesReturnSequences | takesGoBackwards | takesUseBias | takesDropout
 )
 
 // applyOptions checks units and applies opts for a layer of the given
@@ -107,6 +137,7 @@ func applyOptions(kind string, units int, takes optionSet, opts []Option) (optio
 		{o.goBackwards != nil, takesGoBackwards, "go_backwards"},
 		{o.useBias != nil, takesUseBias, "use_bias"},
 		{o.maskZero != nil, takesMaskZero, "mask_zero"},
+		{o.dropout != nil || o.recDropout != nil, takesDropout, "dropout"},
 	} {
 		if s.set && takes&s.bit == 0 {
 			return o, fmt.Errorf("%w: %s has no %s option", ErrConfig, kind, s.name)

@@ -31,6 +31,8 @@ type recurrent struct {
 	returnSequences bool
 	goBackwards     bool
 	noBias          bool // use_bias false: no bias parameter
+	dropout         float64
+	recDropout      float64
 	features        int
 	kernel          *graph.Param // [g, F, U]
 	recurrentKernel *graph.Param // [g, U, U]
@@ -61,6 +63,12 @@ func newRecurrent(kind string, o options, units int, cell Cell) (recurrent, erro
 	}
 	if o.useBias != nil {
 		r.noBias = !*o.useBias
+	}
+	if o.dropout != nil {
+		r.dropout = *o.dropout
+	}
+	if o.recDropout != nil {
+		r.recDropout = *o.recDropout
 	}
 	if _, _, err := r.plan(kind, []int{1, 1}); err != nil {
 		return recurrent{}, fmt.Errorf("%w: %s(%d) cannot be built: its weights exceed MaxWeights (%d) even for one input feature", ErrConfig, kind, units, MaxWeights)
@@ -93,7 +101,24 @@ func (l *recurrent) baseConfig(kind string) Config {
 	if l.noBias {
 		c.UseBias = new(bool)
 	}
+	c.Dropout, c.RecurrentDropout = l.dropout, l.recDropout
 	return c
+}
+
+// Dropout returns the rate of the dropout of the inputs.
+func (l *recurrent) Dropout() float64 {
+	if l == nil {
+		return 0
+	}
+	return l.dropout
+}
+
+// RecurrentDropout returns the rate of the dropout of the recurrent state.
+func (l *recurrent) RecurrentDropout() float64 {
+	if l == nil {
+		return 0
+	}
+	return l.recDropout
 }
 
 // plan is Plan for a layer of the given kind: g·F·U + g·U·U + biasRows·U
@@ -280,7 +305,7 @@ func (l *recurrent) steps(b *graph.Builder, x *graph.Node) []*graph.Node {
 
 // forward is the time loop from zero states without a mask (run).
 func (l *recurrent) forward(b *graph.Builder, x *graph.Node) *graph.Node {
-	out, _, _ := l.forwardStates(b, x, nil, nil)
+	out, _, _ := l.forwardStates(b, x, nil, nil, nil)
 	return out
 }
 
@@ -288,8 +313,8 @@ func (l *recurrent) forward(b *graph.Builder, x *graph.Node) *graph.Node {
 // output (every step's [batch, T, U] with return_sequences, in visiting
 // order, else the last [batch, U]), the output's mask (the input's, for
 // sequences) and the final states.
-func (l *recurrent) forwardStates(b *graph.Builder, x *graph.Node, mask *Mask, initial []*graph.Node) (*graph.Node, *Mask, []*graph.Node) {
-	outs, last, final := l.run(b, x, mask, initial)
+func (l *recurrent) forwardStates(b *graph.Builder, x *graph.Node, mask *Mask, initial []*graph.Node, noise *Noise) (*graph.Node, *Mask, []*graph.Node) {
+	outs, last, final := l.run(b, x, mask, initial, noise)
 	if outs == nil || b.Err() != nil {
 		return nil, nil, nil
 	}
@@ -316,7 +341,11 @@ func (l *recurrent) forwardStates(b *graph.Builder, x *graph.Node, mask *Mask, i
 // differentiates through them. States are passed explicitly from step to
 // step, so initial states, returned states, masks and reversal live here,
 // not in cells.
-func (l *recurrent) run(b *graph.Builder, x *graph.Node, mask *Mask, initial []*graph.Node) (outs []*graph.Node, last *graph.Node, final []*graph.Node) {
+//
+// With noise (a training graph) and a dropout rate, the inputs and the
+// recurrent state are multiplied by masks drawn once per sequence (the
+// same at every step) where they enter the gate products (CellWeights).
+func (l *recurrent) run(b *graph.Builder, x *graph.Node, mask *Mask, initial []*graph.Node, noise *Noise) (outs []*graph.Node, last *graph.Node, final []*graph.Node) {
 	xs := l.steps(b, x)
 	if xs == nil {
 		return nil, nil, nil
@@ -340,6 +369,12 @@ func (l *recurrent) run(b *graph.Builder, x *graph.Node, mask *Mask, initial []*
 		copy(states, initial)
 	}
 	w := l.bindCell(b)
+	if noise != nil && l.dropout > 0 {
+		w.inMask = noise.Mask(b, l.name+"/dropout_mask", l.dropout, b.Batch(), l.features)
+	}
+	if noise != nil && l.recDropout > 0 {
+		w.recMask = noise.Mask(b, l.name+"/recurrent_dropout_mask", l.recDropout, b.Batch(), l.units)
+	}
 	outs = make([]*graph.Node, len(xs))
 	for i := range xs {
 		t := i

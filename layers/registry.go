@@ -143,6 +143,8 @@ func lostSetting(c, got Config) string {
 		return "mask_zero"
 	case c.MaskValue != nil && (got.MaskValue == nil || *got.MaskValue != *c.MaskValue):
 		return "mask_value"
+	case got.Rate != c.Rate || got.Dropout != c.Dropout || got.RecurrentDropout != c.RecurrentDropout:
+		return "rate/dropout/recurrent_dropout"
 	case len(c.Options) > 0 && !sameJSON(c.Options, got.Options):
 		return "options"
 	}
@@ -211,6 +213,12 @@ func (c Config) options() ([]Option, error) {
 	}
 	if c.MaskZero {
 		opts = append(opts, WithMaskZero(true))
+	}
+	if c.Dropout != 0 {
+		opts = append(opts, WithDropout(c.Dropout))
+	}
+	if c.RecurrentDropout != 0 {
+		opts = append(opts, WithRecurrentDropout(c.RecurrentDropout))
 	}
 	return opts, nil
 }

@@ -328,12 +328,12 @@ func (m *Model) NewInputs(b *graph.Builder) []*graph.Node {
 // ForwardInputs adds the model to b's graph and returns its output for
 // the input nodes xs (one per input, in order).
 func (m *Model) ForwardInputs(b *graph.Builder, xs []*graph.Node) *graph.Node {
-	out, _, _ := m.forwardInputs(b, xs, nil)
+	out, _, _ := m.forwardInputs(b, xs, nil, nil)
 	return out
 }
 
 // forwardInputs is forwardAll for any model.
-func (m *Model) forwardInputs(b *graph.Builder, xs []*graph.Node, initial [][]*graph.Node) (*graph.Node, *layers.Mask, [][]*graph.Node) {
+func (m *Model) forwardInputs(b *graph.Builder, xs []*graph.Node, initial [][]*graph.Node, noise *layers.Noise) (*graph.Node, *layers.Mask, [][]*graph.Node) {
 	if b == nil {
 		return nil, nil, nil
 	}
@@ -346,7 +346,7 @@ func (m *Model) forwardInputs(b *graph.Builder, xs []*graph.Node, initial [][]*g
 		return nil, nil, nil
 	}
 	if m.wiring == nil {
-		return m.forwardAll(b, xs[0], initial)
+		return m.forwardAll(b, xs[0], initial, noise)
 	}
 	n := len(m.layers)
 	outs, masks, finals := make([]*graph.Node, n), make([]*layers.Mask, n), make([][]*graph.Node, n)
@@ -375,18 +375,21 @@ func (m *Model) forwardInputs(b *graph.Builder, xs []*graph.Node, initial [][]*g
 		if init == nil && initial != nil {
 			init = initial[i]
 		}
-		switch l := l.(type) {
-		case layers.MergeLayer:
-			outs[i], masks[i] = l.ForwardMerge(b, ins, ms)
-		case layers.StateLayer:
-			outs[i], masks[i], finals[i] = l.ForwardStates(b, ins[0], ms[0], init)
-		case layers.MaskedLayer:
-			outs[i], masks[i] = l.ForwardMasked(b, ins[0], ms[0])
-		default:
-			if ms[0] != nil {
-				b.Fail(fmt.Errorf("%w: layer %d (%s, %s) does not support masking (it is not a layers.MaskedLayer) but receives the mask of the layers before it", ErrModel, i, l.Name(), l.ClassName()))
-				return nil, nil, nil
-			}
+		if ml, ok := l.(layers.MergeLayer); ok {
+			outs[i], masks[i] = ml.ForwardMerge(b, ins, ms)
+		} else if tl, ok := l.(layers.TrainingLayer); ok && noise != nil {
+			outs[i], masks[i], finals[i] = tl.ForwardTraining(b, ins[0], ms[0], init, noise)
+		} else if sl, ok := l.(layers.StateLayer); ok {
+			outs[i], masks[i], finals[i] = sl.ForwardStates(b, ins[0], ms[0], init)
+		} else if init != nil {
+			b.Fail(fmt.Errorf("%w: layer %s takes no initial states", ErrModel, l.Name()))
+			return nil, nil, nil
+		} else if ml, ok := l.(layers.MaskedLayer); ok {
+			outs[i], masks[i] = ml.ForwardMasked(b, ins[0], ms[0])
+		} else if ms[0] != nil {
+			b.Fail(fmt.Errorf("%w: layer %d (%s, %s) does not support masking (it is not a layers.MaskedLayer) but receives the mask of the layers before it", ErrModel, i, l.Name(), l.ClassName()))
+			return nil, nil, nil
+		} else {
 			outs[i] = l.Forward(b, ins[0])
 		}
 		if b.Err() != nil {

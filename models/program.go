@@ -25,7 +25,7 @@ func (m *Model) Forward(b *graph.Builder, x *graph.Node) *graph.Node {
 // output is still a sequence), and, when initial is not nil, the final
 // states of every StateLayer, started from initial[i] for layer i (nil
 // entries: zero states).
-func (m *Model) forwardAll(b *graph.Builder, x *graph.Node, initial [][]*graph.Node) (*graph.Node, *layers.Mask, [][]*graph.Node) {
+func (m *Model) forwardAll(b *graph.Builder, x *graph.Node, initial [][]*graph.Node, noise *layers.Noise) (*graph.Node, *layers.Mask, [][]*graph.Node) {
 	if b == nil {
 		return nil, nil, nil
 	}
@@ -39,6 +39,18 @@ func (m *Model) forwardAll(b *graph.Builder, x *graph.Node, initial [][]*graph.N
 		finals = make([][]*graph.Node, len(m.layers))
 	}
 	for i, l := range m.layers {
+		if tl, ok := l.(layers.TrainingLayer); ok && noise != nil {
+			var init []*graph.Node
+			if initial != nil {
+				init = initial[i]
+			}
+			var f []*graph.Node
+			x, mask, f = tl.ForwardTraining(b, x, mask, init, noise)
+			if finals != nil {
+				finals[i] = f
+			}
+			continue
+		}
 		if sl, ok := l.(layers.StateLayer); ok && initial != nil {
 			x, mask, finals[i] = sl.ForwardStates(b, x, mask, initial[i])
 			continue
@@ -137,6 +149,12 @@ type ProgramSpec struct {
 	// final value (Keras' initial_state and return_state). Their
 	// gradients are the inputs' (InputGrads).
 	States bool
+	// Noise, if set, makes a training program: layers that act
+	// differently in training (Dropout, recurrent dropout) draw their
+	// masks from it, each an input after all the others
+	// (Noise.Inputs), which the caller fills before every run
+	// (layers.Fill; the trainers do). Without it nothing is dropped.
+	Noise *layers.Noise
 }
 
 // Program compiles the model for batches of spec.Batch samples with a
@@ -179,7 +197,7 @@ func (m *Model) Program(spec ProgramSpec) (*graph.Program, error) {
 			initial[si.Layer] = append(initial[si.Layer], b.Input(fmt.Sprintf("%s/initial_state_%d", si.Name, k), batch, si.Units))
 		}
 	}
-	pred, mask, finals := m.forwardInputs(b, xs, initial)
+	pred, mask, finals := m.forwardInputs(b, xs, initial, spec.Noise)
 	var l *graph.Node
 	if mask != nil {
 		if spec.Elementwise == nil {

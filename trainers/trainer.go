@@ -7,6 +7,7 @@ import (
 
 	"github.com/gornn/gornn/graph"
 	"github.com/gornn/gornn/graph/lru"
+	"github.com/gornn/gornn/layers"
 	"github.com/gornn/gornn/models"
 )
 
@@ -25,7 +26,7 @@ type Trainer struct {
 	model *models.Model
 	loss  Loss
 	opt   Optimizer
-	train *lru.Cache[int, *graph.Executor] // with gradients
+	train *lru.Cache[int, *trainExec]      // with gradients
 	eval  *lru.Cache[int, *graph.Executor] // loss only
 	grads []*graph.Tensor                  // the gradient tensors, reused every step
 	// params and outShape are the model's parameters and output shape,
@@ -56,7 +57,7 @@ func NewTrainer(m *models.Model, loss Loss, opt Optimizer) (*Trainer, error) {
 	if err := checkOptimizer(opt, m); err != nil {
 		return nil, err
 	}
-	return &Trainer{model: m, loss: loss, opt: opt, train: lru.New[int, *graph.Executor](ProgramCacheSize), eval: lru.New[int, *graph.Executor](ProgramCacheSize)}, nil
+	return &Trainer{model: m, loss: loss, opt: opt, train: lru.New[int, *trainExec](ProgramCacheSize), eval: lru.New[int, *graph.Executor](ProgramCacheSize)}, nil
 }
 
 // binder is implemented by this package's optimizers, which are bound to
@@ -115,18 +116,74 @@ func (t *Trainer) Loss() Loss {
 	return t.loss
 }
 
+// trainExec is a training program's executor and its dropout masks.
+type trainExec struct {
+	e     *graph.Executor
+	noise []layers.NoiseInput
+	first int             // the program input of noise[0]
+	bufs  []*graph.Tensor // float64, one per mask, refilled every step
+}
+
 func (t *Trainer) executor(batch int, grads bool) (*graph.Executor, error) {
-	cache := t.eval
 	if grads {
-		cache = t.train
+		te, err := t.trainExecutor(batch)
+		if err != nil {
+			return nil, err
+		}
+		return te.e, nil
 	}
-	return cache.Get(batch, func() (*graph.Executor, error) {
-		p, err := t.model.Program(models.ProgramSpec{Batch: batch, Loss: t.loss.Func(), Elementwise: t.loss.Elementwise(), Grads: grads, Target: t.loss.TargetShape(t.outputShape())})
+	return t.eval.Get(batch, func() (*graph.Executor, error) {
+		p, err := t.model.Program(models.ProgramSpec{Batch: batch, Loss: t.loss.Func(), Elementwise: t.loss.Elementwise(), Target: t.loss.TargetShape(t.outputShape())})
 		if err != nil {
 			return nil, err
 		}
 		return p.NewExecutor(), nil
 	})
+}
+
+// trainExecutor returns the training program for a batch size, with its
+// dropout masks (a training program: layers.Noise).
+func (t *Trainer) trainExecutor(batch int) (*trainExec, error) {
+	return t.train.Get(batch, func() (*trainExec, error) {
+		noise := layers.NewNoise()
+		p, err := t.model.Program(models.ProgramSpec{Batch: batch, Loss: t.loss.Func(), Elementwise: t.loss.Elementwise(), Grads: true, Target: t.loss.TargetShape(t.outputShape()), Noise: noise})
+		if err != nil {
+			return nil, err
+		}
+		te := &trainExec{e: p.NewExecutor(), noise: noise.Inputs()}
+		te.first = p.NumInputs() - len(te.noise)
+		for _, n := range te.noise {
+			te.bufs = append(te.bufs, graph.NewTensor(graph.Float64, n.Shape...))
+		}
+		return te, nil
+	})
+}
+
+// drawNoise fills the dropout masks of te for the next step from a
+// generator seeded with the model's seed and the optimizer's step count,
+// so that training is reproducible (also across a checkpoint).
+func (t *Trainer) drawNoise(te *trainExec) error {
+	if len(te.noise) == 0 {
+		return nil
+	}
+	rng := graph.NewRNG(mix(t.model.Seed(), uint64(t.opt.Iterations())))
+	for k, n := range te.noise {
+		d, _ := graph.Float64Data(te.bufs[k])
+		layers.Fill(d, n.Rate, rng)
+		if err := te.e.SetInput(te.first+k, te.bufs[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mix joins a seed and a step count into one seed (splitmix64's finalizer
+// over their combination).
+func mix(seed, step uint64) uint64 {
+	z := seed ^ (step+1)*0x9e3779b97f4a7c15
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
 }
 
 // ProgramCacheSize is how many compiled programs a Trainer keeps for
@@ -193,10 +250,14 @@ func (t *Trainer) step(xs []*graph.Tensor, y *graph.Tensor, read func(*graph.Exe
 	if err := t.checkXY(xs, y); err != nil {
 		return 0, err
 	}
-	e, err := t.executor(xs[0].Shape()[0], true)
+	te, err := t.trainExecutor(xs[0].Shape()[0])
 	if err != nil {
 		return 0, err
 	}
+	if err := t.drawNoise(te); err != nil {
+		return 0, err
+	}
+	e := te.e
 	if err := run(e, xs, y); err != nil {
 		return 0, err
 	}
