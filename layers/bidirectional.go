@@ -423,3 +423,62 @@ func unprefixed(p string, ws []Weight) []Weight {
 	}
 	return out
 }
+
+var _ TorchLayout = (*Bidirectional)(nil)
+
+// ToTorch converts the weights to the parameters of a PyTorch module of
+// the inner type with bidirectional=True: the forward direction's
+// weight_ih_l0, ... and the backward direction's weight_ih_l0_reverse, ...
+// PyTorch concatenates the two directions' outputs (MergeConcat); for the
+// other merge modes the torch side sums, multiplies or averages the two
+// halves itself.
+func (l *Bidirectional) ToTorch(ws []Weight) ([]Weight, error) {
+	if l == nil || l.fwd == nil {
+		return nil, fmt.Errorf("%w: %s is not configured", ErrConfig, kindBidirectional)
+	}
+	n := len(ws) / 2
+	if len(ws) != 2*n || n == 0 {
+		return nil, fmt.Errorf("%w: %s: %d weights, want the two directions'", graph.ErrShape, l.name, len(ws))
+	}
+	f, err := l.fwd.core().toTorch(unprefixed("forward/", ws[:n]))
+	if err != nil {
+		return nil, err
+	}
+	r, err := l.bwd.core().toTorch(unprefixed("backward/", ws[n:]))
+	if err != nil {
+		return nil, err
+	}
+	for i := range r {
+		r[i].Name += "_reverse"
+	}
+	return append(f, r...), nil
+}
+
+// FromTorch converts a bidirectional PyTorch module's parameters (as
+// ToTorch names them) to the weights.
+func (l *Bidirectional) FromTorch(ps []Weight) ([]Weight, error) {
+	if l == nil || l.fwd == nil {
+		return nil, fmt.Errorf("%w: %s is not configured", ErrConfig, kindBidirectional)
+	}
+	n := len(ps) / 2
+	if len(ps) != 2*n || n == 0 {
+		return nil, fmt.Errorf("%w: %s: %d parameters, want the two directions'", graph.ErrShape, l.name, len(ps))
+	}
+	back := make([]Weight, n)
+	for i, p := range ps[n:] {
+		if !strings.HasSuffix(p.Name, "_reverse") {
+			return nil, fmt.Errorf("%w: %s: parameter %q of the backward direction has no _reverse suffix", graph.ErrShape, l.name, p.Name)
+		}
+		p.Name = strings.TrimSuffix(p.Name, "_reverse")
+		back[i] = p
+	}
+	f, err := l.fwd.core().fromTorch(ps[:n])
+	if err != nil {
+		return nil, err
+	}
+	r, err := l.bwd.core().fromTorch(back)
+	if err != nil {
+		return nil, err
+	}
+	return append(prefixed("forward/", f), prefixed("backward/", r)...), nil
+}

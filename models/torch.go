@@ -3,6 +3,7 @@ package models
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/nlpodyssey/safetensors"
@@ -27,12 +28,21 @@ import (
 // the architecture and the checksums, as in Save. Dense activations are not part of a
 // state_dict: the torch side applies them. The file is written atomically.
 // Layer names must not contain a dot. docs/saving.md has the table.
-func ExportTorch(m *Model, path string) error {
+//
+// A Bidirectional layer is the module of its inner type with
+// bidirectional=True (the backward direction's keys end in "_reverse"),
+// and TorchStacked maps consecutive recurrent layers to one module of
+// num_layers > 1 (keys "_l1", "_l2", ...).
+func ExportTorch(m *Model, path string, opts ...TorchOption) error {
 	if err := m.usable(); err != nil {
 		return fmt.Errorf("export %s: %w", path, err)
 	}
+	keys, err := torchKeys(m, opts)
+	if err != nil {
+		return fmt.Errorf("export %s: %w", path, err)
+	}
 	tensors := map[string]rawTensor{}
-	for _, l := range m.layers {
+	for i, l := range m.layers {
 		if l.Name() == "" || strings.Contains(l.Name(), ".") {
 			return fmt.Errorf("%w: export %s: layer name %q cannot prefix a state_dict key", ErrModel, path, l.Name())
 		}
@@ -45,7 +55,10 @@ func ExportTorch(m *Model, path string) error {
 			return fmt.Errorf("export %s: %s: %w", path, l.Name(), err)
 		}
 		for _, p := range ps {
-			key := l.Name() + "." + p.Name
+			key := keys.key(i, l, p.Name)
+			if _, dup := tensors[key]; dup {
+				return fmt.Errorf("%w: export %s: two tensors named %q", ErrModel, path, key)
+			}
 			if err := checkFiniteData(key, p.Data); err != nil {
 				return fmt.Errorf("export %s: %w", path, err)
 			}
@@ -73,7 +86,10 @@ func ExportTorch(m *Model, path string) error {
 // Every tensor is checked (present, shaped right, finite, none left over)
 // before any weight changes: on error m is unchanged. ImportTorch must not
 // run while m is used.
-func ImportTorch(path string, m *Model) error {
+//
+// TorchStacked reads a module of num_layers > 1 into consecutive layers,
+// as ExportTorch writes it.
+func ImportTorch(path string, m *Model, opts ...TorchOption) error {
 	if err := m.usable(); err != nil {
 		return fmt.Errorf("import %s: %w", path, err)
 	}
@@ -81,13 +97,17 @@ func ImportTorch(path string, m *Model) error {
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
-	if err := importTorch(data, m); err != nil {
+	if err := importTorch(data, m, opts...); err != nil {
 		return fmt.Errorf("import %s: %w", path, err)
 	}
 	return nil
 }
 
-func importTorch(data []byte, m *Model) error {
+func importTorch(data []byte, m *Model, opts ...TorchOption) error {
+	keys, err := torchKeys(m, opts)
+	if err != nil {
+		return err
+	}
 	f, err := parseSafetensors(data)
 	if err != nil {
 		return err
@@ -120,7 +140,7 @@ func importTorch(data []byte, m *Model) error {
 		}
 		ps := make([]layers.Weight, len(cur))
 		for j, p := range cur {
-			key := l.Name() + "." + p.Name
+			key := keys.key(i, l, p.Name)
 			vals, err := f.floats(key, p.Shape, safetensors.F32, safetensors.F64)
 			if err != nil {
 				return err
@@ -172,4 +192,105 @@ func torchLayout(l layers.Layer) (layers.TorchLayout, error) {
 		return nil, fmt.Errorf("%w: layer %s (%s) has no PyTorch counterpart: it does not implement layers.TorchLayout", ErrModel, l.Name(), l.ClassName())
 	}
 	return tl, nil
+}
+
+// A TorchOption changes how ExportTorch and ImportTorch name the tensors.
+type TorchOption func(*torchSettings) error
+
+type torchSettings struct {
+	stacks [][]string
+}
+
+// TorchStacked maps the named layers, consecutive in the model, all
+// SimpleRNN, all LSTM or all GRU (or all Bidirectional around one of
+// those, with MergeConcat) of one number of units and without
+// go_backwards, every one but the last returning sequences, to one
+// PyTorch module of num_layers = len(names) under the first layer's name:
+// layer k's tensors are the module's "_l{k}" ones ("lstm.weight_ih_l1"),
+// as nn.LSTM(num_layers=2) names them.
+func TorchStacked(names ...string) TorchOption {
+	return func(s *torchSettings) error {
+		if len(names) < 2 {
+			return fmt.Errorf("%w: TorchStacked of %d layers (want 2 or more)", ErrModel, len(names))
+		}
+		s.stacks = append(s.stacks, slices.Clone(names))
+		return nil
+	}
+}
+
+// torchNaming gives each layer its module name and its layer index in it.
+type torchNaming struct {
+	module []string
+	index  []int
+}
+
+// key returns the state_dict key of parameter p of layer i.
+func (n torchNaming) key(i int, l layers.Layer, p string) string {
+	if n.module == nil || n.module[i] == "" {
+		return l.Name() + "." + p
+	}
+	return n.module[i] + "." + strings.Replace(p, "_l0", fmt.Sprintf("_l%d", n.index[i]), 1)
+}
+
+// torchKeys checks the TorchStacked options against m and returns the
+// naming they give.
+func torchKeys(m *Model, opts []TorchOption) (torchNaming, error) {
+	var s torchSettings
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&s); err != nil {
+			return torchNaming{}, err
+		}
+	}
+	if len(s.stacks) == 0 {
+		return torchNaming{}, nil
+	}
+	n := torchNaming{module: make([]string, len(m.layers)), index: make([]int, len(m.layers))}
+	pos := map[string]int{}
+	for i, l := range m.layers {
+		pos[l.Name()] = i
+	}
+	for _, stack := range s.stacks {
+		first, ok := pos[stack[0]]
+		if !ok {
+			return torchNaming{}, fmt.Errorf("%w: TorchStacked: no layer %q", ErrModel, stack[0])
+		}
+		var kind string
+		var units int
+		for k, name := range stack {
+			i, ok := pos[name]
+			if !ok || i != first+k {
+				return torchNaming{}, fmt.Errorf("%w: TorchStacked: %q is not the layer after %q", ErrModel, name, stack[max(k-1, 0)])
+			}
+			if m.wiring != nil && !slices.Equal(m.wiring.Layers[i].Inputs, []source{{Layer: i - 1, Index: -1}}) && k > 0 {
+				return torchNaming{}, fmt.Errorf("%w: TorchStacked: %q does not read %q alone", ErrModel, name, stack[k-1])
+			}
+			if n.module[i] != "" {
+				return torchNaming{}, fmt.Errorf("%w: TorchStacked: layer %q is in two stacks", ErrModel, name)
+			}
+			c := m.layers[i].Config()
+			inner := c
+			if c.Kind == "bidirectional" {
+				if c.Layer == nil || c.MergeMode != string(layers.MergeConcat) {
+					return torchNaming{}, fmt.Errorf("%w: TorchStacked: %q merges its directions by %q (PyTorch stacks concatenated directions)", ErrModel, name, c.MergeMode)
+				}
+				inner = *c.Layer
+			}
+			switch {
+			case inner.Kind != "simple_rnn" && inner.Kind != "lstm" && inner.Kind != "gru":
+				return torchNaming{}, fmt.Errorf("%w: TorchStacked: %q is a %s, not a SimpleRNN, LSTM or GRU", ErrModel, name, m.layers[i].ClassName())
+			case k > 0 && (c.Kind+inner.Kind != kind || inner.Units != units):
+				return torchNaming{}, fmt.Errorf("%w: TorchStacked: %q is not of the kind and units of %q", ErrModel, name, stack[0])
+			case inner.GoBackwards:
+				return torchNaming{}, fmt.Errorf("%w: TorchStacked: %q goes backwards", ErrModel, name)
+			case k < len(stack)-1 && !inner.ReturnSequences:
+				return torchNaming{}, fmt.Errorf("%w: TorchStacked: %q returns its last state only, but feeds %q", ErrModel, name, stack[k+1])
+			}
+			kind, units = c.Kind+inner.Kind, inner.Units
+			n.module[i], n.index[i] = stack[0], k
+		}
+	}
+	return n, nil
 }
