@@ -317,6 +317,15 @@ func (m *Model) checkInput(i int, what string, x *graph.Tensor) error {
 				return fmt.Errorf("%s: %w", what, err)
 			}
 		}
+		if c, ok := l.(layers.InputsChecker); ok && m.wiring != nil {
+			for k, s := range m.wiring.Layers[j].Inputs {
+				if s == (source{Layer: -1, Index: i}) {
+					if err := c.CheckInputAt(k, x); err != nil {
+						return fmt.Errorf("%s: %w", what, err)
+					}
+				}
+			}
+		}
 	}
 	return nil
 }

@@ -360,3 +360,50 @@ func TestMaskReachesOnlyMaskedLayers(t *testing.T) {
 		t.Errorf("a masked output without Elementwise: error %v, want ErrArgument", err)
 	}
 }
+
+// TestSequenceLengthsMatchesMasking: lengths given as an input
+// (SequenceLengths) mask as a Masking layer does on zero padding, whatever
+// the padding holds, bit for bit; lengths outside [1, T] are errors.
+func TestSequenceLengthsMatchesMasking(t *testing.T) {
+	const T, F = 5, 2
+	lengths := []float64{5, 2, 4, 1}
+	n := len(lengths)
+	r := rand.New(rand.NewPCG(9, 9))
+	zero, junk := make([]float64, n*T*F), make([]float64, n*T*F)
+	for i, L := range lengths {
+		for s := range T {
+			for f := range F {
+				v := r.Float64()*2 - 1
+				k := (i*T+s)*F + f
+				junk[k] = v
+				if s < int(L) {
+					zero[k] = v
+				}
+			}
+		}
+	}
+	for _, seq := range []bool{false, true} {
+		mask, _ := layers.NewMasking(0)
+		a := must(models.NewSequential([]int{T, F}, []layers.Layer{mask, recurrentOf(t, "gru", 3, layers.WithReturnSequences(seq))}, models.WithDType(graph.Float64)))
+		randomWeights(t, a, 1)
+		x, l := models.Input(T, F), models.Input(1)
+		h := models.ApplyMerge(must(layers.NewSequenceLengths()), x, l)
+		out := models.Apply(recurrentOf(t, "gru", 3, layers.WithReturnSequences(seq)), h)
+		b := must(models.NewMulti([]*models.Symbol{x, l}, out, models.WithDType(graph.Float64)))
+		ws := b.Weights()
+		ws[1].Weights = a.Weights()[1].Weights
+		must(0, b.SetWeights(ws))
+		want := predict(t, a, zero, n, T, F)
+		xs := []*graph.Tensor{must(graph.FromFloat64s(graph.Float64, junk, n, T, F)), must(graph.FromFloat64s(graph.Float64, lengths, n, 1))}
+		got := graph.Float64s(must(b.PredictInputs(xs)))
+		if !slices.Equal(got, want) {
+			t.Errorf("sequences %v: lengths as an input give other predictions than Masking", seq)
+		}
+		for _, bad := range []float64{0, 6, 2.5} {
+			xs[1] = must(graph.FromFloat64s(graph.Float64, []float64{5, bad, 4, 1}, n, 1))
+			if _, err := b.PredictInputs(xs); !errors.Is(err, graph.ErrArgument) {
+				t.Errorf("length %v: error %v, want ErrArgument", bad, err)
+			}
+		}
+	}
+}
