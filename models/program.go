@@ -155,6 +155,12 @@ type ProgramSpec struct {
 	// (Noise.Inputs), which the caller fills before every run
 	// (layers.Fill; the trainers do). Without it nothing is dropped.
 	Noise *layers.Noise
+	// Mask adds, for a model whose output is a masked sequence
+	// [batch, T, ...] (MaskedOutput), a last output [batch, T]: 1 for the
+	// valid steps and 0 for the masked ones, so that metrics can leave the
+	// masked steps out as the loss does. For other models it adds
+	// nothing.
+	Mask bool
 }
 
 // Program compiles the model for batches of spec.Batch samples with a
@@ -213,6 +219,12 @@ func (m *Model) Program(spec ProgramSpec) (*graph.Program, error) {
 	outs := []*graph.Node{pred}
 	for _, si := range infos {
 		outs = append(outs, finals[si.Layer]...)
+	}
+	if spec.Mask && mask != nil {
+		outs = append(outs, mask.Sequence(b))
+		if err := b.Err(); err != nil {
+			return nil, fmt.Errorf("%s: %w", m.name, err)
+		}
 	}
 	return b.Compile(graph.Spec{Outputs: outs, Loss: l, Grads: grads, InputGrads: inputGrads})
 }
@@ -366,4 +378,22 @@ func CheckTensor(what string, x *graph.Tensor, sample []int, dt graph.DType) err
 		}
 	}
 	return nil
+}
+
+// MaskedOutput reports whether the model's output is a sequence with a
+// mask (after a Masking layer, an Embedding with mask_zero or
+// SequenceLengths, through layers that keep the time axis), so that its
+// loss averages over the valid steps and ProgramSpec.Mask adds the mask
+// output. It builds the forward graph once for a batch of 1 to see (the
+// layers make the mask there); a model that cannot be built says false.
+func (m *Model) MaskedOutput() bool {
+	if m.usable() != nil {
+		return false
+	}
+	b, err := graph.NewBuilder(m.dt, 1)
+	if err != nil {
+		return false
+	}
+	_, mask, _ := m.forwardInputs(b, m.NewInputs(b), nil, nil)
+	return b.Err() == nil && mask != nil
 }

@@ -331,7 +331,7 @@ func (t *Trainer) fit(ctx context.Context, xs []*graph.Tensor, y *graph.Tensor, 
 				prog.abort()
 				return hist, fmt.Errorf("epoch %d, batch %d: %w", epoch+1, b+1, err)
 			}
-			acc.add(r.Loss, len(idx), r.Pred, yb)
+			acc.add(r.Loss, len(idx), r.Pred, yb, r.Mask)
 			if len(opts.Callbacks) == 0 && prog.bar == nil {
 				continue // no one reads the batch's logs: spare their map
 			}

@@ -103,8 +103,10 @@ func newAccumulator(metrics []Metric) *accumulator {
 }
 
 // add counts a batch of b samples with its loss, and for the metrics its
-// predictions (nil when there are no metrics).
-func (a *accumulator) add(loss float64, b int, pred, y *graph.Tensor) {
+// predictions (nil when there are no metrics) and, for a sequence output,
+// the mask of its steps [b, T] (nil: every step counts): the metrics
+// leave the masked steps out, as the loss does.
+func (a *accumulator) add(loss float64, b int, pred, y, mask *graph.Tensor) {
 	a.n += b
 	a.loss += loss * float64(b)
 	if len(a.metrics) == 0 {
@@ -112,11 +114,20 @@ func (a *accumulator) add(loss float64, b int, pred, y *graph.Tensor) {
 	}
 	p, t := graph.Float64sView(pred), graph.Float64sView(y)
 	n, ny := pred.Shape().TotalSize(), y.Shape().TotalSize()
+	// keep reports whether element i of a tensor of size total counts.
+	keep := func(int, int) bool { return true }
+	if mask != nil {
+		mv, steps := graph.Float64sView(mask), mask.Shape().TotalSize()
+		keep = func(i, total int) bool { return mv.At(i/max(total/steps, 1)) != 0 }
+	}
 	if a.absOrSquaredErr || a.binary {
 		if n != ny {
 			a.errMismatch = true
 		} else {
 			for i := 0; i < n; i++ {
+				if !keep(i, n) {
+					continue
+				}
 				pi, ti := p.At(i), t.At(i)
 				e := pi - ti
 				a.abs += math.Abs(e)
@@ -130,13 +141,13 @@ func (a *accumulator) add(loss float64, b int, pred, y *graph.Tensor) {
 						a.binRight++
 					}
 				}
+				a.elems++
+				a.binN++
 			}
-			a.elems += n
-			a.binN += n
 		}
 	}
 	if a.sparse {
-		right, rows, ok := sparseHits(p, t, pred.Shape(), ny)
+		right, rows, ok := sparseHits(p, t, pred.Shape(), ny, keep)
 		a.catRight += right
 		a.catN += rows
 		a.catMismatch = a.catMismatch || !ok
@@ -146,7 +157,7 @@ func (a *accumulator) add(loss float64, b int, pred, y *graph.Tensor) {
 // sparseHits counts the rows of scores p (shape [..., C]) whose first
 // highest score is at the index t holds for that row; t must hold one
 // label per row (ny of them).
-func sparseHits(p, t graph.FloatView, shape []int, ny int) (right, rows int, ok bool) {
+func sparseHits(p, t graph.FloatView, shape []int, ny int, keep func(i, total int) bool) (right, rows int, ok bool) {
 	c, size := 1, 1
 	for _, d := range shape {
 		size *= d
@@ -154,11 +165,15 @@ func sparseHits(p, t graph.FloatView, shape []int, ny int) (right, rows int, ok 
 	if len(shape) > 0 {
 		c = shape[len(shape)-1]
 	}
-	rows = size / max(c, 1)
-	if ny != rows || c < 1 {
+	all := size / max(c, 1)
+	if ny != all || c < 1 {
 		return 0, 0, false
 	}
-	for r := 0; r < rows; r++ {
+	for r := 0; r < all; r++ {
+		if !keep(r, all) {
+			continue
+		}
+		rows++
 		best := 0
 		for k := 1; k < c; k++ {
 			if p.At(r*c+k) > p.At(r*c+best) {

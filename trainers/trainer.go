@@ -34,6 +34,9 @@ type Trainer struct {
 	// allocates nothing.
 	params   []*graph.Param
 	outShape []int
+	// masked is set when the model's output is a masked sequence: its
+	// programs give the mask as output 1 (models.ProgramSpec.Mask).
+	masked bool
 }
 
 // NewTrainer returns a trainer. A zero Loss means MSE; a nil optimizer
@@ -57,7 +60,7 @@ func NewTrainer(m *models.Model, loss Loss, opt Optimizer) (*Trainer, error) {
 	if err := checkOptimizer(opt, m); err != nil {
 		return nil, err
 	}
-	return &Trainer{model: m, loss: loss, opt: opt, train: lru.New[int, *trainExec](ProgramCacheSize), eval: lru.New[int, *graph.Executor](ProgramCacheSize)}, nil
+	return &Trainer{model: m, loss: loss, opt: opt, masked: m.MaskedOutput(), train: lru.New[int, *trainExec](ProgramCacheSize), eval: lru.New[int, *graph.Executor](ProgramCacheSize)}, nil
 }
 
 // binder is implemented by this package's optimizers, which are bound to
@@ -133,7 +136,7 @@ func (t *Trainer) executor(batch int, grads bool) (*graph.Executor, error) {
 		return te.e, nil
 	}
 	return t.eval.Get(batch, func() (*graph.Executor, error) {
-		p, err := t.model.Program(models.ProgramSpec{Batch: batch, Loss: t.loss.Func(), Elementwise: t.loss.Elementwise(), Target: t.loss.TargetShape(t.outputShape())})
+		p, err := t.model.Program(models.ProgramSpec{Batch: batch, Loss: t.loss.Func(), Elementwise: t.loss.Elementwise(), Target: t.loss.TargetShape(t.outputShape()), Mask: true})
 		if err != nil {
 			return nil, err
 		}
@@ -146,7 +149,7 @@ func (t *Trainer) executor(batch int, grads bool) (*graph.Executor, error) {
 func (t *Trainer) trainExecutor(batch int) (*trainExec, error) {
 	return t.train.Get(batch, func() (*trainExec, error) {
 		noise := layers.NewNoise()
-		p, err := t.model.Program(models.ProgramSpec{Batch: batch, Loss: t.loss.Func(), Elementwise: t.loss.Elementwise(), Grads: true, Target: t.loss.TargetShape(t.outputShape()), Noise: noise})
+		p, err := t.model.Program(models.ProgramSpec{Batch: batch, Loss: t.loss.Func(), Elementwise: t.loss.Elementwise(), Grads: true, Target: t.loss.TargetShape(t.outputShape()), Noise: noise, Mask: true})
 		if err != nil {
 			return nil, err
 		}
@@ -197,6 +200,19 @@ type BatchResult struct {
 	Loss float64
 	// Pred is the model's prediction for the batch.
 	Pred *graph.Tensor
+	// Mask, for a model whose output is a masked sequence [n, T, ...]
+	// (models.Model.MaskedOutput), is [n, T]: 1 for the valid steps, 0 for
+	// the masked ones; nil for other models.
+	Mask *graph.Tensor
+}
+
+// readMask returns the mask output of a training or evaluation program
+// (ProgramSpec.Mask), nil when the model's output is not a sequence.
+func (t *Trainer) readMask(e *graph.Executor) (*graph.Tensor, error) {
+	if !t.masked {
+		return nil, nil
+	}
+	return e.Output(1)
 }
 
 // TrainBatch runs one training step on a batch: forward, loss, gradients
@@ -216,15 +232,18 @@ func (t *Trainer) TrainBatch(x, y *graph.Tensor) (BatchResult, error) {
 // (models.NewMulti): xs holds the batch of each input, in the model's
 // order.
 func (t *Trainer) TrainBatchInputs(xs []*graph.Tensor, y *graph.Tensor) (BatchResult, error) {
-	var pred *graph.Tensor
+	var pred, mask *graph.Tensor
 	loss, err := t.step(xs, y, func(e *graph.Executor) (err error) {
-		pred, err = e.Output(0)
+		if pred, err = e.Output(0); err != nil {
+			return err
+		}
+		mask, err = t.readMask(e)
 		return err
 	})
 	if err != nil {
 		return BatchResult{Loss: loss}, err
 	}
-	return BatchResult{Loss: loss, Pred: pred}, nil
+	return BatchResult{Loss: loss, Pred: pred, Mask: mask}, nil
 }
 
 // Step is TrainBatch without the copy of the predictions: it returns the
@@ -393,7 +412,13 @@ func (t *Trainer) EvaluateInputs(xs []*graph.Tensor, y *graph.Tensor, batch int,
 		if err != nil {
 			return nil, err
 		}
-		acc.add(loss, pred.Shape()[0], pred, yb)
+		var mask *graph.Tensor
+		if len(metrics) > 0 {
+			if mask, err = t.readMask(e); err != nil {
+				return nil, err
+			}
+		}
+		acc.add(loss, pred.Shape()[0], pred, yb, mask)
 	}
 	return acc.logs(""), nil
 }

@@ -1,6 +1,7 @@
 package trainers_test
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -80,5 +81,50 @@ func TestMaskedLossIgnoresPadding(t *testing.T) {
 				t.Errorf("padded targets changed the step of %s/%s", w0[i].Layer, w0[i].Weights[j].Name)
 			}
 		}
+	}
+}
+
+// TestMaskedMetrics: metrics of a masked sequence output average over the
+// valid steps only, in Evaluate and in Fit's logs.
+func TestMaskedMetrics(t *testing.T) {
+	const n, T = 5, 4
+	lengths := []int{4, 1, 3, 2, 4}
+	r := rand.New(rand.NewPCG(6, 1))
+	x, y := make([]float64, n*T), make([]float64, n*T)
+	for i, L := range lengths {
+		for s := range T {
+			if s < L {
+				x[i*T+s], y[i*T+s] = r.Float64()+0.1, r.Float64()
+			} else {
+				y[i*T+s] = 50 // padding the metrics must not see
+			}
+		}
+	}
+	mask, _ := layers.NewMasking(0)
+	gru, _ := layers.NewGRU(3, layers.WithReturnSequences(true))
+	d, _ := layers.NewDense(1)
+	m := must(models.NewSequential([]int{T, 1}, []layers.Layer{mask, gru, d}, models.WithDType(graph.Float64)))
+	xt := must(graph.FromFloat64s(graph.Float64, x, n, T, 1))
+	yt := must(graph.FromFloat64s(graph.Float64, y, n, T, 1))
+	pred := graph.Float64s(must(m.Predict(xt)))
+	var abs, sq float64
+	cnt := 0
+	for i, L := range lengths {
+		for s := range L {
+			e := pred[i*T+s] - y[i*T+s]
+			abs, sq, cnt = abs+math.Abs(e), sq+e*e, cnt+1
+		}
+	}
+	tr := must(trainers.NewTrainer(m, trainers.MSE(), nil))
+	logs := must(tr.Evaluate(xt, yt, 2, trainers.MetricMAE, trainers.MetricRMSE))
+	if got, want := logs["mae"], abs/float64(cnt); math.Abs(got-want) > 1e-12 {
+		t.Errorf("mae %v, want the masked %v", got, want)
+	}
+	if got, want := logs["rmse"], math.Sqrt(sq/float64(cnt)); math.Abs(got-want) > 1e-12 {
+		t.Errorf("rmse %v, want the masked %v", got, want)
+	}
+	h := must(tr.Fit(context.Background(), xt, yt, trainers.FitOptions{Epochs: 1, BatchSize: n, NoShuffle: true, Metrics: []trainers.Metric{trainers.MetricMAE}}))
+	if got, want := h.Get("mae")[0], abs/float64(cnt); math.Abs(got-want) > 1e-12 {
+		t.Errorf("Fit's mae %v, want the masked %v", got, want)
 	}
 }
