@@ -12,6 +12,17 @@ import (
 // same slice.
 func Sigmoid(dst, x []float32) {
 	dst = checkDst(dst, len(x))
+	if len(x) >= 2*elemPartWork {
+		if parts := elemParts(len(x)); parts > 1 {
+			elemParallel(parts, elemArgs{kind: sigmoidKind, dst: dst, a: x})
+			return
+		}
+	}
+	sigmoid(dst, x)
+}
+
+// sigmoid is Sigmoid on the calling goroutine, with dst checked.
+func sigmoid(dst, x []float32) {
 	if !Enabled {
 		for i, v := range x {
 			dst[i] = sigmoidGo(v)
@@ -26,6 +37,17 @@ func Sigmoid(dst, x []float32) {
 // slice.
 func Tanh(dst, x []float32) {
 	dst = checkDst(dst, len(x))
+	if len(x) >= 2*elemPartWork {
+		if parts := elemParts(len(x)); parts > 1 {
+			elemParallel(parts, elemArgs{kind: tanhKind, dst: dst, a: x})
+			return
+		}
+	}
+	tanh(dst, x)
+}
+
+// tanh is Tanh on the calling goroutine, with dst checked.
+func tanh(dst, x []float32) {
 	if !Enabled {
 		for i, v := range x {
 			dst[i] = math32.Tanh(v)

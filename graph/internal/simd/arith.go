@@ -17,6 +17,18 @@ const (
 func VV(op Op, dst, a, b []float32) {
 	n := len(a)
 	dst, b = checkDst(dst, n), checkDst(b, n)
+	if n >= 2*elemPartWork {
+		if parts := elemParts(n); parts > 1 {
+			elemParallel(parts, elemArgs{kind: vvKind, op: op, dst: dst, a: a, b: b})
+			return
+		}
+	}
+	vv(op, dst, a, b)
+}
+
+// vv is VV on the calling goroutine, with dst and b checked.
+func vv(op Op, dst, a, b []float32) {
+	n := len(a)
 	m := 0
 	if Enabled && n >= 8 {
 		m = n &^ 7
@@ -57,6 +69,18 @@ func VV(op Op, dst, a, b []float32) {
 func VS(op Op, dst, a []float32, s float32) {
 	n := len(a)
 	dst = checkDst(dst, n)
+	if n >= 2*elemPartWork {
+		if parts := elemParts(n); parts > 1 {
+			elemParallel(parts, elemArgs{kind: vsKind, op: op, dst: dst, a: a, s: s})
+			return
+		}
+	}
+	vs(op, dst, a, s)
+}
+
+// vs is VS on the calling goroutine, with dst checked.
+func vs(op Op, dst, a []float32, s float32) {
+	n := len(a)
 	m := 0
 	if Enabled && n >= 8 {
 		m = n &^ 7
@@ -102,6 +126,18 @@ func SV(op Op, dst []float32, s float32, a []float32) {
 	}
 	n := len(a)
 	dst = checkDst(dst, n)
+	if n >= 2*elemPartWork {
+		if parts := elemParts(n); parts > 1 {
+			elemParallel(parts, elemArgs{kind: svKind, op: op, dst: dst, a: a, s: s})
+			return
+		}
+	}
+	sv(op, dst, s, a)
+}
+
+// sv is SV for Sub and Div on the calling goroutine, with dst checked.
+func sv(op Op, dst []float32, s float32, a []float32) {
+	n := len(a)
 	m := 0
 	if Enabled && n >= 8 {
 		m = n &^ 7

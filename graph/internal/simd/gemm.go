@@ -45,9 +45,11 @@ func Gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, 
 	if ldb < n || !fits(len(b), k, n, ldb) {
 		panic("simd: Gemm: b too short for k×n with stride ldb (or ldb < n)")
 	}
-	if parts, rows := gemmSplit(m, n, k, Threads()); parts > 1 {
-		gemmParallel(parts, rows, m, n, k, a, lda, b, ldb, c, ldc)
-		return
+	if float64(m)*float64(n)*float64(k) >= 2*gemmPartWork { // the common small product pays one test
+		if parts, rows := gemmSplit(m, n, k, Threads()); parts > 1 {
+			gemmParallel(parts, rows, m, n, k, a, lda, b, ldb, c, ldc)
+			return
+		}
 	}
 	gemmSerial(m, n, k, a, lda, b, ldb, c, ldc)
 }
@@ -134,7 +136,7 @@ func gemmParallel(parts int, rows bool, m, n, k int, a []float32, lda int, b []f
 		return
 	}
 	j := jobs.Get().(*job)
-	j.parts = parts
+	j.parts, j.kind = parts, gemmJob
 	j.gemm = gemmArgs{m: m, n: n, k: k, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, rows: rows, chunk: chunk}
 	j.run(parts - 1)
 	j.gemm = gemmArgs{} // hold no matrices in the pool

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // threadLimit is GORNN_THREADS as read at start-up: the most goroutines a
@@ -36,13 +37,61 @@ func Threads() int {
 }
 
 // A job is one kernel call split into parts 0..parts-1. The caller and the
-// pool workers it was handed to claim parts in turn until none is left;
-// which goroutine computes a part never changes what the part computes.
+// workers that join it claim parts in turn until none is left; which
+// goroutine computes a part never changes what the part computes.
+//
+// state counts the workers inside the job (joined and not yet left) and
+// has the closed bit set once the caller has claimed its last part: no
+// worker joins a closed job, and the caller returns only when none is
+// inside, so a job is never reused while a worker can still touch it. A
+// worker that finds the job again after it was recycled joins the new
+// call, which is as good as any (state is reset only after the fields).
 type job struct {
 	parts int
 	next  atomic.Int64
-	wg    sync.WaitGroup // one count per worker the job was handed to
+	state atomic.Int64
+	call  atomic.Int64  // counts the calls this job has run, so a spinner joins each once
+	done  chan struct{} // the last worker out of a closed job says so here
 	gemm  gemmArgs
+	elem  elemArgs
+	kind  jobKind
+}
+
+type jobKind int
+
+const (
+	gemmJob jobKind = iota
+	elemJob
+)
+
+const closed = 1 << 40
+
+func (j *job) join() bool {
+	for {
+		s := j.state.Load()
+		if s&closed != 0 {
+			return false
+		}
+		if j.state.CompareAndSwap(s, s+1) {
+			return true
+		}
+	}
+}
+
+func (j *job) leave() {
+	if j.state.Add(-1) == closed {
+		j.done <- struct{}{}
+	}
+}
+
+// close stops further joins and reports whether workers are still inside.
+func (j *job) close() bool {
+	for {
+		s := j.state.Load()
+		if j.state.CompareAndSwap(s, s|closed) {
+			return s != 0
+		}
+	}
 }
 
 // claim computes parts until none is left to claim.
@@ -52,31 +101,86 @@ func (j *job) claim() {
 		if p >= j.parts {
 			return
 		}
-		j.gemm.part(p)
+		if j.kind == gemmJob {
+			j.gemm.part(p)
+		} else {
+			j.elem.part(p)
+		}
 	}
 }
 
+// spinFor is how long a worker that has finished a part keeps looking for
+// the next job before it sleeps: the kernels of one training step or
+// prediction come microseconds apart, and waking a sleeping goroutine
+// costs about as much as a small part.
+const spinFor = 50 * time.Microsecond
+
 var (
-	// work hands a job to an idle worker. It is unbuffered: a send
-	// succeeds only when a worker is waiting, so a job never queues
-	// behind another and a busy pool never blocks the caller, which
-	// computes the parts nobody took.
+	// hot is the job on offer to spinning workers: the newest large
+	// call (concurrent callers replace each other's offers, which costs
+	// the replaced one its helpers, not its result).
+	hot      atomic.Pointer[job]
+	spinning atomic.Int64 // workers looking at hot now
+	// work hands a job to a sleeping worker. It is unbuffered: a send
+	// succeeds only when a worker is waiting, so a job never queues and a
+	// busy pool never blocks the caller, which computes the parts nobody
+	// took.
 	work    = make(chan *job)
 	workers atomic.Int64 // workers started; they run until the program ends
-	jobs    = sync.Pool{New: func() any { return new(job) }}
+	jobs    = sync.Pool{New: func() any { return &job{done: make(chan struct{}, 1)} }}
 )
 
-// worker takes jobs for the life of the program.
+// worker takes jobs for the life of the program: from hot while it spins
+// after a job, from work once it sleeps. A worker that wakes after the
+// caller has done every part finds the job closed (or recycled for a later
+// call, which it joins) and is not waited for.
 func worker() {
-	for j := range work {
-		j.claim()
-		j.wg.Done()
+	var seen offer
+	for {
+		if j := seen.spin(); j != nil {
+			j.claim()
+			j.leave()
+			continue
+		}
+		if j := <-work; j.join() {
+			j.claim()
+			j.leave()
+		}
+	}
+}
+
+// offer is the last call a spinning worker looked at on hot.
+type offer struct {
+	j    *job
+	call int64
+}
+
+// spin looks for a job on offer for spinFor and returns it joined, or nil.
+// It looks at each call once: a call still on offer after the worker has
+// helped with it, or found it closed, is left alone.
+func (o *offer) spin() *job {
+	spinning.Add(1)
+	defer spinning.Add(-1)
+	deadline := time.Now().Add(spinFor)
+	for i := 1; ; i++ {
+		if j := hot.Load(); j != nil && (j != o.j || j.call.Load() != o.call) {
+			o.j, o.call = j, j.call.Load()
+			if j.join() {
+				return j
+			}
+		}
+		if i%32 == 0 {
+			if time.Now().After(deadline) {
+				return nil
+			}
+			runtime.Gosched()
+		}
 	}
 }
 
 // run computes the job's parts on the calling goroutine and on up to
-// helpers idle workers, and returns when every part is done. Workers are
-// started on first need, up to helpers of them.
+// helpers workers, and returns when every part is done and no worker is
+// inside. Workers are started on first need, up to helpers of them.
 func (j *job) run(helpers int) {
 	for n := workers.Load(); n < int64(helpers); n = workers.Load() {
 		if workers.CompareAndSwap(n, n+1) {
@@ -84,16 +188,27 @@ func (j *job) run(helpers int) {
 		}
 	}
 	j.next.Store(0)
-offer:
+	j.call.Add(1)
+	j.state.Store(0) // open: the fields above are set
+	offered := false
+	if s := int(spinning.Load()); s > 0 {
+		hot.Store(j)
+		offered = true
+		helpers -= s
+	}
+wake:
 	for range helpers {
-		j.wg.Add(1)
 		select {
 		case work <- j:
 		default:
-			j.wg.Done() // every worker is busy (or not started yet)
-			break offer
+			break wake // every worker is busy, or spinning already
 		}
 	}
 	j.claim()
-	j.wg.Wait()
+	if offered {
+		hot.CompareAndSwap(j, nil)
+	}
+	if j.close() {
+		<-j.done
+	}
 }

@@ -216,3 +216,119 @@ func BenchmarkGemmThreads(b *testing.B) {
 		})
 	}
 }
+
+// TestElemParallelBitIdentical splits every elementwise kernel into 2 to 7
+// parts over lengths around the part boundaries and checks dst bit for
+// bit against one serial call, in place (dst = a) too.
+func TestElemParallelBitIdentical(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		rnd := rand.New(rand.NewPCG(11, 12))
+		special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1e-40, 88.7, -89, 17.5}
+		for _, n := range []int{1, 7, 8, 9, 63, 1000, 8191, 8192, 8193, 10007, 40000} {
+			a := make([]float32, n)
+			b := make([]float32, n)
+			for i := range a {
+				a[i] = float32(rnd.NormFloat64() * 6)
+				b[i] = float32(rnd.NormFloat64() * 6)
+				if i%97 == 0 {
+					a[i] = special[(i/97)%len(special)]
+				}
+			}
+			type call struct {
+				name   string
+				serial func(dst []float32)
+				args   elemArgs
+			}
+			var calls []call
+			for _, op := range []Op{Add, Sub, Mul, Div} {
+				calls = append(calls,
+					call{fmt.Sprint("VV", op), func(dst []float32) { vv(op, dst, a, b) }, elemArgs{kind: vvKind, op: op, a: a, b: b}},
+					call{fmt.Sprint("VS", op), func(dst []float32) { vs(op, dst, a, 1.7) }, elemArgs{kind: vsKind, op: op, a: a, s: 1.7}})
+			}
+			for _, op := range []Op{Sub, Div} {
+				calls = append(calls, call{fmt.Sprint("SV", op), func(dst []float32) { sv(op, dst, 0.3, a) }, elemArgs{kind: svKind, op: op, a: a, s: 0.3}})
+			}
+			calls = append(calls,
+				call{"Sigmoid", func(dst []float32) { sigmoid(dst, a) }, elemArgs{kind: sigmoidKind, a: a}},
+				call{"Tanh", func(dst []float32) { tanh(dst, a) }, elemArgs{kind: tanhKind, a: a}})
+			for _, c := range calls {
+				want := make([]float32, n)
+				c.serial(want)
+				for parts := 2; parts <= 7; parts++ {
+					for _, inPlace := range []bool{false, true} {
+						e := c.args
+						e.dst = make([]float32, n)
+						if inPlace {
+							e.a = append([]float32(nil), a...)
+							e.dst = e.a
+						}
+						elemParallel(parts, e)
+						for i := range want {
+							if math.Float32bits(e.dst[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("%s n=%d parts=%d in place %v: dst[%d] = %v, serial %v", c.name, n, parts, inPlace, i, e.dst[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestElemThreadsBitIdentical calls the exported kernels on passes large
+// enough to split, with 1 to 4 threads, from three goroutines at once.
+func TestElemThreadsBitIdentical(t *testing.T) {
+	saved := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(saved)
+	savedLimit := threadLimit
+	defer func() { threadLimit = savedLimit }()
+	threadLimit = 0
+	paths(t, func(t *testing.T) {
+		const n = 5*elemPartWork + 13
+		rnd := rand.New(rand.NewPCG(13, 14))
+		a, b := make([]float32, n), make([]float32, n)
+		for i := range a {
+			a[i], b[i] = float32(rnd.NormFloat64()*4), float32(rnd.NormFloat64()*4)
+		}
+		kernels := []func(dst []float32){
+			func(dst []float32) { VV(Mul, dst, a, b) },
+			func(dst []float32) { VS(Sub, dst, a, 0.25) },
+			func(dst []float32) { SV(Div, dst, 2, b) },
+			func(dst []float32) { Sigmoid(dst, a) },
+			func(dst []float32) { Tanh(dst, b) },
+		}
+		runtime.GOMAXPROCS(1)
+		want := make([][]float32, len(kernels))
+		for i, k := range kernels {
+			want[i] = make([]float32, n)
+			k(want[i])
+		}
+		for procs := 1; procs <= 4; procs++ {
+			runtime.GOMAXPROCS(procs)
+			var wg sync.WaitGroup
+			errs := make(chan string, 3)
+			for g := range 3 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					dst := make([]float32, n)
+					for r := range 6 {
+						i := (g + r) % len(kernels)
+						kernels[i](dst)
+						for p := range dst {
+							if math.Float32bits(dst[p]) != math.Float32bits(want[i][p]) {
+								errs <- fmt.Sprintf("GOMAXPROCS %d: kernel %d: element %d = %v, serial %v", procs, i, p, dst[p], want[i][p])
+								return
+							}
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for e := range errs {
+				t.Fatal(e)
+			}
+		}
+	})
+}
