@@ -1,5 +1,6 @@
 // Command forecast forecasts a column of a CSV file with gornn's direct
-// multi-horizon LSTM (package trainers/forecast), beside the classical
+// multi-horizon networks (package trainers/forecast: the mean of the
+// validated best LSTM, linear and MLP networks), beside the classical
 // baselines, and scores them on a held-out tail.
 //
 //	go run ./cmd/forecast -csv trainers/forecast/testdata/wineind.csv -target value -season 12 -holdout 24
@@ -7,9 +8,10 @@
 // With -holdout H the last H values are held out, every method forecasts
 // them from the rest, and RMSE, MAE, sMAPE and MASE are printed (MASE
 // scaled by the seasonal-naive in-sample error of the rest). Without it
-// -horizon H forecasts H steps past the data. The network's window and
-// size are chosen by rolling-origin validation inside the data it is given
-// (never the held-out tail); -json prints one object:
+// -horizon H forecasts H steps past the data. The networks' windows and
+// sizes are chosen by rolling-origin validation inside the data they are
+// given (never the held-out tail); -kinds, -bases, -log, -random-init and
+// -select-one change the candidate pool; -json prints one object:
 //
 //	{"target", "horizon", "season", "selected", "methods": [{"name", "kind", "rmse", "mae", "smape", "mase", "forecast"}]}
 //

@@ -35,7 +35,7 @@ func runCmd(args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
-var fastFlags = []string{"-max-epochs", "5", "-ensemble", "1", "-delimiter", ";"}
+var fastFlags = []string{"-max-epochs", "5", "-ensemble", "1", "-delimiter", ";", "-kinds", "lstm,linear", "-bases", "1"}
 
 func TestJSONHoldout(t *testing.T) {
 	p := writeCSV(t)
@@ -118,6 +118,9 @@ func TestBadInput(t *testing.T) {
 		{"bad season", []string{"-csv", good, "-target", "y", "-horizon", "2", "-season", "0"}, 2, "-season"},
 		{"horizon vs holdout", []string{"-csv", good, "-target", "y", "-horizon", "2", "-holdout", "3"}, 2, "differ"},
 		{"bad flag", []string{"-nope"}, 2, "nope"},
+		{"bad kind", []string{"-csv", good, "-target", "y", "-horizon", "2", "-kinds", "gru"}, 2, "-kinds"},
+		{"bad base", []string{"-csv", good, "-target", "y", "-horizon", "2", "-bases", "0"}, 2, "-bases"},
+		{"bad log", []string{"-csv", good, "-target", "y", "-horizon", "2", "-log", "maybe"}, 2, "-log"},
 		{"missing file", []string{"-csv", filepath.Join(dir, "none.csv"), "-target", "y", "-horizon", "2"}, 1, "none.csv"},
 		{"unknown column", []string{"-csv", good, "-delimiter", ";", "-target", "z", "-horizon", "2"}, 1, `no column "z"`},
 		{"ragged", []string{"-csv", ragged, "-target", "a", "-horizon", "2"}, 1, "line 3"},

@@ -21,9 +21,11 @@ import (
 type config struct {
 	csv, target, date, delimiter, covariates, bench string
 	futureCovariates, save, load, strategies        string
-	quantiles, out                                  string
+	quantiles, out, kinds                           string
 	seasonSet                                       bool
 	season, horizon, holdout, maxEpochs, ensemble   int
+	bases, logMode                                  string
+	randomInit, selectOne                           bool
 	seed                                            uint64
 	json, quiet, taylor                             bool
 }
@@ -39,6 +41,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.covariates, "covariates", "", "comma-separated past covariate `columns`")
 	fs.StringVar(&c.futureCovariates, "future-covariates", "", "comma-separated known-future covariate `columns` (without -holdout, rows after the target's last value give their future values)")
 	fs.StringVar(&c.strategies, "strategies", "direct", "candidate strategies, comma-separated: direct, recursive")
+	fs.StringVar(&c.bases, "bases", "", "candidate bases, comma-separated: numbers of seasons averaged into the seasonal profile the networks correct (default: the package's, 1,3)")
+	fs.StringVar(&c.logMode, "log", "auto", "scale the target by its logarithm: auto (when every training value is positive), never, always")
+	fs.BoolVar(&c.randomInit, "random-init", false, "start the networks' output layers from random weights instead of zero")
+	fs.BoolVar(&c.selectOne, "select-one", false, "forecast with the one candidate of lowest validation score instead of the mean of the best of each (kind, base) group")
+	fs.StringVar(&c.kinds, "kinds", "", "candidate network kinds, comma-separated: lstm, linear, mlp (default: the package's)")
 	fs.StringVar(&c.quantiles, "quantiles", "", "comma-separated quantile `levels` of prediction intervals, e.g. 0.1,0.9 (each strictly between 0 and 1, increasing)")
 	fs.StringVar(&c.out, "out", "", "write forecast.png (history, forecasts, interval band, baselines; dates from -date on the x axis) and forecasts.csv into `dir`")
 	fs.StringVar(&c.save, "save", "", "save the fitted network to `file`")
@@ -60,6 +67,15 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	fs.Visit(func(f *flag.Flag) { c.seasonSet = c.seasonSet || f.Name == "season" })
+	if _, err := parseKinds(c.kinds); err != nil {
+		return c, err
+	}
+	if _, err := parseBases(c.bases); err != nil {
+		return c, err
+	}
+	if _, err := parseLog(c.logMode); err != nil {
+		return c, err
+	}
 	if c.bench != "" {
 		_, err := parseStrategies(c.strategies)
 		return c, err
@@ -95,6 +111,42 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, err
 	}
 	return c, nil
+}
+
+func parseKinds(list string) ([]forecast.Kind, error) {
+	var out []forecast.Kind
+	for _, name := range names(list) {
+		k, err := forecast.ParseKind(name)
+		if err != nil {
+			return nil, fmt.Errorf("-kinds: %w", err)
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+func parseBases(list string) ([]int, error) {
+	var out []int
+	for _, name := range names(list) {
+		b, err := strconv.Atoi(name)
+		if err != nil || b < 1 {
+			return nil, fmt.Errorf("-bases: %q is not a whole number of seasons (at least 1)", name)
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+func parseLog(s string) (forecast.LogMode, error) {
+	switch s {
+	case "auto", "":
+		return forecast.LogAuto, nil
+	case "never":
+		return forecast.LogNever, nil
+	case "always":
+		return forecast.LogAlways, nil
+	}
+	return 0, fmt.Errorf("-log %q: want auto, never or always", s)
 }
 
 func parseStrategies(list string) ([]forecast.Strategy, error) {
@@ -147,9 +199,11 @@ type interval struct {
 }
 
 type candidate struct {
-	Name    string  `json:"name"`
-	ValMASE float64 `json:"validation_mase"`
-	Epochs  int     `json:"epochs"`
+	Name string `json:"name"`
+	// ValMASE is null for a candidate that was skipped (too few values
+	// for its window).
+	ValMASE *float64 `json:"validation_mase"`
+	Epochs  int      `json:"epochs"`
 }
 
 // result is what -json prints.
@@ -383,12 +437,16 @@ func forecastFile(ctx context.Context, c config, progress io.Writer) (*result, e
 		dates = nil
 	}
 	strategies, _ := parseStrategies(c.strategies)
+	kinds, _ := parseKinds(c.kinds)
+	bases, _ := parseBases(c.bases)
+	logMode, _ := parseLog(c.logMode)
 	levels, _ := forecast.ParseQuantiles(c.quantiles)
 	if loaded != nil && levels != nil && !slices.Equal(levels, loaded.Quantiles()) {
 		return nil, fmt.Errorf("%w: %s forecasts the quantiles %v, -quantiles asks for %v", forecast.ErrArgument, c.load, loaded.Quantiles(), levels)
 	}
 	st := forecast.Settings{
-		Strategies: strategies, Quantiles: levels,
+		Strategies: strategies, Kinds: kinds, Quantiles: levels,
+		Bases: bases, Log: logMode, RandomInit: c.randomInit, SelectOne: c.selectOne,
 		Horizon: c.horizon, Season: c.season, Seed: c.seed, MaxEpochs: c.maxEpochs,
 		Ensemble: c.ensemble, Progress: progress,
 	}
@@ -411,7 +469,12 @@ func forecastFile(ctx context.Context, c config, progress io.Writer) (*result, e
 	}
 	res := &result{Target: c.target, Horizon: c.horizon, Season: c.season, Selected: net.Name(), Dates: dates, Actual: test, dated: c.date != "", plot: pd}
 	for _, cand := range net.Candidates {
-		res.Candidates = append(res.Candidates, candidate{cand.Name(), cand.ValMASE, cand.Epochs})
+		cd := candidate{Name: cand.Name(), Epochs: cand.Epochs}
+		if !math.IsInf(cand.ValMASE, 0) && !math.IsNaN(cand.ValMASE) {
+			v := cand.ValMASE
+			cd.ValMASE = &v
+		}
+		res.Candidates = append(res.Candidates, cd)
 	}
 	nm := method{Name: net.Name(), Kind: "network", Forecast: nf}
 	var qs [][]float64
@@ -458,12 +521,22 @@ func forecastFile(ctx context.Context, c config, progress io.Writer) (*result, e
 	return res, nil
 }
 
+// shortName is a method's name in the text tables: a network's name (the
+// first line gives it whole) is shortened to "network" when it would not
+// fit the column.
+func shortName(m method) string {
+	if m.Kind == "network" && len(m.Name) > 20 {
+		return "network"
+	}
+	return m.Name
+}
+
 func printTable(w io.Writer, r *result, scored bool) {
 	fmt.Fprintf(w, "target %s, horizon %d, season %d; selected by validation: %s\n", r.Target, r.Horizon, r.Season, r.Selected)
 	if scored {
 		fmt.Fprintf(w, "%-20s %-8s %12s %12s %8s %8s\n", "method", "kind", "rmse", "mae", "smape", "mase")
 		for _, m := range r.Methods {
-			fmt.Fprintf(w, "%-20s %-8s %12.4f %12.4f %8.3f %8.4f\n", m.Name, m.Kind, *m.RMSE, *m.MAE, *m.SMAPE, *m.MASE)
+			fmt.Fprintf(w, "%-20s %-8s %12.4f %12.4f %8.3f %8.4f\n", shortName(m), m.Kind, *m.RMSE, *m.MAE, *m.SMAPE, *m.MASE)
 		}
 		nm := r.Methods[0]
 		for _, q := range r.Levels {
@@ -482,7 +555,7 @@ func printTable(w io.Writer, r *result, scored bool) {
 		fmt.Fprintf(w, " %14s", "actual")
 	}
 	for _, m := range r.Methods {
-		fmt.Fprintf(w, " %14s", m.Name)
+		fmt.Fprintf(w, " %14s", shortName(m))
 	}
 	for _, q := range r.Levels {
 		fmt.Fprintf(w, " %14s", "q"+forecast.QuantileName(q))

@@ -46,8 +46,11 @@ func Example_network() {
 		log.Fatal(err)
 	}
 	rmse, _ := forecast.RMSE(y[60:], f)
-	fmt.Println(len(net.Candidates), "candidates,", len(f), "forecasts, RMSE below 0.5:", rmse < 0.5)
-	// Output: 2 candidates, 4 forecasts, RMSE below 0.5: true
+	// Three kinds (LSTM, linear, MLP) × two bases × two windows: twelve
+	// candidates; the forecast is the mean of the best of each of the six
+	// (kind, base) groups.
+	fmt.Println(len(net.Candidates), "candidates,", len(net.Members()), "members,", len(f), "forecasts, RMSE below 0.5:", rmse < 0.5)
+	// Output: 12 candidates, 6 members, 4 forecasts, RMSE below 0.5: true
 }
 
 func Example_quantiles() {
@@ -134,7 +137,8 @@ func ExampleFitMany() {
 		series = append(series, forecast.Series{Target: y})
 	}
 	nets, err := forecast.FitMany(context.Background(), series, forecast.Settings{
-		Season: 4, Horizon: 4, Seed: 1, Units: []int{8}, MaxEpochs: 20, Ensemble: 1, // small, for the example
+		Season: 4, Horizon: 4, Seed: 1, Kinds: []forecast.Kind{forecast.Linear}, Bases: []int{1},
+		MaxEpochs: 20, Ensemble: 1, // small, for the example
 	}, 2)
 	if err != nil {
 		log.Fatal(err)
@@ -147,7 +151,7 @@ func ExampleFitMany() {
 		fmt.Printf("series %d: %s, %d forecasts\n", i, n.Name(), len(f))
 	}
 	// Output:
-	// series 0: lstm(w=8,u=8), 4 forecasts
-	// series 1: lstm(w=8,u=8), 4 forecasts
-	// series 2: lstm(w=8,u=8), 4 forecasts
+	// series 0: linear(w=16), 4 forecasts
+	// series 1: linear(w=8), 4 forecasts
+	// series 2: linear(w=8), 4 forecasts
 }

@@ -90,36 +90,33 @@ func FitGlobal(ctx context.Context, series []Series, st Settings) (*Global, erro
 	}
 	g := &Global{ValidationSteps: v, Folds: folds, st: st, features: series[0].Features()}
 	best := -1
-	for _, w := range st.Windows {
-		for _, u := range st.Units {
-			c := Candidate{Window: w, Units: u, Strategy: Direct, ValMASE: math.Inf(1)}
-			if minT-folds*v-w-H+1 >= 1 {
-				var err error
-				if c.ValMASE, c.Epochs, err = globalValidate(ctx, st, series, c, v, folds); err != nil {
-					return nil, fmt.Errorf("forecast: global: %s: %w", c.Name(), err)
-				}
+	for _, c := range candidates(st) {
+		if minT-folds*v-c.Window-H+1 >= 1 {
+			var err error
+			if c.ValMASE, c.Epochs, err = globalValidate(ctx, st, series, c, v, folds); err != nil {
+				return nil, fmt.Errorf("forecast: global: %s: %w", c.Name(), err)
 			}
-			if st.Progress != nil {
-				fmt.Fprintf(st.Progress, "global %s: validation MASE %.4f at epoch %d\n", c.Name(), c.ValMASE, c.Epochs)
-			}
-			g.Candidates = append(g.Candidates, c)
-			if best < 0 || c.ValMASE < g.Candidates[best].ValMASE {
-				best = len(g.Candidates) - 1
-			}
+		}
+		if st.Progress != nil {
+			fmt.Fprintf(st.Progress, "global %s: validation MASE %.4f at epoch %d\n", c.Name(), c.ValMASE, c.Epochs)
+		}
+		g.Candidates = append(g.Candidates, c)
+		if best < 0 || c.ValMASE < g.Candidates[best].ValMASE {
+			best = len(g.Candidates) - 1
 		}
 	}
 	g.Candidate = g.Candidates[best]
 	if math.IsInf(g.ValMASE, 1) {
 		return nil, fmt.Errorf("forecast: global: %w: no candidate window fits the shortest series (%d values)", ErrData, minT)
 	}
-	preps, pooled, err := preparePooled(st, series, g.Window, 0)
+	preps, pooled, err := preparePooled(st, series, g.Candidate, 0)
 	if err != nil {
 		return nil, fmt.Errorf("forecast: global: %w", err)
 	}
 	for i := range st.Ensemble {
 		est := st
 		est.Seed = st.Seed + uint64(i)
-		m, err := pooled.train(ctx, est, g.Units, g.Epochs)
+		m, err := pooled.train(ctx, est, g.Kind, g.Units, g.Epochs)
 		if err != nil {
 			return nil, fmt.Errorf("forecast: global: %s: %w", g.Name(), err)
 		}
@@ -134,14 +131,15 @@ func FitGlobal(ctx context.Context, series []Series, st Settings) (*Global, erro
 // preparePooled prepares every series without its last hold values
 // (scalers fitted on what is left of each) and returns them with one
 // prepared holding all their samples.
-func preparePooled(st Settings, series []Series, w, hold int) ([]*prepared, *prepared, error) {
+func preparePooled(st Settings, series []Series, c Candidate, hold int) ([]*prepared, *prepared, error) {
+	w := c.Window
 	var preps []*prepared
 	var xs, ys []float64
 	n := 0
 	for i, s := range series {
 		end := len(s.Target) - hold
 		part := Series{Target: s.Target[:end], Past: cut(s.Past, end), Future: s.Future}
-		p, err := prepare(st, part, w, Direct)
+		p, err := prepare(st, part, c)
 		if err != nil {
 			return nil, nil, fmt.Errorf("series %d: %w", i, err)
 		}
@@ -153,7 +151,7 @@ func preparePooled(st Settings, series []Series, w, hold int) ([]*prepared, *pre
 	if n < st.MinSamples {
 		return nil, nil, fmt.Errorf("%w: %d training samples over all series, want at least %d", ErrData, n, st.MinSamples)
 	}
-	pooled := &prepared{features: preps[0].features, season: st.Season, horizon: st.Horizon}
+	pooled := &prepared{features: preps[0].features, season: st.Season, horizon: st.Horizon, baseSeasons: c.Base}
 	var err error
 	if pooled.x, err = graph.FromFloat64s(st.DType, xs, n, w, pooled.features); err != nil {
 		return nil, nil, err
@@ -172,7 +170,7 @@ func globalValidate(ctx context.Context, st Settings, series []Series, c Candida
 	var score float64
 	var epochs int
 	for f := 1; f <= folds; f++ {
-		preps, pooled, err := preparePooled(st, series, c.Window, f*v)
+		preps, pooled, err := preparePooled(st, series, c, f*v)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -196,7 +194,7 @@ func globalValidate(ctx context.Context, st Settings, series []Series, c Candida
 			}
 			return total / float64(len(series)), nil
 		}
-		fs, fe, err := pooled.validate(ctx, st, c.Units, st.ValidationEnsemble, sc)
+		fs, fe, err := pooled.validate(ctx, st, c.Kind, c.Units, st.ValidationEnsemble, sc)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -227,7 +225,7 @@ func (g *Global) Forecast(i int, s Series) ([]float64, error) {
 	if T < g.Window {
 		return nil, fmt.Errorf("forecast: %w: %d values, the window is %d", ErrData, T, g.Window)
 	}
-	p := prepared{target: sc.target, past: sc.past, future: sc.future, features: g.features, season: g.st.Season, horizon: g.st.Horizon}
+	p := prepared{target: sc.target, past: sc.past, future: sc.future, features: g.features, season: g.st.Season, horizon: g.st.Horizon, baseSeasons: g.Base}
 	f, err := p.forecastAt(g.models, s, g.Window, T, T+1, g.st.Horizon)
 	if err != nil {
 		return nil, fmt.Errorf("forecast: series %d: %w", i, err)

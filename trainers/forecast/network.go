@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/gornn/gornn/graph"
 	"github.com/gornn/gornn/layers"
@@ -26,6 +27,14 @@ type Settings struct {
 	Windows []int
 	// Units are the candidate LSTM sizes; default {16, 32}.
 	Units []int
+	// Kinds are the candidate architectures; default {LSTM}. Units do
+	// not apply to Linear (one candidate per window and strategy).
+	Kinds []Kind
+	// MaxLSTMWindow is the longest window an LSTM candidate is unrolled
+	// over (default 96): longer ones are skipped, their back-propagation
+	// through time being too slow on a CPU (taylor's windows of 336 and
+	// 672 half-hours), and the dense kinds serve them.
+	MaxLSTMWindow int
 	// Strategies are the candidate strategies; default {Direct}. Recursive
 	// takes no past covariates (their future is unknown).
 	Strategies []Strategy
@@ -35,7 +44,9 @@ type Settings struct {
 	// MaxEpochs bounds training (default 300); Patience epochs without a
 	// better validation MASE stop it (default 25).
 	MaxEpochs, Patience int
-	// BatchSize defaults to 8, LearningRate (Adam) to 0.003.
+	// BatchSize defaults to 8, raised for a large training set so that an
+	// epoch has at most 64 steps (taylor's 3,000 samples: batches of 48);
+	// LearningRate (Adam) to 0.003.
 	BatchSize    int
 	LearningRate float64
 	// ValidationSteps is the number of the training part's last values
@@ -65,10 +76,43 @@ type Settings struct {
 	// stopped on the last fifth of the series (at least ValidationSteps
 	// values; see ForecastQuantiles).
 	Quantiles []float64
+	// Log says when the target is scaled by its logarithm
+	// (FitLogScaler), so that multiplicative seasonality and growth become
+	// additive: LogAuto (the default) when every training value is
+	// positive, LogNever, or LogAlways (non-positive values are then an
+	// error).
+	Log LogMode
+	// Bases are the candidate bases, the forecasts the networks correct:
+	// base b is the level of the last season plus the seasonal profile
+	// averaged over the last b seasons (each relative to its own mean); 1
+	// is seasonal naive. Default {1, 3}; without a season only 1 (naive).
+	Bases []int
+	// RandomInit starts the networks' output layers from random weights.
+	// By default they start at zero, so that an untrained network
+	// forecasts exactly its base and training moves away from it only as
+	// far as the data and early stopping take it (a shrinkage towards the
+	// base).
+	RandomInit bool
+	// SelectOne keeps only the candidate with the lowest validation score.
+	// By default the forecast is the equal-weight mean of the best
+	// candidate of every (kind, base) group, each an ensemble of Ensemble
+	// seeds: a combination, which is steadier than one pick on a few dozen
+	// validation values.
+	SelectOne bool
 	// DType of the network (default graph.Float32).
 	DType graph.DType
 	// Progress, when set, gets one line per candidate trained.
 	Progress io.Writer
+
+	autoBatch bool // BatchSize was left to its default
+}
+
+// batchFor is the batch size for n training samples.
+func (s Settings) batchFor(n int) int {
+	if !s.autoBatch {
+		return s.BatchSize
+	}
+	return max(s.BatchSize, (n+63)/64)
 }
 
 // Strategy is how a network forecasts the horizon.
@@ -127,6 +171,28 @@ func (s Settings) withDefaults() (Settings, error) {
 	if len(s.Units) == 0 {
 		s.Units = []int{16, 32}
 	}
+	if len(s.Kinds) == 0 {
+		s.Kinds = []Kind{LSTM, Linear, MLP}
+	}
+	if len(s.Bases) == 0 {
+		s.Bases = []int{1, 3}
+	}
+	for _, b := range s.Bases {
+		if b < 1 {
+			return s, fmt.Errorf("%w: base %d (want at least 1 season)", ErrArgument, b)
+		}
+	}
+	if s.Season == 1 {
+		s.Bases = []int{1}
+	}
+	if s.Log != LogAuto && s.Log != LogNever && s.Log != LogAlways {
+		return s, fmt.Errorf("%w: unknown log mode %d", ErrArgument, s.Log)
+	}
+	for _, k := range s.Kinds {
+		if k != LSTM && k != Linear && k != MLP {
+			return s, fmt.Errorf("%w: unknown network kind %v", ErrArgument, k)
+		}
+	}
 	if len(s.Strategies) == 0 {
 		s.Strategies = []Strategy{Direct}
 	}
@@ -145,6 +211,7 @@ func (s Settings) withDefaults() (Settings, error) {
 			return s, fmt.Errorf("%w: units %d (want at least 1)", ErrArgument, u)
 		}
 	}
+	s.autoBatch = s.BatchSize == 0
 	def := func(v *int, d int, name string) error {
 		if *v < 0 {
 			return fmt.Errorf("%w: %s %d is negative", ErrArgument, name, *v)
@@ -158,7 +225,7 @@ func (s Settings) withDefaults() (Settings, error) {
 		def(&s.MaxEpochs, 300, "max epochs"), def(&s.Patience, 25, "patience"),
 		def(&s.BatchSize, 8, "batch size"), def(&s.MinSamples, 8, "min samples"),
 		def(&s.ValidationSteps, s.Horizon, "validation steps"),
-		def(&s.Ensemble, 5, "ensemble"), def(&s.Folds, 2, "folds"), def(&s.ValidationEnsemble, 1, "validation ensemble"),
+		def(&s.Ensemble, 5, "ensemble"), def(&s.MaxLSTMWindow, 96, "max LSTM window"), def(&s.Folds, 2, "folds"), def(&s.ValidationEnsemble, 1, "validation ensemble"),
 	} {
 		if e != nil {
 			return s, e
@@ -181,8 +248,13 @@ func (s Settings) withDefaults() (Settings, error) {
 
 // Candidate is one configuration tried by Fit, with its validation score.
 type Candidate struct {
+	// Kind is the architecture (LSTM, Linear, MLP).
+	Kind          Kind
 	Window, Units int
 	Strategy      Strategy
+	// Base is the number of seasons of the base's seasonal profile (1:
+	// seasonal naive; see Settings.Bases).
+	Base int
 	// ValMASE is the MASE over the held-out validation steps (the mean over
 	// the folds) at the best
 	// epoch (+Inf when the candidate was skipped).
@@ -192,17 +264,47 @@ type Candidate struct {
 	Epochs int
 }
 
-// Name is the candidate's short name, "lstm(w=24,u=16)", or
-// "lstm(w=24,u=16,recursive)".
+// Name is the candidate's short name, "lstm(w=24,u=16)",
+// "lstm(w=24,u=16,recursive)", "linear(w=24)" or "mlp(w=24,u=16)".
 func (c Candidate) Name() string {
-	if c.Strategy == Recursive {
-		return fmt.Sprintf("lstm(w=%d,u=%d,recursive)", c.Window, c.Units)
+	args := fmt.Sprintf("w=%d,u=%d", c.Window, c.Units)
+	if c.Kind == Linear {
+		args = fmt.Sprintf("w=%d", c.Window)
 	}
-	return fmt.Sprintf("lstm(w=%d,u=%d)", c.Window, c.Units)
+	if c.Base > 1 {
+		args += fmt.Sprintf(",b=%d", c.Base)
+	}
+	if c.Strategy == Recursive {
+		args += ",recursive"
+	}
+	return fmt.Sprintf("%s(%s)", c.Kind, args)
 }
 
-// Network is a fitted direct multi-horizon forecaster: LSTM(Units) →
-// Dense(Horizon) over windows of Window steps.
+// LogMode says when the target is scaled by its logarithm.
+type LogMode int
+
+const (
+	// LogAuto takes logarithms when every training value is positive. The
+	// default.
+	LogAuto LogMode = iota
+	// LogNever scales the values as they are.
+	LogNever
+	// LogAlways takes logarithms; a value that is not positive is an
+	// error wrapping ErrData.
+	LogAlways
+)
+
+// member is one configuration of a fitted Network with its ensemble.
+type member struct {
+	Candidate
+	models []*models.Model
+}
+
+// Network is a fitted multi-horizon forecaster: the mean of its members'
+// forecasts (Members), each an ensemble of networks of one candidate
+// configuration. The embedded Candidate is the one with the lowest
+// validation score (the only member with Settings.SelectOne; the
+// configuration of the quantile networks).
 type Network struct {
 	Candidate
 	// Candidates are every configuration tried, in order.
@@ -212,7 +314,7 @@ type Network struct {
 	ValidationSteps, Folds int
 
 	st       Settings
-	models   []*models.Model
+	members  []member
 	target   Scaler
 	past     []Scaler
 	future   []Scaler
@@ -220,8 +322,37 @@ type Network struct {
 	quant    *quantileNet
 }
 
-// Models returns the trained networks of the ensemble.
-func (n *Network) Models() []*models.Model { return n.models }
+// Models returns the trained networks: every member's ensemble, in order.
+func (n *Network) Models() []*models.Model {
+	var out []*models.Model
+	for _, m := range n.members {
+		out = append(out, m.models...)
+	}
+	return out
+}
+
+// Members returns the configurations whose forecasts are averaged (one
+// with Settings.SelectOne, the best of every (kind, base) group else).
+func (n *Network) Members() []Candidate {
+	out := make([]Candidate, len(n.members))
+	for i, m := range n.members {
+		out[i] = m.Candidate
+	}
+	return out
+}
+
+// Name names the forecaster: its one member's name, or
+// "mean(a+b+...)" of the members' names for a combination.
+func (n *Network) Name() string {
+	if len(n.members) <= 1 {
+		return n.Candidate.Name()
+	}
+	names := make([]string, len(n.members))
+	for i, m := range n.members {
+		names[i] = m.Name()
+	}
+	return "mean(" + strings.Join(names, "+") + ")"
+}
 
 // Fit chooses a window and a size among Settings' candidates by
 // rolling-origin validation on the last Folds blocks of ValidationSteps
@@ -262,44 +393,47 @@ func Fit(ctx context.Context, s Series, st Settings) (*Network, error) {
 		return nil, fmt.Errorf("forecast: %w: the recursive strategy cannot use past covariates", ErrArgument)
 	}
 	best := -1
-	for _, g := range st.Strategies {
-		for _, w := range st.Windows {
-			for _, u := range st.Units {
-				c := Candidate{Window: w, Units: u, Strategy: g, ValMASE: math.Inf(1)}
-				if T-folds*v-w-outputs(g, H)+1 >= st.MinSamples {
-					var err error
-					if c.ValMASE, c.Epochs, err = crossValidate(ctx, st, s, c, v, folds); err != nil {
-						return nil, fmt.Errorf("forecast: %s: %w", c.Name(), err)
-					}
-				}
-				if st.Progress != nil {
-					fmt.Fprintf(st.Progress, "%s: validation MASE %.4f at epoch %d\n", c.Name(), c.ValMASE, c.Epochs)
-				}
-				net.Candidates = append(net.Candidates, c)
-				if best < 0 || c.ValMASE < net.Candidates[best].ValMASE {
-					best = len(net.Candidates) - 1
-				}
+	for _, c := range candidates(st) {
+		if T-folds*v-c.Window-outputs(c.Strategy, H)+1 >= st.MinSamples {
+			var err error
+			if c.ValMASE, c.Epochs, err = crossValidate(ctx, st, s, c, v, folds); err != nil {
+				return nil, fmt.Errorf("forecast: %s: %w", c.Name(), err)
 			}
+		}
+		if st.Progress != nil {
+			fmt.Fprintf(st.Progress, "%s: validation MASE %.4f at epoch %d\n", c.Name(), c.ValMASE, c.Epochs)
+		}
+		net.Candidates = append(net.Candidates, c)
+		if best < 0 || c.ValMASE < net.Candidates[best].ValMASE {
+			best = len(net.Candidates) - 1
 		}
 	}
 	net.Candidate = net.Candidates[best]
 	if math.IsInf(net.ValMASE, 1) {
 		return nil, fmt.Errorf("forecast: %w: no candidate window fits %d values", ErrData, T)
 	}
-	prep, err := prepare(st, s, net.Window, net.Strategy)
-	if err != nil {
-		return nil, fmt.Errorf("forecast: %s: %w", net.Name(), err)
+	chosen := []Candidate{net.Candidate}
+	if !st.SelectOne {
+		chosen = groupWinners(net.Candidates)
 	}
-	for i := range st.Ensemble {
-		est := st
-		est.Seed = st.Seed + uint64(i)
-		m, err := prep.train(ctx, est, net.Units, net.Epochs)
+	for _, c := range chosen {
+		prep, err := prepare(st, s, c)
 		if err != nil {
-			return nil, fmt.Errorf("forecast: %s: %w", net.Name(), err)
+			return nil, fmt.Errorf("forecast: %s: %w", c.Name(), err)
 		}
-		net.models = append(net.models, m)
+		mb := member{Candidate: c}
+		for i := range st.Ensemble {
+			est := st
+			est.Seed = st.Seed + uint64(i)
+			m, err := prep.train(ctx, est, c.Kind, c.Units, c.Epochs)
+			if err != nil {
+				return nil, fmt.Errorf("forecast: %s: %w", c.Name(), err)
+			}
+			mb.models = append(mb.models, m)
+		}
+		net.members = append(net.members, mb)
+		net.target, net.past, net.future, net.features = prep.target, prep.past, prep.future, prep.features
 	}
-	net.target, net.past, net.future, net.features = prep.target, prep.past, prep.future, prep.features
 	if len(st.Quantiles) > 0 {
 		if net.quant, err = fitQuantiles(ctx, st, s, net.Candidate, v); err != nil {
 			return nil, fmt.Errorf("forecast: %s: %w", net.Name(), err)
@@ -313,22 +447,71 @@ func Fit(ctx context.Context, s Series, st Settings) (*Network, error) {
 // Horizon). s is usually the series Fit was given, or it extended by new
 // observations.
 func (n *Network) Forecast(s Series) ([]float64, error) {
-	if n == nil || len(n.models) == 0 {
+	if n == nil || len(n.members) == 0 {
 		return nil, fmt.Errorf("forecast: %w: an unfitted network", ErrArgument)
 	}
 	if len(s.Past) != len(n.past) || len(s.Future) != len(n.future) {
 		return nil, fmt.Errorf("forecast: %w: %d past and %d future covariates, the network has %d and %d", ErrData, len(s.Past), len(s.Future), len(n.past), len(n.future))
 	}
 	T := len(s.Target)
-	if T < n.Window {
-		return nil, fmt.Errorf("forecast: %w: %d values, the window is %d", ErrData, T, n.Window)
+	var out []float64
+	for _, mb := range n.members {
+		if T < mb.Window {
+			return nil, fmt.Errorf("forecast: %w: %d values, the window of %s is %d", ErrData, T, mb.Name(), mb.Window)
+		}
+		p := n.prepFor(mb.Candidate)
+		f, err := p.forecastAt(mb.models, s, mb.Window, T, T+1, n.st.Horizon)
+		if err != nil {
+			return nil, fmt.Errorf("forecast: %s: %w", mb.Name(), err)
+		}
+		if out == nil {
+			out = f
+			continue
+		}
+		for k := range out {
+			out[k] += f[k]
+		}
 	}
-	p := prepared{target: n.target, past: n.past, future: n.future, features: n.features, season: n.st.Season, horizon: outputs(n.Strategy, n.st.Horizon)}
-	f, err := p.forecastAt(n.models, s, n.Window, T, T+1, n.st.Horizon)
-	if err != nil {
-		return nil, fmt.Errorf("forecast: %w", err)
+	for k := range out {
+		out[k] /= float64(len(n.members))
 	}
-	return f, nil
+	return out, nil
+}
+
+// prepFor returns the scaling and base of candidate c with n's scalers.
+func (n *Network) prepFor(c Candidate) *prepared {
+	return &prepared{target: n.target, past: n.past, future: n.future, features: n.features, season: n.st.Season,
+		horizon: outputs(c.Strategy, n.st.Horizon), baseSeasons: c.Base}
+}
+
+// groupWinners returns the candidate with the lowest validation score of
+// every (kind, base) group that has one that was not skipped, in the
+// order of the groups' first candidates.
+func groupWinners(cs []Candidate) []Candidate {
+	type key struct {
+		k Kind
+		b int
+	}
+	best := map[key]int{}
+	var order []key
+	for i, c := range cs {
+		if math.IsInf(c.ValMASE, 1) || math.IsNaN(c.ValMASE) {
+			continue
+		}
+		g := key{c.Kind, c.Base}
+		j, ok := best[g]
+		if !ok {
+			order = append(order, g)
+		}
+		if !ok || c.ValMASE < cs[j].ValMASE {
+			best[g] = i
+		}
+	}
+	out := make([]Candidate, len(order))
+	for i, g := range order {
+		out[i] = cs[best[g]]
+	}
+	return out
 }
 
 // crossValidate scores candidate c on folds blocks of v values at the end
@@ -347,7 +530,7 @@ func crossValidate(ctx context.Context, st Settings, s Series, c Candidate, v, f
 		if err != nil {
 			return 0, 0, fmt.Errorf("validation: %w", err)
 		}
-		prep, err := prepare(st, fitPart, c.Window, c.Strategy)
+		prep, err := prepare(st, fitPart, c)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -358,7 +541,7 @@ func crossValidate(ctx context.Context, st Settings, s Series, c Candidate, v, f
 			}
 			return validationMASE(p, upto.Target, end-v, st.Horizon, scale), nil
 		}
-		fs, fe, err := prep.validate(ctx, st, c.Units, st.ValidationEnsemble, sc)
+		fs, fe, err := prep.validate(ctx, st, c.Kind, c.Units, st.ValidationEnsemble, sc)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -434,6 +617,34 @@ func MethodFunc(m Method) func(context.Context, Series, int) ([]float64, error) 
 	return func(_ context.Context, s Series, h int) ([]float64, error) { return m(s.Target, h) }
 }
 
+// candidates lists Settings' candidate configurations: strategies ×
+// kinds × bases × windows × units (one per window for Linear; no LSTM
+// over a window above MaxLSTMWindow), in that order.
+func candidates(st Settings) []Candidate {
+	var out []Candidate
+	for _, g := range st.Strategies {
+		for _, k := range st.Kinds {
+			for _, b := range st.Bases {
+				for _, w := range st.Windows {
+					if k == LSTM && w > st.MaxLSTMWindow {
+						continue
+					}
+					for _, u := range st.Units {
+						if k == Linear {
+							u = 0
+						}
+						out = append(out, Candidate{Kind: k, Window: w, Units: u, Strategy: g, Base: b, ValMASE: math.Inf(1)})
+						if k == Linear {
+							break
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
 // outputs is the number of steps a network of strategy g outputs.
 func outputs(g Strategy, h int) int {
 	if g == Recursive {
@@ -442,16 +653,99 @@ func outputs(g Strategy, h int) int {
 	return h
 }
 
-// newModel builds Input(window, features) → LSTM(units) → Dense(out).
-func newModel(st Settings, window, features, units, out int) (*models.Model, error) {
-	lstm, err := layers.NewLSTM(units)
-	if err != nil {
-		return nil, err
-	}
+// newModel builds the network of kind k: Input(window, features) →
+// LSTM(units) → Dense(out); Input(window·features) → Dense(out) (Linear);
+// or Input(window·features) → Dense(units, relu) → Dense(out) (MLP).
+func newModel(st Settings, k Kind, window, features, units, out int) (*models.Model, error) {
 	dense, err := layers.NewDense(out)
 	if err != nil {
 		return nil, err
 	}
-	return models.NewSequential([]int{window, features}, []layers.Layer{lstm, dense},
-		models.WithSeed(st.Seed), models.WithDType(st.DType), models.WithName("forecast"))
+	m, err := newModelRandom(st, k, window, features, units, dense)
+	if err != nil || st.RandomInit {
+		return m, err
+	}
+	return m, zeroOutput(m)
+}
+
+// zeroOutput sets the weights of m's last layer (the Dense output) to
+// zero, so that the untrained network outputs no correction: it forecasts
+// exactly the seasonal-naive base, and training moves away from it only
+// as far as the data (and early stopping) take it.
+func zeroOutput(m *models.Model) error {
+	ws := m.Weights()
+	last := &ws[len(ws)-1]
+	for i := range last.Weights {
+		clear(last.Weights[i].Data)
+	}
+	return m.SetWeights(ws)
+}
+
+func newModelRandom(st Settings, k Kind, window, features, units int, dense *layers.Dense) (*models.Model, error) {
+	opts := []models.Option{models.WithSeed(st.Seed), models.WithDType(st.DType), models.WithName("forecast")}
+	switch k {
+	case LSTM:
+		lstm, err := layers.NewLSTM(units)
+		if err != nil {
+			return nil, err
+		}
+		return models.NewSequential([]int{window, features}, []layers.Layer{lstm, dense}, opts...)
+	case Linear:
+		return models.NewSequential([]int{window * features}, []layers.Layer{dense}, opts...)
+	case MLP:
+		hidden, err := layers.NewDense(units, layers.WithActivation(layers.ReLU))
+		if err != nil {
+			return nil, err
+		}
+		return models.NewSequential([]int{window * features}, []layers.Layer{hidden, dense}, opts...)
+	}
+	return nil, fmt.Errorf("%w: unknown network kind %v", ErrArgument, k)
+}
+
+// inputFor returns x [n, window, features] shaped for m: as it is for a
+// recurrent network, flattened to [n, window·features] for a dense one.
+func inputFor(m *models.Model, x *graph.Tensor) (*graph.Tensor, error) {
+	if len(m.InputShape()) != 1 || len(x.Shape()) != 3 {
+		return x, nil
+	}
+	s := x.Shape()
+	return graph.FromFloat64s(m.DType(), graph.Float64s(x), s[0], s[1]*s[2])
+}
+
+// Kind is the architecture of a candidate network.
+type Kind int
+
+const (
+	// LSTM is LSTM(units) → Dense(H) over the window's time steps. The
+	// zero value.
+	LSTM Kind = iota
+	// Linear is Dense(H) over the flattened window: a linear
+	// autoregression on the window (relative to its level), correcting
+	// seasonal naive. Units do not apply.
+	Linear
+	// MLP is Dense(units, relu) → Dense(H) over the flattened window.
+	MLP
+)
+
+// String returns "lstm", "linear" or "mlp".
+func (k Kind) String() string {
+	switch k {
+	case LSTM:
+		return "lstm"
+	case Linear:
+		return "linear"
+	case MLP:
+		return "mlp"
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// ParseKind parses "lstm", "linear" or "mlp".
+func ParseKind(s string) (Kind, error) {
+	for _, k := range []Kind{LSTM, Linear, MLP} {
+		if s == k.String() {
+			return k, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: unknown network kind %q (want lstm, linear or mlp)", ErrArgument, s)
 }

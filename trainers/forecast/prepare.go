@@ -25,15 +25,17 @@ type prepared struct {
 	features     int
 	season       int
 	horizon      int
+	baseSeasons  int
 	x, y         *graph.Tensor
 }
 
 // prepare fits the scalers on s and builds its training samples for
-// windows of w.
-func prepare(st Settings, s Series, w int, g Strategy) (*prepared, error) {
-	p := &prepared{features: s.Features(), season: st.Season, horizon: outputs(g, st.Horizon)}
+// candidate c's window, strategy and base.
+func prepare(st Settings, s Series, c Candidate) (*prepared, error) {
+	w, g := c.Window, c.Strategy
+	p := &prepared{features: s.Features(), season: st.Season, horizon: outputs(g, st.Horizon), baseSeasons: c.Base}
 	var err error
-	if p.target, err = FitScaler(st.Scaler, s.Target); err != nil {
+	if p.target, err = fitTarget(st, s.Target); err != nil {
 		return nil, fmt.Errorf("target: %w", err)
 	}
 	for i, c := range s.Past {
@@ -68,6 +70,15 @@ func prepare(st Settings, s Series, w int, g Strategy) (*prepared, error) {
 	return p, nil
 }
 
+// fitTarget fits the target's scaler: on the logarithms when Settings.Log
+// asks for them (LogAuto: when every value is positive).
+func fitTarget(st Settings, y []float64) (Scaler, error) {
+	if st.Log == LogAlways || (st.Log == LogAuto && len(y) > 0 && slices.Min(y) > 0) {
+		return FitLogScaler(st.Scaler, y)
+	}
+	return FitScaler(st.Scaler, y)
+}
+
 // scaled returns s in scaled units.
 func (p *prepared) scaled(s Series) Series {
 	z := Series{Target: p.target.Transform(s.Target)}
@@ -98,8 +109,8 @@ func (p *prepared) windows(s Series, w int, origins []int, targets bool) (*Windo
 			win.Inputs[(i*w+j)*f] -= level
 		}
 		if targets {
-			for k := 0; k < H; k++ {
-				win.Targets[i*H+k] -= z.Target[o-m+k%m]
+			for k, b := range p.baseRow(z.Target, o, H) {
+				win.Targets[i*H+k] -= b
 			}
 		}
 	}
@@ -149,7 +160,7 @@ func (p *prepared) forecastAt(ms []*models.Model, s Series, w, from, to, h int) 
 		}
 		for i := range exts {
 			e := exts[i].Target
-			v := p.unscale(raw[i], e[len(e)-p.season])
+			v := p.target.From(raw[i] + p.base(p.target.Transform(e), len(e), 0))
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				return nil, fmt.Errorf("%w: forecast %d from origin %d is %v", ErrData, k+1, from+i, v)
 			}
@@ -181,13 +192,15 @@ func (p *prepared) predict(ms []*models.Model, s Series, x *graph.Tensor, w, fro
 	if err != nil {
 		return nil, err
 	}
-	H, mm := p.horizon, p.season
+	H := p.horizon
 	if len(out) != (to-from)*H {
 		return nil, fmt.Errorf("%w: %d predictions for %d origins of horizon %d", ErrData, len(out), to-from, H)
 	}
+	z := p.target.Transform(s.Target)
 	for i, o := 0, from; o < to; i, o = i+1, o+1 {
+		base := p.baseRow(z, o, H)
 		for k := 0; k < H; k++ {
-			v := p.unscale(out[i*H+k], s.Target[o-mm+k%mm])
+			v := p.target.From(out[i*H+k] + base[k])
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				return nil, fmt.Errorf("%w: forecast %d from origin %d is %v", ErrData, k+1, o, v)
 			}
@@ -197,12 +210,48 @@ func (p *prepared) predict(ms []*models.Model, s Series, x *graph.Tensor, w, fro
 	return out, nil
 }
 
-// unscale turns a network output (a correction in scaled units) into a
-// forecast in the series' units, given the seasonal-naive value it
-// corrects.
-func (p *prepared) unscale(out, base float64) float64 {
-	z := out + (base-p.target.Center)/p.target.Scale
-	return z*p.target.Scale + p.target.Center
+// base is the forecast the network corrects, in scaled units, for step k
+// (0-based) from origin o of the scaled target z: the level of the last
+// season plus the seasonal profile averaged over the last baseSeasons
+// seasons (each taken relative to its own mean; fewer when the history
+// is shorter). With one season it is seasonal naive, z[o−m+(k mod m)];
+// without a season (m = 1) it is naive.
+func (p *prepared) base(z []float64, o, k int) float64 {
+	return p.baseRow(z, o, k+1)[k]
+}
+
+// baseRow returns the bases of steps 0..h−1 from origin o at once (the
+// seasons' means computed once).
+func (p *prepared) baseRow(z []float64, o, h int) []float64 {
+	m := p.season
+	out := make([]float64, h)
+	K := min(max(p.baseSeasons, 1), o/m)
+	if K <= 1 || m == 1 {
+		for k := range out {
+			out[k] = z[o-m+k%m]
+		}
+		return out
+	}
+	mean := func(v []float64) float64 {
+		var s float64
+		for _, x := range v {
+			s += x
+		}
+		return s / float64(len(v))
+	}
+	level := mean(z[o-m : o])
+	profile := make([]float64, m)
+	for j := 1; j <= K; j++ {
+		blk := z[o-j*m : o-(j-1)*m]
+		mj := mean(blk)
+		for i, v := range blk {
+			profile[i] += (v - mj) / float64(K)
+		}
+	}
+	for k := range out {
+		out[k] = level + profile[k%m]
+	}
+	return out
 }
 
 // predictRaw returns the networks' outputs for x, averaged.
@@ -215,6 +264,10 @@ func predictRaw(ms []*models.Model, x *graph.Tensor) ([]float64, error) {
 			if xm, err = graph.FromFloat64s(m.DType(), graph.Float64s(x), x.Shape()...); err != nil {
 				return nil, err
 			}
+		}
+		xm, err := inputFor(m, xm)
+		if err != nil {
+			return nil, err
 		}
 		y, err := m.Predict(xm)
 		if err != nil {
@@ -238,13 +291,17 @@ func predictRaw(ms []*models.Model, x *graph.Tensor) ([]float64, error) {
 // epochs epochs. With score set, it is called after every epoch and
 // training stops after Patience epochs without a lower score; train then
 // returns the lowest score and the number of epochs that gave it.
-func (p *prepared) train(ctx context.Context, st Settings, units, epochs int) (*models.Model, error) {
-	m, opt, err := p.newNet(st, units)
+func (p *prepared) train(ctx context.Context, st Settings, k Kind, units, epochs int) (*models.Model, error) {
+	m, opt, err := p.newNet(st, k, units)
 	if err != nil {
 		return nil, err
 	}
-	_, err = trainers.Fit(ctx, m, p.x, p.y, trainers.FitOptions{
-		Loss: trainers.MSE(), Optimizer: opt, Epochs: epochs, BatchSize: st.BatchSize, Seed: st.Seed,
+	x, err := inputFor(m, p.x)
+	if err != nil {
+		return nil, err
+	}
+	_, err = trainers.Fit(ctx, m, x, p.y, trainers.FitOptions{
+		Loss: trainers.MSE(), Optimizer: opt, Epochs: epochs, BatchSize: st.batchFor(p.x.Shape()[0]), Seed: st.Seed,
 	})
 	if err != nil {
 		return nil, err
@@ -252,8 +309,8 @@ func (p *prepared) train(ctx context.Context, st Settings, units, epochs int) (*
 	return m, nil
 }
 
-func (p *prepared) newNet(st Settings, units int) (*models.Model, trainers.Optimizer, error) {
-	m, err := newModel(st, p.x.Shape()[1], p.features, units, p.horizon)
+func (p *prepared) newNet(st Settings, k Kind, units int) (*models.Model, trainers.Optimizer, error) {
+	m, err := newModel(st, k, p.x.Shape()[1], p.features, units, p.horizon)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -269,13 +326,14 @@ func (p *prepared) newNet(st Settings, units int) (*models.Model, trainers.Optim
 // epochs; after each epoch score rates their averaged forecasts, and
 // training stops after Patience epochs without a lower score. It returns
 // the lowest score and the number of epochs that gave it.
-func (p *prepared) validate(ctx context.Context, st Settings, units, members int, score func([]*models.Model) (float64, error)) (float64, int, error) {
+func (p *prepared) validate(ctx context.Context, st Settings, k Kind, units, members int, score func([]*models.Model) (float64, error)) (float64, int, error) {
 	ms := make([]*models.Model, members)
 	ts := make([]*trainers.Trainer, members)
+	var x *graph.Tensor
 	for i := range ms {
 		est := st
 		est.Seed = st.Seed + uint64(i)
-		m, opt, err := p.newNet(est, units)
+		m, opt, err := p.newNet(est, k, units)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -283,12 +341,15 @@ func (p *prepared) validate(ctx context.Context, st Settings, units, members int
 			return 0, 0, err
 		}
 		ms[i] = m
+		if x, err = inputFor(m, p.x); err != nil {
+			return 0, 0, err
+		}
 	}
 	best, bestEpochs := math.Inf(1), 0
 	for epoch := 0; epoch < st.MaxEpochs && epoch-bestEpochs < st.Patience; epoch++ {
 		for i, t := range ts {
-			_, err := t.Fit(ctx, p.x, p.y, trainers.FitOptions{
-				Epochs: epoch + 1, InitialEpoch: epoch, BatchSize: st.BatchSize, Seed: st.Seed + uint64(i),
+			_, err := t.Fit(ctx, x, p.y, trainers.FitOptions{
+				Epochs: epoch + 1, InitialEpoch: epoch, BatchSize: st.batchFor(p.x.Shape()[0]), Seed: st.Seed + uint64(i),
 			})
 			if err != nil {
 				return 0, 0, err

@@ -56,7 +56,8 @@ func fitQuantiles(ctx context.Context, st Settings, s Series, c Candidate, v int
 	// training part keeps MinSamples samples.
 	v = max(v, min(T/5, T-c.Window-H+1-st.MinSamples))
 	fitPart := Series{Target: s.Target[:T-v], Past: cut(s.Past, T-v), Future: s.Future}
-	prep, err := prepare(st, fitPart, c.Window, Direct)
+	c.Strategy = Direct
+	prep, err := prepare(st, fitPart, c)
 	if err != nil {
 		return nil, fmt.Errorf("quantiles: %w", err)
 	}
@@ -64,7 +65,7 @@ func fitQuantiles(ctx context.Context, st Settings, s Series, c Candidate, v int
 	if err != nil {
 		return nil, err
 	}
-	m, err := newModel(st, c.Window, prep.features, c.Units, len(levels)*H)
+	m, err := newModel(st, c.Kind, c.Window, prep.features, c.Units, len(levels)*H)
 	if err != nil {
 		return nil, err
 	}
@@ -73,8 +74,12 @@ func fitQuantiles(ctx context.Context, st Settings, s Series, c Candidate, v int
 		return nil, err
 	}
 	best, bestEpochs := math.Inf(1), 0
+	xq, err := inputFor(m, prep.x)
+	if err != nil {
+		return nil, err
+	}
 	for epoch := 0; epoch < st.MaxEpochs && epoch-bestEpochs < st.Patience; epoch++ {
-		if err := tr.epoch(ctx, prep.x, yq, st.BatchSize, st.Seed, epoch); err != nil {
+		if err := tr.epoch(ctx, xq, yq, st.batchFor(xq.Shape()[0]), st.Seed, epoch); err != nil {
 			return nil, fmt.Errorf("quantiles: %w", err)
 		}
 		q, err := prep.quantilesAt([]*models.Model{m}, s, c.Window, T-v, T, levels)
@@ -89,7 +94,7 @@ func fitQuantiles(ctx context.Context, st Settings, s Series, c Candidate, v int
 	if st.Progress != nil {
 		fmt.Fprintf(st.Progress, "quantiles %v: validation pinball %.4g at epoch %d, on the last %d values\n", levels, best, bestEpochs, v)
 	}
-	full, err := prepare(st, s, c.Window, Direct)
+	full, err := prepare(st, s, c)
 	if err != nil {
 		return nil, fmt.Errorf("quantiles: %w", err)
 	}
@@ -100,7 +105,7 @@ func fitQuantiles(ctx context.Context, st Settings, s Series, c Candidate, v int
 	for i := range st.Ensemble {
 		est := st
 		est.Seed = st.Seed + uint64(i)
-		m, err := newModel(est, c.Window, full.features, c.Units, len(levels)*H)
+		m, err := newModel(est, c.Kind, c.Window, full.features, c.Units, len(levels)*H)
 		if err != nil {
 			return nil, err
 		}
@@ -108,8 +113,12 @@ func fitQuantiles(ctx context.Context, st Settings, s Series, c Candidate, v int
 		if err != nil {
 			return nil, err
 		}
+		xf, err := inputFor(m, full.x)
+		if err != nil {
+			return nil, err
+		}
 		for epoch := range bestEpochs {
-			if err := tr.epoch(ctx, full.x, yq, st.BatchSize, est.Seed, epoch); err != nil {
+			if err := tr.epoch(ctx, xf, yq, st.batchFor(xf.Shape()[0]), est.Seed, epoch); err != nil {
 				return nil, fmt.Errorf("quantiles: %w", err)
 			}
 		}
@@ -131,20 +140,22 @@ func (p *prepared) quantilesAt(ms []*models.Model, s Series, w, from, to int, le
 	if err != nil {
 		return nil, err
 	}
-	Q, h, mm := len(levels), p.horizon, p.season
+	Q, h := len(levels), p.horizon
 	if len(raw) != (to-from)*Q*h {
 		return nil, fmt.Errorf("%w: %d quantile outputs for %d origins, %d levels and horizon %d", ErrData, len(raw), to-from, Q, h)
 	}
 	out := make([][][]float64, to-from)
 	col := make([]float64, Q)
+	z := p.target.Transform(s.Target)
 	for i, o := 0, from; o < to; i, o = i+1, o+1 {
 		out[i] = make([][]float64, Q)
 		for j := range out[i] {
 			out[i][j] = make([]float64, h)
 		}
+		base := p.baseRow(z, o, h)
 		for k := 0; k < h; k++ {
 			for j := range Q {
-				v := p.unscale(raw[(i*Q+j)*h+k], s.Target[o-mm+k%mm])
+				v := p.target.From(raw[(i*Q+j)*h+k] + base[k])
 				if math.IsNaN(v) || math.IsInf(v, 0) {
 					return nil, fmt.Errorf("%w: quantile %v, step %d from origin %d is %v", ErrData, levels[j], k+1, o, v)
 				}
@@ -220,7 +231,9 @@ func (n *Network) ForecastQuantiles(s Series) ([][]float64, error) {
 	if T < n.Window {
 		return nil, fmt.Errorf("forecast: %w: %d values, the window is %d", ErrData, T, n.Window)
 	}
-	p := prepared{target: n.target, past: n.past, future: n.future, features: n.features, season: n.st.Season, horizon: n.st.Horizon}
+	c := n.Candidate
+	c.Strategy = Direct
+	p := n.prepFor(c)
 	q, err := p.quantilesAt(n.quant.models, s, n.Window, T, T+1, n.quant.levels)
 	if err != nil {
 		return nil, fmt.Errorf("forecast: %w", err)

@@ -13,11 +13,13 @@ import (
 const metaKey = "forecast"
 
 type savedCandidate struct {
+	Kind     Kind     `json:"kind,omitempty"`
 	Strategy Strategy `json:"strategy"`
 	Window   int      `json:"window"`
 	Units    int      `json:"units"`
 	ValMASE  *float64 `json:"validation_mase"` // null: skipped
 	Epochs   int      `json:"epochs"`
+	Base     int      `json:"base,omitempty"`
 }
 
 type savedNetwork struct {
@@ -25,7 +27,7 @@ type savedNetwork struct {
 	Horizon         int              `json:"horizon"`
 	Season          int              `json:"season"`
 	Features        int              `json:"features"`
-	Members         int              `json:"members"`
+	Members         int              `json:"members,omitempty"`
 	Selected        savedCandidate   `json:"selected"`
 	Candidates      []savedCandidate `json:"candidates"`
 	ValidationSteps int              `json:"validation_steps"`
@@ -38,10 +40,13 @@ type savedNetwork struct {
 	Quantiles       []float64 `json:"quantiles,omitempty"`
 	QuantileMembers int       `json:"quantile_members,omitempty"`
 	QuantileEpochs  int       `json:"quantile_epochs,omitempty"`
+	// Combination are the members whose forecasts are averaged (version
+	// 2; version 1 had one, Selected, with Members networks).
+	Combination []savedMember `json:"combination,omitempty"`
 }
 
 func toSaved(c Candidate) savedCandidate {
-	s := savedCandidate{Strategy: c.Strategy, Window: c.Window, Units: c.Units, Epochs: c.Epochs}
+	s := savedCandidate{Kind: c.Kind, Base: c.Base, Strategy: c.Strategy, Window: c.Window, Units: c.Units, Epochs: c.Epochs}
 	if !math.IsInf(c.ValMASE, 0) && !math.IsNaN(c.ValMASE) {
 		v := c.ValMASE
 		s.ValMASE = &v
@@ -50,24 +55,35 @@ func toSaved(c Candidate) savedCandidate {
 }
 
 func fromSaved(s savedCandidate) Candidate {
-	c := Candidate{Strategy: s.Strategy, Window: s.Window, Units: s.Units, Epochs: s.Epochs, ValMASE: math.Inf(1)}
+	c := Candidate{Kind: s.Kind, Base: s.Base, Strategy: s.Strategy, Window: s.Window, Units: s.Units, Epochs: s.Epochs, ValMASE: math.Inf(1)}
 	if s.ValMASE != nil {
 		c.ValMASE = *s.ValMASE
 	}
 	return c
 }
 
+// savedMember is one member of a combination: its configuration and
+// the size of its ensemble.
+type savedMember struct {
+	savedCandidate
+	Networks int `json:"networks"`
+}
+
 // Save writes the network to one model file (models.SaveWith): the first
-// ensemble member as the model, the others' weights as extra tensors
-// ("member1/lstm/kernel", ...), and the window, scalers and selection in
-// its metadata, so Load can forecast without training.
+// member's first network as the model, every other network's weights as
+// extra tensors ("g<member>/n<network>/<layer>/<weight>", the quantile
+// networks as "quantile<i>/..."), and the members, scalers and selection
+// in its metadata, so Load can forecast without training.
 func (n *Network) Save(path string) error {
-	if n == nil || len(n.models) == 0 {
+	if n == nil || len(n.members) == 0 {
 		return fmt.Errorf("forecast: save: %w: an unfitted network", ErrArgument)
 	}
-	sv := savedNetwork{Version: 1, Horizon: n.st.Horizon, Season: n.st.Season, Features: n.features,
-		Members: len(n.models), Selected: toSaved(n.Candidate), ValidationSteps: n.ValidationSteps,
+	sv := savedNetwork{Version: 2, Horizon: n.st.Horizon, Season: n.st.Season, Features: n.features,
+		Selected: toSaved(n.Candidate), ValidationSteps: n.ValidationSteps,
 		Folds: n.Folds, Target: n.target, Past: n.past, Future: n.future}
+	for _, mb := range n.members {
+		sv.Combination = append(sv.Combination, savedMember{toSaved(mb.Candidate), len(mb.models)})
+	}
 	for _, c := range n.Candidates {
 		sv.Candidates = append(sv.Candidates, toSaved(c))
 	}
@@ -79,9 +95,14 @@ func (n *Network) Save(path string) error {
 		return fmt.Errorf("forecast: save: %w", err)
 	}
 	x := models.Extras{Tensors: map[string]*graph.Tensor{}, Meta: map[string]string{metaKey: string(js)}}
-	for i, m := range n.models[1:] {
-		if err := addWeights(x, fmt.Sprintf("member%d", i+1), m); err != nil {
-			return fmt.Errorf("forecast: save: %w", err)
+	for g, mb := range n.members {
+		for i, m := range mb.models {
+			if g == 0 && i == 0 {
+				continue
+			}
+			if err := addWeights(x, fmt.Sprintf("g%d/n%d", g, i), m); err != nil {
+				return fmt.Errorf("forecast: save: %w", err)
+			}
 		}
 	}
 	if n.quant != nil {
@@ -91,13 +112,14 @@ func (n *Network) Save(path string) error {
 			}
 		}
 	}
-	if err := models.SaveWith(n.models[0], path, x); err != nil {
+	if err := models.SaveWith(n.members[0].models[0], path, x); err != nil {
 		return fmt.Errorf("forecast: save: %w", err)
 	}
 	return nil
 }
 
-// Load reads a network written by Save.
+// Load reads a network written by Save (this version's files, and the
+// single-configuration files of version 1).
 func Load(path string) (*Network, error) {
 	m0, x, err := models.LoadWith(path)
 	if err != nil {
@@ -111,24 +133,45 @@ func Load(path string) (*Network, error) {
 	if err := json.Unmarshal([]byte(js), &sv); err != nil {
 		return nil, fmt.Errorf("forecast: load: %w: metadata: %v", ErrData, err)
 	}
-	if sv.Version != 1 || sv.Members < 1 || sv.Horizon < 1 || sv.Season < 1 || sv.Features != 1+len(sv.Past)+len(sv.Future) {
+	if sv.Version == 1 {
+		sv.Combination = []savedMember{{sv.Selected, sv.Members}}
+	}
+	if (sv.Version != 1 && sv.Version != 2) || len(sv.Combination) == 0 || sv.Horizon < 1 || sv.Season < 1 || sv.Features != 1+len(sv.Past)+len(sv.Future) {
 		return nil, fmt.Errorf("forecast: load: %w: metadata %s", ErrData, js)
 	}
 	st := Settings{Horizon: sv.Horizon, Season: sv.Season, DType: m0.DType()}
 	n := &Network{Candidate: fromSaved(sv.Selected), ValidationSteps: sv.ValidationSteps, Folds: sv.Folds, st: st,
-		target: sv.Target, past: sv.Past, future: sv.Future, features: sv.Features, models: []*models.Model{m0}}
+		target: sv.Target, past: sv.Past, future: sv.Future, features: sv.Features}
 	for _, c := range sv.Candidates {
 		n.Candidates = append(n.Candidates, fromSaved(c))
 	}
-	if in := m0.InputShape(); len(in) != 2 || in[0] != n.Window || in[1] != n.features {
-		return nil, fmt.Errorf("forecast: load: %w: model input %v, metadata window %d with %d features", ErrData, in, n.Window, n.features)
-	}
-	for i := 1; i < sv.Members; i++ {
-		m, err := loadMember(st, n, x, fmt.Sprintf("member%d", i), outputs(n.Strategy, n.st.Horizon))
-		if err != nil {
-			return nil, fmt.Errorf("forecast: load: %w", err)
+	for g, sm := range sv.Combination {
+		c := fromSaved(sm.savedCandidate)
+		c.Base = max(c.Base, 1)
+		if sm.Networks < 1 || c.Window < 1 || (c.Kind != Linear && c.Units < 1) {
+			return nil, fmt.Errorf("forecast: load: %w: member %d: %+v", ErrData, g, sm)
 		}
-		n.models = append(n.models, m)
+		mb := member{Candidate: c}
+		for i := range sm.Networks {
+			if g == 0 && i == 0 {
+				if in := m0.InputShape(); !(c.Kind == LSTM && len(in) == 2 && in[0] == c.Window && in[1] == n.features) &&
+					!(c.Kind != LSTM && len(in) == 1 && in[0] == c.Window*n.features) {
+					return nil, fmt.Errorf("forecast: load: %w: model input %v, metadata window %d with %d features", ErrData, in, c.Window, n.features)
+				}
+				mb.models = append(mb.models, m0)
+				continue
+			}
+			prefix := fmt.Sprintf("g%d/n%d", g, i)
+			if sv.Version == 1 {
+				prefix = fmt.Sprintf("member%d", i)
+			}
+			m, err := loadMember(st, c, n.features, x, prefix, outputs(c.Strategy, st.Horizon))
+			if err != nil {
+				return nil, fmt.Errorf("forecast: load: %w", err)
+			}
+			mb.models = append(mb.models, m)
+		}
+		n.members = append(n.members, mb)
 	}
 	if len(sv.Quantiles) > 0 {
 		if err := CheckQuantiles(sv.Quantiles); err != nil || sv.QuantileMembers < 1 {
@@ -136,7 +179,7 @@ func Load(path string) (*Network, error) {
 		}
 		n.quant = &quantileNet{levels: sv.Quantiles, epochs: sv.QuantileEpochs}
 		for i := range sv.QuantileMembers {
-			m, err := loadMember(st, n, x, fmt.Sprintf("quantile%d", i), len(sv.Quantiles)*sv.Horizon)
+			m, err := loadMember(st, n.Candidate, n.features, x, fmt.Sprintf("quantile%d", i), len(sv.Quantiles)*sv.Horizon)
 			if err != nil {
 				return nil, fmt.Errorf("forecast: load: %w", err)
 			}
@@ -160,10 +203,12 @@ func addWeights(x models.Extras, prefix string, m *models.Model) error {
 	return nil
 }
 
-// loadMember builds a network of n's window and size with out outputs
-// and sets its weights from the tensors "<prefix>/<layer>/<weight>" of x.
-func loadMember(st Settings, n *Network, x models.Extras, prefix string, out int) (*models.Model, error) {
-	m, err := newModel(st, n.Window, n.features, n.Units, out)
+// loadMember builds a network of c's kind, window and size with out
+// outputs and sets its weights from the tensors "<prefix>/<layer>/<weight>"
+// of x.
+func loadMember(st Settings, c Candidate, features int, x models.Extras, prefix string, out int) (*models.Model, error) {
+	st.RandomInit = true // the weights are set below
+	m, err := newModel(st, c.Kind, c.Window, features, c.Units, out)
 	if err != nil {
 		return nil, err
 	}

@@ -52,6 +52,42 @@ func ParseScaler(s string) (ScalerKind, error) {
 type Scaler struct {
 	Kind          ScalerKind
 	Center, Scale float64
+	// Log, when set, takes logarithms first: v ↦ (ln v − Center) / Scale
+	// (FitLogScaler).
+	Log bool `json:",omitempty"`
+}
+
+// FitLogScaler fits a scaler of the given kind to the logarithms of
+// train, every value of which must be positive and finite (ErrData
+// otherwise). Multiplicative seasonality and growth become additive.
+func FitLogScaler(kind ScalerKind, train []float64) (Scaler, error) {
+	logs := make([]float64, len(train))
+	for i, v := range train {
+		if !(v > 0) || math.IsInf(v, 0) {
+			return Scaler{}, fmt.Errorf("scaler: %w: value %d is %v, a log scaler needs positive values", ErrData, i, v)
+		}
+		logs[i] = math.Log(v)
+	}
+	s, err := FitScaler(kind, logs)
+	s.Log = true
+	return s, err
+}
+
+// To returns one value in scaled units.
+func (s Scaler) To(v float64) float64 {
+	if s.Log {
+		v = math.Log(v)
+	}
+	return (v - s.Center) / s.Scale
+}
+
+// From returns one scaled value in the series' units.
+func (s Scaler) From(z float64) float64 {
+	v := z*s.Scale + s.Center
+	if s.Log {
+		return math.Exp(v)
+	}
+	return v
 }
 
 // FitScaler fits a scaler of the given kind to train. A constant series
@@ -109,7 +145,7 @@ func quantile(sorted []float64, p float64) float64 {
 func (s Scaler) Transform(x []float64) []float64 {
 	out := make([]float64, len(x))
 	for i, v := range x {
-		out[i] = (v - s.Center) / s.Scale
+		out[i] = s.To(v)
 	}
 	return out
 }
@@ -119,7 +155,7 @@ func (s Scaler) Transform(x []float64) []float64 {
 func (s Scaler) Inverse(x []float64) []float64 {
 	out := make([]float64, len(x))
 	for i, v := range x {
-		out[i] = v*s.Scale + s.Center
+		out[i] = s.From(v)
 	}
 	return out
 }
