@@ -1,6 +1,9 @@
 package graph
 
-import "gorgonia.org/tensor"
+import (
+	"github.com/gornn/gornn/graph/internal/runtime"
+	"gorgonia.org/tensor"
+)
 
 // Float32Data returns t's elements as a []float32 sharing t's memory, or
 // false when t is not a float32 tensor. Float64Data is its float64 twin.
@@ -18,7 +21,7 @@ func Float32Data(t *tensor.Dense) ([]float32, bool) {
 	if t == nil {
 		return nil, false
 	}
-	return data[float32](t)
+	return runtime.Data[float32](t)
 }
 
 // Float64Data is Float32Data for float64 tensors.
@@ -26,5 +29,5 @@ func Float64Data(t *tensor.Dense) ([]float64, bool) {
 	if t == nil {
 		return nil, false
 	}
-	return data[float64](t)
+	return runtime.Data[float64](t)
 }

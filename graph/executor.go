@@ -3,8 +3,8 @@ package graph
 import (
 	"fmt"
 	"slices"
-	"unsafe"
 
+	"github.com/gornn/gornn/graph/internal/runtime"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -13,49 +13,31 @@ import (
 // run, so one executor serves one goroutine at a time; make one per
 // goroutine with Program.NewExecutor.
 //
-// It walks the program's nodes in order and calls each Gorgonia op
-// directly, instead of going through a TapeMachine: a panic inside an op is
-// recovered and returned as an error, and no state is left that a later run
-// must reset.
+// It runs the program's op list on a machine of gornn's runtime
+// (graph/internal/runtime) instead of a Gorgonia TapeMachine: a panic
+// inside an op is recovered and returned as an error, and no state is left
+// that a later run must reset.
 type Executor struct {
-	p    *Program
-	vals []gorgonia.Value
-	in   [][]*tensor.Dense // per input: its node values (one, or one per step)
-	args []gorgonia.Value
-	ran  bool
-	// reuse[i] is set once op i's first output is known to be its own
-	// memory (not an alias of an input), so later runs write into it.
-	reuse   []bool
-	owned   []bool // value is the node's own memory, safe to overwrite
-	checked bool
-	hits    [kReshape + 1]int // kernel runs by kind, for tests
-	// prev[i] is the first argument op i had when its value was computed;
-	// alias[i] marks a repeat that returned its input (a count of 1).
-	prev  []gorgonia.Value
-	alias []bool
-	// scratch is the kernels' working memory (transposed operands).
-	scratch scratch
-	// stale marks a lazy bias broadcast skipped on this run (its value is
-	// an earlier run's); rowAdds counts the additions that read its row
-	// instead, for tests.
-	stale   []bool
-	rowAdds int
+	p   *Program
+	m   *runtime.Machine
+	in  [][]*tensor.Dense // per input: its node values (one, or one per step)
+	ran bool
 }
 
 // NewExecutor returns an executor with its own input buffers.
 func (p *Program) NewExecutor() *Executor {
-	e := &Executor{p: p, vals: make([]gorgonia.Value, len(p.nodes))}
+	e := &Executor{p: p, m: p.rt.NewMachine()}
 	for _, in := range p.inputs {
 		var bufs []*tensor.Dense
 		if in.steps != nil {
 			for _, s := range in.steps {
 				t := NewTensor(p.dt, in.shape[0], in.shape[2])
-				e.vals[s] = t
+				e.m.Set(s, t)
 				bufs = append(bufs, t)
 			}
 		} else {
 			t := NewTensor(p.dt, in.shape...)
-			e.vals[in.slot] = t
+			e.m.Set(in.slot, t)
 			bufs = append(bufs, t)
 		}
 		e.in = append(e.in, bufs)
@@ -64,7 +46,7 @@ func (p *Program) NewExecutor() *Executor {
 		// A header of its own over the shared data: Gorgonia's matrix
 		// products transpose an operand in place (and back), which would
 		// race between executors sharing the parameter's header.
-		e.vals[pp.slot] = pp.value.ShallowClone()
+		e.m.Set(pp.slot, pp.value.ShallowClone())
 	}
 	return e
 }
@@ -155,220 +137,49 @@ func Float64sView(t *tensor.Dense) FloatView {
 //
 // The first run calls every op and notes which nodes produce values of
 // their own; from then on those nodes are computed in place, by the
-// kernels of kernels.go where one applies (also on the first run, so every
-// run computes the same numbers) or through the op's preallocating form.
-func (e *Executor) Run() (err error) {
+// runtime's kernels where Compile picked one (also on the first run, so
+// every run computes the same numbers) or through the op's preallocating
+// form.
+func (e *Executor) Run() error {
 	e.ran = false
-	var cur int
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%w: running %v: %v", ErrGraph, e.p.ops[cur], r)
-		}
-	}()
-	first := !e.checked
-	e.scratch.run++
-	var seen map[uintptr]bool
-	if first {
-		e.owned = make([]bool, len(e.vals))
-		e.reuse = make([]bool, len(e.vals))
-		e.prev = make([]gorgonia.Value, len(e.vals))
-		e.alias = make([]bool, len(e.vals))
-		e.stale = make([]bool, len(e.vals))
-		seen = map[uintptr]bool{}
-		for i, op := range e.p.ops {
-			if op == nil {
-				markSeen(seen, e.vals[i])
-			}
-		}
+	if err := e.m.Run(); err != nil {
+		return fmt.Errorf("%w: %v", ErrGraph, err)
 	}
-	for i, op := range e.p.ops {
-		if op == nil {
-			continue
-		}
-		cur = i
-		kids := e.p.children[i]
-		e.args = e.args[:0]
-		for _, k := range kids {
-			e.args = append(e.args, e.vals[k])
-		}
-		k := e.p.kernels[i]
-		if !first {
-			switch {
-			case k.kind == kSizeOf:
-				e.hits[k.kind]++
-				continue
-			case k.kind == kReshape && len(e.args) == 1 && e.args[0] == e.prev[i]:
-				e.hits[k.kind]++
-				continue
-			case e.alias[i] && len(e.args) > 0:
-				e.vals[i] = e.args[0]
-				e.hits[k.kind]++
-				continue
-			case k.lazy && e.owned[i]:
-				e.stale[i] = true
-				continue
-			case e.owned[i] && k.kind != kNone && k.kind < kSizeOf && e.runKernel(i, k, e.args):
-				e.hits[k.kind]++
-				continue
-			}
-		}
-		if !first {
-			for j, c := range kids {
-				if e.stale[c] {
-					if err := e.materialize(c); err != nil {
-						return err
-					}
-					e.args[j] = e.vals[c]
-				}
-			}
-		}
-		var v gorgonia.Value
-		var err error
-		if !first && e.reuse[i] {
-			v, err = op.(gorgonia.UsePreallocDoer).UsePreallocDo(e.vals[i], e.args...)
-		} else {
-			v, err = op.Do(e.args...)
-		}
-		if err != nil {
-			return fmt.Errorf("%w: running %v: %v", ErrGraph, op, err)
-		}
-		e.vals[i] = v
-		if len(e.args) > 0 {
-			e.prev[i] = e.args[0]
-		}
-		if first {
-			if (k.kind == kRepeat0 || k.kind == kRepeat1) && len(e.args) > 0 && sameMemory(v, e.args[0]) {
-				e.alias[i] = true
-			}
-			if k.kind == kSumAll && e.runKernel(i, k, e.args) {
-				// A fresh scalar of its own: later runs sum into it.
-				e.owned[i] = true
-				e.hits[k.kind]++
-			}
-			if k.kind == kSliceAll && len(e.args) == 1 {
-				// A whole-axis slice is its input: use the input itself
-				// rather than Gorgonia's copy of it, on this run and after.
-				if _, ok := e.args[0].(*tensor.Dense); ok {
-					v, e.vals[i], e.alias[i] = e.args[0], e.args[0], true
-				}
-			}
-			// A value is the node's own when its memory was not seen in
-			// an input, a parameter or an earlier node (later nodes may
-			// alias it, as a reshape does: they run after it).
-			if k.kind != kNone && k.kind <= kDiv && freshScalar(seen, v, e.args) && e.runKernel(i, k, e.args) {
-				// A scalar of its own (arithmetic on scalars): later
-				// runs write into it.
-				e.owned[i] = true
-				e.hits[k.kind]++
-			}
-			if d, ok := v.(*tensor.Dense); ok && !d.IsView() && d.Shape().TotalSize() > 0 && !seen[d.Uintptr()] {
-				e.owned[i] = true
-				// A slice's gradient (sliceIncrOp) adds into the value it is
-				// given without zeroing it first: reusing last run's value
-				// would add this run's gradient to it.
-				_, e.reuse[i] = op.(gorgonia.UsePreallocDoer)
-				e.reuse[i] = e.reuse[i] && !k.addsInto
-				if k.kind != kNone && k.kind < kSizeOf && e.runKernel(i, k, e.args) {
-					e.hits[k.kind]++
-				}
-			}
-			markSeen(seen, v)
-		}
-	}
-	e.checked = true
 	e.ran = true
 	return nil
 }
 
-// materialize computes a lazy bias broadcast that was skipped on this run,
-// for an op that reads its value.
-func (e *Executor) materialize(c int) error {
-	e.stale[c] = false
-	args := make([]gorgonia.Value, 0, len(e.p.children[c]))
-	for _, k := range e.p.children[c] {
-		args = append(args, e.vals[k])
+// slotValue is the value of a slot of the last successful run.
+func (e *Executor) slotValue(slot int) (gorgonia.Value, error) {
+	if !e.ran {
+		return nil, fmt.Errorf("%w: no successful run yet", ErrGraph)
 	}
-	if e.runKernel(c, e.p.kernels[c], args) {
-		return nil
-	}
-	v, err := e.p.ops[c].Do(args...)
+	v, err := e.m.Value(slot)
 	if err != nil {
-		return fmt.Errorf("%w: running %v: %v", ErrGraph, e.p.ops[c], err)
+		return nil, fmt.Errorf("%w: %v", ErrGraph, err)
 	}
-	e.vals[c] = v
-	return nil
-}
-
-// sameMemory reports whether two values are dense tensors of one shape
-// over the same memory.
-func sameMemory(a, b gorgonia.Value) bool {
-	x, ok1 := a.(*tensor.Dense)
-	y, ok2 := b.(*tensor.Dense)
-	return ok1 && ok2 && x.Shape().TotalSize() > 0 && x.Uintptr() == y.Uintptr() && x.Shape().Eq(y.Shape())
-}
-
-func markSeen(seen map[uintptr]bool, v gorgonia.Value) {
-	if d, ok := v.(*tensor.Dense); ok && d.Shape().TotalSize() > 0 {
-		seen[d.Uintptr()] = true
-	}
-	if p := scalarPtr(v); p != 0 {
-		seen[p] = true
-	}
-}
-
-// scalarPtr is the address of a scalar value's memory, or 0.
-func scalarPtr(v gorgonia.Value) uintptr {
-	switch s := v.(type) {
-	case *gorgonia.F32:
-		return uintptr(unsafe.Pointer(s))
-	case *gorgonia.F64:
-		return uintptr(unsafe.Pointer(s))
-	}
-	return 0
-}
-
-// freshScalar reports whether v is a scalar whose memory no input,
-// parameter, constant or earlier node holds, nor any of args.
-func freshScalar(seen map[uintptr]bool, v gorgonia.Value, args []gorgonia.Value) bool {
-	p := scalarPtr(v)
-	if p == 0 || seen[p] {
-		return false
-	}
-	for _, a := range args {
-		if scalarPtr(a) == p {
-			return false
-		}
-	}
-	return true
+	return v, nil
 }
 
 // read returns the value of a slot of the last run without copying it
 // (a view is materialized): for reading only, before the next run.
 func (e *Executor) read(slot int) (*tensor.Dense, error) {
-	if !e.ran {
-		return nil, fmt.Errorf("%w: no successful run yet", ErrGraph)
+	v, err := e.slotValue(slot)
+	if err != nil {
+		return nil, err
 	}
-	if e.stale[slot] {
-		if err := e.materialize(slot); err != nil {
-			return nil, err
-		}
-	}
-	if v, ok := e.vals[slot].(*tensor.Dense); ok && !v.IsView() {
-		return v, nil
+	if d, ok := v.(*tensor.Dense); ok && !d.IsView() {
+		return d, nil
 	}
 	return e.value(slot)
 }
 
 func (e *Executor) value(slot int) (*tensor.Dense, error) {
-	if !e.ran {
-		return nil, fmt.Errorf("%w: no successful run yet", ErrGraph)
+	val, err := e.slotValue(slot)
+	if err != nil {
+		return nil, err
 	}
-	if e.stale[slot] {
-		if err := e.materialize(slot); err != nil {
-			return nil, err
-		}
-	}
-	switch v := e.vals[slot].(type) {
+	switch v := val.(type) {
 	case *tensor.Dense:
 		if v.IsView() {
 			return v.Materialize().(*tensor.Dense), nil
@@ -379,7 +190,7 @@ func (e *Executor) value(slot int) (*tensor.Dense, error) {
 	case *gorgonia.F64:
 		return tensor.New(tensor.WithShape(1), tensor.WithBacking([]float64{float64(*v)})), nil
 	}
-	return nil, fmt.Errorf("%w: unexpected value %T", ErrGraph, e.vals[slot])
+	return nil, fmt.Errorf("%w: unexpected value %T", ErrGraph, val)
 }
 
 // Output returns a copy of output i of the last run.
@@ -410,17 +221,13 @@ func (e *Executor) gatherSteps(slots []int, shape []int) (*tensor.Dense, error) 
 		if s < 0 {
 			continue
 		}
-		if !e.ran {
-			return nil, fmt.Errorf("%w: no successful run yet", ErrGraph)
+		val, err := e.slotValue(s)
+		if err != nil {
+			return nil, err
 		}
-		if e.stale[s] {
-			if err := e.materialize(s); err != nil {
-				return nil, err
-			}
-		}
-		g, ok := e.vals[s].(*tensor.Dense)
+		g, ok := val.(*tensor.Dense)
 		if !ok {
-			return nil, fmt.Errorf("%w: unexpected value %T", ErrGraph, e.vals[s])
+			return nil, fmt.Errorf("%w: unexpected value %T", ErrGraph, val)
 		}
 		if g.IsView() {
 			g = g.Materialize().(*tensor.Dense)
@@ -449,10 +256,11 @@ func (e *Executor) Loss() (float64, error) {
 	if e.p.loss < 0 {
 		return 0, fmt.Errorf("%w: program has no loss", ErrArgument)
 	}
-	if !e.ran {
-		return 0, fmt.Errorf("%w: no successful run yet", ErrGraph)
+	lv, err := e.slotValue(e.p.loss)
+	if err != nil {
+		return 0, err
 	}
-	if f, ok := scalar(e.vals[e.p.loss]); ok {
+	if f, ok := runtime.Scalar(lv); ok {
 		return f, nil // read in place: the loss is read every step
 	}
 	v, err := e.read(e.p.loss)
@@ -542,8 +350,8 @@ func lastIndex(ps []*Param, p *Param) int {
 // addAt adds src's data into dst's data starting at flat offset off.
 func addAt(dst *tensor.Dense, off int, src *tensor.Dense) {
 	n := src.Shape().TotalSize()
-	if d, ok := data[float32](dst); ok {
-		if sd, ok := data[float32](src); ok && !src.IsView() {
+	if d, ok := runtime.Data[float32](dst); ok {
+		if sd, ok := runtime.Data[float32](src); ok && !src.IsView() {
 			d = d[off : off+n]
 			for i, v := range sd[:n] {
 				d[i] += v
@@ -566,9 +374,9 @@ func addAt(dst *tensor.Dense, off int, src *tensor.Dense) {
 
 // zero sets a float32 or float64 tensor's elements to 0.
 func zero(t *tensor.Dense) {
-	if d, ok := data[float32](t); ok {
+	if d, ok := runtime.Data[float32](t); ok {
 		clear(d)
-	} else if d, ok := data[float64](t); ok {
+	} else if d, ok := runtime.Data[float64](t); ok {
 		clear(d)
 	}
 }

@@ -5,9 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/gornn/gornn/graph/internal/simd"
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
+	"github.com/gornn/gornn/graph/internal/runtime"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -98,22 +96,24 @@ func TestKernelsMatchOps(t *testing.T) {
 			first := run()
 			// Each kernel against the op it replaces.
 			tol := map[DType]float64{Float32: 1e-6, Float64: 1e-14}[dt]
-			for i, op := range p.ops {
-				if op == nil || p.kernels[i].kind == kNone || !e.owned[i] {
+			rt, m := p.rt, e.m
+			for i := 0; i < rt.Len(); i++ {
+				op := rt.Op(i)
+				if op == nil || m.How(i) != "kernel" {
 					continue
 				}
 				var args []gorgonia.Value
-				for _, c := range p.children[i] {
-					args = append(args, e.vals[c])
+				for _, c := range rt.Args(i) {
+					args = append(args, m.Raw(c))
 				}
 				want, err := op.Do(args...)
 				if err != nil {
 					t.Fatal(err)
 				}
-				got, w := valueFloats(e.vals[i]), valueFloats(want)
+				got, w := valueFloats(m.Raw(i)), valueFloats(want)
 				for j := range w {
 					if d := math.Abs(got[j] - w[j]); d > tol*math.Max(1, math.Abs(w[j])) {
-						t.Errorf("%v: element %d: kernel %v, op %v", op, j, got[j], w[j])
+						t.Errorf("%v (kernel %s): element %d: kernel %v, op %v", op, rt.Kernel(i), j, got[j], w[j])
 						break
 					}
 				}
@@ -126,13 +126,24 @@ func TestKernelsMatchOps(t *testing.T) {
 					}
 				}
 			}
-			for kind := kAdd; kind <= kReshape; kind++ {
-				if e.hits[kind] == 0 {
-					t.Errorf("kernel %d never ran", kind)
+			// Every kernel ran (a lazy broadcast ran its kernel on the
+			// first run), and every way of keeping a value was used.
+			ran, ways := map[string]bool{}, map[string]bool{}
+			for i := 0; i < rt.Len(); i++ {
+				ways[m.How(i)] = true
+				if h := m.How(i); h == "kernel" || h == "lazy" {
+					ran[rt.Kernel(i)] = true
 				}
 			}
-			if e.rowAdds == 0 {
-				t.Error("no addition read a bias row instead of its broadcast")
+			for _, k := range runtime.Kernels() {
+				if !ran[k] {
+					t.Errorf("kernel %s never ran", k)
+				}
+			}
+			for _, h := range []string{"kept", "reshape", "alias", "lazy"} {
+				if !ways[h] {
+					t.Errorf("no op ran as %q", h)
+				}
 			}
 		})
 	}
@@ -141,7 +152,7 @@ func TestKernelsMatchOps(t *testing.T) {
 // valueFloats returns a value's elements: a tensor's (a view's in its own
 // order) or a scalar's.
 func valueFloats(v gorgonia.Value) []float64 {
-	if f, ok := scalar(v); ok {
+	if f, ok := runtime.Scalar(v); ok {
 		return []float64{f}
 	}
 	d := v.(*tensor.Dense)
@@ -201,10 +212,11 @@ func TestSliceGradientsRepeatable(t *testing.T) {
 }
 
 // TestLazyBroadcast: a bias broadcast read only by additions is skipped
-// after the first run, and an op that does read its value (here the
-// addition forced onto Gorgonia's op) gets it computed first; the outputs
-// and gradients stay those of the first run, with the bias changed in
-// between as an optimizer would.
+// after the first run (the additions read the bias row), and reading its
+// value computes it; the outputs and gradients stay those of a first run,
+// with the bias changed in between as an optimizer would. (An addition
+// that falls back to Gorgonia's op and so reads the broadcast itself is
+// tested in graph/internal/runtime.)
 func TestLazyBroadcast(t *testing.T) {
 	for _, dt := range []DType{Float32, Float64} {
 		rng := NewRNG(5)
@@ -221,15 +233,15 @@ func TestLazyBroadcast(t *testing.T) {
 			t.Fatal(err)
 		}
 		lazy, adds := -1, -1
-		for i, k := range p.kernels {
-			if k.lazy {
+		for i := 0; i < p.rt.Len(); i++ {
+			if p.rt.Lazy(i) {
 				lazy = i
 			}
-			if k.rowArg > 0 {
+			if p.rt.RowSource(i) >= 0 {
 				adds = i
 			}
 		}
-		if lazy < 0 || adds < 0 || p.kernels[adds].rowSrc != p.children[lazy][0] {
+		if lazy < 0 || adds < 0 || p.rt.RowSource(adds) != p.rt.Args(lazy)[0] {
 			t.Fatalf("%v: no lazy broadcast found (lazy %d, addition %d)", dt, lazy, adds)
 		}
 		xs := make([]float64, 18)
@@ -237,9 +249,10 @@ func TestLazyBroadcast(t *testing.T) {
 			xs[i] = math.Sin(float64(i))
 		}
 		xt, _ := FromFloat64s(dt, xs, 6, 3)
+		row := func(v float64) []float64 { return []float64{v, -v, 0.25, 1} }
 		run := func(e *Executor, biasValue float64) []float64 {
 			t.Helper()
-			if err := bias.SetFloat64s([]float64{biasValue, -biasValue, 0.25, 1}); err != nil {
+			if err := bias.SetFloat64s(row(biasValue)); err != nil {
 				t.Fatal(err)
 			}
 			if err := e.SetInput(0, xt); err != nil {
@@ -263,117 +276,20 @@ func TestLazyBroadcast(t *testing.T) {
 		e := p.NewExecutor()
 		run(e, 0.5)
 		for r, v := range []float64{-0.75, 0.5, -0.75} {
-			if r == 2 {
-				e.owned[adds] = false // Gorgonia's op reads the broadcast
-			}
-			before := e.rowAdds
 			if got := run(e, v); !slices.Equal(got, want[v]) {
 				t.Fatalf("%v, run %d: %v, want %v", dt, r+2, got, want[v])
 			}
-			if r < 2 && e.rowAdds == before {
-				t.Fatalf("%v, run %d: the addition did not read the row", dt, r+2)
-			}
-			if r == 2 && e.stale[lazy] {
-				t.Fatalf("%v: the broadcast was not computed for the op that reads it", dt)
+			if e.m.How(adds) != "kernel" || !e.m.Stale(lazy) {
+				t.Fatalf("%v, run %d: the addition did not read the row (it runs as %q, broadcast stale %v)", dt, r+2, e.m.How(adds), e.m.Stale(lazy))
 			}
 		}
-	}
-}
-
-// TestOuterProductMatchesGonum: without the AVX2 product, products with
-// an inner size of 1 give gonum's numbers bit for bit in all four transpose forms, zeros, signed
-// zeros and infinities included (gonum skips zero elements of A except for
-// A·Bᵀ).
-func TestOuterProductMatchesGonum(t *testing.T) {
-	saved := simd.Enabled
-	defer func() { simd.Enabled = saved }()
-	simd.Enabled = false // the AVX2 product does not skip zeros: 0·Inf is NaN there
-	a := []float32{0, 1, float32(math.Copysign(0, -1)), -2, float32(math.Inf(1))}
-	bv := []float32{float32(math.Inf(1)), 0, -3, float32(math.Copysign(0, -1))}
-	m, n := len(a), len(bv)
-	for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
-		ashape, bshape := []int{m, 1}, []int{1, n}
-		ta, tb := blas.NoTrans, blas.NoTrans
-		if tr[0] {
-			ashape, ta = []int{1, m}, blas.Trans
+		// Reading the broadcast's own value computes it, from this run's bias.
+		v, err := e.m.Value(lazy)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if tr[1] {
-			bshape, tb = []int{n, 1}, blas.Trans
-		}
-		at := tensor.New(tensor.WithShape(ashape...), tensor.WithBacking(slices.Clone(a)))
-		bt := tensor.New(tensor.WithShape(bshape...), tensor.WithBacking(slices.Clone(bv)))
-		out := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(m, n))
-		o, _ := data[float32](out)
-		if !gemm(kernel{kind: kGemm, transA: tr[0], transB: tr[1]}, o, out, []gorgonia.Value{at, bt}, &scratch{}) {
-			t.Fatalf("%v: kernel declined", tr)
-		}
-		want := make([]float32, m*n)
-		gonum.Implementation{}.Sgemm(ta, tb, m, n, 1, 1, a, ashape[1], bv, bshape[1], 0, want, n)
-		for i := range want {
-			if math.Float32bits(o[i]) != math.Float32bits(want[i]) && !(o[i] != o[i] && want[i] != want[i]) {
-				t.Errorf("transposes %v, element %d: kernel %v, gonum %v", tr, i, o[i], want[i])
-			}
-		}
-	}
-}
-
-// TestGemmKernelTransposes checks the float32 product kernel in all four
-// transpose forms, on the AVX2 path (where the processor has it) and on
-// gonum's, against a float64 product, with one scratch reused across
-// shapes as an executor does.
-func TestGemmKernelTransposes(t *testing.T) {
-	saved := simd.Enabled
-	defer func() { simd.Enabled = saved }()
-	for _, enabled := range []bool{true, false} {
-		simd.Enabled = enabled && saved
-		var sc scratch
-		rng := NewRNG(9)
-		for _, dims := range [][3]int{{8, 80, 20}, {8, 20, 80}, {20, 80, 8}, {3, 5, 7}, {1, 1, 9}, {33, 17, 2}, {9, 7, 1}, {5, 80, 1}, {1, 1, 1}} {
-			m, n, kk := dims[0], dims[1], dims[2]
-			for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
-				ashape, bshape := []int{m, kk}, []int{kk, n}
-				if tr[0] {
-					ashape = []int{kk, m}
-				}
-				if tr[1] {
-					bshape = []int{n, kk}
-				}
-				a := make([]float32, m*kk)
-				b := make([]float32, kk*n)
-				for i := range a {
-					a[i] = float32(rng.Float64()*2 - 1)
-				}
-				for i := range b {
-					b[i] = float32(rng.Float64()*2 - 1)
-				}
-				at := tensor.New(tensor.WithShape(ashape...), tensor.WithBacking(a))
-				bt := tensor.New(tensor.WithShape(bshape...), tensor.WithBacking(b))
-				out := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(m, n))
-				o, _ := data[float32](out)
-				if !gemm(kernel{kind: kGemm, transA: tr[0], transB: tr[1]}, o, out, []gorgonia.Value{at, bt}, &sc) {
-					t.Fatalf("%v %v: kernel declined", dims, tr)
-				}
-				for i := 0; i < m; i++ {
-					for j := 0; j < n; j++ {
-						want, mag := 0.0, 0.0
-						for l := 0; l < kk; l++ {
-							av := a[i*kk+l]
-							if tr[0] {
-								av = a[l*m+i]
-							}
-							bv := b[l*n+j]
-							if tr[1] {
-								bv = b[j*kk+l]
-							}
-							want += float64(av) * float64(bv)
-							mag += math.Abs(float64(av) * float64(bv))
-						}
-						if d := math.Abs(float64(o[i*n+j]) - want); d > float64(kk)*6e-8*mag+1e-30 {
-							t.Fatalf("simd %v, %v, transposes %v: c[%d][%d] = %v, want %v", simd.Enabled, dims, tr, i, j, o[i*n+j], want)
-						}
-					}
-				}
-			}
+		if got := valueFloats(v); !slices.Equal(got, slices.Repeat(row(-0.75), 6)) || e.m.Stale(lazy) {
+			t.Fatalf("%v: the broadcast read back as %v (stale %v)", dt, got, e.m.Stale(lazy))
 		}
 	}
 }
@@ -396,8 +312,8 @@ func TestTransposedParamPerRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	marked := 0
-	for _, k := range p.kernels {
-		if k.paramB {
+	for i := 0; i < p.rt.Len(); i++ {
+		if p.rt.TransposedParam(i) {
 			marked++
 		}
 	}

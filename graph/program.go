@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/gornn/gornn/graph/internal/runtime"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -21,21 +22,19 @@ type Spec struct {
 	InputGrads bool
 }
 
-// Program is a compiled graph: its nodes in execution order, with the slots
-// of its inputs, parameters, outputs and gradients. A Program is immutable
+// Program is a compiled graph: gornn's runtime program (the op list
+// translated from the Gorgonia graph, see graph/internal/runtime), with
+// the slots of its inputs, parameters, outputs and gradients. A Program is immutable
 // and safe for concurrent use; each goroutine runs it through its own
 // Executor.
 type Program struct {
-	dt       DType
-	batch    int
-	nodes    []*gorgonia.Node
-	ops      []gorgonia.Op
-	kernels  []kernel // fast paths, by node
-	children [][]int
-	inputs   []progInput
-	params   []progParam
-	outputs  []progOutput
-	loss     int // -1 if none
+	dt      DType
+	batch   int
+	rt      *runtime.Program // the op list a run executes
+	inputs  []progInput
+	params  []progParam
+	outputs []progOutput
+	loss    int // -1 if none
 }
 
 // progOutput is an output node, or the steps of a sequence kept as steps.
@@ -165,43 +164,38 @@ func (b *Builder) Compile(spec Spec) (p *Program, err error) {
 		}
 	}
 
-	// Execution order: inputs before the ops that read them, depth first
-	// from the roots, so only what is needed runs.
-	p = &Program{dt: b.dt, batch: b.batch, loss: -1}
-	slot := map[*gorgonia.Node]int{}
-	var visit func(n *gorgonia.Node)
-	visit = func(n *gorgonia.Node) {
-		if _, ok := slot[n]; ok {
-			return
+	// The runtime orders the nodes (inputs before the ops that read them,
+	// depth first from the roots, so only what is needed runs) and
+	// translates each op into its own op list; every input and parameter
+	// gets a slot even when unused.
+	var inNodes, paramNodes []*gorgonia.Node
+	for _, in := range b.inputs {
+		if in.steps != nil {
+			for _, s := range in.steps {
+				inNodes = append(inNodes, s.n)
+			}
+		} else {
+			inNodes = append(inNodes, in.node.n)
 		}
-		var kids []int
-		it := b.g.From(n.ID())
-		var ns []*gorgonia.Node
-		for it.Next() {
-			ns = append(ns, it.Node().(*gorgonia.Node))
-		}
-		for _, c := range ns {
-			visit(c)
-			kids = append(kids, slot[c])
-		}
-		slot[n] = len(p.nodes)
-		p.nodes = append(p.nodes, n)
-		p.ops = append(p.ops, n.Op())
-		p.kernels = append(p.kernels, classify(n.Op()))
-		p.children = append(p.children, kids)
 	}
-	for _, r := range roots {
-		visit(r)
+	for _, pb := range b.params {
+		paramNodes = append(paramNodes, pb.node)
 	}
-	p.markLazyBroadcasts()
-	// Every input and parameter gets a slot even when unused.
-	get := func(n *gorgonia.Node) int {
-		visit(n)
-		return slot[n]
+	rt, err := runtime.Compile(runtime.Graph{G: b.g, Roots: roots, Inputs: inNodes, Params: paramNodes})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrGraph, err)
+	}
+	p = &Program{dt: b.dt, batch: b.batch, rt: rt, loss: -1}
+	slot := func(n *gorgonia.Node) int {
+		s, ok := rt.Slot(n)
+		if !ok {
+			panic(fmt.Sprintf("node %s has no slot", n.Name()))
+		}
+		return s
 	}
 	gradSlot := func(n *gorgonia.Node) int {
 		if g, ok := gradOf[n]; ok {
-			return slot[g]
+			return slot(g)
 		}
 		if zeroGrad[n] {
 			return zeroGradSlot
@@ -212,52 +206,35 @@ func (b *Builder) Compile(spec Spec) (p *Program, err error) {
 		pi := progInput{name: in.name, shape: slices.Clone(in.shape), slot: -1, grad: -1}
 		if in.steps != nil {
 			for _, s := range in.steps {
-				pi.steps = append(pi.steps, get(s.n))
+				pi.steps = append(pi.steps, slot(s.n))
 				pi.stepGrads = append(pi.stepGrads, gradSlot(s.n))
 			}
 			if !spec.InputGrads {
 				pi.stepGrads = nil
 			}
 		} else {
-			pi.slot = get(in.node.n)
+			pi.slot = slot(in.node.n)
 			pi.grad = gradSlot(in.node.n)
 		}
 		p.inputs = append(p.inputs, pi)
 	}
 	for _, pb := range b.params {
-		p.params = append(p.params, progParam{param: pb.key.p, block: pb.key.block, value: pb.value, slot: get(pb.node), grad: gradSlot(pb.node)})
+		p.params = append(p.params, progParam{param: pb.key.p, block: pb.key.block, value: pb.value, slot: slot(pb.node), grad: gradSlot(pb.node)})
 	}
 	for i, o := range outs {
 		po := progOutput{slot: -1, shape: slices.Clone(spec.Outputs[i].shape)}
 		if spec.Outputs[i].n == nil {
 			for _, s := range o {
-				po.steps = append(po.steps, slot[s])
+				po.steps = append(po.steps, slot(s))
 			}
 		} else {
-			po.slot = slot[o[0]]
+			po.slot = slot(o[0])
 		}
 		p.outputs = append(p.outputs, po)
 	}
 	if loss != nil {
-		p.loss = slot[loss]
+		p.loss = slot(loss)
 	}
-	// Any remaining input nodes of the graph must be bound by us.
-	bound := map[int]bool{}
-	for _, in := range p.inputs {
-		bound[in.slot] = true
-		for _, s := range in.steps {
-			bound[s] = true
-		}
-	}
-	for _, pp := range p.params {
-		bound[pp.slot] = true
-	}
-	for i, op := range p.ops {
-		if op == nil && !bound[i] {
-			return nil, fmt.Errorf("%w: graph reads node %s that is neither an input nor a parameter", ErrGraph, p.nodes[i].Name())
-		}
-	}
-	p.markTransposedParams()
 	b.err = fmt.Errorf("%w: builder already compiled", ErrGraph)
 	return p, nil
 }
@@ -319,70 +296,8 @@ func (p *Program) Params() []*Param {
 }
 
 // Len returns the number of nodes the program evaluates.
-func (p *Program) Len() int { return len(p.nodes) }
+func (p *Program) Len() int { return p.rt.Len() }
 
 // OpNames returns the name of each operation the program runs, in order
 // (inputs and parameters excluded): for profiling and tests.
-func (p *Program) OpNames() []string {
-	var out []string
-	for _, op := range p.ops {
-		if op != nil {
-			out = append(out, op.String())
-		}
-	}
-	return out
-}
-
-// markLazyBroadcasts finds the bias broadcasts (kRepeat0) whose every
-// reader is an addition of two operands, and lets those additions read
-// the row itself (kernel.rowArg) so the broadcast matrix need not be
-// written and read again on every run: at a large batch that is two passes
-// over a [batch, units] matrix per bias and step.
-func (p *Program) markLazyBroadcasts() {
-	readers := make([][]int, len(p.nodes))
-	for j, kids := range p.children {
-		for _, c := range kids {
-			readers[c] = append(readers[c], j)
-		}
-	}
-	for i, k := range p.kernels {
-		if k.kind != kRepeat0 || len(p.children[i]) == 0 || len(readers[i]) == 0 {
-			continue
-		}
-		ok := true
-		for _, j := range readers[i] {
-			kids := p.children[j]
-			if p.kernels[j].kind != kAdd || len(kids) != 2 || kids[0] == kids[1] || p.kernels[j].rowArg != 0 {
-				ok = false
-				break
-			}
-		}
-		if !ok {
-			continue
-		}
-		p.kernels[i].lazy = true
-		for _, j := range readers[i] {
-			arg := 1
-			if p.children[j][1] == i {
-				arg = 2
-			}
-			p.kernels[j].rowArg, p.kernels[j].rowSrc = arg, p.children[i][0]
-		}
-	}
-}
-
-// markTransposedParams marks the products whose transposed second operand
-// is a parameter (the gradient products dY·Wᵀ): it is the same matrix at
-// every time step of a run, so its transpose is made once per run
-// (scratch.transposeParam).
-func (p *Program) markTransposedParams() {
-	isParam := map[int]bool{}
-	for _, pp := range p.params {
-		isParam[pp.slot] = true
-	}
-	for i, k := range p.kernels {
-		if k.kind == kGemm && k.transB && len(p.children[i]) == 2 && isParam[p.children[i][1]] {
-			p.kernels[i].paramB = true
-		}
-	}
-}
+func (p *Program) OpNames() []string { return p.rt.OpNames() }

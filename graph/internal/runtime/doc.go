@@ -1,0 +1,30 @@
+// Package runtime is gornn's runtime: the op list a compiled program runs,
+// the kernels that run its ops, and the loop that runs them.
+//
+// The seam with package graph is Compile. Graph builds the Gorgonia graph
+// (the forward maths from the builder, the gradients from gorgonia.Grad)
+// and hands its roots, inputs and parameters to Compile. Compile orders the
+// nodes once (each after the nodes it reads, only what the roots need) and
+// translates each Gorgonia op into an op of the list: the slots it reads
+// and a typed kernel with its operands' shapes, strides, slice bounds and
+// transpositions resolved (translate is the one function that knows
+// Gorgonia's op names). A pass over the list then lets the additions of a
+// bias read the bias row instead of its broadcast, and marks the products
+// whose transposed operand is a parameter. An op translate does not know
+// keeps no kernel and runs Gorgonia's own Do.
+//
+// A Machine runs a Program. Its first run calls every Gorgonia op, notes
+// which values are the node's own memory (and which merely alias an
+// input), and runs each kernel into the value the op returned; later runs
+// run each op the way the first run settled: its kernel into its own
+// value, a value kept from the last run, an alias of its input, or
+// Gorgonia's op (preallocated where the op allows). A kernel that declines
+// its arguments (a view, another dtype) hands its op back to Gorgonia for
+// good, so every run computes the same numbers. Tests observe how each op
+// runs through the inspection methods (Program.Kernel, Machine.How); the
+// run loop keeps no counters.
+//
+// Values are Gorgonia's (*tensor.Dense, *gorgonia.F32, *gorgonia.F64):
+// the op list is gornn's, the arithmetic of ops without a kernel is
+// Gorgonia's.
+package runtime

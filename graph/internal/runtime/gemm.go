@@ -1,0 +1,196 @@
+package runtime
+
+import (
+	"unsafe"
+
+	"github.com/gornn/gornn/graph/internal/simd"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+	"gorgonia.org/gorgonia"
+)
+
+// newGemm is the kernel of a product of two matrices, either transposed,
+// with the operands' shapes resolved.
+func newGemm[T float32 | float64](transA, transB bool, s shapes) kernel {
+	if len(s.args) != 2 || len(s.args[0]) != 2 || len(s.args[1]) != 2 || len(s.out) != 2 {
+		return nil
+	}
+	k := gemm[T]{transA: transA, transB: transB,
+		ar: s.args[0][0], ac: s.args[0][1], br: s.args[1][0], bc: s.args[1][1]}
+	k.m, k.k = k.ar, k.ac
+	if transA {
+		k.m, k.k = k.ac, k.ar
+	}
+	kb, n := k.br, k.bc
+	if transB {
+		kb, n = k.bc, k.br
+	}
+	k.n = n
+	if k.k != kb || s.out[0] != k.m || s.out[1] != k.n {
+		return nil
+	}
+	return k
+}
+
+// gemm computes op(A)·op(B) for row-major matrices A [ar, ac] and
+// B [br, bc] into [m, n]: in float32 with the AVX2 product of
+// graph/internal/simd where the processor has it, and otherwise with
+// gonum's BLAS, the implementation Gorgonia itself calls.
+type gemm[T float32 | float64] struct {
+	transA, transB bool
+	// paramB marks a transposed second operand that is a parameter,
+	// unchanged during a run: its transpose is made once per run.
+	paramB         bool
+	ar, ac, br, bc int
+	m, n, k        int
+}
+
+func (k gemm[T]) String() string { return "gemm" }
+
+func (k gemm[T]) withParamB() kernel {
+	k.paramB = k.transB
+	return k
+}
+
+func (k gemm[T]) run(m *Machine, out gorgonia.Value, args []gorgonia.Value) bool {
+	o, ok := denseData[T](out, k.m*k.n)
+	if !ok || len(args) != 2 {
+		return false
+	}
+	ad, aok := denseData[T](args[0], k.ar*k.ac)
+	bd, bok := denseData[T](args[1], k.br*k.bc)
+	if !aok || !bok {
+		return false
+	}
+	k.product(o, ad, bd, &m.sc)
+	return true
+}
+
+func (k gemm[T]) product(o, ad, bd []T, sc *scratch) {
+	mm, n, kk := k.m, k.n, k.k
+	if isFloat32[T]() && simd.Enabled {
+		// The AVX2 product takes both operands untransposed: a
+		// transposed one is copied into the machine's scratch (an operand
+		// with an inner size of 1 is a vector, its own transpose).
+		a32, lda := as32(ad), k.ac
+		if k.transA && kk > 1 {
+			a32, lda = transpose(&sc.a, a32, k.ar, k.ac), k.ar
+		} else if k.transA {
+			lda = 1
+		}
+		b32, ldb := as32(bd), k.bc
+		if k.transB && kk > 1 && k.paramB {
+			b32, ldb = sc.transposeParam(b32, k.br, k.bc), k.br
+		} else if k.transB && kk > 1 {
+			b32, ldb = transpose(&sc.b, b32, k.br, k.bc), k.br
+		} else if k.transB {
+			ldb = n
+		}
+		simd.Gemm(mm, n, kk, a32, lda, b32, ldb, as32(o), n)
+		return
+	}
+	if kk == 1 {
+		// An outer product (inner size 1, as the products with a single
+		// input feature or a single output unit): each operand is a
+		// vector whatever its transposition, and gonum's general path
+		// costs several times the arithmetic at these sizes. The same
+		// numbers as gonum, down to 0·Inf and signed zeros: its paths
+		// other than A·Bᵀ skip zero elements of A, and all add the
+		// product to a zeroed output.
+		skipZero := k.transA || !k.transB
+		ad, bd = ad[:mm], bd[:n]
+		var zero T
+		for i, av := range ad {
+			row := o[i*n : (i+1)*n]
+			if skipZero && av == 0 {
+				clear(row)
+				continue
+			}
+			for j, bv := range bd {
+				row[j] = zero + av*bv
+			}
+		}
+		return
+	}
+	ta, tb := blas.NoTrans, blas.NoTrans
+	if k.transA {
+		ta = blas.Trans
+	}
+	if k.transB {
+		tb = blas.Trans
+	}
+	if isFloat32[T]() {
+		gonum.Implementation{}.Sgemm(ta, tb, mm, n, kk, 1, as32(ad), k.ac, as32(bd), k.bc, 0, as32(o), n)
+	} else {
+		gonum.Implementation{}.Dgemm(ta, tb, mm, n, kk, 1, as64(ad), k.ac, as64(bd), k.bc, 0, as64(o), n)
+	}
+}
+
+// scratch holds a machine's buffers for the transposed operands of its
+// float32 products.
+type scratch struct {
+	a, b []float32
+	// run counts the machine's runs; params holds the transposed
+	// parameters of the current run (and, for reuse, earlier runs').
+	run    int
+	params []transposed
+}
+
+// transposed is a parameter's transpose, made on run run.
+type transposed struct {
+	src  *float32
+	r, c int
+	run  int
+	buf  []float32
+}
+
+// transposeParam returns the transpose of a parameter's r×c matrix,
+// made on its first use in the current run and reused by the products of
+// later time steps; buffers of earlier runs are reused.
+func (s *scratch) transposeParam(src []float32, r, c int) []float32 {
+	p := unsafe.SliceData(src)
+	free := -1
+	for i := range s.params {
+		e := &s.params[i]
+		if e.run == s.run && e.src == p && e.r == r && e.c == c {
+			return e.buf
+		}
+		if e.run != s.run && free < 0 && cap(e.buf) >= r*c {
+			free = i
+		}
+	}
+	if free < 0 {
+		s.params = append(s.params, transposed{})
+		free = len(s.params) - 1
+	}
+	e := &s.params[free]
+	e.src, e.r, e.c, e.run = p, r, c, s.run
+	e.buf = transpose(&e.buf, src, r, c)
+	return e.buf
+}
+
+// transpose writes the r×c row-major matrix src transposed (c×r) into
+// *buf, growing it as needed, and returns it. It goes in 16×16 tiles, so
+// that the column writes of a tile stay within a few cache lines.
+func transpose(buf *[]float32, src []float32, r, c int) []float32 {
+	if cap(*buf) < r*c {
+		*buf = make([]float32, r*c)
+	}
+	t := (*buf)[:r*c]
+	const tile = 16
+	for i0 := 0; i0 < r; i0 += tile {
+		i1 := min(i0+tile, r)
+		for j0 := 0; j0 < c; j0 += tile {
+			j1 := min(j0+tile, c)
+			for i := i0; i < i1; i++ {
+				row := src[i*c+j0 : i*c+j1]
+				for j, v := range row {
+					t[(j0+j)*r+i] = v
+				}
+			}
+		}
+	}
+	return t
+}
+
+func (k gemm[T]) transposesParam() bool { return k.paramB }

@@ -1,0 +1,52 @@
+package runtime
+
+import "gorgonia.org/gorgonia"
+
+// The methods of this file let tests (and profiles) see what Compile
+// picked and how a machine runs each op; the run loop does not use them.
+
+// Op returns Gorgonia's op of slot i (nil for a leaf).
+func (p *Program) Op(i int) gorgonia.Op { return p.ops[i].g }
+
+// Args returns the slots op i reads, in order.
+func (p *Program) Args(i int) []int { return p.ops[i].args }
+
+// Kernel returns the name of the kernel Compile picked for op i (one of
+// Kernels), or "" if Gorgonia's op alone computes it.
+func (p *Program) Kernel(i int) string {
+	if p.ops[i].k == nil {
+		return ""
+	}
+	return p.ops[i].k.String()
+}
+
+// Lazy reports whether op i is a bias broadcast that the additions reading
+// it replace by reading its row.
+func (p *Program) Lazy(i int) bool { return p.ops[i].lazy }
+
+// RowSource returns the slot of the row an add-row kernel reads in place
+// of a broadcast, or -1 for any other op.
+func (p *Program) RowSource(i int) int {
+	if k, ok := p.ops[i].k.(interface{ rowSource() int }); ok {
+		return k.rowSource()
+	}
+	return -1
+}
+
+// TransposedParam reports whether op i is a product whose transposed
+// second operand is a parameter, transposed once per run.
+func (p *Program) TransposedParam(i int) bool {
+	k, ok := p.ops[i].k.(interface{ transposesParam() bool })
+	return ok && k.transposesParam()
+}
+
+// How returns how op i runs on the runs after the first, as settled by
+// the first run (and changed by a kernel that declined): "leaf", "op",
+// "kernel", "kept", "reshape", "alias" or "lazy".
+func (m *Machine) How(i int) string { return m.st[i].how.String() }
+
+// Stale reports whether lazy op i was not computed on the last run.
+func (m *Machine) Stale(i int) bool { return m.st[i].stale }
+
+// Raw returns the value of slot i as it is, without computing a lazy one.
+func (m *Machine) Raw(i int) gorgonia.Value { return m.vals[i] }

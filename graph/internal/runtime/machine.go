@@ -1,0 +1,259 @@
+package runtime
+
+import (
+	"fmt"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Machine runs a Program: it holds the value of every slot of the last
+// run, so it serves one goroutine at a time.
+type Machine struct {
+	p    *Program
+	vals []gorgonia.Value
+	st   []state
+	args []gorgonia.Value // the operands of the op being run
+	// settled is set by a successful first run, which settles how each op
+	// runs from then on.
+	settled bool
+	sc      scratch
+}
+
+// how is the way an op runs on the runs after the first.
+type how uint8
+
+const (
+	howLeaf    how = iota // an input or a parameter: its value is the caller's
+	howOp                 // Gorgonia's op, into its last value where state.reuse
+	howKernel             // its kernel, into its own value
+	howKept               // its value is fixed by the program's shapes
+	howReshape            // its value is kept while its operand is the same
+	howAlias              // its value is its operand's
+	howLazy               // not computed until its value is read
+)
+
+func (h how) String() string {
+	return [...]string{"leaf", "op", "kernel", "kept", "reshape", "alias", "lazy"}[h]
+}
+
+// state is what a machine knows of one op.
+type state struct {
+	how   how
+	reuse bool // Gorgonia's op may write into the last value
+	stale bool // a lazy value not computed on this run
+	// prev is the first operand the op had when its value was computed.
+	prev gorgonia.Value
+}
+
+// NewMachine returns a machine for p with no values; the caller sets the
+// leaves' with Set before the first run.
+func (p *Program) NewMachine() *Machine {
+	return &Machine{p: p, vals: make([]gorgonia.Value, len(p.ops)), st: make([]state, len(p.ops))}
+}
+
+// Set makes v the value of leaf slot i (an input or a parameter). The
+// machine reads v's memory on every run; the caller writes it between
+// runs.
+func (m *Machine) Set(i int, v gorgonia.Value) { m.vals[i] = v }
+
+// Value returns the value of slot i after the last run, computing a lazy
+// value first. It is the machine's own memory, valid until the next run.
+func (m *Machine) Value(i int) (gorgonia.Value, error) {
+	if m.st[i].stale {
+		if err := m.materialize(i); err != nil {
+			return nil, err
+		}
+	}
+	return m.vals[i], nil
+}
+
+// Run evaluates the program. A failure inside an op, including a panic,
+// is returned as an error.
+func (m *Machine) Run() (err error) {
+	cur := -1
+	defer func() {
+		if r := recover(); r != nil {
+			if cur >= 0 {
+				err = fmt.Errorf("running %v: %v", m.p.ops[cur].g, r)
+			} else {
+				err = fmt.Errorf("run: %v", r)
+			}
+		}
+	}()
+	m.sc.run++
+	if !m.settled {
+		return m.first(&cur)
+	}
+	for i := range m.p.ops {
+		s := &m.st[i]
+		if s.how == howLeaf || s.how == howKept {
+			continue
+		}
+		cur = i
+		o := &m.p.ops[i]
+		args := m.gather(o.args)
+		switch s.how {
+		case howReshape:
+			if len(args) == 1 && args[0] == s.prev {
+				continue
+			}
+		case howAlias:
+			if len(args) > 0 {
+				m.vals[i] = args[0]
+				continue
+			}
+		case howLazy:
+			s.stale = true
+			continue
+		case howKernel:
+			if o.k.run(m, m.vals[i], args) {
+				continue
+			}
+			// The values are not what the kernel covers: the op runs
+			// Gorgonia's op from now on, so all later runs agree.
+			s.how = howOp
+		}
+		if err := m.runOp(i, args); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// gather returns the values of slots, in m.args.
+func (m *Machine) gather(slots []int) []gorgonia.Value {
+	m.args = m.args[:0]
+	for _, k := range slots {
+		m.args = append(m.args, m.vals[k])
+	}
+	return m.args
+}
+
+// runOp computes op i with Gorgonia's op, into its last value where the
+// first run found that safe.
+func (m *Machine) runOp(i int, args []gorgonia.Value) error {
+	o, s := &m.p.ops[i], &m.st[i]
+	for j, c := range o.args {
+		if m.st[c].stale {
+			if err := m.materialize(c); err != nil {
+				return err
+			}
+			args[j] = m.vals[c]
+		}
+	}
+	var v gorgonia.Value
+	var err error
+	if s.reuse {
+		v, err = o.g.(gorgonia.UsePreallocDoer).UsePreallocDo(m.vals[i], args...)
+	} else {
+		v, err = o.g.Do(args...)
+	}
+	if err != nil {
+		return fmt.Errorf("running %v: %v", o.g, err)
+	}
+	m.vals[i] = v
+	if len(args) > 0 {
+		s.prev = args[0]
+	}
+	return nil
+}
+
+// first is the first run: every op runs Gorgonia's op, and the run notes
+// which values are the node's own memory (not an input's, a parameter's
+// or an earlier node's, as Gorgonia's reshapes and count-1 repeats return)
+// and settles how each op runs from then on. Ops with a kernel and a value
+// of their own run it on this run already, into the op's value, so that
+// every run computes the same numbers.
+func (m *Machine) first(cur *int) error {
+	seen := map[uintptr]bool{}
+	for i, o := range m.p.ops {
+		m.st[i] = state{}
+		if o.g == nil {
+			markSeen(seen, m.vals[i])
+		}
+	}
+	for i := range m.p.ops {
+		o, s := &m.p.ops[i], &m.st[i]
+		if o.g == nil {
+			continue
+		}
+		*cur = i
+		args := m.gather(o.args)
+		v, err := o.g.Do(args...)
+		if err != nil {
+			return fmt.Errorf("running %v: %v", o.g, err)
+		}
+		m.vals[i] = v
+		if len(args) > 0 {
+			s.prev = args[0]
+		}
+		var owned, alias, ran bool
+		switch o.role {
+		case roleRepeat:
+			alias = len(args) > 0 && sameMemory(v, args[0])
+		case roleSumAll:
+			// A fresh scalar of its own: later runs sum into it.
+			owned = o.k != nil && o.k.run(m, v, args)
+			ran = owned
+		case roleSliceAll:
+			// A whole-axis slice is its input: use the input itself
+			// rather than Gorgonia's copy of it, on this run and after.
+			if len(args) == 1 {
+				if _, ok := args[0].(*tensor.Dense); ok {
+					v, m.vals[i], alias = args[0], args[0], true
+				}
+			}
+		case roleArith:
+			// A scalar of its own (arithmetic on scalars): later runs
+			// write into it.
+			if o.k != nil && freshScalar(seen, v, args) && o.k.run(m, v, args) {
+				owned, ran = true, true
+			}
+		}
+		if d, ok := v.(*tensor.Dense); ok && !d.IsView() && d.Shape().TotalSize() > 0 && !seen[d.Uintptr()] {
+			owned = true
+			// A slice's gradient adds into the value it is given without
+			// zeroing it first: reusing last run's value would add this
+			// run's gradient to it.
+			s.reuse = o.prealloc && !o.addsInto
+			ran = o.k != nil && o.k.run(m, v, args)
+		}
+		markSeen(seen, v)
+		switch {
+		case o.role == roleSizeOf:
+			s.how = howKept
+		case o.role == roleReshape:
+			s.how = howReshape
+		case alias:
+			s.how = howAlias
+		case o.lazy && owned:
+			s.how = howLazy
+		case owned && ran:
+			s.how = howKernel
+		default:
+			s.how = howOp
+		}
+	}
+	m.settled = true
+	return nil
+}
+
+// materialize computes lazy value c, skipped on this run, for a reader.
+func (m *Machine) materialize(c int) error {
+	o := &m.p.ops[c]
+	m.st[c].stale = false
+	args := make([]gorgonia.Value, 0, len(o.args))
+	for _, k := range o.args {
+		args = append(args, m.vals[k])
+	}
+	if o.k != nil && o.k.run(m, m.vals[c], args) {
+		return nil
+	}
+	v, err := o.g.Do(args...)
+	if err != nil {
+		return fmt.Errorf("running %v: %v", o.g, err)
+	}
+	m.vals[c] = v
+	return nil
+}
