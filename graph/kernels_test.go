@@ -126,11 +126,15 @@ func TestKernelsMatchOps(t *testing.T) {
 					}
 				}
 			}
-			// Every kernel ran (a lazy broadcast ran its kernel on the
-			// first run), and every way of keeping a value was used.
+			// Every op given a kernel at compile time runs it, every kernel
+			// ran (a lazy broadcast ran its kernel on the first run), and
+			// every way of keeping a value was used.
 			ran, ways := map[string]bool{}, map[string]bool{}
 			for i := 0; i < rt.Len(); i++ {
 				ways[m.How(i)] = true
+				if rt.Kernel(i) != "" && m.How(i) == "op" {
+					t.Errorf("%v was given kernel %s but runs Gorgonia's op", rt.Op(i), rt.Kernel(i))
+				}
 				if h := m.How(i); h == "kernel" || h == "lazy" {
 					ran[rt.Kernel(i)] = true
 				}
