@@ -17,9 +17,11 @@
 //     Steps, Stack, ...) return [Node] values and never panic: the first
 //     error is kept in [Builder.Err] and later operations return nil, so
 //     layer code reads as straight-line maths with a single error check.
-//   - [Builder.Compile] turns the graph into a [Program]: its nodes in
-//     execution order, plus, on request, the gradient of a scalar loss
-//     with respect to every bound parameter and to the inputs.
+//   - [Builder.Compile] turns the graph into a [Program]: it adds, on
+//     request, the gradient of a scalar loss with respect to every bound
+//     parameter and to the inputs (gorgonia.Grad), and translates the
+//     graph once into the op list of gornn's runtime (the internal package
+//     graph/internal/runtime), each op with its kernel picked then.
 //   - An [Executor] runs a Program. It validates inputs (shape, dtype,
 //     finiteness) before copying them in, and returns a failure inside an
 //     op, panics included, as an error wrapping [ErrGraph].
