@@ -84,7 +84,7 @@ func runBench(ctx context.Context, c config, w io.Writer, progress io.Writer) er
 		}
 		fc := config{csv: filepath.Join(c.bench, bc.file+".csv"), target: bc.target, delimiter: ",",
 			season: bc.season, horizon: bc.h, holdout: bc.h, seed: c.seed, maxEpochs: c.maxEpochs, ensemble: c.ensemble, strategies: c.strategies, kinds: c.kinds,
-			bases: c.bases, logMode: c.logMode, randomInit: c.randomInit, selectOne: c.selectOne}
+			bases: c.bases, logMode: c.logMode, randomInit: c.randomInit, selectOne: c.selectOne, folds: c.folds}
 		if len(bc.past) > 0 {
 			fc.strategies = "direct" // the recursive strategy takes no past covariates
 		}

@@ -25,6 +25,7 @@ type config struct {
 	seasonSet                                       bool
 	season, horizon, holdout, maxEpochs, ensemble   int
 	bases, logMode                                  string
+	folds                                           int
 	randomInit, selectOne                           bool
 	seed                                            uint64
 	json, quiet, taylor                             bool
@@ -54,6 +55,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.horizon, "horizon", 0, "steps to forecast (default: the holdout)")
 	fs.IntVar(&c.holdout, "holdout", 0, "hold out and score the last `H` values")
 	fs.IntVar(&c.maxEpochs, "max-epochs", 0, "most epochs per network (0: the package default, 300)")
+	fs.IntVar(&c.folds, "folds", 0, "most validation folds (0: the package default, 3)")
 	fs.IntVar(&c.ensemble, "ensemble", 0, "networks averaged in the final forecast (0: the package default, 5)")
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the networks' weights and shuffling")
 	fs.BoolVar(&c.json, "json", false, "print one JSON object instead of a table")
@@ -95,8 +97,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, errors.New("give -horizon H (forecast past the data) or -holdout H (score the last H values)")
 	case c.holdout > 0 && c.horizon > 0 && c.horizon != c.holdout:
 		return c, fmt.Errorf("-horizon %d and -holdout %d differ: the held-out values are forecast in one go", c.horizon, c.holdout)
-	case c.maxEpochs < 0 || c.ensemble < 0:
-		return c, errors.New("-max-epochs and -ensemble must not be negative")
+	case c.maxEpochs < 0 || c.ensemble < 0 || c.folds < 0:
+		return c, errors.New("-max-epochs, -ensemble and -folds must not be negative")
 	}
 	if c.horizon == 0 {
 		c.horizon = c.holdout
@@ -446,7 +448,7 @@ func forecastFile(ctx context.Context, c config, progress io.Writer) (*result, e
 	}
 	st := forecast.Settings{
 		Strategies: strategies, Kinds: kinds, Quantiles: levels,
-		Bases: bases, Log: logMode, RandomInit: c.randomInit, SelectOne: c.selectOne,
+		Bases: bases, Log: logMode, Folds: c.folds, RandomInit: c.randomInit, SelectOne: c.selectOne,
 		Horizon: c.horizon, Season: c.season, Seed: c.seed, MaxEpochs: c.maxEpochs,
 		Ensemble: c.ensemble, Progress: progress,
 	}

@@ -57,7 +57,7 @@ type Settings struct {
 	// MinSamples is the fewest training samples a candidate may have
 	// (default 8); windows leaving fewer are skipped.
 	MinSamples int
-	// Folds is the most validation blocks (default 2): fold f holds out
+	// Folds is the most validation blocks (default 3): fold f holds out
 	// the ValidationSteps values before those of fold f−1, the first the
 	// last ones. Fewer are used when the earliest would leave the smallest
 	// window fewer than MinSamples training samples.
@@ -225,7 +225,7 @@ func (s Settings) withDefaults() (Settings, error) {
 		def(&s.MaxEpochs, 300, "max epochs"), def(&s.Patience, 25, "patience"),
 		def(&s.BatchSize, 8, "batch size"), def(&s.MinSamples, 8, "min samples"),
 		def(&s.ValidationSteps, s.Horizon, "validation steps"),
-		def(&s.Ensemble, 5, "ensemble"), def(&s.MaxLSTMWindow, 96, "max LSTM window"), def(&s.Folds, 2, "folds"), def(&s.ValidationEnsemble, 1, "validation ensemble"),
+		def(&s.Ensemble, 5, "ensemble"), def(&s.MaxLSTMWindow, 96, "max LSTM window"), def(&s.Folds, 3, "folds"), def(&s.ValidationEnsemble, 1, "validation ensemble"),
 	} {
 		if e != nil {
 			return s, e

@@ -23,7 +23,7 @@ func smallSeries() []float64 {
 	return y
 }
 
-var fast = Settings{Season: 4, Horizon: 4, Windows: []int{4, 8}, Units: []int{4}, MaxEpochs: 20, Patience: 5, Seed: 1, Kinds: []Kind{LSTM}, Bases: []int{1}}
+var fast = Settings{Season: 4, Horizon: 4, Windows: []int{4, 8}, Units: []int{4}, MaxEpochs: 20, Patience: 5, Seed: 1, Kinds: []Kind{LSTM}, Bases: []int{1}, Folds: 2}
 
 func TestFitForecastReproducible(t *testing.T) {
 	y := smallSeries()
