@@ -199,6 +199,14 @@ func build(defaultName string, functional bool, inShapes [][]int, ls []layers.La
 		m.shapes = append(m.shapes, out)
 		shape = out
 	}
+	if g != nil {
+		if err := m.checkSource(len(ls), g.Output); err != nil {
+			return nil, fmt.Errorf("output: %w", err)
+		}
+		if g.Output.Layer < 0 {
+			return nil, fmt.Errorf("%w: the output is an input", ErrModel)
+		}
+	}
 	return m, nil
 }
 
