@@ -1,6 +1,19 @@
 // Package layers holds the Keras-style layers of gornn: [Dense],
-// [SimpleRNN], [LSTM] and [GRU], and the [Layer] interface any other layer
+// [SimpleRNN], [LSTM] and [GRU]; the [Bidirectional] wrapper; [Embedding],
+// [Masking], [SequenceLengths] and [Dropout]; the merge layers
+// [Concatenate] and [Add]; and the [Layer] interface any other layer
 // implements.
+//
+// # Masks, states and training
+//
+// A [Mask] marks the valid steps of padded sequences (made by Masking, an
+// Embedding with [WithMaskZero] or SequenceLengths); recurrent layers
+// carry their states over masked steps and output 0 there ([MaskedLayer]).
+// Recurrent layers take initial states and give final ones
+// ([StateLayer]), go backwards ([WithGoBackwards]), drop inputs and
+// recurrent states in training ([WithDropout], [WithRecurrentDropout],
+// [TrainingLayer], [Noise]) and may have no bias ([WithUseBias]).
+// docs/sequences.md has the Keras and PyTorch correspondence.
 //
 // A layer is configured at construction, where options are validated
 // (units must be positive and at most [MaxUnits]; [WithActivation] is for

@@ -9,6 +9,14 @@
 // its last state, say) is reported at construction, naming the layer.
 // Definition errors wrap [ErrModel]; shape errors wrap graph.ErrShape.
 //
+// Models that are not a chain, with several inputs, merge layers
+// (layers.Concatenate, layers.Add) and states passed between layers (an
+// encoder's final states as a decoder's initial states), are made with
+// [NewMulti] from symbols of [Input], [Apply], [ApplyMerge] and
+// [ApplyStates]; they run with [Model.PredictInputs] and the trainers'
+// ...Inputs methods. [Model.NewStream] serves a recurrent model one time
+// step at a time, carrying its states from call to call.
+//
 // # Shapes
 //
 // Shapes given to a model leave out the batch axis: Input(10, 1) is a
