@@ -387,7 +387,7 @@ func CheckTensor(what string, x *graph.Tensor, sample []int, dt graph.DType) err
 // output. It builds the forward graph once for a batch of 1 to see (the
 // layers make the mask there); a model that cannot be built says false.
 func (m *Model) MaskedOutput() bool {
-	if m.usable() != nil {
+	if m.usable() != nil || !mayMask(m.layers) {
 		return false
 	}
 	b, err := graph.NewBuilder(m.dt, 1)
@@ -396,4 +396,24 @@ func (m *Model) MaskedOutput() bool {
 	}
 	_, mask, _ := m.forwardInputs(b, m.NewInputs(b), nil, nil)
 	return b.Err() == nil && mask != nil
+}
+
+// mayMask reports whether a mask may arise in ls: false when every layer
+// is a built-in one that makes none (all but Masking, SequenceLengths and
+// an Embedding with mask_zero), so that MaskedOutput need not build a
+// graph to know.
+func mayMask(ls []layers.Layer) bool {
+	for _, l := range ls {
+		switch l := l.(type) {
+		case *layers.Dense, *layers.SimpleRNN, *layers.LSTM, *layers.GRU, *layers.RNN,
+			*layers.Bidirectional, *layers.Dropout, *layers.Concatenate, *layers.Add:
+		case *layers.Embedding:
+			if l.MaskZero() {
+				return true
+			}
+		default:
+			return true
+		}
+	}
+	return false
 }
