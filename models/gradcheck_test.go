@@ -203,6 +203,21 @@ func gradCases() []gradCase {
 				chainLayers(gru(3, seq(true)), lstm(2, seq(true)), dense(1))},
 		)
 	}
+	// Issue 13's vocabulary: both directions, backwards, no bias.
+	bidi := func(mode layers.MergeMode, inner func() (layers.Layer, error)) func() (layers.Layer, error) {
+		return func() (layers.Layer, error) { return layers.NewBidirectional(must(inner()), mode) }
+	}
+	for _, mode := range []layers.MergeMode{layers.MergeConcat, layers.MergeSum, layers.MergeMul, layers.MergeAve} {
+		cs = append(cs,
+			gradCase{"Bidirectional_GRU_" + string(mode) + "_seq_B2", []int{4, 2}, 2, chainLayers(bidi(mode, gru(3, seq(true))), dense(1))},
+			gradCase{"Bidirectional_LSTM_" + string(mode) + "_last_B2", []int{3, 2}, 2, chainLayers(bidi(mode, lstm(2)), dense(2))},
+		)
+	}
+	cs = append(cs,
+		gradCase{"SimpleRNN_relu_backwards_seq_B2", []int{4, 2}, 2, chainLayers(simpleRNN(3, seq(true), layers.WithGoBackwards(true), layers.WithActivation(layers.ReLU)))},
+		gradCase{"LSTM_backwards_no_bias_B2", []int{4, 2}, 2, chainLayers(lstm(3, layers.WithGoBackwards(true), layers.WithUseBias(false)), dense(1, layers.WithUseBias(false)))},
+		gradCase{"GRU_no_bias_seq_B2", []int{4, 2}, 2, chainLayers(gru(3, seq(true), layers.WithUseBias(false)))},
+	)
 	// U=128: every gate is a 128-wide block, where Gorgonia's slice-merge
 	// bug would make gates collapse if they were slices of one product.
 	cs = append(cs,
@@ -276,5 +291,60 @@ func TestGradientCheckDetectsWrongGradient(t *testing.T) {
 	}, data[0], &fd.Settings{Formula: fd.Central, Step: fdStep})
 	if gradClose(g[0], num) {
 		t.Fatalf("gradient at the old point %g accepted as the derivative at a new point %g", g[0], num)
+	}
+}
+
+// TestDropoutGradientsMatchFiniteDifferences: in a training program with
+// its dropout masks drawn once and held fixed, the gradients Grad gives
+// (through Dropout and an LSTM's dropout and recurrent dropout) match
+// central differences of the loss.
+func TestDropoutGradientsMatchFiniteDifferences(t *testing.T) {
+	ls := must(chainLayers(lstm(3, seq(true), layers.WithDropout(0.3), layers.WithRecurrentDropout(0.4)),
+		func() (layers.Layer, error) { return layers.NewDropout(0.5) }, dense(1))())
+	m := must(models.NewSequential([]int{4, 2}, ls, models.WithDType(graph.Float64), models.WithSeed(gradSeed)))
+	noise := layers.NewNoise()
+	prog := must(m.Program(models.ProgramSpec{Batch: 3, Loss: mse, Grads: true, Noise: noise}))
+	e := prog.NewExecutor()
+	must(0, e.SetInput(0, uniformTensor(7, 3, 4, 2)))
+	must(0, e.SetInput(1, uniformTensor(8, 3, 4, 1)))
+	ins := noise.Inputs()
+	if len(ins) != 3 {
+		t.Fatalf("%d dropout masks, want 3", len(ins))
+	}
+	rng := graph.NewRNG(5)
+	for k, in := range ins {
+		n := 1
+		for _, d := range in.Shape {
+			n *= d
+		}
+		v := make([]float64, n)
+		layers.Fill(v, in.Rate, rng)
+		must(0, e.SetInput(prog.NumInputs()-len(ins)+k, must(graph.FromFloat64s(graph.Float64, v, in.Shape...))))
+	}
+	must(0, e.Run())
+	params := m.Params()
+	grads := must(e.Grads(params))
+	loss := func() float64 {
+		must(0, e.Run())
+		return must(e.Loss())
+	}
+	settings := &fd.Settings{Formula: fd.Central, Step: fdStep}
+	r := rand.New(rand.NewPCG(3, 99))
+	checked := 0
+	for pi, p := range params {
+		data, _ := graph.Float64Data(p.Value())
+		g := graph.Float64s(grads[pi])
+		for _, i := range coords(len(data), r) {
+			orig := data[i]
+			num := fd.Derivative(func(v float64) float64 { data[i] = v; return loss() }, orig, settings)
+			data[i] = orig
+			checked++
+			if !gradClose(g[i], num) {
+				t.Errorf("%s[%d]: analytic %.10g, finite difference %.10g", p.Name(), i, g[i], num)
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no coordinate checked")
 	}
 }
