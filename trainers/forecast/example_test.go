@@ -155,3 +155,40 @@ func ExampleFitMany() {
 	// series 1: linear(w=8), 4 forecasts
 	// series 2: linear(w=8), 4 forecasts
 }
+
+// Rolling-origin backtest of a baseline: each origin forecasts the next h
+// values from the series before it.
+func ExampleBacktest() {
+	y := []float64{1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5, 6}
+	scores, err := forecast.Backtest(context.Background(), forecast.Series{Target: y}, 2, 4, []int{8, 10},
+		forecast.MethodFunc(forecast.SeasonalNaive(4)))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, s := range scores {
+		fmt.Printf("RMSE %.1f MASE %.1f\n", s.RMSE, s.MASE)
+	}
+	// Output:
+	// RMSE 1.0 MASE 1.0
+	// RMSE 1.0 MASE 1.0
+}
+
+// Windows of a series with a past covariate for direct three-step output,
+// scaled with a scaler fitted on the training part only.
+func ExampleMakeWindows() {
+	train := []float64{10, 12, 14, 16, 18, 20, 22}
+	sc, err := forecast.FitScaler(forecast.Standard, train)
+	if err != nil {
+		log.Fatal(err)
+	}
+	s := forecast.Series{Target: sc.Transform(train), Past: [][]float64{{0, 1, 0, 1, 0, 1, 0}}}
+	w, err := forecast.MakeWindows(s, 3, 3)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(w.N, "samples of", w.Window, "steps ×", w.Features, "features, targets of", w.Horizon, "steps; origins", w.Origins)
+	fmt.Printf("first target in the series' units: %.0f\n", sc.Inverse(w.Targets[:1])[0])
+	// Output:
+	// 2 samples of 3 steps × 2 features, targets of 3 steps; origins [3 4]
+	// first target in the series' units: 16
+}

@@ -14,9 +14,24 @@ import (
 // window and size with Dense(Q·H) outputs, trained with the pinball loss
 // on the same inputs and seasonal-naive corrections as the point network.
 type quantileNet struct {
-	levels []float64
-	epochs int
-	models []*models.Model
+	levels  []float64 // the levels asked for
+	trained []float64 // the networks' output levels: levels and 0.5
+	// centred: the forecasts are moved, step by step, by the point
+	// forecast minus the networks' 0.5 quantile.
+	centred bool
+	epochs  int
+	models  []*models.Model
+}
+
+// withMedian returns levels with 0.5 added in order (levels itself when
+// it has it).
+func withMedian(levels []float64) []float64 {
+	if slices.Contains(levels, 0.5) {
+		return slices.Clone(levels)
+	}
+	out := append(slices.Clone(levels), 0.5)
+	slices.Sort(out)
+	return out
 }
 
 // repeatTargets returns the targets [n, h] repeated q times per sample:
@@ -45,7 +60,7 @@ func (p *prepared) quantileData(dt graph.DType, q int) (*graph.Tensor, error) {
 // and level weighing the same; then st.Ensemble networks are trained on all of s
 // for that many epochs.
 func fitQuantiles(ctx context.Context, st Settings, s Series, c Candidate, v int) (*quantileNet, error) {
-	levels, H := st.Quantiles, st.Horizon
+	levels, H := withMedian(st.Quantiles), st.Horizon
 	loss, err := PinballLoss(levels, H)
 	if err != nil {
 		return nil, err
@@ -101,7 +116,7 @@ func fitQuantiles(ctx context.Context, st Settings, s Series, c Candidate, v int
 	if yq, err = full.quantileData(st.DType, len(levels)); err != nil {
 		return nil, err
 	}
-	qn := &quantileNet{levels: slices.Clone(levels), epochs: bestEpochs}
+	qn := &quantileNet{levels: slices.Clone(st.Quantiles), trained: levels, centred: true, epochs: bestEpochs}
 	for i := range st.Ensemble {
 		est := st
 		est.Seed = st.Seed + uint64(i)
@@ -214,8 +229,12 @@ func (n *Network) QuantileEpochs() int {
 
 // ForecastQuantiles returns the forecasts of each of Quantiles' levels
 // for the Horizon values after s.Target, as [level][step], from the same
-// inputs as Forecast. The levels never cross: at every step a higher
-// level has a value at least as high. A network fitted without
+// inputs as Forecast. The quantile networks also learn the 0.5 level; at
+// every step their quantiles are moved by the point forecast (Forecast,
+// the members' mean) minus that median, so that the intervals are centred
+// on the point forecast (a level 0.5 asked for is the point forecast).
+// The levels never cross: at every step a higher level has a value at
+// least as high. A network fitted without
 // Settings.Quantiles returns an error wrapping ErrArgument.
 func (n *Network) ForecastQuantiles(s Series) ([][]float64, error) {
 	if n == nil || n.quant == nil || len(n.quant.models) == 0 {
@@ -234,9 +253,28 @@ func (n *Network) ForecastQuantiles(s Series) ([][]float64, error) {
 	c := n.Candidate
 	c.Strategy = Direct
 	p := n.prepFor(c)
-	q, err := p.quantilesAt(n.quant.models, s, n.Window, T, T+1, n.quant.levels)
+	q, err := p.quantilesAt(n.quant.models, s, n.Window, T, T+1, n.quant.trained)
 	if err != nil {
 		return nil, fmt.Errorf("forecast: %w", err)
 	}
-	return q[0], nil
+	shift := make([]float64, n.st.Horizon)
+	if n.quant.centred {
+		point, err := n.Forecast(s)
+		if err != nil {
+			return nil, err
+		}
+		med := q[0][slices.Index(n.quant.trained, 0.5)]
+		for k := range shift {
+			shift[k] = point[k] - med[k]
+		}
+	}
+	out := make([][]float64, len(n.quant.levels))
+	for j, lv := range n.quant.levels {
+		row := q[0][slices.Index(n.quant.trained, lv)]
+		out[j] = make([]float64, len(row))
+		for k, v := range row {
+			out[j][k] = v + shift[k]
+		}
+	}
+	return out, nil
 }

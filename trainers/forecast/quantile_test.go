@@ -215,6 +215,25 @@ func TestQuantileCoverage(t *testing.T) {
 	if err != nil || !slices.Equal(got[0], want[0]) || !slices.Equal(got[1], want[1]) || !slices.Equal(back.Quantiles(), st.Quantiles) {
 		t.Errorf("loaded quantiles %v (%v), want %v", got, err, want)
 	}
+	// With 0.5 among the levels it is the point forecast: the quantiles
+	// are centred on it.
+	mid := st
+	mid.Quantiles = []float64{0.25, 0.5, 0.75}
+	mid.MaxEpochs = 5
+	mn, err := Fit(context.Background(), Series{Target: y[:120]}, mid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := mn.ForecastQuantiles(Series{Target: y[:120]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	point, _ := mn.Forecast(Series{Target: y[:120]})
+	for k := range point {
+		if math.Abs(q[1][k]-point[k]) > 1e-9*math.Abs(point[k]) || q[0][k] > q[1][k] || q[1][k] > q[2][k] {
+			t.Errorf("step %d: quantiles %v %v %v, point %v", k+1, q[0][k], q[1][k], q[2][k], point[k])
+		}
+	}
 	plain := st
 	plain.Quantiles = nil
 	pn, err := Fit(context.Background(), Series{Target: y[:80]}, plain)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gornn/gornn/graph"
 	"github.com/gornn/gornn/models"
@@ -40,6 +41,11 @@ type savedNetwork struct {
 	Quantiles       []float64 `json:"quantiles,omitempty"`
 	QuantileMembers int       `json:"quantile_members,omitempty"`
 	QuantileEpochs  int       `json:"quantile_epochs,omitempty"`
+	// QuantileLevels are the levels asked for when Quantiles (the
+	// networks' outputs) has 0.5 added; QuantileCentred says that the
+	// forecasts are centred on the point forecast (ForecastQuantiles).
+	QuantileLevels  []float64 `json:"quantile_levels,omitempty"`
+	QuantileCentred bool      `json:"quantile_centred,omitempty"`
 	// Combination are the members whose forecasts are averaged (version
 	// 2; version 1 had one, Selected, with Members networks).
 	Combination []savedMember `json:"combination,omitempty"`
@@ -88,7 +94,8 @@ func (n *Network) Save(path string) error {
 		sv.Candidates = append(sv.Candidates, toSaved(c))
 	}
 	if n.quant != nil {
-		sv.Quantiles, sv.QuantileMembers, sv.QuantileEpochs = n.quant.levels, len(n.quant.models), n.quant.epochs
+		sv.Quantiles, sv.QuantileMembers, sv.QuantileEpochs = n.quant.trained, len(n.quant.models), n.quant.epochs
+		sv.QuantileLevels, sv.QuantileCentred = n.quant.levels, n.quant.centred
 	}
 	js, err := json.Marshal(sv)
 	if err != nil {
@@ -177,7 +184,19 @@ func Load(path string) (*Network, error) {
 		if err := CheckQuantiles(sv.Quantiles); err != nil || sv.QuantileMembers < 1 {
 			return nil, fmt.Errorf("forecast: load: %w: quantiles %v with %d networks", ErrData, sv.Quantiles, sv.QuantileMembers)
 		}
-		n.quant = &quantileNet{levels: sv.Quantiles, epochs: sv.QuantileEpochs}
+		levels := sv.QuantileLevels
+		if levels == nil {
+			levels = sv.Quantiles
+		}
+		for _, lv := range levels {
+			if !slices.Contains(sv.Quantiles, lv) {
+				return nil, fmt.Errorf("forecast: load: %w: quantile %v is not among the networks' levels %v", ErrData, lv, sv.Quantiles)
+			}
+		}
+		if sv.QuantileCentred && !slices.Contains(sv.Quantiles, 0.5) {
+			return nil, fmt.Errorf("forecast: load: %w: centred quantiles without a 0.5 level", ErrData)
+		}
+		n.quant = &quantileNet{levels: levels, trained: sv.Quantiles, centred: sv.QuantileCentred, epochs: sv.QuantileEpochs}
 		for i := range sv.QuantileMembers {
 			m, err := loadMember(st, n.Candidate, n.features, x, fmt.Sprintf("quantile%d", i), len(sv.Quantiles)*sv.Horizon)
 			if err != nil {
