@@ -50,7 +50,7 @@ func TestProductFLOPs(t *testing.T) {
 
 // TestPredictThreadsBitIdentical predicts several runs' worth of windows
 // (more than models.MaxPredictBatch) with 1 to 4 threads, and one window
-// at a time, with the seed LSTM and with an LSTM(64) whose products are
+// at a time, with the seed LSTM and with an LSTM(128) whose products are
 // large enough to be split across threads: every prediction is the same
 // bit for bit. (Predict's runs and the products' parts go to other
 // goroutines; under -race this also checks that they share nothing.)
@@ -59,7 +59,7 @@ func TestPredictThreadsBitIdentical(t *testing.T) {
 	defer runtime.GOMAXPROCS(saved)
 	for _, c := range []struct {
 		units, n int
-	}{{20, 2*models.MaxPredictBatch + 37}, {64, models.MaxPredictBatch + 5}} {
+	}{{20, 2*models.MaxPredictBatch + 37}, {128, models.MaxPredictBatch + 5}} {
 		t.Run(fmt.Sprintf("LSTM%d", c.units), func(t *testing.T) {
 			m, err := NewRegressor(LSTM, c.units, 10, true, Seed)
 			if err != nil {

@@ -14,7 +14,7 @@ import "math/bits"
 // ±Inf anywhere in a row of a or a column of b propagate as IEEE arithmetic
 // says (0·Inf is NaN).
 //
-// A product of more than about half a million multiply-adds is split by
+// A product of at least 2²¹ (about two million) multiply-adds is split by
 // rows (or columns) of c across up to [Threads] goroutines: the caller and
 // a pool of workers that stay for the life of the program. Every element
 // is computed as in one call, so the result is the same bit for bit
@@ -65,9 +65,12 @@ func gemmSerial(m, n, k int, a []float32, lda int, b []float32, ldb int, c []flo
 }
 
 // gemmPartWork is the fewest multiply-adds worth a part of its own: about
-// 5 µs of one core's FMAs, several times what handing a part to an idle
-// worker costs (waking it, and the cache lines of a and b it must fetch).
-const gemmPartWork = 1 << 18
+// 20 µs of one core's FMAs. Measured on a quiet 2-vCPU VM, splitting W4's
+// products of 2²⁰ multiply-adds in halves (parts of 2¹⁹) made its training
+// step slower, 42 → 51 ms (medians of 130 alternated runs): the handoff,
+// the second core fetching a and b, and the wait for the slower half cost
+// more than half of a 20 µs product.
+const gemmPartWork = 1 << 20
 
 // gemmSplit returns how many parts a product is split into for the given
 // number of threads (1: not split), and whether by rows of c (else by

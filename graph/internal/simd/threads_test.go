@@ -84,15 +84,16 @@ func TestGemmSplit(t *testing.T) {
 		parts            int
 		rows             bool
 	}{
-		{8, 80, 20, 2, 1, true},       // the seed step's product: too small
-		{256, 80, 20, 2, 1, true},     // 410k multiply-adds: below two parts' worth
-		{64, 128, 128, 1, 1, true},    // one thread
-		{64, 128, 128, 2, 2, true},    // W4's recurrent products
-		{64, 128, 128, 16, 4, true},   // 1M multiply-adds: four parts at most
-		{10000, 80, 20, 16, 16, true}, // W6 in one batch
-		{4, 4096, 512, 2, 2, false},   // one row block: by columns
-		{1, 8, 1 << 20, 4, 1, false},  // one row and one column block: not split
-		{12, 64, 4096, 8, 8, false},   // three row blocks, eight column blocks
+		{8, 80, 20, 2, 1, true},        // the seed step's product: too small
+		{256, 80, 20, 2, 1, true},      // 410k multiply-adds: below two parts' worth
+		{64, 128, 128, 2, 1, true},     // W4's recurrent products, 1M: not worth splitting
+		{64, 128, 512, 1, 1, true},     // one thread
+		{64, 128, 512, 2, 2, true},     // 4M multiply-adds
+		{64, 128, 512, 16, 4, true},    // four parts at most
+		{10000, 80, 20, 16, 15, true},  // W6 in one batch: 16M
+		{4, 4096, 512, 2, 2, false},    // one row block: by columns
+		{1, 8, 1 << 22, 4, 1, false},   // one row and one column block: not split
+		{12, 64, 1 << 15, 8, 8, false}, // three row blocks, eight column blocks
 	} {
 		parts, rows := gemmSplit(tc.m, tc.n, tc.k, tc.threads)
 		if parts != tc.parts || (parts > 1 && rows != tc.rows) {
@@ -158,7 +159,7 @@ func TestGemmThreadsBitIdentical(t *testing.T) {
 			a, b, want gemmMatrix
 		}
 		var cases []tc
-		for _, s := range [][3]int{{64, 128, 128}, {128, 128, 64}, {64, 128, 512}, {8, 1000, 160}, {300, 80, 20}, {4, 2048, 130}} {
+		for _, s := range [][3]int{{64, 128, 128}, {128, 128, 64}, {64, 128, 512}, {8, 1000, 160}, {300, 80, 20}, {4, 2048, 130}, {4, 4096, 160}, {256, 128, 128}} {
 			m, n, k := s[0], s[1], s[2]
 			a := newGemmMatrix(m, k, k, rnd)
 			b := newGemmMatrix(k, n, n, rnd)
