@@ -27,9 +27,10 @@
 // # Running
 //
 // [Model.Predict] works for any number of samples: it runs them in batches
-// of [DefaultPredictBatch] (or the size given to [Model.PredictBatch]),
-// compiling and caching one forward program per batch size, short last
-// batch included. Every program binds the same weight tensors. Predict
+// of [DefaultPredictBatch] (or the size given to [Model.PredictBatch],
+// run in pieces of at most [MaxPredictBatch]), compiling and caching one
+// forward program per batch size, short last batch included; the pieces
+// of one call run on graph.Threads() goroutines. Every program binds the same weight tensors. Predict
 // checks its input (shape, dtype, finiteness, naming the first bad sample)
 // and is safe for concurrent use; changing the weights (training,
 // [Model.SetWeights]) must not overlap with anything else.
