@@ -45,8 +45,10 @@ func (g *Global) Series() int { return len(g.scalers) }
 // chooses it, by rolling-origin validation on the last Folds blocks of
 // ValidationSteps values of every series, the score being the mean of the
 // series' validation MASEs (each series scaled by its own in-sample
-// error, so that no series dominates by its units); the chosen one is
-// trained on all of every series. Only the Direct strategy is used and
+// error, so that no series dominates by its units); the one candidate
+// with the lowest score (kinds, bases and windows as Fit's, but no
+// combination: as with Settings.SelectOne) is trained on all of every
+// series as an ensemble of Ensemble seeds. Only the Direct strategy is used and
 // Settings.Quantiles must be empty. Every series needs at least one
 // training sample for the smallest window in every fold; the pooled
 // samples at least MinSamples.
