@@ -34,13 +34,27 @@ type refLayer struct {
 	Layer           *refLayer `json:"layer"`
 	InputDim        int       `json:"input_dim"`
 	OutputDim       int       `json:"output_dim"`
+	// Format 2+gornn: dropout rates and a graph model's wiring.
+	Rate             float64     `json:"rate"`
+	Dropout          float64     `json:"dropout"`
+	RecurrentDropout float64     `json:"recurrent_dropout"`
+	Inputs           []refSource `json:"inputs"`
+	InitialState     *refSource  `json:"initial_state"`
+}
+
+// refSource is what a layer of a graph model reads (format 2+gornn): a
+// model input or a layer's output (its final states for initial_state).
+type refSource struct {
+	Input *int `json:"input"`
+	Layer *int `json:"layer"`
 }
 
 // config returns the layer's configuration (format 2 names the settings
 // as layers.Config does).
 func (rl refLayer) config() layers.Config {
 	c := layers.Config{Kind: rl.Type, Units: rl.Units, ReturnSequences: rl.ReturnSequences, Activation: rl.Activation,
-		GoBackwards: rl.GoBackwards, UseBias: rl.UseBias, MergeMode: rl.MergeMode, InputDim: rl.InputDim, OutputDim: rl.OutputDim}
+		GoBackwards: rl.GoBackwards, UseBias: rl.UseBias, MergeMode: rl.MergeMode, InputDim: rl.InputDim, OutputDim: rl.OutputDim,
+		Rate: rl.Rate, Dropout: rl.Dropout, RecurrentDropout: rl.RecurrentDropout}
 	if rl.Layer != nil {
 		inner := rl.Layer.config()
 		c.Layer = &inner
@@ -89,15 +103,21 @@ type refCase struct {
 	Model  struct {
 		InputShape []int      `json:"input_shape"`
 		Layers     []refLayer `json:"layers"`
+		// Format 2+gornn: a graph model's inputs and output layer.
+		Inputs [][]int `json:"inputs"`
+		Output *int    `json:"output"`
 	} `json:"model"`
 	Loss    string       `json:"loss"`
 	Weights []refWeights `json:"weights"`
 	X       refTensor    `json:"x"`
+	Xs      []refTensor  `json:"xs"` // format 2+gornn: the inputs of a graph model
 	Y       refTensor    `json:"y"`
 	// Format 2: per-sample lengths and the initial states of layers.
 	Lengths       []int                 `json:"lengths"`
 	InitialStates map[string]refWeights `json:"initial_states"`
-	Check         struct {
+	// Format 2+gornn: the dropout masks of the check batch.
+	DropoutMasks refMasks `json:"dropout_masks"`
+	Check        struct {
 		Output    refTensor    `json:"output"`
 		Loss      float64      `json:"loss"`
 		Grads     []refWeights `json:"grads"`
@@ -105,6 +125,9 @@ type refCase struct {
 		// Format 2.
 		FinalStates       map[string]refWeights `json:"final_states"`
 		InitialStateGrads map[string]refWeights `json:"initial_state_grads"`
+		// Format 2+gornn.
+		InputGrads      []refTensor `json:"input_grads"`
+		InferenceOutput *refTensor  `json:"inference_output"`
 	} `json:"check"`
 	Train *refTrain `json:"train"`
 }
@@ -116,14 +139,32 @@ type refTrain struct {
 	Batches      [][][]int      `json:"batches"`
 	EpochLoss    []float64      `json:"epoch_loss"`
 	FinalWeights []refWeights   `json:"final_weights"`
+	// Format 2+gornn: the dropout masks of every step, by epoch and batch.
+	DropoutMasks [][]refMasks `json:"dropout_masks"`
+}
+
+// refMasks holds dropout masks by layer ("k") and name: "mask" for a
+// dropout layer, "input" and "recurrent" for a recurrent layer.
+type refMasks map[string]map[string]refTensor
+
+// graph reports whether the case is a graph model (format 2+gornn).
+func (c refCase) graph() bool { return c.Model.Inputs != nil }
+
+// inputs returns the case's inputs: x, or a graph model's xs.
+func (c refCase) inputs() []refTensor {
+	if c.graph() {
+		return c.Xs
+	}
+	return []refTensor{c.X}
 }
 
 // referenceFiles lists the committed cases (format 1 in
-// testdata/reference, format 2 in testdata/reference-v2) and those of the
+// testdata/reference, format 2 in testdata/reference-v2, format 2+gornn,
+// generated here, in testdata/reference-gornn) and those of the
 // directories of REFERENCE_CASES_DIR (a colon-separated list).
 func referenceFiles(t *testing.T) []string {
 	var files []string
-	for _, dir := range []string{"reference", "reference-v2"} {
+	for _, dir := range []string{"reference", "reference-v2", "reference-gornn"} {
 		more, err := filepath.Glob(filepath.Join("testdata", dir, "*.json"))
 		if err != nil {
 			t.Fatal(err)
@@ -162,11 +203,22 @@ func loadCase(t *testing.T, path string) refCase {
 	if err := json.Unmarshal(raw, &c); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	if c.Format != "rnn-reference/1" && c.Format != "rnn-reference/2" {
+	switch c.Format {
+	case "rnn-reference/1", "rnn-reference/2", "rnn-reference/2+gornn":
+	default:
 		t.Fatalf("%s: unknown format %q", path, c.Format)
 	}
 	if c.Format == "rnn-reference/1" && (c.Lengths != nil || c.InitialStates != nil || c.Check.FinalStates != nil) {
 		t.Fatalf("%s: format 1 with fields of format 2", path)
+	}
+	if c.Format != "rnn-reference/2+gornn" && (c.graph() || c.Xs != nil || c.DropoutMasks != nil || c.Check.InputGrads != nil || c.Check.InferenceOutput != nil || (c.Train != nil && c.Train.DropoutMasks != nil)) {
+		t.Fatalf("%s: %s with fields of format 2+gornn", path, c.Format)
+	}
+	if c.graph() != (c.Xs != nil) || c.graph() && (len(c.Xs) != len(c.Model.Inputs) || c.Lengths != nil || c.InitialStates != nil) {
+		t.Fatalf("%s: a graph model gives xs (one per input) and no x, lengths or initial_states", path)
+	}
+	if (c.DropoutMasks != nil) != (c.Train != nil && c.Train.DropoutMasks != nil) {
+		t.Fatalf("%s: dropout masks for the check and not for training, or the reverse", path)
 	}
 	return c
 }
@@ -194,10 +246,13 @@ func TestReferenceCases(t *testing.T) {
 // lengths, the mask comes from the data as Keras users give it: a Masking
 // layer in front (padded steps hold 0), or mask_zero on the embedding
 // (padded ids are 0); checkLengths makes sure that this mask is exactly
-// the lengths. It returns the model and the index of the case's layer 0
-// in the model's layers.
-func buildCase(t *testing.T, c refCase, dt graph.DType) (*models.Model, int) {
+// the lengths. A graph model (format 2+gornn) is built with the
+// functional API (buildGraph).
+func buildCase(t *testing.T, c refCase, dt graph.DType) refModel {
 	t.Helper()
+	if c.graph() {
+		return buildGraph(t, c, dt)
+	}
 	var ls []layers.Layer
 	off := 0
 	if c.Lengths != nil {
@@ -210,6 +265,7 @@ func buildCase(t *testing.T, c refCase, dt graph.DType) (*models.Model, int) {
 			ls, off = append(ls, mask), 1
 		}
 	}
+	r := refModel{}
 	for i, rl := range c.Model.Layers {
 		cfg := rl.config()
 		if rl.Type == "embedding" && c.Lengths != nil {
@@ -220,15 +276,57 @@ func buildCase(t *testing.T, c refCase, dt graph.DType) (*models.Model, int) {
 			t.Fatalf("layer %d: %v", i, err)
 		}
 		ls = append(ls, l)
+		r.layer = append(r.layer, off+i)
 	}
 	m, err := models.NewSequential(c.Model.InputShape, ls, models.WithDType(dt))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.SetWeights(toLayerWeights(m, off, c.Weights)); err != nil {
+	r.m = m
+	r.setWeights(t, c.Weights)
+	return r
+}
+
+// refModel is a case's model and where the case's layers are in it:
+// layer[k] is the model's index of the case's layer k.
+type refModel struct {
+	m     *models.Model
+	layer []int
+}
+
+// caseLayer returns the case's index of the model's layer i, -1 for a
+// layer the case does not have (a Masking layer in front).
+func (r refModel) caseLayer(i int) int { return slices.Index(r.layer, i) }
+
+// caseWeights picks the case's layers, in the case's order, from one
+// LayerWeights per model layer.
+func (r refModel) caseWeights(ws []models.LayerWeights) []models.LayerWeights {
+	out := make([]models.LayerWeights, len(r.layer))
+	for k, i := range r.layer {
+		out[k] = ws[i]
+	}
+	return out
+}
+
+// setWeights sets the case's weights ws (one per case layer).
+func (r refModel) setWeights(t *testing.T, ws []refWeights) {
+	t.Helper()
+	cur := r.m.Weights()
+	out := make([]models.LayerWeights, len(cur))
+	for i := range cur {
+		out[i].Weights = []layers.Weight{}
+		k := r.caseLayer(i)
+		if k < 0 || k >= len(ws) {
+			continue
+		}
+		for _, w := range cur[i].Weights {
+			rt := ws[k][w.Name]
+			out[i].Weights = append(out[i].Weights, layers.Weight{Name: w.Name, Shape: rt.Shape, Data: rt.Data})
+		}
+	}
+	if err := r.m.SetWeights(out); err != nil {
 		t.Fatal(err)
 	}
-	return m, off
 }
 
 // checkLengths checks that the padding of x is what its lengths say: a
@@ -255,22 +353,6 @@ func checkLengths(t *testing.T, c refCase) {
 			}
 		}
 	}
-}
-
-func toLayerWeights(m *models.Model, off int, ws []refWeights) []models.LayerWeights {
-	cur := m.Weights()
-	out := make([]models.LayerWeights, len(cur))
-	for i := range cur {
-		out[i].Weights = []layers.Weight{}
-		if i < off || i-off >= len(ws) {
-			continue
-		}
-		for _, w := range cur[i].Weights {
-			rt := ws[i-off][w.Name]
-			out[i].Weights = append(out[i].Weights, layers.Weight{Name: w.Name, Shape: rt.Shape, Data: rt.Data})
-		}
-	}
-	return out
 }
 
 func tensorOf(t *testing.T, dt graph.DType, r refTensor) *graph.Tensor {
@@ -324,18 +406,18 @@ func expectClose(t *testing.T, what string, got, want []float64, tol float64) {
 // stateInputs returns, for a program compiled with States, the case's
 // initial states of the given samples (nil: all) in the program's order
 // (zero for the layers the case gives none), and the keys they stand for.
-func stateInputs(t *testing.T, c refCase, m *models.Model, off int, dt graph.DType, idx []int) ([]*graph.Tensor, []stateKey) {
+func stateInputs(t *testing.T, c refCase, r refModel, dt graph.DType, idx []int) ([]*graph.Tensor, []stateKey) {
 	t.Helper()
 	var ins []*graph.Tensor
 	var keys []stateKey
-	for _, si := range m.StateLayers() {
-		k := fmt.Sprint(si.Layer - off)
+	for _, si := range r.m.StateLayers() {
+		k := fmt.Sprint(r.caseLayer(si.Layer))
 		for s := range si.States {
 			name := []string{"h", "c"}[s]
 			keys = append(keys, stateKey{k, name})
 			rows := len(idx)
 			if idx == nil {
-				rows = c.X.Shape[0]
+				rows = c.inputs()[0].Shape[0]
 			}
 			r, ok := c.InitialStates[k][name]
 			if !ok {
@@ -361,34 +443,45 @@ type stateKey struct{ layer, state string }
 func usesStates(c refCase) bool { return c.InitialStates != nil || c.Check.FinalStates != nil }
 
 func runCheck(t *testing.T, c refCase, dt graph.DType, tol float64) {
-	m, off := buildCase(t, c, dt)
+	r := buildCase(t, c, dt)
+	m := r.m
 	loss, err := trainers.LossByName(c.Loss)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := c.X.Shape[0]
+	xs := c.inputs()
+	n, nIn := xs[0].Shape[0], len(xs)
 	states := usesStates(c)
-	inputGrads := c.Check.InputGrad != nil || c.Check.InitialStateGrads != nil
-	prog, err := m.Program(models.ProgramSpec{Batch: n, Loss: loss.Func(), Elementwise: loss.Elementwise(), Grads: true, InputGrads: inputGrads, States: states})
+	inputGrads := c.Check.InputGrad != nil || c.Check.InputGrads != nil || c.Check.InitialStateGrads != nil
+	var noise *layers.Noise
+	if c.DropoutMasks != nil {
+		noise = layers.NewNoise()
+	}
+	prog, err := m.Program(models.ProgramSpec{Batch: n, Loss: loss.Func(), Elementwise: loss.Elementwise(), Grads: true, InputGrads: inputGrads, States: states, Noise: noise})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := prog.NewExecutor()
-	if err := e.SetInput(0, tensorOf(t, dt, c.X)); err != nil {
-		t.Fatal(err)
+	for i, x := range xs {
+		if err := e.SetInput(i, tensorOf(t, dt, x)); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := e.SetInput(1, tensorOf(t, dt, c.Y)); err != nil {
+	if err := e.SetInput(nIn, tensorOf(t, dt, c.Y)); err != nil {
 		t.Fatal(err)
 	}
 	var keys []stateKey
 	if states {
 		var ins []*graph.Tensor
-		ins, keys = stateInputs(t, c, m, off, dt, nil)
+		ins, keys = stateInputs(t, c, r, dt, nil)
 		for i, x := range ins {
-			if err := e.SetInput(2+i, x); err != nil {
+			if err := e.SetInput(nIn+1+i, x); err != nil {
 				t.Fatal(err)
 			}
 		}
+	}
+	if noise != nil {
+		setMasks(t, c, r, e, prog.NumInputs(), noise.Inputs(), c.DropoutMasks, dt)
 	}
 	if err := e.Run(); err != nil {
 		t.Fatal(err)
@@ -414,13 +507,17 @@ func runCheck(t *testing.T, c refCase, dt graph.DType, tol float64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	compareWeights(t, "grad", kg[off:], c.Check.Grads, tol)
+	compareWeights(t, "grad", r.caseWeights(kg), c.Check.Grads, tol)
+	wantIG := c.Check.InputGrads
 	if c.Check.InputGrad != nil {
-		ig, err := e.InputGrad(0)
+		wantIG = []refTensor{*c.Check.InputGrad}
+	}
+	for i, want := range wantIG {
+		ig, err := e.InputGrad(i)
 		if err != nil {
 			t.Fatal(err)
 		}
-		expectClose(t, "input_grad", graph.Float64s(ig), c.Check.InputGrad.Data, tol)
+		expectClose(t, fmt.Sprintf("input_grad %d", i), graph.Float64s(ig), want.Data, tol)
 	}
 	checked := 0
 	for i, k := range keys {
@@ -436,7 +533,7 @@ func runCheck(t *testing.T, c refCase, dt graph.DType, tol float64) {
 			checked++
 		}
 		if want, ok := c.Check.InitialStateGrads[k.layer][k.state]; ok {
-			got, err := e.InputGrad(2 + i)
+			got, err := e.InputGrad(nIn + 1 + i)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -445,14 +542,19 @@ func runCheck(t *testing.T, c refCase, dt graph.DType, tol float64) {
 		}
 	}
 	want := 0
-	for _, s := range c.Check.FinalStates {
-		want += len(s)
+	for k, s := range c.Check.FinalStates {
+		if !wiredStates(c, k) {
+			want += len(s)
+		}
 	}
 	for _, s := range c.Check.InitialStateGrads {
 		want += len(s)
 	}
 	if checked != want {
 		t.Errorf("checked %d final states and initial-state gradients of the %d the case holds", checked, want)
+	}
+	if c.Check.InferenceOutput != nil {
+		checkInference(t, c, r, dt, tol)
 	}
 }
 
@@ -518,11 +620,13 @@ func refOptimizer(t *testing.T, spec map[string]any) trainers.Optimizer {
 }
 
 // runTrain replays the case's training run batch by batch through the
-// public one-batch step, or, for a case with initial states (which
-// TrainBatch does not take), through programs with ProgramSpec.States and
-// the optimizer's Step.
+// public one-batch step (TrainBatch, or TrainBatchInputs for a graph
+// model), or, for a case with initial states (which TrainBatch does not
+// take) or given dropout masks (which TrainBatch draws itself), through
+// programs with ProgramSpec.States and Noise and the optimizer's Step.
 func runTrain(t *testing.T, c refCase, dt graph.DType, tol float64) {
-	m, off := buildCase(t, c, dt)
+	r := buildCase(t, c, dt)
+	m := r.m
 	loss, err := trainers.LossByName(c.Loss)
 	if err != nil {
 		t.Fatal(err)
@@ -532,54 +636,91 @@ func runTrain(t *testing.T, c refCase, dt graph.DType, tol float64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, y := tensorOf(t, dt, c.X), tensorOf(t, dt, c.Y)
+	var xs []*graph.Tensor
+	for _, x := range c.inputs() {
+		xs = append(xs, tensorOf(t, dt, x))
+	}
+	y := tensorOf(t, dt, c.Y)
 	if len(c.Train.Batches) != c.Train.Epochs || len(c.Train.EpochLoss) != c.Train.Epochs {
 		t.Fatalf("case lists %d epochs of batches and %d losses for %d epochs", len(c.Train.Batches), len(c.Train.EpochLoss), c.Train.Epochs)
 	}
+	if c.Train.DropoutMasks != nil && len(c.Train.DropoutMasks) != c.Train.Epochs {
+		t.Fatalf("case lists dropout masks of %d epochs for %d epochs", len(c.Train.DropoutMasks), c.Train.Epochs)
+	}
 	got := make([]float64, c.Train.Epochs)
-	execs := map[int]*graph.Executor{}
+	type exec struct {
+		e     *graph.Executor
+		noise []layers.NoiseInput
+		ins   int
+	}
+	execs := map[int]exec{}
 	for e, batches := range c.Train.Batches {
 		var sum float64
 		var n int
-		for _, idx := range batches {
-			xb, err := trainers.Samples(x, idx)
-			if err != nil {
-				t.Fatal(err)
+		for j, idx := range batches {
+			var xb []*graph.Tensor
+			for _, x := range xs {
+				b, err := trainers.Samples(x, idx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				xb = append(xb, b)
 			}
 			yb, err := trainers.Samples(y, idx)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var l float64
-			if c.InitialStates == nil {
-				r, err := tr.TrainBatch(xb, yb)
+			switch {
+			case c.InitialStates == nil && c.DropoutMasks == nil && !c.graph():
+				r, err := tr.TrainBatch(xb[0], yb)
 				if err != nil {
 					t.Fatalf("epoch %d: %v", e, err)
 				}
 				l = r.Loss
-			} else {
-				ex := execs[len(idx)]
-				if ex == nil {
-					prog, err := m.Program(models.ProgramSpec{Batch: len(idx), Loss: loss.Func(), Elementwise: loss.Elementwise(), Grads: true, States: true})
+			case c.InitialStates == nil && c.DropoutMasks == nil:
+				r, err := tr.TrainBatchInputs(xb, yb)
+				if err != nil {
+					t.Fatalf("epoch %d: %v", e, err)
+				}
+				l = r.Loss
+			default:
+				ex, ok := execs[len(idx)]
+				if !ok {
+					var noise *layers.Noise
+					if c.DropoutMasks != nil {
+						noise = layers.NewNoise()
+					}
+					prog, err := m.Program(models.ProgramSpec{Batch: len(idx), Loss: loss.Func(), Elementwise: loss.Elementwise(), Grads: true, States: c.InitialStates != nil, Noise: noise})
 					if err != nil {
 						t.Fatal(err)
 					}
-					ex = prog.NewExecutor()
+					ex = exec{e: prog.NewExecutor(), noise: noise.Inputs(), ins: prog.NumInputs()}
 					execs[len(idx)] = ex
 				}
-				ins, _ := stateInputs(t, c, m, off, dt, idx)
-				for i, in := range append([]*graph.Tensor{xb, yb}, ins...) {
-					if err := ex.SetInput(i, in); err != nil {
+				ins := append(xb, yb)
+				if c.InitialStates != nil {
+					more, _ := stateInputs(t, c, r, dt, idx)
+					ins = append(ins, more...)
+				}
+				for i, in := range ins {
+					if err := ex.e.SetInput(i, in); err != nil {
 						t.Fatal(err)
 					}
 				}
-				if err := ex.Run(); err != nil {
+				if c.DropoutMasks != nil {
+					if len(c.Train.DropoutMasks[e]) != len(batches) {
+						t.Fatalf("epoch %d: dropout masks of %d batches for %d", e, len(c.Train.DropoutMasks[e]), len(batches))
+					}
+					setMasks(t, c, r, ex.e, ex.ins, ex.noise, c.Train.DropoutMasks[e][j], dt)
+				}
+				if err := ex.e.Run(); err != nil {
 					t.Fatal(err)
 				}
-				if l, err = ex.Loss(); err != nil {
+				if l, err = ex.e.Loss(); err != nil {
 					t.Fatal(err)
 				}
-				grads, err := ex.Grads(m.Params())
+				grads, err := ex.e.Grads(m.Params())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -593,5 +734,5 @@ func runTrain(t *testing.T, c refCase, dt graph.DType, tol float64) {
 		got[e] = sum / float64(n)
 	}
 	expectClose(t, "epoch_loss", got, c.Train.EpochLoss, tol)
-	compareWeights(t, "final", m.Weights()[off:], c.Train.FinalWeights, tol)
+	compareWeights(t, "final", r.caseWeights(m.Weights()), c.Train.FinalWeights, tol)
 }
