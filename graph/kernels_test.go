@@ -299,62 +299,90 @@ func TestLazyBroadcast(t *testing.T) {
 }
 
 // TestTransposedParamPerRun: the transpose of a parameter in a gradient
-// product (dY·Wᵀ, two time steps sharing W) is made once per run and
-// follows the parameter when it changes between runs.
+// product (dY·Wᵀ, two time steps sharing W), or of a value several
+// gradient products read (W joined from two parameters once per run, as
+// small layers join their gate blocks), is made once per run and follows
+// the parameters when they change between runs.
 func TestTransposedParamPerRun(t *testing.T) {
-	rng := NewRNG(6)
-	w, _ := NewParam("w", Float32, []int{3, 12}, GlorotUniform(), rng)
-	b, err := NewBuilder(Float32, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := b.Input("x", 4, 3)
-	h := b.Tanh(b.MatMul(x, b.Param(w)))                    // [4, 12]
-	h2 := b.Tanh(b.MatMul(b.Slice(h, 1, 0, 3), b.Param(w))) // a second step through W
-	p, err := b.Compile(Spec{Loss: b.Mean(b.Square(h2)), Grads: true, InputGrads: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	marked := 0
-	for i := 0; i < p.rt.Len(); i++ {
-		if p.rt.TransposedParam(i) {
-			marked++
-		}
-	}
-	if marked < 2 {
-		t.Fatalf("%d products marked as taking a transposed parameter, want 2", marked)
-	}
-	xs := make([]float64, 12)
-	for i := range xs {
-		xs[i] = math.Cos(float64(3 * i))
-	}
-	xt, _ := FromFloat64s(Float32, xs, 4, 3)
-	run := func(e *Executor) []float64 {
-		t.Helper()
-		if err := e.SetInput(0, xt); err != nil {
-			t.Fatal(err)
-		}
-		if err := e.Run(); err != nil {
-			t.Fatal(err)
-		}
-		g, err := e.InputGrad(0)
+	for _, joined := range []bool{false, true} {
+		rng := NewRNG(6)
+		w, _ := NewParam("w", Float32, []int{3, 12}, GlorotUniform(), rng)
+		v, _ := NewParam("v", Float32, []int{3, 4}, GlorotUniform(), rng)
+		b, err := NewBuilder(Float32, 4)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return Float64s(g)
-	}
-	e := p.NewExecutor()
-	for r := 0; r < 3; r++ {
-		got := run(e)
-		if want := run(p.NewExecutor()); !slices.Equal(got, want) {
-			t.Fatalf("run %d: input gradient %v, a fresh executor's %v", r+1, got, want)
+		x := b.Input("x", 4, 3)
+		wn := b.Param(w)
+		if joined {
+			wn = b.Concat(1, b.Param(w), b.Param(v)) // [3, 16]
 		}
-		ws := w.Float64s()
-		for i := range ws {
-			ws[i] *= -1.5
-		}
-		if err := w.SetFloat64s(ws); err != nil {
+		h := b.Tanh(b.MatMul(x, wn))                    // [4, 12] or [4, 16]
+		h2 := b.Tanh(b.MatMul(b.Slice(h, 1, 0, 3), wn)) // a second step through W
+		p, err := b.Compile(Spec{Loss: b.Mean(b.Square(h2)), Grads: true, InputGrads: true})
+		if err != nil {
 			t.Fatal(err)
+		}
+		var marked []int
+		for i := 0; i < p.rt.Len(); i++ {
+			if p.rt.TransposedParam(i) {
+				marked = append(marked, i)
+			}
+		}
+		if len(marked) < 2 {
+			t.Fatalf("joined %v: %d products marked as taking a transposed operand made once per run, want 2", joined, len(marked))
+		}
+		xs := make([]float64, 12)
+		for i := range xs {
+			xs[i] = math.Cos(float64(3 * i))
+		}
+		xt, _ := FromFloat64s(Float32, xs, 4, 3)
+		run := func(e *Executor) []float64 {
+			t.Helper()
+			if err := e.SetInput(0, xt); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Run(); err != nil {
+				t.Fatal(err)
+			}
+			g, err := e.InputGrad(0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return Float64s(g)
+		}
+		e := p.NewExecutor()
+		for r := 0; r < 3; r++ {
+			got := run(e)
+			if want := run(p.NewExecutor()); !slices.Equal(got, want) {
+				t.Fatalf("joined %v, run %d: input gradient %v, a fresh executor's %v", joined, r+1, got, want)
+			}
+			// Each marked product against Gorgonia's, on this run's operands.
+			for _, i := range marked {
+				var args []gorgonia.Value
+				for _, c := range p.rt.Args(i) {
+					args = append(args, e.m.Raw(c))
+				}
+				want, err := p.rt.Op(i).Do(args...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, wv := valueFloats(e.m.Raw(i)), valueFloats(want)
+				for j := range wv {
+					if math.Abs(got[j]-wv[j]) > 1e-6*math.Max(1, math.Abs(wv[j])) {
+						t.Fatalf("joined %v, run %d, %v: element %d is %v, Gorgonia's op gives %v", joined, r+1, p.rt.Op(i), j, got[j], wv[j])
+					}
+				}
+			}
+			for _, q := range []*Param{w, v} {
+				ws := q.Float64s()
+				for i := range ws {
+					ws[i] *= -1.5
+				}
+				if err := q.SetFloat64s(ws); err != nil {
+					t.Fatal(err)
+				}
+			}
 		}
 	}
 }

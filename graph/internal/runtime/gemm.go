@@ -47,6 +47,8 @@ type gemm[T float32 | float64] struct {
 
 func (k gemm[T]) String() string { return "gemm" }
 
+func (k gemm[T]) transposesB() bool { return k.transB }
+
 func (k gemm[T]) withParamB() kernel {
 	k.paramB = k.transB
 	return k

@@ -33,9 +33,13 @@ type rowAdder interface {
 }
 
 // paramProduct is a product kernel; withParamB returns it for a second
-// operand that is a parameter, whose transpose is made once per run.
+// operand whose transpose is made once per run (a parameter, or a value
+// several products read transposed).
 type paramProduct interface {
 	withParamB() kernel
+	// transposesB reports whether the product reads its second operand
+	// transposed.
+	transposesB() bool
 }
 
 // Kernels lists the names of every kernel translate can pick, in no

@@ -184,13 +184,22 @@ func (p *Program) markLazyBroadcasts() {
 }
 
 // markTransposedParams marks the products whose transposed second operand
-// is a parameter (the gradient products dY·Wᵀ): it is the same matrix at
-// every time step of a run, so its transpose is made once per run
-// (scratch.transposeParam).
+// is a parameter (the gradient products dY·Wᵀ), or a value that several
+// such products read (the gate blocks of a small layer joined once per
+// run, read by the gradient product of every time step): each slot's
+// value is written once per run, before its readers, so its transpose is
+// made once per run (scratch.transposeParam). A transposed operand that a
+// single product reads is transposed by that product.
 func (p *Program) markTransposedParams(params map[int]bool) {
+	shared := map[int]int{}
+	for _, o := range p.ops {
+		if g, ok := o.k.(paramProduct); ok && len(o.args) == 2 && g.transposesB() {
+			shared[o.args[1]]++
+		}
+	}
 	for i := range p.ops {
 		o := &p.ops[i]
-		if g, ok := o.k.(paramProduct); ok && len(o.args) == 2 && params[o.args[1]] {
+		if g, ok := o.k.(paramProduct); ok && len(o.args) == 2 && (params[o.args[1]] || shared[o.args[1]] > 1) {
 			o.k = g.withParamB()
 		}
 	}
