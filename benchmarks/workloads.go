@@ -57,14 +57,13 @@ func (k Kind) String() string {
 
 // Layer returns a new, unbuilt recurrent layer of this kind.
 func (k Kind) Layer(units int, returnSequences bool) (layers.Layer, error) {
-	opt := layers.WithReturnSequences(returnSequences)
 	switch k {
 	case LSTM:
-		return layers.NewLSTM(units, opt)
+		return layers.NewLSTM(units, &layers.LSTMOptions{ReturnSequences: returnSequences})
 	case SimpleRNN:
-		return layers.NewSimpleRNN(units, opt)
+		return layers.NewSimpleRNN(units, &layers.SimpleRNNOptions{ReturnSequences: returnSequences})
 	case GRU:
-		return layers.NewGRU(units, opt)
+		return layers.NewGRU(units, &layers.GRUOptions{ReturnSequences: returnSequences})
 	}
 	return nil, fmt.Errorf("%w: layer kind %d", graph.ErrArgument, int(k))
 }
@@ -76,7 +75,7 @@ func NewRegressor(k Kind, units, steps int, returnSequences bool, seed uint64) (
 	if err != nil {
 		return nil, err
 	}
-	head, err := layers.NewDense(1)
+	head, err := layers.NewDense(1, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -71,4 +71,17 @@ var (
 	ErrArgument = errors.New("invalid argument")
 	// ErrGraph reports a failure while building or running an expression graph.
 	ErrGraph = errors.New("graph error")
+	// ErrConfig reports a setting that cannot be honoured, given when
+	// something is made: a layer's options (layers.ErrConfig is this
+	// error), an optimizer's, forecast.Settings. It is the one sentinel of
+	// configuration errors in gornn, and an ErrArgument too:
+	// errors.Is(err, ErrArgument) holds for every error that wraps it.
+	ErrConfig error = configError{}
 )
+
+// configError is ErrConfig's type: a sentinel whose parent is
+// ErrArgument, without changing its message.
+type configError struct{}
+
+func (configError) Error() string { return "invalid configuration" }
+func (configError) Unwrap() error { return ErrArgument }

@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -516,5 +517,20 @@ func TestHugeConstantAndReshape(t *testing.T) {
 	// (2^61+1)·8 = 2^64+8 wraps to 8, x's size.
 	if b.Reshape(x, 1<<61+1, 8) != nil || !errors.Is(b.Err(), graph.ErrShape) {
 		t.Errorf("overflowing reshape: error %v, want ErrShape", b.Err())
+	}
+}
+
+// TestErrConfig: the configuration sentinel is an ErrArgument too, keeps
+// its own message, and is not one of the other sentinels.
+func TestErrConfig(t *testing.T) {
+	err := fmt.Errorf("lstm: %w: units must be positive", graph.ErrConfig)
+	if !errors.Is(err, graph.ErrConfig) || !errors.Is(err, graph.ErrArgument) {
+		t.Errorf("%v: errors.Is ErrConfig %v, ErrArgument %v", err, errors.Is(err, graph.ErrConfig), errors.Is(err, graph.ErrArgument))
+	}
+	if errors.Is(graph.ErrArgument, graph.ErrConfig) || errors.Is(err, graph.ErrShape) {
+		t.Error("ErrArgument (or an ErrConfig error) is taken for another sentinel")
+	}
+	if got := graph.ErrConfig.Error(); got != "invalid configuration" {
+		t.Errorf("ErrConfig says %q", got)
 	}
 }

@@ -78,24 +78,21 @@ func init() {
 		if mode == "" {
 			mode = MergeConcat
 		}
-		return NewBidirectional(inner, mode, WithName(c.Name))
+		return NewBidirectional(inner, mode, &BidirectionalOptions{Name: c.Name})
 	})
 }
 
 // NewBidirectional wraps layer, an unnamed and unbuilt SimpleRNN, LSTM,
 // GRU or RNN whose go_backwards is false, in both directions; mode is one
 // of MergeConcat, MergeSum, MergeMul, MergeAve ("" means MergeConcat).
-// Options: WithName. The layer itself becomes the forward direction.
-func NewBidirectional(layer Layer, mode MergeMode, opts ...Option) (*Bidirectional, error) {
+// The options may be nil (no name: the model names it). The layer itself
+// becomes the forward direction.
+func NewBidirectional(layer Layer, mode MergeMode, opts *BidirectionalOptions) (*Bidirectional, error) {
 	if mode == "" {
 		mode = MergeConcat
 	}
 	if !mode.valid() {
 		return nil, fmt.Errorf("%w: %s: unknown merge mode %q (concat, sum, mul or ave)", ErrConfig, kindBidirectional, mode)
-	}
-	o, err := applyOptions(kindBidirectional, 1, 0, opts)
-	if err != nil {
-		return nil, err
 	}
 	fwd, ok := layer.(recurrentLayer)
 	if !ok || isNil(layer) || fwd.core() == nil || fwd.core().gates == 0 {
@@ -111,7 +108,11 @@ func NewBidirectional(layer Layer, mode MergeMode, opts ...Option) (*Bidirection
 	if err != nil {
 		return nil, err
 	}
-	return &Bidirectional{base: base{name: o.name}, mode: mode, fwd: fwd, bwd: bwd}, nil
+	var name string
+	if opts != nil {
+		name = opts.Name
+	}
+	return &Bidirectional{base: base{name: name}, mode: mode, fwd: fwd, bwd: bwd}, nil
 }
 
 // isNil reports a nil interface or a typed nil pointer.

@@ -199,7 +199,7 @@ func (w *CellWeights) Kernel(k int) *graph.Node { return w.block(w.kernel, k) }
 func (w *CellWeights) RecurrentKernel(k int) *graph.Node { return w.block(w.rec, k) }
 
 // HasBias reports whether the layer has a bias (it has none with
-// WithUseBias(false)); Bias and RecurrentBias are nil without one, and the
+// NoBias); Bias and RecurrentBias are nil without one, and the
 // helpers leave the bias terms out.
 func (w *CellWeights) HasBias() bool { return len(w.bias) > 0 }
 

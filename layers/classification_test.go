@@ -32,7 +32,7 @@ func TestDenseSoftmaxMatchesEquation(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 7))
 	for _, U := range []int{1, 2, 3, 5, 8} {
 		const B, F = 4, 3
-		l := must(layers.NewDense(U, layers.WithName("d"), layers.WithActivation(layers.Softmax)))
+		l := must(layers.NewDense(U, &layers.DenseOptions{Name: "d", Activation: layers.Softmax}))
 		must(l.Build(graph.Float64, []int{F}, graph.NewRNG(1)))
 		// Large weights: logits in the hundreds, which an unshifted
 		// exp would overflow (float64 overflows past 709).
@@ -64,7 +64,7 @@ func TestDenseSoftmaxOnSequences(t *testing.T) {
 	// last axis of every step.
 	const B, T, F, U = 2, 3, 2, 3
 	r := rand.New(rand.NewPCG(8, 8))
-	l := must(layers.NewDense(U, layers.WithName("d"), layers.WithActivation(layers.Softmax)))
+	l := must(layers.NewDense(U, &layers.DenseOptions{Name: "d", Activation: layers.Softmax}))
 	must(l.Build(graph.Float64, []int{T, F}, graph.NewRNG(1)))
 	k, bias := uniform(r, F*U, 2), uniform(r, U, 1)
 	if err := l.SetWeights([]layers.Weight{{Name: "kernel", Shape: []int{F, U}, Data: k}, {Name: "bias", Shape: []int{U}, Data: bias}}); err != nil {
@@ -101,7 +101,7 @@ func TestSimpleRNNActivationsMatchEquation(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 9))
 	for a, f := range acts {
 		for _, seqOut := range []bool{false, true} {
-			l := must(layers.NewSimpleRNN(U, layers.WithName("r"), layers.WithActivation(a), layers.WithReturnSequences(seqOut)))
+			l := must(layers.NewSimpleRNN(U, &layers.SimpleRNNOptions{Name: "r", Activation: a, ReturnSequences: seqOut}))
 			if l.Activation() != a {
 				t.Fatalf("Activation() = %v, want %v", l.Activation(), a)
 			}
@@ -145,12 +145,12 @@ func TestSimpleRNNActivationsMatchEquation(t *testing.T) {
 func TestSimpleRNNActivationConfig(t *testing.T) {
 	// The default leaves the file as before; relu (and an explicit tanh)
 	// is stored and restored.
-	def := must(layers.NewSimpleRNN(3))
+	def := must(layers.NewSimpleRNN(3, nil))
 	if c := def.Config(); c.Activation != "" || def.Activation() != layers.Tanh {
 		t.Errorf("default SimpleRNN: config activation %q, activation %v", c.Activation, def.Activation())
 	}
 	for _, a := range []layers.Activation{layers.ReLU, layers.Tanh, layers.Sigmoid, layers.Linear} {
-		l := must(layers.NewSimpleRNN(3, layers.WithName("r"), layers.WithActivation(a)))
+		l := must(layers.NewSimpleRNN(3, &layers.SimpleRNNOptions{Name: "r", Activation: a}))
 		c := l.Config()
 		if c.Activation != a.String() {
 			t.Errorf("%v: config activation %q", a, c.Activation)
@@ -163,7 +163,7 @@ func TestSimpleRNNActivationConfig(t *testing.T) {
 			t.Errorf("%v: FromConfig gave activation %v", a, got)
 		}
 	}
-	if _, err := layers.NewSimpleRNN(3, layers.WithActivation(layers.Softmax)); !errors.Is(err, layers.ErrConfig) {
+	if _, err := layers.NewSimpleRNN(3, &layers.SimpleRNNOptions{Activation: layers.Softmax}); !errors.Is(err, layers.ErrConfig) {
 		t.Errorf("SimpleRNN softmax: error %v, want ErrConfig", err)
 	}
 	for _, kind := range []string{"lstm", "gru"} {
@@ -171,7 +171,7 @@ func TestSimpleRNNActivationConfig(t *testing.T) {
 			t.Errorf("%s with activation relu: error %v, want ErrConfig", kind, err)
 		}
 	}
-	d := must(layers.NewDense(2, layers.WithActivation(layers.Softmax)))
+	d := must(layers.NewDense(2, &layers.DenseOptions{Activation: layers.Softmax}))
 	back, err := layers.FromConfig(d.Config())
 	if err != nil || back.(*layers.Dense).Activation() != layers.Softmax {
 		t.Errorf("Dense softmax through its config: %v, %v", back, err)

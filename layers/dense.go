@@ -30,30 +30,32 @@ const kindDense = "dense"
 
 func init() {
 	registerBuiltin(kindDense, func(c Config) (Layer, error) {
-		opts, err := c.options()
+		if err := c.noOptions(); err != nil {
+			return nil, err
+		}
+		act, err := c.activation()
 		if err != nil {
 			return nil, err
 		}
-		return NewDense(c.Units, opts...)
+		return NewDense(c.Units, &DenseOptions{Name: c.Name, Activation: act, NoBias: c.noBias()})
 	})
 }
 
-// NewDense returns a Dense layer with the given number of units. Options:
-// WithActivation (default Linear; Softmax is over the last axis),
-// WithUseBias (default true) and WithName.
-func NewDense(units int, opts ...Option) (*Dense, error) {
-	o, err := applyOptions(kindDense, units, takesActivation|takesUseBias, opts)
-	if err != nil {
+// NewDense returns a Dense layer with the given number of units (1 to
+// MaxUnits) and settings (nil: Keras' defaults, a linear layer with a
+// bias).
+func NewDense(units int, opts *DenseOptions) (*Dense, error) {
+	if opts == nil {
+		opts = &DenseOptions{}
+	}
+	if err := checkUnits(kindDense, units); err != nil {
 		return nil, err
 	}
-	l := &Dense{base: base{name: o.name}, units: units}
-	if o.activation != nil {
-		l.activation = *o.activation
+	act, err := opts.Activation.or(Linear)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", kindDense, err)
 	}
-	if o.useBias != nil {
-		l.noBias = !*o.useBias
-	}
-	return l, nil
+	return &Dense{base: base{name: opts.Name}, units: units, activation: act, noBias: opts.NoBias}, nil
 }
 
 // Units returns the number of output units.
@@ -66,7 +68,7 @@ func (l *Dense) Units() int {
 
 // Activation returns the layer's activation.
 func (l *Dense) Activation() Activation {
-	if l == nil {
+	if l == nil || l.activation == DefaultActivation {
 		return Linear
 	}
 	return l.activation
@@ -83,7 +85,7 @@ func (l *Dense) Config() Config {
 	if l == nil {
 		return Config{Kind: kindDense, Activation: Linear.String()}
 	}
-	c := Config{Kind: kindDense, Name: l.name, Units: l.units, Activation: l.activation.String()}
+	c := Config{Kind: kindDense, Name: l.name, Units: l.units, Activation: l.Activation().String()}
 	if l.noBias {
 		c.UseBias = new(bool)
 	}

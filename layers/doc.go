@@ -7,18 +7,31 @@
 // # Masks, states and training
 //
 // A [Mask] marks the valid steps of padded sequences (made by Masking, an
-// Embedding with [WithMaskZero] or SequenceLengths); recurrent layers
+// Embedding with [EmbeddingOptions].MaskZero or SequenceLengths); recurrent layers
 // carry their states over masked steps and output 0 there ([MaskedLayer]).
 // Recurrent layers take initial states and give final ones
-// ([StateLayer]), go backwards ([WithGoBackwards]), drop inputs and
-// recurrent states in training ([WithDropout], [WithRecurrentDropout],
-// [TrainingLayer], [Noise]) and may have no bias ([WithUseBias]).
+// ([StateLayer]), go backwards (GoBackwards), drop inputs and recurrent
+// states in training (Dropout, RecurrentDropout, [TrainingLayer],
+// [Noise]) and may have no bias (NoBias).
 // docs/sequences.md has the Keras and PyTorch correspondence.
 //
-// A layer is configured at construction, where options are validated
-// (units must be positive and at most [MaxUnits]; [WithActivation] is for
-// Dense and SimpleRNN only, [WithUnitForgetBias] for LSTM only; errors wrap
-// [ErrConfig]). Its weights
+// # Configuration
+//
+// A layer is configured at construction. Each constructor takes a pointer
+// to its own options struct ([DenseOptions], [LSTMOptions], ...), as
+// slog.NewTextHandler takes *slog.HandlerOptions: nil, or a field left at
+// its zero value, means Keras' default. A struct has fields only for the
+// settings its layer has, so an activation given to an LSTM, or a
+// unit_forget_bias to a GRU, does not compile. Settings whose Keras default
+// is true are named for their opposite (NoBias, NoUnitForgetBias), and
+// [DefaultActivation], the zero [Activation], is the layer's own default
+// (Dense linear, SimpleRNN tanh). Values are checked there: units must be
+// positive and at most [MaxUnits], rates in [0, 1), activations known;
+// errors wrap [ErrConfig], which is graph.ErrConfig.
+//
+// # Weights
+//
+// A layer's weights
 // are created by Build for an input shape, as Keras' build does, with Keras'
 // default initializers: Glorot uniform kernels, orthogonal recurrent
 // kernels, zero biases except the LSTM forget gate's, which starts at 1.
@@ -28,7 +41,7 @@
 // # Shapes
 //
 // Inputs are batch first. Recurrent layers read sequences [batch, time,
-// features] and return [batch, time, units] with [WithReturnSequences],
+// features] and return [batch, time, units] with ReturnSequences,
 // or the last state [batch, units] without. Dense acts on the last axis, so
 // on a sequence it applies the same weights at every step.
 //
@@ -69,9 +82,9 @@
 //
 // # Usage
 //
-//	lstm, err := layers.NewLSTM(20, layers.WithReturnSequences(true))
+//	lstm, err := layers.NewLSTM(20, &layers.LSTMOptions{ReturnSequences: true})
 //	if err != nil { ... }
-//	dense, _ := layers.NewDense(1)
+//	dense, _ := layers.NewDense(1, nil)
 //	m, err := models.NewSequential([]int{10, 1}, []layers.Layer{lstm, dense})
 //
 // # Recurrent cells

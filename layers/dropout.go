@@ -108,21 +108,21 @@ func init() {
 		if len(c.Options) > 0 || c.Units != 0 || c.ReturnSequences || c.Activation != "" || c.UnitForgetBias != nil || c.GoBackwards || c.UseBias != nil || c.MergeMode != "" || c.Layer != nil || c.InputDim != 0 || c.OutputDim != 0 || c.MaskZero || c.MaskValue != nil || c.Dropout != 0 || c.RecurrentDropout != 0 {
 			return nil, fmt.Errorf("%w: a dropout layer takes rate and name only", ErrConfig)
 		}
-		return NewDropout(c.Rate, WithName(c.Name))
+		return NewDropout(c.Rate, &DropoutOptions{Name: c.Name})
 	})
 }
 
-// NewDropout returns a Dropout layer of the given rate in [0, 1). Options:
-// WithName.
-func NewDropout(rate float64, opts ...Option) (*Dropout, error) {
+// NewDropout returns a Dropout layer of the given rate in [0, 1); the
+// options may be nil.
+func NewDropout(rate float64, opts *DropoutOptions) (*Dropout, error) {
 	if err := checkRate("rate", rate); err != nil {
 		return nil, fmt.Errorf("%s: %w", kindDropout, err)
 	}
-	o, err := applyOptions(kindDropout, 1, 0, opts)
-	if err != nil {
-		return nil, err
+	l := &Dropout{rate: rate}
+	if opts != nil {
+		l.name = opts.Name
 	}
-	return &Dropout{base: base{name: o.name}, rate: rate}, nil
+	return l, nil
 }
 
 // checkRate checks a dropout rate: in [0, 1).

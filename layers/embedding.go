@@ -12,7 +12,7 @@ import (
 // output_dim) and PyTorch's nn.Embedding: for inputs [batch, T] of whole
 // numbers in [0, input_dim), output (i, t) is row x[i, t] of embeddings
 // [input_dim, output_dim], so the output is [batch, T, output_dim]. With
-// WithMaskZero(true) (Keras' mask_zero) id 0 is padding: the steps holding
+// MaskZero (Keras' mask_zero) id 0 is padding: the steps holding
 // it are masked for the layers after it and for the loss.
 //
 // The ids come into the graph as numbers; each is turned into its one-hot
@@ -55,25 +55,24 @@ func init() {
 		if len(c.Options) > 0 || c.Units != 0 || c.ReturnSequences || c.Activation != "" || c.UnitForgetBias != nil || c.GoBackwards || c.UseBias != nil || c.MergeMode != "" || c.Layer != nil || c.MaskValue != nil {
 			return nil, fmt.Errorf("%w: an embedding takes input_dim, output_dim, mask_zero and name only", ErrConfig)
 		}
-		return NewEmbedding(c.InputDim, c.OutputDim, WithName(c.Name), WithMaskZero(c.MaskZero))
+		return NewEmbedding(c.InputDim, c.OutputDim, &EmbeddingOptions{Name: c.Name, MaskZero: c.MaskZero})
 	})
 }
 
 // NewEmbedding returns an Embedding of vocabulary inputDim (1 to
-// MaxVocabulary) and vectors of outputDim (1 to MaxUnits). Options:
-// WithMaskZero and WithName. Its embeddings start uniform in [-0.05,
-// 0.05], Keras' default.
-func NewEmbedding(inputDim, outputDim int, opts ...Option) (*Embedding, error) {
+// MaxVocabulary) and vectors of outputDim (1 to MaxUnits), with the given
+// settings (nil: Keras' defaults, no mask). Its embeddings start uniform
+// in [-0.05, 0.05], Keras' default.
+func NewEmbedding(inputDim, outputDim int, opts *EmbeddingOptions) (*Embedding, error) {
 	if inputDim <= 0 || inputDim > MaxVocabulary {
 		return nil, fmt.Errorf("%w: %s: input_dim %d must be in [1, %d]", ErrConfig, kindEmbedding, inputDim, MaxVocabulary)
 	}
-	o, err := applyOptions(kindEmbedding, outputDim, takesMaskZero, opts)
-	if err != nil {
+	if err := checkUnits(kindEmbedding, outputDim); err != nil {
 		return nil, err
 	}
-	l := &Embedding{base: base{name: o.name}, inputDim: inputDim, outputDim: outputDim}
-	if o.maskZero != nil {
-		l.maskZero = *o.maskZero
+	l := &Embedding{inputDim: inputDim, outputDim: outputDim}
+	if opts != nil {
+		l.name, l.maskZero = opts.Name, opts.MaskZero
 	}
 	return l, nil
 }

@@ -3,6 +3,7 @@ package layers_test
 import (
 	"errors"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -20,23 +21,39 @@ func must[T any](v T, err error) T {
 	return v
 }
 
-// constructor makes a layer of one kind.
+// constructor makes a layer of one kind with the given settings (those
+// a kind lacks are left out).
 type constructor struct {
 	kind string
-	make func(units int, opts ...layers.Option) (layers.Layer, error)
+	make func(units int, s settings) (layers.Layer, error)
+}
+
+// settings are the layer settings the table tests vary.
+type settings struct {
+	name             string
+	returnSequences  bool // recurrent layers only
+	noUnitForgetBias bool // LSTM only
 }
 
 var constructors = []constructor{
-	{"dense", func(u int, o ...layers.Option) (layers.Layer, error) { return layers.NewDense(u, o...) }},
-	{"simple_rnn", func(u int, o ...layers.Option) (layers.Layer, error) { return layers.NewSimpleRNN(u, o...) }},
-	{"lstm", func(u int, o ...layers.Option) (layers.Layer, error) { return layers.NewLSTM(u, o...) }},
-	{"gru", func(u int, o ...layers.Option) (layers.Layer, error) { return layers.NewGRU(u, o...) }},
+	{"dense", func(u int, s settings) (layers.Layer, error) {
+		return layers.NewDense(u, &layers.DenseOptions{Name: s.name})
+	}},
+	{"simple_rnn", func(u int, s settings) (layers.Layer, error) {
+		return layers.NewSimpleRNN(u, &layers.SimpleRNNOptions{Name: s.name, ReturnSequences: s.returnSequences})
+	}},
+	{"lstm", func(u int, s settings) (layers.Layer, error) {
+		return layers.NewLSTM(u, &layers.LSTMOptions{Name: s.name, ReturnSequences: s.returnSequences, NoUnitForgetBias: s.noUnitForgetBias})
+	}},
+	{"gru", func(u int, s settings) (layers.Layer, error) {
+		return layers.NewGRU(u, &layers.GRUOptions{Name: s.name, ReturnSequences: s.returnSequences})
+	}},
 }
 
 func TestConstructorsRejectNonPositiveUnits(t *testing.T) {
 	for _, c := range constructors {
 		for _, u := range []int{0, -1, -128} {
-			l, err := c.make(u)
+			l, err := c.make(u, settings{})
 			if !errors.Is(err, layers.ErrConfig) {
 				t.Errorf("%s(%d): error %v, want ErrConfig", c.kind, u, err)
 			}
@@ -44,7 +61,7 @@ func TestConstructorsRejectNonPositiveUnits(t *testing.T) {
 				t.Errorf("%s(%d): returned a layer with the error", c.kind, u)
 			}
 		}
-		if _, err := c.make(1); err != nil {
+		if _, err := c.make(1, settings{}); err != nil {
 			t.Errorf("%s(1): %v", c.kind, err)
 		}
 	}
@@ -65,30 +82,88 @@ func isNil(l layers.Layer) bool {
 	return false
 }
 
+// TestConstructorsRejectInvalidOptions: the settings a layer has but
+// with values out of range fail at construction, wrapping ErrConfig and
+// naming the layer type; settings a layer does not have cannot be written
+// (TestMisuseDoesNotCompile).
 func TestConstructorsRejectInvalidOptions(t *testing.T) {
-	bad := map[string][]layers.Option{
-		"dense":      {layers.WithReturnSequences(true), layers.WithUnitForgetBias(true), layers.WithActivation(layers.Activation(17)), layers.WithActivation(-1)},
-		"simple_rnn": {layers.WithActivation(layers.Softmax), layers.WithUnitForgetBias(false)},
-		"lstm":       {layers.WithActivation(layers.Tanh), layers.WithActivation(layers.Linear)},
-		"gru":        {layers.WithActivation(layers.Sigmoid), layers.WithUnitForgetBias(true), layers.WithUnitForgetBias(false)},
+	bad := map[string]func() (layers.Layer, error){
+		"dense activation 17": func() (layers.Layer, error) {
+			return layers.NewDense(3, &layers.DenseOptions{Activation: layers.Activation(17)})
+		},
+		"dense activation -1": func() (layers.Layer, error) { return layers.NewDense(3, &layers.DenseOptions{Activation: -1}) },
+		"simple_rnn softmax": func() (layers.Layer, error) {
+			return layers.NewSimpleRNN(3, &layers.SimpleRNNOptions{Activation: layers.Softmax})
+		},
+		"simple_rnn activation 9": func() (layers.Layer, error) {
+			return layers.NewSimpleRNN(3, &layers.SimpleRNNOptions{Activation: 9})
+		},
+		"simple_rnn dropout 1": func() (layers.Layer, error) { return layers.NewSimpleRNN(3, &layers.SimpleRNNOptions{Dropout: 1}) },
+		"lstm dropout -0.1":    func() (layers.Layer, error) { return layers.NewLSTM(3, &layers.LSTMOptions{Dropout: -0.1}) },
+		"lstm recurrent_dropout NaN": func() (layers.Layer, error) {
+			return layers.NewLSTM(3, &layers.LSTMOptions{RecurrentDropout: math.NaN()})
+		},
+		"gru recurrent_dropout 1.5": func() (layers.Layer, error) {
+			return layers.NewGRU(3, &layers.GRUOptions{RecurrentDropout: 1.5})
+		},
+		"embedding output_dim 0": func() (layers.Layer, error) { return layers.NewEmbedding(3, 0, nil) },
+		"dropout rate 1":         func() (layers.Layer, error) { return layers.NewDropout(1, nil) },
+		"masking NaN":            func() (layers.Layer, error) { return layers.NewMasking(math.NaN(), nil) },
 	}
-	good := map[string][]layers.Option{
-		"dense":      {layers.WithActivation(layers.ReLU), layers.WithName("out"), nil},
-		"simple_rnn": {layers.WithReturnSequences(true), layers.WithName("r"), layers.WithActivation(layers.ReLU)},
-		"lstm":       {layers.WithReturnSequences(false), layers.WithUnitForgetBias(false)},
-		"gru":        {layers.WithReturnSequences(true)},
+	for name, mk := range bad {
+		_, err := mk()
+		if !errors.Is(err, layers.ErrConfig) || !errors.Is(err, graph.ErrConfig) {
+			t.Errorf("%s: error %v, want ErrConfig", name, err)
+		} else if kind, _, _ := strings.Cut(name, " "); !strings.Contains(err.Error(), kind) {
+			t.Errorf("%s: error %q does not name the layer type", name, err)
+		}
 	}
-	for _, c := range constructors {
-		for i, o := range bad[c.kind] {
-			if _, err := c.make(3, o); !errors.Is(err, layers.ErrConfig) {
-				t.Errorf("%s with bad option %d: error %v, want ErrConfig", c.kind, i, err)
-			} else if !strings.Contains(err.Error(), c.kind) {
-				t.Errorf("%s with bad option %d: error %q does not name the layer type", c.kind, i, err)
-			}
+	good := map[string]func() (layers.Layer, error){
+		"dense": func() (layers.Layer, error) {
+			return layers.NewDense(3, &layers.DenseOptions{Activation: layers.ReLU, Name: "out"})
+		},
+		"simple_rnn": func() (layers.Layer, error) {
+			return layers.NewSimpleRNN(3, &layers.SimpleRNNOptions{ReturnSequences: true, Name: "r", Activation: layers.ReLU})
+		},
+		"lstm": func() (layers.Layer, error) { return layers.NewLSTM(3, &layers.LSTMOptions{NoUnitForgetBias: true}) },
+		"gru":  func() (layers.Layer, error) { return layers.NewGRU(3, &layers.GRUOptions{ReturnSequences: true}) },
+	}
+	for name, mk := range good {
+		if _, err := mk(); err != nil {
+			t.Errorf("%s with valid options: %v", name, err)
 		}
-		if _, err := c.make(3, good[c.kind]...); err != nil {
-			t.Errorf("%s with valid options: %v", c.kind, err)
-		}
+	}
+}
+
+// TestZeroOptionsAreKerasDefaults: nil options, zero options and the
+// explicit defaults make the same layer, with Keras' defaults.
+func TestZeroOptionsAreKerasDefaults(t *testing.T) {
+	d1, d2 := must(layers.NewDense(2, nil)), must(layers.NewDense(2, &layers.DenseOptions{Activation: layers.Linear}))
+	if d1.Activation() != layers.Linear || !d1.UseBias() || !reflect.DeepEqual(d1.Config(), d2.Config()) {
+		t.Errorf("Dense defaults: %v %v, %+v vs %+v", d1.Activation(), d1.UseBias(), d1.Config(), d2.Config())
+	}
+	s := must(layers.NewSimpleRNN(2, &layers.SimpleRNNOptions{}))
+	if s.Activation() != layers.Tanh || !s.UseBias() || s.ReturnSequences() || s.GoBackwards() || s.Dropout() != 0 {
+		t.Errorf("SimpleRNN defaults: %v %v %v %v %v", s.Activation(), s.UseBias(), s.ReturnSequences(), s.GoBackwards(), s.Dropout())
+	}
+	if c := s.Config(); c.Activation != "" {
+		t.Errorf("SimpleRNN with the default activation saves activation %q, want none", c.Activation)
+	}
+	if c := must(layers.NewSimpleRNN(2, &layers.SimpleRNNOptions{Activation: layers.Tanh})).Config(); c.Activation != "tanh" {
+		t.Errorf("SimpleRNN with an explicit tanh saves activation %q, want tanh", c.Activation)
+	}
+	l := must(layers.NewLSTM(2, nil))
+	if !l.UnitForgetBias() || !l.UseBias() {
+		t.Errorf("LSTM defaults: unit_forget_bias %v, use_bias %v", l.UnitForgetBias(), l.UseBias())
+	}
+	if must(layers.NewLSTM(2, &layers.LSTMOptions{NoUnitForgetBias: true, NoBias: true})).UseBias() {
+		t.Error("LSTM NoBias has a bias")
+	}
+	if e := must(layers.NewEmbedding(4, 2, nil)); e.MaskZero() {
+		t.Error("Embedding masks by default")
+	}
+	if layers.DefaultActivation != 0 || layers.DefaultActivation.String() != "default" {
+		t.Errorf("DefaultActivation = %d (%q), want the zero value", layers.DefaultActivation, layers.DefaultActivation)
 	}
 }
 
@@ -108,13 +183,11 @@ func TestParseActivation(t *testing.T) {
 
 func TestBuildErrors(t *testing.T) {
 	rng := graph.NewRNG(1)
-	named := func(c constructor, opts ...layers.Option) layers.Layer {
-		return must(c.make(4, append([]layers.Option{layers.WithName(c.kind + "_x")}, opts...)...))
-	}
+	named := func(c constructor) layers.Layer { return must(c.make(4, settings{name: c.kind + "_x"})) }
 	for _, c := range constructors {
 		recurrent := c.kind != "dense"
 		// An unnamed layer cannot be built (its parameters need names).
-		if _, err := must(c.make(4)).Build(graph.Float64, []int{5, 3}, rng); !errors.Is(err, layers.ErrConfig) {
+		if _, err := must(c.make(4, settings{})).Build(graph.Float64, []int{5, 3}, rng); !errors.Is(err, layers.ErrConfig) {
 			t.Errorf("%s: build without a name: %v, want ErrConfig", c.kind, err)
 		}
 		if _, err := named(c).Build(graph.DType(9), []int{5, 3}, rng); !errors.Is(err, layers.ErrConfig) {
@@ -156,7 +229,7 @@ func TestBuildErrors(t *testing.T) {
 }
 
 func TestSetNameEmpty(t *testing.T) {
-	l := must(layers.NewLSTM(2))
+	l := must(layers.NewLSTM(2, nil))
 	if err := l.SetName(""); !errors.Is(err, layers.ErrConfig) {
 		t.Errorf("SetName(\"\"): %v, want ErrConfig", err)
 	}
@@ -167,7 +240,7 @@ func TestSetNameEmpty(t *testing.T) {
 
 func TestUseBeforeBuild(t *testing.T) {
 	for _, c := range constructors {
-		l := must(c.make(3, layers.WithName("l")))
+		l := must(c.make(3, settings{name: "l"}))
 		if err := l.SetWeights(nil); !errors.Is(err, layers.ErrNotBuilt) {
 			t.Errorf("%s: SetWeights before Build: %v, want ErrNotBuilt", c.kind, err)
 		}
@@ -187,7 +260,7 @@ func TestUseBeforeBuild(t *testing.T) {
 
 func TestForwardRejectsOtherInputShape(t *testing.T) {
 	for _, c := range constructors[1:] { // recurrent layers check [batch, T, F]
-		l := must(c.make(3, layers.WithName("r")))
+		l := must(c.make(3, settings{name: "r"}))
 		must(l.Build(graph.Float64, []int{4, 3}, graph.NewRNG(1)))
 		for _, shape := range [][]int{{2, 5, 3}, {2, 4, 2}} {
 			b := must(graph.NewBuilder(graph.Float64, 2))
@@ -197,7 +270,7 @@ func TestForwardRejectsOtherInputShape(t *testing.T) {
 			}
 		}
 	}
-	d := must(layers.NewDense(2, layers.WithName("d")))
+	d := must(layers.NewDense(2, &layers.DenseOptions{Name: "d"}))
 	must(d.Build(graph.Float64, []int{3}, graph.NewRNG(1)))
 	b := must(graph.NewBuilder(graph.Float64, 2))
 	if y := d.Forward(b, b.Input("x", 2, 4)); y != nil || !errors.Is(b.Err(), graph.ErrShape) {
@@ -209,7 +282,7 @@ func TestForwardRejectsOtherInputShape(t *testing.T) {
 // every weight as it was.
 func TestSetWeightsRejectsBadWeights(t *testing.T) {
 	for _, c := range constructors {
-		l := must(c.make(3, layers.WithName("l")))
+		l := must(c.make(3, settings{name: "l"}))
 		in := []int{4, 2}
 		if c.kind == "dense" {
 			in = []int{2}
@@ -285,7 +358,7 @@ func TestSetWeightsChecksInTheLayersDType(t *testing.T) {
 			in = []int{2}
 		}
 		for _, dt := range []graph.DType{graph.Float32, graph.Float64} {
-			l := must(c.make(3, layers.WithName("l")))
+			l := must(c.make(3, settings{name: "l"}))
 			must(l.Build(dt, in, graph.NewRNG(5)))
 			orig := l.Weights()
 			ws := l.Weights()
@@ -316,7 +389,7 @@ func TestSetWeightsChecksInTheLayersDType(t *testing.T) {
 }
 
 func TestKerasLayoutRejectsBadValues(t *testing.T) {
-	l := must(layers.NewGRU(2, layers.WithName("g")))
+	l := must(layers.NewGRU(2, &layers.GRUOptions{Name: "g"}))
 	must(l.Build(graph.Float64, []int{3, 2}, graph.NewRNG(1)))
 	vals := make([][]float64, len(l.Params()))
 	for i, p := range l.Params() {

@@ -47,11 +47,11 @@ func (MGUCell) Step(w *layers.CellWeights, x *graph.Node, states []*graph.Node) 
 // layers: here an MGU of 8 units and a Dense learn the mean of 6-step
 // sequences with trainers.Fit.
 func Example_customCell() {
-	mgu, err := layers.NewRNN(MGUCell{}, 8)
+	mgu, err := layers.NewRNN(MGUCell{}, 8, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
-	out, err := layers.NewDense(1)
+	out, err := layers.NewDense(1, nil)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -126,7 +126,7 @@ func (l *MGU) Config() layers.Config {
 // trains like the built-in ones: here an MGU followed by Dense learns the
 // mean of a 6-step sequence with plain gradient descent.
 func Example_customLayer() {
-	out, err := layers.NewDense(1)
+	out, err := layers.NewDense(1, nil)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -26,22 +26,19 @@ const kindGRU = "gru"
 
 func init() {
 	registerBuiltin(kindGRU, func(c Config) (Layer, error) {
-		opts, err := c.options()
-		if err != nil {
+		if err := c.noOptions(); err != nil {
 			return nil, err
 		}
-		return NewGRU(c.Units, opts...)
+		r := c.recurrent()
+		return NewGRU(c.Units, &GRUOptions{Name: r.name, ReturnSequences: r.returnSequences, GoBackwards: r.goBackwards,
+			NoBias: r.noBias, Dropout: r.dropout, RecurrentDropout: r.recurrentDropout})
 	})
 }
 
-// NewGRU returns a GRU layer. Options: WithReturnSequences,
-// WithGoBackwards, WithUseBias and WithName.
-func NewGRU(units int, opts ...Option) (*GRU, error) {
-	o, err := applyOptions(kindGRU, units, takesRecurrent, opts)
-	if err != nil {
-		return nil, err
-	}
-	r, err := newRecurrent(kindGRU, o, units, gruCell{})
+// NewGRU returns a GRU layer of the given units (1 to MaxUnits) and
+// settings (nil: Keras' defaults).
+func NewGRU(units int, opts *GRUOptions) (*GRU, error) {
+	r, err := newRecurrent(kindGRU, opts.recurrent(), units, gruCell{})
 	if err != nil {
 		return nil, err
 	}

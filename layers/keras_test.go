@@ -167,7 +167,7 @@ func TestRecurrentCellsMatchKerasEquations(t *testing.T) {
 					w.bias = uniform(r, 2*g*U, 0.5)
 					biasShape = []int{2, g * U}
 				}
-				l := must(c.make(U, layers.WithName("cell"), layers.WithReturnSequences(rs)))
+				l := must(c.make(U, settings{name: "cell", returnSequences: rs}))
 				must(l.Build(graph.Float64, []int{T, F}, graph.NewRNG(1)))
 				err := l.SetWeights([]layers.Weight{
 					{Name: "kernel", Shape: []int{F, g * U}, Data: w.kernel},
@@ -203,7 +203,7 @@ func TestRecurrentCellsMatchKerasEquations(t *testing.T) {
 // [g, F, U].
 func TestGateMajorStorage(t *testing.T) {
 	const F, U = 2, 3
-	l := must(layers.NewLSTM(U, layers.WithName("l")))
+	l := must(layers.NewLSTM(U, &layers.LSTMOptions{Name: "l"}))
 	must(l.Build(graph.Float64, []int{4, F}, graph.NewRNG(1)))
 	ws := l.Weights()
 	for i := range ws[0].Data {
@@ -241,7 +241,7 @@ func TestDenseMatchesEquation(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(5, 5))
 	for a, f := range acts {
-		l := must(layers.NewDense(U, layers.WithName("d"), layers.WithActivation(a)))
+		l := must(layers.NewDense(U, &layers.DenseOptions{Name: "d", Activation: a}))
 		must(l.Build(graph.Float64, []int{F}, graph.NewRNG(1)))
 		k, bias := uniform(r, F*U, 1), uniform(r, U, 1)
 		if err := l.SetWeights([]layers.Weight{{Name: "kernel", Shape: []int{F, U}, Data: k}, {Name: "bias", Shape: []int{U}, Data: bias}}); err != nil {
@@ -266,9 +266,10 @@ func TestDenseMatchesEquation(t *testing.T) {
 }
 
 // built returns a layer built for input (10, 1) with the given seed.
-func built(t *testing.T, c constructor, units int, seed uint64, opts ...layers.Option) layers.Layer {
+func built(t *testing.T, c constructor, units int, seed uint64, s settings) layers.Layer {
 	t.Helper()
-	l := must(c.make(units, append([]layers.Option{layers.WithName(c.kind)}, opts...)...))
+	s.name = c.kind
+	l := must(c.make(units, s))
 	in := []int{10, 1}
 	if c.kind == "dense" {
 		in = []int{20}
@@ -281,7 +282,7 @@ func TestGlorotUniformBounds(t *testing.T) {
 	// Keras kernel shapes for input (10, 1) (Dense after 20 units):
 	// limit = sqrt(6 / (fan_in + fan_out)) of the Keras shape.
 	for _, c := range constructors {
-		l := built(t, c, 20, 3)
+		l := built(t, c, 20, 3, settings{})
 		k := l.Weights()[0]
 		limit := math.Sqrt(6 / float64(k.Shape[0]+k.Shape[1]))
 		lo, hi := math.Inf(1), math.Inf(-1)
@@ -297,7 +298,7 @@ func TestGlorotUniformBounds(t *testing.T) {
 		}
 	}
 	// Moments on a large kernel: mean 0, variance limit²/3.
-	l := must(layers.NewDense(64, layers.WithName("big")))
+	l := must(layers.NewDense(64, &layers.DenseOptions{Name: "big"}))
 	must(l.Build(graph.Float64, []int{64}, graph.NewRNG(9)))
 	k := l.Weights()[0].Data
 	limit := math.Sqrt(6.0 / 128)
@@ -316,7 +317,7 @@ func TestGlorotUniformBounds(t *testing.T) {
 func TestOrthogonalRecurrentKernel(t *testing.T) {
 	for _, c := range constructors[1:] {
 		for _, u := range []int{1, 5, 20} {
-			l := built(t, c, u, 4)
+			l := built(t, c, u, 4, settings{})
 			rk := l.Weights()[1] // Keras [U, gU]
 			rows, cols := rk.Shape[0], rk.Shape[1]
 			m := mat.NewDense(rows, cols, rk.Data)
@@ -349,7 +350,7 @@ func TestInitialBiases(t *testing.T) {
 		}
 	}
 	zero := func(int) float64 { return 0 }
-	lstm := built(t, constructors[2], U, 1)
+	lstm := built(t, constructors[2], U, 1, settings{})
 	check("lstm bias", lstm.Weights()[2].Data, func(i int) float64 {
 		if i >= U && i < 2*U { // the forget gate
 			return 1
@@ -359,15 +360,15 @@ func TestInitialBiases(t *testing.T) {
 	if got := lstm.Weights()[2].Shape; !slices.Equal(got, []int{4 * U}) {
 		t.Errorf("lstm bias shape %v", got)
 	}
-	check("lstm bias without unit forget bias", built(t, constructors[2], U, 1, layers.WithUnitForgetBias(false)).Weights()[2].Data, zero)
-	check("gru bias", built(t, constructors[3], U, 1).Weights()[2].Data, zero)
-	check("simple_rnn bias", built(t, constructors[1], U, 1).Weights()[2].Data, zero)
-	check("dense bias", built(t, constructors[0], 1, 1).Weights()[1].Data, zero)
+	check("lstm bias without unit forget bias", built(t, constructors[2], U, 1, settings{noUnitForgetBias: true}).Weights()[2].Data, zero)
+	check("gru bias", built(t, constructors[3], U, 1, settings{}).Weights()[2].Data, zero)
+	check("simple_rnn bias", built(t, constructors[1], U, 1, settings{}).Weights()[2].Data, zero)
+	check("dense bias", built(t, constructors[0], 1, 1, settings{}).Weights()[1].Data, zero)
 }
 
 func TestSeedsDetermineWeights(t *testing.T) {
 	for _, c := range constructors {
-		a, b, other := built(t, c, 6, 42), built(t, c, 6, 42), built(t, c, 6, 43)
+		a, b, other := built(t, c, 6, 42, settings{}), built(t, c, 6, 42, settings{}), built(t, c, 6, 43, settings{})
 		wa, wb, wo := a.Weights(), b.Weights(), other.Weights()
 		for i := range wa {
 			if !slices.Equal(wa[i].Data, wb[i].Data) {

@@ -100,8 +100,10 @@ type Config struct {
 
 // Errors of this package, for errors.Is; shape errors wrap graph.ErrShape.
 var (
-	// ErrConfig reports an invalid layer option or configuration.
-	ErrConfig = errors.New("invalid layer configuration")
+	// ErrConfig reports an invalid layer setting or configuration. It is
+	// graph.ErrConfig, the sentinel of every configuration error in gornn
+	// (and so a graph.ErrArgument as well).
+	ErrConfig = graph.ErrConfig
 	// ErrNotBuilt reports use of a layer's weights before Build.
 	ErrNotBuilt = errors.New("layer is not built")
 )

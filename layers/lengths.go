@@ -41,17 +41,18 @@ func init() {
 		if len(c.Options) > 0 || c.Units != 0 || c.ReturnSequences || c.Activation != "" || c.UnitForgetBias != nil || c.GoBackwards || c.UseBias != nil || c.MergeMode != "" || c.Layer != nil || c.InputDim != 0 || c.OutputDim != 0 || c.MaskZero || c.MaskValue != nil {
 			return nil, fmt.Errorf("%w: a %s layer takes a name only", ErrConfig, c.Kind)
 		}
-		return NewSequenceLengths(WithName(c.Name))
+		return NewSequenceLengths(&SequenceLengthsOptions{Name: c.Name})
 	})
 }
 
-// NewSequenceLengths returns a SequenceLengths layer. Options: WithName.
-func NewSequenceLengths(opts ...Option) (*SequenceLengths, error) {
-	o, err := applyOptions(kindSequenceLengths, 1, 0, opts)
-	if err != nil {
-		return nil, err
+// NewSequenceLengths returns a SequenceLengths layer; the options may be
+// nil.
+func NewSequenceLengths(opts *SequenceLengthsOptions) (*SequenceLengths, error) {
+	var name string
+	if opts != nil {
+		name = opts.Name
 	}
-	return &SequenceLengths{merge{base: base{name: o.name}, kind: kindSequenceLengths, class: "SequenceLengths"}}, nil
+	return &SequenceLengths{merge{base: base{name: name}, kind: kindSequenceLengths, class: "SequenceLengths"}}, nil
 }
 
 func (l *SequenceLengths) m() *merge {

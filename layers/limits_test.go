@@ -26,7 +26,7 @@ func TestConstructorsRefuseOversizedLayers(t *testing.T) {
 		for _, u := range []int{1 << 61, 1 << 40, 1 << 31, math.MaxInt, layers.MaxUnits + 1, largest[c.kind] + 1} {
 			var l layers.Layer
 			var err error
-			if n := allocated(func() { l, err = c.make(u) }); n > 1<<20 {
+			if n := allocated(func() { l, err = c.make(u, settings{}) }); n > 1<<20 {
 				t.Errorf("%s(%d): allocated %d bytes before refusing", c.kind, u, n)
 			}
 			if !errors.Is(err, layers.ErrConfig) {
@@ -37,7 +37,7 @@ func TestConstructorsRefuseOversizedLayers(t *testing.T) {
 			}
 		}
 		// The largest layer whose weights fit for one input feature.
-		l, err := c.make(largest[c.kind])
+		l, err := c.make(largest[c.kind], settings{})
 		if err != nil {
 			t.Fatalf("%s(%d): %v", c.kind, largest[c.kind], err)
 		}
@@ -47,7 +47,7 @@ func TestConstructorsRefuseOversizedLayers(t *testing.T) {
 		}
 	}
 	// Real sizes stay well inside the limits.
-	l := must(layers.NewLSTM(4096, layers.WithName("big")))
+	l := must(layers.NewLSTM(4096, &layers.LSTMOptions{Name: "big"}))
 	if n, out, err := l.Plan([]int{100, 4096}); err != nil || n != 4*4096*(4096+4096+1) || len(out) != 1 || out[0] != 4096 {
 		t.Errorf("LSTM(4096) for [100 4096]: %d weights, out %v, %v", n, out, err)
 	}
@@ -81,7 +81,7 @@ func TestBuildRefusesOversizedInputs(t *testing.T) {
 				mk = k
 			}
 		}
-		l := must(mk.make(c.units, layers.WithName("x")))
+		l := must(mk.make(c.units, settings{name: "x"}))
 		if _, _, err := l.(layers.Planner).Plan(c.in); !errors.Is(err, c.want) {
 			t.Errorf("%s(%d).Plan(%v): %v, want %v", c.kind, c.units, c.in, err, c.want)
 		}
@@ -102,11 +102,7 @@ func TestBuildRefusesOversizedInputs(t *testing.T) {
 func TestPlanMatchesBuild(t *testing.T) {
 	for _, c := range constructors {
 		for _, seq := range []bool{false, true} {
-			var opts []layers.Option
-			if seq && c.kind != "dense" {
-				opts = append(opts, layers.WithReturnSequences(true))
-			}
-			l := must(c.make(5, append(opts, layers.WithName("p"))...))
+			l := must(c.make(5, settings{name: "p", returnSequences: seq && c.kind != "dense"}))
 			in := []int{7, 3}
 			n, out, err := l.(layers.Planner).Plan(in)
 			if err != nil {
@@ -126,7 +122,7 @@ func TestPlanMatchesBuild(t *testing.T) {
 
 func TestBuildWithoutRNG(t *testing.T) {
 	for _, c := range constructors {
-		l := must(c.make(3, layers.WithName("r")))
+		l := must(c.make(3, settings{name: "r"}))
 		_, err := l.Build(graph.Float32, []int{4, 2}, nil)
 		if !errors.Is(err, layers.ErrConfig) || !errors.Is(err, graph.ErrArgument) {
 			t.Errorf("%s: Build with a nil RNG: %v, want ErrConfig and graph.ErrArgument", c.kind, err)
@@ -200,7 +196,7 @@ func TestNilAndZeroLayers(t *testing.T) {
 // A built layer's Forward with a nil builder or node does not panic.
 func TestForwardNilArguments(t *testing.T) {
 	for _, c := range constructors {
-		l := must(c.make(2, layers.WithName("f")))
+		l := must(c.make(2, settings{name: "f"}))
 		must(l.Build(graph.Float32, []int{3, 2}, graph.NewRNG(1)))
 		if y := l.Forward(nil, nil); y != nil {
 			t.Errorf("%s: Forward(nil, nil) = %v", c.kind, y)
@@ -223,7 +219,7 @@ func BenchmarkBuildLSTM(b *testing.B) {
 		b.Run(u.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				l := must(layers.NewLSTM(u.units, layers.WithName("lstm")))
+				l := must(layers.NewLSTM(u.units, &layers.LSTMOptions{Name: "lstm"}))
 				if _, err := l.Build(graph.Float32, []int{10, 1}, graph.NewRNG(1)); err != nil {
 					b.Fatal(err)
 				}

@@ -30,27 +30,21 @@ const kindLSTM = "lstm"
 
 func init() {
 	registerBuiltin(kindLSTM, func(c Config) (Layer, error) {
-		opts, err := c.options()
-		if err != nil {
+		if err := c.noOptions(); err != nil {
 			return nil, err
 		}
-		return NewLSTM(c.Units, opts...)
+		r := c.recurrent()
+		return NewLSTM(c.Units, &LSTMOptions{Name: r.name, ReturnSequences: r.returnSequences, GoBackwards: r.goBackwards,
+			NoBias: r.noBias, Dropout: r.dropout, RecurrentDropout: r.recurrentDropout,
+			NoUnitForgetBias: c.UnitForgetBias != nil && !*c.UnitForgetBias})
 	})
 }
 
-// NewLSTM returns an LSTM layer. Options: WithReturnSequences,
-// WithGoBackwards, WithUseBias,
-// WithUnitForgetBias (default true) and WithName.
-func NewLSTM(units int, opts ...Option) (*LSTM, error) {
-	o, err := applyOptions(kindLSTM, units, takesRecurrent|takesUnitForgetBias, opts)
-	if err != nil {
-		return nil, err
-	}
-	ufb := true
-	if o.unitForgetBias != nil {
-		ufb = *o.unitForgetBias
-	}
-	r, err := newRecurrent(kindLSTM, o, units, lstmCell{unitForgetBias: ufb})
+// NewLSTM returns an LSTM layer of the given units (1 to MaxUnits) and
+// settings (nil: Keras' defaults).
+func NewLSTM(units int, opts *LSTMOptions) (*LSTM, error) {
+	ufb := opts == nil || !opts.NoUnitForgetBias
+	r, err := newRecurrent(kindLSTM, opts.recurrent(), units, lstmCell{unitForgetBias: ufb})
 	if err != nil {
 		return nil, err
 	}

@@ -39,21 +39,21 @@ func init() {
 		if c.MaskValue != nil {
 			v = *c.MaskValue
 		}
-		return NewMasking(v, WithName(c.Name))
+		return NewMasking(v, &MaskingOptions{Name: c.Name})
 	})
 }
 
 // NewMasking returns a Masking layer for the given (finite) mask value.
-// Options: WithName.
-func NewMasking(value float64, opts ...Option) (*Masking, error) {
+// The options may be nil.
+func NewMasking(value float64, opts *MaskingOptions) (*Masking, error) {
 	if math.IsNaN(value) || math.IsInf(value, 0) {
 		return nil, fmt.Errorf("%w: %s: mask value %v is not finite", ErrConfig, kindMasking, value)
 	}
-	o, err := applyOptions(kindMasking, 1, 0, opts)
-	if err != nil {
-		return nil, err
+	l := &Masking{value: value}
+	if opts != nil {
+		l.name = opts.Name
 	}
-	return &Masking{base: base{name: o.name}, value: value}, nil
+	return l, nil
 }
 
 // MaskValue returns the mask value.

@@ -63,29 +63,29 @@ func init() {
 				return nil, fmt.Errorf("%w: a %s layer takes a name only", ErrConfig, c.Kind)
 			}
 			if c.Kind == kindAdd {
-				return NewAdd(WithName(c.Name))
+				return NewAdd(&AddOptions{Name: c.Name})
 			}
-			return NewConcatenate(WithName(c.Name))
+			return NewConcatenate(&ConcatenateOptions{Name: c.Name})
 		})
 	}
 }
 
-// NewConcatenate returns a Concatenate layer. Options: WithName.
-func NewConcatenate(opts ...Option) (*Concatenate, error) {
-	o, err := applyOptions(kindConcatenate, 1, 0, opts)
-	if err != nil {
-		return nil, err
+// NewConcatenate returns a Concatenate layer; the options may be nil.
+func NewConcatenate(opts *ConcatenateOptions) (*Concatenate, error) {
+	var name string
+	if opts != nil {
+		name = opts.Name
 	}
-	return &Concatenate{merge{base: base{name: o.name}, kind: kindConcatenate, class: "Concatenate", concat: true}}, nil
+	return &Concatenate{merge{base: base{name: name}, kind: kindConcatenate, class: "Concatenate", concat: true}}, nil
 }
 
-// NewAdd returns an Add layer. Options: WithName.
-func NewAdd(opts ...Option) (*Add, error) {
-	o, err := applyOptions(kindAdd, 1, 0, opts)
-	if err != nil {
-		return nil, err
+// NewAdd returns an Add layer; the options may be nil.
+func NewAdd(opts *AddOptions) (*Add, error) {
+	var name string
+	if opts != nil {
+		name = opts.Name
 	}
-	return &Add{merge{base: base{name: o.name}, kind: kindAdd, class: "Add"}}, nil
+	return &Add{merge{base: base{name: name}, kind: kindAdd, class: "Add"}}, nil
 }
 
 func (l *Concatenate) m() *merge {

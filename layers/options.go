@@ -2,156 +2,220 @@ package layers
 
 import "fmt"
 
-// Option configures a layer at construction.
-type Option func(*options) error
+// The options structs of the constructors: nil, or a zero field, is
+// Keras' default (the package documentation's Configuration section).
 
-type options struct {
-	name            string
-	returnSequences *bool
-	activation      *Activation
-	unitForgetBias  *bool
-	goBackwards     *bool
-	useBias         *bool
-	maskZero        *bool
-	dropout         *float64
-	recDropout      *float64
+// DenseOptions are a Dense layer's settings; the zero value (or nil) is
+// Keras' Dense(units).
+type DenseOptions struct {
+	// Name is the layer's name; "" lets the model name it after its kind
+	// ("dense", "dense_1", ...).
+	Name string
+	// Activation is applied to x·kernel + bias; the zero value,
+	// DefaultActivation, is Linear. Softmax is over the last axis.
+	Activation Activation
+	// NoBias leaves the bias out (Keras' use_bias=False); false: a bias.
+	NoBias bool
 }
 
-// WithName sets the layer's name (by default the model names it after its
-// type: "lstm", "lstm_1", ...). An empty name keeps the default.
-func WithName(name string) Option {
-	return func(o *options) error { o.name = name; return nil }
+// SimpleRNNOptions are a SimpleRNN layer's settings; the zero value (or
+// nil) is Keras' SimpleRNN(units).
+type SimpleRNNOptions struct {
+	// Name is the layer's name; "" lets the model name it.
+	Name string
+	// Activation is the state's activation: the zero value,
+	// DefaultActivation, is Tanh; Linear, Sigmoid and ReLU are the others
+	// (Softmax is Dense's only).
+	Activation Activation
+	// ReturnSequences returns every step [batch, time, units] instead of
+	// the last [batch, units]; false: the last.
+	ReturnSequences bool
+	// GoBackwards visits the steps from the last to the first (Keras'
+	// go_backwards): with ReturnSequences the outputs come in that
+	// visiting order, not reversed back. False: first to last.
+	GoBackwards bool
+	// NoBias leaves the bias out (use_bias=False); false: a bias.
+	NoBias bool
+	// Dropout is the rate in [0, 1) of the dropout of the inputs (Keras'
+	// dropout): in training, one mask per sequence, the same at every step,
+	// applied to x_t where it enters the gate products. 0: none.
+	Dropout float64
+	// RecurrentDropout is the rate in [0, 1) of the dropout of the
+	// recurrent state (recurrent_dropout): one mask per sequence applied
+	// to h_{t-1} where it enters the recurrent products. 0: none.
+	RecurrentDropout float64
 }
 
-// WithReturnSequences makes a recurrent layer return the whole sequence
-// [batch, time, units] instead of the last state [batch, units].
-func WithReturnSequences(on bool) Option {
-	return func(o *options) error { o.returnSequences = &on; return nil }
+// LSTMOptions are an LSTM layer's settings; the zero value (or nil) is
+// Keras' LSTM(units). The fields shared with SimpleRNNOptions mean the
+// same.
+type LSTMOptions struct {
+	// Name is the layer's name; "" lets the model name it.
+	Name string
+	// ReturnSequences returns every step; false: the last.
+	ReturnSequences bool
+	// GoBackwards visits the steps last to first; false: first to last.
+	GoBackwards bool
+	// NoBias leaves the bias out (use_bias=False); false: a bias.
+	NoBias bool
+	// Dropout is the rate in [0, 1) of the inputs' dropout; 0: none.
+	Dropout float64
+	// RecurrentDropout is the rate in [0, 1) of the recurrent state's
+	// dropout (not of the cell state c); 0: none.
+	RecurrentDropout float64
+	// NoUnitForgetBias starts the forget gate's bias at 0 like the others
+	// (Keras' unit_forget_bias=False); false: at 1.
+	NoUnitForgetBias bool
 }
 
-// WithActivation sets a Dense layer's activation (default Linear) or a
-// SimpleRNN's (default Tanh; Keras' SimpleRNN(activation=...), one of
-// Linear, Tanh, Sigmoid and ReLU: Softmax is Dense's only).
-func WithActivation(a Activation) Option {
-	return func(o *options) error {
-		if !a.valid() {
-			return fmt.Errorf("%w: unknown activation %v", ErrConfig, a)
-		}
-		o.activation = &a
-		return nil
+// GRUOptions are a GRU layer's settings; the zero value (or nil) is
+// Keras' GRU(units) (reset_after, the only variant). The fields mean what
+// SimpleRNNOptions' do.
+type GRUOptions struct {
+	// Name is the layer's name; "" lets the model name it.
+	Name string
+	// ReturnSequences returns every step; false: the last.
+	ReturnSequences bool
+	// GoBackwards visits the steps last to first; false: first to last.
+	GoBackwards bool
+	// NoBias leaves the bias out (use_bias=False); false: a bias.
+	NoBias bool
+	// Dropout is the rate in [0, 1) of the inputs' dropout; 0: none.
+	Dropout float64
+	// RecurrentDropout is the rate in [0, 1) of the recurrent state's
+	// dropout (not of h in the update); 0: none.
+	RecurrentDropout float64
+}
+
+// RNNOptions are the settings of an RNN around a Cell of one's own; the
+// zero value (or nil) is Keras' RNN(cell). The fields mean what
+// SimpleRNNOptions' do.
+type RNNOptions struct {
+	// Name is the layer's name; "" lets the model name it.
+	Name string
+	// ReturnSequences returns every step; false: the last.
+	ReturnSequences bool
+	// GoBackwards visits the steps last to first; false: first to last.
+	GoBackwards bool
+	// NoBias leaves the bias out (use_bias=False); false: a bias.
+	NoBias bool
+	// Dropout is the rate in [0, 1) of the inputs' dropout; 0: none.
+	Dropout float64
+	// RecurrentDropout is the rate in [0, 1) of the recurrent state's
+	// dropout; 0: none.
+	RecurrentDropout float64
+}
+
+// BidirectionalOptions are a Bidirectional wrapper's settings beyond its
+// layer and merge mode; the zero value (or nil) is the default.
+type BidirectionalOptions struct {
+	// Name is the wrapper's name; "" lets the model name it.
+	Name string
+}
+
+// EmbeddingOptions are an Embedding's settings; the zero value (or nil)
+// is Keras' Embedding(input_dim, output_dim).
+type EmbeddingOptions struct {
+	// Name is the layer's name; "" lets the model name it.
+	Name string
+	// MaskZero masks the steps whose id is 0 (Keras' mask_zero): the
+	// layers after it skip those steps and the loss leaves them out.
+	// False: no mask.
+	MaskZero bool
+}
+
+// DropoutOptions are a Dropout layer's settings beyond its rate; the zero
+// value (or nil) is the default.
+type DropoutOptions struct {
+	// Name is the layer's name; "" lets the model name it.
+	Name string
+}
+
+// MaskingOptions are a Masking layer's settings beyond its mask value;
+// the zero value (or nil) is the default.
+type MaskingOptions struct {
+	// Name is the layer's name; "" lets the model name it.
+	Name string
+}
+
+// SequenceLengthsOptions are a SequenceLengths layer's settings; the zero
+// value (or nil) is the default.
+type SequenceLengthsOptions struct {
+	// Name is the layer's name; "" lets the model name it.
+	Name string
+}
+
+// ConcatenateOptions are a Concatenate layer's settings; the zero value
+// (or nil) is the default.
+type ConcatenateOptions struct {
+	// Name is the layer's name; "" lets the model name it.
+	Name string
+}
+
+// AddOptions are an Add layer's settings; the zero value (or nil) is the
+// default.
+type AddOptions struct {
+	// Name is the layer's name; "" lets the model name it.
+	Name string
+}
+
+// recurrentOptions are the settings the shared recurrent layer holds.
+type recurrentOptions struct {
+	name             string
+	returnSequences  bool
+	goBackwards      bool
+	noBias           bool
+	dropout          float64
+	recurrentDropout float64
+}
+
+func (o *SimpleRNNOptions) recurrent() recurrentOptions {
+	if o == nil {
+		return recurrentOptions{}
 	}
+	return recurrentOptions{o.Name, o.ReturnSequences, o.GoBackwards, o.NoBias, o.Dropout, o.RecurrentDropout}
 }
 
-// WithUnitForgetBias sets whether an LSTM's forget-gate bias starts at 1
-// (Keras' unit_forget_bias, default true).
-func WithUnitForgetBias(on bool) Option {
-	return func(o *options) error { o.unitForgetBias = &on; return nil }
-}
-
-// WithGoBackwards makes a recurrent layer visit the steps from the last
-// to the first (Keras' go_backwards): with return_sequences the outputs
-// come in that visiting order, not reversed back.
-func WithGoBackwards(on bool) Option {
-	return func(o *options) error { o.goBackwards = &on; return nil }
-}
-
-// WithUseBias sets whether a Dense or recurrent layer has a bias (Keras'
-// use_bias, default true; PyTorch's bias=False is WithUseBias(false)).
-func WithUseBias(on bool) Option {
-	return func(o *options) error { o.useBias = &on; return nil }
-}
-
-// WithMaskZero makes an Embedding mask the steps whose id is 0 (Keras'
-// mask_zero): the layers after it skip those steps and the loss leaves
-// them out.
-func WithMaskZero(on bool) Option {
-	return func(o *options) error { o.maskZero = &on; return nil }
-}
-
-// WithDropout sets a recurrent layer's dropout of its inputs (Keras'
-// dropout, in [0, 1)): in training, one mask per sequence, the same at
-// every step, applied to x_t where it enters the gate products.
-func WithDropout(rate float64) Option {
-	return func(o *options) error {
-		if err := checkRate("dropout", rate); err != nil {
-			return err
-		}
-		o.dropout = &rate
-		return nil
+func (o *LSTMOptions) recurrent() recurrentOptions {
+	if o == nil {
+		return recurrentOptions{}
 	}
+	return recurrentOptions{o.Name, o.ReturnSequences, o.GoBackwards, o.NoBias, o.Dropout, o.RecurrentDropout}
 }
 
-// WithRecurrentDropout sets a recurrent layer's dropout of its recurrent
-// state (Keras' recurrent_dropout, in [0, 1)): in training, one mask per
-// sequence applied to h_{t-1} where it enters the recurrent products (not
-// to the LSTM's c, nor to the GRU's h in its update).
-func WithRecurrentDropout(rate float64) Option {
-	return func(o *options) error {
-		if err := checkRate("recurrent_dropout", rate); err != nil {
-			return err
-		}
-		o.recDropout = &rate
-		return nil
+func (o *GRUOptions) recurrent() recurrentOptions {
+	if o == nil {
+		return recurrentOptions{}
 	}
+	return recurrentOptions{o.Name, o.ReturnSequences, o.GoBackwards, o.NoBias, o.Dropout, o.RecurrentDropout}
 }
 
-// optionSet says which of the settings beyond the name a layer type takes.
-type optionSet uint8
-
-const (
-	takesReturnSequences optionSet = 1 << iota
-	takesActivation
-	takesUnitForgetBias
-	takesGoBackwards
-	takesUseBias
-	takesMaskZero
-	takesDropout
-
-	// takesRecurrent is what every recurrent layer takes.
-	takesRecurrent = takesReturnSequences | takesGoBackwards | takesUseBias | takesDropout
-)
-
-// applyOptions checks units and applies opts for a layer of the given
-// kind, refusing a setting that the kind does not take.
-func applyOptions(kind string, units int, takes optionSet, opts []Option) (options, error) {
-	var o options
-	if err := checkUnits(kind, units); err != nil {
-		return o, err
+func (o *RNNOptions) recurrent() recurrentOptions {
+	if o == nil {
+		return recurrentOptions{}
 	}
-	for _, opt := range opts {
-		if opt == nil {
-			continue
-		}
-		if err := opt(&o); err != nil {
-			return o, fmt.Errorf("%s: %w", kind, err)
-		}
-	}
-	for _, s := range []struct {
-		set  bool
-		bit  optionSet
-		name string
-	}{
-		{o.returnSequences != nil, takesReturnSequences, "return_sequences"},
-		{o.activation != nil, takesActivation, "activation"},
-		{o.unitForgetBias != nil, takesUnitForgetBias, "unit_forget_bias"},
-		{o.goBackwards != nil, takesGoBackwards, "go_backwards"},
-		{o.useBias != nil, takesUseBias, "use_bias"},
-		{o.maskZero != nil, takesMaskZero, "mask_zero"},
-		{o.dropout != nil || o.recDropout != nil, takesDropout, "dropout"},
-	} {
-		if s.set && takes&s.bit == 0 {
-			return o, fmt.Errorf("%w: %s has no %s option", ErrConfig, kind, s.name)
-		}
-	}
-	return o, nil
+	return recurrentOptions{o.Name, o.ReturnSequences, o.GoBackwards, o.NoBias, o.Dropout, o.RecurrentDropout}
 }
 
-// Activation is an elementwise function applied by a Dense layer.
+// check checks the rates.
+func (o recurrentOptions) check() error {
+	if err := checkRate("dropout", o.dropout); err != nil {
+		return err
+	}
+	return checkRate("recurrent_dropout", o.recurrentDropout)
+}
+
+// Activation is an elementwise function applied by a Dense or SimpleRNN
+// layer. Its zero value, DefaultActivation, is the layer's own default.
 type Activation int
 
 const (
-	// Linear is the identity (Keras "linear", the default).
-	Linear Activation = iota
+	// DefaultActivation, the zero value, is the layer's default: Linear
+	// for Dense, Tanh for SimpleRNN. A layer's Activation method returns
+	// the activation it resolved to, never DefaultActivation.
+	DefaultActivation Activation = iota
+	// Linear is the identity (Keras "linear").
+	Linear
 	// Tanh is the hyperbolic tangent.
 	Tanh
 	// Sigmoid is the logistic function.
@@ -163,14 +227,31 @@ const (
 	Softmax
 )
 
+// activationNames are the Keras names, by Activation (from Linear).
 var activationNames = [...]string{"linear", "tanh", "sigmoid", "relu", "softmax"}
 
+// valid reports a concrete activation (not DefaultActivation).
 func (a Activation) valid() bool { return a >= Linear && a <= Softmax }
 
-// String returns the Keras name of the activation.
+// or returns a, or def for DefaultActivation, checking a is known.
+func (a Activation) or(def Activation) (Activation, error) {
+	if a == DefaultActivation {
+		return def, nil
+	}
+	if !a.valid() {
+		return 0, fmt.Errorf("%w: unknown activation %v", ErrConfig, a)
+	}
+	return a, nil
+}
+
+// String returns the Keras name of the activation ("default" for
+// DefaultActivation).
 func (a Activation) String() string {
 	if a.valid() {
-		return activationNames[a]
+		return activationNames[a-Linear]
+	}
+	if a == DefaultActivation {
+		return "default"
 	}
 	return fmt.Sprintf("Activation(%d)", int(a))
 }
@@ -179,7 +260,7 @@ func (a Activation) String() string {
 func ParseActivation(s string) (Activation, error) {
 	for i, n := range activationNames {
 		if n == s {
-			return Activation(i), nil
+			return Linear + Activation(i), nil
 		}
 	}
 	return 0, fmt.Errorf("%w: unknown activation %q", ErrConfig, s)

@@ -42,10 +42,16 @@ type recurrent struct {
 	torchOrder []int
 }
 
-// newRecurrent returns the layer around cell, checking the cell's spec
-// and that the layer's weights can fit within MaxWeights for one input
-// feature.
-func newRecurrent(kind string, o options, units int, cell Cell) (recurrent, error) {
+// newRecurrent returns the layer around cell, checking the units, the
+// dropout rates, the cell's spec and that the layer's weights can fit
+// within MaxWeights for one input feature.
+func newRecurrent(kind string, o recurrentOptions, units int, cell Cell) (recurrent, error) {
+	if err := checkUnits(kind, units); err != nil {
+		return recurrent{}, err
+	}
+	if err := o.check(); err != nil {
+		return recurrent{}, fmt.Errorf("%s: %w", kind, err)
+	}
 	if cell == nil {
 		return recurrent{}, fmt.Errorf("%w: %s: nil cell", ErrConfig, kind)
 	}
@@ -54,22 +60,9 @@ func newRecurrent(kind string, o options, units int, cell Cell) (recurrent, erro
 		return recurrent{}, fmt.Errorf("%s: %w", kind, err)
 	}
 	r := recurrent{base: base{name: o.name}, cell: cell, units: units, gates: spec.Gates,
-		biasRows: spec.biasRows(), states: spec.states(), biasInit: spec.BiasInit}
-	if o.returnSequences != nil {
-		r.returnSequences = *o.returnSequences
-	}
-	if o.goBackwards != nil {
-		r.goBackwards = *o.goBackwards
-	}
-	if o.useBias != nil {
-		r.noBias = !*o.useBias
-	}
-	if o.dropout != nil {
-		r.dropout = *o.dropout
-	}
-	if o.recDropout != nil {
-		r.recDropout = *o.recDropout
-	}
+		biasRows: spec.biasRows(), states: spec.states(), biasInit: spec.BiasInit,
+		returnSequences: o.returnSequences, goBackwards: o.goBackwards, noBias: o.noBias,
+		dropout: o.dropout, recDropout: o.recurrentDropout}
 	if _, _, err := r.plan(kind, []int{1, 1}); err != nil {
 		return recurrent{}, fmt.Errorf("%w: %s(%d) cannot be built: its weights exceed MaxWeights (%d) even for one input feature", ErrConfig, kind, units, MaxWeights)
 	}

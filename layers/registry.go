@@ -185,40 +185,30 @@ func sameJSON(a, b json.RawMessage) bool {
 	return reflect.DeepEqual(va, vb)
 }
 
-// options returns the constructor options that give a built-in layer the
-// settings of c; the constructor refuses those its type does not take.
-func (c Config) options() ([]Option, error) {
+// noOptions refuses an options object, which the built-in layers do not
+// take.
+func (c Config) noOptions() error {
 	if len(c.Options) > 0 {
-		return nil, fmt.Errorf("%w: %s takes no options object", ErrConfig, c.Kind)
+		return fmt.Errorf("%w: %s takes no options object", ErrConfig, c.Kind)
 	}
-	opts := []Option{WithName(c.Name)}
-	if c.ReturnSequences {
-		opts = append(opts, WithReturnSequences(true))
+	return nil
+}
+
+// activation parses c.Activation ("": DefaultActivation).
+func (c Config) activation() (Activation, error) {
+	if c.Activation == "" {
+		return DefaultActivation, nil
 	}
-	if c.Activation != "" {
-		a, err := ParseActivation(c.Activation)
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, WithActivation(a))
-	}
-	if c.UnitForgetBias != nil {
-		opts = append(opts, WithUnitForgetBias(*c.UnitForgetBias))
-	}
-	if c.GoBackwards {
-		opts = append(opts, WithGoBackwards(true))
-	}
-	if c.UseBias != nil {
-		opts = append(opts, WithUseBias(*c.UseBias))
-	}
-	if c.MaskZero {
-		opts = append(opts, WithMaskZero(true))
-	}
-	if c.Dropout != 0 {
-		opts = append(opts, WithDropout(c.Dropout))
-	}
-	if c.RecurrentDropout != 0 {
-		opts = append(opts, WithRecurrentDropout(c.RecurrentDropout))
-	}
-	return opts, nil
+	return ParseActivation(c.Activation)
+}
+
+// noBias reports use_bias false.
+func (c Config) noBias() bool { return c.UseBias != nil && !*c.UseBias }
+
+// recurrent returns the settings of c that every recurrent layer takes.
+// The decoders give a constructor only the settings its layer has:
+// FromConfig refuses a Config whose other settings the layer lost.
+func (c Config) recurrent() recurrentOptions {
+	return recurrentOptions{name: c.Name, returnSequences: c.ReturnSequences, goBackwards: c.GoBackwards,
+		noBias: c.noBias(), dropout: c.Dropout, recurrentDropout: c.RecurrentDropout}
 }

@@ -31,7 +31,7 @@ func (l echo) Config() layers.Config {
 
 // decodeEcho keeps every setting of c.
 func decodeEcho(c layers.Config) (layers.Layer, error) {
-	d, err := layers.NewDense(c.Units, layers.WithName(c.Name))
+	d, err := layers.NewDense(c.Units, &layers.DenseOptions{Name: c.Name})
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +40,7 @@ func decodeEcho(c layers.Config) (layers.Layer, error) {
 
 // decodeIgnoring ignores every setting but the name.
 func decodeIgnoring(c layers.Config) (layers.Layer, error) {
-	d, err := layers.NewDense(2, layers.WithName(c.Name))
+	d, err := layers.NewDense(2, &layers.DenseOptions{Name: c.Name})
 	if err != nil {
 		return nil, err
 	}

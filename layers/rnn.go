@@ -23,20 +23,15 @@ var (
 	_ WeightPlanner = (*RNN)(nil)
 )
 
-// NewRNN returns a layer of the given units around cell. Options:
-// WithReturnSequences, WithGoBackwards, WithUseBias and WithName. The
-// cell's spec is checked here
+// NewRNN returns a layer of the given units (1 to MaxUnits) and settings
+// (nil: Keras' defaults) around cell. The cell's spec is checked here
 // (errors wrap ErrConfig).
-func NewRNN(cell Cell, units int, opts ...Option) (*RNN, error) {
+func NewRNN(cell Cell, units int, opts *RNNOptions) (*RNN, error) {
 	kind := kindRNN
 	if cell != nil && cell.Spec().Kind != "" {
 		kind = cell.Spec().Kind
 	}
-	o, err := applyOptions(kind, units, takesRecurrent, opts)
-	if err != nil {
-		return nil, err
-	}
-	r, err := newRecurrent(kind, o, units, cell)
+	r, err := newRecurrent(kind, opts.recurrent(), units, cell)
 	if err != nil {
 		return nil, err
 	}

@@ -39,8 +39,8 @@ func (lstmLikeCell) Step(w *layers.CellWeights, x *graph.Node, s []*graph.Node) 
 func TestRNNOfLSTMCellMatchesLSTM(t *testing.T) {
 	for _, u := range []int{5, 40} {
 		for _, rs := range []bool{false, true} {
-			lstm := must(layers.NewLSTM(u, layers.WithReturnSequences(rs), layers.WithName("lstm")))
-			rnn := must(layers.NewRNN(lstmLikeCell{}, u, layers.WithReturnSequences(rs), layers.WithName("rnn")))
+			lstm := must(layers.NewLSTM(u, &layers.LSTMOptions{ReturnSequences: rs, Name: "lstm"}))
+			rnn := must(layers.NewRNN(lstmLikeCell{}, u, &layers.RNNOptions{ReturnSequences: rs, Name: "rnn"}))
 			in := []int{4, 3}
 			must(lstm.Build(graph.Float64, in, graph.NewRNG(1)))
 			must(rnn.Build(graph.Float64, in, graph.NewRNG(2)))
@@ -102,7 +102,7 @@ func referenceMGU(w kerasWeights, x []float64, B, T int) []float64 {
 func TestMGUCellMatchesEquations(t *testing.T) {
 	const B, T, F = 3, 5, 2
 	for _, u := range []int{6, 40} {
-		l := must(layers.NewRNN(MGUCell{}, u, layers.WithReturnSequences(true), layers.WithName("mgu")))
+		l := must(layers.NewRNN(MGUCell{}, u, &layers.RNNOptions{ReturnSequences: true, Name: "mgu"}))
 		must(l.Build(graph.Float64, []int{T, F}, graph.NewRNG(1)))
 		r := rand.New(rand.NewPCG(5, uint64(u)))
 		w := kerasWeights{f: F, u: u, g: 2,
@@ -149,25 +149,27 @@ func TestRNNErrors(t *testing.T) {
 		"bad kind": badCell{spec: layers.CellSpec{Kind: "a b", Gates: 1}},
 		"states":   badCell{spec: layers.CellSpec{Gates: 1, States: -1}},
 	} {
-		if _, err := layers.NewRNN(c, 4); !errors.Is(err, layers.ErrConfig) {
+		if _, err := layers.NewRNN(c, 4, nil); !errors.Is(err, layers.ErrConfig) {
 			t.Errorf("%s: NewRNN: %v, want ErrConfig", name, err)
 		}
 	}
-	if _, err := layers.NewRNN(MGUCell{}, 0); !errors.Is(err, layers.ErrConfig) {
+	if _, err := layers.NewRNN(MGUCell{}, 0, nil); !errors.Is(err, layers.ErrConfig) {
 		t.Errorf("NewRNN(0 units): %v, want ErrConfig", err)
 	}
-	if _, err := layers.NewRNN(MGUCell{}, 4, layers.WithUnitForgetBias(true)); !errors.Is(err, layers.ErrConfig) {
-		t.Errorf("NewRNN with unit_forget_bias: %v, want ErrConfig", err)
+	// A setting RNN lacks (unit_forget_bias) does not compile
+	// (TestMisuseDoesNotCompile); one out of range fails here.
+	if _, err := layers.NewRNN(MGUCell{}, 4, &layers.RNNOptions{Dropout: 1}); !errors.Is(err, layers.ErrConfig) {
+		t.Errorf("NewRNN with dropout 1: %v, want ErrConfig", err)
 	}
 
 	short := badCell{spec: layers.CellSpec{Gates: 1, BiasInit: func(int) []float64 { return []float64{1} }}, states: 1}
-	l := must(layers.NewRNN(short, 4, layers.WithName("short")))
+	l := must(layers.NewRNN(short, 4, &layers.RNNOptions{Name: "short"}))
 	if _, err := l.Build(graph.Float64, []int{3, 2}, graph.NewRNG(1)); !errors.Is(err, layers.ErrConfig) {
 		t.Errorf("Build with a short BiasInit: %v, want ErrConfig", err)
 	}
 
 	// A step returning the wrong number of states is a builder error.
-	l = must(layers.NewRNN(badCell{spec: layers.CellSpec{Gates: 1}, states: 2}, 4, layers.WithName("bad")))
+	l = must(layers.NewRNN(badCell{spec: layers.CellSpec{Gates: 1}, states: 2}, 4, &layers.RNNOptions{Name: "bad"}))
 	must(l.Build(graph.Float64, []int{3, 2}, graph.NewRNG(1)))
 	b := must(graph.NewBuilder(graph.Float64, 2))
 	if y := l.Forward(b, b.SequenceInput("x", 2, 3, 2)); y != nil || !errors.Is(b.Err(), graph.ErrArgument) {
@@ -190,7 +192,7 @@ func TestRNNErrors(t *testing.T) {
 	}
 
 	// An RNN has no PyTorch mapping.
-	if _, ok := any(must(layers.NewRNN(MGUCell{}, 4))).(layers.TorchLayout); ok {
+	if _, ok := any(must(layers.NewRNN(MGUCell{}, 4, nil))).(layers.TorchLayout); ok {
 		t.Error("RNN is a TorchLayout")
 	}
 }
@@ -198,7 +200,7 @@ func TestRNNErrors(t *testing.T) {
 // registerMGU registers the MGU cell's kind once per test process.
 var registerMGU = sync.OnceValue(func() error {
 	return layers.Register("mgu", func(c layers.Config) (layers.Layer, error) {
-		return layers.NewRNN(MGUCell{}, c.Units, layers.WithName(c.Name), layers.WithReturnSequences(c.ReturnSequences))
+		return layers.NewRNN(MGUCell{}, c.Units, &layers.RNNOptions{Name: c.Name, ReturnSequences: c.ReturnSequences})
 	})
 })
 
@@ -208,7 +210,7 @@ func TestRNNFromConfig(t *testing.T) {
 	if err := registerMGU(); err != nil {
 		t.Fatal(err)
 	}
-	l := must(layers.NewRNN(MGUCell{}, 7, layers.WithReturnSequences(true), layers.WithName("mgu_2")))
+	l := must(layers.NewRNN(MGUCell{}, 7, &layers.RNNOptions{ReturnSequences: true, Name: "mgu_2"}))
 	got, err := layers.FromConfig(l.Config())
 	if err != nil {
 		t.Fatal(err)

@@ -16,7 +16,7 @@ import (
 type SimpleRNN struct {
 	recurrent
 	activation Activation
-	// explicit records an activation given as an option, so that a
+	// explicit records an activation given in the options, so that a
 	// configuration naming the default ("tanh") keeps it.
 	explicit bool
 }
@@ -32,35 +32,38 @@ const kindSimpleRNN = "simple_rnn"
 
 func init() {
 	registerBuiltin(kindSimpleRNN, func(c Config) (Layer, error) {
-		opts, err := c.options()
+		if err := c.noOptions(); err != nil {
+			return nil, err
+		}
+		act, err := c.activation()
 		if err != nil {
 			return nil, err
 		}
-		return NewSimpleRNN(c.Units, opts...)
+		r := c.recurrent()
+		return NewSimpleRNN(c.Units, &SimpleRNNOptions{Name: r.name, Activation: act, ReturnSequences: r.returnSequences,
+			GoBackwards: r.goBackwards, NoBias: r.noBias, Dropout: r.dropout, RecurrentDropout: r.recurrentDropout})
 	})
 }
 
-// NewSimpleRNN returns a SimpleRNN layer. Options: WithReturnSequences,
-// WithGoBackwards, WithUseBias,
-// WithActivation (Tanh, the default, ReLU, Sigmoid or Linear) and
-// WithName.
-func NewSimpleRNN(units int, opts ...Option) (*SimpleRNN, error) {
-	o, err := applyOptions(kindSimpleRNN, units, takesRecurrent|takesActivation, opts)
+// NewSimpleRNN returns a SimpleRNN layer of the given units (1 to
+// MaxUnits) and settings (nil: Keras' defaults, tanh).
+func NewSimpleRNN(units int, opts *SimpleRNNOptions) (*SimpleRNN, error) {
+	var given Activation
+	if opts != nil {
+		given = opts.Activation
+	}
+	act, err := given.or(Tanh)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", kindSimpleRNN, err)
+	}
+	if act == Softmax {
+		return nil, fmt.Errorf("%w: %s: activation %v is not elementwise (a Dense layer's only)", ErrConfig, kindSimpleRNN, act)
+	}
+	r, err := newRecurrent(kindSimpleRNN, opts.recurrent(), units, simpleRNNCell{activation: act})
 	if err != nil {
 		return nil, err
 	}
-	act := Tanh
-	if o.activation != nil {
-		act = *o.activation
-		if act == Softmax {
-			return nil, fmt.Errorf("%w: %s: activation %v is not elementwise (a Dense layer's only)", ErrConfig, kindSimpleRNN, act)
-		}
-	}
-	r, err := newRecurrent(kindSimpleRNN, o, units, simpleRNNCell{activation: act})
-	if err != nil {
-		return nil, err
-	}
-	return &SimpleRNN{recurrent: r, activation: act, explicit: o.activation != nil}, nil
+	return &SimpleRNN{recurrent: r, activation: act, explicit: given != DefaultActivation}, nil
 }
 
 // Activation returns the layer's activation (Tanh by default).

@@ -36,14 +36,14 @@ func stressModel(t testing.TB, kind string, seed uint64) *Model {
 	var err error
 	switch kind {
 	case "lstm":
-		rec, err = layers.NewLSTM(20)
+		rec, err = layers.NewLSTM(20, nil)
 	case "gru":
-		rec, err = layers.NewGRU(40)
+		rec, err = layers.NewGRU(40, nil)
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	dense, err := layers.NewDense(1)
+	dense, err := layers.NewDense(1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,14 +285,14 @@ func TestBuildAndCompileConcurrently(t *testing.T) {
 		var rec layers.Layer
 		var err error
 		if kind == "lstm" {
-			rec, err = layers.NewLSTM(20)
+			rec, err = layers.NewLSTM(20, nil)
 		} else {
-			rec, err = layers.NewGRU(40)
+			rec, err = layers.NewGRU(40, nil)
 		}
 		if err != nil {
 			return nil, err
 		}
-		dense, err := layers.NewDense(1)
+		dense, err := layers.NewDense(1, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -110,7 +110,7 @@ func newResidualModel(t *testing.T, wrap func(*ResidualDense) layers.Layer, dt g
 	t.Helper()
 	res := must(NewResidualDense(0.25))
 	return must(models.NewSequential([]int{6, 3}, []layers.Layer{
-		must(layers.NewSimpleRNN(3, layers.WithReturnSequences(true))), wrap(res), must(layers.NewDense(2)),
+		must(layers.NewSimpleRNN(3, &layers.SimpleRNNOptions{ReturnSequences: true})), wrap(res), must(layers.NewDense(2, nil)),
 	}, models.WithDType(dt), models.WithSeed(seed)))
 }
 
@@ -197,7 +197,7 @@ func TestExportTorchNeedsTorchLayout(t *testing.T) {
 	// The architecture in the file must match: a model whose custom layer
 	// has another scale is refused.
 	other := must(models.NewSequential([]int{6, 3}, []layers.Layer{
-		must(layers.NewSimpleRNN(3, layers.WithReturnSequences(true))), torchResidual{must(NewResidualDense(0.5))}, must(layers.NewDense(2)),
+		must(layers.NewSimpleRNN(3, &layers.SimpleRNNOptions{ReturnSequences: true})), torchResidual{must(NewResidualDense(0.5))}, must(layers.NewDense(2, nil)),
 	}))
 	if err := models.ImportTorch(path, other); !errors.Is(err, models.ErrFormat) {
 		t.Errorf("ImportTorch into a model whose custom layer has other options: %v, want ErrFormat", err)

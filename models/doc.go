@@ -49,8 +49,8 @@
 //
 // # Usage
 //
-//	rnn, _ := layers.NewSimpleRNN(20, layers.WithReturnSequences(true))
-//	out, _ := layers.NewDense(1)
+//	rnn, _ := layers.NewSimpleRNN(20, &layers.SimpleRNNOptions{ReturnSequences: true})
+//	out, _ := layers.NewDense(1, nil)
 //	in := models.Input(10, 1)
 //	m, err := models.New(in, models.Apply(out, models.Apply(rnn, in)), models.WithSeed(1))
 //	if err != nil { ... }

@@ -66,7 +66,7 @@ func TestRecurrentDropoutMatchesKeras(t *testing.T) {
 	r := rand.New(rand.NewPCG(8, 8))
 	x := randTensor(r, B, T, F)
 	for _, kind := range []string{"simple_rnn", "gru"} {
-		l := recurrentOf(t, kind, U, layers.WithDropout(0.3), layers.WithRecurrentDropout(0.4))
+		l := recurrentOf(t, kind, U, &layers.RNNOptions{Dropout: 0.3, RecurrentDropout: 0.4})
 		m := must(models.NewSequential([]int{T, F}, []layers.Layer{l}, models.WithDType(graph.Float64)))
 		randomWeights(t, m, 6)
 		noise := layers.NewNoise()
@@ -148,9 +148,9 @@ func TestFillScales(t *testing.T) {
 // TestDropoutSaveLoad: Dropout layers and recurrent dropout save and load.
 func TestDropoutSaveLoad(t *testing.T) {
 	ls := []layers.Layer{
-		recurrentOf(t, "lstm", 3, layers.WithReturnSequences(true), layers.WithDropout(0.2), layers.WithRecurrentDropout(0.1)),
-		must(layers.NewDropout(0.5)),
-		must(layers.NewDense(1)),
+		recurrentOf(t, "lstm", 3, &layers.RNNOptions{ReturnSequences: true, Dropout: 0.2, RecurrentDropout: 0.1}),
+		must(layers.NewDropout(0.5, nil)),
+		must(layers.NewDense(1, nil)),
 	}
 	m := must(models.NewSequential([]int{4, 2}, ls, models.WithDType(graph.Float64)))
 	path := filepath.Join(t.TempDir(), "d.safetensors")

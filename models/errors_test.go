@@ -19,8 +19,8 @@ import (
 func TestRecurrentAfterLastStateIsAnError(t *testing.T) {
 	// LSTM without return sequences gives [batch, units]: a second LSTM
 	// has no time axis to read. The error names the layer.
-	for _, second := range []func() (layers.Layer, error){lstm(4), gru(4), simpleRNN(4)} {
-		first := must(layers.NewLSTM(4))
+	for _, second := range []func() (layers.Layer, error){lstm(4, nil), gru(4, nil), simpleRNN(4, nil)} {
+		first := must(layers.NewLSTM(4, nil))
 		l2 := must(second())
 		_, err := models.NewSequential([]int{10, 1}, []layers.Layer{first, l2})
 		if !errors.Is(err, graph.ErrShape) {
@@ -36,13 +36,13 @@ func TestRecurrentAfterLastStateIsAnError(t *testing.T) {
 	}
 	// The same through the functional API, with a chosen name.
 	in := models.Input(10, 1)
-	h := models.Apply(must(layers.NewLSTM(4)), in)
-	out := models.Apply(must(layers.NewLSTM(4, layers.WithName("decoder"))), h)
+	h := models.Apply(must(layers.NewLSTM(4, nil)), in)
+	out := models.Apply(must(layers.NewLSTM(4, &layers.LSTMOptions{Name: "decoder"})), h)
 	if _, err := models.New(in, out); !errors.Is(err, graph.ErrShape) || !strings.Contains(err.Error(), "decoder") {
 		t.Errorf("functional LSTM then LSTM: %v, want ErrShape naming decoder", err)
 	}
 	// With return sequences it is fine, and Dense after the last state too.
-	ok := []layers.Layer{must(layers.NewLSTM(4, layers.WithReturnSequences(true))), must(layers.NewLSTM(4)), must(layers.NewDense(1))}
+	ok := []layers.Layer{must(layers.NewLSTM(4, &layers.LSTMOptions{ReturnSequences: true})), must(layers.NewLSTM(4, nil)), must(layers.NewDense(1, nil))}
 	m, err := models.NewSequential([]int{10, 1}, ok)
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +53,7 @@ func TestRecurrentAfterLastStateIsAnError(t *testing.T) {
 }
 
 func TestModelDefinitionErrors(t *testing.T) {
-	newL := func() layers.Layer { return must(layers.NewSimpleRNN(3)) }
+	newL := func() layers.Layer { return must(layers.NewSimpleRNN(3, nil)) }
 	cases := []struct {
 		name string
 		make func() (*models.Model, error)
@@ -89,15 +89,15 @@ func TestModelDefinitionErrors(t *testing.T) {
 		{"nil tensors", func() (*models.Model, error) { return models.New(nil, nil) }, models.ErrModel},
 		{"layer applied twice", func() (*models.Model, error) {
 			in := models.Input(10, 1)
-			l := must(layers.NewSimpleRNN(1, layers.WithReturnSequences(true)))
+			l := must(layers.NewSimpleRNN(1, &layers.SimpleRNNOptions{ReturnSequences: true}))
 			return models.New(in, models.Apply(l, models.Apply(l, in)))
 		}, models.ErrModel},
 		{"layer twice in a sequential list", func() (*models.Model, error) {
-			l := must(layers.NewDense(3))
+			l := must(layers.NewDense(3, nil))
 			return models.NewSequential([]int{3}, []layers.Layer{l, l})
 		}, models.ErrModel},
 		{"layer of another model", func() (*models.Model, error) {
-			l := must(layers.NewDense(3))
+			l := must(layers.NewDense(3, nil))
 			must(models.NewSequential([]int{3}, []layers.Layer{l}))
 			return models.NewSequential([]int{3}, []layers.Layer{l})
 		}, models.ErrModel},
@@ -107,7 +107,7 @@ func TestModelDefinitionErrors(t *testing.T) {
 		}, models.ErrModel},
 		{"input that is not an Input", func() (*models.Model, error) {
 			in := models.Input(10, 1)
-			h := models.Apply(must(layers.NewSimpleRNN(3, layers.WithReturnSequences(true))), in)
+			h := models.Apply(must(layers.NewSimpleRNN(3, &layers.SimpleRNNOptions{ReturnSequences: true})), in)
 			return models.New(h, models.Apply(newL(), h))
 		}, models.ErrModel},
 		{"output is the input", func() (*models.Model, error) {
@@ -117,14 +117,14 @@ func TestModelDefinitionErrors(t *testing.T) {
 		{"no layers", func() (*models.Model, error) { return models.NewSequential([]int{10, 1}, nil) }, models.ErrModel},
 		{"two layers with one name", func() (*models.Model, error) {
 			return models.NewSequential([]int{4}, []layers.Layer{
-				must(layers.NewDense(3, layers.WithName("d"))), must(layers.NewDense(3, layers.WithName("d"))),
+				must(layers.NewDense(3, &layers.DenseOptions{Name: "d"})), must(layers.NewDense(3, &layers.DenseOptions{Name: "d"})),
 			})
 		}, models.ErrModel},
 		{"empty model name", func() (*models.Model, error) {
-			return models.NewSequential([]int{4}, []layers.Layer{must(layers.NewDense(3))}, models.WithName(""))
+			return models.NewSequential([]int{4}, []layers.Layer{must(layers.NewDense(3, nil))}, models.WithName(""))
 		}, models.ErrModel},
 		{"invalid dtype", func() (*models.Model, error) {
-			return models.NewSequential([]int{4}, []layers.Layer{must(layers.NewDense(3))}, models.WithDType(graph.DType(4)))
+			return models.NewSequential([]int{4}, []layers.Layer{must(layers.NewDense(3, nil))}, models.WithDType(graph.DType(4)))
 		}, models.ErrModel},
 		{"recurrent layer on flat samples", func() (*models.Model, error) {
 			return models.NewSequential([]int{4}, []layers.Layer{newL()})
@@ -140,10 +140,10 @@ func TestModelDefinitionErrors(t *testing.T) {
 
 func TestDefaultLayerNames(t *testing.T) {
 	ls := []layers.Layer{
-		must(layers.NewLSTM(2, layers.WithReturnSequences(true))),
-		must(layers.NewLSTM(2, layers.WithReturnSequences(true), layers.WithName("lstm_1"))),
-		must(layers.NewLSTM(2)),
-		must(layers.NewDense(1)),
+		must(layers.NewLSTM(2, &layers.LSTMOptions{ReturnSequences: true})),
+		must(layers.NewLSTM(2, &layers.LSTMOptions{ReturnSequences: true, Name: "lstm_1"})),
+		must(layers.NewLSTM(2, nil)),
+		must(layers.NewDense(1, nil)),
 	}
 	m := must(models.NewSequential([]int{5, 1}, ls))
 	var names []string
@@ -178,7 +178,7 @@ func sameWeights(a, b [][]float64) bool {
 
 func TestModelSetWeightsIsAllOrNothing(t *testing.T) {
 	m := must(models.NewSequential([]int{6, 2}, []layers.Layer{
-		must(layers.NewGRU(3, layers.WithReturnSequences(true))), must(layers.NewLSTM(2)), must(layers.NewDense(1)),
+		must(layers.NewGRU(3, &layers.GRUOptions{ReturnSequences: true})), must(layers.NewLSTM(2, nil)), must(layers.NewDense(1, nil)),
 	}, models.WithDType(graph.Float64), models.WithSeed(1)))
 	orig := snapshot(m)
 	fresh := func() []models.LayerWeights {
@@ -244,7 +244,7 @@ func TestModelSetWeightsIsAllOrNothing(t *testing.T) {
 	// overflows float32, so a float32 model refuses it before writing
 	// anything, and a float64 model takes the largest finite values.
 	m32 := must(models.NewSequential([]int{6, 2}, []layers.Layer{
-		must(layers.NewLSTM(2)), must(layers.NewDense(1)),
+		must(layers.NewLSTM(2, nil)), must(layers.NewDense(1, nil)),
 	}, models.WithSeed(1)))
 	orig32 := snapshot(m32)
 	ws32 := m32.Weights()
@@ -405,7 +405,7 @@ func TestSaveRefusesWhatLoadCannotRebuild(t *testing.T) {
 		func(l layers.Layer) layers.Layer { return lyingLayer{l} },
 	} {
 		m := must(models.NewSequential([]int{3, 2}, []layers.Layer{
-			must(layers.NewLSTM(2)), wrap(must(layers.NewDense(1))),
+			must(layers.NewLSTM(2, nil)), wrap(must(layers.NewDense(1, nil))),
 		}))
 		path := filepath.Join(t.TempDir(), "m.safetensors")
 		if err := models.Save(m, path); !errors.Is(err, models.ErrModel) {

@@ -181,7 +181,7 @@ func Example_customLayer() {
 		log.Fatal(err)
 	}
 
-	lstm, err := layers.NewLSTM(8, layers.WithReturnSequences(true))
+	lstm, err := layers.NewLSTM(8, &layers.LSTMOptions{ReturnSequences: true})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -189,7 +189,7 @@ func Example_customLayer() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	out, err := layers.NewDense(1)
+	out, err := layers.NewDense(1, nil)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -12,11 +12,11 @@ import (
 // The seed model in the functional style: Input(10, 1) -> SimpleRNN(20,
 // return sequences) -> Dense(1), one prediction per time step.
 func ExampleNew() {
-	rnn, err := layers.NewSimpleRNN(20, layers.WithReturnSequences(true))
+	rnn, err := layers.NewSimpleRNN(20, &layers.SimpleRNNOptions{ReturnSequences: true})
 	if err != nil {
 		log.Fatal(err)
 	}
-	out, err := layers.NewDense(1)
+	out, err := layers.NewDense(1, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -56,11 +56,11 @@ func ExampleNew() {
 // A Sequential LSTM regressor: the last state of the LSTM feeds one Dense
 // unit, so each window of 10 steps gives one value.
 func ExampleNewSequential() {
-	l, err := layers.NewLSTM(20)
+	l, err := layers.NewLSTM(20, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
-	d, err := layers.NewDense(1)
+	d, err := layers.NewDense(1, nil)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -141,8 +141,6 @@ type gradCase struct {
 	make  func() ([]layers.Layer, error)
 }
 
-func seq(on bool) layers.Option { return layers.WithReturnSequences(on) }
-
 // chainLayers collects constructor results, stopping at the first error.
 func chainLayers(ls ...func() (layers.Layer, error)) func() ([]layers.Layer, error) {
 	return func() ([]layers.Layer, error) {
@@ -158,20 +156,20 @@ func chainLayers(ls ...func() (layers.Layer, error)) func() ([]layers.Layer, err
 	}
 }
 
-func dense(u int, opts ...layers.Option) func() (layers.Layer, error) {
-	return func() (layers.Layer, error) { return layers.NewDense(u, opts...) }
+func dense(u int, opts *layers.DenseOptions) func() (layers.Layer, error) {
+	return func() (layers.Layer, error) { return layers.NewDense(u, opts) }
 }
 
-func simpleRNN(u int, opts ...layers.Option) func() (layers.Layer, error) {
-	return func() (layers.Layer, error) { return layers.NewSimpleRNN(u, opts...) }
+func simpleRNN(u int, opts *layers.SimpleRNNOptions) func() (layers.Layer, error) {
+	return func() (layers.Layer, error) { return layers.NewSimpleRNN(u, opts) }
 }
 
-func lstm(u int, opts ...layers.Option) func() (layers.Layer, error) {
-	return func() (layers.Layer, error) { return layers.NewLSTM(u, opts...) }
+func lstm(u int, opts *layers.LSTMOptions) func() (layers.Layer, error) {
+	return func() (layers.Layer, error) { return layers.NewLSTM(u, opts) }
 }
 
-func gru(u int, opts ...layers.Option) func() (layers.Layer, error) {
-	return func() (layers.Layer, error) { return layers.NewGRU(u, opts...) }
+func gru(u int, opts *layers.GRUOptions) func() (layers.Layer, error) {
+	return func() (layers.Layer, error) { return layers.NewGRU(u, opts) }
 }
 
 func gradCases() []gradCase {
@@ -179,54 +177,54 @@ func gradCases() []gradCase {
 	for _, batch := range []int{1, 3} {
 		b := fmt.Sprintf("_B%d", batch)
 		cs = append(cs,
-			gradCase{"Dense_flat" + b, []int{5}, batch, chainLayers(dense(4, layers.WithActivation(layers.Tanh)), dense(2))},
-			gradCase{"Dense_sigmoid_relu" + b, []int{3}, batch, chainLayers(dense(4, layers.WithActivation(layers.Sigmoid)), dense(3, layers.WithActivation(layers.ReLU)), dense(1))},
-			gradCase{"Dense_on_sequence" + b, []int{4, 3}, batch, chainLayers(dense(2, layers.WithActivation(layers.Tanh)))},
+			gradCase{"Dense_flat" + b, []int{5}, batch, chainLayers(dense(4, &layers.DenseOptions{Activation: layers.Tanh}), dense(2, nil))},
+			gradCase{"Dense_sigmoid_relu" + b, []int{3}, batch, chainLayers(dense(4, &layers.DenseOptions{Activation: layers.Sigmoid}), dense(3, &layers.DenseOptions{Activation: layers.ReLU}), dense(1, nil))},
+			gradCase{"Dense_on_sequence" + b, []int{4, 3}, batch, chainLayers(dense(2, &layers.DenseOptions{Activation: layers.Tanh}))},
 		)
 		for _, rs := range []bool{false, true} {
 			s := fmt.Sprintf("_seq%v%s", rs, b)
 			cs = append(cs,
-				gradCase{"SimpleRNN" + s, []int{4, 3}, batch, chainLayers(simpleRNN(3, seq(rs)))},
-				gradCase{"LSTM" + s, []int{4, 3}, batch, chainLayers(lstm(3, seq(rs)))},
-				gradCase{"LSTM_no_unit_forget_bias" + s, []int{3, 2}, batch, chainLayers(lstm(2, seq(rs), layers.WithUnitForgetBias(false)))},
-				gradCase{"GRU" + s, []int{4, 3}, batch, chainLayers(gru(3, seq(rs)))},
+				gradCase{"SimpleRNN" + s, []int{4, 3}, batch, chainLayers(simpleRNN(3, &layers.SimpleRNNOptions{ReturnSequences: rs}))},
+				gradCase{"LSTM" + s, []int{4, 3}, batch, chainLayers(lstm(3, &layers.LSTMOptions{ReturnSequences: rs}))},
+				gradCase{"LSTM_no_unit_forget_bias" + s, []int{3, 2}, batch, chainLayers(lstm(2, &layers.LSTMOptions{ReturnSequences: rs, NoUnitForgetBias: true}))},
+				gradCase{"GRU" + s, []int{4, 3}, batch, chainLayers(gru(3, &layers.GRUOptions{ReturnSequences: rs}))},
 				// A single step takes the zero-initial-state path.
-				gradCase{"SimpleRNN_T1" + s, []int{1, 2}, batch, chainLayers(simpleRNN(3, seq(rs)))},
-				gradCase{"LSTM_T1" + s, []int{1, 2}, batch, chainLayers(lstm(2, seq(rs)))},
-				gradCase{"GRU_T1" + s, []int{1, 2}, batch, chainLayers(gru(2, seq(rs)))},
+				gradCase{"SimpleRNN_T1" + s, []int{1, 2}, batch, chainLayers(simpleRNN(3, &layers.SimpleRNNOptions{ReturnSequences: rs}))},
+				gradCase{"LSTM_T1" + s, []int{1, 2}, batch, chainLayers(lstm(2, &layers.LSTMOptions{ReturnSequences: rs}))},
+				gradCase{"GRU_T1" + s, []int{1, 2}, batch, chainLayers(gru(2, &layers.GRUOptions{ReturnSequences: rs}))},
 			)
 		}
 		cs = append(cs,
 			gradCase{"Stacked_LSTM_GRU_SimpleRNN_Dense" + b, []int{4, 2}, batch,
-				chainLayers(lstm(3, seq(true)), gru(3, seq(true)), simpleRNN(3), dense(2))},
+				chainLayers(lstm(3, &layers.LSTMOptions{ReturnSequences: true}), gru(3, &layers.GRUOptions{ReturnSequences: true}), simpleRNN(3, nil), dense(2, nil))},
 			gradCase{"Stacked_seq_to_seq_Dense" + b, []int{3, 2}, batch,
-				chainLayers(gru(3, seq(true)), lstm(2, seq(true)), dense(1))},
+				chainLayers(gru(3, &layers.GRUOptions{ReturnSequences: true}), lstm(2, &layers.LSTMOptions{ReturnSequences: true}), dense(1, nil))},
 		)
 	}
 	// Issue 13's vocabulary: both directions, backwards, no bias.
 	bidi := func(mode layers.MergeMode, inner func() (layers.Layer, error)) func() (layers.Layer, error) {
-		return func() (layers.Layer, error) { return layers.NewBidirectional(must(inner()), mode) }
+		return func() (layers.Layer, error) { return layers.NewBidirectional(must(inner()), mode, nil) }
 	}
 	for _, mode := range []layers.MergeMode{layers.MergeConcat, layers.MergeSum, layers.MergeMul, layers.MergeAve} {
 		cs = append(cs,
-			gradCase{"Bidirectional_GRU_" + string(mode) + "_seq_B2", []int{4, 2}, 2, chainLayers(bidi(mode, gru(3, seq(true))), dense(1))},
-			gradCase{"Bidirectional_LSTM_" + string(mode) + "_last_B2", []int{3, 2}, 2, chainLayers(bidi(mode, lstm(2)), dense(2))},
+			gradCase{"Bidirectional_GRU_" + string(mode) + "_seq_B2", []int{4, 2}, 2, chainLayers(bidi(mode, gru(3, &layers.GRUOptions{ReturnSequences: true})), dense(1, nil))},
+			gradCase{"Bidirectional_LSTM_" + string(mode) + "_last_B2", []int{3, 2}, 2, chainLayers(bidi(mode, lstm(2, nil)), dense(2, nil))},
 		)
 	}
 	cs = append(cs,
-		gradCase{"SimpleRNN_relu_backwards_seq_B2", []int{4, 2}, 2, chainLayers(simpleRNN(3, seq(true), layers.WithGoBackwards(true), layers.WithActivation(layers.ReLU)))},
-		gradCase{"LSTM_backwards_no_bias_B2", []int{4, 2}, 2, chainLayers(lstm(3, layers.WithGoBackwards(true), layers.WithUseBias(false)), dense(1, layers.WithUseBias(false)))},
-		gradCase{"GRU_no_bias_seq_B2", []int{4, 2}, 2, chainLayers(gru(3, seq(true), layers.WithUseBias(false)))},
+		gradCase{"SimpleRNN_relu_backwards_seq_B2", []int{4, 2}, 2, chainLayers(simpleRNN(3, &layers.SimpleRNNOptions{ReturnSequences: true, GoBackwards: true, Activation: layers.ReLU}))},
+		gradCase{"LSTM_backwards_no_bias_B2", []int{4, 2}, 2, chainLayers(lstm(3, &layers.LSTMOptions{GoBackwards: true, NoBias: true}), dense(1, &layers.DenseOptions{NoBias: true}))},
+		gradCase{"GRU_no_bias_seq_B2", []int{4, 2}, 2, chainLayers(gru(3, &layers.GRUOptions{ReturnSequences: true, NoBias: true}))},
 	)
 	// U=128: every gate is a 128-wide block, where Gorgonia's slice-merge
 	// bug would make gates collapse if they were slices of one product.
 	cs = append(cs,
-		gradCase{"LSTM_U128_seq_B2", []int{3, 2}, 2, chainLayers(lstm(128, seq(true)))},
-		gradCase{"LSTM_U128_last_Dense_B2", []int{3, 2}, 2, chainLayers(lstm(128), dense(1))},
-		gradCase{"GRU_U128_seq_B2", []int{3, 2}, 2, chainLayers(gru(128, seq(true)))},
-		gradCase{"GRU_U128_last_Dense_B2", []int{3, 2}, 2, chainLayers(gru(128), dense(1))},
+		gradCase{"LSTM_U128_seq_B2", []int{3, 2}, 2, chainLayers(lstm(128, &layers.LSTMOptions{ReturnSequences: true}))},
+		gradCase{"LSTM_U128_last_Dense_B2", []int{3, 2}, 2, chainLayers(lstm(128, nil), dense(1, nil))},
+		gradCase{"GRU_U128_seq_B2", []int{3, 2}, 2, chainLayers(gru(128, &layers.GRUOptions{ReturnSequences: true}))},
+		gradCase{"GRU_U128_last_Dense_B2", []int{3, 2}, 2, chainLayers(gru(128, nil), dense(1, nil))},
 		// T>256: steps t and t+256 must stay distinct.
-		gradCase{"SimpleRNN_T300_last_B2", []int{300, 2}, 2, chainLayers(simpleRNN(3), dense(1))},
+		gradCase{"SimpleRNN_T300_last_B2", []int{300, 2}, 2, chainLayers(simpleRNN(3, nil), dense(1, nil))},
 	)
 	return cs
 }
@@ -261,7 +259,7 @@ func TestGradientCheckDetectsWrongGradient(t *testing.T) {
 	// A model whose parameters change between the analytic and the
 	// numerical evaluation must be caught: compute gradients at one point
 	// and compare with finite differences at another.
-	ls := must(chainLayers(lstm(3))())
+	ls := must(chainLayers(lstm(3, nil))())
 	m := must(models.NewSequential([]int{3, 2}, ls, models.WithDType(graph.Float64), models.WithSeed(3)))
 	prog := must(m.Program(models.ProgramSpec{Batch: 2, Loss: mse, Grads: true}))
 	e := prog.NewExecutor()
@@ -299,8 +297,8 @@ func TestGradientCheckDetectsWrongGradient(t *testing.T) {
 // (through Dropout and an LSTM's dropout and recurrent dropout) match
 // central differences of the loss.
 func TestDropoutGradientsMatchFiniteDifferences(t *testing.T) {
-	ls := must(chainLayers(lstm(3, seq(true), layers.WithDropout(0.3), layers.WithRecurrentDropout(0.4)),
-		func() (layers.Layer, error) { return layers.NewDropout(0.5) }, dense(1))())
+	ls := must(chainLayers(lstm(3, &layers.LSTMOptions{ReturnSequences: true, Dropout: 0.3, RecurrentDropout: 0.4}),
+		func() (layers.Layer, error) { return layers.NewDropout(0.5, nil) }, dense(1, nil))())
 	m := must(models.NewSequential([]int{4, 2}, ls, models.WithDType(graph.Float64), models.WithSeed(gradSeed)))
 	noise := layers.NewNoise()
 	prog := must(m.Program(models.ProgramSpec{Batch: 3, Loss: mse, Grads: true, Noise: noise}))

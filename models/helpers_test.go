@@ -47,8 +47,8 @@ func must[T any](v T, err error) T {
 // SimpleRNN(20, return sequences) then Dense(1).
 func seedModelLayers(t testing.TB) []layers.Layer {
 	t.Helper()
-	rnn := must(layers.NewSimpleRNN(20, layers.WithReturnSequences(true)))
-	dense := must(layers.NewDense(1))
+	rnn := must(layers.NewSimpleRNN(20, &layers.SimpleRNNOptions{ReturnSequences: true}))
+	dense := must(layers.NewDense(1, nil))
 	return []layers.Layer{rnn, dense}
 }
 

@@ -19,10 +19,10 @@ func TestParamCountsMatchKeras(t *testing.T) {
 		per    []int
 		total  int
 	}{
-		{"SimpleRNN(20)+Dense(1)", []func() (layers.Layer, error){simpleRNN(20), dense(1)}, []int{440, 21}, 461},
-		{"LSTM(20)+Dense(1)", []func() (layers.Layer, error){lstm(20), dense(1)}, []int{1760, 21}, 1781},
-		{"GRU(20)+Dense(1)", []func() (layers.Layer, error){gru(20), dense(1)}, []int{1380, 21}, 1401},
-		{"SimpleRNN(20, seq)+Dense(1)", []func() (layers.Layer, error){simpleRNN(20, seq(true)), dense(1)}, []int{440, 21}, 461},
+		{"SimpleRNN(20)+Dense(1)", []func() (layers.Layer, error){simpleRNN(20, nil), dense(1, nil)}, []int{440, 21}, 461},
+		{"LSTM(20)+Dense(1)", []func() (layers.Layer, error){lstm(20, nil), dense(1, nil)}, []int{1760, 21}, 1781},
+		{"GRU(20)+Dense(1)", []func() (layers.Layer, error){gru(20, nil), dense(1, nil)}, []int{1380, 21}, 1401},
+		{"SimpleRNN(20, seq)+Dense(1)", []func() (layers.Layer, error){simpleRNN(20, &layers.SimpleRNNOptions{ReturnSequences: true}), dense(1, nil)}, []int{440, 21}, 461},
 	}
 	for _, c := range cases {
 		for _, dt := range []graph.DType{graph.Float32, graph.Float64} {
@@ -98,19 +98,19 @@ func TestSummaryGolden(t *testing.T) {
 		t.Errorf("Sequential summary:\n%s\nwant:\n%s", got, seedSummarySequential)
 	}
 	in := models.Input(10, 1)
-	out := models.Apply(must(layers.NewDense(1)), models.Apply(must(layers.NewSimpleRNN(20, layers.WithReturnSequences(true))), in))
+	out := models.Apply(must(layers.NewDense(1, nil)), models.Apply(must(layers.NewSimpleRNN(20, &layers.SimpleRNNOptions{ReturnSequences: true})), in))
 	fn := must(models.New(in, out))
 	if got := trimLines(fn.Summary()); got != seedSummaryFunctional {
 		t.Errorf("functional summary:\n%s\nwant:\n%s", got, seedSummaryFunctional)
 	}
 	// Whether the InputLayer row shows depends on how the model was made,
 	// not on its name.
-	named := must(models.NewSequential([]int{10, 1}, []layers.Layer{must(layers.NewDense(1))}, models.WithName("my_model")))
+	named := must(models.NewSequential([]int{10, 1}, []layers.Layer{must(layers.NewDense(1, nil))}, models.WithName("my_model")))
 	if s := named.Summary(); strings.Contains(s, "InputLayer") {
 		t.Errorf("a renamed Sequential model lists an InputLayer:\n%s", s)
 	}
 	in2 := models.Input(10, 1)
-	fn2 := must(models.New(in2, models.Apply(must(layers.NewDense(1)), in2), models.WithName("sequential")))
+	fn2 := must(models.New(in2, models.Apply(must(layers.NewDense(1, nil)), in2), models.WithName("sequential")))
 	if s := fn2.Summary(); !strings.Contains(s, "input_1 (InputLayer)") {
 		t.Errorf("a functional model named \"sequential\" lists no InputLayer:\n%s", s)
 	}
@@ -125,7 +125,7 @@ func TestSummaryGolden(t *testing.T) {
 		}
 	}
 	// Totals over a thousand get Keras' thousands separator.
-	big := must(models.NewSequential([]int{10, 1}, []layers.Layer{must(layers.NewLSTM(20)), must(layers.NewDense(1))}))
+	big := must(models.NewSequential([]int{10, 1}, []layers.Layer{must(layers.NewLSTM(20, nil)), must(layers.NewDense(1, nil))}))
 	if s := big.Summary(); !strings.Contains(s, "Total params: 1,781\n") || !strings.Contains(s, " lstm (LSTM) ") || !strings.Contains(s, "(None, 20)") {
 		t.Errorf("LSTM summary:\n%s", s)
 	}
@@ -136,9 +136,9 @@ func TestSummaryGolden(t *testing.T) {
 // the layers after it.
 func TestSameSeedSameModel(t *testing.T) {
 	mk := func(seed uint64, extra bool) *models.Model {
-		ls := []layers.Layer{must(layers.NewLSTM(5, layers.WithReturnSequences(!extra))), must(layers.NewDense(2))}
+		ls := []layers.Layer{must(layers.NewLSTM(5, &layers.LSTMOptions{ReturnSequences: !extra})), must(layers.NewDense(2, nil))}
 		if extra {
-			ls = append(ls, must(layers.NewDense(1)))
+			ls = append(ls, must(layers.NewDense(1, nil)))
 		}
 		return must(models.NewSequential([]int{10, 1}, ls, models.WithSeed(seed), models.WithDType(graph.Float64)))
 	}
@@ -162,7 +162,7 @@ func TestSameSeedSameModel(t *testing.T) {
 		}
 	}
 	// float32 weights are the float64 ones rounded.
-	f32 := must(models.NewSequential([]int{10, 1}, []layers.Layer{must(layers.NewLSTM(5, layers.WithReturnSequences(true))), must(layers.NewDense(2))}, models.WithSeed(7)))
+	f32 := must(models.NewSequential([]int{10, 1}, []layers.Layer{must(layers.NewLSTM(5, &layers.LSTMOptions{ReturnSequences: true})), must(layers.NewDense(2, nil))}, models.WithSeed(7)))
 	for i, p := range snapshot(f32) {
 		for k, v := range p {
 			if v != float64(float32(snapshot(a)[i][k])) {

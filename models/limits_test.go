@@ -22,11 +22,11 @@ func allocated(f func()) uint64 {
 
 func TestOversizedLayersAreRefusedBeforeTheModel(t *testing.T) {
 	for name, mk := range map[string]func() (layers.Layer, error){
-		"GRU(1<<61)":  func() (layers.Layer, error) { return layers.NewGRU(1 << 61) },
-		"LSTM(1<<61)": func() (layers.Layer, error) { return layers.NewLSTM(1 << 61) },
-		"LSTM(1<<40)": func() (layers.Layer, error) { return layers.NewLSTM(1 << 40) },
+		"GRU(1<<61)":  func() (layers.Layer, error) { return layers.NewGRU(1<<61, nil) },
+		"LSTM(1<<61)": func() (layers.Layer, error) { return layers.NewLSTM(1<<61, nil) },
+		"LSTM(1<<40)": func() (layers.Layer, error) { return layers.NewLSTM(1<<40, nil) },
 		"Dense(1<<31)": func() (layers.Layer, error) {
-			return layers.NewDense(1 << 31)
+			return layers.NewDense(1<<31, nil)
 		},
 	} {
 		l, err := mk()
@@ -53,7 +53,7 @@ func TestOversizedInputsAreRefused(t *testing.T) {
 		if err := in.Err(); !errors.Is(err, models.ErrModel) || !errors.Is(err, layers.ErrConfig) {
 			t.Errorf("Input(%v): %v, want ErrModel and layers.ErrConfig", shape, err)
 		}
-		d := must(layers.NewDense(1))
+		d := must(layers.NewDense(1, nil))
 		if _, err := models.NewSequential(shape, []layers.Layer{d}); !errors.Is(err, layers.ErrConfig) {
 			t.Errorf("NewSequential(%v): %v, want layers.ErrConfig", shape, err)
 		}
@@ -76,13 +76,13 @@ func TestOversizedModelsAreRefusedBeforeBuilding(t *testing.T) {
 	const u = 8192 // Dense(8192) on 8192 features: 67,117,056 weights
 	cases := map[string]func() []layers.Layer{
 		"four Dense(8192)": func() []layers.Layer {
-			return []layers.Layer{must(layers.NewDense(u)), must(layers.NewDense(u)), must(layers.NewDense(u)), must(layers.NewDense(u))}
+			return []layers.Layer{must(layers.NewDense(u, nil)), must(layers.NewDense(u, nil)), must(layers.NewDense(u, nil)), must(layers.NewDense(u, nil))}
 		},
 		"Dense(1<<20) after Dense(4096)": func() []layers.Layer {
-			return []layers.Layer{must(layers.NewDense(4096)), must(layers.NewDense(1 << 20))}
+			return []layers.Layer{must(layers.NewDense(4096, nil)), must(layers.NewDense(1<<20, nil))}
 		},
 		"LSTM(8000) on 8000 features": func() []layers.Layer {
-			return []layers.Layer{must(layers.NewLSTM(8000, layers.WithReturnSequences(true))), must(layers.NewLSTM(8000))}
+			return []layers.Layer{must(layers.NewLSTM(8000, &layers.LSTMOptions{ReturnSequences: true})), must(layers.NewLSTM(8000, nil))}
 		},
 	}
 	for name, mk := range cases {
@@ -102,7 +102,7 @@ func TestOversizedModelsAreRefusedBeforeBuilding(t *testing.T) {
 		}
 	}
 	// Small ones fit.
-	ls := []layers.Layer{must(layers.NewDense(8)), must(layers.NewDense(8))}
+	ls := []layers.Layer{must(layers.NewDense(8, nil)), must(layers.NewDense(8, nil))}
 	if _, err := models.NewSequential([]int{4}, ls); err != nil {
 		t.Errorf("Dense(8), Dense(8): %v", err)
 	}
@@ -111,11 +111,11 @@ func TestOversizedModelsAreRefusedBeforeBuilding(t *testing.T) {
 func TestModelBuildsWithTheSeedWeights(t *testing.T) {
 	// The limits change nothing for ordinary models: the same seed gives
 	// the same weights as building the layers by hand.
-	lstm := must(layers.NewLSTM(5, layers.WithReturnSequences(true)))
-	dense := must(layers.NewDense(1))
+	lstm := must(layers.NewLSTM(5, &layers.LSTMOptions{ReturnSequences: true}))
+	dense := must(layers.NewDense(1, nil))
 	m := must(models.NewSequential([]int{6, 2}, []layers.Layer{lstm, dense}, models.WithSeed(3)))
 	rng := graph.NewRNG(3)
-	l2 := must(layers.NewLSTM(5, layers.WithReturnSequences(true), layers.WithName("lstm")))
+	l2 := must(layers.NewLSTM(5, &layers.LSTMOptions{ReturnSequences: true, Name: "lstm"}))
 	must(l2.Build(graph.Float32, []int{6, 2}, rng.Split()))
 	for i, p := range l2.Params() {
 		a, b := p.Float64s(), m.Params()[i].Float64s()

@@ -280,7 +280,7 @@ func TestLoadLimits(t *testing.T) {
 		t.Errorf("saving a header over MaxHeaderBytes: %v, want ErrModel", err)
 	}
 	// An input of rank MaxRank+1, and an extra tensor of that rank.
-	d, err := layers.NewDense(1)
+	d, err := layers.NewDense(1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

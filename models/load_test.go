@@ -24,11 +24,11 @@ import (
 // loadTestModel returns a small LSTM(3)+Dense(2) model on inputs [4, 2].
 func loadTestModel(t testing.TB, dt graph.DType) *Model {
 	t.Helper()
-	l, err := layers.NewLSTM(3)
+	l, err := layers.NewLSTM(3, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := layers.NewDense(2)
+	d, err := layers.NewDense(2, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +340,7 @@ const fuzzSeedsDir = "testdata/fuzz/FuzzLoad"
 // set: two valid files and some corruptions of one.
 func TestWriteFuzzSeeds(t *testing.T) {
 	dir, check := FixtureDir(t, fuzzSeedsDir)
-	d, err := layers.NewDense(2, layers.WithActivation(layers.Tanh))
+	d, err := layers.NewDense(2, &layers.DenseOptions{Activation: layers.Tanh})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -348,7 +348,7 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := layers.NewGRU(2)
+	g, err := layers.NewGRU(2, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,7 @@ func firstN(x *graph.Tensor, n int) *graph.Tensor {
 func TestPredictAnyBatch(t *testing.T) {
 	models_ := map[string]*models.Model{
 		"simple_rnn_seq": newSeedModel(t, models.WithDType(graph.Float64), models.WithSeed(1)),
-		"lstm_last": must(models.NewSequential([]int{10, 1}, []layers.Layer{must(layers.NewLSTM(8)), must(layers.NewDense(1))},
+		"lstm_last": must(models.NewSequential([]int{10, 1}, []layers.Layer{must(layers.NewLSTM(8, nil)), must(layers.NewDense(1, nil))},
 			models.WithDType(graph.Float64), models.WithSeed(2))),
 	}
 	for name, m := range models_ {
@@ -123,7 +123,7 @@ func TestPredictConcurrent(t *testing.T) {
 	for _, dt := range []graph.DType{graph.Float32, graph.Float64} {
 		t.Run(dt.String(), func(t *testing.T) {
 			m := must(models.NewSequential([]int{10, 1}, []layers.Layer{
-				must(layers.NewGRU(4, layers.WithReturnSequences(true))), must(layers.NewLSTM(3)), must(layers.NewDense(2)),
+				must(layers.NewGRU(4, &layers.GRUOptions{ReturnSequences: true})), must(layers.NewLSTM(3, nil)), must(layers.NewDense(2, nil)),
 			}, models.WithDType(dt), models.WithSeed(5)))
 			const jobs = 12
 			xs := make([]*graph.Tensor, jobs)
@@ -136,7 +136,7 @@ func TestPredictConcurrent(t *testing.T) {
 			// A fresh twin computes the serial answers, so the model under
 			// test compiles its programs while being used concurrently.
 			twin := must(models.NewSequential([]int{10, 1}, []layers.Layer{
-				must(layers.NewGRU(4, layers.WithReturnSequences(true))), must(layers.NewLSTM(3)), must(layers.NewDense(2)),
+				must(layers.NewGRU(4, &layers.GRUOptions{ReturnSequences: true})), must(layers.NewLSTM(3, nil)), must(layers.NewDense(2, nil)),
 			}, models.WithDType(dt), models.WithSeed(5)))
 			for i := range xs {
 				serial[i] = graph.Float64s(must(twin.PredictBatch(xs[i], batches[i])))

@@ -16,11 +16,11 @@ import (
 // seqModel is Input(4, 1) → SimpleRNN(2) → Dense(1) in dtype dt.
 func seqModel(t *testing.T, dt graph.DType) *models.Model {
 	t.Helper()
-	r, err := layers.NewSimpleRNN(2)
+	r, err := layers.NewSimpleRNN(2, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := layers.NewDense(1)
+	d, err := layers.NewDense(1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,37 +39,35 @@ func layersOf(fs ...func() (layers.Layer, error)) func() ([]layers.Layer, error)
 	}
 }
 
-func fDense(u int, opts ...layers.Option) func() (layers.Layer, error) {
-	return func() (layers.Layer, error) { return layers.NewDense(u, opts...) }
+func fDense(u int, opts *layers.DenseOptions) func() (layers.Layer, error) {
+	return func() (layers.Layer, error) { return layers.NewDense(u, opts) }
 }
 
-func fSimpleRNN(u int, opts ...layers.Option) func() (layers.Layer, error) {
-	return func() (layers.Layer, error) { return layers.NewSimpleRNN(u, opts...) }
+func fSimpleRNN(u int, opts *layers.SimpleRNNOptions) func() (layers.Layer, error) {
+	return func() (layers.Layer, error) { return layers.NewSimpleRNN(u, opts) }
 }
 
-func fLSTM(u int, opts ...layers.Option) func() (layers.Layer, error) {
-	return func() (layers.Layer, error) { return layers.NewLSTM(u, opts...) }
+func fLSTM(u int, opts *layers.LSTMOptions) func() (layers.Layer, error) {
+	return func() (layers.Layer, error) { return layers.NewLSTM(u, opts) }
 }
 
-func fGRU(u int, opts ...layers.Option) func() (layers.Layer, error) {
-	return func() (layers.Layer, error) { return layers.NewGRU(u, opts...) }
+func fGRU(u int, opts *layers.GRUOptions) func() (layers.Layer, error) {
+	return func() (layers.Layer, error) { return layers.NewGRU(u, opts) }
 }
-
-var fSeq = layers.WithReturnSequences(true)
 
 // fileCases covers every layer type, return_sequences both ways, Dense on
 // vectors and on sequences, and a stack of all recurrent types.
 func fileCases() []fileCase {
 	return []fileCase{
-		{"dense_vector", []int{3}, layersOf(fDense(4, layers.WithActivation(layers.Tanh)), fDense(2))},
-		{"dense_sequence", []int{5, 3}, layersOf(fDense(2, layers.WithActivation(layers.ReLU)))},
-		{"simple_rnn_last", []int{5, 3}, layersOf(fSimpleRNN(4))},
-		{"simple_rnn_seq", []int{5, 3}, layersOf(fSimpleRNN(4, fSeq), fDense(1, layers.WithActivation(layers.Sigmoid)))},
-		{"lstm_last", []int{4, 2}, layersOf(fLSTM(3), fDense(1))},
-		{"lstm_seq", []int{4, 2}, layersOf(fLSTM(3, fSeq, layers.WithUnitForgetBias(false)))},
-		{"gru_last", []int{4, 3}, layersOf(fGRU(3), fDense(2))},
-		{"gru_seq", []int{4, 3}, layersOf(fGRU(3, fSeq))},
-		{"stacked", []int{6, 2}, layersOf(fLSTM(5, fSeq, layers.WithName("encoder")), fGRU(4, fSeq), fSimpleRNN(3), fDense(2))},
+		{"dense_vector", []int{3}, layersOf(fDense(4, &layers.DenseOptions{Activation: layers.Tanh}), fDense(2, nil))},
+		{"dense_sequence", []int{5, 3}, layersOf(fDense(2, &layers.DenseOptions{Activation: layers.ReLU}))},
+		{"simple_rnn_last", []int{5, 3}, layersOf(fSimpleRNN(4, nil))},
+		{"simple_rnn_seq", []int{5, 3}, layersOf(fSimpleRNN(4, &layers.SimpleRNNOptions{ReturnSequences: true}), fDense(1, &layers.DenseOptions{Activation: layers.Sigmoid}))},
+		{"lstm_last", []int{4, 2}, layersOf(fLSTM(3, nil), fDense(1, nil))},
+		{"lstm_seq", []int{4, 2}, layersOf(fLSTM(3, &layers.LSTMOptions{ReturnSequences: true, NoUnitForgetBias: true}))},
+		{"gru_last", []int{4, 3}, layersOf(fGRU(3, nil), fDense(2, nil))},
+		{"gru_seq", []int{4, 3}, layersOf(fGRU(3, &layers.GRUOptions{ReturnSequences: true}))},
+		{"stacked", []int{6, 2}, layersOf(fLSTM(5, &layers.LSTMOptions{ReturnSequences: true, Name: "encoder"}), fGRU(4, &layers.GRUOptions{ReturnSequences: true}), fSimpleRNN(3, nil), fDense(2, nil))},
 	}
 }
 
@@ -198,11 +196,11 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 // TestSaveLoadFunctional: a model made with New loads as the equivalent
 // sequential model under the same name.
 func TestSaveLoadFunctional(t *testing.T) {
-	l, err := layers.NewGRU(3)
+	l, err := layers.NewGRU(3, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := layers.NewDense(1)
+	d, err := layers.NewDense(1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,8 +301,8 @@ func TestSaveFilePermissions(t *testing.T) {
 }
 
 func ExampleLoad() {
-	l, _ := layers.NewLSTM(8)
-	d, _ := layers.NewDense(1)
+	l, _ := layers.NewLSTM(8, nil)
+	d, _ := layers.NewDense(1, nil)
 	m, _ := models.NewSequential([]int{10, 2}, []layers.Layer{l, d}, models.WithSeed(1))
 	dir, err := os.MkdirTemp("", "gornn-example")
 	if err != nil {

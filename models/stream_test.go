@@ -18,10 +18,10 @@ import (
 func TestStreamMatchesSequence(t *testing.T) {
 	const n, T, F = 3, 6, 2
 	ls := []layers.Layer{
-		recurrentOf(t, "lstm", 4, layers.WithReturnSequences(true)),
-		must(layers.NewDropout(0.3)),
-		recurrentOf(t, "gru", 3, layers.WithReturnSequences(true)),
-		must(layers.NewDense(2)),
+		recurrentOf(t, "lstm", 4, &layers.RNNOptions{ReturnSequences: true}),
+		must(layers.NewDropout(0.3, nil)),
+		recurrentOf(t, "gru", 3, &layers.RNNOptions{ReturnSequences: true}),
+		must(layers.NewDense(2, nil)),
 	}
 	m := must(models.NewSequential([]int{T, F}, ls, models.WithDType(graph.Float64)))
 	randomWeights(t, m, 3)
@@ -53,7 +53,7 @@ func TestStreamMatchesSequence(t *testing.T) {
 	if _, err := s.Step(randTensor(r, n+1, 1, F)); !errors.Is(err, graph.ErrShape) {
 		t.Errorf("a step of another batch size: %v", err)
 	}
-	bi := must(models.NewSequential([]int{T, F}, []layers.Layer{must(layers.NewBidirectional(recurrentOf(t, "gru", 2), ""))}))
+	bi := must(models.NewSequential([]int{T, F}, []layers.Layer{must(layers.NewBidirectional(recurrentOf(t, "gru", 2, nil), "", nil))}))
 	if _, err := bi.NewStream(1); !errors.Is(err, models.ErrModel) {
 		t.Errorf("a Bidirectional stream: %v", err)
 	}

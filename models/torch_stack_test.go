@@ -101,13 +101,13 @@ func TestTorchStackedAndBidirectional(t *testing.T) {
 			mk := func(seed uint64) *models.Model {
 				var ls []layers.Layer
 				for k := range 2 {
-					l := recurrentOf(t, kind, U, layers.WithReturnSequences(k == 0))
+					l := recurrentOf(t, kind, U, &layers.RNNOptions{ReturnSequences: k == 0})
 					if bi {
-						l = must(layers.NewBidirectional(l, layers.MergeConcat))
+						l = must(layers.NewBidirectional(l, layers.MergeConcat, nil))
 					}
 					ls = append(ls, l)
 				}
-				ls = append(ls, must(layers.NewDense(2)))
+				ls = append(ls, must(layers.NewDense(2, nil)))
 				return must(models.NewSequential([]int{T, F}, ls, models.WithDType(graph.Float64), models.WithSeed(seed)))
 			}
 			m := mk(1)
@@ -177,12 +177,12 @@ func TestTorchStackedErrors(t *testing.T) {
 		m     *models.Model
 		names []string
 	}{
-		"last state feeds": {mk(recurrentOf(t, "lstm", 3), must(layers.NewDense(1))), []string{"lstm", "dense"}},
-		"kinds differ":     {mk(recurrentOf(t, "lstm", 3, layers.WithReturnSequences(true)), recurrentOf(t, "gru", 3)), []string{"lstm", "gru"}},
-		"units differ":     {mk(recurrentOf(t, "lstm", 3, layers.WithReturnSequences(true)), recurrentOf(t, "lstm", 2)), []string{"lstm", "lstm_1"}},
-		"not consecutive":  {mk(recurrentOf(t, "gru", 3, layers.WithReturnSequences(true)), must(layers.NewDropout(0.1)), recurrentOf(t, "gru", 3)), []string{"gru", "gru_1"}},
-		"one layer":        {mk(recurrentOf(t, "gru", 3)), []string{"gru"}},
-		"unknown":          {mk(recurrentOf(t, "gru", 3)), []string{"gru", "nope"}},
+		"last state feeds": {mk(recurrentOf(t, "lstm", 3, nil), must(layers.NewDense(1, nil))), []string{"lstm", "dense"}},
+		"kinds differ":     {mk(recurrentOf(t, "lstm", 3, &layers.RNNOptions{ReturnSequences: true}), recurrentOf(t, "gru", 3, nil)), []string{"lstm", "gru"}},
+		"units differ":     {mk(recurrentOf(t, "lstm", 3, &layers.RNNOptions{ReturnSequences: true}), recurrentOf(t, "lstm", 2, nil)), []string{"lstm", "lstm_1"}},
+		"not consecutive":  {mk(recurrentOf(t, "gru", 3, &layers.RNNOptions{ReturnSequences: true}), must(layers.NewDropout(0.1, nil)), recurrentOf(t, "gru", 3, nil)), []string{"gru", "gru_1"}},
+		"one layer":        {mk(recurrentOf(t, "gru", 3, nil)), []string{"gru"}},
+		"unknown":          {mk(recurrentOf(t, "gru", 3, nil)), []string{"gru", "nope"}},
 	}
 	for name, c := range cases {
 		if err := models.ExportTorch(c.m, path, models.TorchStacked(c.names...)); err == nil {

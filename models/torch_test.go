@@ -32,11 +32,11 @@ type torchCase struct {
 
 func torchCases() []torchCase {
 	return []torchCase{
-		{fileCase{"lstm_stack", []int{6, 3}, layersOf(fLSTM(5, fSeq), fLSTM(4), fDense(2))}, graph.Float32, 11},
-		{fileCase{"gru_seq", []int{5, 2}, layersOf(fGRU(4, fSeq), fDense(3, layers.WithActivation(layers.Tanh)))}, graph.Float32, 12},
-		{fileCase{"simple_rnn", []int{4, 3}, layersOf(fSimpleRNN(6, fSeq), fDense(3, layers.WithActivation(layers.ReLU)))}, graph.Float32, 13},
-		{fileCase{"lstm_f64", []int{4, 2}, layersOf(fLSTM(3, fSeq), fDense(1, layers.WithActivation(layers.Sigmoid)))}, graph.Float64, 14},
-		{fileCase{"gru_f64", []int{3, 2}, layersOf(fGRU(3), fDense(2))}, graph.Float64, 15},
+		{fileCase{"lstm_stack", []int{6, 3}, layersOf(fLSTM(5, &layers.LSTMOptions{ReturnSequences: true}), fLSTM(4, nil), fDense(2, nil))}, graph.Float32, 11},
+		{fileCase{"gru_seq", []int{5, 2}, layersOf(fGRU(4, &layers.GRUOptions{ReturnSequences: true}), fDense(3, &layers.DenseOptions{Activation: layers.Tanh}))}, graph.Float32, 12},
+		{fileCase{"simple_rnn", []int{4, 3}, layersOf(fSimpleRNN(6, &layers.SimpleRNNOptions{ReturnSequences: true}), fDense(3, &layers.DenseOptions{Activation: layers.ReLU}))}, graph.Float32, 13},
+		{fileCase{"lstm_f64", []int{4, 2}, layersOf(fLSTM(3, &layers.LSTMOptions{ReturnSequences: true}), fDense(1, &layers.DenseOptions{Activation: layers.Sigmoid}))}, graph.Float64, 14},
+		{fileCase{"gru_f64", []int{3, 2}, layersOf(fGRU(3, nil), fDense(2, nil))}, graph.Float64, 15},
 	}
 }
 
@@ -341,15 +341,15 @@ func writeStateDict(t *testing.T, path string, vals map[string][]float64, shapes
 // TestExportTorchLayout checks the mapping on weights small enough to
 // follow by eye: transposes, GRU gates z, r, h -> r, z, n, and biases.
 func TestExportTorchLayout(t *testing.T) {
-	g, err := layers.NewGRU(1, layers.WithReturnSequences(true))
+	g, err := layers.NewGRU(1, &layers.GRUOptions{ReturnSequences: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := layers.NewLSTM(1)
+	l, err := layers.NewLSTM(1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := layers.NewDense(2)
+	d, err := layers.NewDense(2, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -441,7 +441,7 @@ func TestImportTorchErrors(t *testing.T) {
 	}
 	// A model of the same layer shapes but another option.
 	otherOpts := filepath.Join(t.TempDir(), "opts.safetensors")
-	alt := newFileModel(t, fileCase{"alt", c.in, layersOf(fLSTM(5, fSeq), fLSTM(4, fSeq), fDense(2))}, graph.Float32, 1)
+	alt := newFileModel(t, fileCase{"alt", c.in, layersOf(fLSTM(5, &layers.LSTMOptions{ReturnSequences: true}), fLSTM(4, &layers.LSTMOptions{ReturnSequences: true}), fDense(2, nil))}, graph.Float32, 1)
 	if err := models.ExportTorch(alt, otherOpts); err != nil {
 		t.Fatal(err)
 	}
@@ -520,7 +520,7 @@ func TestImportTorchErrors(t *testing.T) {
 }
 
 func TestExportTorchRejectsDottedNames(t *testing.T) {
-	d, err := layers.NewDense(1, layers.WithName("head.out"))
+	d, err := layers.NewDense(1, &layers.DenseOptions{Name: "head.out"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -538,8 +538,8 @@ func TestExportTorchRejectsDottedNames(t *testing.T) {
 }
 
 func ExampleExportTorch() {
-	l, _ := layers.NewLSTM(8)
-	d, _ := layers.NewDense(1)
+	l, _ := layers.NewLSTM(8, nil)
+	d, _ := layers.NewDense(1, nil)
 	m, _ := models.NewSequential([]int{10, 2}, []layers.Layer{l, d}, models.WithSeed(1))
 	dir, err := os.MkdirTemp("", "gornn-example")
 	if err != nil {

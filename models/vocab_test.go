@@ -15,17 +15,24 @@ import (
 )
 
 // recurrentOf makes a recurrent layer of the given kind.
-func recurrentOf(t *testing.T, kind string, units int, opts ...layers.Option) layers.Layer {
+// The settings are those every recurrent layer has (nil: the defaults).
+func recurrentOf(t *testing.T, kind string, units int, opts *layers.RNNOptions) layers.Layer {
 	t.Helper()
+	var o layers.RNNOptions
+	if opts != nil {
+		o = *opts
+	}
 	var l layers.Layer
 	var err error
 	switch kind {
 	case "simple_rnn":
-		l, err = layers.NewSimpleRNN(units, opts...)
+		l, err = layers.NewSimpleRNN(units, &layers.SimpleRNNOptions{Name: o.Name, ReturnSequences: o.ReturnSequences,
+			GoBackwards: o.GoBackwards, NoBias: o.NoBias, Dropout: o.Dropout, RecurrentDropout: o.RecurrentDropout})
 	case "lstm":
-		l, err = layers.NewLSTM(units, opts...)
+		l, err = layers.NewLSTM(units, &layers.LSTMOptions{Name: o.Name, ReturnSequences: o.ReturnSequences,
+			GoBackwards: o.GoBackwards, NoBias: o.NoBias, Dropout: o.Dropout, RecurrentDropout: o.RecurrentDropout})
 	case "gru":
-		l, err = layers.NewGRU(units, opts...)
+		l, err = layers.NewGRU(units, (*layers.GRUOptions)(&o))
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -84,16 +91,16 @@ func TestMaskedMatchesTruncated(t *testing.T) {
 		for _, units := range []int{3, 40} {
 			for _, seq := range []bool{false, true} {
 				for _, back := range []bool{false, true} {
-					opts := []layers.Option{layers.WithReturnSequences(seq), layers.WithGoBackwards(back), layers.WithUseBias(units == 3)}
-					mask, _ := layers.NewMasking(0)
-					m, err := models.NewSequential([]int{T, F}, []layers.Layer{mask, recurrentOf(t, kind, units, opts...)}, models.WithDType(graph.Float64))
+					opts := &layers.RNNOptions{ReturnSequences: seq, GoBackwards: back, NoBias: units != 3}
+					mask, _ := layers.NewMasking(0, nil)
+					m, err := models.NewSequential([]int{T, F}, []layers.Layer{mask, recurrentOf(t, kind, units, opts)}, models.WithDType(graph.Float64))
 					if err != nil {
 						t.Fatal(err)
 					}
 					randomWeights(t, m, 3)
 					got := predict(t, m, x, len(lengths), T, F)
 					for i, L := range lengths {
-						one, err := models.NewSequential([]int{L, F}, []layers.Layer{recurrentOf(t, kind, units, opts...)}, models.WithDType(graph.Float64))
+						one, err := models.NewSequential([]int{L, F}, []layers.Layer{recurrentOf(t, kind, units, opts)}, models.WithDType(graph.Float64))
 						if err != nil {
 							t.Fatal(err)
 						}
@@ -142,7 +149,7 @@ func TestBidirectionalMerges(t *testing.T) {
 	}
 	for _, seq := range []bool{false, true} {
 		for _, mode := range []layers.MergeMode{layers.MergeConcat, layers.MergeSum, layers.MergeMul, layers.MergeAve} {
-			bi, err := layers.NewBidirectional(recurrentOf(t, "gru", U, layers.WithReturnSequences(seq)), mode)
+			bi, err := layers.NewBidirectional(recurrentOf(t, "gru", U, &layers.RNNOptions{ReturnSequences: seq}), mode, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -154,7 +161,7 @@ func TestBidirectionalMerges(t *testing.T) {
 			got := predict(t, m, x, B, T, F)
 			ws := m.Weights()[0].Weights
 			dir := func(back bool, from []layers.Weight) []float64 {
-				one, err := models.NewSequential([]int{T, F}, []layers.Layer{recurrentOf(t, "gru", U, layers.WithReturnSequences(seq), layers.WithGoBackwards(back))}, models.WithDType(graph.Float64))
+				one, err := models.NewSequential([]int{T, F}, []layers.Layer{recurrentOf(t, "gru", U, &layers.RNNOptions{ReturnSequences: seq, GoBackwards: back})}, models.WithDType(graph.Float64))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -205,13 +212,13 @@ func TestBidirectionalMerges(t *testing.T) {
 // without a bias save and load with the same configuration, bit-identical
 // weights and bit-identical predictions.
 func TestSaveLoadVocabulary(t *testing.T) {
-	emb, _ := layers.NewEmbedding(7, 3, layers.WithMaskZero(true))
-	bi, _ := layers.NewBidirectional(recurrentOf(t, "lstm", 4, layers.WithReturnSequences(true), layers.WithUseBias(false)), layers.MergeAve)
-	d1, _ := layers.NewDense(2, layers.WithUseBias(false), layers.WithActivation(layers.Sigmoid))
-	mask, _ := layers.NewMasking(-1)
-	rnn := recurrentOf(t, "simple_rnn", 3, layers.WithActivation(layers.ReLU), layers.WithGoBackwards(true))
-	bi2, _ := layers.NewBidirectional(recurrentOf(t, "gru", 2), layers.MergeConcat)
-	d2, _ := layers.NewDense(1)
+	emb, _ := layers.NewEmbedding(7, 3, &layers.EmbeddingOptions{MaskZero: true})
+	bi, _ := layers.NewBidirectional(recurrentOf(t, "lstm", 4, &layers.RNNOptions{ReturnSequences: true, NoBias: true}), layers.MergeAve, nil)
+	d1, _ := layers.NewDense(2, &layers.DenseOptions{NoBias: true, Activation: layers.Sigmoid})
+	mask, _ := layers.NewMasking(-1, nil)
+	rnn, _ := layers.NewSimpleRNN(3, &layers.SimpleRNNOptions{Activation: layers.ReLU, GoBackwards: true})
+	bi2, _ := layers.NewBidirectional(recurrentOf(t, "gru", 2, nil), layers.MergeConcat, nil)
+	d2, _ := layers.NewDense(1, nil)
 	cases := []struct {
 		name  string
 		in    []int
@@ -223,7 +230,7 @@ func TestSaveLoadVocabulary(t *testing.T) {
 		{"masking_rnn_bigru", []int{3, 2}, []layers.Layer{mask, bi2, d2}, []float64{0.5, -0.2, 0.1, 0.3, -1, -1, 0.7, 0.1, -1, -1, -1, -1}, []int{2, 3, 2}},
 		{"masking_backwards_relu", []int{3, 2}, nil, []float64{0.5, -0.2, 0.1, 0.3, -1, -1}, []int{1, 3, 2}},
 	}
-	mask2, _ := layers.NewMasking(-1)
+	mask2, _ := layers.NewMasking(-1, nil)
 	cases[2].ls = []layers.Layer{mask2, rnn}
 	for _, c := range cases {
 		m, err := models.NewSequential(c.in, c.ls, models.WithDType(graph.Float64), models.WithSeed(3))
@@ -264,7 +271,7 @@ func TestSaveLoadVocabulary(t *testing.T) {
 // Bidirectional(LSTM(4)) on [5, 3]: 2·4·(3·4 + 4·4 + 4) = 256, output
 // (None, 8), the name cut at the column as Keras cuts it.
 func TestBidirectionalSummary(t *testing.T) {
-	bi, _ := layers.NewBidirectional(recurrentOf(t, "lstm", 4), "")
+	bi, _ := layers.NewBidirectional(recurrentOf(t, "lstm", 4, nil), "", nil)
 	m, err := models.NewSequential([]int{5, 3}, []layers.Layer{bi})
 	if err != nil {
 		t.Fatal(err)
@@ -286,27 +293,38 @@ func TestBidirectionalSummary(t *testing.T) {
 
 // TestVocabularyErrors: bad settings and data are errors, not panics.
 func TestVocabularyErrors(t *testing.T) {
-	dense, _ := layers.NewDense(2)
-	named := recurrentOf(t, "lstm", 2, layers.WithName("x"))
+	dense, _ := layers.NewDense(2, nil)
+	named := recurrentOf(t, "lstm", 2, &layers.RNNOptions{Name: "x"})
 	for name, f := range map[string]func() error{
-		"bidirectional nil": func() error { _, err := layers.NewBidirectional(nil, ""); return err },
+		"bidirectional nil": func() error { _, err := layers.NewBidirectional(nil, "", nil); return err },
 		"bidirectional typed nil": func() error {
-			_, err := layers.NewBidirectional((*layers.LSTM)(nil), "")
+			_, err := layers.NewBidirectional((*layers.LSTM)(nil), "", nil)
 			return err
 		},
-		"bidirectional dense": func() error { _, err := layers.NewBidirectional(dense, ""); return err },
-		"bidirectional named": func() error { _, err := layers.NewBidirectional(named, ""); return err },
+		"bidirectional dense": func() error { _, err := layers.NewBidirectional(dense, "", nil); return err },
+		"bidirectional named": func() error { _, err := layers.NewBidirectional(named, "", nil); return err },
 		"bidirectional backwards": func() error {
-			_, err := layers.NewBidirectional(recurrentOf(t, "gru", 2, layers.WithGoBackwards(true)), "")
+			_, err := layers.NewBidirectional(recurrentOf(t, "gru", 2, &layers.RNNOptions{GoBackwards: true}), "", nil)
 			return err
 		},
-		"bidirectional mode": func() error { _, err := layers.NewBidirectional(recurrentOf(t, "gru", 2), "max"); return err },
-		"embedding vocab 0":  func() error { _, err := layers.NewEmbedding(0, 2); return err },
-		"embedding dim 0":    func() error { _, err := layers.NewEmbedding(5, 0); return err },
-		"embedding bias":     func() error { _, err := layers.NewEmbedding(5, 2, layers.WithUseBias(false)); return err },
-		"masking NaN":        func() error { _, err := layers.NewMasking(math.NaN()); return err },
-		"dense go_backwards": func() error { _, err := layers.NewDense(2, layers.WithGoBackwards(true)); return err },
-		"lstm mask_zero":     func() error { _, err := layers.NewLSTM(2, layers.WithMaskZero(true)); return err },
+		"bidirectional mode": func() error { _, err := layers.NewBidirectional(recurrentOf(t, "gru", 2, nil), "max", nil); return err },
+		"embedding vocab 0":  func() error { _, err := layers.NewEmbedding(0, 2, nil); return err },
+		"embedding dim 0":    func() error { _, err := layers.NewEmbedding(5, 0, nil); return err },
+		// Settings a layer type lacks do not compile in its options
+		// (layers.TestMisuseDoesNotCompile); in a configuration they fail.
+		"embedding bias": func() error {
+			_, err := layers.FromConfig(layers.Config{Kind: "embedding", InputDim: 5, OutputDim: 2, UseBias: new(bool)})
+			return err
+		},
+		"masking NaN": func() error { _, err := layers.NewMasking(math.NaN(), nil); return err },
+		"dense go_backwards": func() error {
+			_, err := layers.FromConfig(layers.Config{Kind: "dense", Units: 2, GoBackwards: true})
+			return err
+		},
+		"lstm mask_zero": func() error {
+			_, err := layers.FromConfig(layers.Config{Kind: "lstm", Units: 2, MaskZero: true})
+			return err
+		},
 		"config without layer": func() error {
 			_, err := layers.FromConfig(layers.Config{Kind: "bidirectional"})
 			return err
@@ -317,7 +335,7 @@ func TestVocabularyErrors(t *testing.T) {
 		}
 	}
 
-	emb, _ := layers.NewEmbedding(5, 2)
+	emb, _ := layers.NewEmbedding(5, 2, nil)
 	m, err := models.NewSequential([]int{3}, []layers.Layer{emb})
 	if err != nil {
 		t.Fatal(err)
@@ -328,7 +346,7 @@ func TestVocabularyErrors(t *testing.T) {
 			t.Errorf("ids %v: error %v, want ErrArgument", ids, err)
 		}
 	}
-	if _, err := models.NewSequential([]int{3, 2}, []layers.Layer{must(layers.NewEmbedding(5, 2))}); err == nil {
+	if _, err := models.NewSequential([]int{3, 2}, []layers.Layer{must(layers.NewEmbedding(5, 2, nil))}); err == nil {
 		t.Error("an embedding on [3, 2] inputs was built")
 	}
 }
@@ -341,7 +359,7 @@ func TestMaskReachesOnlyMaskedLayers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mask, _ := layers.NewMasking(0)
+	mask, _ := layers.NewMasking(0, nil)
 	m, err := models.NewSequential([]int{3, 2}, []layers.Layer{mask, res}, models.WithDType(graph.Float64))
 	if err != nil {
 		t.Fatal(err)
@@ -350,8 +368,8 @@ func TestMaskReachesOnlyMaskedLayers(t *testing.T) {
 	if _, err := m.Predict(x); !errors.Is(err, models.ErrModel) {
 		t.Errorf("a mask into a layer without masking: error %v, want ErrModel", err)
 	}
-	mask2, _ := layers.NewMasking(0)
-	m2, err := models.NewSequential([]int{3, 2}, []layers.Layer{mask2, recurrentOf(t, "gru", 2, layers.WithReturnSequences(true))}, models.WithDType(graph.Float64))
+	mask2, _ := layers.NewMasking(0, nil)
+	m2, err := models.NewSequential([]int{3, 2}, []layers.Layer{mask2, recurrentOf(t, "gru", 2, &layers.RNNOptions{ReturnSequences: true})}, models.WithDType(graph.Float64))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,12 +401,12 @@ func TestSequenceLengthsMatchesMasking(t *testing.T) {
 		}
 	}
 	for _, seq := range []bool{false, true} {
-		mask, _ := layers.NewMasking(0)
-		a := must(models.NewSequential([]int{T, F}, []layers.Layer{mask, recurrentOf(t, "gru", 3, layers.WithReturnSequences(seq))}, models.WithDType(graph.Float64)))
+		mask, _ := layers.NewMasking(0, nil)
+		a := must(models.NewSequential([]int{T, F}, []layers.Layer{mask, recurrentOf(t, "gru", 3, &layers.RNNOptions{ReturnSequences: seq})}, models.WithDType(graph.Float64)))
 		randomWeights(t, a, 1)
 		x, l := models.Input(T, F), models.Input(1)
-		h := models.ApplyMerge(must(layers.NewSequenceLengths()), x, l)
-		out := models.Apply(recurrentOf(t, "gru", 3, layers.WithReturnSequences(seq)), h)
+		h := models.ApplyMerge(must(layers.NewSequenceLengths(nil)), x, l)
+		out := models.Apply(recurrentOf(t, "gru", 3, &layers.RNNOptions{ReturnSequences: seq}), h)
 		b := must(models.NewMulti([]*models.Symbol{x, l}, out, models.WithDType(graph.Float64)))
 		ws := b.Weights()
 		ws[1].Weights = a.Weights()[1].Weights

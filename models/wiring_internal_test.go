@@ -12,20 +12,20 @@ import (
 // TestLoadHostileWiring: a model file (checksums right) whose wiring reads
 // what does not exist is a format error, not a panic.
 func TestLoadHostileWiring(t *testing.T) {
-	lstm := func(opts ...layers.Option) *layers.LSTM {
-		l, err := layers.NewLSTM(3, opts...)
+	lstm := func(opts *layers.LSTMOptions) *layers.LSTM {
+		l, err := layers.NewLSTM(3, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return l
 	}
-	d, err := layers.NewDense(1)
+	d, err := layers.NewDense(1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	enc, dec := Input(4, 2), Input(3, 1)
-	_, states := ApplyStates(lstm(), enc)
-	seq, _ := ApplyStates(lstm(layers.WithReturnSequences(true)), dec, states...)
+	_, states := ApplyStates(lstm(nil), enc)
+	seq, _ := ApplyStates(lstm(&layers.LSTMOptions{ReturnSequences: true}), dec, states...)
 	m, err := NewMulti([]*Symbol{enc, dec}, Apply(d, seq))
 	if err != nil {
 		t.Fatal(err)

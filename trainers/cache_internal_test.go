@@ -13,7 +13,7 @@ import (
 // the trainer keeps programs for: it keeps ProgramCacheSize of each, the
 // most recent ones.
 func TestTrainerCacheBounded(t *testing.T) {
-	d, err := layers.NewDense(1)
+	d, err := layers.NewDense(1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,11 +18,11 @@ import (
 
 func checkpointModel(t *testing.T) (*models.Model, *graph.Tensor, *graph.Tensor) {
 	t.Helper()
-	g, err := layers.NewGRU(6, layers.WithReturnSequences(true))
+	g, err := layers.NewGRU(6, &layers.GRUOptions{ReturnSequences: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := layers.NewDense(1)
+	d, err := layers.NewDense(1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -239,10 +239,10 @@ func TestClassificationModelGradients(t *testing.T) {
 		y    func(n int) []float64
 	}{
 		{"rnn_relu_bce_logits", []int{4, 2}, func() []layers.Layer {
-			return []layers.Layer{must(layers.NewSimpleRNN(3, layers.WithActivation(layers.ReLU))), must(layers.NewDense(1))}
+			return []layers.Layer{must(layers.NewSimpleRNN(3, &layers.SimpleRNNOptions{Activation: layers.ReLU})), must(layers.NewDense(1, nil))}
 		}, trainers.BinaryCrossentropy(true), func(n int) []float64 { return []float64{1, 0, 1} }},
 		{"dense_softmax_bce_prob", []int{3}, func() []layers.Layer {
-			return []layers.Layer{must(layers.NewDense(4, layers.WithActivation(layers.Tanh))), must(layers.NewDense(3, layers.WithActivation(layers.Softmax)))}
+			return []layers.Layer{must(layers.NewDense(4, &layers.DenseOptions{Activation: layers.Tanh})), must(layers.NewDense(3, &layers.DenseOptions{Activation: layers.Softmax}))}
 		}, trainers.BinaryCrossentropy(false), func(n int) []float64 { return []float64{1, 0, 0, 0, 1, 0, 0, 0, 1} }},
 	}
 	settings := &fd.Settings{Formula: fd.Central, Step: 1e-6}
@@ -330,7 +330,7 @@ func TestFitBinaryClassifiers(t *testing.T) {
 		{"linear_logits", layers.Linear, trainers.BinaryCrossentropy(true), trainers.MetricBinaryAccuracyLogits},
 	}
 	for _, c := range cases {
-		m := must(models.NewSequential([]int{2}, []layers.Layer{must(layers.NewDense(1, layers.WithActivation(c.act)))}, models.WithSeed(1)))
+		m := must(models.NewSequential([]int{2}, []layers.Layer{must(layers.NewDense(1, &layers.DenseOptions{Activation: c.act}))}, models.WithSeed(1)))
 		opt := must(trainers.NewAdam(trainers.WithLearningRate(0.05)))
 		hist, err := trainers.Fit(context.Background(), m, x, y, trainers.FitOptions{
 			Loss: c.loss, Optimizer: opt, Epochs: 60, BatchSize: 16, Seed: 1, ValidationSplit: 0.25, Metrics: []trainers.Metric{c.metric},
@@ -367,7 +367,7 @@ func TestFitLSTMBinaryClassifier(t *testing.T) {
 	}
 	x := must(graph.FromFloat64s(graph.Float32, xs, n, T, 1))
 	y := must(graph.FromFloat64s(graph.Float32, ys, n, 1))
-	m := must(models.NewSequential([]int{T, 1}, []layers.Layer{must(layers.NewLSTM(8)), must(layers.NewDense(1))}, models.WithSeed(2)))
+	m := must(models.NewSequential([]int{T, 1}, []layers.Layer{must(layers.NewLSTM(8, nil)), must(layers.NewDense(1, nil))}, models.WithSeed(2)))
 	opt := must(trainers.NewAdam(trainers.WithLearningRate(0.02)))
 	hist, err := trainers.Fit(context.Background(), m, x, y, trainers.FitOptions{
 		Loss: trainers.BinaryCrossentropy(true), Optimizer: opt, Epochs: 40, BatchSize: 16, Seed: 3,
@@ -391,11 +391,11 @@ func TestClassificationLossesThroughCheckpoints(t *testing.T) {
 		// ones, softmax over 3 for the sparse ones.
 		var d *layers.Dense
 		if l.Name() == "binary_crossentropy" {
-			d = must(layers.NewDense(1, layers.WithActivation(layers.Sigmoid)))
+			d = must(layers.NewDense(1, &layers.DenseOptions{Activation: layers.Sigmoid}))
 		} else {
-			d = must(layers.NewDense(3, layers.WithActivation(layers.Softmax)))
+			d = must(layers.NewDense(3, &layers.DenseOptions{Activation: layers.Softmax}))
 		}
-		r := must(layers.NewSimpleRNN(4, layers.WithActivation(layers.ReLU)))
+		r := must(layers.NewSimpleRNN(4, &layers.SimpleRNNOptions{Activation: layers.ReLU}))
 		m := must(models.NewSequential([]int{3, 2}, []layers.Layer{r, d}, models.WithSeed(uint64(i+1))))
 		tr := must(trainers.NewTrainer(m, l, must(trainers.NewAdam())))
 		path := filepath.Join(dir, "ckpt"+l.String()+".safetensors")
@@ -569,7 +569,7 @@ func TestSparseCrossEntropyTrainsSoftmaxClassifier(t *testing.T) {
 		if logits {
 			act = layers.Linear
 		}
-		m := must(models.NewSequential([]int{2}, []layers.Layer{must(layers.NewDense(3, layers.WithActivation(act)))}, models.WithSeed(4)))
+		m := must(models.NewSequential([]int{2}, []layers.Layer{must(layers.NewDense(3, &layers.DenseOptions{Activation: act}))}, models.WithSeed(4)))
 		loss := trainers.SparseCategoricalCrossentropy(logits)
 		if err := loss.CheckTargets(y, m.OutputShape()); err != nil {
 			t.Fatal(err)
@@ -634,7 +634,7 @@ func TestFitSparseClassifier(t *testing.T) {
 		if logits {
 			act = layers.Linear
 		}
-		m := must(models.NewSequential([]int{2}, []layers.Layer{must(layers.NewDense(3, layers.WithActivation(act)))}, models.WithSeed(4)))
+		m := must(models.NewSequential([]int{2}, []layers.Layer{must(layers.NewDense(3, &layers.DenseOptions{Activation: act}))}, models.WithSeed(4)))
 		hist, err := trainers.Fit(context.Background(), m, x, y, trainers.FitOptions{Loss: trainers.SparseCategoricalCrossentropy(logits),
 			Optimizer: must(trainers.NewAdam(trainers.WithLearningRate(0.05))), Epochs: 30, BatchSize: 16, ValidationSplit: 0.25, Seed: 1,
 			Metrics: []trainers.Metric{trainers.MetricSparseCategoricalAccuracy}})

@@ -31,10 +31,10 @@ func TestDropoutTraining(t *testing.T) {
 	y := must(graph.FromFloat64s(graph.Float64, yv, n, 1))
 	train := func(rate float64) (*models.Model, *trainers.Trainer) {
 		ls := []layers.Layer{
-			must(layers.NewLSTM(4, layers.WithReturnSequences(true), layers.WithDropout(rate), layers.WithRecurrentDropout(rate))),
-			must(layers.NewDropout(rate)),
-			must(layers.NewGRU(3)),
-			must(layers.NewDense(1)),
+			must(layers.NewLSTM(4, &layers.LSTMOptions{ReturnSequences: true, Dropout: rate, RecurrentDropout: rate})),
+			must(layers.NewDropout(rate, nil)),
+			must(layers.NewGRU(3, nil)),
+			must(layers.NewDense(1, nil)),
 		}
 		m := must(models.NewSequential([]int{T, 1}, ls, models.WithDType(graph.Float64), models.WithSeed(9)))
 		tr := must(trainers.NewTrainer(m, trainers.MSE(), must(trainers.NewAdam(trainers.WithLearningRate(0.01)))))

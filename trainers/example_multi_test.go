@@ -39,10 +39,10 @@ func Example_covariateModel() {
 		if withCovariate {
 			c := models.Input(T, 1)
 			inputs = append(inputs, c)
-			h = models.ApplyMerge(must(layers.NewConcatenate()), a, c)
+			h = models.ApplyMerge(must(layers.NewConcatenate(nil)), a, c)
 		}
-		h = models.Apply(must(layers.NewLSTM(16)), h)
-		out := models.Apply(must(layers.NewDense(1)), h)
+		h = models.Apply(must(layers.NewLSTM(16, nil)), h)
+		out := models.Apply(must(layers.NewDense(1, nil)), h)
 		m := must(models.NewMulti(inputs, out, models.WithSeed(3)))
 		data := []*graph.Tensor{xs, xc}[:len(inputs)]
 		tr := must(trainers.NewTrainer(m, trainers.MSE(), must(trainers.NewAdam(trainers.WithLearningRate(0.01)))))
@@ -87,9 +87,9 @@ func Example_encoderDecoder() {
 	yt, _ := graph.FromFloat64s(graph.Float32, y, n, T, 1)
 
 	encIn, decIn := models.Input(T, 1), models.Input(T, 1)
-	_, states := models.ApplyStates(must(layers.NewLSTM(32)), encIn)
-	seq, _ := models.ApplyStates(must(layers.NewLSTM(32, layers.WithReturnSequences(true))), decIn, states...)
-	out := models.Apply(must(layers.NewDense(1)), seq)
+	_, states := models.ApplyStates(must(layers.NewLSTM(32, nil)), encIn)
+	seq, _ := models.ApplyStates(must(layers.NewLSTM(32, &layers.LSTMOptions{ReturnSequences: true})), decIn, states...)
+	out := models.Apply(must(layers.NewDense(1, nil)), seq)
 	m := must(models.NewMulti([]*models.Symbol{encIn, decIn}, out, models.WithSeed(7)))
 
 	tr := must(trainers.NewTrainer(m, trainers.MSE(), must(trainers.NewAdam(trainers.WithLearningRate(0.01)))))

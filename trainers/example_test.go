@@ -31,11 +31,11 @@ func Example() {
 		panic(err)
 	}
 
-	lstm, err := layers.NewLSTM(8)
+	lstm, err := layers.NewLSTM(8, nil)
 	if err != nil {
 		panic(err)
 	}
-	dense, err := layers.NewDense(1)
+	dense, err := layers.NewDense(1, nil)
 	if err != nil {
 		panic(err)
 	}

@@ -22,7 +22,7 @@ func must[T any](v T, err error) T {
 // denseModel is a linear regression: input [3], one Dense unit.
 func denseModel(t testing.TB, dt graph.DType, seed uint64) *models.Model {
 	t.Helper()
-	d := must(layers.NewDense(1))
+	d := must(layers.NewDense(1, nil))
 	return must(models.NewSequential([]int{3}, []layers.Layer{d}, models.WithDType(dt), models.WithSeed(seed)))
 }
 
@@ -42,8 +42,8 @@ func denseData(t testing.TB, dt graph.DType, n int) (x, y *graph.Tensor) {
 // rnnModel is a small recurrent model: input [4, 1], SimpleRNN(3), Dense(1).
 func rnnModel(t testing.TB, dt graph.DType, seed uint64) *models.Model {
 	t.Helper()
-	r := must(layers.NewSimpleRNN(3))
-	d := must(layers.NewDense(1))
+	r := must(layers.NewSimpleRNN(3, nil))
+	d := must(layers.NewDense(1, nil))
 	return must(models.NewSequential([]int{4, 1}, []layers.Layer{r, d}, models.WithDType(dt), models.WithSeed(seed)))
 }
 

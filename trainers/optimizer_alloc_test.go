@@ -15,8 +15,8 @@ import (
 // sequences, Dense(1), float32 (1,781 weights).
 func seedLSTM(t testing.TB) *models.Model {
 	t.Helper()
-	l := must(layers.NewLSTM(20, layers.WithReturnSequences(true)))
-	d := must(layers.NewDense(1))
+	l := must(layers.NewLSTM(20, &layers.LSTMOptions{ReturnSequences: true}))
+	d := must(layers.NewDense(1, nil))
 	return must(models.NewSequential([]int{10, 1}, []layers.Layer{l, d}, models.WithDType(graph.Float32), models.WithSeed(1234)))
 }
 

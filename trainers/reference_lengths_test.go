@@ -60,7 +60,7 @@ func lengthsModel(t *testing.T, c refCase, dt graph.DType) (*models.Model, []int
 			lay = nil
 		}
 		if k == 0 {
-			h = models.ApplyMerge(must(layers.NewSequenceLengths()), h, l)
+			h = models.ApplyMerge(must(layers.NewSequenceLengths(nil)), h, l)
 			ref = append(ref, -1)
 		}
 		if lay != nil {

@@ -258,7 +258,7 @@ func buildCase(t *testing.T, c refCase, dt graph.DType) refModel {
 	if c.Lengths != nil {
 		checkLengths(t, c)
 		if c.Model.Layers[0].Type != "embedding" {
-			mask, err := layers.NewMasking(0)
+			mask, err := layers.NewMasking(0, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

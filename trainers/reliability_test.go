@@ -175,7 +175,7 @@ func TestFitViews(t *testing.T) {
 		return vd
 	}
 	model := func(dt graph.DType) *models.Model {
-		return must(models.NewSequential([]int{3}, []layers.Layer{must(layers.NewDense(2))}, models.WithDType(dt), models.WithSeed(2)))
+		return must(models.NewSequential([]int{3}, []layers.Layer{must(layers.NewDense(2, nil))}, models.WithDType(dt), models.WithSeed(2)))
 	}
 	for _, dt := range []graph.DType{graph.Float32, graph.Float64} {
 		vx, vy := view(wide, 4, 3), view(tall, 3, 2)

@@ -35,9 +35,9 @@ func TestMaskedLossIgnoresPadding(t *testing.T) {
 		}
 	}
 	run := func(y []float64) (float64, float64, []models.LayerWeights) {
-		mask, _ := layers.NewMasking(0)
-		lstm, _ := layers.NewLSTM(3, layers.WithReturnSequences(true))
-		d, _ := layers.NewDense(1)
+		mask, _ := layers.NewMasking(0, nil)
+		lstm, _ := layers.NewLSTM(3, &layers.LSTMOptions{ReturnSequences: true})
+		d, _ := layers.NewDense(1, nil)
 		m, err := models.NewSequential([]int{T, 1}, []layers.Layer{mask, lstm, d}, models.WithDType(graph.Float64), models.WithSeed(4))
 		if err != nil {
 			t.Fatal(err)
@@ -100,9 +100,9 @@ func TestMaskedMetrics(t *testing.T) {
 			}
 		}
 	}
-	mask, _ := layers.NewMasking(0)
-	gru, _ := layers.NewGRU(3, layers.WithReturnSequences(true))
-	d, _ := layers.NewDense(1)
+	mask, _ := layers.NewMasking(0, nil)
+	gru, _ := layers.NewGRU(3, &layers.GRUOptions{ReturnSequences: true})
+	d, _ := layers.NewDense(1, nil)
 	m := must(models.NewSequential([]int{T, 1}, []layers.Layer{mask, gru, d}, models.WithDType(graph.Float64)))
 	xt := must(graph.FromFloat64s(graph.Float64, x, n, T, 1))
 	yt := must(graph.FromFloat64s(graph.Float64, y, n, T, 1))

@@ -20,21 +20,20 @@ func buildModel(cell string, units, window int, seed uint64) (*models.Model, err
 		rnn layers.Layer
 		err error
 	)
-	seq := layers.WithReturnSequences(true)
 	switch cell {
 	case "simple_rnn":
-		rnn, err = layers.NewSimpleRNN(units, seq)
+		rnn, err = layers.NewSimpleRNN(units, &layers.SimpleRNNOptions{ReturnSequences: true})
 	case "lstm":
-		rnn, err = layers.NewLSTM(units, seq)
+		rnn, err = layers.NewLSTM(units, &layers.LSTMOptions{ReturnSequences: true})
 	case "gru":
-		rnn, err = layers.NewGRU(units, seq)
+		rnn, err = layers.NewGRU(units, &layers.GRUOptions{ReturnSequences: true})
 	default:
 		err = fmt.Errorf("unknown layer %q", cell)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cell, err)
 	}
-	dense, err := layers.NewDense(1)
+	dense, err := layers.NewDense(1, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cell, err)
 	}

@@ -37,11 +37,11 @@ func Example_readme() {
 	}
 
 	// Input(10, 1) → LSTM(20, return sequences) → Dense(1), as in Keras.
-	lstm, err := layers.NewLSTM(20, layers.WithReturnSequences(true))
+	lstm, err := layers.NewLSTM(20, &layers.LSTMOptions{ReturnSequences: true})
 	if err != nil {
 		log.Fatal(err)
 	}
-	dense, err := layers.NewDense(1)
+	dense, err := layers.NewDense(1, nil)
 	if err != nil {
 		log.Fatal(err)
 	}

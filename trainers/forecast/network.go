@@ -657,7 +657,7 @@ func outputs(g Strategy, h int) int {
 // LSTM(units) → Dense(out); Input(window·features) → Dense(out) (Linear);
 // or Input(window·features) → Dense(units, relu) → Dense(out) (MLP).
 func newModel(st Settings, k Kind, window, features, units, out int) (*models.Model, error) {
-	dense, err := layers.NewDense(out)
+	dense, err := layers.NewDense(out, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -685,7 +685,7 @@ func newModelRandom(st Settings, k Kind, window, features, units int, dense *lay
 	opts := []models.Option{models.WithSeed(st.Seed), models.WithDType(st.DType), models.WithName("forecast")}
 	switch k {
 	case LSTM:
-		lstm, err := layers.NewLSTM(units)
+		lstm, err := layers.NewLSTM(units, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -693,7 +693,7 @@ func newModelRandom(st Settings, k Kind, window, features, units int, dense *lay
 	case Linear:
 		return models.NewSequential([]int{window * features}, []layers.Layer{dense}, opts...)
 	case MLP:
-		hidden, err := layers.NewDense(units, layers.WithActivation(layers.ReLU))
+		hidden, err := layers.NewDense(units, &layers.DenseOptions{Activation: layers.ReLU})
 		if err != nil {
 			return nil, err
 		}

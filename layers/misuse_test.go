@@ -1,0 +1,60 @@
+package layers_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/gornn/gornn/internal/compiletest"
+)
+
+// TestMisuseDoesNotCompile: a setting given to a layer type that does not
+// have it is a compile error (each constructor's options struct has fields
+// only for its own settings), while the same program with a setting the
+// type has compiles, so that the check itself can fail.
+func TestMisuseDoesNotCompile(t *testing.T) {
+	c, err := compiletest.New("github.com/gornn/gornn/layers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		call, good string // layer construction with a setting it lacks / has
+		want       string // in the compiler's error
+	}{
+		{`layers.NewLSTM(4, &layers.LSTMOptions{Activation: layers.Tanh})`,
+			`layers.NewLSTM(4, &layers.LSTMOptions{NoUnitForgetBias: true})`, "unknown field Activation"},
+		{`layers.NewGRU(4, &layers.GRUOptions{NoUnitForgetBias: true})`,
+			`layers.NewGRU(4, &layers.GRUOptions{GoBackwards: true})`, "unknown field NoUnitForgetBias"},
+		{`layers.NewDense(4, &layers.DenseOptions{ReturnSequences: true})`,
+			`layers.NewDense(4, &layers.DenseOptions{Activation: layers.ReLU})`, "unknown field ReturnSequences"},
+		{`layers.NewDense(4, &layers.DenseOptions{Dropout: 0.5})`,
+			`layers.NewDense(4, &layers.DenseOptions{NoBias: true})`, "unknown field Dropout"},
+		{`layers.NewDense(4, &layers.DenseOptions{GoBackwards: true})`,
+			`layers.NewDense(4, &layers.DenseOptions{Name: "d"})`, "unknown field GoBackwards"},
+		{`layers.NewLSTM(4, &layers.LSTMOptions{MaskZero: true})`,
+			`layers.NewLSTM(4, &layers.LSTMOptions{Dropout: 0.5})`, "unknown field MaskZero"},
+		{`layers.NewSimpleRNN(4, &layers.SimpleRNNOptions{MaskZero: true})`,
+			`layers.NewSimpleRNN(4, &layers.SimpleRNNOptions{Activation: layers.ReLU})`, "unknown field MaskZero"},
+		{`layers.NewEmbedding(9, 4, &layers.EmbeddingOptions{NoBias: true})`,
+			`layers.NewEmbedding(9, 4, &layers.EmbeddingOptions{MaskZero: true})`, "unknown field NoBias"},
+		{`layers.NewRNN(nil, 4, &layers.RNNOptions{Activation: layers.ReLU})`,
+			`layers.NewRNN(nil, 4, &layers.RNNOptions{ReturnSequences: true})`, "unknown field Activation"},
+		{`layers.NewRNN(nil, 4, &layers.RNNOptions{NoUnitForgetBias: true})`,
+			`layers.NewRNN(nil, 4, &layers.RNNOptions{NoBias: true})`, "unknown field NoUnitForgetBias"},
+		{`layers.NewDropout(0.5, &layers.DropoutOptions{GoBackwards: true})`,
+			`layers.NewDropout(0.5, &layers.DropoutOptions{Name: "d"})`, "unknown field GoBackwards"},
+		// An options struct of another layer type is refused too.
+		{`layers.NewGRU(4, &layers.LSTMOptions{})`, `layers.NewGRU(4, &layers.GRUOptions{})`, "cannot use"},
+	}
+	const file = "package p\n\nimport \"github.com/gornn/gornn/layers\"\n\nvar _, _ = %s\n"
+	for _, tc := range cases {
+		if err := c.Check(strings.Replace(file, "%s", tc.good, 1)); err != nil {
+			t.Errorf("%s does not compile: %v", tc.good, err)
+		}
+		err := c.Check(strings.Replace(file, "%s", tc.call, 1))
+		if err == nil {
+			t.Errorf("%s compiles", tc.call)
+		} else if !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %q, want %q", tc.call, err, tc.want)
+		}
+	}
+}
