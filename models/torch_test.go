@@ -28,16 +28,61 @@ type torchCase struct {
 	fileCase
 	dt   graph.DType
 	seed uint64
+	// stacks lists runs of consecutive recurrent layers (by index) that
+	// exchange as one PyTorch module of num_layers > 1 (TorchStacked).
+	stacks [][]int
 }
 
 func torchCases() []torchCase {
 	return []torchCase{
-		{fileCase{"lstm_stack", []int{6, 3}, layersOf(fLSTM(5, &layers.LSTMOptions{ReturnSequences: true}), fLSTM(4, nil), fDense(2, nil))}, graph.Float32, 11},
-		{fileCase{"gru_seq", []int{5, 2}, layersOf(fGRU(4, &layers.GRUOptions{ReturnSequences: true}), fDense(3, &layers.DenseOptions{Activation: layers.Tanh}))}, graph.Float32, 12},
-		{fileCase{"simple_rnn", []int{4, 3}, layersOf(fSimpleRNN(6, &layers.SimpleRNNOptions{ReturnSequences: true}), fDense(3, &layers.DenseOptions{Activation: layers.ReLU}))}, graph.Float32, 13},
-		{fileCase{"lstm_f64", []int{4, 2}, layersOf(fLSTM(3, &layers.LSTMOptions{ReturnSequences: true}), fDense(1, &layers.DenseOptions{Activation: layers.Sigmoid}))}, graph.Float64, 14},
-		{fileCase{"gru_f64", []int{3, 2}, layersOf(fGRU(3, nil), fDense(2, nil))}, graph.Float64, 15},
+		{fileCase{"lstm_stack", []int{6, 3}, layersOf(fLSTM(5, &layers.LSTMOptions{ReturnSequences: true}), fLSTM(4, nil), fDense(2, nil))}, graph.Float32, 11, nil},
+		{fileCase{"gru_seq", []int{5, 2}, layersOf(fGRU(4, &layers.GRUOptions{ReturnSequences: true}), fDense(3, &layers.DenseOptions{Activation: layers.Tanh}))}, graph.Float32, 12, nil},
+		{fileCase{"simple_rnn", []int{4, 3}, layersOf(fSimpleRNN(6, &layers.SimpleRNNOptions{ReturnSequences: true}), fDense(3, &layers.DenseOptions{Activation: layers.ReLU}))}, graph.Float32, 13, nil},
+		{fileCase{"lstm_f64", []int{4, 2}, layersOf(fLSTM(3, &layers.LSTMOptions{ReturnSequences: true}), fDense(1, &layers.DenseOptions{Activation: layers.Sigmoid}))}, graph.Float64, 14, nil},
+		{fileCase{"gru_f64", []int{3, 2}, layersOf(fGRU(3, nil), fDense(2, nil))}, graph.Float64, 15, nil},
+		// PyTorch's stacked and bidirectional modules: nn.LSTM(num_layers=2),
+		// nn.GRU(bidirectional=True), nn.LSTM(num_layers=2,
+		// bidirectional=True) and nn.RNN(num_layers=3) (keys _l1, _l2,
+		// _reverse).
+		{fileCase{"lstm_l2", []int{5, 3}, layersOf(fLSTM(4, &layers.LSTMOptions{ReturnSequences: true}), fLSTM(4, nil), fDense(2, nil))}, graph.Float64, 16, [][]int{{0, 1}}},
+		{fileCase{"gru_bi_seq", []int{4, 2}, layersOf(fBi(fGRU(3, &layers.GRUOptions{ReturnSequences: true})), fDense(2, &layers.DenseOptions{Activation: layers.Tanh}))}, graph.Float32, 17, nil},
+		{fileCase{"lstm_bi_l2", []int{5, 2}, layersOf(fBi(fLSTM(3, &layers.LSTMOptions{ReturnSequences: true})), fBi(fLSTM(3, nil)), fDense(2, nil))}, graph.Float64, 18, [][]int{{0, 1}}},
+		{fileCase{"rnn_l3_seq", []int{4, 3}, layersOf(fSimpleRNN(3, &layers.SimpleRNNOptions{ReturnSequences: true}), fSimpleRNN(3, &layers.SimpleRNNOptions{ReturnSequences: true}), fSimpleRNN(3, &layers.SimpleRNNOptions{ReturnSequences: true}), fDense(2, nil))}, graph.Float32, 19, [][]int{{0, 1, 2}}},
 	}
+}
+
+// fBi wraps a recurrent layer in a Bidirectional (concat, the merge that
+// PyTorch's bidirectional modules compute).
+func fBi(inner func() (layers.Layer, error)) func() (layers.Layer, error) {
+	return func() (layers.Layer, error) {
+		l, err := inner()
+		if err != nil {
+			return nil, err
+		}
+		return layers.NewBidirectional(l, layers.MergeConcat, nil)
+	}
+}
+
+// stackNames returns the case's stacks by the names of m's layers.
+func (c torchCase) stackNames(m *models.Model) [][]string {
+	var out [][]string
+	for _, s := range c.stacks {
+		var names []string
+		for _, i := range s {
+			names = append(names, m.Layers()[i].Name())
+		}
+		out = append(out, names)
+	}
+	return out
+}
+
+// options returns the TorchOptions of the case's stacks for m.
+func (c torchCase) options(m *models.Model) []models.TorchOption {
+	var opts []models.TorchOption
+	for _, names := range c.stackNames(m) {
+		opts = append(opts, models.TorchStacked(names...))
+	}
+	return opts
 }
 
 // tolerance is how far PyTorch's predictions may be from gornn's.
@@ -63,6 +108,9 @@ type torchPrediction struct {
 	OutputShape []int     `json:"output_shape"`
 	Predictions []float64 `json:"predictions"`
 	MaxAbsDiff  *float64  `json:"max_abs_diff,omitempty"`
+	// TorchStacks names the layers that are one PyTorch module
+	// (TorchStacked), for check_export.py.
+	TorchStacks [][]string `json:"torch_stacks,omitempty"`
 }
 
 func readTorchPredictions(t *testing.T, name string) map[string]torchPrediction {
@@ -119,7 +167,7 @@ func TestWriteTorchFixtures(t *testing.T) {
 	var out torchPredictions
 	for _, c := range torchCases() {
 		m := newFileModel(t, c.fileCase, c.dt, c.seed)
-		if err := models.ExportTorch(m, filepath.Join(dir, "to_torch_"+c.name+".safetensors")); err != nil {
+		if err := models.ExportTorch(m, filepath.Join(dir, "to_torch_"+c.name+".safetensors"), c.options(m)...); err != nil {
 			t.Fatal(err)
 		}
 		x := c.input(t)
@@ -128,7 +176,7 @@ func TestWriteTorchFixtures(t *testing.T) {
 			t.Fatal(err)
 		}
 		out.Cases = append(out.Cases, torchPrediction{Name: c.name, DType: c.dt.String(),
-			InputShape: x.Shape(), Input: graph.Float64s(x), OutputShape: y.Shape(), Predictions: graph.Float64s(y)})
+			InputShape: x.Shape(), Input: graph.Float64s(x), OutputShape: y.Shape(), Predictions: graph.Float64s(y), TorchStacks: c.stackNames(m)})
 	}
 	if dir == torchDir { // updating
 		js, err := json.MarshalIndent(out, "", " ")
@@ -160,7 +208,7 @@ func checkGoPredictions(t *testing.T, fresh torchPredictions) {
 	for _, c := range fresh.Cases {
 		want, ok := committed[c.Name]
 		if !ok || want.DType != c.DType || !slices.Equal(want.InputShape, c.InputShape) || !slices.Equal(want.Input, c.Input) ||
-			!slices.Equal(want.OutputShape, c.OutputShape) || len(want.Predictions) != len(c.Predictions) {
+			!slices.Equal(want.OutputShape, c.OutputShape) || len(want.Predictions) != len(c.Predictions) || !reflect.DeepEqual(want.TorchStacks, c.TorchStacks) {
 			t.Errorf("go_predictions.json is stale for %s: case, input or shapes differ (run with GORNN_UPDATE_TESTDATA=1 to rewrite it)", c.Name)
 			continue
 		}
@@ -188,7 +236,7 @@ func TestExportTorchMatchesPyTorch(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			m := newFileModel(t, c.fileCase, c.dt, c.seed)
 			path := filepath.Join(t.TempDir(), "export.safetensors")
-			if err := models.ExportTorch(m, path); err != nil {
+			if err := models.ExportTorch(m, path, c.options(m)...); err != nil {
 				t.Fatal(err)
 			}
 			got, err := os.ReadFile(path)
@@ -228,7 +276,7 @@ func TestImportTorchMatchesPyTorch(t *testing.T) {
 	for _, c := range torchCases() {
 		t.Run(c.name, func(t *testing.T) {
 			m := newFileModel(t, c.fileCase, c.dt, c.seed+100)
-			if err := models.ImportTorch(filepath.Join(torchDir, "from_torch_"+c.name+".safetensors"), m); err != nil {
+			if err := models.ImportTorch(filepath.Join(torchDir, "from_torch_"+c.name+".safetensors"), m, c.options(m)...); err != nil {
 				t.Fatal(err)
 			}
 			y, err := m.Predict(c.input(t))

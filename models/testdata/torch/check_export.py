@@ -22,6 +22,17 @@ fixed torch seed, writes their state_dict to from_torch_<case>.safetensors
 predictions on the same input to from_torch_predictions.json; the Go tests
 import the files with models.ImportTorch and compare.
 
+A case's "torch_stacks" (go_predictions.json) lists the layers that
+models.TorchStacked exchanges as one module: the script builds them as
+one nn.LSTM/GRU/RNN of num_layers > 1 (bidirectional=True for a
+Bidirectional layer), so the _l1 and _reverse keys are checked by
+load_state_dict too.
+
+Entries of cases already in to_torch_check.json and
+from_torch_predictions.json are kept as they are (a rerun elsewhere may
+move float32 results by an ulp; the comparisons above still run on fresh
+results); --rewrite replaces them all.
+
 The script exits with status 1 if PyTorch and Go disagree.
 """
 
@@ -89,36 +100,64 @@ def write_safetensors(path, tensors, meta):
             f.write(c)
 
 
-class Net(torch.nn.Module):
-    """The torch twin of a gornn architecture (the "model" metadata)."""
+RECURRENT = {"simple_rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
 
-    def __init__(self, arch):
+
+class Net(torch.nn.Module):
+    """The torch twin of a gornn architecture (the "model" metadata).
+
+    stacks lists runs of consecutive recurrent layers, by name, that are one
+    torch module of num_layers = len(run), named after the first (gornn's
+    models.TorchStacked); a Bidirectional (concat) layer is its inner
+    module with bidirectional=True. A recurrent layer without
+    return_sequences gives h_n of its last layer (both directions joined).
+    """
+
+    def __init__(self, arch, stacks=()):
         super().__init__()
-        self.configs = arch["layers"]
+        first = {run[0]: len(run) for run in stacks}
+        inside = {name for run in stacks for name in run[1:]}
+        self.steps = []  # (module name, config of the run's last layer, num_layers)
         features = arch["input_shape"][-1]
-        for cfg in self.configs:
-            kind, units = cfg["type"], cfg["units"]
+        cfgs = {cfg["name"]: cfg for cfg in arch["layers"]}
+        order = [cfg["name"] for cfg in arch["layers"]]
+        for name in order:
+            if name in inside:
+                continue
+            cfg = cfgs[name]
+            kind = cfg["type"]
             if kind == "dense":
-                mod = torch.nn.Linear(features, units)
-            elif kind == "simple_rnn":
-                mod = torch.nn.RNN(features, units, nonlinearity="tanh", batch_first=True)
-            elif kind == "lstm":
-                mod = torch.nn.LSTM(features, units, batch_first=True)
-            elif kind == "gru":
-                mod = torch.nn.GRU(features, units, batch_first=True)
+                mod, units = torch.nn.Linear(features, cfg["units"]), cfg["units"]
+                self.steps.append((name, cfg, 1))
             else:
-                raise ValueError("unknown layer type %r" % kind)
-            self.add_module(cfg["name"], mod)
+                bi = kind == "bidirectional"
+                if bi and cfg.get("merge_mode", "concat") != "concat":
+                    raise ValueError("%s: torch's bidirectional modules concatenate" % name)
+                inner = cfg["layer"] if bi else cfg
+                n = first.get(name, 1)
+                last = cfgs[order[order.index(name) + n - 1]]
+                kw = dict(num_layers=n, bidirectional=bi, batch_first=True, bias=inner.get("use_bias", True))
+                if inner["type"] == "simple_rnn":
+                    kw["nonlinearity"] = inner.get("activation", "tanh")
+                mod = RECURRENT[inner["type"]](features, inner["units"], **kw)
+                units = inner["units"] * (2 if bi else 1)
+                self.steps.append((name, last, n))
+            self.add_module(name, mod)
             features = units
 
     def forward(self, x):
-        for cfg in self.configs:
-            mod = getattr(self, cfg["name"])
+        for name, cfg, _ in self.steps:
+            mod = getattr(self, name)
             if cfg["type"] == "dense":
                 x = ACTIVATIONS[cfg.get("activation", "linear")](mod(x))
-            else:
-                out, _ = mod(x)
-                x = out if cfg.get("return_sequences", False) else out[:, -1, :]
+                continue
+            inner = cfg["layer"] if cfg["type"] == "bidirectional" else cfg
+            out, hn = mod(x)
+            if inner.get("return_sequences", False):
+                x = out
+                continue
+            h = hn[0] if isinstance(hn, tuple) else hn
+            x = torch.cat([h[-2], h[-1]], -1) if mod.bidirectional else h[-1]
         return x
 
 
@@ -144,7 +183,8 @@ def main():
         x = torch.tensor(case["input"], dtype=dtype).reshape(case["input_shape"])
 
         # Go -> PyTorch.
-        net = Net(arch).to(dtype)
+        stacks = case.get("torch_stacks", [])
+        net = Net(arch, stacks).to(dtype)
         net.load_state_dict(tensors, strict=True)
         with torch.no_grad():
             y = net(x)
@@ -159,7 +199,7 @@ def main():
 
         # PyTorch -> Go.
         torch.manual_seed(1000 + i)
-        twin = Net(arch).to(dtype)
+        twin = Net(arch, stacks).to(dtype)
         with torch.no_grad():
             y = twin(x)
         write_safetensors(
@@ -168,7 +208,14 @@ def main():
         made["cases"].append({"name": name, "output_shape": list(y.shape), "predictions": flat(y)})
 
     for fname, obj in (("to_torch_check.json", check), ("from_torch_predictions.json", made)):
-        with open(os.path.join(HERE, fname), "w") as f:
+        path = os.path.join(HERE, fname)
+        if "--rewrite" not in sys.argv[1:] and os.path.exists(path):
+            # keep the committed entries of the cases they have (a rerun
+            # elsewhere may move float32 results by an ulp)
+            with open(path) as f:
+                kept = {c["name"]: c for c in json.load(f)["cases"]}
+            obj["cases"] = [kept.get(c["name"], c) for c in obj["cases"]]
+        with open(path, "w") as f:
             json.dump(obj, f, indent=1)
             f.write("\n")
     return 0 if ok else 1
