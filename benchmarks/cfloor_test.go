@@ -118,7 +118,7 @@ func floorOneStep(t *testing.T, bin, dir string) {
 			if c.Steps != 1 {
 				t.Fatalf("C ran %d steps, want 1", c.Steps)
 			}
-			sgd, err := trainers.NewSGD(trainers.WithLearningRate(LearningRate))
+			sgd, err := trainers.NewSGD(&trainers.SGDOptions{LearningRate: LearningRate})
 			if err != nil {
 				t.Fatal(err)
 			}

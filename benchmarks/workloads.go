@@ -298,7 +298,7 @@ func W6(o Options) (Result, error) {
 
 // NewSGDTrainer returns an MSE trainer with SGD(LearningRate).
 func NewSGDTrainer(m *models.Model) (*trainers.Trainer, error) {
-	opt, err := trainers.NewSGD(trainers.WithLearningRate(LearningRate))
+	opt, err := trainers.NewSGD(&trainers.SGDOptions{LearningRate: LearningRate})
 	if err != nil {
 		return nil, err
 	}

@@ -81,7 +81,7 @@ func Example_customCell() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	opt, err := trainers.NewAdam(trainers.WithLearningRate(0.01))
+	opt, err := trainers.NewAdam(&trainers.AdamOptions{LearningRate: 0.01})
 	if err != nil {
 		log.Fatal(err)
 	}

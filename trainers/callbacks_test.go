@@ -21,7 +21,7 @@ func TestEarlyStoppingRestoreBestWeights(t *testing.T) {
 	const n = 16
 	x, y := denseData(t, graph.Float64, n)
 	m := denseModel(t, graph.Float64, 3)
-	opt := must(trainers.NewSGD(trainers.WithLearningRate(0.3)))
+	opt := must(trainers.NewSGD(&trainers.SGDOptions{LearningRate: 0.3}))
 	var atEnd [][]float64 // weights at the end of each epoch
 	record := trainers.CallbackFuncs{
 		EpochBegin: func(s *trainers.FitState, e int) error {
@@ -120,7 +120,7 @@ func TestEarlyStoppingPatience(t *testing.T) {
 // Patience epochs without improvement, then wait Cooldown epochs, never
 // below MinLR.
 func TestReduceLROnPlateau(t *testing.T) {
-	tr := must(trainers.NewTrainer(denseModel(t, graph.Float64, 1), trainers.MSE(), must(trainers.NewSGD(trainers.WithLearningRate(0.8)))))
+	tr := must(trainers.NewTrainer(denseModel(t, graph.Float64, 1), trainers.MSE(), must(trainers.NewSGD(&trainers.SGDOptions{LearningRate: 0.8}))))
 	cb := &trainers.ReduceLROnPlateau{Factor: 0.5, Patience: 2, Cooldown: 1, MinLR: 0.15}
 	s := &trainers.FitState{Trainer: tr}
 	if err := cb.OnTrainBegin(s); err != nil {
@@ -141,7 +141,7 @@ func TestReduceLROnPlateau(t *testing.T) {
 	// MinDelta, the default factor 0.1 applies after every epoch but the
 	// first.
 	x, y := denseData(t, graph.Float64, 8)
-	opt := must(trainers.NewSGD(trainers.WithLearningRate(1e-6)))
+	opt := must(trainers.NewSGD(&trainers.SGDOptions{LearningRate: 1e-6}))
 	must(trainers.Fit(context.Background(), denseModel(t, graph.Float64, 1), x, y, trainers.FitOptions{
 		Optimizer: opt, Epochs: 3, Callbacks: []trainers.Callback{&trainers.ReduceLROnPlateau{Patience: 1, MinDelta: 1}},
 	}))
@@ -157,7 +157,7 @@ func TestReduceLROnPlateau(t *testing.T) {
 // improvement), min_delta 0 (any decrease improves), no cooldown, no
 // lower bound.
 func TestReduceLROnPlateauDefaults(t *testing.T) {
-	tr := must(trainers.NewTrainer(denseModel(t, graph.Float64, 1), trainers.MSE(), must(trainers.NewSGD(trainers.WithLearningRate(1)))))
+	tr := must(trainers.NewTrainer(denseModel(t, graph.Float64, 1), trainers.MSE(), must(trainers.NewSGD(&trainers.SGDOptions{LearningRate: 1}))))
 	var cb trainers.ReduceLROnPlateau
 	s := &trainers.FitState{Trainer: tr}
 	if err := cb.OnTrainBegin(s); err != nil {
@@ -183,7 +183,7 @@ func TestReduceLROnPlateauDefaults(t *testing.T) {
 // nothing changes, so a rate raised afterwards is reduced at the next
 // epoch without improvement.
 func TestReduceLROnPlateauCooldownOnlyAfterReduction(t *testing.T) {
-	tr := must(trainers.NewTrainer(denseModel(t, graph.Float64, 1), trainers.MSE(), must(trainers.NewSGD(trainers.WithLearningRate(0.1)))))
+	tr := must(trainers.NewTrainer(denseModel(t, graph.Float64, 1), trainers.MSE(), must(trainers.NewSGD(&trainers.SGDOptions{LearningRate: 0.1}))))
 	cb := &trainers.ReduceLROnPlateau{Factor: 0.5, Patience: 1, Cooldown: 2, MinLR: 0.1}
 	s := &trainers.FitState{Trainer: tr}
 	if err := cb.OnTrainBegin(s); err != nil {
@@ -211,7 +211,7 @@ func TestReduceLROnPlateauCooldownOnlyAfterReduction(t *testing.T) {
 // epoch; a new Fit call (OnTrainBegin) starts from no best.
 func TestModelCheckpointSaveBestOnly(t *testing.T) {
 	m := denseModel(t, graph.Float64, 1)
-	tr := must(trainers.NewTrainer(m, trainers.MSE(), must(trainers.NewAdam())))
+	tr := must(trainers.NewTrainer(m, trainers.MSE(), must(trainers.NewAdam(nil))))
 	dir := t.TempDir()
 	best := filepath.Join(dir, "best.safetensors")
 	cb := &trainers.ModelCheckpoint{Path: best, SaveBestOnly: true, Monitor: "val_loss"}

@@ -73,7 +73,7 @@ func specOf(opt Optimizer) (optimizerSpec, error) {
 		switch e := h.schedule.(type) {
 		case ExponentialDecay:
 			d = e
-		case *ExponentialDecay: // WithSchedule stores a copy instead; kept for safety
+		case *ExponentialDecay: // the constructors store a copy instead; kept for safety
 			d = *e
 		default:
 			return optimizerSpec{}, fmt.Errorf("%w: only ExponentialDecay schedules can be saved, not %T", ErrCheckpoint, h.schedule)
@@ -83,32 +83,23 @@ func specOf(opt Optimizer) (optimizerSpec, error) {
 	return s, nil
 }
 
+// build returns the optimizer s describes, with exactly its saved
+// hyperparameters (a β or ρ of 0 stays 0: no defaults are filled in).
 func (s optimizerSpec) build() (Optimizer, error) {
-	var opts []OptimizerOption
+	h := hyper{kind: s.Kind, lr: s.LearningRate,
+		clip: clipping{s.ClipValue, s.ClipNorm, s.GlobalClip}}
 	if s.Decay != nil {
-		opts = append(opts, WithSchedule(*s.Decay))
-	} else {
-		opts = append(opts, WithLearningRate(s.LearningRate))
+		h.schedule = *s.Decay
 	}
 	switch s.Kind {
 	case "sgd":
-		if s.Momentum > 0 {
-			opts = append(opts, WithMomentum(s.Momentum), WithNesterov(s.Nesterov))
-		}
+		h.momentum, h.nesterov = s.Momentum, s.Nesterov
 	case "adam":
-		opts = append(opts, WithBeta1(s.Beta1), WithBeta2(s.Beta2), WithEpsilon(s.Epsilon))
+		h.beta1, h.beta2, h.epsilon = s.Beta1, s.Beta2, s.Epsilon
 	case "rmsprop":
-		opts = append(opts, WithRho(s.Rho), WithEpsilon(s.Epsilon))
+		h.rho, h.epsilon = s.Rho, s.Epsilon
 	}
-	switch {
-	case s.ClipValue > 0:
-		opts = append(opts, WithClipValue(s.ClipValue))
-	case s.ClipNorm > 0:
-		opts = append(opts, WithClipNorm(s.ClipNorm))
-	case s.GlobalClip > 0:
-		opts = append(opts, WithGlobalClipNorm(s.GlobalClip))
-	}
-	return NewOptimizer(s.Kind, opts...)
+	return newOf(h)
 }
 
 const slotPrefix = "optimizer/"

@@ -51,14 +51,14 @@ func TestCheckpointResume(t *testing.T) {
 				return trainers.FitOptions{Loss: loss, Optimizer: opt, Epochs: epochs, InitialEpoch: initial, BatchSize: 4, Seed: 5}
 			}
 			m1, x, y := checkpointModel(t)
-			adam1, _ := trainers.NewAdam(trainers.WithLearningRate(0.01))
+			adam1, _ := trainers.NewAdam(&trainers.AdamOptions{LearningRate: 0.01})
 			h1, err := trainers.Fit(context.Background(), m1, x, y, opts(adam1, 4, 0))
 			if err != nil {
 				t.Fatal(err)
 			}
 
 			m2, _, _ := checkpointModel(t)
-			adam2, _ := trainers.NewAdam(trainers.WithLearningRate(0.01))
+			adam2, _ := trainers.NewAdam(&trainers.AdamOptions{LearningRate: 0.01})
 			path := filepath.Join(t.TempDir(), "ckpt.safetensors")
 			tr, _ := trainers.NewTrainer(m2, loss, adam2)
 			h2a, err := tr.Fit(context.Background(), x, y, opts(adam2, 2, 0))
@@ -179,7 +179,7 @@ func editMeta(t *testing.T, key string, value any) func(x *models.Extras) {
 // loads with delta 1.
 func TestLoadCheckpointBadState(t *testing.T) {
 	m, x, y := checkpointModel(t)
-	adam := must(trainers.NewAdam())
+	adam := must(trainers.NewAdam(nil))
 	tr := must(trainers.NewTrainer(m, must(trainers.Huber(0.5)), adam))
 	must(tr.Fit(context.Background(), x, y, trainers.FitOptions{Epochs: 1, BatchSize: 8}))
 	path := filepath.Join(t.TempDir(), "ckpt.safetensors")

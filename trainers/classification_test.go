@@ -331,7 +331,7 @@ func TestFitBinaryClassifiers(t *testing.T) {
 	}
 	for _, c := range cases {
 		m := must(models.NewSequential([]int{2}, []layers.Layer{must(layers.NewDense(1, &layers.DenseOptions{Activation: c.act}))}, models.WithSeed(1)))
-		opt := must(trainers.NewAdam(trainers.WithLearningRate(0.05)))
+		opt := must(trainers.NewAdam(&trainers.AdamOptions{LearningRate: 0.05}))
 		hist, err := trainers.Fit(context.Background(), m, x, y, trainers.FitOptions{
 			Loss: c.loss, Optimizer: opt, Epochs: 60, BatchSize: 16, Seed: 1, ValidationSplit: 0.25, Metrics: []trainers.Metric{c.metric},
 		})
@@ -368,7 +368,7 @@ func TestFitLSTMBinaryClassifier(t *testing.T) {
 	x := must(graph.FromFloat64s(graph.Float32, xs, n, T, 1))
 	y := must(graph.FromFloat64s(graph.Float32, ys, n, 1))
 	m := must(models.NewSequential([]int{T, 1}, []layers.Layer{must(layers.NewLSTM(8, nil)), must(layers.NewDense(1, nil))}, models.WithSeed(2)))
-	opt := must(trainers.NewAdam(trainers.WithLearningRate(0.02)))
+	opt := must(trainers.NewAdam(&trainers.AdamOptions{LearningRate: 0.02}))
 	hist, err := trainers.Fit(context.Background(), m, x, y, trainers.FitOptions{
 		Loss: trainers.BinaryCrossentropy(true), Optimizer: opt, Epochs: 40, BatchSize: 16, Seed: 3,
 		Metrics: []trainers.Metric{trainers.MetricBinaryAccuracyLogits},
@@ -397,7 +397,7 @@ func TestClassificationLossesThroughCheckpoints(t *testing.T) {
 		}
 		r := must(layers.NewSimpleRNN(4, &layers.SimpleRNNOptions{Activation: layers.ReLU}))
 		m := must(models.NewSequential([]int{3, 2}, []layers.Layer{r, d}, models.WithSeed(uint64(i+1))))
-		tr := must(trainers.NewTrainer(m, l, must(trainers.NewAdam())))
+		tr := must(trainers.NewTrainer(m, l, must(trainers.NewAdam(nil))))
 		path := filepath.Join(dir, "ckpt"+l.String()+".safetensors")
 		if err := trainers.SaveCheckpoint(path, tr, 3); err != nil {
 			t.Fatalf("%v: %v", l, err)
@@ -579,7 +579,7 @@ func TestSparseCrossEntropyTrainsSoftmaxClassifier(t *testing.T) {
 		l := loss.Func()(b, pred, b.Input("y", loss.TargetShape(append([]int{n}, m.OutputShape()...))...))
 		prog := must(b.Compile(graph.Spec{Outputs: []*graph.Node{pred}, Loss: l, Grads: true}))
 		e := prog.NewExecutor()
-		opt := must(trainers.NewAdam(trainers.WithLearningRate(0.1)))
+		opt := must(trainers.NewAdam(&trainers.AdamOptions{LearningRate: 0.1}))
 		params := m.Params()
 		var first, last float64
 		for step := range 100 {
@@ -636,7 +636,7 @@ func TestFitSparseClassifier(t *testing.T) {
 		}
 		m := must(models.NewSequential([]int{2}, []layers.Layer{must(layers.NewDense(3, &layers.DenseOptions{Activation: act}))}, models.WithSeed(4)))
 		hist, err := trainers.Fit(context.Background(), m, x, y, trainers.FitOptions{Loss: trainers.SparseCategoricalCrossentropy(logits),
-			Optimizer: must(trainers.NewAdam(trainers.WithLearningRate(0.05))), Epochs: 30, BatchSize: 16, ValidationSplit: 0.25, Seed: 1,
+			Optimizer: must(trainers.NewAdam(&trainers.AdamOptions{LearningRate: 0.05})), Epochs: 30, BatchSize: 16, ValidationSplit: 0.25, Seed: 1,
 			Metrics: []trainers.Metric{trainers.MetricSparseCategoricalAccuracy}})
 		if err != nil {
 			t.Fatal(err)
@@ -659,7 +659,7 @@ func TestFitSparseClassifier(t *testing.T) {
 // loads as the probability form.
 func TestLoadCheckpointClassificationLossState(t *testing.T) {
 	m, _, _ := checkpointModel(t)
-	tr := must(trainers.NewTrainer(m, trainers.BinaryCrossentropy(true), must(trainers.NewAdam())))
+	tr := must(trainers.NewTrainer(m, trainers.BinaryCrossentropy(true), must(trainers.NewAdam(nil))))
 	path := filepath.Join(t.TempDir(), "ckpt.safetensors")
 	if err := trainers.SaveCheckpoint(path, tr, 1); err != nil {
 		t.Fatal(err)

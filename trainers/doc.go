@@ -11,7 +11,7 @@
 //
 // # Usage
 //
-//	adam, err := trainers.NewAdam(trainers.WithLearningRate(0.01))
+//	adam, err := trainers.NewAdam(&trainers.AdamOptions{LearningRate: 0.01})
 //	if err != nil { ... }
 //	hist, err := trainers.Fit(ctx, model, x, y, trainers.FitOptions{
 //		Optimizer:       adam,
@@ -43,21 +43,26 @@
 //	                   w -= lr·√(1 - β2^t)/(1 - β1^t) · m/(√v + ε)
 //	RMSprop:           v = ρ·v + (1 - ρ)·g²;  w -= lr·g/(√v + ε)
 //
-// Defaults are Keras': SGD lr 0.01; Adam lr 0.001, β1 0.9, β2 0.999,
+// Each constructor takes a pointer to its own options struct (SGDOptions,
+// AdamOptions, RMSpropOptions; NewOptimizer, by name, OptimizerOptions with
+// the fields all three have): nil, or a field left at zero, is Keras'
+// default. Defaults are Keras': SGD lr 0.01; Adam lr 0.001, β1 0.9, β2 0.999,
 // ε 1e-7; RMSprop lr 0.001, ρ 0.9, ε 1e-7. RMSprop's ε sits outside the
 // square root, as in the reference cases (computed with PyTorch) and
 // torch.optim.RMSprop; Keras 3 divides by √(v + ε) instead. The two differ
 // only for squared-gradient averages near ε.
 //
-// Clipping, at most one of: WithClipValue clamps each element to [-c, c];
-// WithClipNorm rescales each weight's gradient whose L2 norm exceeds c;
-// WithGlobalClipNorm rescales all gradients together when their joint norm
-// exceeds c. WithSchedule(ExponentialDecay{...}) makes the learning rate
+// Clipping, at most one of: ClipValue clamps each element to [-c, c];
+// ClipNorm rescales each weight's gradient whose L2 norm exceeds c;
+// GlobalClipNorm rescales all gradients together when their joint norm
+// exceeds c. Schedule: ExponentialDecay{...} makes the learning rate
 // Initial·DecayRate^(step/DecaySteps), with the exponent floored when
 // Staircase is set, step being the optimizer's 0-based step count.
 //
-// Options an optimizer does not have (WithMomentum on Adam), values out of
-// range and conflicting options are errors from the constructor.
+// A hyperparameter an optimizer does not have (a momentum for Adam) does
+// not compile: its options struct has no such field. Values out of range
+// and conflicting settings are errors from the constructor wrapping
+// graph.ErrConfig (which is a graph.ErrArgument too).
 //
 // # Errors
 //

@@ -37,7 +37,7 @@ func TestDropoutTraining(t *testing.T) {
 			must(layers.NewDense(1, nil)),
 		}
 		m := must(models.NewSequential([]int{T, 1}, ls, models.WithDType(graph.Float64), models.WithSeed(9)))
-		tr := must(trainers.NewTrainer(m, trainers.MSE(), must(trainers.NewAdam(trainers.WithLearningRate(0.01)))))
+		tr := must(trainers.NewTrainer(m, trainers.MSE(), must(trainers.NewAdam(&trainers.AdamOptions{LearningRate: 0.01}))))
 		must(tr.Fit(context.Background(), x, y, trainers.FitOptions{Epochs: 3, BatchSize: 8, Seed: 1}))
 		return m, tr
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/gornn/gornn/graph"
+	"github.com/gornn/gornn/internal/compiletest"
 	"github.com/gornn/gornn/trainers"
 	"gorgonia.org/tensor"
 )
@@ -37,7 +38,7 @@ func TestFitBadInput(t *testing.T) {
 	nanX.Data().([]float64)[3*3+1] = math.NaN()
 	infY := must(graph.FromFloat64s(graph.Float64, graph.Float64s(y), 10, 1))
 	infY.Data().([]float64)[5] = math.Inf(1)
-	other := must(trainers.NewAdam())
+	other := must(trainers.NewAdam(nil))
 	emptyX := tensor.New(tensor.WithShape(0, 3), tensor.WithBacking([]float64{}))
 	emptyY := tensor.New(tensor.WithShape(0, 1), tensor.WithBacking([]float64{}))
 	flat := tensor.New(tensor.WithBacking([]float64{}))
@@ -167,59 +168,77 @@ func TestEvaluateBadInput(t *testing.T) {
 	})
 }
 
-// TestOptimizerBadOptions checks that hyperparameters out of range,
-// options the optimizer does not have and conflicting options are errors.
+// TestOptimizerBadOptions checks that hyperparameters out of range and
+// conflicting settings are errors at construction, wrapping ErrConfig
+// (and so ErrArgument); settings an optimizer does not have do not
+// compile (TestOptimizerMisuseDoesNotCompile).
 func TestOptimizerBadOptions(t *testing.T) {
+	decay := trainers.ExponentialDecay{Initial: 0.1, DecaySteps: 1, DecayRate: 0.9}
+	sgd := func(o trainers.SGDOptions) func() error {
+		return func() error { _, err := trainers.NewSGD(&o); return err }
+	}
+	adam := func(o trainers.AdamOptions) func() error {
+		return func() error { _, err := trainers.NewAdam(&o); return err }
+	}
+	rmsprop := func(o trainers.RMSpropOptions) func() error {
+		return func() error { _, err := trainers.NewRMSprop(&o); return err }
+	}
+	named := func(name string, o *trainers.OptimizerOptions) func() error {
+		return func() error { _, err := trainers.NewOptimizer(name, o); return err }
+	}
 	cases := []struct {
 		name string
-		opt  string
-		opts []trainers.OptimizerOption
+		make func() error
 	}{
-		{"lr_zero", "sgd", []trainers.OptimizerOption{trainers.WithLearningRate(0)}},
-		{"lr_negative", "adam", []trainers.OptimizerOption{trainers.WithLearningRate(-0.1)}},
-		{"lr_nan", "rmsprop", []trainers.OptimizerOption{trainers.WithLearningRate(math.NaN())}},
-		{"lr_inf", "sgd", []trainers.OptimizerOption{trainers.WithLearningRate(math.Inf(1))}},
-		{"momentum_one", "sgd", []trainers.OptimizerOption{trainers.WithMomentum(1)}},
-		{"momentum_negative", "sgd", []trainers.OptimizerOption{trainers.WithMomentum(-0.1)}},
-		{"nesterov_no_momentum", "sgd", []trainers.OptimizerOption{trainers.WithNesterov(true)}},
-		{"momentum_on_adam", "adam", []trainers.OptimizerOption{trainers.WithMomentum(0.9)}},
-		{"nesterov_on_rmsprop", "rmsprop", []trainers.OptimizerOption{trainers.WithNesterov(true)}},
-		{"rho_on_sgd", "sgd", []trainers.OptimizerOption{trainers.WithRho(0.9)}},
-		{"beta_on_rmsprop", "rmsprop", []trainers.OptimizerOption{trainers.WithBeta1(0.9)}},
-		{"epsilon_on_sgd", "sgd", []trainers.OptimizerOption{trainers.WithEpsilon(1e-7)}},
-		{"beta1_one", "adam", []trainers.OptimizerOption{trainers.WithBeta1(1)}},
-		{"beta2_nan", "adam", []trainers.OptimizerOption{trainers.WithBeta2(math.NaN())}},
-		{"epsilon_zero", "adam", []trainers.OptimizerOption{trainers.WithEpsilon(0)}},
-		{"rho_one", "rmsprop", []trainers.OptimizerOption{trainers.WithRho(1)}},
-		{"two_clips", "sgd", []trainers.OptimizerOption{trainers.WithClipValue(1), trainers.WithClipNorm(1)}},
-		{"two_clips_global", "adam", []trainers.OptimizerOption{trainers.WithClipNorm(1), trainers.WithGlobalClipNorm(1)}},
-		{"clip_zero", "sgd", []trainers.OptimizerOption{trainers.WithClipValue(0)}},
-		{"clip_negative", "sgd", []trainers.OptimizerOption{trainers.WithGlobalClipNorm(-1)}},
-		{"lr_and_schedule", "sgd", []trainers.OptimizerOption{trainers.WithLearningRate(0.1), trainers.WithSchedule(trainers.ExponentialDecay{Initial: 0.1, DecaySteps: 1, DecayRate: 0.9})}},
-		{"nil_schedule", "sgd", []trainers.OptimizerOption{trainers.WithSchedule(nil)}},
-		{"decay_steps_zero", "sgd", []trainers.OptimizerOption{trainers.WithSchedule(trainers.ExponentialDecay{Initial: 0.1, DecayRate: 0.9})}},
-		{"decay_initial_zero", "adam", []trainers.OptimizerOption{trainers.WithSchedule(trainers.ExponentialDecay{DecaySteps: 1, DecayRate: 0.9})}},
-		{"decay_rate_negative", "adam", []trainers.OptimizerOption{trainers.WithSchedule(trainers.ExponentialDecay{Initial: 0.1, DecaySteps: 1, DecayRate: -1})}},
-		{"unknown", "adagrad", nil},
-		{"case", "Adam", nil},
+		{"lr_negative", adam(trainers.AdamOptions{LearningRate: -0.1})},
+		{"lr_nan", rmsprop(trainers.RMSpropOptions{LearningRate: math.NaN()})},
+		{"lr_inf", sgd(trainers.SGDOptions{LearningRate: math.Inf(1)})},
+		{"lr_negative_by_name", named("sgd", &trainers.OptimizerOptions{LearningRate: -1})},
+		{"momentum_one", sgd(trainers.SGDOptions{Momentum: 1})},
+		{"momentum_negative", sgd(trainers.SGDOptions{Momentum: -0.1})},
+		{"nesterov_no_momentum", sgd(trainers.SGDOptions{Nesterov: true})},
+		{"beta1_one", adam(trainers.AdamOptions{Beta1: 1})},
+		{"beta1_negative", adam(trainers.AdamOptions{Beta1: -0.5})},
+		{"beta2_nan", adam(trainers.AdamOptions{Beta2: math.NaN()})},
+		{"epsilon_negative", adam(trainers.AdamOptions{Epsilon: -1e-7})},
+		{"epsilon_inf", rmsprop(trainers.RMSpropOptions{Epsilon: math.Inf(1)})},
+		{"rho_one", rmsprop(trainers.RMSpropOptions{Rho: 1})},
+		{"two_clips", sgd(trainers.SGDOptions{ClipValue: 1, ClipNorm: 1})},
+		{"two_clips_global", adam(trainers.AdamOptions{ClipNorm: 1, GlobalClipNorm: 1})},
+		{"two_clips_by_name", named("rmsprop", &trainers.OptimizerOptions{ClipValue: 1, GlobalClipNorm: 1})},
+		{"clip_negative", sgd(trainers.SGDOptions{GlobalClipNorm: -1})},
+		{"clip_nan", rmsprop(trainers.RMSpropOptions{ClipValue: math.NaN()})},
+		{"lr_and_schedule", sgd(trainers.SGDOptions{LearningRate: 0.1, Schedule: decay})},
+		{"lr_and_schedule_by_name", named("adam", &trainers.OptimizerOptions{LearningRate: 0.1, Schedule: decay})},
+		{"typed_nil_schedule", sgd(trainers.SGDOptions{Schedule: (*trainers.ExponentialDecay)(nil)})},
+		{"decay_steps_zero", sgd(trainers.SGDOptions{Schedule: trainers.ExponentialDecay{Initial: 0.1, DecayRate: 0.9}})},
+		{"decay_initial_zero", adam(trainers.AdamOptions{Schedule: trainers.ExponentialDecay{DecaySteps: 1, DecayRate: 0.9}})},
+		{"decay_rate_negative", adam(trainers.AdamOptions{Schedule: trainers.ExponentialDecay{Initial: 0.1, DecaySteps: 1, DecayRate: -1}})},
+		{"unknown", named("adagrad", nil)},
+		{"case", named("Adam", nil)},
 	}
 	for _, c := range cases {
-		err := noPanic(t, c.name, func() error { _, err := trainers.NewOptimizer(c.opt, c.opts...); return err })
-		if !errors.Is(err, graph.ErrArgument) {
-			t.Errorf("%s: error %v, want ErrArgument", c.name, err)
+		err := noPanic(t, c.name, c.make)
+		if !errors.Is(err, graph.ErrConfig) || !errors.Is(err, graph.ErrArgument) {
+			t.Errorf("%s: error %v, want ErrConfig (an ErrArgument)", c.name, err)
 		}
 	}
-	// The typed constructors check the same.
-	if _, err := trainers.NewAdam(trainers.WithMomentum(0.9)); err == nil {
-		t.Error("NewAdam accepted a momentum")
+	// Zero values are Keras' defaults, and nil is the zero value.
+	for _, c := range []struct {
+		opt trainers.Optimizer
+		lr  float64
+	}{
+		{must(trainers.NewSGD(&trainers.SGDOptions{})), 0.01},
+		{must(trainers.NewAdam(nil)), 0.001},
+		{must(trainers.NewRMSprop(&trainers.RMSpropOptions{ClipNorm: 1})), 0.001},
+		{must(trainers.NewOptimizer("sgd", nil)), 0.01},
+		{must(trainers.NewOptimizer("adam", &trainers.OptimizerOptions{GlobalClipNorm: 2})), 0.001},
+	} {
+		if got := c.opt.LearningRate(); got != c.lr {
+			t.Errorf("%s: default learning rate %v, want %v", c.opt.Name(), got, c.lr)
+		}
 	}
-	if _, err := trainers.NewSGD(trainers.WithLearningRate(0)); err == nil {
-		t.Error("NewSGD accepted learning rate 0")
-	}
-	if _, err := trainers.NewRMSprop(trainers.WithLearningRate(-1)); err == nil {
-		t.Error("NewRMSprop accepted learning rate -1")
-	}
-	opt := must(trainers.NewSGD())
+	opt := must(trainers.NewSGD(nil))
 	for _, lr := range []float64{0, -1, math.NaN(), math.Inf(1)} {
 		if err := opt.SetLearningRate(lr); err == nil {
 			t.Errorf("SetLearningRate(%v) accepted", lr)
@@ -227,5 +246,37 @@ func TestOptimizerBadOptions(t *testing.T) {
 	}
 	if opt.LearningRate() != 0.01 {
 		t.Errorf("a rejected rate changed the rate to %v", opt.LearningRate())
+	}
+}
+
+// TestOptimizerMisuseDoesNotCompile: a hyperparameter given to an
+// optimizer that does not have it (momentum on Adam, rho on SGD) is a
+// compile error, while the same program with one it has compiles.
+func TestOptimizerMisuseDoesNotCompile(t *testing.T) {
+	c, err := compiletest.New("github.com/gornn/gornn/trainers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ call, good, want string }{
+		{`trainers.NewAdam(&trainers.AdamOptions{Momentum: 0.9})`, `trainers.NewAdam(&trainers.AdamOptions{Beta1: 0.8})`, "unknown field Momentum"},
+		{`trainers.NewRMSprop(&trainers.RMSpropOptions{Nesterov: true})`, `trainers.NewRMSprop(&trainers.RMSpropOptions{Rho: 0.8})`, "unknown field Nesterov"},
+		{`trainers.NewSGD(&trainers.SGDOptions{Rho: 0.9})`, `trainers.NewSGD(&trainers.SGDOptions{Momentum: 0.9})`, "unknown field Rho"},
+		{`trainers.NewRMSprop(&trainers.RMSpropOptions{Beta1: 0.9})`, `trainers.NewRMSprop(&trainers.RMSpropOptions{Epsilon: 1e-6})`, "unknown field Beta1"},
+		{`trainers.NewSGD(&trainers.SGDOptions{Epsilon: 1e-7})`, `trainers.NewSGD(&trainers.SGDOptions{ClipNorm: 1})`, "unknown field Epsilon"},
+		{`trainers.NewOptimizer("sgd", &trainers.OptimizerOptions{Momentum: 0.9})`,
+			`trainers.NewOptimizer("sgd", &trainers.OptimizerOptions{LearningRate: 0.1})`, "unknown field Momentum"},
+		{`trainers.NewAdam(&trainers.SGDOptions{})`, `trainers.NewAdam(&trainers.AdamOptions{})`, "cannot use"},
+	}
+	const file = "package p\n\nimport \"github.com/gornn/gornn/trainers\"\n\nvar _, _ = %s\n"
+	for _, tc := range cases {
+		if err := c.Check(strings.Replace(file, "%s", tc.good, 1)); err != nil {
+			t.Errorf("%s does not compile: %v", tc.good, err)
+		}
+		err := c.Check(strings.Replace(file, "%s", tc.call, 1))
+		if err == nil {
+			t.Errorf("%s compiles", tc.call)
+		} else if !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %q, want %q", tc.call, err, tc.want)
+		}
 	}
 }

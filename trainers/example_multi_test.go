@@ -45,7 +45,7 @@ func Example_covariateModel() {
 		out := models.Apply(must(layers.NewDense(1, nil)), h)
 		m := must(models.NewMulti(inputs, out, models.WithSeed(3)))
 		data := []*graph.Tensor{xs, xc}[:len(inputs)]
-		tr := must(trainers.NewTrainer(m, trainers.MSE(), must(trainers.NewAdam(trainers.WithLearningRate(0.01)))))
+		tr := must(trainers.NewTrainer(m, trainers.MSE(), must(trainers.NewAdam(&trainers.AdamOptions{LearningRate: 0.01}))))
 		if _, err := tr.FitInputs(context.Background(), data, yt, trainers.FitOptions{Epochs: 40, BatchSize: 32, Seed: 4}); err != nil {
 			panic(err)
 		}
@@ -92,7 +92,7 @@ func Example_encoderDecoder() {
 	out := models.Apply(must(layers.NewDense(1, nil)), seq)
 	m := must(models.NewMulti([]*models.Symbol{encIn, decIn}, out, models.WithSeed(7)))
 
-	tr := must(trainers.NewTrainer(m, trainers.MSE(), must(trainers.NewAdam(trainers.WithLearningRate(0.01)))))
+	tr := must(trainers.NewTrainer(m, trainers.MSE(), must(trainers.NewAdam(&trainers.AdamOptions{LearningRate: 0.01}))))
 	data := []*graph.Tensor{xs, xd}
 	before := must(tr.EvaluateInputs(data, yt, 64))["loss"]
 	if _, err := tr.FitInputs(context.Background(), data, yt, trainers.FitOptions{Epochs: 60, BatchSize: 32, Seed: 8}); err != nil {

@@ -44,7 +44,7 @@ func Example() {
 		panic(err)
 	}
 
-	adam, err := trainers.NewAdam(trainers.WithLearningRate(0.01))
+	adam, err := trainers.NewAdam(&trainers.AdamOptions{LearningRate: 0.01})
 	if err != nil {
 		panic(err)
 	}

@@ -20,14 +20,14 @@ func TestFitValidationSplitTail(t *testing.T) {
 	const n, batch, seed = 10, 4, 3
 	x, y := denseData(t, graph.Float64, n)
 	m := denseModel(t, graph.Float64, 1)
-	opt := must(trainers.NewSGD(trainers.WithLearningRate(0.1)))
+	opt := must(trainers.NewSGD(&trainers.SGDOptions{LearningRate: 0.1}))
 	h := must(trainers.Fit(context.Background(), m, x, y, trainers.FitOptions{
 		Optimizer: opt, Epochs: 2, BatchSize: batch, Seed: seed, ValidationSplit: 0.3,
 		Metrics: []trainers.Metric{trainers.MetricMAE},
 	}))
 	// int(10 * 0.7) = 7 training samples, the last 3 for validation.
 	ref := denseModel(t, graph.Float64, 1)
-	refTr := must(trainers.NewTrainer(ref, trainers.MSE(), must(trainers.NewSGD(trainers.WithLearningRate(0.1)))))
+	refTr := must(trainers.NewTrainer(ref, trainers.MSE(), must(trainers.NewSGD(&trainers.SGDOptions{LearningRate: 0.1}))))
 	losses := replay(t, refTr, rows(t, x, 0, 7), rows(t, y, 0, 7), 2, batch, seed, true)
 	if !slices.Equal(flatWeights(m), flatWeights(ref)) {
 		t.Errorf("weights after Fit differ from a replay on the first 7 samples:\n%v\n%v", flatWeights(m), flatWeights(ref))
@@ -71,7 +71,7 @@ func TestFitPartialLastBatch(t *testing.T) {
 					return nil
 				},
 			}
-			opt := must(trainers.NewAdam(trainers.WithLearningRate(0.01)))
+			opt := must(trainers.NewAdam(&trainers.AdamOptions{LearningRate: 0.01}))
 			h := must(trainers.Fit(context.Background(), m, x, y, trainers.FitOptions{
 				Optimizer: opt, Epochs: epochs, BatchSize: batch, Seed: seed, Callbacks: []trainers.Callback{count},
 			}))
@@ -86,7 +86,7 @@ func TestFitPartialLastBatch(t *testing.T) {
 				t.Errorf("optimizer took %d steps, want 9", it)
 			}
 			ref := rnnModel(t, dt, 5)
-			refTr := must(trainers.NewTrainer(ref, trainers.MSE(), must(trainers.NewAdam(trainers.WithLearningRate(0.01)))))
+			refTr := must(trainers.NewTrainer(ref, trainers.MSE(), must(trainers.NewAdam(&trainers.AdamOptions{LearningRate: 0.01}))))
 			losses := replay(t, refTr, x, y, epochs, batch, seed, true)
 			if !slices.Equal(flatWeights(m), flatWeights(ref)) {
 				t.Errorf("weights differ from the replay")
@@ -149,7 +149,7 @@ func TestFitShuffleDeterminism(t *testing.T) {
 	run := func(seed uint64, noShuffle bool) (*trainers.History, []float64) {
 		x, y := rnnData(t, graph.Float32, 13)
 		m := rnnModel(t, graph.Float32, 2)
-		opt := must(trainers.NewRMSprop(trainers.WithLearningRate(0.01)))
+		opt := must(trainers.NewRMSprop(&trainers.RMSpropOptions{LearningRate: 0.01}))
 		h := must(trainers.Fit(context.Background(), m, x, y, trainers.FitOptions{
 			Optimizer: opt, Epochs: 3, BatchSize: 5, Seed: seed, NoShuffle: noShuffle, ValidationSplit: 0.2,
 			Metrics: []trainers.Metric{trainers.MetricRMSE},
@@ -236,7 +236,7 @@ func TestFitDivergence(t *testing.T) {
 		t.Run(dt.String(), func(t *testing.T) {
 			x, y := denseData(t, dt, 12)
 			m := denseModel(t, dt, 6)
-			opt := must(trainers.NewSGD(trainers.WithLearningRate(1e6)))
+			opt := must(trainers.NewSGD(&trainers.SGDOptions{LearningRate: 1e6}))
 			last := flatWeights(m)
 			lastE, lastB := 0, -1 // epoch and batch of the last finite step
 			cb := trainers.CallbackFuncs{BatchEnd: func(_ *trainers.FitState, e, b int, _ trainers.Logs) error {
@@ -297,7 +297,7 @@ func TestFitDivergenceHugeTargets(t *testing.T) {
 func TestTrainBatchDivergenceKeepsOptimizerState(t *testing.T) {
 	x, y := denseData(t, graph.Float64, 8)
 	m := denseModel(t, graph.Float64, 6)
-	opt := must(trainers.NewSGD(trainers.WithLearningRate(0.01), trainers.WithMomentum(0.9)))
+	opt := must(trainers.NewSGD(&trainers.SGDOptions{LearningRate: 0.01, Momentum: 0.9}))
 	tr := must(trainers.NewTrainer(m, trainers.MSE(), opt))
 	must(tr.TrainBatch(x, y))
 	before, state := flatWeights(m), opt.State()
@@ -367,8 +367,8 @@ func TestFitVerbose(t *testing.T) {
 func TestStepMatchesTrainBatch(t *testing.T) {
 	x, y := rnnData(t, graph.Float32, 12)
 	a, b := rnnModel(t, graph.Float32, 3), rnnModel(t, graph.Float32, 3)
-	ta := must(trainers.NewTrainer(a, trainers.MSE(), must(trainers.NewSGD(trainers.WithLearningRate(0.05)))))
-	tb := must(trainers.NewTrainer(b, trainers.MSE(), must(trainers.NewSGD(trainers.WithLearningRate(0.05)))))
+	ta := must(trainers.NewTrainer(a, trainers.MSE(), must(trainers.NewSGD(&trainers.SGDOptions{LearningRate: 0.05}))))
+	tb := must(trainers.NewTrainer(b, trainers.MSE(), must(trainers.NewSGD(&trainers.SGDOptions{LearningRate: 0.05}))))
 	for i := 0; i < 4; i++ {
 		xb, yb := rows(t, x, 4*(i%3), 4*(i%3)+4), rows(t, y, 4*(i%3), 4*(i%3)+4)
 		r, err := ta.TrainBatch(xb, yb)

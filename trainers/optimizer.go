@@ -81,15 +81,93 @@ func (s ExponentialDecay) Rate(step int) float64 {
 
 func (s ExponentialDecay) validate() error {
 	if !(s.Initial > 0) || s.DecaySteps <= 0 || !(s.DecayRate > 0) || math.IsInf(s.Initial, 0) || math.IsInf(s.DecayRate, 0) {
-		return fmt.Errorf("%w: exponential decay needs initial > 0, decay steps > 0 and rate > 0, got %+v", graph.ErrArgument, s)
+		return fmt.Errorf("%w: exponential decay needs initial > 0, decay steps > 0 and rate > 0, got %+v", graph.ErrConfig, s)
 	}
 	return nil
 }
 
-// OptimizerOption sets a hyperparameter. Options an optimizer does not
-// have are errors, not silently ignored.
-type OptimizerOption func(*hyper) error
+// SGDOptions are SGD's hyperparameters. The zero value (or nil) is
+// Keras' SGD(): every field left at zero takes the default it names.
+type SGDOptions struct {
+	// LearningRate is a constant learning rate (> 0); 0: 0.01. Give it
+	// or Schedule, not both.
+	LearningRate float64
+	// Schedule makes the learning rate follow a schedule; nil: the
+	// constant LearningRate. An ExponentialDecay is checked here; a
+	// *ExponentialDecay is copied (later changes to it do not reach the
+	// optimizer), so that checkpoints can save it.
+	Schedule Schedule
+	// Momentum in [0, 1); 0: plain SGD, w -= lr·g.
+	Momentum float64
+	// Nesterov turns on Nesterov momentum (it needs a Momentum > 0);
+	// false: classical momentum.
+	Nesterov bool
+	// ClipValue, ClipNorm and GlobalClipNorm clip the gradients (at most
+	// one of them; each > 0; 0: off): ClipValue clamps every element to
+	// [-v, v], ClipNorm rescales each parameter's gradient whose L2 norm
+	// exceeds it, GlobalClipNorm all gradients together when their joint
+	// norm does (Keras' clipvalue, clipnorm, global_clipnorm).
+	ClipValue, ClipNorm, GlobalClipNorm float64
+}
 
+// AdamOptions are Adam's hyperparameters. The zero value (or nil) is
+// Keras' Adam(): every field left at zero takes the default it names, so
+// a β of exactly 0 cannot be asked for.
+type AdamOptions struct {
+	// LearningRate is a constant learning rate (> 0); 0: 0.001. Give it
+	// or Schedule, not both.
+	LearningRate float64
+	// Schedule makes the learning rate follow a schedule, as in
+	// SGDOptions; nil: the constant LearningRate.
+	Schedule Schedule
+	// Beta1 is the first moment's decay in (0, 1); 0: 0.9.
+	Beta1 float64
+	// Beta2 is the second moment's decay in (0, 1); 0: 0.999.
+	Beta2 float64
+	// Epsilon is the fuzz factor (> 0); 0: 1e-7 (Keras'; PyTorch's is
+	// 1e-8).
+	Epsilon float64
+	// ClipValue, ClipNorm and GlobalClipNorm clip the gradients, as in
+	// SGDOptions (at most one; 0: off).
+	ClipValue, ClipNorm, GlobalClipNorm float64
+}
+
+// RMSpropOptions are RMSprop's hyperparameters. The zero value (or nil)
+// is Keras' RMSprop(): every field left at zero takes the default it
+// names.
+type RMSpropOptions struct {
+	// LearningRate is a constant learning rate (> 0); 0: 0.001. Give it
+	// or Schedule, not both.
+	LearningRate float64
+	// Schedule makes the learning rate follow a schedule, as in
+	// SGDOptions; nil: the constant LearningRate.
+	Schedule Schedule
+	// Rho is the decay of the average of squared gradients in (0, 1);
+	// 0: 0.9.
+	Rho float64
+	// Epsilon is the fuzz factor (> 0); 0: 1e-7.
+	Epsilon float64
+	// ClipValue, ClipNorm and GlobalClipNorm clip the gradients, as in
+	// SGDOptions (at most one; 0: off).
+	ClipValue, ClipNorm, GlobalClipNorm float64
+}
+
+// OptimizerOptions are the hyperparameters every optimizer has, for
+// NewOptimizer; the zero value (or nil) is the named optimizer's Keras
+// defaults. The fields mean what SGDOptions' do; LearningRate 0 is the
+// named optimizer's default rate.
+type OptimizerOptions struct {
+	// LearningRate is a constant learning rate (> 0); 0: the optimizer's
+	// default (sgd 0.01, adam and rmsprop 0.001).
+	LearningRate float64
+	// Schedule makes the learning rate follow a schedule; nil: constant.
+	Schedule Schedule
+	// ClipValue, ClipNorm and GlobalClipNorm clip the gradients (at most
+	// one; 0: off).
+	ClipValue, ClipNorm, GlobalClipNorm float64
+}
+
+// hyper holds an optimizer's hyperparameters, defaults filled in.
 type hyper struct {
 	kind     string
 	lr       float64
@@ -101,59 +179,111 @@ type hyper struct {
 	epsilon  float64
 	rho      float64
 	clip     clipping
-	set      map[string]bool
 }
 
 type clipping struct {
 	value, norm, global float64 // 0: off
 }
 
-func option(name string, f func(h *hyper) error) OptimizerOption {
-	return func(h *hyper) error {
-		h.set[name] = true
-		return f(h)
+// orDefault returns v, or def for 0.
+func orDefault(v, def float64) float64 {
+	if v == 0 {
+		return def
 	}
+	return v
+}
+
+// newHyper returns the hyperparameters of a kind of optimizer with the
+// common ones given (lr 0: def) and the kind's own already filled in,
+// checked. Errors wrap graph.ErrConfig and name the kind.
+func newHyper(h hyper, def float64, lrGiven bool) (*hyper, error) {
+	if lrGiven && h.schedule != nil {
+		return nil, fmt.Errorf("%w: %s: set a learning rate or a schedule, not both", graph.ErrConfig, h.kind)
+	}
+	h.lr = orDefault(h.lr, def) // kept beside a schedule, as State reports it
+	if err := h.check(); err != nil {
+		return nil, fmt.Errorf("%s: %w", h.kind, err)
+	}
+	return &h, nil
+}
+
+// check checks complete hyperparameters (copying a *ExponentialDecay
+// schedule). Errors wrap graph.ErrConfig.
+func (h *hyper) check() error {
+	if h.schedule != nil {
+		if isNil(h.schedule) {
+			return fmt.Errorf("%w: nil schedule", graph.ErrConfig)
+		}
+		if e, ok := h.schedule.(*ExponentialDecay); ok {
+			h.schedule = *e
+		}
+		if e, ok := h.schedule.(ExponentialDecay); ok {
+			if err := e.validate(); err != nil {
+				return err
+			}
+		}
+	} else if err := positive("learning rate", h.lr); err != nil {
+		return err
+	}
+	switch h.kind {
+	case "sgd":
+		if err := unit("momentum", h.momentum); err != nil {
+			return err
+		}
+		if h.nesterov && h.momentum == 0 {
+			return fmt.Errorf("%w: nesterov needs a momentum > 0", graph.ErrConfig)
+		}
+	case "adam":
+		if err := unit("beta_1", h.beta1); err != nil {
+			return err
+		}
+		if err := unit("beta_2", h.beta2); err != nil {
+			return err
+		}
+		if err := positive("epsilon", h.epsilon); err != nil {
+			return err
+		}
+	case "rmsprop":
+		if err := unit("rho", h.rho); err != nil {
+			return err
+		}
+		if err := positive("epsilon", h.epsilon); err != nil {
+			return err
+		}
+	default:
+		return unknownOptimizer(h.kind)
+	}
+	n := 0
+	for _, c := range []struct {
+		name string
+		v    float64
+	}{{"clipvalue", h.clip.value}, {"clipnorm", h.clip.norm}, {"global_clipnorm", h.clip.global}} {
+		if c.v == 0 {
+			continue
+		}
+		if err := positive(c.name, c.v); err != nil {
+			return err
+		}
+		n++
+	}
+	if n > 1 {
+		return fmt.Errorf("%w: only one of clipvalue, clipnorm and global_clipnorm may be set", graph.ErrConfig)
+	}
+	return nil
 }
 
 func positive(name string, v float64) error {
 	if !(v > 0) || math.IsInf(v, 0) {
-		return fmt.Errorf("%w: %s must be positive and finite, got %v", graph.ErrArgument, name, v)
+		return fmt.Errorf("%w: %s must be positive and finite, got %v", graph.ErrConfig, name, v)
 	}
 	return nil
 }
 
 func unit(name string, v float64) error {
 	if !(v >= 0 && v < 1) {
-		return fmt.Errorf("%w: %s must be in [0, 1), got %v", graph.ErrArgument, name, v)
+		return fmt.Errorf("%w: %s must be in [0, 1), got %v", graph.ErrConfig, name, v)
 	}
 	return nil
-}
-
-// WithLearningRate sets a constant learning rate (> 0).
-func WithLearningRate(lr float64) OptimizerOption {
-	return option("learning_rate", func(h *hyper) error { h.lr = lr; return positive("learning rate", lr) })
-}
-
-// WithSchedule makes the learning rate follow s. An ExponentialDecay is
-// validated here; a *ExponentialDecay is copied (later changes to it do
-// not change the optimizer's schedule), so that it is saved in checkpoints
-// like an ExponentialDecay. A nil s, or a nil pointer, is an error.
-func WithSchedule(s Schedule) OptimizerOption {
-	return option("schedule", func(h *hyper) error {
-		if isNil(s) {
-			return fmt.Errorf("%w: nil schedule", graph.ErrArgument)
-		}
-		if e, ok := s.(*ExponentialDecay); ok {
-			s = *e
-		}
-		if e, ok := s.(ExponentialDecay); ok {
-			if err := e.validate(); err != nil {
-				return err
-			}
-		}
-		h.schedule = s
-		return nil
-	})
 }
 
 // isNil reports a nil interface value or one holding a nil pointer, map,
@@ -167,95 +297,6 @@ func isNil(v any) bool {
 		return r.IsNil()
 	}
 	return false
-}
-
-// WithMomentum sets SGD's momentum in [0, 1).
-func WithMomentum(m float64) OptimizerOption {
-	return option("momentum", func(h *hyper) error { h.momentum = m; return unit("momentum", m) })
-}
-
-// WithNesterov turns on Nesterov momentum for SGD.
-func WithNesterov(on bool) OptimizerOption {
-	return option("nesterov", func(h *hyper) error { h.nesterov = on; return nil })
-}
-
-// WithBeta1 sets Adam's first-moment decay in [0, 1).
-func WithBeta1(b float64) OptimizerOption {
-	return option("beta_1", func(h *hyper) error { h.beta1 = b; return unit("beta_1", b) })
-}
-
-// WithBeta2 sets Adam's second-moment decay in [0, 1).
-func WithBeta2(b float64) OptimizerOption {
-	return option("beta_2", func(h *hyper) error { h.beta2 = b; return unit("beta_2", b) })
-}
-
-// WithEpsilon sets the fuzz factor of Adam and RMSprop (> 0).
-func WithEpsilon(e float64) OptimizerOption {
-	return option("epsilon", func(h *hyper) error { h.epsilon = e; return positive("epsilon", e) })
-}
-
-// WithRho sets RMSprop's decay in [0, 1).
-func WithRho(r float64) OptimizerOption {
-	return option("rho", func(h *hyper) error { h.rho = r; return unit("rho", r) })
-}
-
-// WithClipValue clips every gradient element to [-v, v].
-func WithClipValue(v float64) OptimizerOption {
-	return option("clipvalue", func(h *hyper) error { h.clip.value = v; return positive("clip value", v) })
-}
-
-// WithClipNorm rescales each parameter's gradient whose L2 norm exceeds n.
-func WithClipNorm(n float64) OptimizerOption {
-	return option("clipnorm", func(h *hyper) error { h.clip.norm = n; return positive("clip norm", n) })
-}
-
-// WithGlobalClipNorm rescales all gradients together when their joint L2
-// norm exceeds n.
-func WithGlobalClipNorm(n float64) OptimizerOption {
-	return option("global_clipnorm", func(h *hyper) error { h.clip.global = n; return positive("global clip norm", n) })
-}
-
-var allowed = map[string][]string{
-	"sgd":     {"momentum", "nesterov"},
-	"adam":    {"beta_1", "beta_2", "epsilon"},
-	"rmsprop": {"rho", "epsilon"},
-}
-
-func newHyper(kind string, lr float64, opts []OptimizerOption) (*hyper, error) {
-	h := &hyper{kind: kind, lr: lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, rho: 0.9, set: map[string]bool{}}
-	for _, o := range opts {
-		if o == nil {
-			continue
-		}
-		if err := o(h); err != nil {
-			return nil, fmt.Errorf("%s: %w", kind, err)
-		}
-	}
-	ok := map[string]bool{"learning_rate": true, "schedule": true, "clipvalue": true, "clipnorm": true, "global_clipnorm": true}
-	for _, k := range allowed[kind] {
-		ok[k] = true
-	}
-	for k := range h.set {
-		if !ok[k] {
-			return nil, fmt.Errorf("%w: %s has no %s option", graph.ErrArgument, kind, k)
-		}
-	}
-	if h.set["learning_rate"] && h.set["schedule"] {
-		return nil, fmt.Errorf("%w: %s: set a learning rate or a schedule, not both", graph.ErrArgument, kind)
-	}
-	n := 0
-	for _, k := range []string{"clipvalue", "clipnorm", "global_clipnorm"} {
-		if h.set[k] {
-			n++
-		}
-	}
-	if n > 1 {
-		return nil, fmt.Errorf("%w: %s: only one of clipvalue, clipnorm and global_clipnorm may be set", graph.ErrArgument, kind)
-	}
-	if h.nesterov && h.momentum == 0 {
-		return nil, fmt.Errorf("%w: sgd: nesterov needs a momentum > 0", graph.ErrArgument)
-	}
-	return h, nil
 }
 
 // base is the machinery all optimizers share: hyperparameters, step count,
@@ -404,5 +445,5 @@ func (o *base) slot(p *graph.Param, name string) ([]float64, error) {
 }
 
 func unknownOptimizer(name string) error {
-	return fmt.Errorf("%w: unknown optimizer %q (want sgd, adam or rmsprop)", graph.ErrArgument, name)
+	return fmt.Errorf("%w: unknown optimizer %q (want sgd, adam or rmsprop)", graph.ErrConfig, name)
 }

@@ -41,18 +41,18 @@ var allocOptimizers = []struct {
 	name string
 	opt  func() (trainers.Optimizer, error)
 }{
-	{"sgd", func() (trainers.Optimizer, error) { return trainers.NewSGD() }},
+	{"sgd", func() (trainers.Optimizer, error) { return trainers.NewSGD(nil) }},
 	{"sgd_nesterov", func() (trainers.Optimizer, error) {
-		return trainers.NewSGD(trainers.WithMomentum(0.9), trainers.WithNesterov(true))
+		return trainers.NewSGD(&trainers.SGDOptions{Momentum: 0.9, Nesterov: true})
 	}},
-	{"adam", func() (trainers.Optimizer, error) { return trainers.NewAdam() }},
-	{"adam_clipnorm", func() (trainers.Optimizer, error) { return trainers.NewAdam(trainers.WithClipNorm(0.01)) }},
-	{"rmsprop", func() (trainers.Optimizer, error) { return trainers.NewRMSprop() }},
+	{"adam", func() (trainers.Optimizer, error) { return trainers.NewAdam(nil) }},
+	{"adam_clipnorm", func() (trainers.Optimizer, error) { return trainers.NewAdam(&trainers.AdamOptions{ClipNorm: 0.01}) }},
+	{"rmsprop", func() (trainers.Optimizer, error) { return trainers.NewRMSprop(nil) }},
 	{"rmsprop_global_clipnorm", func() (trainers.Optimizer, error) {
-		return trainers.NewRMSprop(trainers.WithGlobalClipNorm(0.01))
+		return trainers.NewRMSprop(&trainers.RMSpropOptions{GlobalClipNorm: 0.01})
 	}},
 	{"sgd_clipvalue", func() (trainers.Optimizer, error) {
-		return trainers.NewSGD(trainers.WithMomentum(0.5), trainers.WithClipValue(1e-3))
+		return trainers.NewSGD(&trainers.SGDOptions{Momentum: 0.5, ClipValue: 1e-3})
 	}},
 }
 

@@ -92,24 +92,16 @@ func (r oldRule) step(iter int, w, g [][]float64, slots map[string][]float64, na
 }
 
 func (r oldRule) optimizer() (trainers.Optimizer, error) {
-	opts := []trainers.OptimizerOption{trainers.WithLearningRate(r.lr)}
-	switch {
-	case r.clipValue > 0:
-		opts = append(opts, trainers.WithClipValue(r.clipValue))
-	case r.clipNorm > 0:
-		opts = append(opts, trainers.WithClipNorm(r.clipNorm))
-	case r.globalCap > 0:
-		opts = append(opts, trainers.WithGlobalClipNorm(r.globalCap))
-	}
 	switch r.kind {
-	case "sgd":
-		return trainers.NewSGD(opts...)
-	case "momentum", "nesterov":
-		return trainers.NewSGD(append(opts, trainers.WithMomentum(r.mom), trainers.WithNesterov(r.kind == "nesterov"))...)
+	case "sgd", "momentum", "nesterov":
+		return trainers.NewSGD(&trainers.SGDOptions{LearningRate: r.lr, Momentum: r.mom, Nesterov: r.kind == "nesterov",
+			ClipValue: r.clipValue, ClipNorm: r.clipNorm, GlobalClipNorm: r.globalCap})
 	case "adam":
-		return trainers.NewAdam(append(opts, trainers.WithBeta1(r.b1), trainers.WithBeta2(r.b2), trainers.WithEpsilon(r.eps))...)
+		return trainers.NewAdam(&trainers.AdamOptions{LearningRate: r.lr, Beta1: r.b1, Beta2: r.b2, Epsilon: r.eps,
+			ClipValue: r.clipValue, ClipNorm: r.clipNorm, GlobalClipNorm: r.globalCap})
 	}
-	return trainers.NewRMSprop(append(opts, trainers.WithRho(r.rho), trainers.WithEpsilon(r.eps))...)
+	return trainers.NewRMSprop(&trainers.RMSpropOptions{LearningRate: r.lr, Rho: r.rho, Epsilon: r.eps,
+		ClipValue: r.clipValue, ClipNorm: r.clipNorm, GlobalClipNorm: r.globalCap})
 }
 
 func (r oldRule) slotNames() []string {
@@ -223,12 +215,12 @@ func bitsEqual(a, b []float64) bool {
 func TestNonFiniteStepChangesNothing(t *testing.T) {
 	for _, name := range []string{"sgd", "momentum", "adam", "rmsprop"} {
 		t.Run(name, func(t *testing.T) {
-			var opts []trainers.OptimizerOption
-			kind := name
+			var opt trainers.Optimizer
 			if name == "momentum" {
-				kind, opts = "sgd", append(opts, trainers.WithMomentum(0.9))
+				opt = must(trainers.NewSGD(&trainers.SGDOptions{LearningRate: 1e-3, Momentum: 0.9}))
+			} else {
+				opt = must(trainers.NewOptimizer(name, &trainers.OptimizerOptions{LearningRate: 1e-3}))
 			}
-			opt := must(trainers.NewOptimizer(kind, append(opts, trainers.WithLearningRate(1e-3))...))
 			a := toyParam(t, "a", graph.Float32, 4, 0.5)
 			b := toyParam(t, "b", graph.Float32, 2, 3e38)
 			params := []*graph.Param{a, b}
@@ -279,7 +271,7 @@ func TestStepViewGradient(t *testing.T) {
 		t.Skip("Slice did not make a view")
 	}
 	p := toyParam(t, "w", graph.Float64, 4, 0)
-	opt := must(trainers.NewSGD(trainers.WithLearningRate(1)))
+	opt := must(trainers.NewSGD(&trainers.SGDOptions{LearningRate: 1}))
 	if err := opt.Step([]*graph.Param{p}, []*graph.Tensor{view.(*graph.Tensor)}); err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +285,7 @@ func TestStepViewGradient(t *testing.T) {
 // whose names repeat (their slots would be shared).
 func TestStepDuplicateParamNames(t *testing.T) {
 	a, b := toyParam(t, "w", graph.Float64, 2, 1), toyParam(t, "w", graph.Float64, 2, 1)
-	opt := must(trainers.NewAdam())
+	opt := must(trainers.NewAdam(nil))
 	err := opt.Step([]*graph.Param{a, b}, []*graph.Tensor{grad(graph.Float64, 1, 1), grad(graph.Float64, 1, 1)})
 	if !errors.Is(err, graph.ErrArgument) {
 		t.Fatalf("error %v, want ErrArgument", err)

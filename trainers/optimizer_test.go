@@ -34,7 +34,7 @@ func TestOptimizerRules(t *testing.T) {
 		// rule returns the weights after each step of toyGrads.
 		rule func() []float64
 	}{
-		{"sgd", func() (trainers.Optimizer, error) { return trainers.NewSGD(trainers.WithLearningRate(lr)) }, func() []float64 {
+		{"sgd", func() (trainers.Optimizer, error) { return trainers.NewSGD(&trainers.SGDOptions{LearningRate: lr}) }, func() []float64 {
 			w, out := w0, []float64{}
 			for _, g := range toyGrads {
 				w -= lr * g
@@ -43,7 +43,7 @@ func TestOptimizerRules(t *testing.T) {
 			return out
 		}},
 		{"momentum", func() (trainers.Optimizer, error) {
-			return trainers.NewSGD(trainers.WithLearningRate(lr), trainers.WithMomentum(0.9))
+			return trainers.NewSGD(&trainers.SGDOptions{LearningRate: lr, Momentum: 0.9})
 		}, func() []float64 {
 			w, v, out := w0, 0.0, []float64{}
 			for _, g := range toyGrads {
@@ -54,7 +54,7 @@ func TestOptimizerRules(t *testing.T) {
 			return out
 		}},
 		{"nesterov", func() (trainers.Optimizer, error) {
-			return trainers.NewSGD(trainers.WithLearningRate(lr), trainers.WithMomentum(0.9), trainers.WithNesterov(true))
+			return trainers.NewSGD(&trainers.SGDOptions{LearningRate: lr, Momentum: 0.9, Nesterov: true})
 		}, func() []float64 {
 			w, v, out := w0, 0.0, []float64{}
 			for _, g := range toyGrads {
@@ -64,7 +64,7 @@ func TestOptimizerRules(t *testing.T) {
 			}
 			return out
 		}},
-		{"adam", func() (trainers.Optimizer, error) { return trainers.NewAdam(trainers.WithLearningRate(lr)) }, func() []float64 {
+		{"adam", func() (trainers.Optimizer, error) { return trainers.NewAdam(&trainers.AdamOptions{LearningRate: lr}) }, func() []float64 {
 			w, m, v, out := w0, 0.0, 0.0, []float64{}
 			for i, g := range toyGrads {
 				step := float64(i + 1)
@@ -76,7 +76,7 @@ func TestOptimizerRules(t *testing.T) {
 			return out
 		}},
 		{"adam_betas", func() (trainers.Optimizer, error) {
-			return trainers.NewAdam(trainers.WithLearningRate(lr), trainers.WithBeta1(0.5), trainers.WithBeta2(0.75), trainers.WithEpsilon(0.1))
+			return trainers.NewAdam(&trainers.AdamOptions{LearningRate: lr, Beta1: 0.5, Beta2: 0.75, Epsilon: 0.1})
 		}, func() []float64 {
 			w, m, v, out := w0, 0.0, 0.0, []float64{}
 			for i, g := range toyGrads {
@@ -89,7 +89,7 @@ func TestOptimizerRules(t *testing.T) {
 			return out
 		}},
 		{"rmsprop", func() (trainers.Optimizer, error) {
-			return trainers.NewRMSprop(trainers.WithLearningRate(lr), trainers.WithRho(0.8), trainers.WithEpsilon(0.01))
+			return trainers.NewRMSprop(&trainers.RMSpropOptions{LearningRate: lr, Rho: 0.8, Epsilon: 0.01})
 		}, func() []float64 {
 			w, v, out := w0, 0.0, []float64{}
 			for _, g := range toyGrads {
@@ -136,23 +136,23 @@ func TestOptimizerFirstSteps(t *testing.T) {
 		return p.Float64s()[0]
 	}
 	// SGD: 1 - 0.5·2 = 0.
-	if w := step(must(trainers.NewSGD(trainers.WithLearningRate(0.5))), 2); w != 0 {
+	if w := step(must(trainers.NewSGD(&trainers.SGDOptions{LearningRate: 0.5})), 2); w != 0 {
 		t.Errorf("sgd: %v, want 0", w)
 	}
 	// Momentum 0.5, lr 1, g = 1 twice: v = -1, w = 0; v = -1.5, w = -1.5.
-	if w := step(must(trainers.NewSGD(trainers.WithLearningRate(1), trainers.WithMomentum(0.5))), 1, 1); w != -1.5 {
+	if w := step(must(trainers.NewSGD(&trainers.SGDOptions{LearningRate: 1, Momentum: 0.5})), 1, 1); w != -1.5 {
 		t.Errorf("momentum: %v, want -1.5", w)
 	}
 	// Nesterov, same: v = -1, w = 1 - 0.5 - 1 = -0.5.
-	if w := step(must(trainers.NewSGD(trainers.WithLearningRate(1), trainers.WithMomentum(0.5), trainers.WithNesterov(true))), 1); w != -0.5 {
+	if w := step(must(trainers.NewSGD(&trainers.SGDOptions{LearningRate: 1, Momentum: 0.5, Nesterov: true})), 1); w != -0.5 {
 		t.Errorf("nesterov: %v, want -0.5", w)
 	}
 	// Adam's first step is lr·g·√(1-β2)/(|g|·√(1-β2) + ε) ≈ lr·sign(g).
-	if w := step(must(trainers.NewAdam(trainers.WithLearningRate(0.25))), -3); !closeTo(w, 1.25, 1e-6) {
+	if w := step(must(trainers.NewAdam(&trainers.AdamOptions{LearningRate: 0.25})), -3); !closeTo(w, 1.25, 1e-6) {
 		t.Errorf("adam: %v, want about 1.25", w)
 	}
 	// RMSprop ρ 0.75, g 2: v = 1, w = 1 - 0.5·2/(1+ε).
-	if w := step(must(trainers.NewRMSprop(trainers.WithLearningRate(0.5), trainers.WithRho(0.75))), 2); !closeTo(w, 1e-7/(1+1e-7), 1e-15) {
+	if w := step(must(trainers.NewRMSprop(&trainers.RMSpropOptions{LearningRate: 0.5, Rho: 0.75})), 2); !closeTo(w, 1e-7/(1+1e-7), 1e-15) {
 		t.Errorf("rmsprop: %v, want %v", w, 1e-7/(1+1e-7))
 	}
 }
@@ -160,7 +160,7 @@ func TestOptimizerFirstSteps(t *testing.T) {
 // TestOptimizerDefaults checks Keras' default learning rates and names.
 func TestOptimizerDefaults(t *testing.T) {
 	for name, lr := range map[string]float64{"sgd": 0.01, "adam": 0.001, "rmsprop": 0.001} {
-		opt, err := trainers.NewOptimizer(name)
+		opt, err := trainers.NewOptimizer(name, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,19 +177,20 @@ func TestOptimizerDefaults(t *testing.T) {
 func TestClipping(t *testing.T) {
 	cases := []struct {
 		name string
-		opt  trainers.OptimizerOption
+		opt  trainers.SGDOptions
 		a, b []float64 // clipped gradients
 	}{
-		{"none", nil, []float64{3, 4}, []float64{12}},
-		{"value", trainers.WithClipValue(3.5), []float64{3, 3.5}, []float64{3.5}},
-		{"norm", trainers.WithClipNorm(1), []float64{0.6, 0.8}, []float64{1}},
-		{"norm_loose", trainers.WithClipNorm(6), []float64{3, 4}, []float64{6}},
-		{"global", trainers.WithGlobalClipNorm(6.5), []float64{1.5, 2}, []float64{6}},
-		{"global_loose", trainers.WithGlobalClipNorm(13.5), []float64{3, 4}, []float64{12}},
+		{"none", trainers.SGDOptions{}, []float64{3, 4}, []float64{12}},
+		{"value", trainers.SGDOptions{ClipValue: 3.5}, []float64{3, 3.5}, []float64{3.5}},
+		{"norm", trainers.SGDOptions{ClipNorm: 1}, []float64{0.6, 0.8}, []float64{1}},
+		{"norm_loose", trainers.SGDOptions{ClipNorm: 6}, []float64{3, 4}, []float64{6}},
+		{"global", trainers.SGDOptions{GlobalClipNorm: 6.5}, []float64{1.5, 2}, []float64{6}},
+		{"global_loose", trainers.SGDOptions{GlobalClipNorm: 13.5}, []float64{3, 4}, []float64{12}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			opt := must(trainers.NewSGD(trainers.WithLearningRate(1), c.opt))
+			c.opt.LearningRate = 1
+			opt := must(trainers.NewSGD(&c.opt))
 			a, b := toyParam(t, "a", graph.Float64, 2, 0), toyParam(t, "b", graph.Float64, 1, 0)
 			if err := opt.Step([]*graph.Param{a, b}, []*graph.Tensor{grad(graph.Float64, 3, 4), grad(graph.Float64, 12)}); err != nil {
 				t.Fatal(err)
@@ -215,11 +216,13 @@ func TestClipping(t *testing.T) {
 func TestOptimizerState(t *testing.T) {
 	for _, name := range []string{"sgd", "adam", "rmsprop"} {
 		t.Run(name, func(t *testing.T) {
-			var opts []trainers.OptimizerOption
-			if name == "sgd" {
-				opts = append(opts, trainers.WithMomentum(0.9))
+			mk := func() trainers.Optimizer {
+				if name == "sgd" {
+					return must(trainers.NewSGD(&trainers.SGDOptions{Momentum: 0.9}))
+				}
+				return must(trainers.NewOptimizer(name, nil))
 			}
-			a := must(trainers.NewOptimizer(name, opts...))
+			a := mk()
 			pa := toyParam(t, "w", graph.Float64, 2, 0.5)
 			for _, g := range toyGrads[:3] {
 				if err := a.Step([]*graph.Param{pa}, []*graph.Tensor{grad(graph.Float64, g, -g)}); err != nil {
@@ -230,7 +233,7 @@ func TestOptimizerState(t *testing.T) {
 			if s.Iterations != 3 || len(s.Slots) == 0 {
 				t.Fatalf("state %+v", s)
 			}
-			b := must(trainers.NewOptimizer(name, opts...))
+			b := mk()
 			if err := b.SetState(s); err != nil {
 				t.Fatal(err)
 			}
@@ -292,7 +295,7 @@ func TestExponentialDecay(t *testing.T) {
 	}
 
 	s := trainers.ExponentialDecay{Initial: 1, DecaySteps: 2, DecayRate: 0.1}
-	opt := must(trainers.NewSGD(trainers.WithSchedule(s)))
+	opt := must(trainers.NewSGD(&trainers.SGDOptions{Schedule: s}))
 	p := toyParam(t, "w", graph.Float64, 1, 0)
 	want := 0.0
 	for step := range 5 {
@@ -315,7 +318,7 @@ func TestExponentialDecay(t *testing.T) {
 // TestStepErrors checks that bad gradients are errors that change nothing,
 // including an update beyond float32's range on a float32 parameter.
 func TestStepErrors(t *testing.T) {
-	opt := must(trainers.NewSGD(trainers.WithLearningRate(1)))
+	opt := must(trainers.NewSGD(&trainers.SGDOptions{LearningRate: 1}))
 	p := toyParam(t, "w", graph.Float64, 2, 1)
 	for name, gs := range map[string][]*graph.Tensor{
 		"count": {grad(graph.Float64, 1, 1), grad(graph.Float64, 1, 1)},
@@ -341,7 +344,7 @@ func TestStepErrors(t *testing.T) {
 	// 3e38 + 1e38 is finite in float64 but not in float32.
 	for _, name := range []string{"sgd", "adam", "rmsprop"} {
 		p32 := toyParam(t, "w32", graph.Float32, 1, 3e38)
-		big := must(trainers.NewOptimizer(name, trainers.WithLearningRate(1e38)))
+		big := must(trainers.NewOptimizer(name, &trainers.OptimizerOptions{LearningRate: 1e38}))
 		err := big.Step([]*graph.Param{p32}, []*graph.Tensor{grad(graph.Float32, -1)})
 		if !errors.Is(err, trainers.ErrNotFiniteGrad) {
 			t.Errorf("%s: float32 overflow: error %v, want ErrNotFiniteGrad", name, err)
@@ -356,11 +359,11 @@ func TestStepErrors(t *testing.T) {
 }
 
 func TestScheduleByPointerIsValidated(t *testing.T) {
-	if _, err := trainers.NewSGD(trainers.WithSchedule(&trainers.ExponentialDecay{Initial: 0.1, DecaySteps: 0, DecayRate: 0.5})); !errors.Is(err, graph.ErrArgument) {
+	if _, err := trainers.NewSGD(&trainers.SGDOptions{Schedule: &trainers.ExponentialDecay{Initial: 0.1, DecaySteps: 0, DecayRate: 0.5}}); !errors.Is(err, graph.ErrArgument) {
 		t.Errorf("invalid *ExponentialDecay: %v, want ErrArgument", err)
 	}
 	var nilDecay *trainers.ExponentialDecay
-	if _, err := trainers.NewSGD(trainers.WithSchedule(nilDecay)); !errors.Is(err, graph.ErrArgument) {
+	if _, err := trainers.NewSGD(&trainers.SGDOptions{Schedule: nilDecay}); !errors.Is(err, graph.ErrArgument) {
 		t.Errorf("nil *ExponentialDecay: %v, want ErrArgument", err)
 	}
 }

@@ -585,34 +585,56 @@ func compareWeights(t *testing.T, what string, got []models.LayerWeights, want [
 // refOptimizer builds the case's optimizer; unknown fields fail the case.
 func refOptimizer(t *testing.T, spec map[string]any) trainers.Optimizer {
 	t.Helper()
-	var opts []trainers.OptimizerOption
+	// One value per field; each optimizer takes those it has, and a field
+	// the case's optimizer lacks fails the case.
+	var lr, mom, b1, b2, eps, rho, clipNorm, globalClip float64
+	var nesterov bool
 	name, _ := spec["type"].(string)
+	own := map[string][]string{"sgd": {"momentum", "nesterov"}, "adam": {"beta_1", "beta_2", "epsilon"}, "rmsprop": {"rho", "epsilon"}}
 	for k, v := range spec {
 		switch k {
-		case "type":
-		case "learning_rate":
-			opts = append(opts, trainers.WithLearningRate(v.(float64)))
-		case "momentum":
-			opts = append(opts, trainers.WithMomentum(v.(float64)))
-		case "nesterov":
-			opts = append(opts, trainers.WithNesterov(v.(bool)))
-		case "beta_1":
-			opts = append(opts, trainers.WithBeta1(v.(float64)))
-		case "beta_2":
-			opts = append(opts, trainers.WithBeta2(v.(float64)))
-		case "epsilon":
-			opts = append(opts, trainers.WithEpsilon(v.(float64)))
-		case "rho":
-			opts = append(opts, trainers.WithRho(v.(float64)))
-		case "clipnorm":
-			opts = append(opts, trainers.WithClipNorm(v.(float64)))
-		case "global_clipnorm":
-			opts = append(opts, trainers.WithGlobalClipNorm(v.(float64)))
+		case "type", "learning_rate", "clipnorm", "global_clipnorm":
 		default:
-			t.Fatalf("optimizer field %q is not supported", k)
+			if !slices.Contains(own[name], k) {
+				t.Fatalf("optimizer field %q is not supported for %q", k, name)
+			}
+		}
+		switch k {
+		case "learning_rate":
+			lr = v.(float64)
+		case "momentum":
+			mom = v.(float64)
+		case "nesterov":
+			nesterov = v.(bool)
+		case "beta_1":
+			b1 = v.(float64)
+		case "beta_2":
+			b2 = v.(float64)
+		case "epsilon":
+			eps = v.(float64)
+		case "rho":
+			rho = v.(float64)
+		case "clipnorm":
+			clipNorm = v.(float64)
+		case "global_clipnorm":
+			globalClip = v.(float64)
 		}
 	}
-	opt, err := trainers.NewOptimizer(name, opts...)
+	var opt trainers.Optimizer
+	var err error
+	switch name {
+	case "sgd":
+		opt, err = trainers.NewSGD(&trainers.SGDOptions{LearningRate: lr, Momentum: mom, Nesterov: nesterov,
+			ClipNorm: clipNorm, GlobalClipNorm: globalClip})
+	case "adam":
+		opt, err = trainers.NewAdam(&trainers.AdamOptions{LearningRate: lr, Beta1: b1, Beta2: b2, Epsilon: eps,
+			ClipNorm: clipNorm, GlobalClipNorm: globalClip})
+	case "rmsprop":
+		opt, err = trainers.NewRMSprop(&trainers.RMSpropOptions{LearningRate: lr, Rho: rho, Epsilon: eps,
+			ClipNorm: clipNorm, GlobalClipNorm: globalClip})
+	default:
+		t.Fatalf("optimizer %q is not supported", name)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ func TestFitBatchLargerThanData(t *testing.T) {
 	fit := func(batch int) (*trainers.History, []float64, int, map[string]float64) {
 		t.Helper()
 		m := denseModel(t, graph.Float64, 4)
-		opt := must(trainers.NewAdam(trainers.WithLearningRate(0.05)))
+		opt := must(trainers.NewAdam(&trainers.AdamOptions{LearningRate: 0.05}))
 		batches := 0
 		cb := trainers.CallbackFuncs{TrainBegin: func(s *trainers.FitState) error { batches = s.Batches; return nil }}
 		var h *trainers.History
@@ -62,7 +62,7 @@ func TestFitBatchLargerThanData(t *testing.T) {
 		if batches != 1 {
 			t.Errorf("batch %d: FitState.Batches %d, want 1", batch, batches)
 		}
-		tr := must(trainers.NewTrainer(m, trainers.MSE(), must(trainers.NewSGD())))
+		tr := must(trainers.NewTrainer(m, trainers.MSE(), must(trainers.NewSGD(nil))))
 		logs := must(tr.Evaluate(x, y, batch, trainers.MetricRMSE))
 		return h, flatWeights(m), batches, logs
 	}
@@ -103,7 +103,7 @@ func TestFloat64BeyondFloat32(t *testing.T) {
 		return must(graph.FromFloat64s(graph.Float64, d, src.Shape()...))
 	}
 	m := denseModel(t, graph.Float32, 1)
-	tr := must(trainers.NewTrainer(m, trainers.MSE(), must(trainers.NewSGD())))
+	tr := must(trainers.NewTrainer(m, trainers.MSE(), must(trainers.NewSGD(nil))))
 	before := flatWeights(m)
 	for _, v := range []float64{1e39, -1e39, math.MaxFloat64, math.MaxFloat32 * 1.0000001} {
 		bx, by := big(x, 3*4+2, v), big(y, 2, v)
@@ -235,7 +235,7 @@ func TestScheduleRates(t *testing.T) {
 				}
 				return 0.01
 			})
-			opt := must(trainers.NewOptimizer(kind, trainers.WithSchedule(sched)))
+			opt := must(trainers.NewOptimizer(kind, &trainers.OptimizerOptions{Schedule: sched}))
 			m := denseModel(t, graph.Float64, 1)
 			var afterEpoch1 []float64
 			cb := trainers.CallbackFuncs{EpochEnd: func(s *trainers.FitState, e int, _ trainers.Logs) error {
@@ -256,17 +256,21 @@ func TestScheduleRates(t *testing.T) {
 		}
 	}
 	// ExponentialDecay underflowing to 0 is refused the same way.
-	opt := must(trainers.NewSGD(trainers.WithSchedule(trainers.ExponentialDecay{Initial: 1e-300, DecaySteps: 1, DecayRate: 1e-10})))
+	opt := must(trainers.NewSGD(&trainers.SGDOptions{Schedule: trainers.ExponentialDecay{Initial: 1e-300, DecaySteps: 1, DecayRate: 1e-10}}))
 	_, err := trainers.Fit(context.Background(), denseModel(t, graph.Float64, 1), x, y, trainers.FitOptions{Optimizer: opt, Epochs: 2, BatchSize: 4})
 	wantErr(t, "decay to 0", err, graph.ErrArgument, "gives 0")
 
-	// Nil schedules are refused at construction.
+	// Typed nil schedules are refused at construction (a nil Schedule is
+	// the zero value: a constant rate).
 	for name, s := range map[string]trainers.Schedule{
-		"nil": nil, "nil *ExponentialDecay": (*trainers.ExponentialDecay)(nil),
-		"nil custom pointer": (*ptrSchedule)(nil), "nil func": rateFunc(nil),
+		"nil *ExponentialDecay": (*trainers.ExponentialDecay)(nil),
+		"nil custom pointer":    (*ptrSchedule)(nil), "nil func": rateFunc(nil),
 	} {
-		_, err := trainers.NewAdam(trainers.WithSchedule(s))
-		wantErr(t, name, err, graph.ErrArgument, "nil schedule")
+		_, err := trainers.NewAdam(&trainers.AdamOptions{Schedule: s})
+		wantErr(t, name, err, graph.ErrConfig, "nil schedule")
+	}
+	if opt, err := trainers.NewAdam(&trainers.AdamOptions{Schedule: nil}); err != nil || opt.LearningRate() != 0.001 {
+		t.Errorf("a nil schedule: %v, rate %v, want Adam's constant 0.001", err, opt.LearningRate())
 	}
 }
 
@@ -277,9 +281,9 @@ func TestScheduleRates(t *testing.T) {
 func TestPointerScheduleCheckpoint(t *testing.T) {
 	x, y := denseData(t, graph.Float64, 10)
 	decay := &trainers.ExponentialDecay{Initial: 0.1, DecaySteps: 2, DecayRate: 0.5}
-	opt := must(trainers.NewSGD(trainers.WithSchedule(decay)))
+	opt := must(trainers.NewSGD(&trainers.SGDOptions{Schedule: decay}))
 	decay.Initial = -1 // not the optimizer's any more
-	want := must(trainers.NewSGD(trainers.WithSchedule(trainers.ExponentialDecay{Initial: 0.1, DecaySteps: 2, DecayRate: 0.5})))
+	want := must(trainers.NewSGD(&trainers.SGDOptions{Schedule: trainers.ExponentialDecay{Initial: 0.1, DecaySteps: 2, DecayRate: 0.5}}))
 	if opt.LearningRate() != want.LearningRate() {
 		t.Errorf("rate %v, want %v (the schedule as given)", opt.LearningRate(), want.LearningRate())
 	}
@@ -300,7 +304,7 @@ func TestPointerScheduleCheckpoint(t *testing.T) {
 	}
 
 	// A custom schedule cannot be saved: refused before any step.
-	custom := must(trainers.NewAdam(trainers.WithSchedule(rateFunc(func(int) float64 { return 0.01 }))))
+	custom := must(trainers.NewAdam(&trainers.AdamOptions{Schedule: rateFunc(func(int) float64 { return 0.01 })}))
 	h, err := trainers.Fit(context.Background(), denseModel(t, graph.Float64, 1), x, y, trainers.FitOptions{
 		Optimizer: custom, Callbacks: []trainers.Callback{&trainers.ModelCheckpoint{Path: path}},
 	})
@@ -325,7 +329,7 @@ func TestPointerScheduleCheckpoint(t *testing.T) {
 func TestOptimizerBoundToModel(t *testing.T) {
 	x, y := denseData(t, graph.Float64, 10)
 	for _, kind := range []string{"sgd", "adam", "rmsprop"} {
-		opt := must(trainers.NewOptimizer(kind))
+		opt := must(trainers.NewOptimizer(kind, nil))
 		m1, m2 := denseModel(t, graph.Float64, 1), denseModel(t, graph.Float64, 2)
 		// Not bound before its first step: both trainers can be made.
 		tr1 := must(trainers.NewTrainer(m1, trainers.MSE(), opt))

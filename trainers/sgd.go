@@ -1,6 +1,7 @@
 package trainers
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/gornn/gornn/graph"
@@ -14,11 +15,17 @@ type SGD struct{ base }
 
 var _ Optimizer = (*SGD)(nil)
 
-// NewSGD returns SGD with Keras' defaults (learning rate 0.01, momentum 0).
-// Options: WithLearningRate or WithSchedule, WithMomentum, WithNesterov,
-// and one clipping option.
-func NewSGD(opts ...OptimizerOption) (*SGD, error) {
-	h, err := newHyper("sgd", 0.01, opts)
+// NewSGD returns SGD with the given hyperparameters (nil: Keras'
+// defaults, learning rate 0.01 and no momentum). Values out of range,
+// Nesterov without momentum, two clipping options or a learning rate with
+// a schedule are errors wrapping graph.ErrConfig.
+func NewSGD(opts *SGDOptions) (*SGD, error) {
+	if opts == nil {
+		opts = &SGDOptions{}
+	}
+	h, err := newHyper(hyper{kind: "sgd", lr: opts.LearningRate, schedule: opts.Schedule,
+		momentum: opts.Momentum, nesterov: opts.Nesterov,
+		clip: clipping{opts.ClipValue, opts.ClipNorm, opts.GlobalClipNorm}}, 0.01, opts.LearningRate != 0)
 	if err != nil {
 		return nil, err
 	}
@@ -83,11 +90,17 @@ type Adam struct{ base }
 
 var _ Optimizer = (*Adam)(nil)
 
-// NewAdam returns Adam with Keras' defaults (learning rate 0.001, β1 0.9,
-// β2 0.999, ε 1e-7). Options: WithLearningRate or WithSchedule, WithBeta1,
-// WithBeta2, WithEpsilon, and one clipping option.
-func NewAdam(opts ...OptimizerOption) (*Adam, error) {
-	h, err := newHyper("adam", 0.001, opts)
+// NewAdam returns Adam with the given hyperparameters (nil: Keras'
+// defaults, learning rate 0.001, β1 0.9, β2 0.999, ε 1e-7). Values out of
+// range, two clipping options or a learning rate with a schedule are
+// errors wrapping graph.ErrConfig.
+func NewAdam(opts *AdamOptions) (*Adam, error) {
+	if opts == nil {
+		opts = &AdamOptions{}
+	}
+	h, err := newHyper(hyper{kind: "adam", lr: opts.LearningRate, schedule: opts.Schedule,
+		beta1: orDefault(opts.Beta1, 0.9), beta2: orDefault(opts.Beta2, 0.999), epsilon: orDefault(opts.Epsilon, 1e-7),
+		clip: clipping{opts.ClipValue, opts.ClipNorm, opts.GlobalClipNorm}}, 0.001, opts.LearningRate != 0)
 	if err != nil {
 		return nil, err
 	}
@@ -151,11 +164,17 @@ type RMSprop struct{ base }
 
 var _ Optimizer = (*RMSprop)(nil)
 
-// NewRMSprop returns RMSprop with Keras' defaults (learning rate 0.001,
-// ρ 0.9, ε 1e-7). Options: WithLearningRate or WithSchedule, WithRho,
-// WithEpsilon, and one clipping option.
-func NewRMSprop(opts ...OptimizerOption) (*RMSprop, error) {
-	h, err := newHyper("rmsprop", 0.001, opts)
+// NewRMSprop returns RMSprop with the given hyperparameters (nil: Keras'
+// defaults, learning rate 0.001, ρ 0.9, ε 1e-7). Values out of range, two
+// clipping options or a learning rate with a schedule are errors wrapping
+// graph.ErrConfig.
+func NewRMSprop(opts *RMSpropOptions) (*RMSprop, error) {
+	if opts == nil {
+		opts = &RMSpropOptions{}
+	}
+	h, err := newHyper(hyper{kind: "rmsprop", lr: opts.LearningRate, schedule: opts.Schedule,
+		rho: orDefault(opts.Rho, 0.9), epsilon: orDefault(opts.Epsilon, 1e-7),
+		clip: clipping{opts.ClipValue, opts.ClipNorm, opts.GlobalClipNorm}}, 0.001, opts.LearningRate != 0)
 	if err != nil {
 		return nil, err
 	}
@@ -208,15 +227,40 @@ func (o *RMSprop) hyper() *hyper { return o.b().hyper() }
 
 func (o *RMSprop) checkBound(params []*graph.Param) error { return o.b().checkBound(params) }
 
-// NewOptimizer returns the optimizer with the given Keras name and options.
-func NewOptimizer(name string, opts ...OptimizerOption) (Optimizer, error) {
+// NewOptimizer returns the optimizer with the given Keras name ("sgd",
+// "adam", "rmsprop") and the hyperparameters all of them have (nil: the
+// named optimizer's Keras defaults). An unknown name is an error wrapping
+// graph.ErrConfig.
+func NewOptimizer(name string, opts *OptimizerOptions) (Optimizer, error) {
+	var o OptimizerOptions
+	if opts != nil {
+		o = *opts
+	}
 	switch name {
 	case "sgd":
-		return NewSGD(opts...)
+		return NewSGD(&SGDOptions{LearningRate: o.LearningRate, Schedule: o.Schedule,
+			ClipValue: o.ClipValue, ClipNorm: o.ClipNorm, GlobalClipNorm: o.GlobalClipNorm})
 	case "adam":
-		return NewAdam(opts...)
+		return NewAdam(&AdamOptions{LearningRate: o.LearningRate, Schedule: o.Schedule,
+			ClipValue: o.ClipValue, ClipNorm: o.ClipNorm, GlobalClipNorm: o.GlobalClipNorm})
 	case "rmsprop":
-		return NewRMSprop(opts...)
+		return NewRMSprop(&RMSpropOptions{LearningRate: o.LearningRate, Schedule: o.Schedule,
+			ClipValue: o.ClipValue, ClipNorm: o.ClipNorm, GlobalClipNorm: o.GlobalClipNorm})
 	}
 	return nil, unknownOptimizer(name)
+}
+
+// newOf returns the optimizer of kind h.kind with exactly the
+// hyperparameters h (no defaults filled in), checked: a checkpoint's.
+func newOf(h hyper) (Optimizer, error) {
+	if err := h.check(); err != nil {
+		return nil, fmt.Errorf("%s: %w", h.kind, err)
+	}
+	switch h.kind {
+	case "sgd":
+		return &SGD{base{h: &h}}, nil
+	case "adam":
+		return &Adam{base{h: &h}}, nil
+	}
+	return &RMSprop{base{h: &h}}, nil // check refused other kinds
 }

@@ -53,7 +53,7 @@ func NewTrainer(m *models.Model, loss Loss, opt Optimizer) (*Trainer, error) {
 	}
 	if opt == nil {
 		var err error
-		if opt, err = NewSGD(); err != nil {
+		if opt, err = NewSGD(nil); err != nil {
 			return nil, err
 		}
 	}

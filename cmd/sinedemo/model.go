@@ -48,7 +48,7 @@ func buildModel(cell string, units, window int, seed uint64) (*models.Model, err
 
 // newOptimizer returns the optimizer cfg names with cfg's learning rate.
 func newOptimizer(cfg config) (trainers.Optimizer, error) {
-	return trainers.NewOptimizer(cfg.optimizer, trainers.WithLearningRate(cfg.lr))
+	return trainers.NewOptimizer(cfg.optimizer, &trainers.OptimizerOptions{LearningRate: cfg.lr})
 }
 
 // trained is a model after training.

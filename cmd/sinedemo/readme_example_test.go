@@ -53,7 +53,7 @@ func Example_readme() {
 	fmt.Print(m.Summary())
 
 	// Train with MSE and Adam, then predict.
-	opt, err := trainers.NewAdam(trainers.WithLearningRate(0.01))
+	opt, err := trainers.NewAdam(&trainers.AdamOptions{LearningRate: 0.01})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -76,8 +76,9 @@ func TestCombination(t *testing.T) {
 		{Horizon: 2, Kinds: []Kind{9}},
 		{Horizon: 2, Log: 7},
 	} {
-		if _, err := Fit(context.Background(), s, bad); !errors.Is(err, ErrArgument) {
-			t.Errorf("%+v: %v", bad, err)
+		// Settings errors are gornn's configuration errors too.
+		if _, err := Fit(context.Background(), s, bad); !errors.Is(err, ErrArgument) || !errors.Is(err, graph.ErrConfig) {
+			t.Errorf("%+v: %v, want ErrArgument and graph.ErrConfig", bad, err)
 		}
 	}
 	for _, name := range []string{"lstm", "linear", "mlp"} {
@@ -175,5 +176,16 @@ func TestOutputStartsAtZero(t *testing.T) {
 		if slices.Max(graph.Float64s(ro)) == 0 && slices.Min(graph.Float64s(ro)) == 0 {
 			t.Errorf("%v: RandomInit output is zero", k)
 		}
+	}
+}
+
+// TestErrorSentinels: ErrArgument is a graph.ErrConfig (and so a
+// graph.ErrArgument) with its own message; ErrData is neither.
+func TestErrorSentinels(t *testing.T) {
+	if !errors.Is(ErrArgument, graph.ErrConfig) || !errors.Is(ErrArgument, graph.ErrArgument) || ErrArgument.Error() != "forecast: bad argument" {
+		t.Errorf("ErrArgument %q: graph.ErrConfig %v, graph.ErrArgument %v", ErrArgument, errors.Is(ErrArgument, graph.ErrConfig), errors.Is(ErrArgument, graph.ErrArgument))
+	}
+	if errors.Is(ErrData, graph.ErrConfig) || errors.Is(ErrData, ErrArgument) {
+		t.Error("ErrData is taken for a configuration error")
 	}
 }

@@ -40,5 +40,6 @@
 // long-format table (series id, time, value). See docs/forecasting.md.
 //
 // Errors about the data wrap ErrData; errors about settings wrap
-// ErrArgument.
+// ErrArgument, which is a graph.ErrConfig like every configuration error
+// in gornn.
 package forecast

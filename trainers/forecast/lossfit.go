@@ -26,7 +26,7 @@ type lossTrainer struct {
 }
 
 func newLossTrainer(m *models.Model, loss models.LossFunc, lr float64) (*lossTrainer, error) {
-	opt, err := trainers.NewAdam(trainers.WithLearningRate(lr))
+	opt, err := trainers.NewAdam(&trainers.AdamOptions{LearningRate: lr})
 	if err != nil {
 		return nil, err
 	}

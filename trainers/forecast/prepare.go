@@ -314,7 +314,7 @@ func (p *prepared) newNet(st Settings, k Kind, units int) (*models.Model, traine
 	if err != nil {
 		return nil, nil, err
 	}
-	opt, err := trainers.NewAdam(trainers.WithLearningRate(st.LearningRate))
+	opt, err := trainers.NewAdam(&trainers.AdamOptions{LearningRate: st.LearningRate})
 	if err != nil {
 		return nil, nil, err
 	}
