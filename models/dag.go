@@ -79,10 +79,21 @@ type wire struct {
 }
 
 // wiring is a graph model's connections, as saved with its architecture.
+// A model of several outputs (NewMultiOutput) lists them all in Outputs
+// (Output is the first); Outputs is nil for a model of one.
 type wiring struct {
-	Inputs [][]int `json:"inputs"`
-	Layers []wire  `json:"layers"`
-	Output source  `json:"output"`
+	Inputs  [][]int  `json:"inputs"`
+	Layers  []wire   `json:"layers"`
+	Output  source   `json:"output"`
+	Outputs []source `json:"outputs,omitempty"`
+}
+
+// outputs returns the sources of the model's outputs, in order.
+func (w *wiring) outputs() []source {
+	if len(w.Outputs) > 0 {
+		return w.Outputs
+	}
+	return []source{w.Output}
 }
 
 // NewMulti builds the model computing output from the given inputs (Keras'
@@ -92,6 +103,15 @@ type wiring struct {
 // listed; the inputs are fed in the order listed (PredictInputs,
 // trainers.Trainer.TrainBatchInputs). Each layer may be applied once.
 func NewMulti(inputs []*Symbol, output *Symbol, opts ...Option) (*Model, error) {
+	return newGraph(inputs, []*Symbol{output}, opts)
+}
+
+// newGraph is NewMulti and NewMultiOutput: the model computing outputs
+// from inputs.
+func newGraph(inputs []*Symbol, outputs []*Symbol, opts []Option) (*Model, error) {
+	if len(outputs) == 0 || len(outputs) > MaxOutputs {
+		return nil, fmt.Errorf("%w: %d outputs (want 1 to %d)", ErrModel, len(outputs), MaxOutputs)
+	}
 	if len(inputs) == 0 {
 		return nil, fmt.Errorf("%w: a model needs an input", ErrModel)
 	}
@@ -112,8 +132,13 @@ func NewMulti(inputs []*Symbol, output *Symbol, opts ...Option) (*Model, error) 
 		}
 		inIndex[in], shapes[i] = i, in.shape
 	}
-	if err := output.Err(); err != nil {
-		return nil, err
+	for i, out := range outputs {
+		if err := out.Err(); err != nil {
+			return nil, err
+		}
+		if slices.Contains(outputs[:i], out) {
+			return nil, fmt.Errorf("%w: output %d is listed twice", ErrModel, i)
+		}
 	}
 	var ls []layers.Layer
 	var wires []wire
@@ -189,14 +214,22 @@ func NewMulti(inputs []*Symbol, output *Symbol, opts ...Option) (*Model, error) 
 		delete(visiting, app)
 		return nil
 	}
-	out, err := src(output)
-	if err != nil {
-		return nil, err
+	outs := make([]source, len(outputs))
+	for i, output := range outputs {
+		out, err := src(output)
+		if err != nil {
+			return nil, err
+		}
+		if out.Layer < 0 {
+			return nil, fmt.Errorf("%w: output %d is an input: a model's outputs are layers'", ErrModel, i)
+		}
+		outs[i] = out
 	}
-	if out.Layer < 0 {
-		return nil, fmt.Errorf("%w: a model needs at least one layer", ErrModel)
+	w := &wiring{Inputs: cloneShapes(shapes), Layers: wires, Output: outs[0]}
+	if len(outs) > 1 {
+		w.Outputs = outs
 	}
-	return build("model", true, shapes, ls, &wiring{Inputs: cloneShapes(shapes), Layers: wires, Output: out}, opts)
+	return build("model", true, shapes, ls, w, opts)
 }
 
 // MaxInputs bounds the inputs of a model.
@@ -332,8 +365,19 @@ func (m *Model) ForwardInputs(b *graph.Builder, xs []*graph.Node) *graph.Node {
 	return out
 }
 
-// forwardInputs is forwardAll for any model.
+// forwardInputs is forwardAll for any model: its (first) output.
 func (m *Model) forwardInputs(b *graph.Builder, xs []*graph.Node, initial [][]*graph.Node, noise *layers.Noise) (*graph.Node, *layers.Mask, [][]*graph.Node) {
+	outs, masks, finals := m.forwardOutputs(b, xs, initial, noise)
+	if outs == nil {
+		return nil, nil, nil
+	}
+	return outs[0], masks[0], finals
+}
+
+// forwardOutputs adds the model to b's graph and returns every output
+// (with its mask, nil unless it is a masked sequence) and the final states
+// of its layers.
+func (m *Model) forwardOutputs(b *graph.Builder, xs []*graph.Node, initial [][]*graph.Node, noise *layers.Noise) ([]*graph.Node, []*layers.Mask, [][]*graph.Node) {
 	if b == nil {
 		return nil, nil, nil
 	}
@@ -346,7 +390,11 @@ func (m *Model) forwardInputs(b *graph.Builder, xs []*graph.Node, initial [][]*g
 		return nil, nil, nil
 	}
 	if m.wiring == nil {
-		return m.forwardAll(b, xs[0], initial, noise)
+		out, mask, finals := m.forwardAll(b, xs[0], initial, noise)
+		if out == nil {
+			return nil, nil, nil
+		}
+		return []*graph.Node{out}, []*layers.Mask{mask}, finals
 	}
 	n := len(m.layers)
 	outs, masks, finals := make([]*graph.Node, n), make([]*layers.Mask, n), make([][]*graph.Node, n)
@@ -396,11 +444,20 @@ func (m *Model) forwardInputs(b *graph.Builder, xs []*graph.Node, initial [][]*g
 			return nil, nil, nil
 		}
 	}
-	out, mask := value(m.wiring.Output)
-	if out == nil || len(out.Shape()) != 3 {
-		mask = nil
+	srcs := m.wiring.outputs()
+	res, resMasks := make([]*graph.Node, len(srcs)), make([]*layers.Mask, len(srcs))
+	for i, s := range srcs {
+		out, mask := value(s)
+		if out == nil {
+			b.Fail(fmt.Errorf("%w: %s: output %d has no value", graph.ErrArgument, m.name, i))
+			return nil, nil, nil
+		}
+		if len(out.Shape()) != 3 {
+			mask = nil
+		}
+		res[i], resMasks[i] = out, mask
 	}
-	return out, mask, finals
+	return res, resMasks, finals
 }
 
 // checkWiring checks a saved graph model's wiring before its layers are
@@ -438,8 +495,13 @@ func (a architecture) checkWiring() error {
 			}
 		}
 	}
-	if !ok(len(w.Layers), w.Output) || w.Output.Layer < 0 {
-		return fmt.Errorf("%w: output %+v is not a layer's", ErrFormat, w.Output)
+	if len(w.Outputs) == 1 || len(w.Outputs) > MaxOutputs || len(w.Outputs) > 1 && w.Outputs[0] != w.Output {
+		return fmt.Errorf("%w: wiring of %d outputs (want 2 to %d, the first the output)", ErrFormat, len(w.Outputs), MaxOutputs)
+	}
+	for _, out := range w.outputs() {
+		if !ok(len(w.Layers), out) || out.Layer < 0 {
+			return fmt.Errorf("%w: output %+v is not a layer's", ErrFormat, out)
+		}
 	}
 	return nil
 }

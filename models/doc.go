@@ -14,8 +14,12 @@
 // encoder's final states as a decoder's initial states), are made with
 // [NewMulti] from symbols of [Input], [Apply], [ApplyMerge] and
 // [ApplyStates]; they run with [Model.PredictInputs] and the trainers'
-// ...Inputs methods. [Model.NewStream] serves a recurrent model one time
-// step at a time, carrying its states from call to call.
+// ...Inputs methods. [NewMultiOutput] makes a model of several outputs
+// (Keras' outputs=[...]): its programs take a target and a loss per output
+// and sum the losses, optionally weighted ([ProgramSpec].Losses,
+// LossWeights); it predicts with [Model.PredictOutputs] and trains with
+// the trainers' ...Outputs methods. [Model.NewStream] serves a recurrent
+// model one time step at a time, carrying its states from call to call.
 //
 // # Shapes
 //

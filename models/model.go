@@ -200,11 +200,13 @@ func build(defaultName string, functional bool, inShapes [][]int, ls []layers.La
 		shape = out
 	}
 	if g != nil {
-		if err := m.checkSource(len(ls), g.Output); err != nil {
-			return nil, fmt.Errorf("output: %w", err)
-		}
-		if g.Output.Layer < 0 {
-			return nil, fmt.Errorf("%w: the output is an input", ErrModel)
+		for i, out := range g.outputs() {
+			if err := m.checkSource(len(ls), out); err != nil {
+				return nil, fmt.Errorf("output %d: %w", i, err)
+			}
+			if out.Layer < 0 {
+				return nil, fmt.Errorf("%w: output %d is an input", ErrModel, i)
+			}
 		}
 	}
 	return m, nil
@@ -270,7 +272,8 @@ func (m *Model) InputShape() []int {
 	return slices.Clone(m.inShape)
 }
 
-// OutputShape returns the shape of one sample's output.
+// OutputShape returns the shape of one sample's output (of a model of
+// several outputs, the first's: OutputShapes gives them all).
 func (m *Model) OutputShape() []int {
 	if m.usable() != nil {
 		return nil

@@ -89,6 +89,9 @@ func (m *Model) PredictBatch(x *graph.Tensor, batch int) (*graph.Tensor, error) 
 	if batch <= 0 {
 		return nil, fmt.Errorf("%w: batch size %d must be positive", graph.ErrArgument, batch)
 	}
+	if err := m.singleOutput("Predict"); err != nil {
+		return nil, err
+	}
 	if err := m.CheckSamples("x", x); err != nil {
 		return nil, fmt.Errorf("%s: predict: %w", m.name, err)
 	}

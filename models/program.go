@@ -161,20 +161,79 @@ type ProgramSpec struct {
 	// masked steps out as the loss does. For other models it adds
 	// nothing.
 	Mask bool
+	// Losses, for a model of several outputs (NewMultiOutput), gives
+	// every output its loss (nil: Loss for each), Elementwises their
+	// elementwise forms (nil: Elementwise for each), Targets their
+	// targets' shapes (nil: the outputs' shapes; Target is for models of
+	// one output) and LossWeights their weights, finite and ≥ 0 (nil: all
+	// 1; Keras' loss_weights): the program's loss is Σ_k w_k·loss_k. Such
+	// a program takes one target per output after the model's inputs
+	// (before any state), gives the predictions as outputs 0 to k-1 (the
+	// final states and masks follow, a mask for each masked output in
+	// order) and, with OutputLosses, every output's own loss, unweighted,
+	// as one last output [1] each.
+	Losses, Elementwises []LossFunc
+	Targets              [][]int
+	LossWeights          []float64
+	OutputLosses         bool
+}
+
+// checkOutputs checks the per-output fields of spec for a model of k
+// outputs.
+func (spec ProgramSpec) checkOutputs(k int) error {
+	for _, f := range []struct {
+		what string
+		n    int
+	}{{"Losses", len(spec.Losses)}, {"Elementwises", len(spec.Elementwises)}, {"Targets", len(spec.Targets)}, {"LossWeights", len(spec.LossWeights)}} {
+		if f.n != 0 && f.n != k {
+			return fmt.Errorf("%w: %s: %d for a model of %d outputs", graph.ErrArgument, f.what, f.n, k)
+		}
+	}
+	if k > 1 && spec.Target != nil {
+		return fmt.Errorf("%w: Target is for a model of one output; give Targets", graph.ErrArgument)
+	}
+	for i, w := range spec.LossWeights {
+		if !(w >= 0) || math.IsInf(w, 0) {
+			return fmt.Errorf("%w: loss weight %d is %v (want finite and ≥ 0)", graph.ErrArgument, i, w)
+		}
+	}
+	for i := range k {
+		if spec.lossOf(i) == nil {
+			return fmt.Errorf("%w: nil loss", graph.ErrArgument)
+		}
+	}
+	return nil
+}
+
+func (spec ProgramSpec) lossOf(i int) LossFunc {
+	if spec.Losses != nil {
+		return spec.Losses[i]
+	}
+	return spec.Loss
+}
+
+func (spec ProgramSpec) elementwiseOf(i int) LossFunc {
+	if spec.Elementwises != nil {
+		return spec.Elementwises[i]
+	}
+	return spec.Elementwise
 }
 
 // Program compiles the model for batches of spec.Batch samples with a
 // loss, and the gradients spec asks for. The program's input 0 is x, input
 // 1 the target y (for a model of n inputs, inputs 0 to n-1 are the inputs
-// in order and input n is y); output 0 is the prediction. Programs for different batch
-// sizes share the model's weights.
+// in order and input n is y; a model of k outputs takes its k targets as
+// inputs n to n+k-1); output 0 is the prediction (outputs 0 to k-1 the k
+// predictions). Programs for different batch sizes share the model's
+// weights.
 func (m *Model) Program(spec ProgramSpec) (*graph.Program, error) {
 	if err := m.usable(); err != nil {
 		return nil, err
 	}
-	batch, loss, grads, inputGrads := spec.Batch, spec.Loss, spec.Grads, spec.InputGrads
-	if loss == nil {
-		return nil, fmt.Errorf("%w: nil loss", graph.ErrArgument)
+	batch, grads, inputGrads := spec.Batch, spec.Grads, spec.InputGrads
+	k := m.NumOutputs()
+	if err := spec.checkOutputs(k); err != nil {
+		return nil, err
 	}
 	b, err := graph.NewBuilder(m.dt, batch)
 	if err != nil {
@@ -187,44 +246,79 @@ func (m *Model) Program(spec ProgramSpec) (*graph.Program, error) {
 		infos = m.StateLayers()
 		initial = make([][]*graph.Node, len(m.layers))
 	}
-	target := spec.Target
-	if target == nil {
-		target = m.OutputShape()
-	}
-	yShape := append([]int{batch}, target...)
-	var y *graph.Node
-	if len(yShape) == 3 {
-		y = b.SequenceInput("y", yShape...)
-	} else {
-		y = b.Input("y", yShape...)
+	outShapes := m.OutputShapes()
+	ys := make([]*graph.Node, k)
+	for i := range ys {
+		target := outShapes[i]
+		switch {
+		case spec.Targets != nil && spec.Targets[i] != nil:
+			target = spec.Targets[i]
+		case spec.Target != nil:
+			target = spec.Target
+		}
+		name := "y"
+		if i > 0 {
+			name = fmt.Sprintf("y_%d", i)
+		}
+		yShape := append([]int{batch}, target...)
+		if len(yShape) == 3 {
+			ys[i] = b.SequenceInput(name, yShape...)
+		} else {
+			ys[i] = b.Input(name, yShape...)
+		}
 	}
 	for _, si := range infos {
 		for k := range si.States {
 			initial[si.Layer] = append(initial[si.Layer], b.Input(fmt.Sprintf("%s/initial_state_%d", si.Name, k), batch, si.Units))
 		}
 	}
-	pred, mask, finals := m.forwardInputs(b, xs, initial, spec.Noise)
+	preds, masks, finals := m.forwardOutputs(b, xs, initial, spec.Noise)
+	if err := b.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", m.name, err)
+	}
 	var l *graph.Node
-	if mask != nil {
-		if spec.Elementwise == nil {
-			return nil, fmt.Errorf("%w: %s: the output is a masked sequence and the loss has no elementwise form (ProgramSpec.Elementwise)", graph.ErrArgument, m.name)
+	losses := make([]*graph.Node, k)
+	for i := range k {
+		if masks[i] != nil {
+			ew := spec.elementwiseOf(i)
+			if ew == nil {
+				return nil, fmt.Errorf("%w: %s: output %d is a masked sequence and its loss has no elementwise form (ProgramSpec.Elementwise)", graph.ErrArgument, m.name, i)
+			}
+			losses[i] = maskedMean(b, ew(b, preds[i], ys[i]), masks[i])
+		} else {
+			losses[i] = spec.lossOf(i)(b, preds[i], ys[i])
 		}
-		l = maskedMean(b, spec.Elementwise(b, pred, y), mask)
-	} else {
-		l = loss(b, pred, y)
+		term := losses[i]
+		if spec.LossWeights != nil && spec.LossWeights[i] != 1 {
+			term = b.Scale(term, spec.LossWeights[i])
+		}
+		if l == nil {
+			l = term
+		} else {
+			l = b.Add(l, term)
+		}
 	}
 	if err := b.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", m.name, err)
 	}
-	outs := []*graph.Node{pred}
+	outs := slices.Clone(preds)
 	for _, si := range infos {
 		outs = append(outs, finals[si.Layer]...)
 	}
-	if spec.Mask && mask != nil {
-		outs = append(outs, mask.Sequence(b))
-		if err := b.Err(); err != nil {
-			return nil, fmt.Errorf("%s: %w", m.name, err)
+	if spec.Mask {
+		for _, mask := range masks {
+			if mask != nil {
+				outs = append(outs, mask.Sequence(b))
+			}
 		}
+	}
+	if spec.OutputLosses {
+		for _, li := range losses {
+			outs = append(outs, b.Reshape(li, 1))
+		}
+	}
+	if err := b.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", m.name, err)
 	}
 	return b.Compile(graph.Spec{Outputs: outs, Loss: l, Grads: grads, InputGrads: inputGrads})
 }
@@ -265,11 +359,11 @@ func (m *Model) forwardProgram(batch int) (*graph.Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	pred := m.ForwardInputs(b, m.NewInputs(b))
+	preds, _, _ := m.forwardOutputs(b, m.NewInputs(b), nil, nil)
 	if err := b.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", m.name, err)
 	}
-	return b.Compile(graph.Spec{Outputs: []*graph.Node{pred}})
+	return b.Compile(graph.Spec{Outputs: preds})
 }
 
 // CheckSamples checks that x holds samples of the model's input shape

@@ -60,3 +60,56 @@ func TestLoadHostileWiring(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadHostileOutputs: a model file of several outputs whose list of
+// outputs is malformed is a format error, not a panic.
+func TestLoadHostileOutputs(t *testing.T) {
+	lstm, err := layers.NewLSTM(3, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d1, err := layers.NewDense(1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d2, err := layers.NewDense(2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := Input(4, 2)
+	h := Apply(lstm, x)
+	m, err := NewMultiOutput([]*Symbol{x}, []*Symbol{Apply(d1, h), Apply(d2, h)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := json.Marshal(m.architecture(FormatVersion))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tensors, err := nativeTensors(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(craftedFile(t, string(js), tensors, nil))
+	if err != nil || got.NumOutputs() != 2 {
+		t.Fatalf("the unchanged file: %v", err)
+	}
+	const outs = `"outputs":[{"layer":1,"index":-1},{"layer":2,"index":-1}]`
+	for _, to := range []string{
+		`"outputs":[{"layer":1,"index":-1}]`,                                    // one listed
+		`"outputs":[{"layer":2,"index":-1},{"layer":1,"index":-1}]`,             // the first is not the output
+		`"outputs":[{"layer":1,"index":-1},{"layer":-1,"index":0}]`,             // an input
+		`"outputs":[{"layer":1,"index":-1},{"layer":7,"index":-1}]`,             // no such layer
+		`"outputs":[{"layer":1,"index":-1},{"layer":2,"index":0}]`,              // a state of a Dense
+		`"outputs":[{"layer":1,"index":-1},{"layer":0,"index":4}]`,              // a state the LSTM lacks
+		`"outputs":[{"layer":1,"index":-1},{"layer":2,"index":-1},{"layer":9}]`, // more than it has
+	} {
+		bad := strings.Replace(string(js), outs, to, 1)
+		if bad == string(js) {
+			t.Fatalf("the architecture has no %s: %s", outs, js)
+		}
+		if _, err := Load(craftedFile(t, bad, tensors, nil)); !errors.Is(err, ErrFormat) {
+			t.Errorf("%s: error %v, want ErrFormat", to, err)
+		}
+	}
+}
