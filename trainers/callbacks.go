@@ -21,6 +21,18 @@ type Callback interface {
 	OnTrainEnd(s *FitState) error
 }
 
+// AbortCallback is a Callback that is also told when Fit stops on an
+// error once training has begun (a diverged step, a cancelled context, a
+// failed validation, another callback's error): Fit then calls
+// OnTrainAbort with that error on each of its callbacks that implements
+// AbortCallback, in order, before it returns, whichever of their other
+// methods it called before. Callbacks that hold something open, as
+// ProgressBar holds its bar, close it there.
+type AbortCallback interface {
+	Callback
+	OnTrainAbort(s *FitState, err error)
+}
+
 // NopCallback does nothing; embed it in callbacks.
 type NopCallback struct{}
 

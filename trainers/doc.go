@@ -2,8 +2,9 @@
 // losses (MSE, MAE, Huber), optimizers with Keras' update rules (SGD with
 // optional Nesterov momentum, Adam, RMSprop), gradient clipping, learning
 // rate schedules, a Fit loop with validation, metrics, callbacks
-// (EarlyStopping, ReduceLROnPlateau, ModelCheckpoint), progress output,
-// cancellation and divergence errors, and checkpoints to resume a run.
+// (EarlyStopping, ReduceLROnPlateau, ModelCheckpoint, ProgressBar: the
+// progress output is a callback outside Fit's loop), cancellation and
+// divergence errors, and checkpoints to resume a run.
 //
 // Data are tensors of samples: x is [n, input...] ([n, time, features] for
 // a recurrent model) and y is [n, output...], matching the model's output
@@ -29,7 +30,10 @@
 // A Trainer (NewTrainer) holds a model, a loss and an optimizer; Fit is
 // Trainer.Fit on a fresh trainer. Trainer.TrainBatch runs one step on a
 // batch, for callers who drive training themselves, and Trainer.Evaluate
-// the loss and metrics without changing the weights.
+// the loss and metrics without changing the weights. Trainer.Compile
+// builds the training programs of given batch sizes up front (BatchSizes
+// gives those of a Fit), so that a timed run leaves compiling out;
+// FitOptions.Order lets the caller order each epoch's samples.
 //
 // # Update rules
 //

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"reflect"
 	"slices"
 	"sort"
@@ -34,10 +33,22 @@ type FitOptions struct {
 	// samples is that number (one batch per epoch), as in Keras.
 	BatchSize int
 	// NoShuffle keeps the samples in order; by default each epoch visits
-	// them in a random order drawn from Seed and the epoch number.
+	// them in a random order drawn from Seed and the epoch number
+	// (EpochOrder).
 	NoShuffle bool
 	// Seed makes shuffling reproducible.
 	Seed uint64
+	// Order, if set, orders each epoch's samples instead (Seed is then
+	// unused; NoShuffle must be unset): at the start of every epoch Fit
+	// fills order with 0, 1, ..., n-1, n the number of training samples,
+	// calls Order, which permutes it in place, and takes the batches in the
+	// order it leaves. Anything but a permutation of those n indices stops
+	// Fit with an error wrapping graph.ErrArgument. Fit calls it once per
+	// epoch, the epochs in order, so a stateful generator (one
+	// math/rand/v2.Rand shuffling every epoch) gives a reproducible run, but
+	// a resumed one (InitialEpoch) sees the epochs' orders again only if
+	// Order draws them from the epoch number.
+	Order func(epoch int, order []int)
 	// ValidationSplit holds out this fraction of the samples, taken from
 	// the tail before any shuffling (as Keras), for val_loss.
 	ValidationSplit float64
@@ -51,9 +62,11 @@ type FitOptions struct {
 	// batches, in order.
 	Callbacks []Callback
 	// Verbose is 0 for silence, 1 for a live progress bar with the loss
-	// and ETA, 2 for one line per epoch.
+	// and ETA, 2 for one line per epoch: a ProgressBar callback, run ahead
+	// of Callbacks.
 	Verbose int
-	// Output receives the progress (default os.Stdout when Verbose > 0).
+	// Output receives the progress (default os.Stdout when Verbose > 0):
+	// the ProgressBar's Output.
 	Output io.Writer
 }
 
@@ -162,7 +175,7 @@ func (t *Trainer) FitInputs(ctx context.Context, xs []*graph.Tensor, y *graph.Te
 	return t.fit(ctx, xs, y, opts)
 }
 
-func (t *Trainer) fit(ctx context.Context, xs []*graph.Tensor, y *graph.Tensor, opts FitOptions) (*History, error) {
+func (t *Trainer) fit(ctx context.Context, xs []*graph.Tensor, y *graph.Tensor, opts FitOptions) (hist *History, err error) {
 	if err := t.usable(); err != nil {
 		return nil, err
 	}
@@ -196,11 +209,18 @@ func (t *Trainer) fit(ctx context.Context, xs []*graph.Tensor, y *graph.Tensor, 
 		return nil, fmt.Errorf("%w: validation data needs both x and y", graph.ErrArgument)
 	case opts.Verbose < 0 || opts.Verbose > 2:
 		return nil, fmt.Errorf("%w: verbose %d (want 0, 1 or 2)", graph.ErrArgument, opts.Verbose)
+	case opts.Order != nil && opts.NoShuffle:
+		return nil, fmt.Errorf("%w: give an epoch order or NoShuffle, not both", graph.ErrArgument)
 	}
 	for i, cb := range opts.Callbacks {
 		if isNil(cb) {
 			return nil, fmt.Errorf("%w: callback %d is a nil %T", graph.ErrArgument, i, cb)
 		}
+	}
+	callbacks := opts.Callbacks
+	if opts.Verbose > 0 {
+		bar := &ProgressBar{Output: opts.Output, LinePerEpoch: opts.Verbose == 2}
+		callbacks = append([]Callback{bar}, callbacks...)
 	}
 	if err := checkOptimizer(t.opt, t.model); err != nil {
 		return nil, err
@@ -265,41 +285,51 @@ func (t *Trainer) fit(ctx context.Context, xs []*graph.Tensor, y *graph.Tensor, 
 			return nil, fmt.Errorf("validation data: %w", err)
 		}
 	}
-	out := opts.Output
-	if out == nil && opts.Verbose > 0 {
-		out = os.Stdout
-	}
 	// As Keras, a batch larger than the data is all of it; this also keeps
 	// the batch arithmetic below from overflowing.
 	opts.BatchSize = min(opts.BatchSize, n)
 	batches := (n + opts.BatchSize - 1) / opts.BatchSize
-	hist := &History{Values: map[string][]float64{}}
+	hist = &History{Values: map[string][]float64{}}
 	state := &FitState{Trainer: t, Epochs: opts.Epochs, Batches: batches, History: hist}
-	for _, cb := range opts.Callbacks {
+	defer func() {
+		if err != nil {
+			for _, cb := range callbacks {
+				if a, ok := cb.(AbortCallback); ok {
+					a.OnTrainAbort(state, err)
+				}
+			}
+		}
+	}()
+	for _, cb := range callbacks {
 		if err := cb.OnTrainBegin(state); err != nil {
 			return hist, err
 		}
 	}
-	prog := newProgress(out, opts.Verbose, opts.Epochs, batches)
 	bufs := map[int][]*graph.Tensor{} // reused batch tensors (inputs, then y), by batch size
+	var order []int
+	var seen []bool // for checking opts.Order's permutations
 	for epoch := opts.InitialEpoch; epoch < opts.Epochs && !state.StopTraining; epoch++ {
 		if err := ctx.Err(); err != nil {
 			return hist, err
 		}
-		for _, cb := range opts.Callbacks {
+		for _, cb := range callbacks {
 			if err := cb.OnEpochBegin(state, epoch); err != nil {
 				return hist, err
 			}
 		}
-		order, err := EpochOrder(n, opts.Seed, epoch, !opts.NoShuffle)
-		if err != nil {
+		if opts.Order != nil {
+			if order == nil {
+				order, seen = make([]int, n), make([]bool, n)
+			}
+			if err := callerOrder(opts.Order, epoch, order, seen); err != nil {
+				return hist, err
+			}
+		} else if order, err = EpochOrder(n, opts.Seed, epoch, !opts.NoShuffle); err != nil {
 			return hist, err
 		}
 		acc := newAccumulator(opts.Metrics)
-		prog.startEpoch(epoch)
 		for b := 0; b < batches; b++ {
 			if err := ctx.Err(); err != nil {
-				prog.abort()
 				return hist, fmt.Errorf("epoch %d, batch %d: %w", epoch+1, b+1, err)
 			}
 			idx := order[b*opts.BatchSize : min((b+1)*opts.BatchSize, n)]
@@ -328,18 +358,15 @@ func (t *Trainer) fit(ctx context.Context, xs []*graph.Tensor, y *graph.Tensor, 
 				r.Loss, err = t.StepInputs(xb, yb)
 			}
 			if err != nil {
-				prog.abort()
 				return hist, fmt.Errorf("epoch %d, batch %d: %w", epoch+1, b+1, err)
 			}
 			acc.add(r.Loss, len(idx), r.Pred, yb, r.Mask)
-			if len(opts.Callbacks) == 0 && prog.bar == nil {
+			if len(callbacks) == 0 {
 				continue // no one reads the batch's logs: spare their map
 			}
 			logs := Logs{"loss": acc.mean()}
-			prog.batch(b+1, logs)
-			for _, cb := range opts.Callbacks {
+			for _, cb := range callbacks {
 				if err := cb.OnBatchEnd(state, epoch, b, logs); err != nil {
-					prog.abort()
 					return hist, err
 				}
 			}
@@ -348,11 +375,9 @@ func (t *Trainer) fit(ctx context.Context, xs []*graph.Tensor, y *graph.Tensor, 
 		if vxs != nil {
 			vl, err := t.EvaluateInputs(vxs, vy, opts.BatchSize, opts.Metrics...)
 			if err != nil {
-				prog.abort()
 				return hist, fmt.Errorf("epoch %d: validation: %w", epoch+1, err)
 			}
 			if v := vl["loss"]; math.IsNaN(v) || math.IsInf(v, 0) {
-				prog.abort()
 				return hist, fmt.Errorf("epoch %d: validation: %w: val_loss is %v", epoch+1, ErrDiverged, v)
 			}
 			for k, v := range vl {
@@ -360,14 +385,13 @@ func (t *Trainer) fit(ctx context.Context, xs []*graph.Tensor, y *graph.Tensor, 
 			}
 		}
 		hist.add(epoch, logs)
-		prog.endEpoch(epoch, logs)
-		for _, cb := range opts.Callbacks {
+		for _, cb := range callbacks {
 			if err := cb.OnEpochEnd(state, epoch, logs); err != nil {
 				return hist, err
 			}
 		}
 	}
-	for _, cb := range opts.Callbacks {
+	for _, cb := range callbacks {
 		if err := cb.OnTrainEnd(state); err != nil {
 			return hist, err
 		}
@@ -380,6 +404,23 @@ func (t *Trainer) fit(ctx context.Context, xs []*graph.Tensor, y *graph.Tensor, 
 func sameOptimizer(a, b Optimizer) bool {
 	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
 	return ta == tb && ta != nil && ta.Comparable() && a == b
+}
+
+// callerOrder fills order with 0..n-1, lets f permute it for the epoch
+// and checks that it did (seen is scratch space of n flags).
+func callerOrder(f func(epoch int, order []int), epoch int, order []int, seen []bool) error {
+	for i := range order {
+		order[i] = i
+	}
+	clear(seen)
+	f(epoch, order)
+	for _, k := range order {
+		if k < 0 || k >= len(order) || seen[k] {
+			return fmt.Errorf("%w: epoch %d: the order is not a permutation of the %d training samples (index %d)", graph.ErrArgument, epoch+1, len(order), k)
+		}
+		seen[k] = true
+	}
+	return nil
 }
 
 // MaxSamples is the largest number of samples EpochOrder orders, and so

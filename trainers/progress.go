@@ -3,76 +3,153 @@ package trainers
 import (
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/gornn/gornn/graph"
 	"github.com/schollz/progressbar/v3"
 )
 
-// progress writes Keras-like progress: a live bar per epoch (verbose 1)
-// or one line per epoch (verbose 2).
-type progress struct {
-	w       io.Writer
-	verbose int
-	epochs  int
-	batches int
-	epoch   int
-	bar     *progressbar.ProgressBar
-	start   time.Time
+// ProgressBar is a Callback that writes Keras-like progress: for each
+// epoch a live bar with the batch count, the running loss and the time
+// left (Keras' verbose=1), drawn by github.com/schollz/progressbar/v3, and
+// when the epoch ends a line with its time and logs:
+//
+//	Epoch 3/20 - 12ms - loss: 0.0412 - val_loss: 0.0533
+//
+// With LinePerEpoch only that line is written, no bar (Keras' verbose=2).
+// FitOptions.Verbose 1 and 2 put one, writing to FitOptions.Output, ahead
+// of FitOptions.Callbacks; give one in Callbacks instead to place it
+// elsewhere among them.
+//
+// The zero value draws bars on os.Stdout. A ProgressBar serves one Fit at a
+// time: OnTrainBegin resets it. When Fit stops on an error, OnTrainAbort
+// ends the bar drawn so far with a newline, so that the error printed next
+// starts a line of its own.
+type ProgressBar struct {
+	// Output receives the progress; nil means os.Stdout.
+	Output io.Writer
+	// LinePerEpoch writes one line per epoch and no live bar.
+	LinePerEpoch bool
+
+	w     io.Writer
+	bar   *progressbar.ProgressBar
+	start time.Time
 }
 
-func newProgress(w io.Writer, verbose, epochs, batches int) *progress {
-	if w == nil {
-		verbose = 0
-	}
-	return &progress{w: w, verbose: verbose, epochs: epochs, batches: batches}
+var _ AbortCallback = (*ProgressBar)(nil)
+
+// errNilState is the error of a ProgressBar called by hand without the
+// FitState it reads the epoch and batch counts from.
+func errNilState() error {
+	return fmt.Errorf("%w: ProgressBar called with a nil FitState", graph.ErrArgument)
 }
 
-func (p *progress) startEpoch(epoch int) {
-	p.start, p.epoch = time.Now(), epoch
-	if p.verbose != 1 {
-		return
+// OnTrainBegin resets the bar and picks its writer.
+func (p *ProgressBar) OnTrainBegin(*FitState) error {
+	if p == nil {
+		return errNilCallback("ProgressBar")
 	}
-	p.bar = progressbar.NewOptions(p.batches,
+	p.w, p.bar = p.Output, nil
+	if p.w == nil {
+		p.w = os.Stdout
+	}
+	return nil
+}
+
+// OnEpochBegin starts the epoch's clock and, without LinePerEpoch, its bar
+// of s.Batches batches.
+func (p *ProgressBar) OnEpochBegin(s *FitState, epoch int) error {
+	if p == nil {
+		return errNilCallback("ProgressBar")
+	}
+	if s == nil {
+		return errNilState()
+	}
+	if p.w == nil {
+		p.w = os.Stdout // called without OnTrainBegin
+	}
+	p.start = time.Now()
+	if p.LinePerEpoch {
+		return nil
+	}
+	p.close()
+	p.bar = progressbar.NewOptions(s.Batches,
 		progressbar.OptionSetWriter(p.w),
-		progressbar.OptionSetDescription(fmt.Sprintf("Epoch %d/%d", epoch+1, p.epochs)),
+		progressbar.OptionSetDescription(fmt.Sprintf("Epoch %d/%d", epoch+1, s.Epochs)),
 		progressbar.OptionShowCount(),
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionSetRenderBlankState(true),
 	)
+	return nil
 }
 
-func (p *progress) batch(done int, logs Logs) {
+// OnBatchEnd moves the bar to batch+1 of the epoch's batches and shows
+// the running logs.
+func (p *ProgressBar) OnBatchEnd(s *FitState, epoch, batch int, logs Logs) error {
+	if p == nil {
+		return errNilCallback("ProgressBar")
+	}
 	if p.bar == nil {
-		return
+		return nil
 	}
-	p.bar.Describe(fmt.Sprintf("Epoch %d/%d %s", p.epoch+1, p.epochs, formatLogs(logs)))
-	_ = p.bar.Set(done)
+	if s == nil {
+		return errNilState()
+	}
+	p.bar.Describe(fmt.Sprintf("Epoch %d/%d %s", epoch+1, s.Epochs, formatLogs(logs)))
+	_ = p.bar.Set(batch + 1)
+	return nil
 }
 
-func (p *progress) endEpoch(epoch int, logs Logs) {
+// OnEpochEnd finishes the bar and writes the epoch's line.
+func (p *ProgressBar) OnEpochEnd(s *FitState, epoch int, logs Logs) error {
+	if p == nil {
+		return errNilCallback("ProgressBar")
+	}
+	if s == nil {
+		return errNilState()
+	}
+	if p.w == nil {
+		p.w = os.Stdout
+	}
 	took := time.Since(p.start)
-	switch p.verbose {
-	case 1:
-		if p.bar != nil {
-			_ = p.bar.Finish()
-			p.bar = nil
-		}
-		fmt.Fprintf(p.w, "\nEpoch %d/%d - %s - %s\n", epoch+1, p.epochs, took.Round(time.Millisecond), formatLogs(logs))
-	case 2:
-		fmt.Fprintf(p.w, "Epoch %d/%d - %s - %s\n", epoch+1, p.epochs, took.Round(time.Millisecond), formatLogs(logs))
-	}
-}
-
-func (p *progress) abort() {
 	if p.bar != nil {
-		_ = p.bar.Exit()
+		_ = p.bar.Finish()
 		p.bar = nil
 		fmt.Fprintln(p.w)
 	}
+	fmt.Fprintf(p.w, "Epoch %d/%d - %s - %s\n", epoch+1, s.Epochs, took.Round(time.Millisecond), formatLogs(logs))
+	return nil
+}
+
+// OnTrainEnd ends a bar left open.
+func (p *ProgressBar) OnTrainEnd(*FitState) error {
+	if p == nil {
+		return errNilCallback("ProgressBar")
+	}
+	p.close()
+	return nil
+}
+
+// OnTrainAbort ends the bar drawn so far with a newline.
+func (p *ProgressBar) OnTrainAbort(*FitState, error) {
+	if p != nil {
+		p.close()
+	}
+}
+
+// close ends an open bar where it stands and starts a new line.
+func (p *ProgressBar) close() {
+	if p.bar == nil {
+		return
+	}
+	_ = p.bar.Exit()
+	p.bar = nil
+	fmt.Fprintln(p.w)
 }
 
 // formatLogs prints logs as Keras does: "loss: 0.1234 - val_loss: 0.2345",

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gornn/gornn/graph"
 	"github.com/gornn/gornn/graph/lru"
@@ -147,19 +148,92 @@ func (t *Trainer) executor(batch int, grads bool) (*graph.Executor, error) {
 // trainExecutor returns the training program for a batch size, with its
 // dropout masks (a training program: layers.Noise).
 func (t *Trainer) trainExecutor(batch int) (*trainExec, error) {
-	return t.train.Get(batch, func() (*trainExec, error) {
-		noise := layers.NewNoise()
-		p, err := t.model.Program(models.ProgramSpec{Batch: batch, Loss: t.loss.Func(), Elementwise: t.loss.Elementwise(), Grads: true, Target: t.loss.TargetShape(t.outputShape()), Noise: noise, Mask: true})
+	return t.train.Get(batch, func() (*trainExec, error) { return t.buildTrainExec(batch) })
+}
+
+// buildTrainExec compiles the training program for a batch size.
+func (t *Trainer) buildTrainExec(batch int) (*trainExec, error) {
+	noise := layers.NewNoise()
+	p, err := t.model.Program(models.ProgramSpec{Batch: batch, Loss: t.loss.Func(), Elementwise: t.loss.Elementwise(), Grads: true, Target: t.loss.TargetShape(t.outputShape()), Noise: noise, Mask: true})
+	if err != nil {
+		return nil, err
+	}
+	te := &trainExec{e: p.NewExecutor(), noise: noise.Inputs()}
+	te.first = p.NumInputs() - len(te.noise)
+	for _, n := range te.noise {
+		te.bufs = append(te.bufs, graph.NewTensor(graph.Float64, n.Shape...))
+	}
+	return te, nil
+}
+
+// Compile builds the training programs for the given batch sizes now,
+// instead of at the first step of each size, and runs each new one once on
+// zero inputs, so that those first steps pay neither for compiling nor for
+// the first run's allocations: what a timed run leaves out of its clock.
+// Nothing is trained: the weights, the optimizer's state and its step count
+// stay as they are (an optimizer's first Step still creates its slots, such
+// as Adam's moments). Fit, TrainBatch and Step use the programs compiled;
+// a size compiled already is skipped.
+//
+// Fit over n samples in batches of b takes batches of min(b, n) and, when b
+// does not divide n and b < n, a last one of n mod b (see BatchSizes).
+// Sizes must be positive, and at most ProgramCacheSize distinct ones (a
+// trainer keeps no more); otherwise the error wraps graph.ErrArgument and
+// nothing is compiled. No sizes compile nothing.
+func (t *Trainer) Compile(batchSizes ...int) error {
+	if err := t.usable(); err != nil {
+		return err
+	}
+	var sizes []int // distinct, in order
+	for _, b := range batchSizes {
+		if b <= 0 {
+			return fmt.Errorf("%w: compile batch size %d must be positive", graph.ErrArgument, b)
+		}
+		if !slices.Contains(sizes, b) {
+			sizes = append(sizes, b)
+		}
+		if len(sizes) > ProgramCacheSize {
+			return fmt.Errorf("%w: more than %d batch sizes to compile (a trainer keeps %d)", graph.ErrArgument, ProgramCacheSize, ProgramCacheSize)
+		}
+	}
+	for _, b := range sizes {
+		built := false
+		te, err := t.train.Get(b, func() (*trainExec, error) {
+			built = true
+			return t.buildTrainExec(b)
+		})
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("compiling batches of %d: %w", b, err)
 		}
-		te := &trainExec{e: p.NewExecutor(), noise: noise.Inputs()}
-		te.first = p.NumInputs() - len(te.noise)
-		for _, n := range te.noise {
-			te.bufs = append(te.bufs, graph.NewTensor(graph.Float64, n.Shape...))
+		if !built {
+			continue
 		}
-		return te, nil
-	})
+		// The inputs (and the dropout masks) are still the executor's zero
+		// buffers; the run's numbers are thrown away, with the gradients
+		// read into the trainer's buffers for the first step.
+		if err := te.e.Run(); err != nil {
+			return fmt.Errorf("compiling batches of %d: first run: %w", b, err)
+		}
+		if t.grads, err = te.e.GradsInto(t.grads, t.modelParams()); err != nil {
+			return fmt.Errorf("compiling batches of %d: first run: %w", b, err)
+		}
+	}
+	return nil
+}
+
+// BatchSizes returns the batch sizes Fit trains n samples with in batches
+// of batch, in the order it meets them: min(batch, n), then n mod batch
+// when that is not 0 and batch < n. It is nil for n or batch below 1.
+// Trainer.Compile(BatchSizes(n, batch)...) compiles what such a Fit needs.
+func BatchSizes(n, batch int) []int {
+	if n < 1 || batch < 1 {
+		return nil
+	}
+	sizes := []int{min(batch, n)}
+	if r := n % batch; r != 0 && batch < n {
+		sizes = append(sizes, r)
+	}
+	return sizes
 }
 
 // drawNoise fills the dropout masks of te for the next step from a
