@@ -45,7 +45,8 @@ func BenchmarkTrainStep(b *testing.B) {
 }
 
 // BenchmarkTrainEpoch times one shuffled epoch of W1..W3 (40 noisy-sine
-// windows, batch 8: five steps plus batch assembly).
+// windows, batch 8: five steps plus batch assembly), a Trainer.Fit of one
+// epoch as the workloads run it.
 func BenchmarkTrainEpoch(b *testing.B) {
 	x, y, err := NoisySineWindows(Seed, 50, 10, 0.1)
 	if err != nil {
@@ -61,14 +62,14 @@ func BenchmarkTrainEpoch(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if err := Compile(tr, x, y, SeedSize.Batch); err != nil {
+			if err := tr.Compile(trainers.BatchSizes(x.Shape()[0], SeedSize.Batch)...); err != nil {
 				b.Fatal(err)
 			}
 			rng := rand.New(rand.NewPCG(Seed, 1))
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
-				if _, err := Fit(tr, x, y, SeedSize.Batch, 1, rng, nil); err != nil {
+				if _, err := fit(tr, x, y, SeedSize.Batch, 1, rng, nil); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -52,7 +52,8 @@ type FloorInput struct {
 	// kernel [G, 1, U], recurrent kernel [G, U, U], bias [rows, U], dense
 	// kernel [U, 1], dense bias [1].
 	Params [5][]float32
-	// Perm holds each epoch's sample order, [Epochs][N], as Fit draws it.
+	// Perm holds each epoch's sample order, [Epochs][N], as the workloads
+	// draw it (Shuffler).
 	Perm []int32
 }
 
@@ -69,7 +70,8 @@ func (k Kind) gates() (g, rows int) {
 
 // SineFloorInput returns the input of the C floor for the W1–W3 training
 // of kind k (epochs 0: 500), with the model gornn trains: same data,
-// same initial weights and the batch order Fit draws from the same seed.
+// same initial weights and the batch order the workload draws from the
+// same seed.
 func SineFloorInput(k Kind, epochs int) (*FloorInput, *models.Model, error) {
 	epochs = orDefault(epochs, 500)
 	x, y, err := NoisySineWindows(Seed, 50, 10, 0.1)
@@ -87,10 +89,11 @@ func SineFloorInput(k Kind, epochs int) (*FloorInput, *models.Model, error) {
 	return in, m, nil
 }
 
-// NewFloorInput captures a run of Fit(tr, x, y, batch, epochs, rng) for a
-// Sequential([k(U, return sequences), Dense(1)]) model m on x, y [N, T, 1]:
-// m's current weights and the permutations rng will draw. rng is used up
-// as Fit would use it.
+// NewFloorInput captures a training run of a workload for a
+// Sequential([k(U, return sequences), Dense(1)]) model m on x, y [N, T, 1]
+// in batches of batch: m's current weights and the permutations that
+// trainers.Fit with Order: Shuffler(rng) takes for epochs epochs. rng is
+// used up as such a Fit would use it.
 func NewFloorInput(k Kind, m *models.Model, x, y *graph.Tensor, batch, epochs int, rng *rand.Rand) (*FloorInput, error) {
 	xs, y32 := x.Shape(), y.Shape()
 	if len(xs) != 3 || xs[2] != 1 || !slicesEqual(xs, y32) || batch < 1 || epochs < 0 {
@@ -120,12 +123,14 @@ func NewFloorInput(k Kind, m *models.Model, x, y *graph.Tensor, batch, epochs in
 	in.X, in.Y = append([]float32(nil), xd...), append([]float32(nil), yd...)
 	perm := make([]int, n)
 	in.Perm = make([]int32, 0, epochs*n)
-	for range epochs {
-		// Exactly Fit's draws.
+	shuffle := Shuffler(rng)
+	for e := range epochs {
+		// Exactly the workloads' draws: what trainers.Fit does with
+		// Order: Shuffler(rng).
 		for i := range perm {
 			perm[i] = i
 		}
-		rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+		shuffle(e, perm)
 		for _, p := range perm {
 			in.Perm = append(in.Perm, int32(p))
 		}

@@ -13,7 +13,10 @@
 //
 // Each returns the seconds of its timed region (training or prediction;
 // model building, data, compiling and pre-training excluded) and its final
-// loss:
+// loss. Training is the library's own loop: Trainer.Compile builds the
+// programs for the run's batch sizes off the clock, then the clock times
+// Trainer.Fit, its epochs ordered by Shuffler (a math/rand/v2 PCG shuffle,
+// which the C floor is given too):
 //
 //	r, err := benchmarks.W1(benchmarks.Options{})
 //	fmt.Println(r.Seconds, r.FinalLoss)
@@ -23,8 +26,9 @@
 // of data, not on the same numbers.
 //
 // The Go benchmarks (go test -bench . ./benchmarks) time one training step
-// by layer kind and size (BenchmarkTrainStep/LSTM/U20_B8_T10), one W1
-// epoch, Predict and one forecast. The commands in cmd/compare and
+// by layer kind and size (BenchmarkTrainStep/LSTM/U20_B8_T10, through
+// Trainer.TrainBatch), one W1 epoch (a Trainer.Fit of one epoch), Predict
+// and one forecast. The commands in cmd/compare and
 // cmd/stepplot run the comparison and draw docs/step_time.png; see
 // docs/benchmarks.md.
 //

@@ -23,7 +23,8 @@ var SeedSize = Size{Units: 20, Batch: 8, Steps: 10}
 
 // StepCase is one training step of Sequential([kind(U, return sequences),
 // Dense(1)]) on a fixed random batch [B, T, 1] with SGD(LearningRate) and
-// MSE, compiled and run once when made, so that Step times only the step.
+// MSE, through Trainer.TrainBatch. Its program is compiled when it is made
+// (Trainer.Compile), so that Step times only the step.
 type StepCase struct {
 	Kind  Kind
 	Size  Size
@@ -48,7 +49,7 @@ func NewStepCase(k Kind, s Size) (*StepCase, error) {
 	rng := rand.New(rand.NewPCG(Seed, uint64(s.Units*1_000_003+s.Batch*1009+s.Steps)))
 	c := &StepCase{Kind: k, Size: s, Model: m, tr: tr,
 		x: RandomTensor(rng, s.Batch, s.Steps, 1), y: RandomTensor(rng, s.Batch, s.Steps, 1)}
-	if _, err := c.Step(); err != nil {
+	if err := tr.Compile(s.Batch); err != nil {
 		return nil, fmt.Errorf("%v %v: %w", k, s, err)
 	}
 	return c, nil

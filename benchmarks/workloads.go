@@ -1,6 +1,7 @@
 package benchmarks
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -94,7 +95,9 @@ type Options struct {
 	// as workloads.py does by default (its --w6-batch).
 	PredictBatch int
 	// OnEpoch, if set, is called inside the timed region after each
-	// training epoch (1-based) with that epoch's loss. It should be cheap.
+	// training epoch (1-based) with that epoch's loss, from a
+	// trainers.Callback (whose presence makes Fit build each batch's logs).
+	// It should be cheap.
 	OnEpoch func(epoch int, loss float64)
 }
 
@@ -108,8 +111,9 @@ func orDefault(v, def int) int {
 // Result is what one run of a workload measured.
 type Result struct {
 	Workload string
-	// Seconds is the wall time of the timed region only: training (W1–W4)
-	// or prediction (W5, W6), without model building, data or compiling.
+	// Seconds is the wall time of the timed region only: training (W1–W4:
+	// Trainer.Fit) or prediction (W5, W6), without model building, data or
+	// compiling (Trainer.Compile).
 	Seconds float64
 	// FinalLoss is the last epoch's loss (the sample-weighted mean of its
 	// batch losses, each before its step); NaN for W5 and W6.
@@ -305,96 +309,48 @@ func NewSGDTrainer(m *models.Model) (*trainers.Trainer, error) {
 	return trainers.NewTrainer(m, trainers.MSE(), opt)
 }
 
-// timedFit compiles the trainer's programs, untimed, and then trains as
-// Keras fit does: shuffle every epoch, keep the last partial batch, one
-// step per batch. It returns the training time and the last epoch's loss.
+// timedFit compiles the trainer's programs for the batch sizes of the run
+// (Trainer.Compile), off the clock, then times fit. It returns the
+// training time and the last epoch's loss.
 func timedFit(tr *trainers.Trainer, x, y *graph.Tensor, batch, epochs int, rng *rand.Rand, onEpoch func(int, float64)) (float64, float64, error) {
-	if err := Compile(tr, x, y, batch); err != nil {
+	if err := tr.Compile(trainers.BatchSizes(x.Shape()[0], batch)...); err != nil {
 		return 0, 0, err
 	}
 	start := time.Now()
-	loss, err := Fit(tr, x, y, batch, epochs, rng, onEpoch)
+	loss, err := fit(tr, x, y, batch, epochs, rng, onEpoch)
 	return time.Since(start).Seconds(), loss, err
 }
 
-// Compile makes tr compile its training programs for the batch sizes a
-// fit over x will use, without changing the weights: it trains one step
-// per size on a copy of the weights and puts them back.
-func Compile(tr *trainers.Trainer, x, y *graph.Tensor, batch int) error {
-	m := tr.Model()
-	var saved [][]float64
-	for _, p := range m.Params() {
-		saved = append(saved, p.Float64s())
+// fit trains as Keras fit does (shuffle every epoch, keep the last partial
+// batch, one step per batch) through Trainer.Fit, the epochs ordered by
+// Shuffler(rng), and returns the last epoch's loss: the sample-weighted
+// mean of its batch losses, each taken before its step. onEpoch, if set,
+// is called after each epoch (1-based) with its loss, from a callback.
+func fit(tr *trainers.Trainer, x, y *graph.Tensor, batch, epochs int, rng *rand.Rand, onEpoch func(int, float64)) (float64, error) {
+	opts := trainers.FitOptions{Epochs: epochs, BatchSize: batch, Order: Shuffler(rng)}
+	if onEpoch != nil {
+		opts.Callbacks = []trainers.Callback{trainers.CallbackFuncs{EpochEnd: func(_ *trainers.FitState, epoch int, logs trainers.Logs) error {
+			onEpoch(epoch+1, logs["loss"])
+			return nil
+		}}}
 	}
-	state := tr.Optimizer().State()
-	n := x.Shape()[0]
-	sizes := []int{min(batch, n)}
-	if r := n % batch; r != 0 && n > batch {
-		sizes = append(sizes, r)
+	h, err := tr.Fit(context.Background(), x, y, opts)
+	if err != nil {
+		return 0, err
 	}
-	for _, s := range sizes {
-		idx := make([]int, s)
-		for i := range idx {
-			idx[i] = i
-		}
-		xb, err := trainers.Samples(x, idx)
-		if err != nil {
-			return err
-		}
-		yb, err := trainers.Samples(y, idx)
-		if err != nil {
-			return err
-		}
-		if _, err := tr.TrainBatch(xb, yb); err != nil {
-			return err
-		}
-	}
-	for i, p := range m.Params() {
-		if err := p.SetFloat64s(saved[i]); err != nil {
-			return err
-		}
-	}
-	return tr.Optimizer().SetState(state)
-}
-
-// Fit trains for the given epochs, shuffling with rng, and returns the
-// last epoch's loss: the sample-weighted mean of its batch losses, each
-// taken before its step.
-func Fit(tr *trainers.Trainer, x, y *graph.Tensor, batch, epochs int, rng *rand.Rand, onEpoch func(int, float64)) (float64, error) {
-	n := x.Shape()[0]
 	loss := math.NaN()
-	// The permutation and the batches are reused from step to step (a
-	// full batch and a short last one), so that the loop allocates next
-	// to nothing: rng.Perm's permutation, made in place.
-	perm := make([]int, n)
-	bufs := map[int][2]*graph.Tensor{}
-	for e := 1; e <= epochs; e++ {
-		for i := range perm {
-			perm[i] = i
-		}
-		rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
-		total := 0.0
-		for lo := 0; lo < n; lo += batch {
-			idx := perm[lo:min(lo+batch, n)]
-			b := bufs[len(idx)]
-			var err error
-			if b[0], err = graph.SampleIndexInto(b[0], x, idx); err != nil {
-				return 0, err
-			}
-			if b[1], err = graph.SampleIndexInto(b[1], y, idx); err != nil {
-				return 0, err
-			}
-			bufs[len(idx)] = b
-			l, err := tr.Step(b[0], b[1])
-			if err != nil {
-				return 0, fmt.Errorf("epoch %d: %w", e, err)
-			}
-			total += l * float64(len(idx))
-		}
-		loss = total / float64(n)
-		if onEpoch != nil {
-			onEpoch(e, loss)
-		}
+	if l := h.Loss(); len(l) > 0 {
+		loss = l[len(l)-1]
 	}
 	return loss, nil
+}
+
+// Shuffler returns the training workloads' epoch order for
+// trainers.FitOptions.Order: each epoch, rng.Shuffle of the identity
+// (math/rand/v2's PCG, not Fit's own EpochOrder). NewFloorInput records
+// the same draws for the C floor, so that both train on the same batches.
+func Shuffler(rng *rand.Rand) func(epoch int, order []int) {
+	return func(_ int, order []int) {
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	}
 }

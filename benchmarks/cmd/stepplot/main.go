@@ -4,8 +4,9 @@
 //	go run ./benchmarks/cmd/stepplot [-units 20,64,128,256] [-batch 8] [-steps 10] [-out docs/step_time.png]
 //
 // The step is Sequential([kind(U, return sequences), Dense(1)]) on a fixed
-// random batch [B, T, 1] with SGD and MSE (benchmarks.StepCase; PyTorch:
-// workloads.py --step-sizes), timed over five runs that each last at least
+// random batch [B, T, 1] with SGD and MSE (benchmarks.StepCase: a
+// Trainer.TrainBatch compiled beforehand; PyTorch: workloads.py
+// --step-sizes), timed over five runs that each last at least
 // 0.2 s. The plot shows the best of the five (the least disturbed by other
 // work on a shared machine); the table has best and median. gornn runs with GOMAXPROCS=1, PyTorch with one
 // thread. A markdown table of the numbers goes to stdout.
