@@ -84,20 +84,27 @@ func NewRegressor(k Kind, units, steps int, returnSequences bool, seed uint64) (
 		models.WithDType(graph.Float32), models.WithSeed(seed))
 }
 
-// Options shrink a workload, for tests; the zero value runs it as defined.
+// Options shrink a workload, for tests; the zero value runs it as
+// defined, each field at 0 (or below) taking the default it names.
 type Options struct {
-	Epochs  int // training epochs (W1–W4) or pre-training epochs (W5, W6)
-	Windows int // number of samples (W4, W6)
-	Steps   int // time steps per sample (W4)
-	Units   int // recurrent units (W4)
-	Repeats int // forecasts (W5)
+	// Epochs is the number of training epochs (W1–W3: 500, W4: 3) or of
+	// pre-training epochs (W5, W6: PretrainEpochs).
+	Epochs int
+	// Windows is the number of samples (W4: 1024, W6: 10,000).
+	Windows int
+	// Steps is the number of time steps per sample (W4: 50).
+	Steps int
+	// Units is the number of recurrent units (W4: 128).
+	Units int
+	// Repeats is the number of forecasts (W5: 100).
+	Repeats int
 	// PredictBatch is W6's batch size; 0 predicts all windows in one call,
 	// as workloads.py does by default (its --w6-batch).
 	PredictBatch int
 	// OnEpoch, if set, is called inside the timed region after each
 	// training epoch (1-based) with that epoch's loss, from a
 	// trainers.Callback (whose presence makes Fit build each batch's logs).
-	// It should be cheap.
+	// It should be cheap. Nil: nothing is called.
 	OnEpoch func(epoch int, loss float64)
 }
 

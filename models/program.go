@@ -128,7 +128,7 @@ type ProgramSpec struct {
 	Loss LossFunc
 	// Grads asks for the loss's gradient with respect to every parameter
 	// (Executor.Grads), InputGrads with respect to the input
-	// (Executor.InputGrad).
+	// (Executor.InputGrad); false: no gradients (a forward program).
 	Grads, InputGrads bool
 	// Target is the shape of one sample's targets (input 1); nil means
 	// the model's output shape. A sparse categorical cross-entropy takes
@@ -139,15 +139,16 @@ type ProgramSpec struct {
 	// is a masked sequence (after a Masking layer or an Embedding with
 	// mask_zero) needs it: its loss is the sum over the valid steps
 	// divided by their number of elements (Keras' masked mean, without
-	// its 1e-7 in the count; PyTorch's loss on packed sequences). Without
-	// a mask it is not used.
+	// its 1e-7 in the count; PyTorch's loss on packed sequences): nil is
+	// then an error. Without a mask it is not used.
 	Elementwise LossFunc
 	// States adds the states of the model's StateLayers (in that order,
 	// each layer's states in its order: h, then c for an LSTM): after x
 	// and y, one input [batch, units] per state, its initial value (zero
 	// unless set), and after the prediction one output per state, its
 	// final value (Keras' initial_state and return_state). Their
-	// gradients are the inputs' (InputGrads).
+	// gradients are the inputs' (InputGrads). False: no state inputs or
+	// outputs.
 	States bool
 	// Noise, if set, makes a training program: layers that act
 	// differently in training (Dropout, recurrent dropout) draw their
@@ -159,7 +160,7 @@ type ProgramSpec struct {
 	// [batch, T, ...] (MaskedOutput), a last output [batch, T]: 1 for the
 	// valid steps and 0 for the masked ones, so that metrics can leave the
 	// masked steps out as the loss does. For other models it adds
-	// nothing.
+	// nothing. False: no mask output.
 	Mask bool
 	// Losses, for a model of several outputs (NewMultiOutput), gives
 	// every output its loss (nil: Loss for each), Elementwises their

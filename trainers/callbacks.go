@@ -157,13 +157,14 @@ type EarlyStopping struct {
 	// validation data, else loss. Epochs whose logs lack it are skipped.
 	Monitor string
 	// Patience is the number of epochs without improvement after which
-	// training stops (≥ 0).
+	// training stops (≥ 0; 0: the first such epoch).
 	Patience int
 	// MinDelta is the amount (≥ 0) by which a value must be below the best
-	// to count as an improvement.
+	// to count as an improvement (0: any decrease).
 	MinDelta float64
 	// RestoreBestWeights puts back, when training ends, the weights the
-	// model had at the end of the best epoch.
+	// model had at the end of the best epoch; false: the last epoch's
+	// weights stay.
 	RestoreBestWeights bool
 
 	best        float64
@@ -181,10 +182,10 @@ func (c *EarlyStopping) OnTrainBegin(*FitState) error {
 		return errNilCallback("EarlyStopping")
 	}
 	if c.Patience < 0 {
-		return fmt.Errorf("%w: early stopping patience %d is negative", graph.ErrArgument, c.Patience)
+		return fmt.Errorf("%w: early stopping patience %d is negative", graph.ErrConfig, c.Patience)
 	}
 	if !(c.MinDelta >= 0) || math.IsInf(c.MinDelta, 0) {
-		return fmt.Errorf("%w: early stopping min delta %v must be finite and ≥ 0", graph.ErrArgument, c.MinDelta)
+		return fmt.Errorf("%w: early stopping min delta %v must be finite and ≥ 0", graph.ErrConfig, c.MinDelta)
 	}
 	c.best, c.bestEpoch, c.bestWeights, c.wait, c.StoppedEpoch = math.Inf(1), -1, nil, 0, -1
 	return nil
@@ -278,7 +279,8 @@ const DefaultReduceLRFactor = 0.1
 // after every epoch without improvement, and MinDelta 0 counts any decrease
 // as an improvement (Keras' defaults are patience 10 and min_delta 1e-4:
 // set them to get Keras' behaviour). OnTrainBegin, and so Fit before
-// training, returns an error wrapping graph.ErrArgument unless
+// training, returns an error wrapping graph.ErrConfig (a
+// graph.ErrArgument) unless
 // 0 < Factor < 1 (once defaulted), Patience ≥ 0, Cooldown ≥ 0, and MinDelta
 // and MinLR are finite and ≥ 0, and for one of this package's optimizers
 // whose learning rate follows a schedule. The state is reset at each Fit
@@ -292,15 +294,16 @@ type ReduceLROnPlateau struct {
 	// 0 means 0.1.
 	Factor float64
 	// Patience is the number of epochs without improvement after which the
-	// rate is reduced (≥ 0).
+	// rate is reduced (≥ 0; 0: the first such epoch).
 	Patience int
 	// MinDelta is the amount (≥ 0) by which a value must be below the best
-	// to count as an improvement.
+	// to count as an improvement (0: any decrease).
 	MinDelta float64
 	// Cooldown is the number of epochs after a reduction during which
-	// epochs without improvement are not counted (≥ 0).
+	// epochs without improvement are not counted (≥ 0; 0: none).
 	Cooldown int
-	// MinLR is the lower bound of the learning rate (≥ 0).
+	// MinLR is the lower bound of the learning rate (≥ 0; 0: none but
+	// positivity).
 	MinLR float64
 
 	best     float64
@@ -319,15 +322,15 @@ func (c *ReduceLROnPlateau) OnTrainBegin(s *FitState) error {
 	}
 	switch f := c.factor(); {
 	case !(f > 0 && f < 1):
-		return fmt.Errorf("%w: reduce-LR-on-plateau factor %v must be in (0, 1)", graph.ErrArgument, c.Factor)
+		return fmt.Errorf("%w: reduce-LR-on-plateau factor %v must be in (0, 1)", graph.ErrConfig, c.Factor)
 	case c.Patience < 0:
-		return fmt.Errorf("%w: reduce-LR-on-plateau patience %d is negative", graph.ErrArgument, c.Patience)
+		return fmt.Errorf("%w: reduce-LR-on-plateau patience %d is negative", graph.ErrConfig, c.Patience)
 	case c.Cooldown < 0:
-		return fmt.Errorf("%w: reduce-LR-on-plateau cooldown %d is negative", graph.ErrArgument, c.Cooldown)
+		return fmt.Errorf("%w: reduce-LR-on-plateau cooldown %d is negative", graph.ErrConfig, c.Cooldown)
 	case !(c.MinDelta >= 0) || math.IsInf(c.MinDelta, 0):
-		return fmt.Errorf("%w: reduce-LR-on-plateau min delta %v must be finite and ≥ 0", graph.ErrArgument, c.MinDelta)
+		return fmt.Errorf("%w: reduce-LR-on-plateau min delta %v must be finite and ≥ 0", graph.ErrConfig, c.MinDelta)
 	case !(c.MinLR >= 0) || math.IsInf(c.MinLR, 0):
-		return fmt.Errorf("%w: reduce-LR-on-plateau min learning rate %v must be finite and ≥ 0", graph.ErrArgument, c.MinLR)
+		return fmt.Errorf("%w: reduce-LR-on-plateau min learning rate %v must be finite and ≥ 0", graph.ErrConfig, c.MinLR)
 	}
 	c.best, c.wait, c.cooldown = math.Inf(1), 0, 0
 	return nil

@@ -274,7 +274,8 @@ type ModelCheckpoint struct {
 	// SaveBestOnly, an epoch whose logs lack it is an error.
 	Monitor string
 	// SaveBestOnly saves only at the end of an epoch whose monitored value
-	// is strictly below every earlier one of the same Fit call.
+	// is strictly below every earlier one of the same Fit call; false:
+	// after every epoch.
 	SaveBestOnly bool
 
 	best float64
@@ -289,7 +290,7 @@ func (c *ModelCheckpoint) OnTrainBegin(s *FitState) error {
 		return errNilCallback("ModelCheckpoint")
 	}
 	if c.Path == "" {
-		return fmt.Errorf("%w: model checkpoint needs a path", graph.ErrArgument)
+		return fmt.Errorf("%w: model checkpoint needs a path", graph.ErrConfig)
 	}
 	if opt := stateOptimizer(s); opt != nil {
 		if _, err := specOf(opt); err != nil {

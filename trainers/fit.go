@@ -19,14 +19,15 @@ const DefaultBatchSize = 32
 // FitOptions configure Fit. The zero value trains one epoch of batches of
 // 32, shuffled with seed 0, with MSE and SGD(0.01), silently.
 type FitOptions struct {
-	// Loss defaults to MSE.
+	// Loss defaults to MSE (the zero Loss).
 	Loss Loss
-	// Optimizer defaults to SGD with Keras' defaults.
+	// Optimizer defaults (nil) to SGD with Keras' defaults.
 	Optimizer Optimizer
 	// Epochs is the number of the last epoch to train (default 1); with
 	// InitialEpoch it works as in Keras: epochs InitialEpoch..Epochs-1 run.
 	Epochs int
-	// InitialEpoch is the epoch to start at, to resume a run.
+	// InitialEpoch is the epoch to start at, to resume a run (0: the
+	// first).
 	InitialEpoch int
 	// BatchSize defaults to 32. The last batch of an epoch may be smaller;
 	// it is trained, not dropped. A size above the number of training
@@ -36,7 +37,7 @@ type FitOptions struct {
 	// them in a random order drawn from Seed and the epoch number
 	// (EpochOrder).
 	NoShuffle bool
-	// Seed makes shuffling reproducible.
+	// Seed makes shuffling reproducible (0 is a seed like any other).
 	Seed uint64
 	// Order, if set, orders each epoch's samples instead (Seed is then
 	// unused; NoShuffle must be unset): at the start of every epoch Fit
@@ -50,16 +51,17 @@ type FitOptions struct {
 	// Order draws them from the epoch number.
 	Order func(epoch int, order []int)
 	// ValidationSplit holds out this fraction of the samples, taken from
-	// the tail before any shuffling (as Keras), for val_loss.
+	// the tail before any shuffling (as Keras), for val_loss (0: no
+	// validation split).
 	ValidationSplit float64
-	// ValidationX and ValidationY are explicit validation data; they
-	// cannot be combined with ValidationSplit.
+	// ValidationX and ValidationY are explicit validation data (nil:
+	// none); they cannot be combined with ValidationSplit.
 	ValidationX, ValidationY *graph.Tensor
 	// Metrics are reported per epoch besides the loss (and for the
-	// validation data with a "val_" prefix).
+	// validation data with a "val_" prefix); nil: the loss only.
 	Metrics []Metric
 	// Callbacks are called at the start and end of training, epochs and
-	// batches, in order.
+	// batches, in order; nil: none.
 	Callbacks []Callback
 	// Verbose is 0 for silence, 1 for a live progress bar with the loss
 	// and ETA, 2 for one line per epoch: a ProgressBar callback, run ahead

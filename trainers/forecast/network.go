@@ -17,7 +17,8 @@ import (
 // a documented default, the same for every series (none is tuned to one).
 type Settings struct {
 	// Horizon is the number of steps forecast in one go (direct
-	// multi-horizon output: the network's Dense layer has Horizon units).
+	// multi-horizon output: the network's Dense layer has Horizon units);
+	// required: 0 is an error.
 	Horizon int
 	// Season is the seasonal period (0 or 1: none). Windows are whole
 	// seasons, the network learns the correction to the seasonal-naive
@@ -27,8 +28,9 @@ type Settings struct {
 	Windows []int
 	// Units are the candidate LSTM sizes; default {16, 32}.
 	Units []int
-	// Kinds are the candidate architectures; default {LSTM}. Units do
-	// not apply to Linear (one candidate per window and strategy).
+	// Kinds are the candidate architectures; default {LSTM, Linear, MLP}.
+	// Units do not apply to Linear (one candidate per window and
+	// strategy).
 	Kinds []Kind
 	// MaxLSTMWindow is the longest window an LSTM candidate is unrolled
 	// over (default 96): longer ones are skipped, their back-propagation
@@ -62,14 +64,15 @@ type Settings struct {
 	// last ones. Fewer are used when the earliest would leave the smallest
 	// window fewer than MinSamples training samples.
 	Folds int
-	// Seed seeds the weights and the shuffling.
+	// Seed seeds the weights and the shuffling (0 is a seed like any
+	// other).
 	Seed uint64
 	// Ensemble is the number of networks of the chosen configuration
 	// trained with seeds Seed, Seed+1, ... whose forecasts are averaged
 	// (default 5); ValidationEnsemble is the same for each candidate
 	// during the selection (default 1).
 	Ensemble, ValidationEnsemble int
-	// Quantiles, when set, are the levels (each strictly between 0 and 1,
+	// Quantiles, when set (nil: point forecasts only), are the levels (each strictly between 0 and 1,
 	// increasing: CheckQuantiles) of prediction intervals: Fit then also
 	// trains networks of the selected window and size, direct, with one
 	// output per (level, step), on the pinball loss (PinballLoss), early
@@ -101,7 +104,8 @@ type Settings struct {
 	SelectOne bool
 	// DType of the network (default graph.Float32).
 	DType graph.DType
-	// Progress, when set, gets one line per candidate trained.
+	// Progress, when set, gets one line per candidate trained; nil:
+	// silent.
 	Progress io.Writer
 
 	autoBatch bool // BatchSize was left to its default
