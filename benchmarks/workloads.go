@@ -258,10 +258,7 @@ func W5(o Options) (Result, error) {
 // predict, take the last time step's output as the next value, slide the
 // window by one, repeat. The model must return sequences [1, T, 1].
 func Forecast(m *models.Model, window *graph.Tensor, steps int) ([]float32, error) {
-	w, ok := window.Clone().(*graph.Tensor)
-	if !ok {
-		return nil, fmt.Errorf("%w: window clone", graph.ErrArgument)
-	}
+	w := window.Clone()
 	data, ok := graph.Float32Data(w)
 	if !ok {
 		return nil, fmt.Errorf("%w: window must be float32", graph.ErrArgument)

@@ -2,6 +2,7 @@ package benchmarks
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -104,7 +105,7 @@ func TestPredictionWorkloads(t *testing.T) {
 
 func TestForecast(t *testing.T) {
 	m, first := forecastSetup(t)
-	before := slices.Clone(first.Data().([]float32))
+	before := slices.Clone(data32(first))
 	got, err := Forecast(m, first, 39)
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +118,7 @@ func TestForecast(t *testing.T) {
 			t.Fatalf("value %d is %v", i, v)
 		}
 	}
-	if !slices.Equal(before, first.Data().([]float32)) {
+	if !slices.Equal(before, data32(first)) {
 		t.Error("Forecast changed its window")
 	}
 	// The first forecast value is the model's prediction for the window.
@@ -125,7 +126,7 @@ func TestForecast(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pd := p.Data().([]float32)
+	pd := data32(p)
 	if got[0] != pd[len(pd)-1] {
 		t.Errorf("first value %v, prediction %v", got[0], pd[len(pd)-1])
 	}
@@ -251,7 +252,7 @@ func TestNoisySineWindows(t *testing.T) {
 	if !slices.Equal([]int(x.Shape()), []int{40, 10, 1}) || !slices.Equal([]int(y.Shape()), []int{40, 10, 1}) {
 		t.Fatalf("shapes %v %v", x.Shape(), y.Shape())
 	}
-	xd, yd := x.Data().([]float32), y.Data().([]float32)
+	xd, yd := data32(x), data32(y)
 	// Without noise the first point is sin(-2π) = 0 and y is x shifted.
 	if math.Abs(float64(xd[0])) > 1e-6 {
 		t.Errorf("x[0] = %v", xd[0])
@@ -347,4 +348,14 @@ func TestTrainingLoopAllocations(t *testing.T) {
 	if it := tr.Optimizer().Iterations(); it != 22*7 {
 		t.Errorf("%d steps ran, want %d", it, 22*7)
 	}
+}
+
+// data32 returns x's values, sharing its memory; x must be a float32
+// tensor (a test's own data).
+func data32(x *graph.Tensor) []float32 {
+	d, ok := graph.Float32Data(x)
+	if !ok {
+		panic(fmt.Sprintf("data32: %v tensor, want float32", x.DType()))
+	}
+	return d
 }

@@ -294,7 +294,7 @@ func (b *Builder) bind(p *Param, block int) *Node {
 		b.Fail(fmt.Errorf("%w: parameter %s is %v in a %v graph", ErrDType, p.name, p.DType(), b.dt))
 		return nil
 	}
-	val := p.value
+	val := p.value.d
 	name := p.name
 	if block >= 0 {
 		var err error

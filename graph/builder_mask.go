@@ -28,7 +28,7 @@ func (b *Builder) Constant(data []float64, shape ...int) *Node {
 	}
 	name := b.unique(fmt.Sprintf("const%v", shape))
 	return b.wrap("constant", func() (*gorgonia.Node, error) {
-		return gorgonia.NewConstant(t, gorgonia.WithName(name)), nil
+		return gorgonia.NewConstant(t.d, gorgonia.WithName(name)), nil
 	})
 }
 

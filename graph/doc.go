@@ -1,8 +1,9 @@
 // Package graph is the only part of gornn that talks to Gorgonia. It turns
 // layer code into a compiled, differentiable program and runs it.
 //
-// Layers and models above it never see a Gorgonia node, machine or
-// solver; they write their maths with a [Builder] and get a [Program] back.
+// Layers and models above it never see a Gorgonia node, machine, solver
+// or tensor; they write their maths with a [Builder] and get a [Program]
+// back, and data, weights, outputs and gradients are gornn's own [Tensor].
 // Everything that must be right for Gorgonia to behave lives here: unique
 // hierarchical node names, dtype-matched constants, seeded initializers,
 // gradients from gorgonia.Grad, and the workarounds for Gorgonia's bugs.
@@ -30,6 +31,22 @@
 // it through its own Executor. Parameters are bound by reference, so the
 // Programs built for different batch sizes share one copy of the weights,
 // and an update made in place is seen by all of them.
+//
+// # Tensors
+//
+// A [Tensor] is a dense, row-major array of float32 or float64 values,
+// used through pointers, like gonum's mat.Dense: [NewTensor] and
+// [FromFloat64s] make one; Shape, Dims, Dim, Len, DType and Clone describe
+// and copy it; [Float32Data] and [Float64Data] give its values, sharing its
+// memory, and [Float64s] and [AppendFloat64s] copy them out; [CheckFinite],
+// [SampleRange] and [SampleIndex] check and cut it. It wraps the array the
+// runtime computes on, so passing it to an [Executor] copies nothing
+// beyond the documented copies. A nil *Tensor and a zero Tensor are empty,
+// and nothing panics on them.
+//
+//	x, _ := graph.FromFloat64s(graph.Float32, []float64{1, 2, 3, 4, 5, 6}, 2, 3)
+//	fmt.Println(x.Shape(), x.Len(), x.DType()) // (2, 3) 6 float32
+//	d, _ := graph.Float32Data(x)                // [1 2 3 4 5 6], x's memory
 //
 // # Shapes
 //

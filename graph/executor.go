@@ -31,12 +31,12 @@ func (p *Program) NewExecutor() *Executor {
 		var bufs []*tensor.Dense
 		if in.steps != nil {
 			for _, s := range in.steps {
-				t := NewTensor(p.dt, in.shape[0], in.shape[2])
+				t := NewTensor(p.dt, in.shape[0], in.shape[2]).d
 				e.m.Set(s, t)
 				bufs = append(bufs, t)
 			}
 		} else {
-			t := NewTensor(p.dt, in.shape...)
+			t := NewTensor(p.dt, in.shape...).d
 			e.m.Set(in.slot, t)
 			bufs = append(bufs, t)
 		}
@@ -57,15 +57,16 @@ func (e *Executor) Program() *Program { return e.p }
 // SetInput copies t into input i after checking its shape, dtype and that
 // every value is finite. t's dtype may differ from the program's; values
 // are converted.
-func (e *Executor) SetInput(i int, t *tensor.Dense) error {
+func (e *Executor) SetInput(i int, x *Tensor) error {
 	if i < 0 || i >= len(e.p.inputs) {
 		return fmt.Errorf("%w: input %d of %d", ErrArgument, i, len(e.p.inputs))
 	}
 	in := e.p.inputs[i]
+	t := x.dense()
 	if t == nil {
 		return fmt.Errorf("%w: input %s is nil", ErrArgument, in.name)
 	}
-	if _, err := DTypeOf(t); err != nil {
+	if _, err := denseDType(t); err != nil {
 		return fmt.Errorf("input %s: %w", in.name, err)
 	}
 	if !slices.Equal([]int(t.Shape()), in.shape) {
@@ -88,7 +89,7 @@ func (e *Executor) SetInput(i int, t *tensor.Dense) error {
 // scatterSteps copies x [B, T, F] into T step buffers [B, F].
 func scatterSteps(steps []*tensor.Dense, x *tensor.Dense, shape []int) {
 	B, T, F := shape[0], shape[1], shape[2]
-	src := Float64sView(x)
+	src := floatView(x)
 	for t := 0; t < T; t++ {
 		switch d := anyData(steps[t]).(type) {
 		case []float32:
@@ -121,8 +122,16 @@ func (v FloatView) At(i int) float64 {
 	return v.f64[i]
 }
 
-// Float64sView returns an accessor over t's data.
-func Float64sView(t *tensor.Dense) FloatView {
+// Float64sView returns an accessor over t's data (one that reads nothing
+// for an empty Tensor).
+func Float64sView(t *Tensor) FloatView {
+	if t.dense() == nil {
+		return FloatView{}
+	}
+	return floatView(t.d)
+}
+
+func floatView(t *tensor.Dense) FloatView {
 	switch d := anyData(t).(type) {
 	case []float32:
 		return FloatView{f32: d}
@@ -194,13 +203,13 @@ func (e *Executor) value(slot int) (*tensor.Dense, error) {
 }
 
 // Output returns a copy of output i of the last run.
-func (e *Executor) Output(i int) (*tensor.Dense, error) {
+func (e *Executor) Output(i int) (*Tensor, error) {
 	if i < 0 || i >= len(e.p.outputs) {
 		return nil, fmt.Errorf("%w: output %d of %d", ErrArgument, i, len(e.p.outputs))
 	}
 	o := e.p.outputs[i]
 	if o.steps != nil {
-		return e.gatherSteps(o.steps, o.shape)
+		return wrapErr(e.gatherSteps(o.steps, o.shape))
 	}
 	v, err := e.value(o.slot)
 	if err != nil {
@@ -209,14 +218,14 @@ func (e *Executor) Output(i int) (*tensor.Dense, error) {
 	if err := v.Reshape(o.shape...); err != nil {
 		return nil, fmt.Errorf("%w: output %d: %v", ErrGraph, i, err)
 	}
-	return v, nil
+	return wrap(v), nil
 }
 
 // gatherSteps assembles step values [B, F] (slot -1: zeros) into a
 // sequence [B, T, F].
 func (e *Executor) gatherSteps(slots []int, shape []int) (*tensor.Dense, error) {
 	B, T, F := shape[0], shape[1], shape[2]
-	out := NewTensor(e.p.dt, shape...)
+	out := NewTensor(e.p.dt, shape...).d
 	for t, s := range slots {
 		if s < 0 {
 			continue
@@ -232,7 +241,7 @@ func (e *Executor) gatherSteps(slots []int, shape []int) (*tensor.Dense, error) 
 		if g.IsView() {
 			g = g.Materialize().(*tensor.Dense)
 		}
-		v := Float64sView(g)
+		v := floatView(g)
 		switch d := anyData(out).(type) {
 		case []float32:
 			for b := 0; b < B; b++ {
@@ -267,14 +276,14 @@ func (e *Executor) Loss() (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return Float64sView(v).At(0), nil
+	return floatView(v).At(0), nil
 }
 
 // Grads returns the gradient of the loss with respect to each of params,
 // in that order, each shaped like its parameter. Parameters bound block by
 // block have their blocks assembled; a parameter the program does not read
 // gets a zero gradient.
-func (e *Executor) Grads(params []*Param) ([]*tensor.Dense, error) {
+func (e *Executor) Grads(params []*Param) ([]*Tensor, error) {
 	return e.GradsInto(nil, params)
 }
 
@@ -284,10 +293,10 @@ func (e *Executor) Grads(params []*Param) ([]*tensor.Dense, error) {
 // allocating them every step; tensors that do not fit, or are missing,
 // are allocated. The caller must not keep the returned tensors across
 // calls that reuse them.
-func (e *Executor) GradsInto(dst []*tensor.Dense, params []*Param) ([]*tensor.Dense, error) {
+func (e *Executor) GradsInto(dst []*Tensor, params []*Param) ([]*Tensor, error) {
 	out := dst
 	if len(out) < len(params) {
-		out = make([]*tensor.Dense, len(params))
+		out = make([]*Tensor, len(params))
 		copy(out, dst)
 	}
 	out = out[:len(params)]
@@ -296,8 +305,8 @@ func (e *Executor) GradsInto(dst []*tensor.Dense, params []*Param) ([]*tensor.De
 			return nil, fmt.Errorf("%w: parameter %d is nil", ErrArgument, i)
 		}
 		// p.value's own shape, not p.Shape(): that copies, every step.
-		shape := []int(p.value.Shape())
-		if t := out[i]; t != nil && t.Dtype() == e.p.dt.tensorDtype() && !t.IsView() && slices.Equal([]int(t.Shape()), shape) {
+		shape := []int(p.value.d.Shape())
+		if t := out[i].dense(); t != nil && t.Dtype() == e.p.dt.tensorDtype() && !t.IsView() && slices.Equal([]int(t.Shape()), shape) {
 			zero(t)
 			continue
 		}
@@ -332,7 +341,7 @@ func (e *Executor) GradsInto(dst []*tensor.Dense, params []*Param) ([]*tensor.De
 		if pp.block >= 0 {
 			off = pp.block * n
 		}
-		addAt(out[i], off, g)
+		addAt(out[i].d, off, g)
 	}
 	return out, nil
 }
@@ -359,7 +368,7 @@ func addAt(dst *tensor.Dense, off int, src *tensor.Dense) {
 			return
 		}
 	}
-	s := Float64sView(src)
+	s := floatView(src)
 	switch d := anyData(dst).(type) {
 	case []float32:
 		for i := range n {
@@ -383,7 +392,7 @@ func zero(t *tensor.Dense) {
 
 // InputGrad returns the gradient of the loss with respect to input i,
 // shaped like the input.
-func (e *Executor) InputGrad(i int) (*tensor.Dense, error) {
+func (e *Executor) InputGrad(i int) (*Tensor, error) {
 	if i < 0 || i >= len(e.p.inputs) {
 		return nil, fmt.Errorf("%w: input %d of %d", ErrArgument, i, len(e.p.inputs))
 	}
@@ -398,10 +407,10 @@ func (e *Executor) InputGrad(i int) (*tensor.Dense, error) {
 		if in.grad < 0 {
 			return nil, fmt.Errorf("%w: program has no gradient for input %s", ErrArgument, in.name)
 		}
-		return e.value(in.grad)
+		return wrapErr(e.value(in.grad))
 	}
 	if in.stepGrads == nil {
 		return nil, fmt.Errorf("%w: program has no gradient for input %s", ErrArgument, in.name)
 	}
-	return e.gatherSteps(in.stepGrads, in.shape)
+	return wrapErr(e.gatherSteps(in.stepGrads, in.shape))
 }

@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -75,4 +76,14 @@ func run(t *testing.T, b *graph.Builder, spec graph.Spec, inputs ...*graph.Tenso
 		t.Fatal(err)
 	}
 	return e
+}
+
+// data64 returns x's values, sharing its memory; x must be a float64
+// tensor (a test's own data).
+func data64(x *graph.Tensor) []float64 {
+	d, ok := graph.Float64Data(x)
+	if !ok {
+		panic(fmt.Sprintf("data64: %v tensor, want float64", x.DType()))
+	}
+	return d
 }

@@ -159,11 +159,7 @@ func valueFloats(v gorgonia.Value) []float64 {
 	if f, ok := runtime.Scalar(v); ok {
 		return []float64{f}
 	}
-	d := v.(*tensor.Dense)
-	if d.IsView() {
-		d = d.Materialize().(*tensor.Dense)
-	}
-	return Float64s(d)
+	return Float64s(wrap(v.(*tensor.Dense))) // wrap materializes a view
 }
 
 // TestSliceGradientsRepeatable: the gradient of a slice the kernels do not

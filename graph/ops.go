@@ -544,7 +544,7 @@ func (b *Builder) Full(v float64, shape ...int) *Node {
 	}
 	name := b.unique(fmt.Sprintf("const(%v)%v", v, shape))
 	return b.wrap("constant", func() (*gorgonia.Node, error) {
-		return gorgonia.NewConstant(t, gorgonia.WithName(name)), nil
+		return gorgonia.NewConstant(t.d, gorgonia.WithName(name)), nil
 	})
 }
 

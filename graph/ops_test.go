@@ -43,7 +43,7 @@ func TestSequenceOps(t *testing.T) {
 	xv, tv := seededTensor(1, B, T, F), seededTensor(4, B, T, K)
 	e := run(t, b, graph.Spec{Outputs: []*graph.Node{z, overTime, overFeat}, Loss: loss, Grads: true, InputGrads: true}, xv, tv)
 
-	xd, td := xv.Data().([]float64), tv.Data().([]float64)
+	xd, td := data64(xv), data64(tv)
 	wd, bd := seeded(2, F*K), seeded(3, K)
 	zv := make([]float64, B*T*K)
 	for s := range B {

@@ -18,7 +18,7 @@ import (
 // panic: it has no name, shape or values, and SetFloat64s fails.
 type Param struct {
 	name  string
-	value *tensor.Dense
+	value *Tensor
 }
 
 // NewParam returns a parameter of the given dtype and shape, filled by init
@@ -63,7 +63,7 @@ func (p *Param) Shape() []int {
 	if p == nil || p.value == nil {
 		return nil
 	}
-	return slices.Clone([]int(p.value.Shape()))
+	return p.value.Shape()
 }
 
 // Len returns the number of scalars in the parameter.
@@ -71,7 +71,7 @@ func (p *Param) Len() int {
 	if p == nil || p.value == nil {
 		return 0
 	}
-	return p.value.Shape().TotalSize()
+	return p.value.Len()
 }
 
 // DType returns the parameter's element type (an invalid DType, -1, for a
@@ -87,7 +87,7 @@ func (p *Param) DType() DType {
 // Value returns the tensor holding the parameter (nil for a nil or zero
 // Param). Writing to its data changes the model; it must not be done while
 // the model runs.
-func (p *Param) Value() *tensor.Dense {
+func (p *Param) Value() *Tensor {
 	if p == nil {
 		return nil
 	}
@@ -119,7 +119,7 @@ func (p *Param) SetFloat64s(data []float64) error {
 			return fmt.Errorf("%s: %w at flat index %d (%v as %v)", p.name, ErrNotFinite, i, v, dt)
 		}
 	}
-	switch d := anyData(p.value).(type) {
+	switch d := anyData(p.value.d).(type) {
 	case []float32:
 		for i, v := range data {
 			d[i] = float32(v)
@@ -127,7 +127,7 @@ func (p *Param) SetFloat64s(data []float64) error {
 	case []float64:
 		copy(d, data)
 	default:
-		return fmt.Errorf("%w: %s holds %v", ErrDType, p.name, p.value.Dtype())
+		return fmt.Errorf("%w: %s holds %v", ErrDType, p.name, p.value.d.Dtype())
 	}
 	return nil
 }
@@ -138,13 +138,13 @@ func (p *Param) block(i int) (*tensor.Dense, error) {
 	if p.value == nil {
 		return nil, fmt.Errorf("%w: parameter %q has no value (not made by NewParam)", ErrArgument, p.name)
 	}
-	shape := p.value.Shape()
+	shape := p.value.d.Shape()
 	if len(shape) < 2 || i < 0 || i >= shape[0] {
 		return nil, fmt.Errorf("%w: %s: block %d of shape %v", ErrShape, p.name, i, shape)
 	}
 	inner := []int(shape[1:].Clone())
 	n := sizeOf(inner)
-	switch d := anyData(p.value).(type) {
+	switch d := anyData(p.value.d).(type) {
 	case []float32:
 		return tensor.New(tensor.WithShape(inner...), tensor.WithBacking(d[i*n:(i+1)*n:(i+1)*n])), nil
 	case []float64:

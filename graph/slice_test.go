@@ -44,7 +44,7 @@ func TestSliceGateBlocksU128(t *testing.T) {
 	zv := seededTensor(1, B, 4*U)
 	e := run(t, b, graph.Spec{Outputs: blocks, Loss: loss, InputGrads: true}, zv)
 
-	zd := zv.Data().([]float64)
+	zd := data64(zv)
 	wantLoss := 0.0
 	wantGrad := make([]float64, len(zd))
 	for k := range 4 {
@@ -104,7 +104,7 @@ func TestSliceAndIndexAt256(t *testing.T) {
 		t.Fatal(err)
 	}
 	zv := seededTensor(2, B, N)
-	zd := zv.Data().([]float64)
+	zd := data64(zv)
 	e := run(t, b, graph.Spec{Outputs: outs, Loss: loss, InputGrads: true}, zv)
 
 	wantGrad := make([]float64, len(zd))
@@ -159,7 +159,7 @@ func TestStepsOfLongPlainSequence(t *testing.T) {
 	xv := seededTensor(3, B, T, F)
 	e := run(t, b, graph.Spec{Outputs: []*graph.Node{stacked}, Loss: loss, InputGrads: true}, xv)
 
-	xd := xv.Data().([]float64)
+	xd := data64(xv)
 	compareAll(t, "stacked steps", graph.Float64s(must(e.Output(0))), xd, 0)
 	wantGrad := make([]float64, len(xd))
 	wantLoss := 0.0
@@ -200,7 +200,7 @@ func TestLongSequenceInputStacked(t *testing.T) {
 			xv := seededTensor(4, B, T, F)
 			e := run(t, b, graph.Spec{Outputs: []*graph.Node{flat, first, later}, Loss: loss, InputGrads: true}, xv)
 
-			xd := xv.Data().([]float64)
+			xd := data64(xv)
 			n := float64(len(xd))
 			wantY := make([]float64, len(xd))
 			wantGrad := make([]float64, len(xd))
@@ -268,14 +268,14 @@ func TestConcatGradientsAt256(t *testing.T) {
 			for r := range B {
 				for _, v := range vals {
 					w := v.Shape()[1]
-					want = append(want, v.Data().([]float64)[r*w:(r+1)*w]...)
+					want = append(want, data64(v)[r*w:(r+1)*w]...)
 				}
 			}
 			compareAll(t, "joined", graph.Float64s(must(e.Output(0))), want, 0)
 			off := 0
 			for i, v := range vals {
 				w := v.Shape()[1]
-				d := v.Data().([]float64)
+				d := data64(v)
 				wantGrad := make([]float64, len(d))
 				for r := range B {
 					for c := range w {

@@ -4,14 +4,154 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"unsafe"
 
 	"gorgonia.org/tensor"
 )
 
-// Tensor is the dense n-dimensional array used for data and weights
-// (Gorgonia's tensor.Dense), row-major.
-type Tensor = tensor.Dense
+// Tensor is a dense, row-major n-dimensional array of float32 or float64
+// values: data, weights, outputs and gradients. It is gornn's own type;
+// the array behind it is the one the runtime computes on, so passing a
+// Tensor to an executor or reading one back copies no more than the
+// documented copies.
+//
+// Tensors are used through pointers. A nil *Tensor or a zero Tensor is
+// empty: its methods do not panic and report no shape, no values and an
+// invalid DType (-1). The data is read and written through Float32Data and
+// Float64Data (sharing its memory), Float64s and AppendFloat64s (copying).
+type Tensor struct {
+	d *tensor.Dense
+}
+
+// wrap returns d as a Tensor (nil for a nil d), sharing d's memory; a
+// view is materialized first, so that a Tensor's values are always its
+// array's contiguous, row-major backing.
+func wrap(d *tensor.Dense) *Tensor {
+	if d == nil {
+		return nil
+	}
+	if d.IsView() {
+		d = d.Materialize().(*tensor.Dense)
+	}
+	return &Tensor{d: d}
+}
+
+// wrapErr is wrap for a function's two results.
+func wrapErr(d *tensor.Dense, err error) (*Tensor, error) {
+	if err != nil {
+		return nil, err
+	}
+	return wrap(d), nil
+}
+
+// dense returns the array behind t, nil for a nil or zero Tensor.
+func (t *Tensor) dense() *tensor.Dense {
+	if t == nil {
+		return nil
+	}
+	return t.d
+}
+
+// Shape is a tensor's dimensions, outermost first. It is a plain []int
+// that prints as a tuple, (40, 10, 1), as Keras and NumPy print shapes.
+type Shape []int
+
+// String returns s as a tuple: "(40, 10, 1)", "(3)", "()".
+func (s Shape) String() string {
+	b := []byte{'('}
+	for i, d := range s {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = strconv.AppendInt(b, int64(d), 10)
+	}
+	return string(append(b, ')'))
+}
+
+// Shape returns a copy of t's shape (nil for an empty Tensor; empty and
+// non-nil for a scalar).
+func (t *Tensor) Shape() Shape {
+	d := t.dense()
+	if d == nil {
+		return nil
+	}
+	return append(Shape{}, d.Shape()...)
+}
+
+// Dims returns the number of dimensions of t (0 for a scalar or an empty
+// Tensor).
+func (t *Tensor) Dims() int {
+	d := t.dense()
+	if d == nil {
+		return 0
+	}
+	return d.Dims()
+}
+
+// Dim returns the size of t's dimension i, or 0 if t has no such
+// dimension. Unlike Shape()[i] it does not allocate.
+func (t *Tensor) Dim(i int) int {
+	d := t.dense()
+	if d == nil || i < 0 || i >= d.Dims() {
+		return 0
+	}
+	return d.Shape()[i]
+}
+
+// Len returns the number of values in t (0 for an empty Tensor).
+func (t *Tensor) Len() int {
+	d := t.dense()
+	if d == nil {
+		return 0
+	}
+	return d.Shape().TotalSize()
+}
+
+// DType returns t's element type, or an invalid DType (-1) for an empty
+// Tensor. [DTypeOf] returns the same as an error instead.
+func (t *Tensor) DType() DType {
+	dt, err := DTypeOf(t)
+	if err != nil {
+		return -1
+	}
+	return dt
+}
+
+// Clone returns a copy of t with memory of its own (nil for an empty
+// Tensor).
+func (t *Tensor) Clone() *Tensor {
+	d := t.dense()
+	if d == nil {
+		return nil
+	}
+	if d.IsView() {
+		return wrap(d.Materialize().(*tensor.Dense))
+	}
+	return wrap(d.Clone().(*tensor.Dense))
+}
+
+// String formats t's values as rows and columns, as fmt's %v does.
+func (t *Tensor) String() string {
+	return fmt.Sprint(t)
+}
+
+// Format implements fmt.Formatter for the float verbs (%v, %g, %f, %e
+// and %s, with a width and a precision: %.3v): values are printed as rows
+// and columns, large tensors with their middle rows and columns elided
+// (%#v prints every value, %-v prints them as one flat list, %+v adds the
+// shape and strides first). An empty Tensor prints as "<nil>".
+func (t *Tensor) Format(s fmt.State, c rune) {
+	d := t.dense()
+	switch {
+	case d == nil:
+		fmt.Fprint(s, "<nil>")
+	case c == 'i': // Gorgonia's internals: not part of gornn's face
+		fmt.Fprint(s, "%!i(*graph.Tensor)")
+	default:
+		d.Format(s, c)
+	}
+}
 
 // MaxTensorElements is the most values a tensor or parameter made by this
 // package may hold: 2³⁰, 4 GiB as float32, 8 GiB as float64. NewTensor,
@@ -26,7 +166,7 @@ const MaxTensorElements = 1 << 30
 // It returns nil, and allocates nothing, if dt is not Float32 or Float64, a
 // dimension is negative, or the shape holds more than MaxTensorElements
 // values; [NewTensorChecked] returns the reason as an error instead.
-func NewTensor(dt DType, shape ...int) *tensor.Dense {
+func NewTensor(dt DType, shape ...int) *Tensor {
 	t, err := NewTensorChecked(dt, shape...)
 	if err != nil {
 		return nil
@@ -37,14 +177,14 @@ func NewTensor(dt DType, shape ...int) *tensor.Dense {
 // NewTensorChecked is NewTensor returning an error wrapping ErrArgument (an
 // invalid dtype) or ErrShape (a negative dimension, or more than
 // MaxTensorElements values) instead of nil.
-func NewTensorChecked(dt DType, shape ...int) (*tensor.Dense, error) {
+func NewTensorChecked(dt DType, shape ...int) (*Tensor, error) {
 	if !dt.Valid() {
 		return nil, fmt.Errorf("%w: invalid dtype %v", ErrArgument, dt)
 	}
 	if _, err := shapeSize(shape); err != nil {
 		return nil, err
 	}
-	return tensor.New(tensor.WithShape(shape...), tensor.Of(dt.tensorDtype())), nil
+	return wrap(tensor.New(tensor.WithShape(shape...), tensor.Of(dt.tensorDtype()))), nil
 }
 
 // shapeSize returns the number of values of shape, or an error wrapping
@@ -84,7 +224,7 @@ func mulSize(a, b int) (int, bool) {
 
 // FromFloat64s returns a tensor of dtype dt and the given shape holding a
 // copy of data (converted to float32 when dt is Float32).
-func FromFloat64s(dt DType, data []float64, shape ...int) (*tensor.Dense, error) {
+func FromFloat64s(dt DType, data []float64, shape ...int) (*Tensor, error) {
 	if !dt.Valid() {
 		return nil, fmt.Errorf("%w: invalid dtype %v", ErrArgument, dt)
 	}
@@ -99,7 +239,7 @@ func FromFloat64s(dt DType, data []float64, shape ...int) (*tensor.Dense, error)
 		return nil, fmt.Errorf("%w: %d values for shape %v (needs %d)", ErrShape, len(data), shape, n)
 	}
 	t := NewTensor(dt, shape...)
-	switch d := anyData(t).(type) {
+	switch d := anyData(t.d).(type) {
 	case []float32:
 		for i, v := range data {
 			d[i] = float32(v)
@@ -113,11 +253,11 @@ func FromFloat64s(dt DType, data []float64, shape ...int) (*tensor.Dense, error)
 // AppendFloat64s appends t's data as float64, in row-major order, to dst
 // and returns the extended slice (dst[:0] reuses dst's memory). A nil t
 // appends nothing.
-func AppendFloat64s(dst []float64, t *tensor.Dense) []float64 {
-	if t == nil {
+func AppendFloat64s(dst []float64, t *Tensor) []float64 {
+	if t.dense() == nil {
 		return dst
 	}
-	switch d := anyData(t).(type) {
+	switch d := anyData(t.d).(type) {
 	case []float32:
 		for _, v := range d {
 			dst = append(dst, float64(v))
@@ -131,11 +271,11 @@ func AppendFloat64s(dst []float64, t *tensor.Dense) []float64 {
 
 // Float64s returns a copy of t's data as float64, in row-major order (nil
 // for a nil t).
-func Float64s(t *tensor.Dense) []float64 {
-	if t == nil {
+func Float64s(t *Tensor) []float64 {
+	if t.dense() == nil {
 		return nil
 	}
-	switch d := anyData(t).(type) {
+	switch d := anyData(t.d).(type) {
 	case []float32:
 		out := make([]float64, len(d))
 		for i, v := range d {
@@ -153,27 +293,32 @@ func Float64s(t *tensor.Dense) []float64 {
 }
 
 // DTypeOf returns the dtype of t, or an error if it is neither float32 nor float64.
-func DTypeOf(t *tensor.Dense) (DType, error) {
-	if t == nil {
+func DTypeOf(t *Tensor) (DType, error) {
+	if t.dense() == nil {
 		return 0, fmt.Errorf("%w: nil tensor", ErrArgument)
 	}
-	switch t.Dtype() {
+	return denseDType(t.d)
+}
+
+// denseDType is DTypeOf for the array behind a Tensor.
+func denseDType(d *tensor.Dense) (DType, error) {
+	switch d.Dtype() {
 	case tensor.Float32:
 		return Float32, nil
 	case tensor.Float64:
 		return Float64, nil
 	}
-	return 0, fmt.Errorf("%w: tensor of %v (want float32 or float64)", ErrDType, t.Dtype())
+	return 0, fmt.Errorf("%w: tensor of %v (want float32 or float64)", ErrDType, d.Dtype())
 }
 
 // CheckFinite returns an error wrapping ErrNotFinite that gives the flat
 // index of the first NaN or infinity in t, or nil (for a nil t, an error
 // wrapping ErrArgument).
-func CheckFinite(t *tensor.Dense) error {
-	if t == nil {
+func CheckFinite(t *Tensor) error {
+	if t.dense() == nil {
 		return fmt.Errorf("%w: nil tensor", ErrArgument)
 	}
-	i := firstNonFinite(t)
+	i := firstNonFinite(t.d)
 	if i < 0 {
 		return nil
 	}
@@ -182,11 +327,11 @@ func CheckFinite(t *tensor.Dense) error {
 
 // FirstNonFinite returns the flat index of the first NaN or infinity in t,
 // or -1 if every value is finite (or t is nil).
-func FirstNonFinite(t *tensor.Dense) int {
-	if t == nil {
+func FirstNonFinite(t *Tensor) int {
+	if t.dense() == nil {
 		return -1
 	}
-	return firstNonFinite(t)
+	return firstNonFinite(t.d)
 }
 
 func firstNonFinite(t *tensor.Dense) int {
@@ -260,8 +405,8 @@ func anyData(t *tensor.Dense) any {
 // SampleRange returns samples lo..hi-1 (along the first axis) of x, a
 // float32 or float64 tensor, as a tensor sharing x's memory (a copy if x is
 // a view). It needs 0 ≤ lo ≤ hi ≤ x.Shape()[0].
-func SampleRange(x *tensor.Dense, lo, hi int) (*tensor.Dense, error) {
-	x, n, err := samples(x)
+func SampleRange(t *Tensor, lo, hi int) (*Tensor, error) {
+	x, n, err := samples(t)
 	if err != nil {
 		return nil, err
 	}
@@ -273,16 +418,16 @@ func SampleRange(x *tensor.Dense, lo, hi int) (*tensor.Dense, error) {
 	shape[0] = hi - lo
 	switch d := anyData(x).(type) {
 	case []float32:
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d[lo*per:hi*per])), nil
+		return wrap(tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d[lo*per:hi*per]))), nil
 	default:
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d.([]float64)[lo*per:hi*per])), nil
+		return wrap(tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d.([]float64)[lo*per:hi*per]))), nil
 	}
 }
 
 // SampleIndex returns the samples of x, a float32 or float64 tensor, at
 // the given indices along the first axis, in that order, as a new tensor.
 // Every index must be in [0, x.Shape()[0]).
-func SampleIndex(x *tensor.Dense, idx []int) (*tensor.Dense, error) {
+func SampleIndex(x *Tensor, idx []int) (*Tensor, error) {
 	return SampleIndexInto(nil, x, idx)
 }
 
@@ -291,8 +436,8 @@ func SampleIndex(x *tensor.Dense, idx []int) (*tensor.Dense, error) {
 // training loop can assemble its batches without allocating; otherwise,
 // or with a nil dst, it returns a new tensor. dst must not share memory
 // with x.
-func SampleIndexInto(dst, x *tensor.Dense, idx []int) (*tensor.Dense, error) {
-	x, n, err := samples(x)
+func SampleIndexInto(dst, t *Tensor, idx []int) (*Tensor, error) {
+	x, n, err := samples(t)
 	if err != nil {
 		return nil, err
 	}
@@ -302,9 +447,9 @@ func SampleIndexInto(dst, x *tensor.Dense, idx []int) (*tensor.Dense, error) {
 		}
 	}
 	per := x.Shape().TotalSize() / n
-	if dst != nil && dst != x && dst.Dtype() == x.Dtype() && !dst.IsView() && dst.Dims() == x.Dims() &&
-		dst.Shape()[0] == len(idx) && slices.Equal(dst.Shape()[1:], x.Shape()[1:]) {
-		switch d := anyData(dst).(type) {
+	if dd := dst.dense(); dd != nil && dst != t && dd != x && dd.Dtype() == x.Dtype() && !dd.IsView() && dd.Dims() == x.Dims() &&
+		dd.Shape()[0] == len(idx) && slices.Equal(dd.Shape()[1:], x.Shape()[1:]) {
+		switch d := anyData(dd).(type) {
 		case []float32:
 			gatherInto(d[:0], anyData(x).([]float32), idx, per)
 		case []float64:
@@ -316,15 +461,16 @@ func SampleIndexInto(dst, x *tensor.Dense, idx []int) (*tensor.Dense, error) {
 	shape[0] = len(idx)
 	switch d := anyData(x).(type) {
 	case []float32:
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(gather(d, idx, per))), nil
+		return wrap(tensor.New(tensor.WithShape(shape...), tensor.WithBacking(gather(d, idx, per)))), nil
 	default:
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(gather(d.([]float64), idx, per))), nil
+		return wrap(tensor.New(tensor.WithShape(shape...), tensor.WithBacking(gather(d.([]float64), idx, per)))), nil
 	}
 }
 
-// samples checks that x can be cut into samples and returns it, made
-// contiguous, with their number.
-func samples(x *tensor.Dense) (*tensor.Dense, int, error) {
+// samples checks that t can be cut into samples and returns its array,
+// made contiguous, with their number.
+func samples(t *Tensor) (*tensor.Dense, int, error) {
+	x := t.dense()
 	if x == nil {
 		return nil, 0, fmt.Errorf("%w: nil tensor", ErrArgument)
 	}

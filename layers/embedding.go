@@ -241,12 +241,9 @@ func (l *Embedding) CheckInput(x *graph.Tensor) error {
 	if x == nil {
 		return fmt.Errorf("%w: nil ids", graph.ErrArgument)
 	}
-	if x.IsView() {
-		x = x.Materialize().(*graph.Tensor)
-	}
 	v := graph.Float64sView(x)
-	n := x.Shape().TotalSize()
-	per := max(1, n/max(1, x.Shape()[0]))
+	n := x.Len()
+	per := max(1, n/max(1, x.Dim(0)))
 	for i := range n {
 		id := v.At(i)
 		if id != math.Trunc(id) || id < 0 || id >= float64(l.inputDim) {

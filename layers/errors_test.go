@@ -2,6 +2,7 @@ package layers_test
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"slices"
@@ -438,4 +439,14 @@ func TestFromConfig(t *testing.T) {
 			t.Errorf("FromConfig(%+v): %v, want ErrConfig", c, err)
 		}
 	}
+}
+
+// data64 returns x's values, sharing its memory; x must be a float64
+// tensor (a test's own data).
+func data64(x *graph.Tensor) []float64 {
+	d, ok := graph.Float64Data(x)
+	if !ok {
+		panic(fmt.Sprintf("data64: %v tensor, want float64", x.DType()))
+	}
+	return d
 }

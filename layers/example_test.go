@@ -178,7 +178,8 @@ func Example_customLayer() {
 			log.Fatal(err)
 		}
 		for i, p := range m.Params() {
-			w, g := p.Value().Data().([]float64), grads[i].Data().([]float64)
+			w, _ := graph.Float64Data(p.Value()) // shares the parameter's memory
+			g, _ := graph.Float64Data(grads[i])
 			for k := range w {
 				w[k] -= 0.5 * g[k] // in place: every program sees the update
 			}

@@ -178,7 +178,7 @@ func TestRecurrentCellsMatchKerasEquations(t *testing.T) {
 					t.Fatal(err)
 				}
 				x := must(graph.FromFloat64s(graph.Float64, uniform(r, B*T*F, 1), B, T, F))
-				want := referenceSequence(c.kind, w, x.Data().([]float64), B, T, rs)
+				want := referenceSequence(c.kind, w, data64(x), B, T, rs)
 				for _, sequence := range []bool{true, false} { // step-fed and plain input
 					got := forward(t, l, x, sequence)
 					if d := maxAbsDiff(got, want); d > 1e-13 {

@@ -164,11 +164,8 @@ func (l *SequenceLengths) CheckInputAt(k int, x *graph.Tensor) error {
 	if k != 1 || !l.Built() {
 		return nil
 	}
-	if x.IsView() {
-		x = x.Materialize().(*graph.Tensor)
-	}
 	v := graph.Float64sView(x)
-	for i := range x.Shape().TotalSize() {
+	for i := range x.Len() {
 		if L := v.At(i); L != math.Trunc(L) || L < 1 || L > float64(l.in[0]) {
 			return fmt.Errorf("%w: %s: sample %d: length %v is not a whole number in [1, %d]", graph.ErrArgument, l.name, i, L, l.in[0])
 		}

@@ -92,7 +92,7 @@ func hammer(m *Model, calls []stressCall, goroutines, rounds int) []error {
 				c := calls[(g+k)%len(calls)]
 				y, err := m.PredictBatch(c.x, c.batch)
 				if err == nil && !slices.Equal(graph.Float64s(y), c.want) {
-					err = fmt.Errorf("goroutine %d, call %d (%d samples, batch %d): answer differs from the serial one", g, k, c.x.Shape()[0], c.batch)
+					err = fmt.Errorf("goroutine %d, call %d (%d samples, batch %d): answer differs from the serial one", g, k, c.x.Dim(0), c.batch)
 				}
 				if err != nil {
 					mu.Lock()

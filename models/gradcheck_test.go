@@ -91,7 +91,7 @@ func checkGradients(t *testing.T, m *models.Model, batch int, dataSeed uint64) (
 	// Parameters: perturb the shared weight tensor in place; the program
 	// binds it directly (block views included).
 	for pi, p := range params {
-		data := p.Value().Data().([]float64)
+		data := data64(p.Value())
 		g := graph.Float64s(grads[pi])
 		if len(g) != len(data) {
 			t.Fatalf("%s: gradient has %d values, want %d", p.Name(), len(g), len(data))
@@ -111,7 +111,7 @@ func checkGradients(t *testing.T, m *models.Model, batch int, dataSeed uint64) (
 	}
 
 	// The input: perturb a copy of x and feed it again.
-	xd := x.Data().([]float64)
+	xd := data64(x)
 	g := graph.Float64s(inGrad)
 	for _, i := range coords(len(xd), r) {
 		orig := xd[i]
@@ -274,7 +274,7 @@ func TestGradientCheckDetectsWrongGradient(t *testing.T) {
 	}
 	p := m.Params()[0]
 	g := graph.Float64s(must(e.Grads([]*graph.Param{p}))[0])
-	data := p.Value().Data().([]float64)
+	data := data64(p.Value())
 	for i := range data {
 		data[i] += 0.5 // move away from where g was computed
 	}

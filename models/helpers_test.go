@@ -1,6 +1,7 @@
 package models_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -56,4 +57,14 @@ func seedModelLayers(t testing.TB) []layers.Layer {
 func newSeedModel(t testing.TB, opts ...models.Option) *models.Model {
 	t.Helper()
 	return must(models.NewSequential([]int{10, 1}, seedModelLayers(t), opts...))
+}
+
+// data64 returns x's values, sharing its memory; x must be a float64
+// tensor (a test's own data).
+func data64(x *graph.Tensor) []float64 {
+	d, ok := graph.Float64Data(x)
+	if !ok {
+		panic(fmt.Sprintf("data64: %v tensor, want float64", x.DType()))
+	}
+	return d
 }

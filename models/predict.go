@@ -95,11 +95,8 @@ func (m *Model) PredictBatch(x *graph.Tensor, batch int) (*graph.Tensor, error) 
 	if err := m.CheckSamples("x", x); err != nil {
 		return nil, fmt.Errorf("%s: predict: %w", m.name, err)
 	}
-	if x.IsView() {
-		x = x.Materialize().(*graph.Tensor)
-	}
 	batch = min(batch, MaxPredictBatch)
-	n := x.Shape()[0]
+	n := x.Dim(0)
 	outShape := m.OutputShape()
 	outPer := 1
 	for _, d := range outShape {
@@ -121,7 +118,7 @@ func (m *Model) PredictBatch(x *graph.Tensor, batch int) (*graph.Tensor, error) 
 // takes the next run not yet taken; a failed run stops the others at their
 // next run, and the first error is returned.
 func (m *Model) predictRuns(x, out *graph.Tensor, batch, outPer, runs int) error {
-	n := x.Shape()[0]
+	n := x.Dim(0)
 	one := func(r int) error {
 		lo := r * batch
 		return m.predictRun(x, out, lo, min(lo+batch, n), outPer)

@@ -46,13 +46,7 @@ func (m *Model) predictOutputs(xs []*graph.Tensor) ([]*graph.Tensor, error) {
 	if err := m.CheckInputs(xs); err != nil {
 		return nil, fmt.Errorf("%s: predict: %w", m.name, err)
 	}
-	xs = append([]*graph.Tensor(nil), xs...)
-	for i, x := range xs {
-		if x.IsView() {
-			xs[i] = x.Materialize().(*graph.Tensor)
-		}
-	}
-	n := xs[0].Shape()[0]
+	n := xs[0].Dim(0)
 	shapes := m.OutputShapes()
 	outs := make([]*graph.Tensor, len(shapes))
 	outPer := make([]int, len(shapes))

@@ -15,7 +15,7 @@ import (
 // firstN returns a copy of the first n samples of x.
 func firstN(x *graph.Tensor, n int) *graph.Tensor {
 	shape := slices.Clone([]int(x.Shape()))
-	per := x.Shape().TotalSize() / shape[0]
+	per := x.Len() / shape[0]
 	shape[0] = n
 	dt, _ := graph.DTypeOf(x)
 	return must(graph.FromFloat64s(dt, graph.Float64s(x)[:n*per], shape...))
@@ -107,7 +107,7 @@ func TestPredictMatchesProgram(t *testing.T) {
 		t.Errorf("Predict differs from the program's output by %g", predMaxDiff(got, want))
 	}
 	// A weight change made in place is seen by both.
-	k := m.Params()[0].Value().Data().([]float64)
+	k := data64(m.Params()[0].Value())
 	k[0] += 1
 	must(0, e.Run())
 	want = graph.Float64s(must(e.Output(0)))

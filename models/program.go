@@ -397,7 +397,7 @@ func (m *Model) CheckInputs(xs []*graph.Tensor) error {
 		if err := m.checkInput(i, what, x); err != nil {
 			return err
 		}
-		if n, n0 := x.Shape()[0], xs[0].Shape()[0]; n != n0 {
+		if n, n0 := x.Dim(0), xs[0].Dim(0); n != n0 {
 			return fmt.Errorf("%w: input %d has %d samples, input 0 %d", graph.ErrShape, i, n, n0)
 		}
 	}
@@ -437,6 +437,19 @@ func (m *Model) checkInput(i int, what string, x *graph.Tensor) error {
 	return nil
 }
 
+// samplesOf reports whether x is shaped [n, sample...].
+func samplesOf(x *graph.Tensor, sample []int) bool {
+	if x.Dims() != len(sample)+1 {
+		return false
+	}
+	for i, d := range sample {
+		if x.Dim(i+1) != d {
+			return false
+		}
+	}
+	return true
+}
+
 // CheckTensor is CheckSamples for any sample shape and element type dt:
 // x must be [n, sample...] with n ≥ 1, float32 or float64, every element
 // finite and, for dt Float32, within float32's range. The trainers check
@@ -449,24 +462,19 @@ func CheckTensor(what string, x *graph.Tensor, sample []int, dt graph.DType) err
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	shape := []int(x.Shape())
-	if len(shape) != len(sample)+1 || !slices.Equal(shape[1:], sample) {
-		return fmt.Errorf("%w: %s has shape %v, want [n %v]", graph.ErrShape, what, shape, sample)
+	if !samplesOf(x, sample) { // not x.Shape(): that copies, every step
+		return fmt.Errorf("%w: %s has shape %v, want [n %v]", graph.ErrShape, what, []int(x.Shape()), sample)
 	}
-	if shape[0] < 1 {
+	if x.Dim(0) < 1 {
 		return fmt.Errorf("%w: %s has no samples", graph.ErrArgument, what)
 	}
-	if x.IsView() {
-		// A view's backing memory may hold elements outside it (and in
-		// another order): scan a copy of its own elements.
-		x = x.Materialize().(*graph.Tensor)
-	}
-	per := x.Shape().TotalSize() / shape[0]
+	per := x.Len() / x.Dim(0)
 	if i := graph.FirstNonFinite(x); i >= 0 {
 		return fmt.Errorf("%w: %s sample %d", graph.ErrNotFinite, what, i/per)
 	}
 	if dt == graph.Float32 && xdt == graph.Float64 {
-		for i, v := range x.Float64s() {
+		d, _ := graph.Float64Data(x)
+		for i, v := range d {
 			if math.IsInf(float64(float32(v)), 0) {
 				return fmt.Errorf("%w: %s sample %d: %v is beyond float32's range", graph.ErrNotFinite, what, i/per, v)
 			}

@@ -384,19 +384,12 @@ func encodeTensor(t *graph.Tensor) (rawTensor, error) {
 	if err != nil {
 		return rawTensor{}, err
 	}
-	if t.IsView() {
-		m, ok := t.Materialize().(*graph.Tensor)
-		if !ok {
-			return rawTensor{}, fmt.Errorf("%w: cannot copy a view of type %T", graph.ErrArgument, t.Materialize())
-		}
-		t = m
-	}
-	shape := []int(t.Shape())
+	shape := t.Shape()
 	if len(shape) == 0 || len(shape) > MaxRank || slices.ContainsFunc(shape, func(d int) bool { return d <= 0 }) {
 		return rawTensor{}, fmt.Errorf("%w: shape %v (want rank 1 to MaxRank (%d), positive dimensions)", graph.ErrShape, shape, MaxRank)
 	}
 	data := graph.Float64s(t)
-	if len(data) != t.Shape().TotalSize() {
+	if len(data) != t.Len() {
 		return rawTensor{}, fmt.Errorf("%w: %d values for shape %v", graph.ErrShape, len(data), shape)
 	}
 	return encodeFloats(dt, shape, data), nil

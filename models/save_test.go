@@ -121,14 +121,14 @@ func fileInput(t testing.TB, dt graph.DType, n int, sample []int) *graph.Tensor 
 
 // rawBits returns t's values as their bit patterns, for exact comparison.
 func rawBits(t *graph.Tensor) []uint64 {
-	switch d := t.Data().(type) {
-	case []float32:
+	if d, ok := graph.Float32Data(t); ok {
 		out := make([]uint64, len(d))
 		for i, v := range d {
 			out[i] = uint64(math.Float32bits(v))
 		}
 		return out
-	case []float64:
+	}
+	if d, ok := graph.Float64Data(t); ok {
 		out := make([]uint64, len(d))
 		for i, v := range d {
 			out[i] = math.Float64bits(v)
@@ -186,7 +186,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 					t.Fatal(err)
 				}
 				if !slices.Equal(rawBits(y), rawBits(want)) {
-					t.Errorf("predictions differ:\n%v\nwant\n%v", y.Data(), want.Data())
+					t.Errorf("predictions differ:\n%v\nwant\n%v", graph.Float64s(y), graph.Float64s(want))
 				}
 			})
 		}
@@ -266,7 +266,7 @@ func TestSaveKeepsOldFileOnError(t *testing.T) {
 	}
 	// A NaN weight cannot be set through SetWeights; write it in place.
 	bad := newFileModel(t, fileCases()[0], graph.Float64, 2)
-	bad.Params()[0].Value().Data().([]float64)[0] = math.NaN()
+	data64(bad.Params()[0].Value())[0] = math.NaN()
 	if err := models.Save(bad, path); !errors.Is(err, graph.ErrNotFinite) {
 		t.Errorf("Save of a NaN weight: %v, want ErrNotFinite", err)
 	}
@@ -324,7 +324,7 @@ func ExampleLoad() {
 	want, _ := m.Predict(x)
 	got, _ := loaded.Predict(x)
 	fmt.Println(loaded.Name(), loaded.InputShape(), loaded.OutputShape(), loaded.CountParams())
-	fmt.Println("same predictions:", reflect.DeepEqual(got.Data(), want.Data()))
+	fmt.Println("same predictions:", slices.Equal(graph.Float64s(got), graph.Float64s(want)))
 	// Output:
 	// sequential [10 2] [1] 361
 	// same predictions: true

@@ -103,7 +103,7 @@ func (s *Stream) Step(x *graph.Tensor) (*graph.Tensor, error) {
 	if err := s.m.CheckSamples("x", x); err != nil {
 		return nil, err
 	}
-	if n := x.Shape()[0]; n != s.batch {
+	if n := x.Dim(0); n != s.batch {
 		return nil, fmt.Errorf("%w: a step of %d sequences for a Stream of %d", graph.ErrShape, n, s.batch)
 	}
 	if err := s.exec.SetInput(0, x); err != nil {
@@ -151,7 +151,7 @@ func (s *Stream) States() []*graph.Tensor {
 	}
 	out := make([]*graph.Tensor, len(s.states))
 	for i, st := range s.states {
-		out[i] = st.Clone().(*graph.Tensor)
+		out[i] = st.Clone()
 	}
 	return out
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/gornn/gornn/graph"
 	"github.com/gornn/gornn/internal/compiletest"
 	"github.com/gornn/gornn/trainers"
-	"gorgonia.org/tensor"
 )
 
 // noPanic runs f and turns a panic into a test failure.
@@ -35,13 +34,13 @@ func TestFitBadInput(t *testing.T) {
 	y2 := must(graph.FromFloat64s(graph.Float64, make([]float64, 20), 10, 2))
 	short := rows(t, y, 0, 9)
 	nanX := must(graph.FromFloat64s(graph.Float64, graph.Float64s(x), 10, 3))
-	nanX.Data().([]float64)[3*3+1] = math.NaN()
+	data64(nanX)[3*3+1] = math.NaN()
 	infY := must(graph.FromFloat64s(graph.Float64, graph.Float64s(y), 10, 1))
-	infY.Data().([]float64)[5] = math.Inf(1)
+	data64(infY)[5] = math.Inf(1)
 	other := must(trainers.NewAdam(nil))
-	emptyX := tensor.New(tensor.WithShape(0, 3), tensor.WithBacking([]float64{}))
-	emptyY := tensor.New(tensor.WithShape(0, 1), tensor.WithBacking([]float64{}))
-	flat := tensor.New(tensor.WithBacking([]float64{}))
+	emptyX := graph.NewTensor(graph.Float64, 0, 3)
+	emptyY := graph.NewTensor(graph.Float64, 0, 1)
+	flat := graph.NewTensor(graph.Float64, 0)
 
 	cases := []struct {
 		name   string

@@ -232,27 +232,19 @@ func (t *Trainer) fit(ctx context.Context, xs []*graph.Tensor, y *graph.Tensor, 
 	}
 	xs = slices.Clone(xs)
 	for _, x := range xs {
-		if x == nil || y == nil || x.Dims() == 0 || x.Shape()[0] == 0 {
+		if x == nil || y == nil || x.Dims() == 0 || x.Dim(0) == 0 {
 			return nil, fmt.Errorf("%w: no training data", graph.ErrArgument)
 		}
 	}
 	if err := t.checkXY(xs, y); err != nil {
 		return nil, err
 	}
-	for i, x := range xs {
-		if x.IsView() {
-			xs[i] = x.Materialize().(*graph.Tensor)
-		}
-	}
-	if y.IsView() {
-		y = y.Materialize().(*graph.Tensor)
-	}
 	var vxs []*graph.Tensor
 	if opts.ValidationX != nil {
 		vxs = []*graph.Tensor{opts.ValidationX}
 	}
 	vy := opts.ValidationY
-	n := xs[0].Shape()[0]
+	n := xs[0].Dim(0)
 	if opts.ValidationSplit > 0 {
 		split := int(float64(n) * (1 - opts.ValidationSplit))
 		if split < 1 || split >= n {

@@ -386,7 +386,7 @@ func TestStepMatchesTrainBatch(t *testing.T) {
 			t.Fatalf("step %d: the weights differ", i)
 		}
 	}
-	bad := must(graph.FromFloat64s(graph.Float32, slices.Repeat([]float64{1e30}, y.Shape().TotalSize()), y.Shape()...))
+	bad := must(graph.FromFloat64s(graph.Float32, slices.Repeat([]float64{1e30}, y.Len()), y.Shape()...))
 	if _, err := tb.Step(x, bad); !errors.Is(err, trainers.ErrDiverged) {
 		t.Fatalf("Step on a diverging batch: %v, want ErrDiverged", err)
 	}

@@ -1,6 +1,7 @@
 package trainers_test
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -85,7 +86,7 @@ func rows(t testing.TB, x *graph.Tensor, lo, hi int) *graph.Tensor {
 // in the order of EpochOrder, and returns the epoch losses.
 func replay(t testing.TB, tr *trainers.Trainer, x, y *graph.Tensor, epochs, batch int, seed uint64, shuffle bool) []float64 {
 	t.Helper()
-	n := x.Shape()[0]
+	n := x.Dim(0)
 	var losses []float64
 	for e := range epochs {
 		order := must(trainers.EpochOrder(n, seed, e, shuffle))
@@ -104,4 +105,14 @@ func replay(t testing.TB, tr *trainers.Trainer, x, y *graph.Tensor, epochs, batc
 // when it exceeds 1.
 func closeTo(got, want, tol float64) bool {
 	return math.Abs(got-want) <= tol*math.Max(1, math.Abs(want))
+}
+
+// data64 returns x's values, sharing its memory; x must be a float64
+// tensor (a test's own data).
+func data64(x *graph.Tensor) []float64 {
+	d, ok := graph.Float64Data(x)
+	if !ok {
+		panic(fmt.Sprintf("data64: %v tensor, want float64", x.DType()))
+	}
+	return d
 }

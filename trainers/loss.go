@@ -91,19 +91,15 @@ func (l Loss) CheckTargets(y *graph.Tensor, out []int) error {
 		return fmt.Errorf("%w: y is nil", graph.ErrArgument)
 	}
 	want := l.TargetShape(out)
-	ys := []int(y.Shape())
-	if len(ys) != len(want)+1 || !slices.Equal(ys[1:], want) {
-		return fmt.Errorf("%w: y has shape %v, the loss %v wants [n %v] for outputs [n %v]", graph.ErrShape, ys, l, want, out)
+	if !samplesOf(y, want) { // not y.Shape(): that copies, every step
+		return fmt.Errorf("%w: y has shape %v, the loss %v wants [n %v] for outputs [n %v]", graph.ErrShape, []int(y.Shape()), l, want, out)
 	}
 	if l.name != nameBinaryCE && l.name != nameSparseCE {
 		return nil
 	}
-	if y.IsView() {
-		y = y.Materialize().(*graph.Tensor)
-	}
 	v := graph.Float64sView(y)
-	n := y.Shape().TotalSize()
-	per := max(n/max(ys[0], 1), 1)
+	n := y.Len()
+	per := max(n/max(y.Dim(0), 1), 1)
 	classes := 0
 	if len(out) > 0 {
 		classes = out[len(out)-1]
@@ -328,4 +324,17 @@ func LossByName(name string) (Loss, error) {
 		return Huber(1)
 	}
 	return Loss{}, fmt.Errorf("%w: unknown loss %q", graph.ErrArgument, name)
+}
+
+// samplesOf reports whether x is shaped [n, sample...].
+func samplesOf(x *graph.Tensor, sample []int) bool {
+	if x.Dims() != len(sample)+1 {
+		return false
+	}
+	for i, d := range sample {
+		if x.Dim(i+1) != d {
+			return false
+		}
+	}
+	return true
 }

@@ -113,11 +113,11 @@ func (a *accumulator) add(loss float64, b int, pred, y, mask *graph.Tensor) {
 		return
 	}
 	p, t := graph.Float64sView(pred), graph.Float64sView(y)
-	n, ny := pred.Shape().TotalSize(), y.Shape().TotalSize()
+	n, ny := pred.Len(), y.Len()
 	// keep reports whether element i of a tensor of size total counts.
 	keep := func(int, int) bool { return true }
 	if mask != nil {
-		mv, steps := graph.Float64sView(mask), mask.Shape().TotalSize()
+		mv, steps := graph.Float64sView(mask), mask.Len()
 		keep = func(i, total int) bool { return mv.At(i/max(total/steps, 1)) != 0 }
 	}
 	if a.absOrSquaredErr || a.binary {
@@ -147,24 +147,21 @@ func (a *accumulator) add(loss float64, b int, pred, y, mask *graph.Tensor) {
 		}
 	}
 	if a.sparse {
-		right, rows, ok := sparseHits(p, t, pred.Shape(), ny, keep)
+		c := 1 // classes: the last axis
+		if pred.Dims() > 0 {
+			c = pred.Dim(pred.Dims() - 1)
+		}
+		right, rows, ok := sparseHits(p, t, pred.Len(), c, ny, keep)
 		a.catRight += right
 		a.catN += rows
 		a.catMismatch = a.catMismatch || !ok
 	}
 }
 
-// sparseHits counts the rows of scores p (shape [..., C]) whose first
-// highest score is at the index t holds for that row; t must hold one
-// label per row (ny of them).
-func sparseHits(p, t graph.FloatView, shape []int, ny int, keep func(i, total int) bool) (right, rows int, ok bool) {
-	c, size := 1, 1
-	for _, d := range shape {
-		size *= d
-	}
-	if len(shape) > 0 {
-		c = shape[len(shape)-1]
-	}
+// sparseHits counts the rows of scores p (size values of shape [..., c])
+// whose first highest score is at the index t holds for that row; t must
+// hold one label per row (ny of them).
+func sparseHits(p, t graph.FloatView, size, c, ny int, keep func(i, total int) bool) (right, rows int, ok bool) {
 	all := size / max(c, 1)
 	if ny != all || c < 1 {
 		return 0, 0, false

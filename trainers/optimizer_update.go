@@ -231,46 +231,33 @@ func paramOK(p *graph.Param) bool {
 
 // checkGrads checks the parameters and their gradients (count, shape,
 // dtype, finite) and sets o.scales[i], the clipping scale of gradient i.
-// It returns the gradients to use: grads itself, or a copy of it whose
-// views are replaced by contiguous copies (a view's memory is not its
-// elements in order).
-func (o *base) checkGrads(params []*graph.Param, grads []*graph.Tensor) ([]*graph.Tensor, error) {
+// (A graph.Tensor is never a view, so the gradients are read as they are.)
+func (o *base) checkGrads(params []*graph.Param, grads []*graph.Tensor) error {
 	if len(params) != len(grads) {
-		return nil, fmt.Errorf("%w: %d gradients for %d parameters", graph.ErrShape, len(grads), len(params))
+		return fmt.Errorf("%w: %d gradients for %d parameters", graph.ErrShape, len(grads), len(params))
 	}
 	if cap(o.scales) < len(params) {
 		o.scales = make([]float64, len(params))
 	}
 	scales := o.scales[:len(params)]
-	copied := false
 	var global float64
 	for i, g := range grads {
 		p := params[i]
 		if p == nil {
-			return nil, fmt.Errorf("%w: parameter %d is nil", graph.ErrArgument, i)
+			return fmt.Errorf("%w: parameter %d is nil", graph.ErrArgument, i)
 		}
 		if !paramOK(p) {
-			return nil, fmt.Errorf("%w: parameter %q has no float32 or float64 value (not made by NewParam)", graph.ErrArgument, p.Name())
+			return fmt.Errorf("%w: parameter %q has no float32 or float64 value (not made by NewParam)", graph.ErrArgument, p.Name())
 		}
-		if g == nil || g.Shape().TotalSize() != p.Len() {
-			return nil, fmt.Errorf("%w: gradient of %s does not match it", graph.ErrShape, p.Name())
-		}
-		if g.IsView() {
-			if !copied {
-				grads, copied = slices.Clone(grads), true
-			}
-			m, ok := g.Materialize().(*graph.Tensor)
-			if !ok {
-				return nil, fmt.Errorf("%w: gradient of %s is a view that cannot be copied", graph.ErrArgument, p.Name())
-			}
-			g, grads[i] = m, m
+		if g == nil || g.Len() != p.Len() {
+			return fmt.Errorf("%w: gradient of %s does not match it", graph.ErrShape, p.Name())
 		}
 		sq, finite, ok := sumSquares(g, p.Len())
 		if !ok {
-			return nil, fmt.Errorf("%w: gradient of %s is not a float32 or float64 tensor", graph.ErrArgument, p.Name())
+			return fmt.Errorf("%w: gradient of %s is not a float32 or float64 tensor", graph.ErrArgument, p.Name())
 		}
 		if !finite {
-			return nil, fmt.Errorf("%w: %s", ErrNotFiniteGrad, p.Name())
+			return fmt.Errorf("%w: %s", ErrNotFiniteGrad, p.Name())
 		}
 		scales[i] = 1
 		if c := o.h.clip.norm; c > 0 {
@@ -287,7 +274,7 @@ func (o *base) checkGrads(params []*graph.Param, grads []*graph.Tensor) ([]*grap
 			}
 		}
 	}
-	return grads, nil
+	return nil
 }
 
 // bind binds the optimizer to params, which must be distinct parameters
@@ -338,8 +325,7 @@ func (o *base) apply(params []*graph.Param, grads []*graph.Tensor, r *rule) erro
 	if err := o.checkBound(params); err != nil {
 		return err
 	}
-	grads, err := o.checkGrads(params, grads)
-	if err != nil {
+	if err := o.checkGrads(params, grads); err != nil {
 		return err
 	}
 	if o.bound == nil {

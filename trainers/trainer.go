@@ -343,7 +343,7 @@ func (t *Trainer) step(xs []*graph.Tensor, y *graph.Tensor, read func(*graph.Exe
 	if err := t.checkXY(xs, y); err != nil {
 		return 0, err
 	}
-	te, err := t.trainExecutor(xs[0].Shape()[0])
+	te, err := t.trainExecutor(xs[0].Dim(0))
 	if err != nil {
 		return 0, err
 	}
@@ -425,7 +425,7 @@ func (t *Trainer) checkXY(xs []*graph.Tensor, y *graph.Tensor) error {
 	if err := models.CheckTensor("y", y, t.loss.TargetShape(out), t.model.DType()); err != nil {
 		return err
 	}
-	if n, ny := x.Shape()[0], y.Shape()[0]; n != ny {
+	if n, ny := x.Dim(0), y.Dim(0); n != ny {
 		return fmt.Errorf("%w: x has %d samples, y has %d", graph.ErrShape, n, ny)
 	}
 	return t.loss.CheckTargets(y, out)
@@ -455,7 +455,7 @@ func (t *Trainer) EvaluateInputs(xs []*graph.Tensor, y *graph.Tensor, batch int,
 	if err := t.checkXY(xs, y); err != nil {
 		return nil, err
 	}
-	n := xs[0].Shape()[0]
+	n := xs[0].Dim(0)
 	batch = min(batch, n) // keeps lo+batch from overflowing
 	acc := newAccumulator(metrics)
 	xb := make([]*graph.Tensor, len(xs))
@@ -492,7 +492,7 @@ func (t *Trainer) EvaluateInputs(xs []*graph.Tensor, y *graph.Tensor, batch int,
 				return nil, err
 			}
 		}
-		acc.add(loss, pred.Shape()[0], pred, yb, mask)
+		acc.add(loss, pred.Dim(0), pred, yb, mask)
 	}
 	return acc.logs(""), nil
 }

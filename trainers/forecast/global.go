@@ -148,7 +148,7 @@ func preparePooled(st Settings, series []Series, c Candidate, hold int) ([]*prep
 		preps = append(preps, p)
 		xs = append(xs, graph.Float64s(p.x)...)
 		ys = append(ys, graph.Float64s(p.y)...)
-		n += p.x.Shape()[0]
+		n += p.x.Dim(0)
 	}
 	if n < st.MinSamples {
 		return nil, nil, fmt.Errorf("%w: %d training samples over all series, want at least %d", ErrData, n, st.MinSamples)

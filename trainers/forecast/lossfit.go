@@ -36,7 +36,7 @@ func newLossTrainer(m *models.Model, loss models.LossFunc, lr float64) (*lossTra
 // epoch runs one epoch over x, y in batches of batch, shuffled by seed
 // and the epoch number (trainers.EpochOrder, as trainers.Fit shuffles).
 func (t *lossTrainer) epoch(ctx context.Context, x, y *graph.Tensor, batch int, seed uint64, epoch int) error {
-	n := x.Shape()[0]
+	n := x.Dim(0)
 	order, err := trainers.EpochOrder(n, seed, epoch, true)
 	if err != nil {
 		return err
@@ -62,7 +62,7 @@ func (t *lossTrainer) epoch(ctx context.Context, x, y *graph.Tensor, batch int, 
 }
 
 func (t *lossTrainer) step(x, y *graph.Tensor) error {
-	b := x.Shape()[0]
+	b := x.Dim(0)
 	e, ok := t.execs[b]
 	if !ok {
 		p, err := t.model.Program(models.ProgramSpec{Batch: b, Loss: t.loss, Grads: true})

@@ -301,7 +301,7 @@ func (p *prepared) train(ctx context.Context, st Settings, k Kind, units, epochs
 		return nil, err
 	}
 	_, err = trainers.Fit(ctx, m, x, p.y, trainers.FitOptions{
-		Loss: trainers.MSE(), Optimizer: opt, Epochs: epochs, BatchSize: st.batchFor(p.x.Shape()[0]), Seed: st.Seed,
+		Loss: trainers.MSE(), Optimizer: opt, Epochs: epochs, BatchSize: st.batchFor(p.x.Dim(0)), Seed: st.Seed,
 	})
 	if err != nil {
 		return nil, err
@@ -310,7 +310,7 @@ func (p *prepared) train(ctx context.Context, st Settings, k Kind, units, epochs
 }
 
 func (p *prepared) newNet(st Settings, k Kind, units int) (*models.Model, trainers.Optimizer, error) {
-	m, err := newModel(st, k, p.x.Shape()[1], p.features, units, p.horizon)
+	m, err := newModel(st, k, p.x.Dim(1), p.features, units, p.horizon)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -349,7 +349,7 @@ func (p *prepared) validate(ctx context.Context, st Settings, k Kind, units, mem
 	for epoch := 0; epoch < st.MaxEpochs && epoch-bestEpochs < st.Patience; epoch++ {
 		for i, t := range ts {
 			_, err := t.Fit(ctx, x, p.y, trainers.FitOptions{
-				Epochs: epoch + 1, InitialEpoch: epoch, BatchSize: st.batchFor(p.x.Shape()[0]), Seed: st.Seed + uint64(i),
+				Epochs: epoch + 1, InitialEpoch: epoch, BatchSize: st.batchFor(p.x.Dim(0)), Seed: st.Seed + uint64(i),
 			})
 			if err != nil {
 				return 0, 0, err

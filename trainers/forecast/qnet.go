@@ -48,7 +48,7 @@ func repeatTargets(y []float64, n, h, q int) []float64 {
 
 // quantileData returns p's inputs and its targets repeated for q levels.
 func (p *prepared) quantileData(dt graph.DType, q int) (*graph.Tensor, error) {
-	n, h := p.y.Shape()[0], p.y.Shape()[1]
+	n, h := p.y.Dim(0), p.y.Dim(1)
 	return graph.FromFloat64s(dt, repeatTargets(graph.Float64s(p.y), n, h, q), n, q*h)
 }
 
@@ -94,7 +94,7 @@ func fitQuantiles(ctx context.Context, st Settings, s Series, c Candidate, v int
 		return nil, err
 	}
 	for epoch := 0; epoch < st.MaxEpochs && epoch-bestEpochs < st.Patience; epoch++ {
-		if err := tr.epoch(ctx, xq, yq, st.batchFor(xq.Shape()[0]), st.Seed, epoch); err != nil {
+		if err := tr.epoch(ctx, xq, yq, st.batchFor(xq.Dim(0)), st.Seed, epoch); err != nil {
 			return nil, fmt.Errorf("quantiles: %w", err)
 		}
 		q, err := prep.quantilesAt([]*models.Model{m}, s, c.Window, T-v, T, levels)
@@ -133,7 +133,7 @@ func fitQuantiles(ctx context.Context, st Settings, s Series, c Candidate, v int
 			return nil, err
 		}
 		for epoch := range bestEpochs {
-			if err := tr.epoch(ctx, xf, yq, st.batchFor(xf.Shape()[0]), est.Seed, epoch); err != nil {
+			if err := tr.epoch(ctx, xf, yq, st.batchFor(xf.Dim(0)), est.Seed, epoch); err != nil {
 				return nil, fmt.Errorf("quantiles: %w", err)
 			}
 		}

@@ -240,8 +240,8 @@ func loadMember(st Settings, c Candidate, features int, x models.Extras, prefix 
 			if !ok {
 				return nil, fmt.Errorf("%w: no tensor %q", ErrData, name)
 			}
-			if t.Shape().TotalSize() != len(w.Data) {
-				return nil, fmt.Errorf("%w: tensor %q has %d values, want %d", ErrData, name, t.Shape().TotalSize(), len(w.Data))
+			if t.Len() != len(w.Data) {
+				return nil, fmt.Errorf("%w: tensor %q has %d values, want %d", ErrData, name, t.Len(), len(w.Data))
 			}
 			w.Data = graph.Float64s(t)
 		}
