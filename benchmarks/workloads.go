@@ -317,7 +317,7 @@ func NewSGDTrainer(m *models.Model) (*trainers.Trainer, error) {
 // (Trainer.Compile), off the clock, then times fit. It returns the
 // training time and the last epoch's loss.
 func timedFit(tr *trainers.Trainer, x, y *graph.Tensor, batch, epochs int, rng *rand.Rand, onEpoch func(int, float64)) (float64, float64, error) {
-	if err := tr.Compile(trainers.BatchSizes(x.Shape()[0], batch)...); err != nil {
+	if err := tr.Compile(trainers.BatchSizes(x.Dim(0), batch)...); err != nil {
 		return 0, 0, err
 	}
 	start := time.Now()
