@@ -11,10 +11,10 @@ import (
 )
 
 // Tensor is a dense, row-major n-dimensional array of float32 or float64
-// values: data, weights, outputs and gradients. It is gornn's own type;
-// the array behind it is the one the runtime computes on, so passing a
-// Tensor to an executor or reading one back copies no more than the
-// documented copies.
+// values: data, weights, outputs and gradients. It is gornn's own type,
+// over the array the runtime computes on: nothing is converted at the seam
+// between the two, and a parameter's Tensor is the memory every program
+// binds.
 //
 // Tensors are used through pointers. A nil *Tensor or a zero Tensor is
 // empty: its methods do not panic and report no shape, no values and an
@@ -403,20 +403,20 @@ func anyData(t *tensor.Dense) any {
 }
 
 // SampleRange returns samples lo..hi-1 (along the first axis) of x, a
-// float32 or float64 tensor, as a tensor sharing x's memory (a copy if x is
-// a view). It needs 0 ≤ lo ≤ hi ≤ x.Shape()[0].
-func SampleRange(t *Tensor, lo, hi int) (*Tensor, error) {
-	x, n, err := samples(t)
+// float32 or float64 tensor, as a tensor sharing x's memory. It needs
+// 0 ≤ lo ≤ hi ≤ x.Dim(0).
+func SampleRange(x *Tensor, lo, hi int) (*Tensor, error) {
+	xd, n, err := samples(x)
 	if err != nil {
 		return nil, err
 	}
 	if lo < 0 || hi < lo || hi > n {
 		return nil, fmt.Errorf("%w: samples %d..%d of %d", ErrArgument, lo, hi, n)
 	}
-	shape := []int(x.Shape().Clone())
-	per := x.Shape().TotalSize() / n
+	shape := []int(xd.Shape().Clone())
+	per := xd.Shape().TotalSize() / n
 	shape[0] = hi - lo
-	switch d := anyData(x).(type) {
+	switch d := anyData(xd).(type) {
 	case []float32:
 		return wrap(tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d[lo*per:hi*per]))), nil
 	default:
@@ -426,18 +426,17 @@ func SampleRange(t *Tensor, lo, hi int) (*Tensor, error) {
 
 // SampleIndex returns the samples of x, a float32 or float64 tensor, at
 // the given indices along the first axis, in that order, as a new tensor.
-// Every index must be in [0, x.Shape()[0]).
+// Every index must be in [0, x.Dim(0)).
 func SampleIndex(x *Tensor, idx []int) (*Tensor, error) {
 	return SampleIndexInto(nil, x, idx)
 }
 
 // SampleIndexInto is SampleIndex writing into dst when it fits (same
-// dtype as x, shaped [len(idx), sample shape...], not a view), so that a
-// training loop can assemble its batches without allocating; otherwise,
-// or with a nil dst, it returns a new tensor. dst must not share memory
-// with x.
-func SampleIndexInto(dst, t *Tensor, idx []int) (*Tensor, error) {
-	x, n, err := samples(t)
+// dtype as x, shaped [len(idx), sample shape...]), so that a training loop
+// can assemble its batches without allocating; otherwise, or with a nil
+// dst, it returns a new tensor. dst must not share memory with x.
+func SampleIndexInto(dst, x *Tensor, idx []int) (*Tensor, error) {
+	xd, n, err := samples(x)
 	if err != nil {
 		return nil, err
 	}
@@ -446,20 +445,20 @@ func SampleIndexInto(dst, t *Tensor, idx []int) (*Tensor, error) {
 			return nil, fmt.Errorf("%w: sample index %d of %d", ErrArgument, i, n)
 		}
 	}
-	per := x.Shape().TotalSize() / n
-	if dd := dst.dense(); dd != nil && dst != t && dd != x && dd.Dtype() == x.Dtype() && !dd.IsView() && dd.Dims() == x.Dims() &&
-		dd.Shape()[0] == len(idx) && slices.Equal(dd.Shape()[1:], x.Shape()[1:]) {
+	per := xd.Shape().TotalSize() / n
+	if dd := dst.dense(); dd != nil && dst != x && dd != xd && dd.Dtype() == xd.Dtype() && !dd.IsView() && dd.Dims() == xd.Dims() &&
+		dd.Shape()[0] == len(idx) && slices.Equal(dd.Shape()[1:], xd.Shape()[1:]) {
 		switch d := anyData(dd).(type) {
 		case []float32:
-			gatherInto(d[:0], anyData(x).([]float32), idx, per)
+			gatherInto(d[:0], anyData(xd).([]float32), idx, per)
 		case []float64:
-			gatherInto(d[:0], anyData(x).([]float64), idx, per)
+			gatherInto(d[:0], anyData(xd).([]float64), idx, per)
 		}
 		return dst, nil
 	}
-	shape := []int(x.Shape().Clone())
+	shape := []int(xd.Shape().Clone())
 	shape[0] = len(idx)
-	switch d := anyData(x).(type) {
+	switch d := anyData(xd).(type) {
 	case []float32:
 		return wrap(tensor.New(tensor.WithShape(shape...), tensor.WithBacking(gather(d, idx, per)))), nil
 	default:

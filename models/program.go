@@ -369,8 +369,8 @@ func (m *Model) forwardProgram(batch int) (*graph.Program, error) {
 
 // CheckSamples checks that x holds samples of the model's input shape
 // ([n, input shape...], n ≥ 1) of a float dtype, all finite; the error names
-// the first bad sample. A view (a slice of a larger tensor) is checked on
-// its own elements only. For a float32 model a float64 value beyond
+// the first bad sample. Samples cut from a larger tensor (graph.SampleRange)
+// are checked on their own elements only. For a float32 model a float64 value beyond
 // float32's range is not finite either: it would become an infinity when
 // converted to the model's dtype.
 func (m *Model) CheckSamples(what string, x *graph.Tensor) error {

@@ -24,13 +24,14 @@ import (
 // once the slots exist. A step first checks every gradient and every
 // would-be new weight (finite in the parameter's dtype) and writes nothing
 // unless all are. The parameters of a step must have distinct names (the
-// slots are keyed by them); a gradient may be a view.
+// slots are keyed by them); a gradient may share the memory of a larger
+// tensor (graph.SampleRange).
 type Optimizer interface {
 	// Name returns the Keras name ("sgd", "adam", "rmsprop").
 	Name() string
 	// Step applies one update: grads[i] is the gradient of params[i].
 	// The Trainer reuses the gradient tensors for its next step, so Step
-	// must not keep them (or views of them) after it returns.
+	// must not keep them (or their data) after it returns.
 	Step(params []*graph.Param, grads []*graph.Tensor) error
 	// LearningRate returns the learning rate the next step will use.
 	LearningRate() float64
