@@ -80,8 +80,7 @@ func NewRegressor(k Kind, units, steps int, returnSequences bool, seed uint64) (
 	if err != nil {
 		return nil, err
 	}
-	return models.NewSequential([]int{steps, 1}, []layers.Layer{rnn, head},
-		models.WithDType(graph.Float32), models.WithSeed(seed))
+	return models.NewSequential([]int{steps, 1}, []layers.Layer{rnn, head}, &models.Options{DType: graph.Float32, Seed: seed})
 }
 
 // Options shrink a workload, for tests; the zero value runs it as

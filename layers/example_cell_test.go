@@ -55,8 +55,7 @@ func Example_customCell() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	m, err := models.NewSequential([]int{6, 1}, []layers.Layer{mgu, out},
-		models.WithDType(graph.Float64), models.WithSeed(3))
+	m, err := models.NewSequential([]int{6, 1}, []layers.Layer{mgu, out}, &models.Options{DType: graph.Float64, Seed: 3})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -130,8 +130,7 @@ func Example_customLayer() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	m, err := models.NewSequential([]int{6, 1}, []layers.Layer{&MGU{units: 8}, out},
-		models.WithDType(graph.Float64), models.WithSeed(3))
+	m, err := models.NewSequential([]int{6, 1}, []layers.Layer{&MGU{units: 8}, out}, &models.Options{DType: graph.Float64, Seed: 3})
 	if err != nil {
 		log.Fatal(err)
 	}

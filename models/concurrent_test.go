@@ -47,7 +47,7 @@ func stressModel(t testing.TB, kind string, seed uint64) *Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := NewSequential([]int{10, 1}, []layers.Layer{rec, dense}, WithSeed(seed))
+	m, err := NewSequential([]int{10, 1}, []layers.Layer{rec, dense}, &Options{Seed: seed})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,8 +252,8 @@ func TestZeroAndNilModelMethods(t *testing.T) {
 				"SetWeights":   m.SetWeights(nil),
 				"CheckSamples": m.CheckSamples("x", stressInput(t, graph.Float32, 1, 1)),
 				"Save":         Save(m, path),
-				"ExportTorch":  ExportTorch(m, path),
-				"ImportTorch":  ImportTorch(path, m),
+				"ExportTorch":  ExportTorch(m, path, nil),
+				"ImportTorch":  ImportTorch(path, m, nil),
 			} {
 				if !errors.Is(err, ErrModel) {
 					t.Errorf("%s: error %v, want ErrModel", what, err)
@@ -296,7 +296,7 @@ func TestBuildAndCompileConcurrently(t *testing.T) {
 		if err != nil {
 			return nil, err
 		}
-		return NewSequential([]int{10, 1}, []layers.Layer{rec, dense}, WithSeed(11))
+		return NewSequential([]int{10, 1}, []layers.Layer{rec, dense}, &Options{Seed: 11})
 	}
 	want := map[string][]float64{}
 	for _, kind := range []string{"lstm", "gru"} {

@@ -111,7 +111,7 @@ func newResidualModel(t *testing.T, wrap func(*ResidualDense) layers.Layer, dt g
 	res := must(NewResidualDense(0.25))
 	return must(models.NewSequential([]int{6, 3}, []layers.Layer{
 		must(layers.NewSimpleRNN(3, &layers.SimpleRNNOptions{ReturnSequences: true})), wrap(res), must(layers.NewDense(2, nil)),
-	}, models.WithDType(dt), models.WithSeed(seed)))
+	}, &models.Options{DType: dt, Seed: seed}))
 }
 
 // sameBits reports whether two tensors hold the same values bit for bit.
@@ -170,7 +170,7 @@ func TestExportTorchNeedsTorchLayout(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "m.safetensors")
 	m := newResidualModel(t, func(l *ResidualDense) layers.Layer { return l }, graph.Float32, 1)
-	err := models.ExportTorch(m, path)
+	err := models.ExportTorch(m, path, nil)
 	if !errors.Is(err, models.ErrModel) || !strings.Contains(err.Error(), "residual_dense") || !strings.Contains(err.Error(), "TorchLayout") {
 		t.Errorf("ExportTorch of a layer without a PyTorch mapping: %v, want ErrModel naming the layer and TorchLayout", err)
 	}
@@ -180,11 +180,11 @@ func TestExportTorchNeedsTorchLayout(t *testing.T) {
 
 	wrap := func(l *ResidualDense) layers.Layer { return torchResidual{l} }
 	src := newResidualModel(t, wrap, graph.Float32, 1)
-	if err := models.ExportTorch(src, path); err != nil {
+	if err := models.ExportTorch(src, path, nil); err != nil {
 		t.Fatal(err)
 	}
 	dst := newResidualModel(t, wrap, graph.Float32, 2)
-	if err := models.ImportTorch(path, dst); err != nil {
+	if err := models.ImportTorch(path, dst, nil); err != nil {
 		t.Fatal(err)
 	}
 	for i, lw := range src.Weights() {
@@ -198,8 +198,8 @@ func TestExportTorchNeedsTorchLayout(t *testing.T) {
 	// has another scale is refused.
 	other := must(models.NewSequential([]int{6, 3}, []layers.Layer{
 		must(layers.NewSimpleRNN(3, &layers.SimpleRNNOptions{ReturnSequences: true})), torchResidual{must(NewResidualDense(0.5))}, must(layers.NewDense(2, nil)),
-	}))
-	if err := models.ImportTorch(path, other); !errors.Is(err, models.ErrFormat) {
+	}, nil))
+	if err := models.ImportTorch(path, other, nil); !errors.Is(err, models.ErrFormat) {
 		t.Errorf("ImportTorch into a model whose custom layer has other options: %v, want ErrFormat", err)
 	}
 }

@@ -102,13 +102,13 @@ func (w *wiring) outputs() []source {
 // branches and pass states. Every input the output depends on must be
 // listed; the inputs are fed in the order listed (PredictInputs,
 // trainers.Trainer.TrainBatchInputs). Each layer may be applied once.
-func NewMulti(inputs []*Symbol, output *Symbol, opts ...Option) (*Model, error) {
+func NewMulti(inputs []*Symbol, output *Symbol, opts *Options) (*Model, error) {
 	return newGraph(inputs, []*Symbol{output}, opts)
 }
 
 // newGraph is NewMulti and NewMultiOutput: the model computing outputs
 // from inputs.
-func newGraph(inputs []*Symbol, outputs []*Symbol, opts []Option) (*Model, error) {
+func newGraph(inputs []*Symbol, outputs []*Symbol, opts *Options) (*Model, error) {
 	if len(outputs) == 0 || len(outputs) > MaxOutputs {
 		return nil, fmt.Errorf("%w: %d outputs (want 1 to %d)", ErrModel, len(outputs), MaxOutputs)
 	}

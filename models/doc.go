@@ -56,7 +56,7 @@
 //	rnn, _ := layers.NewSimpleRNN(20, &layers.SimpleRNNOptions{ReturnSequences: true})
 //	out, _ := layers.NewDense(1, nil)
 //	in := models.Input(10, 1)
-//	m, err := models.New(in, models.Apply(out, models.Apply(rnn, in)), models.WithSeed(1))
+//	m, err := models.New(in, models.Apply(out, models.Apply(rnn, in)), &models.Options{Seed: 1})
 //	if err != nil { ... }
 //	fmt.Print(m.Summary())
 //	y, err := m.Predict(x) // x [n, 10, 1] -> y [n, 10, 1]

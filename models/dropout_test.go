@@ -67,7 +67,7 @@ func TestRecurrentDropoutMatchesKeras(t *testing.T) {
 	x := randTensor(r, B, T, F)
 	for _, kind := range []string{"simple_rnn", "gru"} {
 		l := recurrentOf(t, kind, U, &layers.RNNOptions{Dropout: 0.3, RecurrentDropout: 0.4})
-		m := must(models.NewSequential([]int{T, F}, []layers.Layer{l}, models.WithDType(graph.Float64)))
+		m := must(models.NewSequential([]int{T, F}, []layers.Layer{l}, &models.Options{DType: graph.Float64}))
 		randomWeights(t, m, 6)
 		noise := layers.NewNoise()
 		mse := func(b *graph.Builder, p, y *graph.Node) *graph.Node { return b.Mean(b.Square(b.Sub(p, y))) }
@@ -152,7 +152,7 @@ func TestDropoutSaveLoad(t *testing.T) {
 		must(layers.NewDropout(0.5, nil)),
 		must(layers.NewDense(1, nil)),
 	}
-	m := must(models.NewSequential([]int{4, 2}, ls, models.WithDType(graph.Float64)))
+	m := must(models.NewSequential([]int{4, 2}, ls, &models.Options{DType: graph.Float64}))
 	path := filepath.Join(t.TempDir(), "d.safetensors")
 	must(0, models.Save(m, path))
 	got := must(models.Load(path))

@@ -20,7 +20,7 @@ func TestRecurrentAfterLastStateIsAnError(t *testing.T) {
 	for _, second := range []func() (layers.Layer, error){lstm(4, nil), gru(4, nil), simpleRNN(4, nil)} {
 		first := must(layers.NewLSTM(4, nil))
 		l2 := must(second())
-		_, err := models.NewSequential([]int{10, 1}, []layers.Layer{first, l2})
+		_, err := models.NewSequential([]int{10, 1}, []layers.Layer{first, l2}, nil)
 		if !errors.Is(err, graph.ErrShape) {
 			t.Fatalf("LSTM then %s: %v, want ErrShape", l2.Kind(), err)
 		}
@@ -36,12 +36,12 @@ func TestRecurrentAfterLastStateIsAnError(t *testing.T) {
 	in := models.Input(10, 1)
 	h := models.Apply(must(layers.NewLSTM(4, nil)), in)
 	out := models.Apply(must(layers.NewLSTM(4, &layers.LSTMOptions{Name: "decoder"})), h)
-	if _, err := models.New(in, out); !errors.Is(err, graph.ErrShape) || !strings.Contains(err.Error(), "decoder") {
+	if _, err := models.New(in, out, nil); !errors.Is(err, graph.ErrShape) || !strings.Contains(err.Error(), "decoder") {
 		t.Errorf("functional LSTM then LSTM: %v, want ErrShape naming decoder", err)
 	}
 	// With return sequences it is fine, and Dense after the last state too.
 	ok := []layers.Layer{must(layers.NewLSTM(4, &layers.LSTMOptions{ReturnSequences: true})), must(layers.NewLSTM(4, nil)), must(layers.NewDense(1, nil))}
-	m, err := models.NewSequential([]int{10, 1}, ok)
+	m, err := models.NewSequential([]int{10, 1}, ok, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,79 +59,88 @@ func TestModelDefinitionErrors(t *testing.T) {
 	}{
 		{"input with a zero dim", func() (*models.Model, error) {
 			in := models.Input(10, 0)
-			return models.New(in, models.Apply(newL(), in))
+			return models.New(in, models.Apply(newL(), in), nil)
 		}, models.ErrModel},
 		{"input without dims", func() (*models.Model, error) {
 			in := models.Input()
-			return models.New(in, models.Apply(newL(), in))
+			return models.New(in, models.Apply(newL(), in), nil)
 		}, models.ErrModel},
 		{"input with a negative dim", func() (*models.Model, error) {
 			in := models.Input(-1, 1)
-			return models.New(in, models.Apply(newL(), in))
+			return models.New(in, models.Apply(newL(), in), nil)
 		}, models.ErrModel},
 		{"sequential with a zero dim", func() (*models.Model, error) {
-			return models.NewSequential([]int{0, 1}, []layers.Layer{newL()})
+			return models.NewSequential([]int{0, 1}, []layers.Layer{newL()}, nil)
 		}, models.ErrModel},
 		{"nil layer", func() (*models.Model, error) {
 			in := models.Input(10, 1)
-			return models.New(in, models.Apply(nil, in))
+			return models.New(in, models.Apply(nil, in), nil)
 		}, models.ErrModel},
 		{"typed nil layer", func() (*models.Model, error) {
 			in := models.Input(10, 1)
 			var l *layers.LSTM
-			return models.New(in, models.Apply(l, in))
+			return models.New(in, models.Apply(l, in), nil)
 		}, models.ErrModel},
 		{"nil layer in a sequential list", func() (*models.Model, error) {
-			return models.NewSequential([]int{10, 1}, []layers.Layer{newL(), nil})
+			return models.NewSequential([]int{10, 1}, []layers.Layer{newL(), nil}, nil)
 		}, models.ErrModel},
-		{"nil tensors", func() (*models.Model, error) { return models.New(nil, nil) }, models.ErrModel},
+		{"nil tensors", func() (*models.Model, error) { return models.New(nil, nil, nil) }, models.ErrModel},
 		{"layer applied twice", func() (*models.Model, error) {
 			in := models.Input(10, 1)
 			l := must(layers.NewSimpleRNN(1, &layers.SimpleRNNOptions{ReturnSequences: true}))
-			return models.New(in, models.Apply(l, models.Apply(l, in)))
+			return models.New(in, models.Apply(l, models.Apply(l, in)), nil)
 		}, models.ErrModel},
 		{"layer twice in a sequential list", func() (*models.Model, error) {
 			l := must(layers.NewDense(3, nil))
-			return models.NewSequential([]int{3}, []layers.Layer{l, l})
+			return models.NewSequential([]int{3}, []layers.Layer{l, l}, nil)
 		}, models.ErrModel},
 		{"layer of another model", func() (*models.Model, error) {
 			l := must(layers.NewDense(3, nil))
-			must(models.NewSequential([]int{3}, []layers.Layer{l}))
-			return models.NewSequential([]int{3}, []layers.Layer{l})
+			must(models.NewSequential([]int{3}, []layers.Layer{l}, nil))
+			return models.NewSequential([]int{3}, []layers.Layer{l}, nil)
 		}, models.ErrModel},
 		{"output from another input", func() (*models.Model, error) {
 			a, b := models.Input(10, 1), models.Input(10, 1)
-			return models.New(a, models.Apply(newL(), b))
+			return models.New(a, models.Apply(newL(), b), nil)
 		}, models.ErrModel},
 		{"input that is not an Input", func() (*models.Model, error) {
 			in := models.Input(10, 1)
 			h := models.Apply(must(layers.NewSimpleRNN(3, &layers.SimpleRNNOptions{ReturnSequences: true})), in)
-			return models.New(h, models.Apply(newL(), h))
+			return models.New(h, models.Apply(newL(), h), nil)
 		}, models.ErrModel},
 		{"output is the input", func() (*models.Model, error) {
 			in := models.Input(10, 1)
-			return models.New(in, in)
+			return models.New(in, in, nil)
 		}, models.ErrModel},
-		{"no layers", func() (*models.Model, error) { return models.NewSequential([]int{10, 1}, nil) }, models.ErrModel},
+		{"no layers", func() (*models.Model, error) { return models.NewSequential([]int{10, 1}, nil, nil) }, models.ErrModel},
 		{"two layers with one name", func() (*models.Model, error) {
 			return models.NewSequential([]int{4}, []layers.Layer{
 				must(layers.NewDense(3, &layers.DenseOptions{Name: "d"})), must(layers.NewDense(3, &layers.DenseOptions{Name: "d"})),
-			})
-		}, models.ErrModel},
-		{"empty model name", func() (*models.Model, error) {
-			return models.NewSequential([]int{4}, []layers.Layer{must(layers.NewDense(3, nil))}, models.WithName(""))
+			}, nil)
 		}, models.ErrModel},
 		{"invalid dtype", func() (*models.Model, error) {
-			return models.NewSequential([]int{4}, []layers.Layer{must(layers.NewDense(3, nil))}, models.WithDType(graph.DType(4)))
-		}, models.ErrModel},
+			return models.NewSequential([]int{4}, []layers.Layer{must(layers.NewDense(3, nil))}, &models.Options{DType: graph.DType(4)})
+		}, graph.ErrConfig},
 		{"recurrent layer on flat samples", func() (*models.Model, error) {
-			return models.NewSequential([]int{4}, []layers.Layer{newL()})
+			return models.NewSequential([]int{4}, []layers.Layer{newL()}, nil)
 		}, graph.ErrShape},
 	}
 	for _, c := range cases {
 		m, err := c.make()
 		if !errors.Is(err, c.want) || m != nil {
 			t.Errorf("%s: model %v, error %v; want nil and %v", c.name, m, err, c.want)
+		}
+	}
+	if _, err := models.NewSequential([]int{4}, []layers.Layer{must(layers.NewDense(3, nil))}, &models.Options{DType: 9}); !errors.Is(err, models.ErrModel) {
+		t.Errorf("invalid dtype: %v, want ErrModel too", err)
+	}
+	// The zero Options (or nil) are the defaults: the kind's name, float32.
+	for _, o := range []*models.Options{nil, {}} {
+		seq := must(models.NewSequential([]int{4}, []layers.Layer{must(layers.NewDense(3, nil))}, o))
+		in := models.Input(4)
+		fn := must(models.New(in, models.Apply(must(layers.NewDense(3, nil)), in), o))
+		if seq.Name() != "sequential" || fn.Name() != "model" || seq.DType() != graph.Float32 {
+			t.Errorf("defaults %v: names %q and %q, dtype %v", o, seq.Name(), fn.Name(), seq.DType())
 		}
 	}
 }
@@ -143,7 +152,7 @@ func TestDefaultLayerNames(t *testing.T) {
 		must(layers.NewLSTM(2, nil)),
 		must(layers.NewDense(1, nil)),
 	}
-	m := must(models.NewSequential([]int{5, 1}, ls))
+	m := must(models.NewSequential([]int{5, 1}, ls, nil))
 	var names []string
 	for _, l := range m.Layers() {
 		names = append(names, l.Name())
@@ -177,7 +186,7 @@ func sameWeights(a, b [][]float64) bool {
 func TestModelSetWeightsIsAllOrNothing(t *testing.T) {
 	m := must(models.NewSequential([]int{6, 2}, []layers.Layer{
 		must(layers.NewGRU(3, &layers.GRUOptions{ReturnSequences: true})), must(layers.NewLSTM(2, nil)), must(layers.NewDense(1, nil)),
-	}, models.WithDType(graph.Float64), models.WithSeed(1)))
+	}, &models.Options{DType: graph.Float64, Seed: 1}))
 	orig := snapshot(m)
 	fresh := func() []models.LayerWeights {
 		ws := m.Weights()
@@ -243,7 +252,7 @@ func TestModelSetWeightsIsAllOrNothing(t *testing.T) {
 	// anything, and a float64 model takes the largest finite values.
 	m32 := must(models.NewSequential([]int{6, 2}, []layers.Layer{
 		must(layers.NewLSTM(2, nil)), must(layers.NewDense(1, nil)),
-	}, models.WithSeed(1)))
+	}, &models.Options{Seed: 1}))
 	orig32 := snapshot(m32)
 	ws32 := m32.Weights()
 	for i := range ws32 {
@@ -292,7 +301,7 @@ func TestModelSetWeightsIsAllOrNothing(t *testing.T) {
 }
 
 func TestPredictErrors(t *testing.T) {
-	m := newSeedModel(t, models.WithDType(graph.Float64))
+	m := newSeedModel(t, &models.Options{DType: graph.Float64})
 	nan := uniformTensor(1, 8, 10, 1)
 	data64(nan)[5*10+3] = math.NaN() // sample 5, step 3
 	inf := uniformTensor(1, 40, 10, 1)
@@ -336,7 +345,7 @@ func TestPredictErrors(t *testing.T) {
 }
 
 func TestProgramErrors(t *testing.T) {
-	m := newSeedModel(t)
+	m := newSeedModel(t, nil)
 	if _, err := m.Program(models.ProgramSpec{Batch: 4, Loss: nil, Grads: true}); !errors.Is(err, graph.ErrArgument) {
 		t.Errorf("nil loss: %v, want ErrArgument", err)
 	}
@@ -405,7 +414,7 @@ func TestSaveRefusesWhatLoadCannotRebuild(t *testing.T) {
 	} {
 		m := must(models.NewSequential([]int{3, 2}, []layers.Layer{
 			must(layers.NewLSTM(2, nil)), wrap(must(layers.NewDense(1, nil))),
-		}))
+		}, nil))
 		path := filepath.Join(t.TempDir(), "m.safetensors")
 		if err := models.Save(m, path); !errors.Is(err, models.ErrModel) {
 			t.Errorf("Save of a model Load cannot rebuild: %v, want ErrModel", err)

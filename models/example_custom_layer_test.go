@@ -193,7 +193,7 @@ func Example_customLayer() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	m, err := models.NewSequential([]int{10, 1}, []layers.Layer{lstm, res, out}, models.WithSeed(1))
+	m, err := models.NewSequential([]int{10, 1}, []layers.Layer{lstm, res, out}, &models.Options{Seed: 1})
 	if err != nil {
 		log.Fatal(err)
 	}

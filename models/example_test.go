@@ -21,7 +21,7 @@ func ExampleNew() {
 		log.Fatal(err)
 	}
 	in := models.Input(10, 1) // [timesteps, features]
-	m, err := models.New(in, models.Apply(out, models.Apply(rnn, in)), models.WithSeed(1))
+	m, err := models.New(in, models.Apply(out, models.Apply(rnn, in)), &models.Options{Seed: 1})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func ExampleNewSequential() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	m, err := models.NewSequential([]int{10, 1}, []layers.Layer{l, d}, models.WithSeed(7))
+	m, err := models.NewSequential([]int{10, 1}, []layers.Layer{l, d}, &models.Options{Seed: 7})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -233,7 +233,7 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 	for i, c := range gradCases() {
 		t.Run(c.name, func(t *testing.T) {
 			ls := must(c.make())
-			m := must(models.NewSequential(c.in, ls, models.WithDType(graph.Float64), models.WithSeed(gradSeed+uint64(i))))
+			m := must(models.NewSequential(c.in, ls, &models.Options{DType: graph.Float64, Seed: gradSeed + uint64(i)}))
 			bad, checked := checkGradients(t, m, c.batch, uint64(1000+i))
 			if checked == 0 {
 				t.Fatal("no coordinate checked")
@@ -260,7 +260,7 @@ func TestGradientCheckDetectsWrongGradient(t *testing.T) {
 	// numerical evaluation must be caught: compute gradients at one point
 	// and compare with finite differences at another.
 	ls := must(chainLayers(lstm(3, nil))())
-	m := must(models.NewSequential([]int{3, 2}, ls, models.WithDType(graph.Float64), models.WithSeed(3)))
+	m := must(models.NewSequential([]int{3, 2}, ls, &models.Options{DType: graph.Float64, Seed: 3}))
 	prog := must(m.Program(models.ProgramSpec{Batch: 2, Loss: mse, Grads: true}))
 	e := prog.NewExecutor()
 	if err := e.SetInput(0, uniformTensor(1, 2, 3, 2)); err != nil {
@@ -299,7 +299,7 @@ func TestGradientCheckDetectsWrongGradient(t *testing.T) {
 func TestDropoutGradientsMatchFiniteDifferences(t *testing.T) {
 	ls := must(chainLayers(lstm(3, &layers.LSTMOptions{ReturnSequences: true, Dropout: 0.3, RecurrentDropout: 0.4}),
 		func() (layers.Layer, error) { return layers.NewDropout(0.5, nil) }, dense(1, nil))())
-	m := must(models.NewSequential([]int{4, 2}, ls, models.WithDType(graph.Float64), models.WithSeed(gradSeed)))
+	m := must(models.NewSequential([]int{4, 2}, ls, &models.Options{DType: graph.Float64, Seed: gradSeed}))
 	noise := layers.NewNoise()
 	prog := must(m.Program(models.ProgramSpec{Batch: 3, Loss: mse, Grads: true, Noise: noise}))
 	e := prog.NewExecutor()

@@ -54,9 +54,9 @@ func seedModelLayers(t testing.TB) []layers.Layer {
 }
 
 // newSeedModel builds the SimpleRNN seed model for inputs (10, 1).
-func newSeedModel(t testing.TB, opts ...models.Option) *models.Model {
+func newSeedModel(t testing.TB, opts *models.Options) *models.Model {
 	t.Helper()
-	return must(models.NewSequential([]int{10, 1}, seedModelLayers(t), opts...))
+	return must(models.NewSequential([]int{10, 1}, seedModelLayers(t), opts))
 }
 
 // data64 returns x's values, sharing its memory; x must be a float64

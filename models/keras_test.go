@@ -26,7 +26,7 @@ func TestParamCountsMatchKeras(t *testing.T) {
 	}
 	for _, c := range cases {
 		for _, dt := range []graph.DType{graph.Float32, graph.Float64} {
-			m := must(models.NewSequential([]int{10, 1}, must(chainLayers(c.layers...)()), models.WithDType(dt)))
+			m := must(models.NewSequential([]int{10, 1}, must(chainLayers(c.layers...)()), &models.Options{DType: dt}))
 			for i, l := range m.Layers() {
 				n := 0
 				for _, p := range l.Params() {
@@ -93,24 +93,24 @@ _________________________________________________________________
 `
 
 func TestSummaryGolden(t *testing.T) {
-	seq := newSeedModel(t)
+	seq := newSeedModel(t, nil)
 	if got := trimLines(seq.Summary()); got != seedSummarySequential {
 		t.Errorf("Sequential summary:\n%s\nwant:\n%s", got, seedSummarySequential)
 	}
 	in := models.Input(10, 1)
 	out := models.Apply(must(layers.NewDense(1, nil)), models.Apply(must(layers.NewSimpleRNN(20, &layers.SimpleRNNOptions{ReturnSequences: true})), in))
-	fn := must(models.New(in, out))
+	fn := must(models.New(in, out, nil))
 	if got := trimLines(fn.Summary()); got != seedSummaryFunctional {
 		t.Errorf("functional summary:\n%s\nwant:\n%s", got, seedSummaryFunctional)
 	}
 	// Whether the InputLayer row shows depends on how the model was made,
 	// not on its name.
-	named := must(models.NewSequential([]int{10, 1}, []layers.Layer{must(layers.NewDense(1, nil))}, models.WithName("my_model")))
+	named := must(models.NewSequential([]int{10, 1}, []layers.Layer{must(layers.NewDense(1, nil))}, &models.Options{Name: "my_model"}))
 	if s := named.Summary(); strings.Contains(s, "InputLayer") {
 		t.Errorf("a renamed Sequential model lists an InputLayer:\n%s", s)
 	}
 	in2 := models.Input(10, 1)
-	fn2 := must(models.New(in2, models.Apply(must(layers.NewDense(1, nil)), in2), models.WithName("sequential")))
+	fn2 := must(models.New(in2, models.Apply(must(layers.NewDense(1, nil)), in2), &models.Options{Name: "sequential"}))
 	if s := fn2.Summary(); !strings.Contains(s, "input_1 (InputLayer)") {
 		t.Errorf("a functional model named \"sequential\" lists no InputLayer:\n%s", s)
 	}
@@ -125,7 +125,7 @@ func TestSummaryGolden(t *testing.T) {
 		}
 	}
 	// Totals over a thousand get Keras' thousands separator.
-	big := must(models.NewSequential([]int{10, 1}, []layers.Layer{must(layers.NewLSTM(20, nil)), must(layers.NewDense(1, nil))}))
+	big := must(models.NewSequential([]int{10, 1}, []layers.Layer{must(layers.NewLSTM(20, nil)), must(layers.NewDense(1, nil))}, nil))
 	if s := big.Summary(); !strings.Contains(s, "Total params: 1,781\n") || !strings.Contains(s, " lstm (LSTM) ") || !strings.Contains(s, "(None, 20)") {
 		t.Errorf("LSTM summary:\n%s", s)
 	}
@@ -140,7 +140,7 @@ func TestSameSeedSameModel(t *testing.T) {
 		if extra {
 			ls = append(ls, must(layers.NewDense(1, nil)))
 		}
-		return must(models.NewSequential([]int{10, 1}, ls, models.WithSeed(seed), models.WithDType(graph.Float64)))
+		return must(models.NewSequential([]int{10, 1}, ls, &models.Options{Seed: seed, DType: graph.Float64}))
 	}
 	a, b, c := mk(7, false), mk(7, false), mk(8, false)
 	if !sameWeights(snapshot(a), snapshot(b)) {
@@ -162,7 +162,7 @@ func TestSameSeedSameModel(t *testing.T) {
 		}
 	}
 	// float32 weights are the float64 ones rounded.
-	f32 := must(models.NewSequential([]int{10, 1}, []layers.Layer{must(layers.NewLSTM(5, &layers.LSTMOptions{ReturnSequences: true})), must(layers.NewDense(2, nil))}, models.WithSeed(7)))
+	f32 := must(models.NewSequential([]int{10, 1}, []layers.Layer{must(layers.NewLSTM(5, &layers.LSTMOptions{ReturnSequences: true})), must(layers.NewDense(2, nil))}, &models.Options{Seed: 7}))
 	for i, p := range snapshot(f32) {
 		for k, v := range p {
 			if v != float64(float32(snapshot(a)[i][k])) {

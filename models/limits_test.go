@@ -34,7 +34,7 @@ func TestOversizedLayersAreRefusedBeforeTheModel(t *testing.T) {
 			t.Errorf("%s: %v, want ErrConfig", name, err)
 		}
 		// The nil layer that comes with the error is refused too.
-		if _, err := models.NewSequential([]int{10, 4}, []layers.Layer{l}); !errors.Is(err, models.ErrModel) {
+		if _, err := models.NewSequential([]int{10, 4}, []layers.Layer{l}, nil); !errors.Is(err, models.ErrModel) {
 			t.Errorf("%s: NewSequential with the nil layer: %v, want ErrModel", name, err)
 		}
 	}
@@ -54,7 +54,7 @@ func TestOversizedInputsAreRefused(t *testing.T) {
 			t.Errorf("Input(%v): %v, want ErrModel and layers.ErrConfig", shape, err)
 		}
 		d := must(layers.NewDense(1, nil))
-		if _, err := models.NewSequential(shape, []layers.Layer{d}); !errors.Is(err, layers.ErrConfig) {
+		if _, err := models.NewSequential(shape, []layers.Layer{d}, nil); !errors.Is(err, layers.ErrConfig) {
 			t.Errorf("NewSequential(%v): %v, want layers.ErrConfig", shape, err)
 		}
 		if d.Built() {
@@ -89,7 +89,7 @@ func TestOversizedModelsAreRefusedBeforeBuilding(t *testing.T) {
 		ls := mk()
 		in := []int{10, u}
 		var err error
-		if n := allocated(func() { _, err = models.NewSequential(in, ls) }); n > 1<<20 {
+		if n := allocated(func() { _, err = models.NewSequential(in, ls, nil) }); n > 1<<20 {
 			t.Errorf("%s: allocated %d bytes before refusing", name, n)
 		}
 		if !errors.Is(err, layers.ErrConfig) {
@@ -103,7 +103,7 @@ func TestOversizedModelsAreRefusedBeforeBuilding(t *testing.T) {
 	}
 	// Small ones fit.
 	ls := []layers.Layer{must(layers.NewDense(8, nil)), must(layers.NewDense(8, nil))}
-	if _, err := models.NewSequential([]int{4}, ls); err != nil {
+	if _, err := models.NewSequential([]int{4}, ls, nil); err != nil {
 		t.Errorf("Dense(8), Dense(8): %v", err)
 	}
 }
@@ -113,7 +113,7 @@ func TestModelBuildsWithTheSeedWeights(t *testing.T) {
 	// the same weights as building the layers by hand.
 	lstm := must(layers.NewLSTM(5, &layers.LSTMOptions{ReturnSequences: true}))
 	dense := must(layers.NewDense(1, nil))
-	m := must(models.NewSequential([]int{6, 2}, []layers.Layer{lstm, dense}, models.WithSeed(3)))
+	m := must(models.NewSequential([]int{6, 2}, []layers.Layer{lstm, dense}, &models.Options{Seed: 3}))
 	rng := graph.NewRNG(3)
 	l2 := must(layers.NewLSTM(5, &layers.LSTMOptions{ReturnSequences: true, Name: "lstm"}))
 	must(l2.Build(graph.Float32, []int{6, 2}, rng.Split()))

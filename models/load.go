@@ -145,7 +145,10 @@ func decodeModel(data []byte) (*Model, map[string]*graph.Tensor, map[string]stri
 		return nil, nil, nil, err
 	}
 
-	mopts := []Option{WithDType(dt), WithSeed(arch.Seed), WithName(arch.Name)}
+	if arch.Name == "" {
+		return nil, nil, nil, fmt.Errorf("%w: %w: empty model name", ErrFormat, ErrModel)
+	}
+	mopts := &Options{DType: dt, Seed: arch.Seed, Name: arch.Name}
 	var m *Model
 	if arch.Wiring != nil {
 		m, err = build(arch.Name, true, arch.Wiring.Inputs, ls, arch.Wiring, mopts)

@@ -285,7 +285,7 @@ func TestLoadLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	deep := slices.Repeat([]int{1}, MaxRank+1)
-	if wide, err := NewSequential(deep, []layers.Layer{d}); err == nil {
+	if wide, err := NewSequential(deep, []layers.Layer{d}, nil); err == nil {
 		if err := Save(wide, filepath.Join(t.TempDir(), "wide.safetensors")); !errors.Is(err, ErrModel) {
 			t.Errorf("saving a model on inputs of rank MaxRank+1: %v, want ErrModel", err)
 		}

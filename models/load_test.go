@@ -32,7 +32,7 @@ func loadTestModel(t testing.TB, dt graph.DType) *Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := NewSequential([]int{4, 2}, []layers.Layer{l, d}, WithDType(dt), WithSeed(5))
+	m, err := NewSequential([]int{4, 2}, []layers.Layer{l, d}, &Options{DType: dt, Seed: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,7 +344,7 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dense, err := NewSequential([]int{3}, []layers.Layer{d}, WithDType(graph.Float64))
+	dense, err := NewSequential([]int{3}, []layers.Layer{d}, &Options{DType: graph.Float64})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,7 +352,7 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gru, err := NewSequential([]int{2, 1}, []layers.Layer{g})
+	gru, err := NewSequential([]int{2, 1}, []layers.Layer{g}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,52 +33,30 @@ type Model struct {
 	predict *lru.Cache[int, *pooled] // forward-only programs by batch size
 }
 
-// Option configures a model at construction.
-type Option func(*settings) error
-
-type settings struct {
-	name string
-	dt   graph.DType
-	seed uint64
-}
-
-// WithDType sets the element type of the weights and graphs (default
-// graph.Float32, as Keras).
-func WithDType(dt graph.DType) Option {
-	return func(s *settings) error {
-		if !dt.Valid() {
-			return fmt.Errorf("%w: invalid dtype %v", ErrModel, dt)
-		}
-		s.dt = dt
-		return nil
-	}
-}
-
-// WithSeed sets the seed of the weight initializers (default 0). The same
-// seed gives the same initial weights.
-func WithSeed(seed uint64) Option {
-	return func(s *settings) error { s.seed = seed; return nil }
-}
-
-// WithName sets the model's name, shown by Summary.
-func WithName(name string) Option {
-	return func(s *settings) error {
-		if name == "" {
-			return fmt.Errorf("%w: empty model name", ErrModel)
-		}
-		s.name = name
-		return nil
-	}
+// Options are a model's settings, given to New, NewSequential, NewMulti
+// and NewMultiOutput; nil, or a field left at its zero value, is the
+// default. An invalid DType is an error wrapping ErrModel and
+// graph.ErrConfig.
+type Options struct {
+	// Name is the model's name, shown by Summary; "": "sequential" for
+	// NewSequential, "model" for the others.
+	Name string
+	// DType is the element type of the weights and graphs; the zero value
+	// is graph.Float32, as in Keras.
+	DType graph.DType
+	// Seed seeds the weight initializers (0 is a seed like any other): the
+	// same seed gives the same initial weights.
+	Seed uint64
 }
 
 // New builds the model computing output from input, made with Input and
 // Apply (Keras' Model(inputs, outputs)). Layers without a name are named
 // after their type ("lstm", "lstm_1", ...) and every layer is built, in
 // order, for the shape it receives.
-func New(input, output *Symbol, opts ...Option) (*Model, error) {
+func New(input, output *Symbol, opts *Options) (*Model, error) {
 	ls, err := chain(input, output)
 	if errors.Is(err, errNotChain) {
-		return NewMulti([]*Symbol{input}, output, opts...)
+		return NewMulti([]*Symbol{input}, output, opts)
 	}
 	if err != nil {
 		return nil, err
@@ -88,13 +66,13 @@ func New(input, output *Symbol, opts ...Option) (*Model, error) {
 
 // NewSequential builds the chain of layers for samples of the given input
 // shape, the shorthand of Keras' Sequential.
-func NewSequential(inputShape []int, ls []layers.Layer, opts ...Option) (*Model, error) {
+func NewSequential(inputShape []int, ls []layers.Layer, opts *Options) (*Model, error) {
 	return newChain(false, inputShape, ls, opts)
 }
 
 // newChain builds the chain of layers ls on an input of the given shape,
 // as New (functional) or NewSequential would.
-func newChain(functional bool, inputShape []int, ls []layers.Layer, opts []Option) (*Model, error) {
+func newChain(functional bool, inputShape []int, ls []layers.Layer, opts *Options) (*Model, error) {
 	in := Input(inputShape...)
 	if err := in.Err(); err != nil {
 		return nil, err
@@ -117,21 +95,22 @@ func newChain(functional bool, inputShape []int, ls []layers.Layer, opts []Optio
 // build names and builds the layers of a model on inputs of the given
 // shapes: a chain (g nil: layer i reads layer i-1, the first the one
 // input) or the graph g.
-func build(defaultName string, functional bool, inShapes [][]int, ls []layers.Layer, g *wiring, opts []Option) (*Model, error) {
+func build(defaultName string, functional bool, inShapes [][]int, ls []layers.Layer, g *wiring, opts *Options) (*Model, error) {
 	inShape := inShapes[0]
-	s := settings{name: defaultName, dt: graph.Float32}
-	for _, o := range opts {
-		if o == nil {
-			continue
-		}
-		if err := o(&s); err != nil {
-			return nil, err
-		}
+	var s Options
+	if opts != nil {
+		s = *opts
+	}
+	if s.Name == "" {
+		s.Name = defaultName
+	}
+	if !s.DType.Valid() {
+		return nil, fmt.Errorf("%w: %w: invalid dtype %v", ErrModel, graph.ErrConfig, s.DType)
 	}
 	if len(ls) == 0 {
 		return nil, fmt.Errorf("%w: a model needs at least one layer", ErrModel)
 	}
-	m := &Model{name: s.name, dt: s.dt, seed: s.seed, inShape: slices.Clone(inShape), layers: ls, inShapes: cloneShapes(inShapes), wiring: g,
+	m := &Model{name: s.Name, dt: s.DType, seed: s.Seed, inShape: slices.Clone(inShape), layers: ls, inShapes: cloneShapes(inShapes), wiring: g,
 		sequence: len(inShape) == 2, functional: functional, predict: lru.New[int, *pooled](PredictCacheSize)}
 	// Name the unnamed layers, Keras style, and reject duplicates.
 	counts := map[string]int{}
@@ -175,14 +154,14 @@ func build(defaultName string, functional bool, inShapes [][]int, ls []layers.La
 			return nil, err
 		}
 	}
-	rng := graph.NewRNG(s.seed)
+	rng := graph.NewRNG(s.Seed)
 	shape := m.inShape
 	total := 0
 	for i, l := range ls {
 		var out []int
 		var err error
 		if g == nil {
-			out, err = l.Build(s.dt, shape, rng.Split())
+			out, err = l.Build(s.DType, shape, rng.Split())
 		} else {
 			out, err = m.buildWired(i, rng.Split())
 		}

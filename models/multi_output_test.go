@@ -32,11 +32,11 @@ func twoHeads(t *testing.T, single int) *models.Model {
 	var m *models.Model
 	switch single {
 	case 0:
-		m = must(models.NewMulti([]*models.Symbol{x}, a, models.WithDType(graph.Float64)))
+		m = must(models.NewMulti([]*models.Symbol{x}, a, &models.Options{DType: graph.Float64}))
 	case 1:
-		m = must(models.NewMulti([]*models.Symbol{x}, b, models.WithDType(graph.Float64)))
+		m = must(models.NewMulti([]*models.Symbol{x}, b, &models.Options{DType: graph.Float64}))
 	default:
-		m = must(models.NewMultiOutput([]*models.Symbol{x}, []*models.Symbol{a, b}, models.WithDType(graph.Float64)))
+		m = must(models.NewMultiOutput([]*models.Symbol{x}, []*models.Symbol{a, b}, &models.Options{DType: graph.Float64}))
 	}
 	// The same weights by layer name, whatever the model: each layer's
 	// weights come from a generator seeded with its name.
@@ -173,7 +173,7 @@ func TestMultiOutputErrors(t *testing.T) {
 		"twice":    {a, a},
 		"an input": {a, x},
 	} {
-		if _, err := models.NewMultiOutput([]*models.Symbol{x}, outs); !errors.Is(err, models.ErrModel) {
+		if _, err := models.NewMultiOutput([]*models.Symbol{x}, outs, nil); !errors.Is(err, models.ErrModel) {
 			t.Errorf("%s: %v, want ErrModel", name, err)
 		}
 	}

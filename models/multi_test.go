@@ -35,7 +35,7 @@ func encoderDecoder(t *testing.T) *models.Model {
 	joined := models.ApplyMerge(must(layers.NewConcatenate(nil)), dec, cov)
 	seq, _ := models.ApplyStates(must(layers.NewLSTM(4, &layers.LSTMOptions{ReturnSequences: true})), joined, states...)
 	out := models.Apply(must(layers.NewDense(1, nil)), seq)
-	m, err := models.NewMulti([]*models.Symbol{enc, dec, cov}, out, models.WithDType(graph.Float64), models.WithSeed(2))
+	m, err := models.NewMulti([]*models.Symbol{enc, dec, cov}, out, &models.Options{DType: graph.Float64, Seed: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestEncoderDecoderWiring(t *testing.T) {
 	}
 	mse := func(b *graph.Builder, p, y *graph.Node) *graph.Node { return b.Mean(b.Square(b.Sub(p, y))) }
 	// The encoder alone, with the same weights.
-	enc := must(models.NewSequential([]int{5, 2}, []layers.Layer{must(layers.NewLSTM(4, nil))}, models.WithDType(graph.Float64)))
+	enc := must(models.NewSequential([]int{5, 2}, []layers.Layer{must(layers.NewLSTM(4, nil))}, &models.Options{DType: graph.Float64}))
 	must(0, enc.SetWeights(m.Weights()[:1]))
 	p := must(enc.Program(models.ProgramSpec{Batch: 2, Loss: mse, States: true}))
 	e := p.NewExecutor()
@@ -73,7 +73,7 @@ func TestEncoderDecoderWiring(t *testing.T) {
 	for i := range 6 {
 		joined = append(joined, d[i], cv[2*i], cv[2*i+1])
 	}
-	dec := must(models.NewSequential([]int{3, 3}, []layers.Layer{must(layers.NewLSTM(4, &layers.LSTMOptions{ReturnSequences: true})), must(layers.NewDense(1, nil))}, models.WithDType(graph.Float64)))
+	dec := must(models.NewSequential([]int{3, 3}, []layers.Layer{must(layers.NewLSTM(4, &layers.LSTMOptions{ReturnSequences: true})), must(layers.NewDense(1, nil))}, &models.Options{DType: graph.Float64}))
 	dw := m.Weights()[2:]
 	for i := range dw {
 		dw[i].Layer = "" // lstm_1 and dense here, lstm and dense there
@@ -126,39 +126,39 @@ func TestMultiErrors(t *testing.T) {
 	shared := must(layers.NewDense(2, nil))
 	cases := map[string]func() error{
 		"unlisted input": func() error {
-			_, err := models.NewMulti([]*models.Symbol{a}, models.ApplyMerge(must(layers.NewConcatenate(nil)), a, b))
+			_, err := models.NewMulti([]*models.Symbol{a}, models.ApplyMerge(must(layers.NewConcatenate(nil)), a, b), nil)
 			return err
 		},
 		"one merged symbol": func() error {
-			_, err := models.NewMulti([]*models.Symbol{a}, models.ApplyMerge(must(layers.NewAdd(nil)), a))
+			_, err := models.NewMulti([]*models.Symbol{a}, models.ApplyMerge(must(layers.NewAdd(nil)), a), nil)
 			return err
 		},
 		"add of two shapes": func() error {
-			_, err := models.NewMulti([]*models.Symbol{a, b}, models.ApplyMerge(must(layers.NewAdd(nil)), a, b))
+			_, err := models.NewMulti([]*models.Symbol{a, b}, models.ApplyMerge(must(layers.NewAdd(nil)), a, b), nil)
 			return err
 		},
 		"shared layer": func() error {
 			x := models.Apply(shared, a)
-			_, err := models.NewMulti([]*models.Symbol{a}, models.Apply(shared, x))
+			_, err := models.NewMulti([]*models.Symbol{a}, models.Apply(shared, x), nil)
 			return err
 		},
 		"initial state count": func() error {
 			s := models.Input(3)
 			out, _ := models.ApplyStates(lstm, a, s)
-			_, err := models.NewMulti([]*models.Symbol{a, s}, out)
+			_, err := models.NewMulti([]*models.Symbol{a, s}, out, nil)
 			return err
 		},
 		"initial state shape": func() error {
 			h, c := models.Input(2), models.Input(2)
 			out, _ := models.ApplyStates(must(layers.NewLSTM(3, nil)), a, h, c)
-			_, err := models.NewMulti([]*models.Symbol{a, h, c}, out)
+			_, err := models.NewMulti([]*models.Symbol{a, h, c}, out, nil)
 			return err
 		},
 		"input listed twice": func() error {
-			_, err := models.NewMulti([]*models.Symbol{a, a}, models.Apply(must(layers.NewDense(1, nil)), a))
+			_, err := models.NewMulti([]*models.Symbol{a, a}, models.Apply(must(layers.NewDense(1, nil)), a), nil)
 			return err
 		},
-		"no layers": func() error { _, err := models.NewMulti([]*models.Symbol{a}, a); return err },
+		"no layers": func() error { _, err := models.NewMulti([]*models.Symbol{a}, a, nil); return err },
 	}
 	for name, f := range cases {
 		if err := f(); err == nil {

@@ -21,7 +21,7 @@ const MaxOutputs = 64
 // trains it. Methods that give one prediction (Predict, PredictInputs)
 // refuse such a model; OutputShape is the first output's. A model of one
 // output made this way is NewMulti's.
-func NewMultiOutput(inputs []*Symbol, outputs []*Symbol, opts ...Option) (*Model, error) {
+func NewMultiOutput(inputs []*Symbol, outputs []*Symbol, opts *Options) (*Model, error) {
 	return newGraph(inputs, outputs, opts)
 }
 

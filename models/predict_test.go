@@ -26,9 +26,8 @@ func firstN(x *graph.Tensor, n int) *graph.Tensor {
 // float64 results are bit-equal.
 func TestPredictAnyBatch(t *testing.T) {
 	models_ := map[string]*models.Model{
-		"simple_rnn_seq": newSeedModel(t, models.WithDType(graph.Float64), models.WithSeed(1)),
-		"lstm_last": must(models.NewSequential([]int{10, 1}, []layers.Layer{must(layers.NewLSTM(8, nil)), must(layers.NewDense(1, nil))},
-			models.WithDType(graph.Float64), models.WithSeed(2))),
+		"simple_rnn_seq": newSeedModel(t, &models.Options{DType: graph.Float64, Seed: 1}),
+		"lstm_last":      must(models.NewSequential([]int{10, 1}, []layers.Layer{must(layers.NewLSTM(8, nil)), must(layers.NewDense(1, nil))}, &models.Options{DType: graph.Float64, Seed: 2})),
 	}
 	for name, m := range models_ {
 		t.Run(name, func(t *testing.T) {
@@ -75,8 +74,8 @@ func predMaxDiff(a, b []float64) float64 {
 // TestPredictFloat32 checks the float32 model against its float64 twin
 // (same seed, so the same weights rounded) and that the result is float32.
 func TestPredictFloat32(t *testing.T) {
-	m32 := newSeedModel(t, models.WithSeed(3))
-	m64 := newSeedModel(t, models.WithSeed(3), models.WithDType(graph.Float64))
+	m32 := newSeedModel(t, &models.Options{Seed: 3})
+	m64 := newSeedModel(t, &models.Options{Seed: 3, DType: graph.Float64})
 	x := uniformTensor(6, 50, 10, 1)
 	y32, y64 := must(m32.Predict(x)), must(m64.Predict(x))
 	if dt, _ := graph.DTypeOf(y32); dt != graph.Float32 {
@@ -95,7 +94,7 @@ func TestPredictFloat32(t *testing.T) {
 // TestPredictMatchesProgram compares Predict with the output of a training
 // program run on the same batch.
 func TestPredictMatchesProgram(t *testing.T) {
-	m := newSeedModel(t, models.WithDType(graph.Float64), models.WithSeed(4))
+	m := newSeedModel(t, &models.Options{DType: graph.Float64, Seed: 4})
 	x := uniformTensor(7, 6, 10, 1)
 	p := must(m.Program(models.ProgramSpec{Batch: 6, Loss: mse, Grads: true}))
 	e := p.NewExecutor()
@@ -124,7 +123,7 @@ func TestPredictConcurrent(t *testing.T) {
 		t.Run(dt.String(), func(t *testing.T) {
 			m := must(models.NewSequential([]int{10, 1}, []layers.Layer{
 				must(layers.NewGRU(4, &layers.GRUOptions{ReturnSequences: true})), must(layers.NewLSTM(3, nil)), must(layers.NewDense(2, nil)),
-			}, models.WithDType(dt), models.WithSeed(5)))
+			}, &models.Options{DType: dt, Seed: 5}))
 			const jobs = 12
 			xs := make([]*graph.Tensor, jobs)
 			batches := make([]int, jobs)
@@ -137,7 +136,7 @@ func TestPredictConcurrent(t *testing.T) {
 			// test compiles its programs while being used concurrently.
 			twin := must(models.NewSequential([]int{10, 1}, []layers.Layer{
 				must(layers.NewGRU(4, &layers.GRUOptions{ReturnSequences: true})), must(layers.NewLSTM(3, nil)), must(layers.NewDense(2, nil)),
-			}, models.WithDType(dt), models.WithSeed(5)))
+			}, &models.Options{DType: dt, Seed: 5}))
 			for i := range xs {
 				serial[i] = graph.Float64s(must(twin.PredictBatch(xs[i], batches[i])))
 			}

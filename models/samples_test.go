@@ -23,7 +23,7 @@ func seqModel(t *testing.T, dt graph.DType) *models.Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := models.NewSequential([]int{4, 1}, []layers.Layer{r, d}, models.WithDType(dt), models.WithSeed(1))
+	m, err := models.NewSequential([]int{4, 1}, []layers.Layer{r, d}, &models.Options{DType: dt, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,7 +80,7 @@ func newFileModel(t testing.TB, c fileCase, dt graph.DType, seed uint64) *models
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := models.NewSequential(c.in, ls, models.WithDType(dt), models.WithSeed(seed), models.WithName("m_"+c.name))
+	m, err := models.NewSequential(c.in, ls, &models.Options{DType: dt, Seed: seed, Name: "m_" + c.name})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestSaveLoadFunctional(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := models.Input(4, 2)
-	m, err := models.New(in, models.Apply(d, models.Apply(l, in)), models.WithSeed(9))
+	m, err := models.New(in, models.Apply(d, models.Apply(l, in)), &models.Options{Seed: 9})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +303,7 @@ func TestSaveFilePermissions(t *testing.T) {
 func ExampleLoad() {
 	l, _ := layers.NewLSTM(8, nil)
 	d, _ := layers.NewDense(1, nil)
-	m, _ := models.NewSequential([]int{10, 2}, []layers.Layer{l, d}, models.WithSeed(1))
+	m, _ := models.NewSequential([]int{10, 2}, []layers.Layer{l, d}, &models.Options{Seed: 1})
 	dir, err := os.MkdirTemp("", "gornn-example")
 	if err != nil {
 		fmt.Println(err)

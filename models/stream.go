@@ -54,7 +54,7 @@ func (m *Model) NewStream(batch int) (*Stream, error) {
 	}
 	step := slices.Clone(m.inShape)
 	step[0] = 1
-	one, err := build(m.name, m.functional, [][]int{step}, ls, nil, []Option{WithDType(m.dt), WithSeed(m.seed)})
+	one, err := build(m.name, m.functional, [][]int{step}, ls, nil, &Options{DType: m.dt, Seed: m.seed})
 	if err != nil {
 		return nil, fmt.Errorf("%s: one step: %w", m.name, err)
 	}

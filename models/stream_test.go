@@ -23,7 +23,7 @@ func TestStreamMatchesSequence(t *testing.T) {
 		recurrentOf(t, "gru", 3, &layers.RNNOptions{ReturnSequences: true}),
 		must(layers.NewDense(2, nil)),
 	}
-	m := must(models.NewSequential([]int{T, F}, ls, models.WithDType(graph.Float64)))
+	m := must(models.NewSequential([]int{T, F}, ls, &models.Options{DType: graph.Float64}))
 	randomWeights(t, m, 3)
 	r := rand.New(rand.NewPCG(2, 2))
 	x := randTensor(r, n, T, F)
@@ -53,7 +53,7 @@ func TestStreamMatchesSequence(t *testing.T) {
 	if _, err := s.Step(randTensor(r, n+1, 1, F)); !errors.Is(err, graph.ErrShape) {
 		t.Errorf("a step of another batch size: %v", err)
 	}
-	bi := must(models.NewSequential([]int{T, F}, []layers.Layer{must(layers.NewBidirectional(recurrentOf(t, "gru", 2, nil), "", nil))}))
+	bi := must(models.NewSequential([]int{T, F}, []layers.Layer{must(layers.NewBidirectional(recurrentOf(t, "gru", 2, nil), "", nil))}, nil))
 	if _, err := bi.NewStream(1); !errors.Is(err, models.ErrModel) {
 		t.Errorf("a Bidirectional stream: %v", err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nlpodyssey/safetensors"
 
+	"github.com/gornn/gornn/graph"
 	"github.com/gornn/gornn/layers"
 )
 
@@ -31,9 +32,9 @@ import (
 //
 // A Bidirectional layer is the module of its inner type with
 // bidirectional=True (the backward direction's keys end in "_reverse"),
-// and TorchStacked maps consecutive recurrent layers to one module of
-// num_layers > 1 (keys "_l1", "_l2", ...).
-func ExportTorch(m *Model, path string, opts ...TorchOption) error {
+// and TorchOptions.Stacked maps consecutive recurrent layers to one module
+// of num_layers > 1 (keys "_l1", "_l2", ...); opts may be nil.
+func ExportTorch(m *Model, path string, opts *TorchOptions) error {
 	if err := m.usable(); err != nil {
 		return fmt.Errorf("export %s: %w", path, err)
 	}
@@ -87,9 +88,9 @@ func ExportTorch(m *Model, path string, opts ...TorchOption) error {
 // before any weight changes: on error m is unchanged. ImportTorch must not
 // run while m is used.
 //
-// TorchStacked reads a module of num_layers > 1 into consecutive layers,
-// as ExportTorch writes it.
-func ImportTorch(path string, m *Model, opts ...TorchOption) error {
+// TorchOptions.Stacked reads a module of num_layers > 1 into consecutive
+// layers, as ExportTorch writes it; opts may be nil.
+func ImportTorch(path string, m *Model, opts *TorchOptions) error {
 	if err := m.usable(); err != nil {
 		return fmt.Errorf("import %s: %w", path, err)
 	}
@@ -97,13 +98,13 @@ func ImportTorch(path string, m *Model, opts ...TorchOption) error {
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
-	if err := importTorch(data, m, opts...); err != nil {
+	if err := importTorch(data, m, opts); err != nil {
 		return fmt.Errorf("import %s: %w", path, err)
 	}
 	return nil
 }
 
-func importTorch(data []byte, m *Model, opts ...TorchOption) error {
+func importTorch(data []byte, m *Model, opts *TorchOptions) error {
 	keys, err := torchKeys(m, opts)
 	if err != nil {
 		return err
@@ -194,28 +195,18 @@ func torchLayout(l layers.Layer) (layers.TorchLayout, error) {
 	return tl, nil
 }
 
-// A TorchOption changes how ExportTorch and ImportTorch name the tensors.
-type TorchOption func(*torchSettings) error
-
-type torchSettings struct {
-	stacks [][]string
-}
-
-// TorchStacked maps the named layers, consecutive in the model, all
-// SimpleRNN, all LSTM or all GRU (or all Bidirectional around one of
-// those, with MergeConcat) of one number of units and without
-// go_backwards, every one but the last returning sequences, to one
-// PyTorch module of num_layers = len(names) under the first layer's name:
-// layer k's tensors are the module's "_l{k}" ones ("lstm.weight_ih_l1"),
-// as nn.LSTM(num_layers=2) names them.
-func TorchStacked(names ...string) TorchOption {
-	return func(s *torchSettings) error {
-		if len(names) < 2 {
-			return fmt.Errorf("%w: TorchStacked of %d layers (want 2 or more)", ErrModel, len(names))
-		}
-		s.stacks = append(s.stacks, slices.Clone(names))
-		return nil
-	}
+// TorchOptions change how ExportTorch and ImportTorch name the tensors;
+// the zero value (or nil) maps each layer to a module of its own name.
+type TorchOptions struct {
+	// Stacked lists groups of layers (by name) to map to one PyTorch
+	// module each, of num_layers = the group's size (2 or more), under the
+	// first layer's name: layer k's tensors are the module's "_l{k}" ones
+	// ("lstm.weight_ih_l1"), as nn.LSTM(num_layers=2) names them. A group's
+	// layers are consecutive in the model, all SimpleRNN, all LSTM or all
+	// GRU (or all Bidirectional around one of those, with MergeConcat) of
+	// one number of units and without go_backwards, every one but the last
+	// returning sequences. Nil: no stacks.
+	Stacked [][]string
 }
 
 // torchNaming gives each layer its module name and its layer index in it.
@@ -232,19 +223,19 @@ func (n torchNaming) key(i int, l layers.Layer, p string) string {
 	return n.module[i] + "." + strings.Replace(p, "_l0", fmt.Sprintf("_l%d", n.index[i]), 1)
 }
 
-// torchKeys checks the TorchStacked options against m and returns the
-// naming they give.
-func torchKeys(m *Model, opts []TorchOption) (torchNaming, error) {
-	var s torchSettings
-	for _, o := range opts {
-		if o == nil {
-			continue
-		}
-		if err := o(&s); err != nil {
-			return torchNaming{}, err
+// torchKeys checks the stacks of opts against m and returns the naming
+// they give. Errors wrap ErrModel and graph.ErrConfig.
+func torchKeys(m *Model, opts *TorchOptions) (torchNaming, error) {
+	var stacks [][]string
+	if opts != nil {
+		stacks = opts.Stacked
+	}
+	for _, stack := range stacks {
+		if len(stack) < 2 {
+			return torchNaming{}, fmt.Errorf("%w: %w: TorchOptions.Stacked: a stack of %d layers (want 2 or more)", ErrModel, graph.ErrConfig, len(stack))
 		}
 	}
-	if len(s.stacks) == 0 {
+	if len(stacks) == 0 {
 		return torchNaming{}, nil
 	}
 	n := torchNaming{module: make([]string, len(m.layers)), index: make([]int, len(m.layers))}
@@ -252,41 +243,41 @@ func torchKeys(m *Model, opts []TorchOption) (torchNaming, error) {
 	for i, l := range m.layers {
 		pos[l.Name()] = i
 	}
-	for _, stack := range s.stacks {
+	for _, stack := range stacks {
 		first, ok := pos[stack[0]]
 		if !ok {
-			return torchNaming{}, fmt.Errorf("%w: TorchStacked: no layer %q", ErrModel, stack[0])
+			return torchNaming{}, fmt.Errorf("%w: %w: TorchOptions.Stacked: no layer %q", ErrModel, graph.ErrConfig, stack[0])
 		}
 		var kind string
 		var units int
 		for k, name := range stack {
 			i, ok := pos[name]
 			if !ok || i != first+k {
-				return torchNaming{}, fmt.Errorf("%w: TorchStacked: %q is not the layer after %q", ErrModel, name, stack[max(k-1, 0)])
+				return torchNaming{}, fmt.Errorf("%w: %w: TorchOptions.Stacked: %q is not the layer after %q", ErrModel, graph.ErrConfig, name, stack[max(k-1, 0)])
 			}
 			if m.wiring != nil && !slices.Equal(m.wiring.Layers[i].Inputs, []source{{Layer: i - 1, Index: -1}}) && k > 0 {
-				return torchNaming{}, fmt.Errorf("%w: TorchStacked: %q does not read %q alone", ErrModel, name, stack[k-1])
+				return torchNaming{}, fmt.Errorf("%w: %w: TorchOptions.Stacked: %q does not read %q alone", ErrModel, graph.ErrConfig, name, stack[k-1])
 			}
 			if n.module[i] != "" {
-				return torchNaming{}, fmt.Errorf("%w: TorchStacked: layer %q is in two stacks", ErrModel, name)
+				return torchNaming{}, fmt.Errorf("%w: %w: TorchOptions.Stacked: layer %q is in two stacks", ErrModel, graph.ErrConfig, name)
 			}
 			c := m.layers[i].Config()
 			inner := c
 			if c.Kind == "bidirectional" {
 				if c.Layer == nil || c.MergeMode != string(layers.MergeConcat) {
-					return torchNaming{}, fmt.Errorf("%w: TorchStacked: %q merges its directions by %q (PyTorch stacks concatenated directions)", ErrModel, name, c.MergeMode)
+					return torchNaming{}, fmt.Errorf("%w: %w: TorchOptions.Stacked: %q merges its directions by %q (PyTorch stacks concatenated directions)", ErrModel, graph.ErrConfig, name, c.MergeMode)
 				}
 				inner = *c.Layer
 			}
 			switch {
 			case inner.Kind != "simple_rnn" && inner.Kind != "lstm" && inner.Kind != "gru":
-				return torchNaming{}, fmt.Errorf("%w: TorchStacked: %q is a %s, not a SimpleRNN, LSTM or GRU", ErrModel, name, m.layers[i].ClassName())
+				return torchNaming{}, fmt.Errorf("%w: %w: TorchOptions.Stacked: %q is a %s, not a SimpleRNN, LSTM or GRU", ErrModel, graph.ErrConfig, name, m.layers[i].ClassName())
 			case k > 0 && (c.Kind+inner.Kind != kind || inner.Units != units):
-				return torchNaming{}, fmt.Errorf("%w: TorchStacked: %q is not of the kind and units of %q", ErrModel, name, stack[0])
+				return torchNaming{}, fmt.Errorf("%w: %w: TorchOptions.Stacked: %q is not of the kind and units of %q", ErrModel, graph.ErrConfig, name, stack[0])
 			case inner.GoBackwards:
-				return torchNaming{}, fmt.Errorf("%w: TorchStacked: %q goes backwards", ErrModel, name)
+				return torchNaming{}, fmt.Errorf("%w: %w: TorchOptions.Stacked: %q goes backwards", ErrModel, graph.ErrConfig, name)
 			case k < len(stack)-1 && !inner.ReturnSequences:
-				return torchNaming{}, fmt.Errorf("%w: TorchStacked: %q returns its last state only, but feeds %q", ErrModel, name, stack[k+1])
+				return torchNaming{}, fmt.Errorf("%w: %w: TorchOptions.Stacked: %q returns its last state only, but feeds %q", ErrModel, graph.ErrConfig, name, stack[k+1])
 			}
 			kind, units = c.Kind+inner.Kind, inner.Units
 			n.module[i], n.index[i] = stack[0], k

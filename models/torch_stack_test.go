@@ -1,6 +1,7 @@
 package models_test
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -108,13 +109,13 @@ func TestTorchStackedAndBidirectional(t *testing.T) {
 					ls = append(ls, l)
 				}
 				ls = append(ls, must(layers.NewDense(2, nil)))
-				return must(models.NewSequential([]int{T, F}, ls, models.WithDType(graph.Float64), models.WithSeed(seed)))
+				return must(models.NewSequential([]int{T, F}, ls, &models.Options{DType: graph.Float64, Seed: seed}))
 			}
 			m := mk(1)
 			randomWeights(t, m, 2)
 			names := []string{m.Layers()[0].Name(), m.Layers()[1].Name()}
 			path := filepath.Join(t.TempDir(), "stack.safetensors")
-			must(0, models.ExportTorch(m, path, models.TorchStacked(names...)))
+			must(0, models.ExportTorch(m, path, &models.TorchOptions{Stacked: [][]string{names}}))
 			sd, shapes, _ := readStateDict(t, path)
 			dirs := 1
 			if bi {
@@ -152,7 +153,7 @@ func TestTorchStackedAndBidirectional(t *testing.T) {
 				t.Errorf("%s bidirectional %v: PyTorch's equations on the export differ from the predictions by %g", kind, bi, d)
 			}
 			back := mk(5)
-			must(0, models.ImportTorch(path, back, models.TorchStacked(back.Layers()[0].Name(), back.Layers()[1].Name())))
+			must(0, models.ImportTorch(path, back, &models.TorchOptions{Stacked: [][]string{{back.Layers()[0].Name(), back.Layers()[1].Name()}}}))
 			for i, lw := range back.Weights() {
 				for j, w := range lw.Weights {
 					if !slices.Equal(w.Data, m.Weights()[i].Weights[j].Data) {
@@ -160,8 +161,8 @@ func TestTorchStackedAndBidirectional(t *testing.T) {
 					}
 				}
 			}
-			if err := models.ImportTorch(path, mk(6)); err == nil {
-				t.Errorf("%s bidirectional %v: the stacked file imports without TorchStacked", kind, bi)
+			if err := models.ImportTorch(path, mk(6), nil); err == nil {
+				t.Errorf("%s bidirectional %v: the stacked file imports without TorchOptions.Stacked", kind, bi)
 			}
 		}
 	}
@@ -170,7 +171,7 @@ func TestTorchStackedAndBidirectional(t *testing.T) {
 // TestTorchStackedErrors: stacks PyTorch cannot hold are refused.
 func TestTorchStackedErrors(t *testing.T) {
 	mk := func(ls ...layers.Layer) *models.Model {
-		return must(models.NewSequential([]int{4, 2}, ls, models.WithDType(graph.Float64)))
+		return must(models.NewSequential([]int{4, 2}, ls, &models.Options{DType: graph.Float64}))
 	}
 	path := filepath.Join(t.TempDir(), "x.safetensors")
 	cases := map[string]struct {
@@ -185,8 +186,8 @@ func TestTorchStackedErrors(t *testing.T) {
 		"unknown":          {mk(recurrentOf(t, "gru", 3, nil)), []string{"gru", "nope"}},
 	}
 	for name, c := range cases {
-		if err := models.ExportTorch(c.m, path, models.TorchStacked(c.names...)); err == nil {
-			t.Errorf("%s: exported", name)
+		if err := models.ExportTorch(c.m, path, &models.TorchOptions{Stacked: [][]string{c.names}}); !errors.Is(err, graph.ErrConfig) || !errors.Is(err, models.ErrModel) {
+			t.Errorf("%s: %v, want ErrModel and graph.ErrConfig", name, err)
 		}
 	}
 }

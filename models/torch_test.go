@@ -29,7 +29,7 @@ type torchCase struct {
 	dt   graph.DType
 	seed uint64
 	// stacks lists runs of consecutive recurrent layers (by index) that
-	// exchange as one PyTorch module of num_layers > 1 (TorchStacked).
+	// exchange as one PyTorch module of num_layers > 1 (TorchOptions.Stacked).
 	stacks [][]int
 }
 
@@ -77,12 +77,8 @@ func (c torchCase) stackNames(m *models.Model) [][]string {
 }
 
 // options returns the TorchOptions of the case's stacks for m.
-func (c torchCase) options(m *models.Model) []models.TorchOption {
-	var opts []models.TorchOption
-	for _, names := range c.stackNames(m) {
-		opts = append(opts, models.TorchStacked(names...))
-	}
-	return opts
+func (c torchCase) options(m *models.Model) *models.TorchOptions {
+	return &models.TorchOptions{Stacked: c.stackNames(m)}
 }
 
 // tolerance is how far PyTorch's predictions may be from gornn's.
@@ -109,7 +105,7 @@ type torchPrediction struct {
 	Predictions []float64 `json:"predictions"`
 	MaxAbsDiff  *float64  `json:"max_abs_diff,omitempty"`
 	// TorchStacks names the layers that are one PyTorch module
-	// (TorchStacked), for check_export.py.
+	// (TorchOptions.Stacked), for check_export.py.
 	TorchStacks [][]string `json:"torch_stacks,omitempty"`
 }
 
@@ -167,7 +163,7 @@ func TestWriteTorchFixtures(t *testing.T) {
 	var out torchPredictions
 	for _, c := range torchCases() {
 		m := newFileModel(t, c.fileCase, c.dt, c.seed)
-		if err := models.ExportTorch(m, filepath.Join(dir, "to_torch_"+c.name+".safetensors"), c.options(m)...); err != nil {
+		if err := models.ExportTorch(m, filepath.Join(dir, "to_torch_"+c.name+".safetensors"), c.options(m)); err != nil {
 			t.Fatal(err)
 		}
 		x := c.input(t)
@@ -236,7 +232,7 @@ func TestExportTorchMatchesPyTorch(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			m := newFileModel(t, c.fileCase, c.dt, c.seed)
 			path := filepath.Join(t.TempDir(), "export.safetensors")
-			if err := models.ExportTorch(m, path, c.options(m)...); err != nil {
+			if err := models.ExportTorch(m, path, c.options(m)); err != nil {
 				t.Fatal(err)
 			}
 			got, err := os.ReadFile(path)
@@ -276,7 +272,7 @@ func TestImportTorchMatchesPyTorch(t *testing.T) {
 	for _, c := range torchCases() {
 		t.Run(c.name, func(t *testing.T) {
 			m := newFileModel(t, c.fileCase, c.dt, c.seed+100)
-			if err := models.ImportTorch(filepath.Join(torchDir, "from_torch_"+c.name+".safetensors"), m, c.options(m)...); err != nil {
+			if err := models.ImportTorch(filepath.Join(torchDir, "from_torch_"+c.name+".safetensors"), m, c.options(m)); err != nil {
 				t.Fatal(err)
 			}
 			y, err := m.Predict(c.input(t))
@@ -300,11 +296,11 @@ func TestTorchRoundTrip(t *testing.T) {
 			t.Run(c.name+"/"+dt.String(), func(t *testing.T) {
 				m := newFileModel(t, c, dt, 21)
 				path := filepath.Join(t.TempDir(), "torch.safetensors")
-				if err := models.ExportTorch(m, path); err != nil {
+				if err := models.ExportTorch(m, path, nil); err != nil {
 					t.Fatal(err)
 				}
 				got := newFileModel(t, c, dt, 22)
-				if err := models.ImportTorch(path, got); err != nil {
+				if err := models.ImportTorch(path, got, nil); err != nil {
 					t.Fatal(err)
 				}
 				if !reflect.DeepEqual(got.Weights(), m.Weights()) {
@@ -401,7 +397,7 @@ func TestExportTorchLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := models.NewSequential([]int{2, 1}, []layers.Layer{g, l, d}, models.WithDType(graph.Float64))
+	m, err := models.NewSequential([]int{2, 1}, []layers.Layer{g, l, d}, &models.Options{DType: graph.Float64})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -425,7 +421,7 @@ func TestExportTorchLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "torch.safetensors")
-	if err := models.ExportTorch(m, path); err != nil {
+	if err := models.ExportTorch(m, path, nil); err != nil {
 		t.Fatal(err)
 	}
 	vals, shapes, _ := readStateDict(t, path)
@@ -457,7 +453,7 @@ func TestExportTorchLayout(t *testing.T) {
 	vals["lstm.bias_hh_l0"] = []float64{0.5, 0.25, -1, 2}
 	plain := filepath.Join(t.TempDir(), "plain.safetensors")
 	writeStateDict(t, plain, vals, shapes, safetensors.F64)
-	if err := models.ImportTorch(plain, m); err != nil {
+	if err := models.ImportTorch(plain, m, nil); err != nil {
 		t.Fatal(err)
 	}
 	ws := m.Weights()
@@ -476,7 +472,7 @@ func TestImportTorchErrors(t *testing.T) {
 	c := torchCases()[0]
 	src := newFileModel(t, c.fileCase, graph.Float32, 1)
 	exported := filepath.Join(t.TempDir(), "export.safetensors")
-	if err := models.ExportTorch(src, exported); err != nil {
+	if err := models.ExportTorch(src, exported, nil); err != nil {
 		t.Fatal(err)
 	}
 	native := filepath.Join(t.TempDir(), "native.safetensors")
@@ -484,13 +480,13 @@ func TestImportTorchErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := filepath.Join(t.TempDir(), "other.safetensors")
-	if err := models.ExportTorch(newFileModel(t, torchCases()[1].fileCase, graph.Float32, 1), other); err != nil {
+	if err := models.ExportTorch(newFileModel(t, torchCases()[1].fileCase, graph.Float32, 1), other, nil); err != nil {
 		t.Fatal(err)
 	}
 	// A model of the same layer shapes but another option.
 	otherOpts := filepath.Join(t.TempDir(), "opts.safetensors")
 	alt := newFileModel(t, fileCase{"alt", c.in, layersOf(fLSTM(5, &layers.LSTMOptions{ReturnSequences: true}), fLSTM(4, &layers.LSTMOptions{ReturnSequences: true}), fDense(2, nil))}, graph.Float32, 1)
-	if err := models.ExportTorch(alt, otherOpts); err != nil {
+	if err := models.ExportTorch(alt, otherOpts, nil); err != nil {
 		t.Fatal(err)
 	}
 	vals, shapes, _ := readStateDict(t, exported)
@@ -541,7 +537,7 @@ func TestImportTorchErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m := newFileModel(t, c.fileCase, graph.Float32, 2)
 			before := m.Weights()
-			err := models.ImportTorch(tc.path, m)
+			err := models.ImportTorch(tc.path, m, nil)
 			if !errors.Is(err, tc.want) {
 				t.Errorf("ImportTorch: %v, want %v", err, tc.want)
 			}
@@ -550,16 +546,16 @@ func TestImportTorchErrors(t *testing.T) {
 			}
 		})
 	}
-	if err := models.ImportTorch(exported, nil); !errors.Is(err, graph.ErrArgument) {
+	if err := models.ImportTorch(exported, nil, nil); !errors.Is(err, graph.ErrArgument) {
 		t.Errorf("ImportTorch into nil: %v", err)
 	}
-	if err := models.ExportTorch(nil, exported); !errors.Is(err, graph.ErrArgument) {
+	if err := models.ExportTorch(nil, exported, nil); !errors.Is(err, graph.ErrArgument) {
 		t.Errorf("ExportTorch(nil): %v", err)
 	}
 	// A float64 file imports into a float32 model (and back) when values fit.
 	f64 := edited(func(map[string][]float64, map[string][]uint64) {}, safetensors.F64)
 	m := newFileModel(t, c.fileCase, graph.Float32, 3)
-	if err := models.ImportTorch(f64, m); err != nil {
+	if err := models.ImportTorch(f64, m, nil); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(m.Weights(), src.Weights()) {
@@ -572,12 +568,12 @@ func TestExportTorchRejectsDottedNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := models.NewSequential([]int{2}, []layers.Layer{d})
+	m, err := models.NewSequential([]int{2}, []layers.Layer{d}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "x.safetensors")
-	if err := models.ExportTorch(m, path); !errors.Is(err, models.ErrModel) {
+	if err := models.ExportTorch(m, path, nil); !errors.Is(err, models.ErrModel) {
 		t.Errorf("ExportTorch with a dotted layer name: %v, want ErrModel", err)
 	}
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
@@ -588,7 +584,7 @@ func TestExportTorchRejectsDottedNames(t *testing.T) {
 func ExampleExportTorch() {
 	l, _ := layers.NewLSTM(8, nil)
 	d, _ := layers.NewDense(1, nil)
-	m, _ := models.NewSequential([]int{10, 2}, []layers.Layer{l, d}, models.WithSeed(1))
+	m, _ := models.NewSequential([]int{10, 2}, []layers.Layer{l, d}, &models.Options{Seed: 1})
 	dir, err := os.MkdirTemp("", "gornn-example")
 	if err != nil {
 		fmt.Println(err)
@@ -596,7 +592,7 @@ func ExampleExportTorch() {
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "state_dict.safetensors")
-	if err := models.ExportTorch(m, path); err != nil {
+	if err := models.ExportTorch(m, path, nil); err != nil {
 		fmt.Println(err)
 		return
 	}

@@ -93,14 +93,14 @@ func TestMaskedMatchesTruncated(t *testing.T) {
 				for _, back := range []bool{false, true} {
 					opts := &layers.RNNOptions{ReturnSequences: seq, GoBackwards: back, NoBias: units != 3}
 					mask, _ := layers.NewMasking(0, nil)
-					m, err := models.NewSequential([]int{T, F}, []layers.Layer{mask, recurrentOf(t, kind, units, opts)}, models.WithDType(graph.Float64))
+					m, err := models.NewSequential([]int{T, F}, []layers.Layer{mask, recurrentOf(t, kind, units, opts)}, &models.Options{DType: graph.Float64})
 					if err != nil {
 						t.Fatal(err)
 					}
 					randomWeights(t, m, 3)
 					got := predict(t, m, x, len(lengths), T, F)
 					for i, L := range lengths {
-						one, err := models.NewSequential([]int{L, F}, []layers.Layer{recurrentOf(t, kind, units, opts)}, models.WithDType(graph.Float64))
+						one, err := models.NewSequential([]int{L, F}, []layers.Layer{recurrentOf(t, kind, units, opts)}, &models.Options{DType: graph.Float64})
 						if err != nil {
 							t.Fatal(err)
 						}
@@ -153,7 +153,7 @@ func TestBidirectionalMerges(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, err := models.NewSequential([]int{T, F}, []layers.Layer{bi}, models.WithDType(graph.Float64))
+			m, err := models.NewSequential([]int{T, F}, []layers.Layer{bi}, &models.Options{DType: graph.Float64})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -161,7 +161,7 @@ func TestBidirectionalMerges(t *testing.T) {
 			got := predict(t, m, x, B, T, F)
 			ws := m.Weights()[0].Weights
 			dir := func(back bool, from []layers.Weight) []float64 {
-				one, err := models.NewSequential([]int{T, F}, []layers.Layer{recurrentOf(t, "gru", U, &layers.RNNOptions{ReturnSequences: seq, GoBackwards: back})}, models.WithDType(graph.Float64))
+				one, err := models.NewSequential([]int{T, F}, []layers.Layer{recurrentOf(t, "gru", U, &layers.RNNOptions{ReturnSequences: seq, GoBackwards: back})}, &models.Options{DType: graph.Float64})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -233,7 +233,7 @@ func TestSaveLoadVocabulary(t *testing.T) {
 	mask2, _ := layers.NewMasking(-1, nil)
 	cases[2].ls = []layers.Layer{mask2, rnn}
 	for _, c := range cases {
-		m, err := models.NewSequential(c.in, c.ls, models.WithDType(graph.Float64), models.WithSeed(3))
+		m, err := models.NewSequential(c.in, c.ls, &models.Options{DType: graph.Float64, Seed: 3})
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
@@ -272,7 +272,7 @@ func TestSaveLoadVocabulary(t *testing.T) {
 // (None, 8), the name cut at the column as Keras cuts it.
 func TestBidirectionalSummary(t *testing.T) {
 	bi, _ := layers.NewBidirectional(recurrentOf(t, "lstm", 4, nil), "", nil)
-	m, err := models.NewSequential([]int{5, 3}, []layers.Layer{bi})
+	m, err := models.NewSequential([]int{5, 3}, []layers.Layer{bi}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +336,7 @@ func TestVocabularyErrors(t *testing.T) {
 	}
 
 	emb, _ := layers.NewEmbedding(5, 2, nil)
-	m, err := models.NewSequential([]int{3}, []layers.Layer{emb})
+	m, err := models.NewSequential([]int{3}, []layers.Layer{emb}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +346,7 @@ func TestVocabularyErrors(t *testing.T) {
 			t.Errorf("ids %v: error %v, want ErrArgument", ids, err)
 		}
 	}
-	if _, err := models.NewSequential([]int{3, 2}, []layers.Layer{must(layers.NewEmbedding(5, 2, nil))}); err == nil {
+	if _, err := models.NewSequential([]int{3, 2}, []layers.Layer{must(layers.NewEmbedding(5, 2, nil))}, nil); err == nil {
 		t.Error("an embedding on [3, 2] inputs was built")
 	}
 }
@@ -360,7 +360,7 @@ func TestMaskReachesOnlyMaskedLayers(t *testing.T) {
 		t.Fatal(err)
 	}
 	mask, _ := layers.NewMasking(0, nil)
-	m, err := models.NewSequential([]int{3, 2}, []layers.Layer{mask, res}, models.WithDType(graph.Float64))
+	m, err := models.NewSequential([]int{3, 2}, []layers.Layer{mask, res}, &models.Options{DType: graph.Float64})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,7 +369,7 @@ func TestMaskReachesOnlyMaskedLayers(t *testing.T) {
 		t.Errorf("a mask into a layer without masking: error %v, want ErrModel", err)
 	}
 	mask2, _ := layers.NewMasking(0, nil)
-	m2, err := models.NewSequential([]int{3, 2}, []layers.Layer{mask2, recurrentOf(t, "gru", 2, &layers.RNNOptions{ReturnSequences: true})}, models.WithDType(graph.Float64))
+	m2, err := models.NewSequential([]int{3, 2}, []layers.Layer{mask2, recurrentOf(t, "gru", 2, &layers.RNNOptions{ReturnSequences: true})}, &models.Options{DType: graph.Float64})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,12 +402,12 @@ func TestSequenceLengthsMatchesMasking(t *testing.T) {
 	}
 	for _, seq := range []bool{false, true} {
 		mask, _ := layers.NewMasking(0, nil)
-		a := must(models.NewSequential([]int{T, F}, []layers.Layer{mask, recurrentOf(t, "gru", 3, &layers.RNNOptions{ReturnSequences: seq})}, models.WithDType(graph.Float64)))
+		a := must(models.NewSequential([]int{T, F}, []layers.Layer{mask, recurrentOf(t, "gru", 3, &layers.RNNOptions{ReturnSequences: seq})}, &models.Options{DType: graph.Float64}))
 		randomWeights(t, a, 1)
 		x, l := models.Input(T, F), models.Input(1)
 		h := models.ApplyMerge(must(layers.NewSequenceLengths(nil)), x, l)
 		out := models.Apply(recurrentOf(t, "gru", 3, &layers.RNNOptions{ReturnSequences: seq}), h)
-		b := must(models.NewMulti([]*models.Symbol{x, l}, out, models.WithDType(graph.Float64)))
+		b := must(models.NewMulti([]*models.Symbol{x, l}, out, &models.Options{DType: graph.Float64}))
 		ws := b.Weights()
 		ws[1].Weights = a.Weights()[1].Weights
 		must(0, b.SetWeights(ws))

@@ -26,7 +26,7 @@ func TestLoadHostileWiring(t *testing.T) {
 	enc, dec := Input(4, 2), Input(3, 1)
 	_, states := ApplyStates(lstm(nil), enc)
 	seq, _ := ApplyStates(lstm(&layers.LSTMOptions{ReturnSequences: true}), dec, states...)
-	m, err := NewMulti([]*Symbol{enc, dec}, Apply(d, seq))
+	m, err := NewMulti([]*Symbol{enc, dec}, Apply(d, seq), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestLoadHostileOutputs(t *testing.T) {
 	}
 	x := Input(4, 2)
 	h := Apply(lstm, x)
-	m, err := NewMultiOutput([]*Symbol{x}, []*Symbol{Apply(d1, h), Apply(d2, h)})
+	m, err := NewMultiOutput([]*Symbol{x}, []*Symbol{Apply(d1, h), Apply(d2, h)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ func TestTrainerCacheBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := models.NewSequential([]int{2}, []layers.Layer{d})
+	m, err := models.NewSequential([]int{2}, []layers.Layer{d}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

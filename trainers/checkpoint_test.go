@@ -26,7 +26,7 @@ func checkpointModel(t *testing.T) (*models.Model, *graph.Tensor, *graph.Tensor)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := models.NewSequential([]int{5, 1}, []layers.Layer{g, d}, models.WithSeed(11))
+	m, err := models.NewSequential([]int{5, 1}, []layers.Layer{g, d}, &models.Options{Seed: 11})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -247,7 +247,7 @@ func TestClassificationModelGradients(t *testing.T) {
 	}
 	settings := &fd.Settings{Formula: fd.Central, Step: 1e-6}
 	for _, c := range cases {
-		m := must(models.NewSequential(c.in, c.ls(), models.WithDType(graph.Float64), models.WithSeed(11)))
+		m := must(models.NewSequential(c.in, c.ls(), &models.Options{DType: graph.Float64, Seed: 11}))
 		const batch = 3
 		prog := must(m.Program(models.ProgramSpec{Batch: batch, Loss: c.loss.Func(), Grads: true}))
 		e := prog.NewExecutor()
@@ -330,7 +330,7 @@ func TestFitBinaryClassifiers(t *testing.T) {
 		{"linear_logits", layers.Linear, trainers.BinaryCrossentropy(true), trainers.MetricBinaryAccuracyLogits},
 	}
 	for _, c := range cases {
-		m := must(models.NewSequential([]int{2}, []layers.Layer{must(layers.NewDense(1, &layers.DenseOptions{Activation: c.act}))}, models.WithSeed(1)))
+		m := must(models.NewSequential([]int{2}, []layers.Layer{must(layers.NewDense(1, &layers.DenseOptions{Activation: c.act}))}, &models.Options{Seed: 1}))
 		opt := must(trainers.NewAdam(&trainers.AdamOptions{LearningRate: 0.05}))
 		hist, err := trainers.Fit(context.Background(), m, x, y, trainers.FitOptions{
 			Loss: c.loss, Optimizer: opt, Epochs: 60, BatchSize: 16, Seed: 1, ValidationSplit: 0.25, Metrics: []trainers.Metric{c.metric},
@@ -367,7 +367,7 @@ func TestFitLSTMBinaryClassifier(t *testing.T) {
 	}
 	x := must(graph.FromFloat64s(graph.Float32, xs, n, T, 1))
 	y := must(graph.FromFloat64s(graph.Float32, ys, n, 1))
-	m := must(models.NewSequential([]int{T, 1}, []layers.Layer{must(layers.NewLSTM(8, nil)), must(layers.NewDense(1, nil))}, models.WithSeed(2)))
+	m := must(models.NewSequential([]int{T, 1}, []layers.Layer{must(layers.NewLSTM(8, nil)), must(layers.NewDense(1, nil))}, &models.Options{Seed: 2}))
 	opt := must(trainers.NewAdam(&trainers.AdamOptions{LearningRate: 0.02}))
 	hist, err := trainers.Fit(context.Background(), m, x, y, trainers.FitOptions{
 		Loss: trainers.BinaryCrossentropy(true), Optimizer: opt, Epochs: 40, BatchSize: 16, Seed: 3,
@@ -396,7 +396,7 @@ func TestClassificationLossesThroughCheckpoints(t *testing.T) {
 			d = must(layers.NewDense(3, &layers.DenseOptions{Activation: layers.Softmax}))
 		}
 		r := must(layers.NewSimpleRNN(4, &layers.SimpleRNNOptions{Activation: layers.ReLU}))
-		m := must(models.NewSequential([]int{3, 2}, []layers.Layer{r, d}, models.WithSeed(uint64(i+1))))
+		m := must(models.NewSequential([]int{3, 2}, []layers.Layer{r, d}, &models.Options{Seed: uint64(i + 1)}))
 		tr := must(trainers.NewTrainer(m, l, must(trainers.NewAdam(nil))))
 		path := filepath.Join(dir, "ckpt"+l.String()+".safetensors")
 		if err := trainers.SaveCheckpoint(path, tr, 3); err != nil {
@@ -569,7 +569,7 @@ func TestSparseCrossEntropyTrainsSoftmaxClassifier(t *testing.T) {
 		if logits {
 			act = layers.Linear
 		}
-		m := must(models.NewSequential([]int{2}, []layers.Layer{must(layers.NewDense(3, &layers.DenseOptions{Activation: act}))}, models.WithSeed(4)))
+		m := must(models.NewSequential([]int{2}, []layers.Layer{must(layers.NewDense(3, &layers.DenseOptions{Activation: act}))}, &models.Options{Seed: 4}))
 		loss := trainers.SparseCategoricalCrossentropy(logits)
 		if err := loss.CheckTargets(y, m.OutputShape()); err != nil {
 			t.Fatal(err)
@@ -634,7 +634,7 @@ func TestFitSparseClassifier(t *testing.T) {
 		if logits {
 			act = layers.Linear
 		}
-		m := must(models.NewSequential([]int{2}, []layers.Layer{must(layers.NewDense(3, &layers.DenseOptions{Activation: act}))}, models.WithSeed(4)))
+		m := must(models.NewSequential([]int{2}, []layers.Layer{must(layers.NewDense(3, &layers.DenseOptions{Activation: act}))}, &models.Options{Seed: 4}))
 		hist, err := trainers.Fit(context.Background(), m, x, y, trainers.FitOptions{Loss: trainers.SparseCategoricalCrossentropy(logits),
 			Optimizer: must(trainers.NewAdam(&trainers.AdamOptions{LearningRate: 0.05})), Epochs: 30, BatchSize: 16, ValidationSplit: 0.25, Seed: 1,
 			Metrics: []trainers.Metric{trainers.MetricSparseCategoricalAccuracy}})

@@ -23,7 +23,7 @@ func dropoutModel(t testing.TB) *models.Model {
 		must(layers.NewGRU(3, nil)),
 		must(layers.NewDense(1, nil)),
 	}
-	return must(models.NewSequential([]int{5, 1}, ls, models.WithDType(graph.Float32), models.WithSeed(3)))
+	return must(models.NewSequential([]int{5, 1}, ls, &models.Options{DType: graph.Float32, Seed: 3}))
 }
 
 func dropoutData(n int) (x, y *graph.Tensor) {

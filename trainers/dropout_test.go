@@ -36,7 +36,7 @@ func TestDropoutTraining(t *testing.T) {
 			must(layers.NewGRU(3, nil)),
 			must(layers.NewDense(1, nil)),
 		}
-		m := must(models.NewSequential([]int{T, 1}, ls, models.WithDType(graph.Float64), models.WithSeed(9)))
+		m := must(models.NewSequential([]int{T, 1}, ls, &models.Options{DType: graph.Float64, Seed: 9}))
 		tr := must(trainers.NewTrainer(m, trainers.MSE(), must(trainers.NewAdam(&trainers.AdamOptions{LearningRate: 0.01}))))
 		must(tr.Fit(context.Background(), x, y, trainers.FitOptions{Epochs: 3, BatchSize: 8, Seed: 1}))
 		return m, tr

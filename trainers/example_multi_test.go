@@ -43,7 +43,7 @@ func Example_covariateModel() {
 		}
 		h = models.Apply(must(layers.NewLSTM(16, nil)), h)
 		out := models.Apply(must(layers.NewDense(1, nil)), h)
-		m := must(models.NewMulti(inputs, out, models.WithSeed(3)))
+		m := must(models.NewMulti(inputs, out, &models.Options{Seed: 3}))
 		data := []*graph.Tensor{xs, xc}[:len(inputs)]
 		tr := must(trainers.NewTrainer(m, trainers.MSE(), must(trainers.NewAdam(&trainers.AdamOptions{LearningRate: 0.01}))))
 		if _, err := tr.FitInputs(context.Background(), data, yt, trainers.FitOptions{Epochs: 40, BatchSize: 32, Seed: 4}); err != nil {
@@ -90,7 +90,7 @@ func Example_encoderDecoder() {
 	_, states := models.ApplyStates(must(layers.NewLSTM(32, nil)), encIn)
 	seq, _ := models.ApplyStates(must(layers.NewLSTM(32, &layers.LSTMOptions{ReturnSequences: true})), decIn, states...)
 	out := models.Apply(must(layers.NewDense(1, nil)), seq)
-	m := must(models.NewMulti([]*models.Symbol{encIn, decIn}, out, models.WithSeed(7)))
+	m := must(models.NewMulti([]*models.Symbol{encIn, decIn}, out, &models.Options{Seed: 7}))
 
 	tr := must(trainers.NewTrainer(m, trainers.MSE(), must(trainers.NewAdam(&trainers.AdamOptions{LearningRate: 0.01}))))
 	data := []*graph.Tensor{xs, xd}

@@ -39,7 +39,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	model, err := models.NewSequential([]int{window, 1}, []layers.Layer{lstm, dense}, models.WithSeed(1))
+	model, err := models.NewSequential([]int{window, 1}, []layers.Layer{lstm, dense}, &models.Options{Seed: 1})
 	if err != nil {
 		panic(err)
 	}

@@ -24,7 +24,7 @@ func must[T any](v T, err error) T {
 func denseModel(t testing.TB, dt graph.DType, seed uint64) *models.Model {
 	t.Helper()
 	d := must(layers.NewDense(1, nil))
-	return must(models.NewSequential([]int{3}, []layers.Layer{d}, models.WithDType(dt), models.WithSeed(seed)))
+	return must(models.NewSequential([]int{3}, []layers.Layer{d}, &models.Options{DType: dt, Seed: seed}))
 }
 
 // denseData returns n samples of 3 inputs with y a fixed linear function of
@@ -45,7 +45,7 @@ func rnnModel(t testing.TB, dt graph.DType, seed uint64) *models.Model {
 	t.Helper()
 	r := must(layers.NewSimpleRNN(3, nil))
 	d := must(layers.NewDense(1, nil))
-	return must(models.NewSequential([]int{4, 1}, []layers.Layer{r, d}, models.WithDType(dt), models.WithSeed(seed)))
+	return must(models.NewSequential([]int{4, 1}, []layers.Layer{r, d}, &models.Options{DType: dt, Seed: seed}))
 }
 
 // rnnData returns n windows of 4 steps of a sine and the next value.

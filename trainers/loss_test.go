@@ -16,7 +16,7 @@ import (
 func identityModel(t *testing.T, dt graph.DType) *models.Model {
 	t.Helper()
 	d := must(layers.NewDense(1, nil))
-	m := must(models.NewSequential([]int{1}, []layers.Layer{d}, models.WithDType(dt)))
+	m := must(models.NewSequential([]int{1}, []layers.Layer{d}, &models.Options{DType: dt}))
 	ws := m.Weights()
 	for i := range ws[0].Weights {
 		w := &ws[0].Weights[i]

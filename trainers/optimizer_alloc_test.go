@@ -17,7 +17,7 @@ func seedLSTM(t testing.TB) *models.Model {
 	t.Helper()
 	l := must(layers.NewLSTM(20, &layers.LSTMOptions{ReturnSequences: true}))
 	d := must(layers.NewDense(1, nil))
-	return must(models.NewSequential([]int{10, 1}, []layers.Layer{l, d}, models.WithDType(graph.Float32), models.WithSeed(1234)))
+	return must(models.NewSequential([]int{10, 1}, []layers.Layer{l, d}, &models.Options{DType: graph.Float32, Seed: 1234}))
 }
 
 // seedData returns n windows of 10 steps of a sine and the windows one step

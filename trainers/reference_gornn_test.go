@@ -66,7 +66,7 @@ func buildGraph(t *testing.T, c refCase, dt graph.DType) refModel {
 	if out < 0 || out >= n {
 		t.Fatalf("output layer %d of %d", out, n)
 	}
-	m, err := models.NewMulti(ins, outs[out], models.WithDType(dt))
+	m, err := models.NewMulti(ins, outs[out], &models.Options{DType: dt})
 	if err != nil {
 		t.Fatal(err)
 	}

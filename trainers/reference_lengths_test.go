@@ -68,7 +68,7 @@ func lengthsModel(t *testing.T, c refCase, dt graph.DType) (*models.Model, []int
 			ref = append(ref, k)
 		}
 	}
-	m, err := models.NewMulti([]*models.Symbol{x, l}, h, models.WithDType(dt))
+	m, err := models.NewMulti([]*models.Symbol{x, l}, h, &models.Options{DType: dt})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -278,7 +278,7 @@ func buildCase(t *testing.T, c refCase, dt graph.DType) refModel {
 		ls = append(ls, l)
 		r.layer = append(r.layer, off+i)
 	}
-	m, err := models.NewSequential(c.Model.InputShape, ls, models.WithDType(dt))
+	m, err := models.NewSequential(c.Model.InputShape, ls, &models.Options{DType: dt})
 	if err != nil {
 		t.Fatal(err)
 	}

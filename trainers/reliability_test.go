@@ -178,7 +178,7 @@ func TestFitParts(t *testing.T) {
 		return v
 	}
 	model := func(dt graph.DType) *models.Model {
-		return must(models.NewSequential([]int{3}, []layers.Layer{must(layers.NewDense(2, nil))}, models.WithDType(dt), models.WithSeed(2)))
+		return must(models.NewSequential([]int{3}, []layers.Layer{must(layers.NewDense(2, nil))}, &models.Options{DType: dt, Seed: 2}))
 	}
 	for _, dt := range []graph.DType{graph.Float32, graph.Float64} {
 		vx, vy := part(wide, 3), part(tall, 2)

@@ -38,7 +38,7 @@ func TestMaskedLossIgnoresPadding(t *testing.T) {
 		mask, _ := layers.NewMasking(0, nil)
 		lstm, _ := layers.NewLSTM(3, &layers.LSTMOptions{ReturnSequences: true})
 		d, _ := layers.NewDense(1, nil)
-		m, err := models.NewSequential([]int{T, 1}, []layers.Layer{mask, lstm, d}, models.WithDType(graph.Float64), models.WithSeed(4))
+		m, err := models.NewSequential([]int{T, 1}, []layers.Layer{mask, lstm, d}, &models.Options{DType: graph.Float64, Seed: 4})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,7 +103,7 @@ func TestMaskedMetrics(t *testing.T) {
 	mask, _ := layers.NewMasking(0, nil)
 	gru, _ := layers.NewGRU(3, &layers.GRUOptions{ReturnSequences: true})
 	d, _ := layers.NewDense(1, nil)
-	m := must(models.NewSequential([]int{T, 1}, []layers.Layer{mask, gru, d}, models.WithDType(graph.Float64)))
+	m := must(models.NewSequential([]int{T, 1}, []layers.Layer{mask, gru, d}, &models.Options{DType: graph.Float64}))
 	xt := must(graph.FromFloat64s(graph.Float64, x, n, T, 1))
 	yt := must(graph.FromFloat64s(graph.Float64, y, n, T, 1))
 	pred := graph.Float64s(must(m.Predict(xt)))

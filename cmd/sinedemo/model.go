@@ -38,8 +38,7 @@ func buildModel(cell string, units, window int, seed uint64) (*models.Model, err
 		return nil, fmt.Errorf("%s: %w", cell, err)
 	}
 	in := models.Input(window, 1)
-	m, err := models.New(in, models.Apply(dense, models.Apply(rnn, in)),
-		models.WithName(cell), models.WithSeed(seed))
+	m, err := models.New(in, models.Apply(dense, models.Apply(rnn, in)), &models.Options{Name: cell, Seed: seed})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cell, err)
 	}

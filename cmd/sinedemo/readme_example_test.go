@@ -46,7 +46,7 @@ func Example_readme() {
 		log.Fatal(err)
 	}
 	in := models.Input(10, 1)
-	m, err := models.New(in, models.Apply(dense, models.Apply(lstm, in)), models.WithSeed(1))
+	m, err := models.New(in, models.Apply(dense, models.Apply(lstm, in)), &models.Options{Seed: 1})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -686,22 +686,22 @@ func zeroOutput(m *models.Model) error {
 }
 
 func newModelRandom(st Settings, k Kind, window, features, units int, dense *layers.Dense) (*models.Model, error) {
-	opts := []models.Option{models.WithSeed(st.Seed), models.WithDType(st.DType), models.WithName("forecast")}
+	opts := &models.Options{Seed: st.Seed, DType: st.DType, Name: "forecast"}
 	switch k {
 	case LSTM:
 		lstm, err := layers.NewLSTM(units, nil)
 		if err != nil {
 			return nil, err
 		}
-		return models.NewSequential([]int{window, features}, []layers.Layer{lstm, dense}, opts...)
+		return models.NewSequential([]int{window, features}, []layers.Layer{lstm, dense}, opts)
 	case Linear:
-		return models.NewSequential([]int{window * features}, []layers.Layer{dense}, opts...)
+		return models.NewSequential([]int{window * features}, []layers.Layer{dense}, opts)
 	case MLP:
 		hidden, err := layers.NewDense(units, &layers.DenseOptions{Activation: layers.ReLU})
 		if err != nil {
 			return nil, err
 		}
-		return models.NewSequential([]int{window * features}, []layers.Layer{hidden, dense}, opts...)
+		return models.NewSequential([]int{window * features}, []layers.Layer{hidden, dense}, opts)
 	}
 	return nil, fmt.Errorf("%w: unknown network kind %v", ErrArgument, k)
 }
