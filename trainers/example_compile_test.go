@@ -46,7 +46,7 @@ func ExampleTrainer_Compile() {
 	if err != nil {
 		panic(err)
 	}
-	model, err := models.NewSequential([]int{5, 1}, []layers.Layer{rnn, dense}, models.WithDType(graph.Float32), models.WithSeed(1))
+	model, err := models.NewSequential([]int{5, 1}, []layers.Layer{rnn, dense}, &models.Options{DType: graph.Float32, Seed: 1})
 	if err != nil {
 		panic(err)
 	}
