@@ -9,16 +9,19 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Spec says what a compiled Program computes.
+// Spec says what a compiled Program computes. Its zero value computes
+// nothing and Compile refuses it: give Outputs, a Loss or both.
 type Spec struct {
-	// Outputs are read after each run with Executor.Output.
+	// Outputs are read after each run with Executor.Output; nil: none.
 	Outputs []*Node
-	// Loss, if set, must be a scalar; Executor.Loss reads it.
+	// Loss, if set, must be a scalar; Executor.Loss reads it. Nil: no
+	// loss (and so no gradients).
 	Loss *Node
 	// Grads asks for the gradient of Loss with respect to every parameter
-	// bound in the graph, from gorgonia.Grad.
+	// bound in the graph, from gorgonia.Grad; false: none.
 	Grads bool
-	// InputGrads asks for the gradient of Loss with respect to the inputs.
+	// InputGrads asks for the gradient of Loss with respect to the inputs;
+	// false: none.
 	InputGrads bool
 }
 

@@ -12,7 +12,7 @@ import (
 // Layer is a building block of a model: it owns named parameters and adds
 // its computation to a graph.
 //
-// The life of a layer: construct it (options are validated), name it (the
+// The life of a layer: construct it (its settings are validated), name it (the
 // model names layers it is given without one), Build it for an input shape
 // (this creates its weights), then call Forward on any number of graphs,
 // one per batch size, all sharing the same weights.
