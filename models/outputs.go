@@ -1,6 +1,7 @@
 package models
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/gornn/gornn/graph"
@@ -48,6 +49,27 @@ func (m *Model) OutputShapes() [][]int {
 	var out [][]int
 	for _, s := range m.wiring.outputs() {
 		out = append(out, slices.Clone(m.sourceShape(s)))
+	}
+	return out
+}
+
+// OutputNames returns, for every output, the name of the layer that
+// gives it (Keras' output_names), with "_state_k" after it for a layer's
+// final state k.
+func (m *Model) OutputNames() []string {
+	if m.usable() != nil {
+		return nil
+	}
+	if m.wiring == nil {
+		return []string{m.layers[len(m.layers)-1].Name()}
+	}
+	var out []string
+	for _, s := range m.wiring.outputs() {
+		name := m.layers[s.Layer].Name()
+		if s.Index >= 0 {
+			name = fmt.Sprintf("%s_state_%d", name, s.Index)
+		}
+		out = append(out, name)
 	}
 	return out
 }

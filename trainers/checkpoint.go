@@ -117,6 +117,9 @@ func SaveCheckpoint(path string, t *Trainer, epochsDone int) error {
 	if epochsDone < 0 {
 		return fmt.Errorf("%w: negative epoch %d", graph.ErrArgument, epochsDone)
 	}
+	if !t.uniformLosses() {
+		return fmt.Errorf("%w: a checkpoint keeps one loss; the trainer's outputs have different losses or weights", graph.ErrArgument)
+	}
 	spec, err := specOf(t.opt)
 	if err != nil {
 		return err

@@ -35,6 +35,13 @@
 // gives those of a Fit), so that a timed run leaves compiling out;
 // FitOptions.Order lets the caller order each epoch's samples.
 //
+// Models of several inputs (models.NewMulti) train with the ...Inputs
+// methods (FitInputs, TrainBatchInputs, EvaluateInputs); models of several
+// outputs (models.NewMultiOutput) with a loss and a weight per output
+// (NewTrainerOutputs, Keras' loss=[...] and loss_weights=[...]) and the
+// ...Outputs methods (FitOutputs, TrainBatchOutputs, EvaluateOutputs),
+// whose logs name each output's loss and metrics after its layer.
+//
 // # Update rules
 //
 // With g the gradient of a weight w (after clipping), lr the learning rate

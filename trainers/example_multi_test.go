@@ -105,3 +105,52 @@ func Example_encoderDecoder() {
 	// layers: 3 inputs: 2
 	// MSE fell below a hundredth: true
 }
+
+// A model of two outputs (Keras' Model(inputs, [next_value, goes_up])):
+// one LSTM reads a noisy sine window, and two heads on its last state
+// predict the next value (MSE) and whether the series goes up next
+// (binary cross-entropy on a sigmoid, weighted 0.5 in the loss minimized:
+// Keras' loss_weights). FitOutputs trains both; the logs are named after
+// the output layers.
+func Example_multiOutput() {
+	const n, T = 256, 8
+	r := rand.New(rand.NewPCG(5, 6))
+	x, next, up := make([]float64, n*T), make([]float64, n), make([]float64, n)
+	for i := range n {
+		phase := r.Float64() * 2 * math.Pi
+		for t := range T {
+			x[i*T+t] = math.Sin(phase+0.6*float64(t)) + 0.05*r.NormFloat64()
+		}
+		next[i] = math.Sin(phase + 0.6*T)
+		if next[i] > x[i*T+T-1] {
+			up[i] = 1
+		}
+	}
+	xt, _ := graph.FromFloat64s(graph.Float32, x, n, T, 1)
+	nt, _ := graph.FromFloat64s(graph.Float32, next, n, 1)
+	ut, _ := graph.FromFloat64s(graph.Float32, up, n, 1)
+
+	in := models.Input(T, 1)
+	h := models.Apply(must(layers.NewLSTM(16, nil)), in)
+	value := models.Apply(must(layers.NewDense(1, &layers.DenseOptions{Name: "next"})), h)
+	goesUp := models.Apply(must(layers.NewDense(1, &layers.DenseOptions{Name: "up", Activation: layers.Sigmoid})), h)
+	m := must(models.NewMultiOutput([]*models.Symbol{in}, []*models.Symbol{value, goesUp}, &models.Options{Seed: 7}))
+	tr := must(trainers.NewTrainerOutputs(m, []trainers.Loss{trainers.MSE(), trainers.BinaryCrossentropy(false)}, []float64{1, 0.5},
+		must(trainers.NewAdam(&trainers.AdamOptions{LearningRate: 0.01}))))
+	xs, ys := []*graph.Tensor{xt}, []*graph.Tensor{nt, ut}
+	before := must(tr.EvaluateOutputs(xs, ys, 64, trainers.MetricBinaryAccuracy))
+	if _, err := tr.FitOutputs(context.Background(), xs, ys, trainers.FitOptions{Epochs: 30, BatchSize: 32, Seed: 8, ValidationSplit: 0.25}); err != nil {
+		panic(err)
+	}
+	after := must(tr.EvaluateOutputs(xs, ys, 64, trainers.MetricBinaryAccuracy))
+	preds := must(m.PredictOutputs(xs))
+	fmt.Println("outputs:", m.OutputNames(), "predictions:", len(preds), "of", preds[1].Shape()[0], "samples")
+	fmt.Println("next_loss below a tenth of the start:", after["next_loss"] < before["next_loss"]/10)
+	fmt.Println("up accuracy above 0.9:", after["up_binary_accuracy"] > 0.9)
+	fmt.Println("loss = next_loss + 0.5 up_loss:", math.Abs(after["loss"]-(after["next_loss"]+0.5*after["up_loss"])) < 1e-6)
+	// Output:
+	// outputs: [next up] predictions: 2 of 256 samples
+	// next_loss below a tenth of the start: true
+	// up accuracy above 0.9: true
+	// loss = next_loss + 0.5 up_loss: true
+}

@@ -57,6 +57,12 @@ type FitOptions struct {
 	// ValidationX and ValidationY are explicit validation data (nil:
 	// none); they cannot be combined with ValidationSplit.
 	ValidationX, ValidationY *graph.Tensor
+	// ValidationInputs are explicit validation data of every input, for
+	// FitInputs (with ValidationY) and FitOutputs (with
+	// ValidationTargets, one per output), Keras' validation_data=([x1,
+	// x2], y); nil: none. They take the place of ValidationX and cannot be
+	// combined with it or with ValidationSplit.
+	ValidationInputs, ValidationTargets []*graph.Tensor
 	// Metrics are reported per epoch besides the loss (and for the
 	// validation data with a "val_" prefix); nil: the loss only.
 	Metrics []Metric
@@ -160,24 +166,46 @@ func Fit(ctx context.Context, m *models.Model, x, y *graph.Tensor, opts FitOptio
 // Cancelling ctx stops between batches. In both cases the History of the
 // epochs completed so far is returned with the error.
 func (t *Trainer) Fit(ctx context.Context, x, y *graph.Tensor, opts FitOptions) (*History, error) {
-	return t.fit(ctx, []*graph.Tensor{x}, y, opts)
+	if err := t.oneOutput("Fit"); err != nil {
+		return nil, err
+	}
+	if opts.ValidationInputs != nil || opts.ValidationTargets != nil {
+		return nil, fmt.Errorf("%w: Fit takes ValidationX and ValidationY (ValidationInputs and ValidationTargets are FitInputs' and FitOutputs')", graph.ErrArgument)
+	}
+	opts.ValidationInputs, opts.ValidationTargets = oneOrNone(opts.ValidationX), oneOrNone(opts.ValidationY)
+	return t.fit(ctx, []*graph.Tensor{x}, []*graph.Tensor{y}, opts)
+}
+
+// oneOrNone returns [x], or nil for a nil x.
+func oneOrNone(x *graph.Tensor) []*graph.Tensor {
+	if x == nil {
+		return nil
+	}
+	return []*graph.Tensor{x}
 }
 
 // FitInputs is Fit for a model of several inputs (models.NewMulti): xs
 // holds every input's samples, in the model's order, all of the same
 // number. Validation takes opts.ValidationSplit (the last part of every
-// input); opts.ValidationX, a single tensor, is refused.
+// input), or opts.ValidationInputs (every input) with opts.ValidationY;
+// opts.ValidationX, a single tensor, is refused.
 func (t *Trainer) FitInputs(ctx context.Context, xs []*graph.Tensor, y *graph.Tensor, opts FitOptions) (*History, error) {
-	if opts.ValidationX != nil || opts.ValidationY != nil {
-		return nil, fmt.Errorf("%w: FitInputs takes a validation split, not ValidationX and ValidationY", graph.ErrArgument)
+	if err := t.oneOutput("FitInputs"); err != nil {
+		return nil, err
+	}
+	if opts.ValidationX != nil || opts.ValidationTargets != nil {
+		return nil, fmt.Errorf("%w: FitInputs takes ValidationInputs and ValidationY, not ValidationX or ValidationTargets", graph.ErrArgument)
 	}
 	if len(xs) == 0 {
 		return nil, fmt.Errorf("%w: no inputs", graph.ErrArgument)
 	}
-	return t.fit(ctx, xs, y, opts)
+	opts.ValidationTargets = oneOrNone(opts.ValidationY)
+	return t.fit(ctx, xs, []*graph.Tensor{y}, opts)
 }
 
-func (t *Trainer) fit(ctx context.Context, xs []*graph.Tensor, y *graph.Tensor, opts FitOptions) (hist *History, err error) {
+// fit is Fit, FitInputs and FitOutputs: the validation data are in
+// opts.ValidationInputs and ValidationTargets.
+func (t *Trainer) fit(ctx context.Context, xs, ys []*graph.Tensor, opts FitOptions) (hist *History, err error) {
 	if err := t.usable(); err != nil {
 		return nil, err
 	}
@@ -205,9 +233,9 @@ func (t *Trainer) fit(ctx context.Context, xs []*graph.Tensor, y *graph.Tensor, 
 		return nil, fmt.Errorf("%w: batch size %d must be positive", graph.ErrArgument, opts.BatchSize)
 	case !(opts.ValidationSplit >= 0 && opts.ValidationSplit < 1):
 		return nil, fmt.Errorf("%w: validation split %v outside [0, 1)", graph.ErrArgument, opts.ValidationSplit)
-	case opts.ValidationSplit > 0 && (opts.ValidationX != nil || opts.ValidationY != nil):
+	case opts.ValidationSplit > 0 && (opts.ValidationInputs != nil || opts.ValidationTargets != nil):
 		return nil, fmt.Errorf("%w: give a validation split or validation data, not both", graph.ErrArgument)
-	case (opts.ValidationX == nil) != (opts.ValidationY == nil):
+	case (opts.ValidationInputs == nil) != (opts.ValidationTargets == nil):
 		return nil, fmt.Errorf("%w: validation data needs both x and y", graph.ErrArgument)
 	case opts.Verbose < 0 || opts.Verbose > 2:
 		return nil, fmt.Errorf("%w: verbose %d (want 0, 1 or 2)", graph.ErrArgument, opts.Verbose)
@@ -230,20 +258,18 @@ func (t *Trainer) fit(ctx context.Context, xs []*graph.Tensor, y *graph.Tensor, 
 	if err := checkMetrics(opts.Metrics); err != nil {
 		return nil, err
 	}
-	xs = slices.Clone(xs)
-	for _, x := range xs {
-		if x == nil || y == nil || x.Dims() == 0 || x.Dim(0) == 0 {
-			return nil, fmt.Errorf("%w: no training data", graph.ErrArgument)
+	xs, ys = slices.Clone(xs), slices.Clone(ys)
+	for _, d := range [][]*graph.Tensor{xs, ys} {
+		for _, x := range d {
+			if x == nil || x.Dims() == 0 || x.Dim(0) == 0 {
+				return nil, fmt.Errorf("%w: no training data", graph.ErrArgument)
+			}
 		}
 	}
-	if err := t.checkXY(xs, y); err != nil {
+	if err := t.checkXY(xs, ys); err != nil {
 		return nil, err
 	}
-	var vxs []*graph.Tensor
-	if opts.ValidationX != nil {
-		vxs = []*graph.Tensor{opts.ValidationX}
-	}
-	vy := opts.ValidationY
+	vxs, vys := opts.ValidationInputs, opts.ValidationTargets
 	n := xs[0].Dim(0)
 	if opts.ValidationSplit > 0 {
 		split := int(float64(n) * (1 - opts.ValidationSplit))
@@ -251,20 +277,16 @@ func (t *Trainer) fit(ctx context.Context, xs []*graph.Tensor, y *graph.Tensor, 
 			return nil, fmt.Errorf("%w: validation split %v of %d samples leaves an empty part", graph.ErrArgument, opts.ValidationSplit, n)
 		}
 		var err error
-		vxs = make([]*graph.Tensor, len(xs))
-		for i, x := range xs {
-			if err == nil {
-				vxs[i], err = graph.SampleRange(x, split, n)
+		vxs, vys = make([]*graph.Tensor, len(xs)), make([]*graph.Tensor, len(ys))
+		for _, d := range []struct{ all, val []*graph.Tensor }{{xs, vxs}, {ys, vys}} {
+			for i, x := range d.all {
+				if err == nil {
+					d.val[i], err = graph.SampleRange(x, split, n)
+				}
+				if err == nil {
+					d.all[i], err = graph.SampleRange(x, 0, split)
+				}
 			}
-			if err == nil {
-				xs[i], err = graph.SampleRange(x, 0, split)
-			}
-		}
-		if err == nil {
-			vy, err = graph.SampleRange(y, split, n)
-		}
-		if err == nil {
-			y, err = graph.SampleRange(y, 0, split)
 		}
 		if err != nil {
 			return nil, err
@@ -275,7 +297,7 @@ func (t *Trainer) fit(ctx context.Context, xs []*graph.Tensor, y *graph.Tensor, 
 		return nil, fmt.Errorf("%w: %d training samples, more than %d", graph.ErrArgument, n, MaxSamples)
 	}
 	if vxs != nil {
-		if err := t.checkXY(vxs, vy); err != nil {
+		if err := t.checkXY(vxs, vys); err != nil {
 			return nil, fmt.Errorf("validation data: %w", err)
 		}
 	}
@@ -299,7 +321,7 @@ func (t *Trainer) fit(ctx context.Context, xs []*graph.Tensor, y *graph.Tensor, 
 			return hist, err
 		}
 	}
-	bufs := map[int][]*graph.Tensor{} // reused batch tensors (inputs, then y), by batch size
+	bufs := map[int][]*graph.Tensor{} // reused batch tensors (inputs, then targets), by batch size
 	var order []int
 	var seen []bool // for checking opts.Order's permutations
 	for epoch := opts.InitialEpoch; epoch < opts.Epochs && !state.StopTraining; epoch++ {
@@ -321,16 +343,16 @@ func (t *Trainer) fit(ctx context.Context, xs []*graph.Tensor, y *graph.Tensor, 
 		} else if order, err = EpochOrder(n, opts.Seed, epoch, !opts.NoShuffle); err != nil {
 			return hist, err
 		}
-		acc := newAccumulator(opts.Metrics)
+		acc := t.newLogs(opts.Metrics)
 		for b := 0; b < batches; b++ {
 			if err := ctx.Err(); err != nil {
 				return hist, fmt.Errorf("epoch %d, batch %d: %w", epoch+1, b+1, err)
 			}
 			idx := order[b*opts.BatchSize : min((b+1)*opts.BatchSize, n)]
-			// The batch tensors are reused (one pair per batch size).
+			// The batch tensors are reused (one set per batch size).
 			buf := bufs[len(idx)]
 			if buf == nil {
-				buf = make([]*graph.Tensor, len(xs)+1)
+				buf = make([]*graph.Tensor, len(xs)+len(ys))
 				bufs[len(idx)] = buf
 			}
 			for i, x := range xs {
@@ -338,23 +360,19 @@ func (t *Trainer) fit(ctx context.Context, xs []*graph.Tensor, y *graph.Tensor, 
 					return hist, err
 				}
 			}
-			yb, err := graph.SampleIndexInto(buf[len(xs)], y, idx)
-			if err != nil {
-				return hist, err
+			for i, y := range ys {
+				if buf[len(xs)+i], err = graph.SampleIndexInto(buf[len(xs)+i], y, idx); err != nil {
+					return hist, err
+				}
 			}
-			buf[len(xs)] = yb
-			xb := buf[:len(xs)]
-			var r BatchResult
-			if len(opts.Metrics) > 0 {
-				r, err = t.TrainBatchInputs(xb, yb)
-			} else {
-				// No metric reads the predictions: skip their copy.
-				r.Loss, err = t.StepInputs(xb, yb)
-			}
+			xb, yb := buf[:len(xs)], buf[len(xs):]
+			// Without metrics nothing reads the predictions: their copy is
+			// skipped.
+			r, err := t.trainStep(xb, yb, len(opts.Metrics) > 0)
 			if err != nil {
 				return hist, fmt.Errorf("epoch %d, batch %d: %w", epoch+1, b+1, err)
 			}
-			acc.add(r.Loss, len(idx), r.Pred, yb, r.Mask)
+			acc.add(r, len(idx), yb)
 			if len(callbacks) == 0 {
 				continue // no one reads the batch's logs: spare their map
 			}
@@ -367,7 +385,7 @@ func (t *Trainer) fit(ctx context.Context, xs []*graph.Tensor, y *graph.Tensor, 
 		}
 		logs := Logs(acc.logs(""))
 		if vxs != nil {
-			vl, err := t.EvaluateInputs(vxs, vy, opts.BatchSize, opts.Metrics...)
+			vl, err := t.evaluate(vxs, vys, opts.BatchSize, opts.Metrics)
 			if err != nil {
 				return hist, fmt.Errorf("epoch %d: validation: %w", epoch+1, err)
 			}

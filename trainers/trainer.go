@@ -38,6 +38,8 @@ type Trainer struct {
 	// masked is set when the model's output is a masked sequence: its
 	// programs give the mask as output 1 (models.ProgramSpec.Mask).
 	masked bool
+	// outs is set for a model of several outputs (NewTrainerOutputs).
+	outs *outputs
 }
 
 // NewTrainer returns a trainer. A zero Loss means MSE; a nil optimizer
@@ -61,7 +63,15 @@ func NewTrainer(m *models.Model, loss Loss, opt Optimizer) (*Trainer, error) {
 	if err := checkOptimizer(opt, m); err != nil {
 		return nil, err
 	}
-	return &Trainer{model: m, loss: loss, opt: opt, masked: m.MaskedOutput(), train: lru.New[int, *trainExec](ProgramCacheSize), eval: lru.New[int, *graph.Executor](ProgramCacheSize)}, nil
+	t := &Trainer{model: m, loss: loss, opt: opt, masked: m.MaskedOutput(), train: lru.New[int, *trainExec](ProgramCacheSize), eval: lru.New[int, *graph.Executor](ProgramCacheSize)}
+	if k := m.NumOutputs(); k > 1 {
+		losses := make([]Loss, k)
+		for i := range losses {
+			losses[i] = loss
+		}
+		t.outs = newOutputs(m, losses, nil)
+	}
+	return t, nil
 }
 
 // binder is implemented by this package's optimizers, which are bound to
@@ -137,12 +147,22 @@ func (t *Trainer) executor(batch int, grads bool) (*graph.Executor, error) {
 		return te.e, nil
 	}
 	return t.eval.Get(batch, func() (*graph.Executor, error) {
-		p, err := t.model.Program(models.ProgramSpec{Batch: batch, Loss: t.loss.Func(), Elementwise: t.loss.Elementwise(), Target: t.loss.TargetShape(t.outputShape()), Mask: true})
+		p, err := t.model.Program(t.spec(batch))
 		if err != nil {
 			return nil, err
 		}
 		return p.NewExecutor(), nil
 	})
+}
+
+// spec returns what the trainer's evaluation programs compile (its
+// training programs add Grads and Noise): the loss of every output, and
+// the masks of masked outputs for the metrics.
+func (t *Trainer) spec(batch int) models.ProgramSpec {
+	if t.outs != nil {
+		return t.outs.spec(batch)
+	}
+	return models.ProgramSpec{Batch: batch, Loss: t.loss.Func(), Elementwise: t.loss.Elementwise(), Target: t.loss.TargetShape(t.outputShape()), Mask: true}
 }
 
 // trainExecutor returns the training program for a batch size, with its
@@ -154,7 +174,9 @@ func (t *Trainer) trainExecutor(batch int) (*trainExec, error) {
 // buildTrainExec compiles the training program for a batch size.
 func (t *Trainer) buildTrainExec(batch int) (*trainExec, error) {
 	noise := layers.NewNoise()
-	p, err := t.model.Program(models.ProgramSpec{Batch: batch, Loss: t.loss.Func(), Elementwise: t.loss.Elementwise(), Grads: true, Target: t.loss.TargetShape(t.outputShape()), Noise: noise, Mask: true})
+	spec := t.spec(batch)
+	spec.Grads, spec.Noise = true, noise
+	p, err := t.model.Program(spec)
 	if err != nil {
 		return nil, err
 	}
@@ -306,18 +328,14 @@ func (t *Trainer) TrainBatch(x, y *graph.Tensor) (BatchResult, error) {
 // (models.NewMulti): xs holds the batch of each input, in the model's
 // order.
 func (t *Trainer) TrainBatchInputs(xs []*graph.Tensor, y *graph.Tensor) (BatchResult, error) {
-	var pred, mask *graph.Tensor
-	loss, err := t.step(xs, y, func(e *graph.Executor) (err error) {
-		if pred, err = e.Output(0); err != nil {
-			return err
-		}
-		mask, err = t.readMask(e)
-		return err
-	})
-	if err != nil {
-		return BatchResult{Loss: loss}, err
+	if err := t.oneOutput("TrainBatchInputs"); err != nil {
+		return BatchResult{}, err
 	}
-	return BatchResult{Loss: loss, Pred: pred, Mask: mask}, nil
+	out, err := t.trainStep(xs, []*graph.Tensor{y}, true)
+	if err != nil {
+		return BatchResult{Loss: out.loss}, err
+	}
+	return BatchResult{Loss: out.loss, Pred: out.preds[0], Mask: out.masks[0]}, nil
 }
 
 // Step is TrainBatch without the copy of the predictions: it returns the
@@ -326,21 +344,24 @@ func (t *Trainer) TrainBatchInputs(xs []*graph.Tensor, y *graph.Tensor) (BatchRe
 // training loop's memory flat; use it when no metric needs the
 // predictions. Errors are TrainBatch's.
 func (t *Trainer) Step(x, y *graph.Tensor) (float64, error) {
-	return t.step([]*graph.Tensor{x}, y, nil)
+	return t.StepInputs([]*graph.Tensor{x}, y)
 }
 
 // StepInputs is Step for a model of several inputs.
 func (t *Trainer) StepInputs(xs []*graph.Tensor, y *graph.Tensor) (float64, error) {
-	return t.step(xs, y, nil)
+	if err := t.oneOutput("StepInputs"); err != nil {
+		return 0, err
+	}
+	return t.step(xs, []*graph.Tensor{y}, nil)
 }
 
 // step runs one training step; read, if set, reads the executor after the
 // forward pass, before the update.
-func (t *Trainer) step(xs []*graph.Tensor, y *graph.Tensor, read func(*graph.Executor) error) (float64, error) {
+func (t *Trainer) step(xs, ys []*graph.Tensor, read func(*graph.Executor) error) (float64, error) {
 	if err := t.usable(); err != nil {
 		return 0, err
 	}
-	if err := t.checkXY(xs, y); err != nil {
+	if err := t.checkXY(xs, ys); err != nil {
 		return 0, err
 	}
 	te, err := t.trainExecutor(xs[0].Dim(0))
@@ -351,7 +372,7 @@ func (t *Trainer) step(xs []*graph.Tensor, y *graph.Tensor, read func(*graph.Exe
 		return 0, err
 	}
 	e := te.e
-	if err := run(e, xs, y); err != nil {
+	if err := run(e, xs, ys); err != nil {
 		return 0, err
 	}
 	loss, err := e.Loss()
@@ -397,14 +418,16 @@ func (t *Trainer) outputShape() []int {
 	return t.outShape
 }
 
-func run(e *graph.Executor, xs []*graph.Tensor, y *graph.Tensor) error {
+func run(e *graph.Executor, xs, ys []*graph.Tensor) error {
 	for i, x := range xs {
 		if err := e.SetInput(i, x); err != nil {
 			return err
 		}
 	}
-	if err := e.SetInput(len(xs), y); err != nil {
-		return err
+	for i, y := range ys {
+		if err := e.SetInput(len(xs)+i, y); err != nil {
+			return err
+		}
 	}
 	return e.Run()
 }
@@ -412,7 +435,14 @@ func run(e *graph.Executor, xs []*graph.Tensor, y *graph.Tensor) error {
 // checkXY validates a data set against the model: shapes, dtypes, and
 // values finite in the model's dtype (a float64 value beyond float32's
 // range is not finite for a float32 model), the error naming the sample.
-func (t *Trainer) checkXY(xs []*graph.Tensor, y *graph.Tensor) error {
+func (t *Trainer) checkXY(xs, ys []*graph.Tensor) error {
+	if t.outs != nil {
+		return t.outs.check(t.model, xs, ys)
+	}
+	if len(ys) != 1 {
+		return fmt.Errorf("%w: %d targets for a model of one output", graph.ErrArgument, len(ys))
+	}
+	y := ys[0]
 	if len(xs) == 1 && t.model.NumInputs() == 1 {
 		if err := t.model.CheckSamples("x", xs[0]); err != nil {
 			return err
@@ -440,6 +470,14 @@ func (t *Trainer) Evaluate(x, y *graph.Tensor, batch int, metrics ...Metric) (ma
 
 // EvaluateInputs is Evaluate for a model of several inputs.
 func (t *Trainer) EvaluateInputs(xs []*graph.Tensor, y *graph.Tensor, batch int, metrics ...Metric) (map[string]float64, error) {
+	if err := t.oneOutput("EvaluateInputs"); err != nil {
+		return nil, err
+	}
+	return t.evaluate(xs, []*graph.Tensor{y}, batch, metrics)
+}
+
+// evaluate is EvaluateInputs and EvaluateOutputs.
+func (t *Trainer) evaluate(xs, ys []*graph.Tensor, batch int, metrics []Metric) (map[string]float64, error) {
 	if err := t.usable(); err != nil {
 		return nil, err
 	}
@@ -452,13 +490,13 @@ func (t *Trainer) EvaluateInputs(xs []*graph.Tensor, y *graph.Tensor, batch int,
 	if err := checkMetrics(metrics); err != nil {
 		return nil, err
 	}
-	if err := t.checkXY(xs, y); err != nil {
+	if err := t.checkXY(xs, ys); err != nil {
 		return nil, err
 	}
 	n := xs[0].Dim(0)
 	batch = min(batch, n) // keeps lo+batch from overflowing
-	acc := newAccumulator(metrics)
-	xb := make([]*graph.Tensor, len(xs))
+	acc := t.newLogs(metrics)
+	xb, yb := make([]*graph.Tensor, len(xs)), make([]*graph.Tensor, len(ys))
 	for lo := 0; lo < n; lo += batch {
 		hi := min(lo+batch, n)
 		for i, x := range xs {
@@ -467,9 +505,11 @@ func (t *Trainer) EvaluateInputs(xs []*graph.Tensor, y *graph.Tensor, batch int,
 				return nil, err
 			}
 		}
-		yb, err := graph.SampleRange(y, lo, hi)
-		if err != nil {
-			return nil, err
+		for i, y := range ys {
+			var err error
+			if yb[i], err = graph.SampleRange(y, lo, hi); err != nil {
+				return nil, err
+			}
 		}
 		e, err := t.executor(hi-lo, false)
 		if err != nil {
@@ -478,21 +518,11 @@ func (t *Trainer) EvaluateInputs(xs []*graph.Tensor, y *graph.Tensor, batch int,
 		if err := run(e, xb, yb); err != nil {
 			return nil, err
 		}
-		loss, err := e.Loss()
+		out, err := t.readOut(e, len(metrics) > 0)
 		if err != nil {
 			return nil, err
 		}
-		pred, err := e.Output(0)
-		if err != nil {
-			return nil, err
-		}
-		var mask *graph.Tensor
-		if len(metrics) > 0 {
-			if mask, err = t.readMask(e); err != nil {
-				return nil, err
-			}
-		}
-		acc.add(loss, pred.Dim(0), pred, yb, mask)
+		acc.add(out, hi-lo, yb)
 	}
 	return acc.logs(""), nil
 }
