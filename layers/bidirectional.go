@@ -39,6 +39,12 @@ func (m MergeMode) valid() bool {
 // directions, so the backward direction starts at each sample's last
 // valid step.
 //
+// Its states are the forward layer's then the backward layer's (h, h for
+// GRU and SimpleRNN; h, c, h, c for LSTM), as Keras passes them in
+// initial_state and returns them with return_state: the initial states
+// start each direction, and the final states are the forward states after
+// the last valid step and the backward ones after step 0.
+//
 // Weights are the forward layer's then the backward layer's, named
 // "forward/kernel", ..., "backward/kernel", ... (Keras' get_weights order);
 // the parameters are named "<name>/forward_<kind>/kernel" and so on.
@@ -58,6 +64,7 @@ var (
 	_ Layer         = (*Bidirectional)(nil)
 	_ WeightPlanner = (*Bidirectional)(nil)
 	_ TrainingLayer = (*Bidirectional)(nil)
+	_ StateLayer    = (*Bidirectional)(nil)
 )
 
 const kindBidirectional = "bidirectional"
@@ -306,44 +313,75 @@ func (l *Bidirectional) ForwardMasked(b *graph.Builder, x *graph.Node, mask *Mas
 		b.Fail(fmt.Errorf("%w: %s", ErrNotBuilt, l.Name()))
 		return nil, nil
 	}
-	return l.forward(b, x, mask, nil)
+	out, m, _ := l.forward(b, x, mask, nil, nil)
+	return out, m
+}
+
+// States returns the number of states: twice the wrapped layer's (the
+// forward ones, then the backward ones).
+func (l *Bidirectional) States() int {
+	if l == nil || l.fwd == nil {
+		return 0
+	}
+	return 2 * l.fwd.core().statesOf()
+}
+
+// Units returns the width of each state: the wrapped layer's units.
+func (l *Bidirectional) Units() int {
+	if l == nil || l.fwd == nil {
+		return 0
+	}
+	return l.fwd.core().Units()
+}
+
+// ForwardStates runs both directions from the given initial states (the
+// forward layer's, then the backward layer's; nil: zero states) and
+// returns the merged output and the final states in the same order
+// (Keras' initial_state and return_state on Bidirectional).
+func (l *Bidirectional) ForwardStates(b *graph.Builder, x *graph.Node, mask *Mask, initial []*graph.Node) (*graph.Node, *Mask, []*graph.Node) {
+	return l.forward(b, x, mask, initial, nil)
 }
 
 // ForwardTraining runs both directions in a training graph (their dropout
-// masks from noise, each direction its own).
+// masks from noise, each direction its own) from the given initial states.
 func (l *Bidirectional) ForwardTraining(b *graph.Builder, x *graph.Node, mask *Mask, initial []*graph.Node, noise *Noise) (*graph.Node, *Mask, []*graph.Node) {
-	if initial != nil && b != nil {
-		b.Fail(fmt.Errorf("%w: %s takes no initial states", ErrConfig, l.Name()))
-		return nil, nil, nil
-	}
-	out, m := l.forward(b, x, mask, noise)
-	return out, m, nil
+	return l.forward(b, x, mask, initial, noise)
 }
 
-func (l *Bidirectional) forward(b *graph.Builder, x *graph.Node, mask *Mask, noise *Noise) (*graph.Node, *Mask) {
+func (l *Bidirectional) forward(b *graph.Builder, x *graph.Node, mask *Mask, initial []*graph.Node, noise *Noise) (*graph.Node, *Mask, []*graph.Node) {
 	if b == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if !l.Built() {
 		b.Fail(fmt.Errorf("%w: %s", ErrNotBuilt, l.Name()))
-		return nil, nil
+		return nil, nil, nil
 	}
-	fo, flast, _ := l.fwd.core().run(b, x, mask, nil, noise)
-	bo, blast, _ := l.bwd.core().run(b, x, mask, nil, noise)
+	var fi, bi []*graph.Node
+	if initial != nil {
+		if len(initial) != l.States() {
+			b.Fail(fmt.Errorf("%w: %s takes %d initial states (forward, then backward), given %d", ErrConfig, l.name, l.States(), len(initial)))
+			return nil, nil, nil
+		}
+		half := len(initial) / 2
+		fi, bi = initial[:half], initial[half:]
+	}
+	fo, flast, ff := l.fwd.core().run(b, x, mask, fi, noise)
+	bo, blast, bf := l.bwd.core().run(b, x, mask, bi, noise)
 	if fo == nil || bo == nil || b.Err() != nil {
-		return nil, nil
+		return nil, nil, nil
 	}
+	final := append(slices.Clone(ff), bf...)
 	if !l.ReturnSequences() {
-		return l.merge(b, flast, blast), nil
+		return l.merge(b, flast, blast), nil, final
 	}
 	steps := make([]*graph.Node, len(fo))
 	for t := range fo {
 		steps[t] = l.merge(b, fo[t], bo[len(bo)-1-t])
 	}
 	if b.Err() != nil {
-		return nil, nil
+		return nil, nil, nil
 	}
-	return b.Stack(steps), mask
+	return b.Stack(steps), mask, final
 }
 
 // merge joins a forward and a backward output [batch, U].

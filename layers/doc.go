@@ -10,7 +10,8 @@
 // Embedding with [EmbeddingOptions].MaskZero or SequenceLengths); recurrent layers
 // carry their states over masked steps and output 0 there ([MaskedLayer]).
 // Recurrent layers take initial states and give final ones
-// ([StateLayer]), go backwards (GoBackwards), drop inputs and recurrent
+// ([StateLayer]; a Bidirectional layer the forward layer's, then the
+// backward layer's, as Keras orders them), go backwards (GoBackwards), drop inputs and recurrent
 // states in training (Dropout, RecurrentDropout, [TrainingLayer],
 // [Noise]) and may have no bias (NoBias).
 // docs/sequences.md has the Keras and PyTorch correspondence.

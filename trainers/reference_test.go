@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -412,8 +413,12 @@ func stateInputs(t *testing.T, c refCase, r refModel, dt graph.DType, idx []int)
 	var keys []stateKey
 	for _, si := range r.m.StateLayers() {
 		k := fmt.Sprint(r.caseLayer(si.Layer))
+		kind := ""
+		if k, err := strconv.Atoi(k); err == nil && k >= 0 && k < len(c.Model.Layers) {
+			kind = c.Model.Layers[k].Type
+		}
 		for s := range si.States {
-			name := []string{"h", "c"}[s]
+			name := stateName(kind, si.States, s)
 			keys = append(keys, stateKey{k, name})
 			rows := len(idx)
 			if idx == nil {
@@ -438,6 +443,16 @@ func stateInputs(t *testing.T, c refCase, r refModel, dt graph.DType, idx []int)
 }
 
 type stateKey struct{ layer, state string }
+
+// stateName names state s of a layer of n states as the cases do: h, then
+// c for an LSTM; a Bidirectional layer's (which no case gives or checks)
+// are forward/h, ..., then backward/h, ...
+func stateName(kind string, n, s int) string {
+	if kind == "bidirectional" {
+		return []string{"forward/", "backward/"}[s/(n/2)] + []string{"h", "c"}[s%(n/2)]
+	}
+	return []string{"h", "c"}[s]
+}
 
 // usesStates reports whether the case gives or checks states.
 func usesStates(c refCase) bool { return c.InitialStates != nil || c.Check.FinalStates != nil }

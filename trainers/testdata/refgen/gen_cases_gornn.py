@@ -8,6 +8,8 @@ team's reference set) with three additions the team format does not have:
   of the recurrent layers, with the masks stored in the case (`dropout_masks` for the
   check batch, `train.dropout_masks` for every training step);
 * the Bidirectional merge modes `mul` and `ave`;
+* initial and final states of Bidirectional layers (forward states, then backward ones:
+  Keras' order; torch's h0 = stack([forward, backward]));
 * graph models of several inputs (`model.inputs`, per-layer `inputs` and
   `initial_state`), such as an encoder-decoder whose encoder's final states start the
   decoder.
@@ -41,7 +43,7 @@ sys.dont_write_bytecode = True   # no __pycache__ beside the cases
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_cases_v2 as v2  # noqa: E402  (the team generator: cells, optimizers, cross-check)
 from gen_cases_v2 import (RECURRENT, STATE_KEYS, TOL_FORWARD, TOL_GRAD, bias_on, cell_weights, flat_items,  # noqa: E402
-                          gru_perm, loss_fn, n_states, params_of, seq, sine_batch, states_json, tensor_json,
+                          gru_perm, loss_fn, n_states, params_of, seq, sine_batch, tensor_json,
                           time_mask, to_leaves, tree_grads, tree_json)
 
 FORMAT = "rnn-reference/2+gornn"
@@ -55,6 +57,31 @@ def sources(layers, k):
     if "inputs" in layers[k]:
         return layers[k]["inputs"]
     return [{"layer": k - 1}] if k > 0 else [{"input": 0}]
+
+
+def state_names(spec):
+    """The names of a layer's states, in order: h (and c for lstm); for a
+    bidirectional layer the forward ones then the backward ones (Keras' order)."""
+    if spec["type"] == "bidirectional":
+        inner = STATE_KEYS[:n_states(spec["layer"]["type"])]
+        return [f"{d}/{k}" for d in ("forward", "backward") for k in inner]
+    return list(STATE_KEYS[:n_states(spec["type"])])
+
+
+def states_tree(spec, st):
+    """{name: tensor} (bidirectional: {"forward": {...}, "backward": {...}}) of a state tuple."""
+    out = {}
+    for name, a in zip(state_names(spec), st):
+        if "/" in name:
+            d, k = name.split("/")
+            out.setdefault(d, {})[k] = a
+        else:
+            out[name] = a
+    return out
+
+
+def states_tuple(spec, tree):
+    return tuple(tree[n] if "/" not in n else tree[n.split("/")[0]][n.split("/")[1]] for n in state_names(spec))
 
 
 def output_layer(model):
@@ -73,8 +100,15 @@ def merge(mode, a, b):
     raise ValueError(mode)
 
 
-def validate(model, xs, lengths):
+def validate(model, xs, lengths, initial_states=None):
     layers = model["layers"]
+    for k, st in (initial_states or {}).items():
+        spec = layers[int(k)]
+        assert spec["type"] in RECURRENT + ("bidirectional",) and "initial_state" not in spec
+        assert len(st) == len(state_names(spec))
+        units = spec["layer"]["units"] if spec["type"] == "bidirectional" else spec["units"]
+        for a in st:
+            assert a.shape == (xs[0].shape[0], units)
     graph = "inputs" in model
     n_in = len(model["inputs"]) if graph else 1
     assert len(xs) == n_in
@@ -255,13 +289,15 @@ def layer_forward(spec, w, h, mask, init, masks):
             return (out.flip(1) if back else out), state
         return state[0], state
     inner = spec["layer"]
-    of, sf = run_direction(inner, w["forward"], h, mask, None, False)
-    ob, sb = run_direction(inner, w["backward"], h, mask, None, True)
+    half = n_states(inner["type"])
+    fi, bi = (None, None) if init is None else (tuple(init[:half]), tuple(init[half:]))
+    of, sf = run_direction(inner, w["forward"], h, mask, fi, False)
+    ob, sb = run_direction(inner, w["backward"], h, mask, bi, True)
     a, b = (torch.stack(of, 1), torch.stack(ob, 1)) if seq(inner) else (sf[0], sb[0])
-    return merge(spec.get("merge_mode", "concat"), a, b), None
+    return merge(spec.get("merge_mode", "concat"), a, b), (sf + sb if init is not None else None)
 
 
-def forward(model, weights, xs, lengths, masks, in_shapes=None):
+def forward(model, weights, xs, lengths, masks, in_shapes=None, init_states=None):
     """The model's output and the final states of its recurrent layers, with the given
     dropout masks ({} in inference: nothing is dropped); in_shapes, if given, receives
     the shape of every layer's input."""
@@ -274,6 +310,8 @@ def forward(model, weights, xs, lengths, masks, in_shapes=None):
         if in_shapes is not None:
             in_shapes[k] = tuple(h.shape)
         init = finals[str(spec["initial_state"]["layer"])] if "initial_state" in spec else None
+        if init_states and str(k) in init_states:
+            init = init_states[str(k)]
         outs[k], st = layer_forward(spec, w, h, mask, init, {n: torch.tensor(a) for n, a in masks.get(str(k), {}).items()})
         if st is not None:
             finals[str(k)] = st
@@ -305,13 +343,13 @@ def nn_cell(spec, f, w):
     return m, grads
 
 
-def nn_model(model, weights, xs, y, lengths, masks, loss):
+def nn_model(model, weights, xs, y, lengths, masks, loss, init_states=None):
     from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
     layers = model["layers"]
     steps = xs[0].shape[1]
     ins = [x.detach().clone().requires_grad_(True) for x in xs]
     lens = None if lengths is None else lengths.cpu()
-    outs, finals, grad_fns = {}, {}, []
+    outs, finals, grad_fns, hx_leaves = {}, {}, [], {}
     for k, (spec, w) in enumerate(zip(layers, weights)):
         t = spec["type"]
         s = sources(layers, k)[0]
@@ -342,6 +380,15 @@ def nn_model(model, weights, xs, y, lengths, masks, loss):
         if "initial_state" in spec:
             st = finals[str(spec["initial_state"]["layer"])]
             hx = (st[0][None], st[1][None]) if inner["type"] == "lstm" else st[0][None]
+        if init_states and str(k) in init_states:
+            leaves = [a.detach().clone().requires_grad_(True) for a in init_states[str(k)]]
+            hx_leaves[str(k)] = leaves
+            half = n_states(inner["type"])
+            if bid:   # torch's h0 [2, n, U]: the forward direction's, then the backward one's
+                hs0 = [torch.stack([leaves[i], leaves[half + i]]) for i in range(half)]
+            else:
+                hs0 = [a[None] for a in leaves]
+            hx = tuple(hs0) if inner["type"] == "lstm" else hs0[0]
         if "recurrent" in mk:
             # nn.LSTM / nn.RNN cannot drop the recurrent state: step nn.LSTMCell / nn.RNNCell
             assert lens is None and hx is None and not inner.get("go_backwards", False)
@@ -372,6 +419,11 @@ def nn_model(model, weights, xs, y, lengths, masks, loss):
         mode = spec.get("merge_mode", "concat")
         if bid:
             outs[k] = (merge(mode, out[..., :u], out[..., u:]) if seq(inner) else merge(mode, hs[0], hs[1]))
+            if str(k) in hx_leaves:
+                cs = hn[1] if inner["type"] == "lstm" else None
+                fwd = (hs[0], cs[0]) if cs is not None else (hs[0],)
+                bwd = (hs[1], cs[1]) if cs is not None else (hs[1],)
+                finals[str(k)] = fwd + bwd
         else:
             outs[k] = out if seq(inner) else hs[0]
             finals[str(k)] = (hs[0], hn[1][0]) if inner["type"] == "lstm" else (hs[0],)
@@ -388,12 +440,12 @@ def nn_model(model, weights, xs, y, lengths, masks, loss):
         "finals": {k: tuple(a.detach() for a in v) for k, v in finals.items()},
         "grads": [f() for f in grad_fns],
         "input_grads": [x.grad if x.grad is not None else torch.zeros_like(x) for x in ins],
-        "init_grads": {},
+        "init_grads": {k: tuple(a.grad for a in v) for k, v in hx_leaves.items()},
     }
 
 
-def compare(cc, out, lval, finals, grads, nn, input_grads=None):
-    cc.compare(out, lval, finals, [g for g in grads], nn)
+def compare(cc, out, lval, finals, grads, nn, input_grads=None, init_grads=None):
+    cc.compare(out, lval, finals, [g for g in grads], nn, None, init_grads)
     if input_grads is not None:
         cc.diff("input_grad", input_grads, nn["input_grads"], TOL_GRAD, rel=True)
 
@@ -408,10 +460,14 @@ def masks_for(model, weights, xs, lengths, rng):
     return draw_masks(model, mask_shapes(model, shapes), rng)
 
 
-def make_case(name, description, model, xs, y, loss, train, seed, lengths=None, log=print):
+def make_case(name, description, model, xs, y, loss, train, seed, lengths=None, initial_states=None, log=print):
+    """initial_states: {"k": tuple of [n, U] arrays in state_names order} for recurrent or
+    bidirectional layers k."""
     if "inputs" not in model:
         model = {"input_shape": list(xs[0].shape[1:]), **model}
-    validate(model, xs, lengths)
+    initial_states = initial_states or {}
+    validate(model, xs, lengths, initial_states)
+    init_t = {k: tuple(torch.tensor(a) for a in v) for k, v in initial_states.items()}
     graph = "inputs" in model
     rng = np.random.default_rng(seed)
     xs_t = [torch.tensor(x) for x in xs]
@@ -428,19 +484,24 @@ def make_case(name, description, model, xs, y, loss, train, seed, lengths=None, 
 
     # forward + gradients on all the data as one batch, with the check's masks
     xg = [x.clone().requires_grad_(True) for x in xs_t]
-    out, finals = forward(model, weights, xg, len_t, check_masks)
+    init_g = {k: tuple(a.clone().requires_grad_(True) for a in v) for k, v in init_t.items()}
+    out, finals = forward(model, weights, xg, len_t, check_masks, init_states=init_g)
     lval = loss_fn(loss, out, y_t, len_t)
     lval.backward()
     grads = [tree_grads(w) for w in weights]
-    nn = nn_model(model, weights, xs_t, y_t, len_t, check_masks, loss)
-    compare(cc, out, float(lval), finals, grads, nn, [x.grad for x in xg])
+    nn = nn_model(model, weights, xs_t, y_t, len_t, check_masks, loss, init_t)
+    compare(cc, out, float(lval), finals, grads, nn, [x.grad for x in xg],
+            {k: tuple(a.grad for a in v) for k, v in init_g.items()})
     check = {"output": tensor_json(out), "loss": float(lval), "grads": [tree_json(g) for g in grads]}
     if graph:
         check["input_grads"] = [tensor_json(x.grad) for x in xg]
     else:
         check["input_grad"] = tensor_json(xg[0].grad)
     if finals:
-        check["final_states"] = states_json(finals)
+        check["final_states"] = {k: tree_json(states_tree(model["layers"][int(k)], v)) for k, v in finals.items()}
+    if init_g:
+        check["initial_state_grads"] = {k: tree_json(states_tree(model["layers"][int(k)], tuple(a.grad for a in v)))
+                                        for k, v in init_g.items()}
     if dropout:
         with torch.no_grad():
             inf, _ = forward(model, weights, xs_t, len_t, {})
@@ -466,6 +527,8 @@ def make_case(name, description, model, xs, y, loss, train, seed, lengths=None, 
     case["y"] = tensor_json(y)
     if lengths is not None:
         case["lengths"] = [int(v) for v in lengths]
+    if initial_states:
+        case["initial_states"] = {k: tree_json(states_tree(model["layers"][int(k)], v)) for k, v in init_t.items()}
     if dropout:
         case["dropout_masks"] = masks_json(check_masks)
     case["check"] = check
@@ -484,13 +547,14 @@ def make_case(name, description, model, xs, y, loss, train, seed, lengths=None, 
             mb = masks_for(model, weights, xb, None if len_t is None else len_t[b], mask_rng)
             step_masks.append(masks_json(mb))
             lb_t = None if len_t is None else len_t[b]
-            ob, fb = forward(model, weights, xb, lb_t, mb)
+            ib = {k: tuple(a[b] for a in v) for k, v in init_t.items()}
+            ob, fb = forward(model, weights, xb, lb_t, mb, init_states=ib)
             lb = loss_fn(loss, ob, y_t[b], lb_t)
             for p in params:
                 p.grad = None
             lb.backward()
             gb = [tree_grads(w) for w in weights]
-            compare(cc, ob, float(lb), fb, gb, nn_model(model, weights, xb, y_t[b], lb_t, mb, loss))
+            compare(cc, ob, float(lb), fb, gb, nn_model(model, weights, xb, y_t[b], lb_t, mb, loss, ib))
             opt.step(params, [g for w in gb for _, g in flat_items(w)])
             total += float(lb) * len(b)
         epochs_batches.append(batches)
@@ -620,6 +684,41 @@ def own_cases(log=print):
         [enc, dec], y, "mse",
         {"optimizer": {"type": "adam", "learning_rate": 0.02}, "batch_size": 4, "epochs": 4},
         seed=36, log=log)
+
+
+    # (g) Bidirectional LSTM from given initial states (forward h, c, backward h, c), last states
+    rng = np.random.default_rng(307)
+    n, steps, f, u = 10, 5, 3, 4
+    x = rng.normal(0, 1, (n, steps, f))
+    y = np.tanh(np.stack([x[:, :, 0].sum(1), x[:, :, 1].sum(1) - x[:, :, 2].sum(1)], 1) / 3)
+    init = tuple(rng.normal(0, 0.5, (n, u)) for _ in range(4))
+    yield make_case(
+        "bilstm_initial_states_last_sgd",
+        "Bidirectional(LSTM(4), concat) last states from given initial states (Keras' order: forward h, c, "
+        "then backward h, c; torch h0 = stack([forward, backward])), final states and d loss / d initial state "
+        "-> Dense(2); SGD(0.1), 10 samples, batch 4.",
+        {"layers": [{"type": "bidirectional", "merge_mode": "concat", "layer": {"type": "lstm", "units": u}},
+                    {"type": "dense", "units": 2}]},
+        [x], y, "mse", {"optimizer": {"type": "sgd", "learning_rate": 0.1}, "batch_size": 4, "epochs": 4},
+        seed=37, initial_states={"0": init}, log=log)
+
+    # (h) Bidirectional GRU (sum, sequences) from given initial states, with lengths
+    rng = np.random.default_rng(308)
+    n, steps, f, u = 11, 6, 2, 3
+    L = v2.make_lengths(rng, n, steps, 2)
+    x, y = sine_batch(rng, n, steps, f)
+    init = tuple(rng.normal(0, 0.5, (n, u)) for _ in range(2))
+    yield make_case(
+        "bigru_initial_states_lengths_adam",
+        "Bidirectional(GRU(3, return_sequences), merge sum) from given initial states (forward h, backward h; "
+        "the backward direction starts from its state at each sample's last valid step) with lengths 2..6 -> "
+        "Dense(1); masked MSE; Adam(0.01), 11 samples, batch 4.",
+        {"layers": [{"type": "bidirectional", "merge_mode": "sum",
+                     "layer": {"type": "gru", "units": u, "return_sequences": True}},
+                    {"type": "dense", "units": 1}]},
+        [v2.zero_pad(x, L)], v2.zero_pad(y[:, :, :1], L), "mse",
+        {"optimizer": {"type": "adam", "learning_rate": 0.01}, "batch_size": 4, "epochs": 5},
+        seed=38, lengths=L, initial_states={"0": init}, log=log)
 
 
 CASE_SETS = {"own": own_cases}
