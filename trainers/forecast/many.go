@@ -21,6 +21,9 @@ func FitMany(ctx context.Context, series []Series, st Settings, workers int) ([]
 		return nil, fmt.Errorf("forecast: %w: no series", ErrData)
 	}
 	st.Progress = nil // lines from several goroutines would interleave
+	if st.Workers == 0 {
+		st.Workers = 1 // the series are already spread over workers
+	}
 	nets := make([]*Network, len(series))
 	errs := make([]error, len(series))
 	jobs := make(chan int)

@@ -102,6 +102,11 @@ type Settings struct {
 	// seeds: a combination, which is steadier than one pick on a few dozen
 	// validation values.
 	SelectOne bool
+	// Workers is the number of goroutines the candidates, and then the
+	// final networks, are trained on (default graph.Threads(); FitMany's
+	// default is 1, its series being spread over its own workers). Every
+	// network is seeded on its own, so the result does not depend on it.
+	Workers int
 	// DType of the network (default graph.Float32).
 	DType graph.DType
 	// Progress, when set, gets one line per candidate trained; nil:
@@ -234,6 +239,12 @@ func (s Settings) withDefaults() (Settings, error) {
 		if e != nil {
 			return s, e
 		}
+	}
+	if s.Workers < 0 {
+		return s, fmt.Errorf("%w: workers %d is negative", ErrArgument, s.Workers)
+	}
+	if s.Workers == 0 {
+		s.Workers = graph.Threads()
 	}
 	if s.LearningRate == 0 {
 		s.LearningRate = 0.003
@@ -396,20 +407,29 @@ func Fit(ctx context.Context, s Series, st Settings) (*Network, error) {
 	if len(s.Past) > 0 && slices.Contains(st.Strategies, Recursive) {
 		return nil, fmt.Errorf("forecast: %w: the recursive strategy cannot use past covariates", ErrArgument)
 	}
-	best := -1
-	for _, c := range candidates(st) {
-		if T-folds*v-c.Window-outputs(c.Strategy, H)+1 >= st.MinSamples {
-			var err error
-			if c.ValMASE, c.Epochs, err = crossValidate(ctx, st, s, c, v, folds); err != nil {
-				return nil, fmt.Errorf("forecast: %s: %w", c.Name(), err)
-			}
+	net.Candidates = candidates(st)
+	err = parallel(len(net.Candidates), st.Workers, func(i int) error {
+		c := &net.Candidates[i]
+		if T-folds*v-c.Window-outputs(c.Strategy, H)+1 < st.MinSamples {
+			return nil
 		}
-		if st.Progress != nil {
+		var err error
+		if c.ValMASE, c.Epochs, err = crossValidate(ctx, st, s, *c, v, folds); err != nil {
+			return fmt.Errorf("forecast: %s: %w", c.Name(), err)
+		}
+		return nil
+	}, func(i int) {
+		if c := net.Candidates[i]; st.Progress != nil {
 			fmt.Fprintf(st.Progress, "%s: validation MASE %.4f at epoch %d\n", c.Name(), c.ValMASE, c.Epochs)
 		}
-		net.Candidates = append(net.Candidates, c)
-		if best < 0 || c.ValMASE < net.Candidates[best].ValMASE {
-			best = len(net.Candidates) - 1
+	})
+	if err != nil {
+		return nil, err
+	}
+	best := 0
+	for i, c := range net.Candidates {
+		if c.ValMASE < net.Candidates[best].ValMASE {
+			best = i
 		}
 	}
 	net.Candidate = net.Candidates[best]
@@ -420,24 +440,33 @@ func Fit(ctx context.Context, s Series, st Settings) (*Network, error) {
 	if !st.SelectOne {
 		chosen = groupWinners(net.Candidates)
 	}
-	for _, c := range chosen {
-		prep, err := prepare(st, s, c)
-		if err != nil {
+	// The final networks, every (member, seed) pair, are trained in
+	// parallel too, each into its own slot.
+	preps := make([]*prepared, len(chosen))
+	net.members = make([]member, len(chosen))
+	for j, c := range chosen {
+		if preps[j], err = prepare(st, s, c); err != nil {
 			return nil, fmt.Errorf("forecast: %s: %w", c.Name(), err)
 		}
-		mb := member{Candidate: c}
-		for i := range st.Ensemble {
-			est := st
-			est.Seed = st.Seed + uint64(i)
-			m, err := prep.train(ctx, est, c.Kind, c.Units, c.Epochs)
-			if err != nil {
-				return nil, fmt.Errorf("forecast: %s: %w", c.Name(), err)
-			}
-			mb.models = append(mb.models, m)
-		}
-		net.members = append(net.members, mb)
-		net.target, net.past, net.future, net.features = prep.target, prep.past, prep.future, prep.features
+		net.members[j] = member{Candidate: c, models: make([]*models.Model, st.Ensemble)}
 	}
+	err = parallel(len(chosen)*st.Ensemble, st.Workers, func(i int) error {
+		j, e := i/st.Ensemble, i%st.Ensemble
+		c := chosen[j]
+		est := st
+		est.Seed = st.Seed + uint64(e)
+		m, err := preps[j].train(ctx, est, c.Kind, c.Units, c.Epochs)
+		if err != nil {
+			return fmt.Errorf("forecast: %s: %w", c.Name(), err)
+		}
+		net.members[j].models[e] = m
+		return nil
+	}, nil)
+	if err != nil {
+		return nil, err
+	}
+	last := preps[len(preps)-1]
+	net.target, net.past, net.future, net.features = last.target, last.past, last.future, last.features
 	if len(st.Quantiles) > 0 {
 		if net.quant, err = fitQuantiles(ctx, st, s, net.Candidate, v); err != nil {
 			return nil, fmt.Errorf("forecast: %s: %w", net.Name(), err)

@@ -57,6 +57,41 @@ func TestFitForecastReproducible(t *testing.T) {
 	}
 }
 
+// TestFitWorkersSameResult checks that training the candidates and the
+// final networks on several goroutines changes nothing: every network is
+// seeded on its own and writes only its own slot.
+func TestFitWorkersSameResult(t *testing.T) {
+	train := smallSeries()[:56]
+	st := fast
+	st.Kinds = []Kind{Linear, MLP}
+	st.Ensemble = 2
+	var progress [2]strings.Builder
+	var got [2][]float64
+	var names [2]string
+	for i, workers := range []int{1, 3} {
+		st.Workers = workers
+		st.Progress = &progress[i]
+		net, err := Fit(context.Background(), Series{Target: train}, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[i], err = net.Forecast(Series{Target: train}); err != nil {
+			t.Fatal(err)
+		}
+		names[i] = net.Name()
+	}
+	if !slices.Equal(got[0], got[1]) || names[0] != names[1] {
+		t.Fatalf("1 worker: %s %v; 3 workers: %s %v", names[0], got[0], names[1], got[1])
+	}
+	if progress[0].String() != progress[1].String() || strings.Count(progress[0].String(), "\n") < 4 {
+		t.Fatalf("progress differs or is short:\n%s\n---\n%s", progress[0].String(), progress[1].String())
+	}
+	st.Workers = -1
+	if _, err := Fit(context.Background(), Series{Target: train}, st); !errors.Is(err, ErrArgument) {
+		t.Fatalf("workers -1: %v, want ErrArgument", err)
+	}
+}
+
 func TestFoldsShrinkForShortSeries(t *testing.T) {
 	y := smallSeries()[:24] // 24 − 2·4 − 4 − 4 + 1 = 9 ≥ 8 samples: 2 folds; 20 leaves 5: 1 fold
 	for _, c := range []struct{ n, folds int }{{24, 2}, {20, 1}} {
