@@ -29,6 +29,9 @@ type config struct {
 	randomInit, selectOne                           bool
 	seed                                            uint64
 	json, quiet, taylor                             bool
+	id                                              string
+	global                                          bool
+	workers                                         int
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -60,6 +63,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the networks' weights and shuffling")
 	fs.BoolVar(&c.json, "json", false, "print one JSON object instead of a table")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress on stderr")
+	fs.StringVar(&c.id, "id", "", "long format: the series-id `column` of a file with one observation per row (-date: the time column, -target: the value column); every series is forecast")
+	fs.BoolVar(&c.global, "global", false, "with -id, one global network over all the series instead of one local network per series")
+	fs.IntVar(&c.workers, "workers", 0, "with -id, the local networks trained at a time (0: one per core)")
 	fs.StringVar(&c.bench, "bench", "", "score the shared series in `dir` beside R's baselines.csv and print a Markdown table")
 	fs.BoolVar(&c.taylor, "taylor", false, "with -bench, include taylor (4,032 half-hours, horizon 336: slow)")
 	if err := fs.Parse(args); err != nil {
@@ -102,6 +108,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if c.horizon == 0 {
 		c.horizon = c.holdout
+	}
+	if c.id != "" {
+		if err := checkLong(c); err != nil {
+			return c, err
+		}
+	} else if c.global || c.workers != 0 {
+		return c, errors.New("-global and -workers need -id (long format)")
 	}
 	if _, err := delimiterRune(c.delimiter); err != nil {
 		return c, err
@@ -271,6 +284,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	if c.id != "" {
+		res, err := forecastLong(ctx, c, progress)
+		if err != nil {
+			fmt.Fprintf(stderr, "forecast: %v\n", oneLine(err))
+			return 1
+		}
+		if c.json {
+			if err := json.NewEncoder(stdout).Encode(res); err != nil {
+				fmt.Fprintf(stderr, "forecast: %v\n", err)
+				return 1
+			}
+			return 0
+		}
+		printLong(stdout, res, c.holdout > 0)
+		return 0
+	}
 	res, err := forecastFile(ctx, c, progress)
 	if err == nil && c.out != "" && res.plot != nil {
 		if err = writeOut(c.out, res, *res.plot); err == nil {
@@ -438,19 +467,12 @@ func forecastFile(ctx context.Context, c config, progress io.Writer) (*result, e
 	} else {
 		dates = nil
 	}
-	strategies, _ := parseStrategies(c.strategies)
-	kinds, _ := parseKinds(c.kinds)
-	bases, _ := parseBases(c.bases)
-	logMode, _ := parseLog(c.logMode)
-	levels, _ := forecast.ParseQuantiles(c.quantiles)
-	if loaded != nil && levels != nil && !slices.Equal(levels, loaded.Quantiles()) {
-		return nil, fmt.Errorf("%w: %s forecasts the quantiles %v, -quantiles asks for %v", forecast.ErrArgument, c.load, loaded.Quantiles(), levels)
+	st, err := settings(c, progress)
+	if err != nil {
+		return nil, err
 	}
-	st := forecast.Settings{
-		Strategies: strategies, Kinds: kinds, Quantiles: levels,
-		Bases: bases, Log: logMode, Folds: c.folds, RandomInit: c.randomInit, SelectOne: c.selectOne,
-		Horizon: c.horizon, Season: c.season, Seed: c.seed, MaxEpochs: c.maxEpochs,
-		Ensemble: c.ensemble, Progress: progress,
+	if loaded != nil && st.Quantiles != nil && !slices.Equal(st.Quantiles, loaded.Quantiles()) {
+		return nil, fmt.Errorf("%w: %s forecasts the quantiles %v, -quantiles asks for %v", forecast.ErrArgument, c.load, loaded.Quantiles(), st.Quantiles)
 	}
 	net := loaded
 	if net == nil {
@@ -496,31 +518,36 @@ func forecastFile(ctx context.Context, c config, progress io.Writer) (*result, e
 		}
 	}
 	res.Methods = append(res.Methods, nm)
-	baselines := []struct {
-		name string
-		m    forecast.Method
-	}{{"naive", forecast.Naive}, {"snaive", forecast.SeasonalNaive(c.season)}, {"drift", forecast.Drift}, {"mean", forecast.Mean}}
-	for _, b := range baselines {
-		if b.name == "snaive" && c.season == 1 {
-			continue
-		}
-		f, err := b.m(train.Target, c.horizon)
-		if err != nil {
-			return nil, err
-		}
-		res.Methods = append(res.Methods, method{Name: b.name, Kind: "baseline", Forecast: f})
+	bs, err := baselineMethods(train.Target, c.horizon, c.season)
+	if err != nil {
+		return nil, err
 	}
+	res.Methods = append(res.Methods, bs...)
 	if test != nil {
-		for i := range res.Methods {
-			m := &res.Methods[i]
-			sc, err := forecast.Score(test, m.Forecast, train.Target, c.season)
-			if err != nil {
-				return nil, fmt.Errorf("scoring %s: %w", m.Name, err)
-			}
-			m.RMSE, m.MAE, m.SMAPE, m.MASE = &sc.RMSE, &sc.MAE, &sc.SMAPE, &sc.MASE
+		if err := scoreMethods(res.Methods, test, train.Target, c.season); err != nil {
+			return nil, err
 		}
 	}
 	return res, nil
+}
+
+// settings returns the package settings c's flags ask for (the flags were
+// checked by parseFlags).
+func settings(c config, progress io.Writer) (forecast.Settings, error) {
+	strategies, err := parseStrategies(c.strategies)
+	if err != nil {
+		return forecast.Settings{}, err
+	}
+	kinds, _ := parseKinds(c.kinds)
+	bases, _ := parseBases(c.bases)
+	logMode, _ := parseLog(c.logMode)
+	levels, _ := forecast.ParseQuantiles(c.quantiles)
+	return forecast.Settings{
+		Strategies: strategies, Kinds: kinds, Quantiles: levels,
+		Bases: bases, Log: logMode, Folds: c.folds, RandomInit: c.randomInit, SelectOne: c.selectOne,
+		Horizon: c.horizon, Season: c.season, Seed: c.seed, MaxEpochs: c.maxEpochs,
+		Ensemble: c.ensemble, Progress: progress,
+	}, nil
 }
 
 // shortName is a method's name in the text tables: a network's name (the

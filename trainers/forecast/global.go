@@ -91,20 +91,29 @@ func FitGlobal(ctx context.Context, series []Series, st Settings) (*Global, erro
 		folds++
 	}
 	g := &Global{ValidationSteps: v, Folds: folds, st: st, features: series[0].Features()}
-	best := -1
-	for _, c := range candidates(st) {
-		if minT-folds*v-c.Window-H+1 >= 1 {
-			var err error
-			if c.ValMASE, c.Epochs, err = globalValidate(ctx, st, series, c, v, folds); err != nil {
-				return nil, fmt.Errorf("forecast: global: %s: %w", c.Name(), err)
-			}
+	g.Candidates = candidates(st)
+	err = parallel(len(g.Candidates), st.Workers, func(i int) error {
+		c := &g.Candidates[i]
+		if minT-folds*v-c.Window-H+1 < 1 {
+			return nil
 		}
-		if st.Progress != nil {
+		var err error
+		if c.ValMASE, c.Epochs, err = globalValidate(ctx, st, series, *c, v, folds); err != nil {
+			return fmt.Errorf("forecast: global: %s: %w", c.Name(), err)
+		}
+		return nil
+	}, func(i int) {
+		if c := g.Candidates[i]; st.Progress != nil {
 			fmt.Fprintf(st.Progress, "global %s: validation MASE %.4f at epoch %d\n", c.Name(), c.ValMASE, c.Epochs)
 		}
-		g.Candidates = append(g.Candidates, c)
-		if best < 0 || c.ValMASE < g.Candidates[best].ValMASE {
-			best = len(g.Candidates) - 1
+	})
+	if err != nil {
+		return nil, err
+	}
+	best := 0
+	for i, c := range g.Candidates {
+		if c.ValMASE < g.Candidates[best].ValMASE {
+			best = i
 		}
 	}
 	g.Candidate = g.Candidates[best]
@@ -115,14 +124,19 @@ func FitGlobal(ctx context.Context, series []Series, st Settings) (*Global, erro
 	if err != nil {
 		return nil, fmt.Errorf("forecast: global: %w", err)
 	}
-	for i := range st.Ensemble {
+	g.models = make([]*models.Model, st.Ensemble)
+	err = parallel(st.Ensemble, st.Workers, func(i int) error {
 		est := st
 		est.Seed = st.Seed + uint64(i)
 		m, err := pooled.train(ctx, est, g.Kind, g.Units, g.Epochs)
 		if err != nil {
-			return nil, fmt.Errorf("forecast: global: %s: %w", g.Name(), err)
+			return fmt.Errorf("forecast: global: %s: %w", g.Name(), err)
 		}
-		g.models = append(g.models, m)
+		g.models[i] = m
+		return nil
+	}, nil)
+	if err != nil {
+		return nil, err
 	}
 	for _, p := range preps {
 		g.scalers = append(g.scalers, seriesScalers{target: p.target, past: p.past, future: p.future})

@@ -90,6 +90,21 @@ func TestFitGlobal(t *testing.T) {
 	if !slices.Equal(f1, f2) {
 		t.Errorf("same seed, different forecasts: %v, %v", f1, f2)
 	}
+	// One worker or three: the same networks (each seeded on its own).
+	one := st
+	one.Workers = 1
+	three := st
+	three.Workers = 3
+	g1, err1 := FitGlobal(context.Background(), train, one)
+	g3, err3 := FitGlobal(context.Background(), train, three)
+	if err1 != nil || err3 != nil {
+		t.Fatal(err1, err3)
+	}
+	f1, _ = g1.Forecast(2, train[2])
+	f3, _ := g3.Forecast(2, train[2])
+	if !slices.Equal(f1, f3) || g1.Name() != g3.Name() {
+		t.Errorf("1 worker: %s %v; 3 workers: %s %v", g1.Name(), f1, g3.Name(), f3)
+	}
 	if _, err := g.Forecast(3, train[0]); !errors.Is(err, ErrArgument) {
 		t.Errorf("series 3 of 3: %v", err)
 	}
