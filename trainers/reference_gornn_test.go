@@ -59,14 +59,21 @@ func buildGraph(t *testing.T, c refCase, dt graph.DType) refModel {
 			outs[k] = models.Apply(l, x)
 		}
 	}
-	out := n - 1
-	if c.Model.Output != nil {
-		out = *c.Model.Output
+	out := []int{n - 1}
+	switch {
+	case c.Model.Outputs != nil:
+		out = c.Model.Outputs
+	case c.Model.Output != nil:
+		out = []int{*c.Model.Output}
 	}
-	if out < 0 || out >= n {
-		t.Fatalf("output layer %d of %d", out, n)
+	var syms []*models.Symbol
+	for _, k := range out {
+		if k < 0 || k >= n {
+			t.Fatalf("output layer %d of %d", k, n)
+		}
+		syms = append(syms, outs[k])
 	}
-	m, err := models.NewMulti(ins, outs[out], &models.Options{DType: dt})
+	m, err := models.NewMultiOutput(ins, syms, &models.Options{DType: dt})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -104,15 +104,24 @@ type refCase struct {
 	Model  struct {
 		InputShape []int      `json:"input_shape"`
 		Layers     []refLayer `json:"layers"`
-		// Format 2+gornn: a graph model's inputs and output layer.
-		Inputs [][]int `json:"inputs"`
-		Output *int    `json:"output"`
+		// Format 2+gornn: a graph model's inputs and output layer, or
+		// its output layers and their loss weights.
+		Inputs      [][]int   `json:"inputs"`
+		Output      *int      `json:"output"`
+		Outputs     []int     `json:"outputs"`
+		LossWeights []float64 `json:"loss_weights"`
 	} `json:"model"`
-	Loss    string       `json:"loss"`
+	// Loss is the loss's name; a model of several outputs (format
+	// 2+gornn) may give one per output instead, in Losses. Both come from
+	// RawLoss, a name or a list of names.
+	Loss    string          `json:"-"`
+	Losses  []string        `json:"-"`
+	RawLoss json.RawMessage `json:"loss"`
 	Weights []refWeights `json:"weights"`
 	X       refTensor    `json:"x"`
 	Xs      []refTensor  `json:"xs"` // format 2+gornn: the inputs of a graph model
 	Y       refTensor    `json:"y"`
+	Ys      []refTensor  `json:"ys"` // format 2+gornn: the targets of a model of several outputs
 	// Format 2: per-sample lengths and the initial states of layers.
 	Lengths       []int                 `json:"lengths"`
 	InitialStates map[string]refWeights `json:"initial_states"`
@@ -129,6 +138,8 @@ type refCase struct {
 		// Format 2+gornn.
 		InputGrads      []refTensor `json:"input_grads"`
 		InferenceOutput *refTensor  `json:"inference_output"`
+		Outputs         []refTensor `json:"outputs"` // several outputs: instead of output
+		Losses          []float64   `json:"losses"`  // several outputs: each one's loss
 	} `json:"check"`
 	Train *refTrain `json:"train"`
 }
@@ -140,16 +151,49 @@ type refTrain struct {
 	Batches      [][][]int      `json:"batches"`
 	EpochLoss    []float64      `json:"epoch_loss"`
 	FinalWeights []refWeights   `json:"final_weights"`
-	// Format 2+gornn: the dropout masks of every step, by epoch and batch.
-	DropoutMasks [][]refMasks `json:"dropout_masks"`
+	// Format 2+gornn: the dropout masks of every step, by epoch and
+	// batch, and for several outputs each one's loss per epoch.
+	DropoutMasks      [][]refMasks `json:"dropout_masks"`
+	EpochOutputLosses [][]float64  `json:"epoch_output_losses"`
 }
 
 // refMasks holds dropout masks by layer ("k") and name: "mask" for a
 // dropout layer, "input" and "recurrent" for a recurrent layer.
 type refMasks map[string]map[string]refTensor
 
+// LossWeights returns the loss weights of a model of several outputs.
+func (c refCase) LossWeights() []float64 { return c.Model.LossWeights }
+
 // graph reports whether the case is a graph model (format 2+gornn).
 func (c refCase) graph() bool { return c.Model.Inputs != nil }
+
+// targets returns the case's targets: y, or ys for several outputs.
+func (c refCase) targets() []refTensor {
+	if c.Model.Outputs != nil {
+		return c.Ys
+	}
+	return []refTensor{c.Y}
+}
+
+// outputs returns the case's check outputs: output, or outputs.
+func (c refCase) outputs() []refTensor {
+	if c.Model.Outputs != nil {
+		return c.Check.Outputs
+	}
+	return []refTensor{c.Check.Output}
+}
+
+// lossNames returns the loss of every output.
+func (c refCase) lossNames() []string {
+	if c.Losses != nil {
+		return c.Losses
+	}
+	names := make([]string, max(1, len(c.Model.Outputs)))
+	for i := range names {
+		names[i] = c.Loss
+	}
+	return names
+}
 
 // inputs returns the case's inputs: x, or a graph model's xs.
 func (c refCase) inputs() []refTensor {
@@ -208,6 +252,19 @@ func loadCase(t *testing.T, path string) refCase {
 	case "rnn-reference/1", "rnn-reference/2", "rnn-reference/2+gornn":
 	default:
 		t.Fatalf("%s: unknown format %q", path, c.Format)
+	}
+	if err := json.Unmarshal(c.RawLoss, &c.Loss); err != nil {
+		if c.Format != "rnn-reference/2+gornn" || json.Unmarshal(c.RawLoss, &c.Losses) != nil {
+			t.Fatalf("%s: loss %s is not a name (or, for several outputs, a list of names)", path, c.RawLoss)
+		}
+	}
+	if k := len(c.Model.Outputs); k > 0 && (k < 2 || !c.graph() || c.Model.Output != nil || len(c.Ys) != k || len(c.Check.Outputs) != k ||
+		len(c.Check.Losses) != k || c.Losses != nil && len(c.Losses) != k || c.LossWeights() != nil && len(c.LossWeights()) != k ||
+		c.DropoutMasks != nil || c.Train == nil || len(c.Train.EpochOutputLosses) != c.Train.Epochs) {
+		t.Fatalf("%s: several outputs need a graph model, ys, outputs, losses and epoch_output_losses for each, and no dropout masks", path)
+	}
+	if c.Model.Outputs == nil && (c.Ys != nil || c.Check.Outputs != nil || c.Check.Losses != nil || c.Losses != nil || c.Model.LossWeights != nil) {
+		t.Fatalf("%s: fields of several outputs in a case of one", path)
 	}
 	if c.Format == "rnn-reference/1" && (c.Lengths != nil || c.InitialStates != nil || c.Check.FinalStates != nil) {
 		t.Fatalf("%s: format 1 with fields of format 2", path)
@@ -445,8 +502,8 @@ func stateInputs(t *testing.T, c refCase, r refModel, dt graph.DType, idx []int)
 type stateKey struct{ layer, state string }
 
 // stateName names state s of a layer of n states as the cases do: h, then
-// c for an LSTM; a Bidirectional layer's (which no case gives or checks)
-// are forward/h, ..., then backward/h, ...
+// c for an LSTM; a Bidirectional layer's are forward/h, ..., then
+// backward/h, ...
 func stateName(kind string, n, s int) string {
 	if kind == "bidirectional" {
 		return []string{"forward/", "backward/"}[s/(n/2)] + []string{"h", "c"}[s%(n/2)]
@@ -457,22 +514,41 @@ func stateName(kind string, n, s int) string {
 // usesStates reports whether the case gives or checks states.
 func usesStates(c refCase) bool { return c.InitialStates != nil || c.Check.FinalStates != nil }
 
+// caseLosses returns the loss of every output of the case.
+func caseLosses(t *testing.T, c refCase) []trainers.Loss {
+	t.Helper()
+	var out []trainers.Loss
+	for _, name := range c.lossNames() {
+		l, err := trainers.LossByName(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
 func runCheck(t *testing.T, c refCase, dt graph.DType, tol float64) {
 	r := buildCase(t, c, dt)
 	m := r.m
-	loss, err := trainers.LossByName(c.Loss)
-	if err != nil {
-		t.Fatal(err)
-	}
-	xs := c.inputs()
-	n, nIn := xs[0].Shape[0], len(xs)
+	losses := caseLosses(t, c)
+	loss := losses[0]
+	xs, ys := c.inputs(), c.targets()
+	n, nIn, nOut := xs[0].Shape[0], len(xs), len(ys)
 	states := usesStates(c)
 	inputGrads := c.Check.InputGrad != nil || c.Check.InputGrads != nil || c.Check.InitialStateGrads != nil
 	var noise *layers.Noise
 	if c.DropoutMasks != nil {
 		noise = layers.NewNoise()
 	}
-	prog, err := m.Program(models.ProgramSpec{Batch: n, Loss: loss.Func(), Elementwise: loss.Elementwise(), Grads: true, InputGrads: inputGrads, States: states, Noise: noise})
+	spec := models.ProgramSpec{Batch: n, Loss: loss.Func(), Elementwise: loss.Elementwise(), Grads: true, InputGrads: inputGrads, States: states, Noise: noise}
+	if nOut > 1 {
+		spec.OutputLosses, spec.LossWeights = true, c.LossWeights()
+		for _, l := range losses {
+			spec.Losses, spec.Elementwises = append(spec.Losses, l.Func()), append(spec.Elementwises, l.Elementwise())
+		}
+	}
+	prog, err := m.Program(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -482,15 +558,17 @@ func runCheck(t *testing.T, c refCase, dt graph.DType, tol float64) {
 			t.Fatal(err)
 		}
 	}
-	if err := e.SetInput(nIn, tensorOf(t, dt, c.Y)); err != nil {
-		t.Fatal(err)
+	for i, y := range ys {
+		if err := e.SetInput(nIn+i, tensorOf(t, dt, y)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var keys []stateKey
 	if states {
 		var ins []*graph.Tensor
 		ins, keys = stateInputs(t, c, r, dt, nil)
 		for i, x := range ins {
-			if err := e.SetInput(nIn+1+i, x); err != nil {
+			if err := e.SetInput(nIn+nOut+i, x); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -501,19 +579,33 @@ func runCheck(t *testing.T, c refCase, dt graph.DType, tol float64) {
 	if err := e.Run(); err != nil {
 		t.Fatal(err)
 	}
-	out, err := e.Output(0)
-	if err != nil {
-		t.Fatal(err)
+	for i, want := range c.outputs() {
+		out, err := e.Output(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal([]int(out.Shape()), want.Shape) {
+			t.Fatalf("output %d shape %v, want %v", i, out.Shape(), want.Shape)
+		}
+		expectClose(t, fmt.Sprintf("output %d", i), graph.Float64s(out), want.Data, tol)
 	}
-	if !slices.Equal([]int(out.Shape()), c.Check.Output.Shape) {
-		t.Fatalf("output shape %v, want %v", out.Shape(), c.Check.Output.Shape)
-	}
-	expectClose(t, "output", graph.Float64s(out), c.Check.Output.Data, tol)
 	l, err := e.Loss()
 	if err != nil {
 		t.Fatal(err)
 	}
 	expectClose(t, "loss", []float64{l}, []float64{c.Check.Loss}, tol)
+	if nOut > 1 {
+		// After the predictions and the final states, each output's loss.
+		var got []float64
+		for i := range nOut {
+			li, err := e.Output(nOut + len(keys) + i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, graph.Float64s(li)[0])
+		}
+		expectClose(t, "losses", got, c.Check.Losses, tol)
+	}
 	grads, err := e.Grads(m.Params())
 	if err != nil {
 		t.Fatal(err)
@@ -537,7 +629,7 @@ func runCheck(t *testing.T, c refCase, dt graph.DType, tol float64) {
 	checked := 0
 	for i, k := range keys {
 		if want, ok := c.Check.FinalStates[k.layer][k.state]; ok {
-			got, err := e.Output(1 + i)
+			got, err := e.Output(nOut + i)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -548,7 +640,7 @@ func runCheck(t *testing.T, c refCase, dt graph.DType, tol float64) {
 			checked++
 		}
 		if want, ok := c.Check.InitialStateGrads[k.layer][k.state]; ok {
-			got, err := e.InputGrad(nIn + 1 + i)
+			got, err := e.InputGrad(nIn + nOut + i)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -664,12 +756,13 @@ func refOptimizer(t *testing.T, spec map[string]any) trainers.Optimizer {
 func runTrain(t *testing.T, c refCase, dt graph.DType, tol float64) {
 	r := buildCase(t, c, dt)
 	m := r.m
-	loss, err := trainers.LossByName(c.Loss)
-	if err != nil {
-		t.Fatal(err)
-	}
+	losses := caseLosses(t, c)
+	loss := losses[0]
 	opt := refOptimizer(t, c.Train.Optimizer)
 	tr, err := trainers.NewTrainer(m, loss, opt)
+	if len(losses) > 1 {
+		tr, err = trainers.NewTrainerOutputs(m, losses, c.LossWeights(), opt)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -677,7 +770,10 @@ func runTrain(t *testing.T, c refCase, dt graph.DType, tol float64) {
 	for _, x := range c.inputs() {
 		xs = append(xs, tensorOf(t, dt, x))
 	}
-	y := tensorOf(t, dt, c.Y)
+	var ys []*graph.Tensor
+	for _, y := range c.targets() {
+		ys = append(ys, tensorOf(t, dt, y))
+	}
 	if len(c.Train.Batches) != c.Train.Epochs || len(c.Train.EpochLoss) != c.Train.Epochs {
 		t.Fatalf("case lists %d epochs of batches and %d losses for %d epochs", len(c.Train.Batches), len(c.Train.EpochLoss), c.Train.Epochs)
 	}
@@ -685,6 +781,7 @@ func runTrain(t *testing.T, c refCase, dt graph.DType, tol float64) {
 		t.Fatalf("case lists dropout masks of %d epochs for %d epochs", len(c.Train.DropoutMasks), c.Train.Epochs)
 	}
 	got := make([]float64, c.Train.Epochs)
+	gotParts := make([][]float64, c.Train.Epochs) // several outputs: each one's loss per epoch
 	type exec struct {
 		e     *graph.Executor
 		noise []layers.NoiseInput
@@ -703,20 +800,36 @@ func runTrain(t *testing.T, c refCase, dt graph.DType, tol float64) {
 				}
 				xb = append(xb, b)
 			}
-			yb, err := trainers.Samples(y, idx)
-			if err != nil {
-				t.Fatal(err)
+			var yb []*graph.Tensor
+			for _, y := range ys {
+				b, err := trainers.Samples(y, idx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				yb = append(yb, b)
 			}
 			var l float64
 			switch {
+			case len(ys) > 1:
+				r, err := tr.TrainBatchOutputs(xb, yb)
+				if err != nil {
+					t.Fatalf("epoch %d: %v", e, err)
+				}
+				l = r.Loss
+				if gotParts[e] == nil {
+					gotParts[e] = make([]float64, len(ys))
+				}
+				for i, li := range r.Losses {
+					gotParts[e][i] += li * float64(len(idx))
+				}
 			case c.InitialStates == nil && c.DropoutMasks == nil && !c.graph():
-				r, err := tr.TrainBatch(xb[0], yb)
+				r, err := tr.TrainBatch(xb[0], yb[0])
 				if err != nil {
 					t.Fatalf("epoch %d: %v", e, err)
 				}
 				l = r.Loss
 			case c.InitialStates == nil && c.DropoutMasks == nil:
-				r, err := tr.TrainBatchInputs(xb, yb)
+				r, err := tr.TrainBatchInputs(xb, yb[0])
 				if err != nil {
 					t.Fatalf("epoch %d: %v", e, err)
 				}
@@ -735,7 +848,7 @@ func runTrain(t *testing.T, c refCase, dt graph.DType, tol float64) {
 					ex = exec{e: prog.NewExecutor(), noise: noise.Inputs(), ins: prog.NumInputs()}
 					execs[len(idx)] = ex
 				}
-				ins := append(xb, yb)
+				ins := append(xb, yb...)
 				if c.InitialStates != nil {
 					more, _ := stateInputs(t, c, r, dt, idx)
 					ins = append(ins, more...)
@@ -771,5 +884,11 @@ func runTrain(t *testing.T, c refCase, dt graph.DType, tol float64) {
 		got[e] = sum / float64(n)
 	}
 	expectClose(t, "epoch_loss", got, c.Train.EpochLoss, tol)
+	for e, want := range c.Train.EpochOutputLosses {
+		for i := range gotParts[e] {
+			gotParts[e][i] /= float64(c.inputs()[0].Shape[0])
+		}
+		expectClose(t, fmt.Sprintf("epoch %d output losses", e), gotParts[e], want, tol)
+	}
 	compareWeights(t, "final", r.caseWeights(m.Weights()), c.Train.FinalWeights, tol)
 }

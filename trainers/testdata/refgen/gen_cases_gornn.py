@@ -12,7 +12,7 @@ team's reference set) with three additions the team format does not have:
   Keras' order; torch's h0 = stack([forward, backward]));
 * graph models of several inputs (`model.inputs`, per-layer `inputs` and
   `initial_state`), such as an encoder-decoder whose encoder's final states start the
-  decoder.
+  decoder, and of several outputs (`model.outputs`, a loss per output, `loss_weights`).
 
 Every number is computed by a Keras-layout implementation in torch tensor ops with
 autograd (the one of gen_cases_v2.py, extended here), and every forward pass (the
@@ -88,6 +88,31 @@ def output_layer(model):
     return model.get("output", len(model["layers"]) - 1)
 
 
+def model_outputs(model):
+    """The layers whose outputs are the model's: model.outputs (several), or the one output."""
+    return model.get("outputs", [output_layer(model)])
+
+
+def output_losses(model, loss):
+    """One loss name per output: loss is a name (every output) or a list."""
+    return list(loss) if isinstance(loss, list) else [loss] * len(model_outputs(model))
+
+
+def total_loss(model, loss, out, y, lengths):
+    """The loss minimized and each output's: Σ_k loss_weights[k] · loss_k (several outputs)."""
+    if "outputs" not in model:
+        l = loss_fn(loss, out, y, lengths)
+        return l, [l]
+    ws = model.get("loss_weights", [1.0] * len(out))
+    parts = [loss_fn(name, o, t, lengths) for name, o, t in zip(output_losses(model, loss), out, y)]
+    return sum(w * p for w, p in zip(ws, parts)), parts
+
+
+def flat_out(out):
+    """One tensor of the model's output(s), for the cross-check."""
+    return torch.cat([o.reshape(-1) for o in out]) if isinstance(out, list) else out
+
+
 def merge(mode, a, b):
     if mode == "concat":
         return torch.cat([a, b], -1)
@@ -153,6 +178,11 @@ def validate(model, xs, lengths, initial_states=None):
             raise ValueError(t)
     for i in range(n_in):
         assert ("input", i) in used, f"input {i} is read by no layer"
+    if "outputs" in model:
+        outs = model["outputs"]
+        assert graph and len(outs) >= 2 and len(set(outs)) == len(outs) and "output" not in model
+        assert all(0 <= k < len(layers) for k in outs)
+        assert len(model.get("loss_weights", outs)) == len(outs)
     if lengths is not None:
         n, steps = xs[0].shape[0], xs[0].shape[1]
         assert lengths.shape == (n,) and lengths.min() >= 1 and lengths.max() <= steps
@@ -315,6 +345,8 @@ def forward(model, weights, xs, lengths, masks, in_shapes=None, init_states=None
         outs[k], st = layer_forward(spec, w, h, mask, init, {n: torch.tensor(a) for n, a in masks.get(str(k), {}).items()})
         if st is not None:
             finals[str(k)] = st
+    if "outputs" in model:
+        return [outs[k] for k in model["outputs"]], finals
     return outs[output_layer(model)], finals
 
 
@@ -427,13 +459,20 @@ def nn_model(model, weights, xs, y, lengths, masks, loss, init_states=None):
         else:
             outs[k] = out if seq(inner) else hs[0]
             finals[str(k)] = (hs[0], hn[1][0]) if inner["type"] == "lstm" else (hs[0],)
-    h = outs[output_layer(model)]
-    if lens is not None and h.dim() == 3:
-        pd = pack_padded_sequence(h, lens, batch_first=True, enforce_sorted=False).data
-        yd = pack_padded_sequence(y, lens, batch_first=True, enforce_sorted=False).data
+    crit = {"mse": torch.nn.MSELoss(), "mae": torch.nn.L1Loss()}
+    if "outputs" in model:
+        hs = [outs[k] for k in model["outputs"]]
+        ws = model.get("loss_weights", [1.0] * len(hs))
+        lval = sum(w * crit[name](o, t) for w, name, o, t in zip(ws, output_losses(model, loss), hs, y))
+        h = torch.cat([o.reshape(-1) for o in hs])
     else:
-        pd, yd = h, y
-    lval = (torch.nn.MSELoss() if loss == "mse" else torch.nn.L1Loss())(pd, yd)
+        h = outs[output_layer(model)]
+        if lens is not None and h.dim() == 3:
+            pd = pack_padded_sequence(h, lens, batch_first=True, enforce_sorted=False).data
+            yd = pack_padded_sequence(y, lens, batch_first=True, enforce_sorted=False).data
+        else:
+            pd, yd = h, y
+        lval = crit[loss](pd, yd)
     lval.backward()
     return {
         "output": h.detach(), "loss": float(lval),
@@ -471,7 +510,7 @@ def make_case(name, description, model, xs, y, loss, train, seed, lengths=None, 
     graph = "inputs" in model
     rng = np.random.default_rng(seed)
     xs_t = [torch.tensor(x) for x in xs]
-    y_t = torch.tensor(y)
+    y_t = [torch.tensor(a) for a in y] if "outputs" in model else torch.tensor(y)
     len_t = None if lengths is None else torch.tensor(lengths, dtype=torch.long)
     weights, feats = init_weights(model, rng)
     initial = [tree_json(w) for w in weights]
@@ -486,13 +525,17 @@ def make_case(name, description, model, xs, y, loss, train, seed, lengths=None, 
     xg = [x.clone().requires_grad_(True) for x in xs_t]
     init_g = {k: tuple(a.clone().requires_grad_(True) for a in v) for k, v in init_t.items()}
     out, finals = forward(model, weights, xg, len_t, check_masks, init_states=init_g)
-    lval = loss_fn(loss, out, y_t, len_t)
+    lval, parts = total_loss(model, loss, out, y_t, len_t)
     lval.backward()
     grads = [tree_grads(w) for w in weights]
     nn = nn_model(model, weights, xs_t, y_t, len_t, check_masks, loss, init_t)
-    compare(cc, out, float(lval), finals, grads, nn, [x.grad for x in xg],
+    compare(cc, flat_out(out), float(lval), finals, grads, nn, [x.grad for x in xg],
             {k: tuple(a.grad for a in v) for k, v in init_g.items()})
-    check = {"output": tensor_json(out), "loss": float(lval), "grads": [tree_json(g) for g in grads]}
+    if "outputs" in model:
+        check = {"outputs": [tensor_json(o) for o in out], "loss": float(lval), "losses": [float(p) for p in parts]}
+    else:
+        check = {"output": tensor_json(out), "loss": float(lval)}
+    check["grads"] = [tree_json(g) for g in grads]
     if graph:
         check["input_grads"] = [tensor_json(x.grad) for x in xg]
     else:
@@ -524,7 +567,10 @@ def make_case(name, description, model, xs, y, loss, train, seed, lengths=None, 
         case["xs"] = [tensor_json(x) for x in xs]
     else:
         case["x"] = tensor_json(xs[0])
-    case["y"] = tensor_json(y)
+    if "outputs" in model:
+        case["ys"] = [tensor_json(a) for a in y]
+    else:
+        case["y"] = tensor_json(y)
     if lengths is not None:
         case["lengths"] = [int(v) for v in lengths]
     if initial_states:
@@ -537,11 +583,11 @@ def make_case(name, description, model, xs, y, loss, train, seed, lengths=None, 
     assert n % bs != 0, "each training run has a partial last batch"
     opt = v2.KerasOptimizer(train["optimizer"])
     order_rng = np.random.default_rng(seed + 1000)
-    epochs_batches, epoch_loss, epoch_masks = [], [], []
+    epochs_batches, epoch_loss, epoch_masks, epoch_parts = [], [], [], []
     for _ in range(train["epochs"]):
         perm = order_rng.permutation(n)
         batches = [perm[s:s + bs].tolist() for s in range(0, n, bs)]
-        total, step_masks = 0.0, []
+        total, step_masks, part_sums = 0.0, [], [0.0] * len(model_outputs(model))
         for b in batches:
             xb = [x[b] for x in xs_t]
             mb = masks_for(model, weights, xb, None if len_t is None else len_t[b], mask_rng)
@@ -549,17 +595,20 @@ def make_case(name, description, model, xs, y, loss, train, seed, lengths=None, 
             lb_t = None if len_t is None else len_t[b]
             ib = {k: tuple(a[b] for a in v) for k, v in init_t.items()}
             ob, fb = forward(model, weights, xb, lb_t, mb, init_states=ib)
-            lb = loss_fn(loss, ob, y_t[b], lb_t)
+            yb = [a[b] for a in y_t] if "outputs" in model else y_t[b]
+            lb, pb = total_loss(model, loss, ob, yb, lb_t)
             for p in params:
                 p.grad = None
             lb.backward()
             gb = [tree_grads(w) for w in weights]
-            compare(cc, ob, float(lb), fb, gb, nn_model(model, weights, xb, y_t[b], lb_t, mb, loss, ib))
+            compare(cc, flat_out(ob), float(lb), fb, gb, nn_model(model, weights, xb, yb, lb_t, mb, loss, ib))
             opt.step(params, [g for w in gb for _, g in flat_items(w)])
             total += float(lb) * len(b)
+            part_sums = [s_ + float(p) * len(b) for s_, p in zip(part_sums, pb)]
         epochs_batches.append(batches)
         epoch_loss.append(total / n)
         epoch_masks.append(step_masks)
+        epoch_parts.append([p / n for p in part_sums])
     case["train"] = {
         "optimizer": train["optimizer"],
         "batch_size": bs,
@@ -568,6 +617,8 @@ def make_case(name, description, model, xs, y, loss, train, seed, lengths=None, 
         "epoch_loss": epoch_loss,
         "final_weights": [tree_json(w) for w in weights],
     }
+    if "outputs" in model:
+        case["train"]["epoch_output_losses"] = epoch_parts
     if dropout:
         case["train"]["dropout_masks"] = epoch_masks
     log(cc.line())
@@ -719,6 +770,25 @@ def own_cases(log=print):
         [v2.zero_pad(x, L)], v2.zero_pad(y[:, :, :1], L), "mse",
         {"optimizer": {"type": "adam", "learning_rate": 0.01}, "batch_size": 4, "epochs": 5},
         seed=38, lengths=L, initial_states={"0": init}, log=log)
+
+    # (i) Two outputs: one LSTM, two heads, a loss per output, weighted (Keras loss_weights)
+    rng = np.random.default_rng(309)
+    n, steps, f = 13, 6, 2
+    x = rng.normal(0, 1, (n, steps, f))
+    y_next = np.tanh(x[:, :, :1].sum(1) / 2)
+    y_mix = np.tanh(np.stack([x[:, -1, 0] - x[:, 0, 1], x[:, :, 1].mean(1)], 1))
+    yield make_case(
+        "two_outputs_mse_mae_weighted_adam",
+        "Model of two outputs (Keras Model(x, [a, b])): LSTM(5) last state read by Dense(1) (MSE) and by "
+        "Dense(2, tanh) (MAE); loss = 1.0 MSE + 0.3 MAE (loss_weights); Adam(0.01), 13 samples, batch 5.",
+        {"inputs": [[steps, f]],
+         "layers": [{"type": "lstm", "units": 5, "inputs": [{"input": 0}]},
+                    {"type": "dense", "units": 1, "inputs": [{"layer": 0}]},
+                    {"type": "dense", "units": 2, "activation": "tanh", "inputs": [{"layer": 0}]}],
+         "outputs": [1, 2], "loss_weights": [1.0, 0.3]},
+        [x], [y_next, y_mix], ["mse", "mae"],
+        {"optimizer": {"type": "adam", "learning_rate": 0.01}, "batch_size": 5, "epochs": 5},
+        seed=39, log=log)
 
 
 CASE_SETS = {"own": own_cases}
