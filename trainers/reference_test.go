@@ -117,11 +117,11 @@ type refCase struct {
 	Loss    string          `json:"-"`
 	Losses  []string        `json:"-"`
 	RawLoss json.RawMessage `json:"loss"`
-	Weights []refWeights `json:"weights"`
-	X       refTensor    `json:"x"`
-	Xs      []refTensor  `json:"xs"` // format 2+gornn: the inputs of a graph model
-	Y       refTensor    `json:"y"`
-	Ys      []refTensor  `json:"ys"` // format 2+gornn: the targets of a model of several outputs
+	Weights []refWeights    `json:"weights"`
+	X       refTensor       `json:"x"`
+	Xs      []refTensor     `json:"xs"` // format 2+gornn: the inputs of a graph model
+	Y       refTensor       `json:"y"`
+	Ys      []refTensor     `json:"ys"` // format 2+gornn: the targets of a model of several outputs
 	// Format 2: per-sample lengths and the initial states of layers.
 	Lengths       []int                 `json:"lengths"`
 	InitialStates map[string]refWeights `json:"initial_states"`
