@@ -142,7 +142,8 @@ func TestMultiOutputProgram(t *testing.T) {
 }
 
 // TestMultiOutputSaveLoad: a model of two outputs saves and loads with
-// both outputs and bit-identical predictions.
+// both outputs and bit-identical predictions, and round-trips through the
+// PyTorch mapping.
 func TestMultiOutputSaveLoad(t *testing.T) {
 	m := twoHeads(t, -1)
 	path := filepath.Join(t.TempDir(), "heads.safetensors")
@@ -158,6 +159,30 @@ func TestMultiOutputSaveLoad(t *testing.T) {
 	for k := range a {
 		if !slices.Equal(rawBits(a[k]), rawBits(b[k])) {
 			t.Errorf("output %d differs after loading", k)
+		}
+	}
+	// The PyTorch mapping: every layer's tensors, back bit for bit.
+	tp := filepath.Join(t.TempDir(), "heads_torch.safetensors")
+	if err := models.ExportTorch(m, tp, nil); err != nil {
+		t.Fatal(err)
+	}
+	back := twoHeads(t, -1)
+	ws := back.Weights()
+	for i := range ws {
+		for j := range ws[i].Weights {
+			clear(ws[i].Weights[j].Data)
+		}
+	}
+	if err := back.SetWeights(ws); err != nil {
+		t.Fatal(err)
+	}
+	if err := models.ImportTorch(tp, back, nil); err != nil {
+		t.Fatal(err)
+	}
+	c := must(back.PredictOutputs([]*graph.Tensor{x}))
+	for k := range a {
+		if !slices.Equal(rawBits(a[k]), rawBits(c[k])) {
+			t.Errorf("output %d differs after ExportTorch and ImportTorch", k)
 		}
 	}
 }
