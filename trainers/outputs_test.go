@@ -231,6 +231,13 @@ func TestOutputsErrors(t *testing.T) {
 	if err := trainers.SaveCheckpoint(filepath.Join(dir, "a.ckpt"), tr, 0); err != nil {
 		t.Errorf("checkpoint of one loss for both outputs: %v", err)
 	}
+	back, _, err := trainers.LoadCheckpoint(filepath.Join(dir, "a.ckpt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := back.FitOutputs(ctx, xs, ys, trainers.FitOptions{BatchSize: 4}); err != nil || back.Model().NumOutputs() != 2 {
+		t.Errorf("the loaded checkpoint does not fit both outputs: %v", err)
+	}
 	mixed := must(trainers.NewTrainerOutputs(heads(t, -1), []trainers.Loss{trainers.MSE(), trainers.MAE()}, nil, nil))
 	if err := trainers.SaveCheckpoint(filepath.Join(dir, "b.ckpt"), mixed, 0); !errors.Is(err, graph.ErrArgument) {
 		t.Errorf("checkpoint of two losses: %v, want ErrArgument", err)
@@ -238,6 +245,59 @@ func TestOutputsErrors(t *testing.T) {
 }
 
 func second[T any](_ T, err error) error { return err }
+
+// TestOutputsMasked: an output that is a masked sequence keeps its masked
+// loss and metrics in a model of two outputs: its loss and MAE are those of
+// the model of that output alone, over the valid steps only.
+func TestOutputsMasked(t *testing.T) {
+	build := func(only int) *models.Model {
+		x := models.Input(5, 1)
+		h := models.Apply(must(layers.NewMasking(0, nil)), x)
+		seq := models.Apply(must(layers.NewLSTM(3, &layers.LSTMOptions{Name: "seq", ReturnSequences: true})), h)
+		a := models.Apply(must(layers.NewDense(1, &layers.DenseOptions{Name: "per_step"})), seq)
+		b := models.Apply(must(layers.NewDense(1, &layers.DenseOptions{Name: "last"})), models.Apply(must(layers.NewGRU(2, &layers.GRUOptions{Name: "gru"})), seq))
+		o := &models.Options{DType: graph.Float64, Seed: 4}
+		if only == 0 {
+			return must(models.NewMulti([]*models.Symbol{x}, a, o))
+		}
+		return must(models.NewMultiOutput([]*models.Symbol{x}, []*models.Symbol{a, b}, o))
+	}
+	m, one := build(-1), build(0)
+	byName := map[string][]layers.Weight{}
+	for _, lw := range m.Weights() {
+		byName[lw.Layer] = lw.Weights
+	}
+	ws := one.Weights()
+	for i := range ws {
+		ws[i].Weights = byName[ws[i].Layer]
+	}
+	if err := one.SetWeights(ws); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.MaskedOutputs(); !slices.Equal(got, []bool{true, false}) {
+		t.Fatalf("MaskedOutputs %v", got)
+	}
+	r := rand.New(rand.NewPCG(8, 8))
+	x, ya, yb := randTensor(r, 6, 5, 1), randTensor(r, 6, 5, 1), randTensor(r, 6, 1)
+	xd := graph.Float64s(x)
+	for i := range 6 { // sample i has 5-i/2 valid steps, the rest padded with 0
+		for s := 5 - i/2; s < 5; s++ {
+			xd[i*5+s] = 0
+		}
+	}
+	x = must(graph.FromFloat64s(graph.Float64, xd, 6, 5, 1))
+	tr := must(trainers.NewTrainerOutputs(m, []trainers.Loss{trainers.MSE(), trainers.MSE()}, nil, nil))
+	logs := must(tr.EvaluateOutputs([]*graph.Tensor{x}, []*graph.Tensor{ya, yb}, 4, trainers.MetricMAE))
+	want := must(must(trainers.NewTrainer(one, trainers.MSE(), nil)).Evaluate(x, ya, 4, trainers.MetricMAE))
+	for _, k := range []string{"loss", "mae"} {
+		if math.Abs(logs["per_step_"+k]-want[k]) > 1e-15 {
+			t.Errorf("per_step_%s %v, the one-output model's %s %v", k, logs["per_step_"+k], k, want[k])
+		}
+	}
+	if math.Abs(logs["loss"]-(logs["per_step_loss"]+logs["last_loss"])) > 1e-15 {
+		t.Errorf("loss %v is not the sum of the outputs' %v", logs["loss"], logs)
+	}
+}
 
 // randTensor returns a float64 tensor of values uniform in [-1, 1).
 func randTensor(r *rand.Rand, shape ...int) *graph.Tensor {
