@@ -16,7 +16,8 @@ import (
 
 // buildGraph makes a graph model's case with the functional API: every
 // layer named case_k, applied to its source, and a recurrent layer with an
-// initial_state started from that layer's final states (ApplyStates).
+// initial_state started from the states it names (ApplyStates), a merge
+// layer (concatenate, add) applied to its sources (ApplyMerge).
 func buildGraph(t *testing.T, c refCase, dt graph.DType) refModel {
 	t.Helper()
 	ins := make([]*models.Symbol, len(c.Model.Inputs))
@@ -25,6 +26,18 @@ func buildGraph(t *testing.T, c refCase, dt graph.DType) refModel {
 	}
 	n := len(c.Model.Layers)
 	outs, states := make([]*models.Symbol, n), make([][]*models.Symbol, n)
+	value := func(k int, src refSource) *models.Symbol {
+		switch {
+		case src.Input != nil && src.Layer == nil && src.State == nil && *src.Input >= 0 && *src.Input < len(ins):
+			return ins[*src.Input]
+		case src.Layer != nil && src.Input == nil && *src.Layer >= 0 && *src.Layer < k && src.State == nil:
+			return outs[*src.Layer]
+		case src.Layer != nil && src.Input == nil && *src.Layer >= 0 && *src.Layer < k && *src.State >= 0 && *src.State < len(states[*src.Layer]):
+			return states[*src.Layer][*src.State]
+		}
+		t.Fatalf("layer %d: bad source %+v", k, src)
+		return nil
+	}
 	for k, rl := range c.Model.Layers {
 		cfg := rl.config()
 		cfg.Name = fmt.Sprintf("case_%d", k)
@@ -32,31 +45,40 @@ func buildGraph(t *testing.T, c refCase, dt graph.DType) refModel {
 		if err != nil {
 			t.Fatalf("layer %d: %v", k, err)
 		}
-		if len(rl.Inputs) != 1 {
-			t.Fatalf("layer %d reads %d sources; the harness takes one", k, len(rl.Inputs))
+		var xs []*models.Symbol
+		for _, src := range rl.Inputs {
+			xs = append(xs, value(k, src))
 		}
-		var x *models.Symbol
-		switch src := rl.Inputs[0]; {
-		case src.Input != nil && src.Layer == nil && *src.Input >= 0 && *src.Input < len(ins):
-			x = ins[*src.Input]
-		case src.Layer != nil && src.Input == nil && *src.Layer >= 0 && *src.Layer < k:
-			x = outs[*src.Layer]
-		default:
-			t.Fatalf("layer %d: bad source %+v", k, src)
+		if ml, ok := l.(layers.MergeLayer); ok {
+			if len(xs) < 2 {
+				t.Fatalf("merge layer %d reads %d sources", k, len(xs))
+			}
+			outs[k] = models.ApplyMerge(ml, xs...)
+			continue
+		}
+		if len(xs) != 1 {
+			t.Fatalf("layer %d reads %d sources; only merge layers read several", k, len(xs))
 		}
 		var init []*models.Symbol
 		if s := rl.InitialState; s != nil {
-			if s.Layer == nil || *s.Layer < 0 || *s.Layer >= k || states[*s.Layer] == nil {
-				t.Fatalf("layer %d: initial_state %+v is no earlier recurrent layer", k, s)
+			switch {
+			case s.All != nil:
+				if s.All.Layer == nil || *s.All.Layer < 0 || *s.All.Layer >= k || states[*s.All.Layer] == nil {
+					t.Fatalf("layer %d: initial_state %+v is no earlier recurrent layer", k, s.All)
+				}
+				init = states[*s.All.Layer]
+			default:
+				for _, src := range s.Sources {
+					init = append(init, value(k, src))
+				}
 			}
-			init = states[*s.Layer]
 		}
 		if sl, ok := l.(layers.StateLayer); ok {
-			outs[k], states[k] = models.ApplyStates(sl, x, init...)
+			outs[k], states[k] = models.ApplyStates(sl, xs[0], init...)
 		} else if init != nil {
 			t.Fatalf("layer %d (%s) takes no initial state", k, rl.Type)
 		} else {
-			outs[k] = models.Apply(l, x)
+			outs[k] = models.Apply(l, xs[0])
 		}
 	}
 	out := []int{n - 1}

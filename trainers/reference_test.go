@@ -40,14 +40,30 @@ type refLayer struct {
 	Dropout          float64     `json:"dropout"`
 	RecurrentDropout float64     `json:"recurrent_dropout"`
 	Inputs           []refSource `json:"inputs"`
-	InitialState     *refSource  `json:"initial_state"`
+	InitialState     *refInitial `json:"initial_state"`
 }
 
 // refSource is what a layer of a graph model reads (format 2+gornn): a
-// model input or a layer's output (its final states for initial_state).
+// model input, a layer's output, or one of a layer's final states.
 type refSource struct {
 	Input *int `json:"input"`
 	Layer *int `json:"layer"`
+	State *int `json:"state"`
+}
+
+// refInitial is a layer's initial_state: {"layer": j}, all of layer j's
+// final states (All), or a list of sources, one per state.
+type refInitial struct {
+	All     *refSource
+	Sources []refSource
+}
+
+func (r *refInitial) UnmarshalJSON(raw []byte) error {
+	if err := json.Unmarshal(raw, &r.Sources); err == nil {
+		return nil
+	}
+	r.Sources = nil
+	return json.Unmarshal(raw, &r.All)
 }
 
 // config returns the layer's configuration (format 2 names the settings

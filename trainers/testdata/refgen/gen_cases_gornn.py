@@ -12,7 +12,9 @@ team's reference set) with three additions the team format does not have:
   Keras' order; torch's h0 = stack([forward, backward]));
 * graph models of several inputs (`model.inputs`, per-layer `inputs` and
   `initial_state`), such as an encoder-decoder whose encoder's final states start the
-  decoder, and of several outputs (`model.outputs`, a loss per output, `loss_weights`).
+  decoder, with merge layers (`concatenate`, `add`) and state sources (`{"layer": j,
+  "state": s}`, a list of them as `initial_state`), and of several outputs
+  (`model.outputs`, a loss per output, `loss_weights`).
 
 Every number is computed by a Keras-layout implementation in torch tensor ops with
 autograd (the one of gen_cases_v2.py, extended here), and every forward pass (the
@@ -84,6 +86,35 @@ def states_tuple(spec, tree):
     return tuple(tree[n] if "/" not in n else tree[n.split("/")[0]][n.split("/")[1]] for n in state_names(spec))
 
 
+MERGE_LAYERS = ("concatenate", "add")
+
+
+def state_units(spec):
+    """The width of each of a recurrent or bidirectional layer's states."""
+    return spec["layer"]["units"] if spec["type"] == "bidirectional" else spec["units"]
+
+
+def initial_sources(layers, k):
+    """The sources of layer k's initial states: none, or one per state ({"layer": j}: all of j's)."""
+    spec = layers[k]
+    st = spec.get("initial_state")
+    if st is None:
+        return []
+    if isinstance(st, dict):
+        return [{"layer": st["layer"], "state": i} for i in range(len(state_names(layers[st["layer"]])))]
+    return list(st)
+
+
+def states_read(layers):
+    """The layers whose final states another layer reads."""
+    out = set()
+    for k in range(len(layers)):
+        for s in sources(layers, k) + initial_sources(layers, k):
+            if "state" in s:
+                out.add(s["layer"])
+    return out
+
+
 def output_layer(model):
     return model.get("output", len(model["layers"]) - 1)
 
@@ -144,21 +175,27 @@ def validate(model, xs, lengths, initial_states=None):
     for k, spec in enumerate(layers):
         t = spec["type"]
         src = sources(layers, k)
-        assert len(src) == 1, "every layer reads one source"
-        for s in src:
-            assert ("input" in s) != ("layer" in s)
+        assert len(src) >= 2 if t in MERGE_LAYERS else len(src) == 1, "merge layers read several sources, others one"
+        for s in src + initial_sources(layers, k):
+            assert ("input" in s) != ("layer" in s) and ("state" not in s or "layer" in s)
             if "input" in s:
                 assert 0 <= s["input"] < n_in
                 used.add(("input", s["input"]))
             else:
                 assert 0 <= s["layer"] < k, "sources come before the layer"
+                if "state" in s:
+                    assert 0 <= s["state"] < len(state_names(layers[s["layer"]]))
                 used.add(("layer", s["layer"]))
         if "initial_state" in spec:
             assert graph and t in RECURRENT
-            j = spec["initial_state"]["layer"]
-            assert 0 <= j < k and layers[j]["type"] == t and layers[j]["units"] == spec["units"]
-            used.add(("state", j))
-        if t == "dropout":
+            init = initial_sources(layers, k)
+            assert len(init) == n_states(t)
+            if isinstance(spec["initial_state"], dict):
+                j = spec["initial_state"]["layer"]
+                assert layers[j]["type"] == t and layers[j]["units"] == spec["units"]
+        if t in MERGE_LAYERS:
+            pass
+        elif t == "dropout":
             assert 0 < spec["rate"] < 1
         elif t == "dense":
             assert spec.get("activation", "linear") in v2.DENSE_ACT
@@ -190,9 +227,16 @@ def validate(model, xs, lengths, initial_states=None):
             assert np.all(xs[0][i, L:] == 0)
 
 
+def source_features(model, s, feats):
+    if "input" in s:
+        return model_input_shapes(model)[s["input"]][-1]
+    if "state" in s:
+        return state_units(model["layers"][s["layer"]])
+    return feats[s["layer"]]
+
+
 def layer_in_features(model, k, feats):
-    s = sources(model["layers"], k)[0]
-    return model_input_shapes(model)[s["input"]][-1] if "input" in s else feats[s["layer"]]
+    return source_features(model, sources(model["layers"], k)[0], feats)
 
 
 def model_input_shapes(model):
@@ -203,7 +247,10 @@ def init_weights(model, rng, scale=0.3):
     weights, feats = [], []
     for k, spec in enumerate(model["layers"]):
         t, f = spec["type"], layer_in_features(model, k, feats)
-        if t == "dropout":
+        if t in MERGE_LAYERS:
+            fs = [source_features(model, s, feats) for s in sources(model["layers"], k)]
+            w, out = {}, (sum(fs) if t == "concatenate" else fs[0])
+        elif t == "dropout":
             w, out = {}, f
         elif t == "dense":
             w = {"kernel": rng.normal(0, scale, (f, spec["units"]))}
@@ -301,9 +348,13 @@ def run_direction(spec, w, x, mask, init, reverse, mi=None, mr=None):
     return outs, state
 
 
-def layer_forward(spec, w, h, mask, init, masks):
+def layer_forward(spec, w, h, mask, init, masks, want_states=False):
     t = spec["type"]
     masks = masks or {}
+    if t == "concatenate":
+        return torch.cat(h, -1), None
+    if t == "add":
+        return sum(h[1:], h[0]), None
     if t == "dropout":
         return (h if "mask" not in masks else h * masks["mask"]), None
     if t == "dense":
@@ -324,7 +375,7 @@ def layer_forward(spec, w, h, mask, init, masks):
     of, sf = run_direction(inner, w["forward"], h, mask, fi, False)
     ob, sb = run_direction(inner, w["backward"], h, mask, bi, True)
     a, b = (torch.stack(of, 1), torch.stack(ob, 1)) if seq(inner) else (sf[0], sb[0])
-    return merge(spec.get("merge_mode", "concat"), a, b), (sf + sb if init is not None else None)
+    return merge(spec.get("merge_mode", "concat"), a, b), (sf + sb if init is not None or want_states else None)
 
 
 def forward(model, weights, xs, lengths, masks, in_shapes=None, init_states=None):
@@ -334,15 +385,22 @@ def forward(model, weights, xs, lengths, masks, in_shapes=None, init_states=None
     layers = model["layers"]
     mask = time_mask(lengths, xs[0].shape[1])
     outs, finals = {}, {}
+    read = states_read(layers)
+
+    def value(s):
+        if "input" in s:
+            return xs[s["input"]]
+        return finals[str(s["layer"])][s["state"]] if "state" in s else outs[s["layer"]]
     for k, (spec, w) in enumerate(zip(layers, weights)):
-        s = sources(layers, k)[0]
-        h = xs[s["input"]] if "input" in s else outs[s["layer"]]
+        hs = [value(s) for s in sources(layers, k)]
+        h = hs if spec["type"] in MERGE_LAYERS else hs[0]
         if in_shapes is not None:
-            in_shapes[k] = tuple(h.shape)
-        init = finals[str(spec["initial_state"]["layer"])] if "initial_state" in spec else None
+            in_shapes[k] = tuple(hs[0].shape)
+        init = tuple(value(s) for s in initial_sources(layers, k)) or None
         if init_states and str(k) in init_states:
             init = init_states[str(k)]
-        outs[k], st = layer_forward(spec, w, h, mask, init, {n: torch.tensor(a) for n, a in masks.get(str(k), {}).items()})
+        outs[k], st = layer_forward(spec, w, h, mask, init, {n: torch.tensor(a) for n, a in masks.get(str(k), {}).items()},
+                                    k in read)
         if st is not None:
             finals[str(k)] = st
     if "outputs" in model:
@@ -382,11 +440,21 @@ def nn_model(model, weights, xs, y, lengths, masks, loss, init_states=None):
     ins = [x.detach().clone().requires_grad_(True) for x in xs]
     lens = None if lengths is None else lengths.cpu()
     outs, finals, grad_fns, hx_leaves = {}, {}, [], {}
+    read = states_read(layers)
+
+    def value(s):
+        if "input" in s:
+            return ins[s["input"]]
+        return finals[str(s["layer"])][s["state"]] if "state" in s else outs[s["layer"]]
     for k, (spec, w) in enumerate(zip(layers, weights)):
         t = spec["type"]
-        s = sources(layers, k)[0]
-        h = ins[s["input"]] if "input" in s else outs[s["layer"]]
+        hs_in = [value(s) for s in sources(layers, k)]
+        h = hs_in[0]
         mk = {n: torch.tensor(a) for n, a in masks.get(str(k), {}).items()}
+        if t in MERGE_LAYERS:
+            outs[k] = torch.cat(hs_in, -1) if t == "concatenate" else torch.stack(hs_in).sum(0)
+            grad_fns.append(lambda: {})
+            continue
         if t == "dropout":
             outs[k] = h * mk["mask"] if mk else h
             grad_fns.append(lambda: {})
@@ -410,7 +478,7 @@ def nn_model(model, weights, xs, y, lengths, masks, loss, init_states=None):
             h = h * mk["input"][:, None, :]   # one mask per sequence: the same at every step
         hx = None
         if "initial_state" in spec:
-            st = finals[str(spec["initial_state"]["layer"])]
+            st = [value(s_) for s_ in initial_sources(layers, k)]
             hx = (st[0][None], st[1][None]) if inner["type"] == "lstm" else st[0][None]
         if init_states and str(k) in init_states:
             leaves = [a.detach().clone().requires_grad_(True) for a in init_states[str(k)]]
@@ -451,7 +519,7 @@ def nn_model(model, weights, xs, y, lengths, masks, loss, init_states=None):
         mode = spec.get("merge_mode", "concat")
         if bid:
             outs[k] = (merge(mode, out[..., :u], out[..., u:]) if seq(inner) else merge(mode, hs[0], hs[1]))
-            if str(k) in hx_leaves:
+            if str(k) in hx_leaves or k in read:
                 cs = hn[1] if inner["type"] == "lstm" else None
                 fwd = (hs[0], cs[0]) if cs is not None else (hs[0],)
                 bwd = (hs[1], cs[1]) if cs is not None else (hs[1],)
@@ -789,6 +857,51 @@ def own_cases(log=print):
         [x], [y_next, y_mix], ["mse", "mae"],
         {"optimizer": {"type": "adam", "learning_rate": 0.01}, "batch_size": 5, "epochs": 5},
         seed=39, log=log)
+
+    # (j) Bidirectional LSTM encoder whose states, joined per kind, start an LSTM decoder (Keras'
+    # bidirectional seq2seq: state_h = Concatenate()([fh, bh]), state_c = Concatenate()([fc, bc]))
+    rng = np.random.default_rng(310)
+    n, te, td, f, u = 12, 5, 4, 2, 3
+    enc = rng.normal(0, 1, (n, te, f))
+    dec = np.concatenate([np.zeros((n, 1, 1)), enc[:, :td - 1, :1]], 1)
+    y = np.tanh(enc[:, :td, :1] + enc[:, ::-1, 1:][:, :td])
+    yield make_case(
+        "bilstm_encoder_concat_states_decoder_rmsprop",
+        "Encoder-decoder of two inputs with merge layers: Bidirectional(LSTM(3)) over [5, 2] returns its states "
+        "fh, fc, bh, bc; Concatenate()([fh, bh]) and Concatenate()([fc, bc]) start LSTM(6, return_sequences) over "
+        "[4, 1] -> Dense(1); RMSprop(0.01), 12 samples, batch 5.",
+        {"inputs": [[te, f], [td, 1]],
+         "layers": [{"type": "bidirectional", "layer": {"type": "lstm", "units": u}, "inputs": [{"input": 0}]},
+                    {"type": "concatenate", "inputs": [{"layer": 0, "state": 0}, {"layer": 0, "state": 2}]},
+                    {"type": "concatenate", "inputs": [{"layer": 0, "state": 1}, {"layer": 0, "state": 3}]},
+                    {"type": "lstm", "units": 2 * u, "return_sequences": True, "inputs": [{"input": 1}],
+                     "initial_state": [{"layer": 1}, {"layer": 2}]},
+                    {"type": "dense", "units": 1, "inputs": [{"layer": 3}]}],
+         "output": 4},
+        [enc, dec], y, "mse",
+        {"optimizer": {"type": "rmsprop", "learning_rate": 0.01}, "batch_size": 5, "epochs": 4},
+        seed=40, log=log)
+
+    # (k) Two branches joined by Add and Concatenate: a GRU and a SimpleRNN over two inputs
+    rng = np.random.default_rng(311)
+    n, steps, f = 11, 5, 2
+    a, b = rng.normal(0, 1, (n, steps, f)), rng.normal(0, 1, (n, steps, f))
+    y = np.tanh(a[:, :, :1].sum(1) - b[:, -1, 1:])
+    yield make_case(
+        "two_branches_add_concatenate_sgd",
+        "Two inputs [5, 2]: GRU(4) over each and Add()([ga, gb]), Concatenate()([add, SimpleRNN(3) over input 1]) "
+        "-> Dense(1); SGD(0.05, momentum 0.9), 11 samples, batch 4.",
+        {"inputs": [[steps, f], [steps, f]],
+         "layers": [{"type": "gru", "units": 4, "inputs": [{"input": 0}]},
+                    {"type": "gru", "units": 4, "inputs": [{"input": 1}]},
+                    {"type": "add", "inputs": [{"layer": 0}, {"layer": 1}]},
+                    {"type": "simple_rnn", "units": 3, "inputs": [{"input": 1}]},
+                    {"type": "concatenate", "inputs": [{"layer": 2}, {"layer": 3}]},
+                    {"type": "dense", "units": 1, "inputs": [{"layer": 4}]}],
+         "output": 5},
+        [a, b], y, "mse",
+        {"optimizer": {"type": "sgd", "learning_rate": 0.05, "momentum": 0.9}, "batch_size": 4, "epochs": 4},
+        seed=41, log=log)
 
 
 CASE_SETS = {"own": own_cases}
