@@ -491,7 +491,8 @@ def nn_model(model, weights, xs, y, lengths, masks, loss, init_states=None):
             hx = tuple(hs0) if inner["type"] == "lstm" else hs0[0]
         if "recurrent" in mk:
             # nn.LSTM / nn.RNN cannot drop the recurrent state: step nn.LSTMCell / nn.RNNCell
-            assert lens is None and hx is None and not inner.get("go_backwards", False)
+            # (with lengths, a padded step keeps the states and outputs 0, as packing does)
+            assert hx is None and not inner.get("go_backwards", False)
             cell, g = nn_cell(inner, h.shape[2], w)
             n = h.shape[0]
             hs = torch.zeros(n, u)
@@ -499,10 +500,16 @@ def nn_model(model, weights, xs, y, lengths, masks, loss, init_states=None):
             seq_out = []
             for tt in range(steps):
                 if inner["type"] == "lstm":
-                    hs, cs = cell(h[:, tt], (hs * mk["recurrent"], cs))
+                    nh, nc = cell(h[:, tt], (hs * mk["recurrent"], cs))
                 else:
-                    hs = cell(h[:, tt], hs * mk["recurrent"])
-                seq_out.append(hs)
+                    nh, nc = cell(h[:, tt], hs * mk["recurrent"]), cs
+                if lens is None:
+                    hs, cs = nh, nc
+                    seq_out.append(hs)
+                    continue
+                valid = (tt < lens)[:, None]
+                hs, cs = torch.where(valid, nh, hs), torch.where(valid, nc, cs)
+                seq_out.append(torch.where(valid, nh, torch.zeros_like(nh)))
             outs[k] = torch.stack(seq_out, 1) if seq(inner) else hs
             finals[str(k)] = (hs, cs) if inner["type"] == "lstm" else (hs,)
             grad_fns.append(g)
@@ -902,6 +909,22 @@ def own_cases(log=print):
         [a, b], y, "mse",
         {"optimizer": {"type": "sgd", "learning_rate": 0.05, "momentum": 0.9}, "batch_size": 4, "epochs": 4},
         seed=41, log=log)
+
+    # (l) Lengths and dropout together: masked steps keep the states, the masks are per sequence
+    rng = np.random.default_rng(312)
+    n, steps, f = 12, 7, 2
+    L = v2.make_lengths(rng, n, steps, 2)
+    x, y = sine_batch(rng, n, steps, f)
+    yield make_case(
+        "lstm_lengths_dropout_recurrent_dropout_sgd",
+        "LSTM(4, return_sequences, dropout 0.2, recurrent_dropout 0.25) with lengths 2..7 (masked steps carry the "
+        "states and output 0; the masks are drawn per sequence all the same) -> Dense(1); masked MSE; given masks; "
+        "SGD(0.1), 12 samples, batch 5.",
+        {"layers": [{"type": "lstm", "units": 4, "return_sequences": True, "dropout": 0.2, "recurrent_dropout": 0.25},
+                    {"type": "dense", "units": 1}]},
+        [v2.zero_pad(x, L)], v2.zero_pad(y[:, :, :1], L), "mse",
+        {"optimizer": {"type": "sgd", "learning_rate": 0.1}, "batch_size": 5, "epochs": 4},
+        seed=42, lengths=L, log=log)
 
 
 CASE_SETS = {"own": own_cases}
