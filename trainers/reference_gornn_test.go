@@ -132,9 +132,10 @@ func wiredStates(c refCase, k string) bool {
 
 // setMasks feeds a program's dropout masks (the last len(noise) of its
 // nInputs inputs, in the order the model's layers made them: a Dropout
-// layer's, or a recurrent layer's input mask then its recurrent mask) from
-// the case's masks, checking that every mask is fed once with its shape
-// and rate.
+// layer's, a recurrent layer's input mask then its recurrent mask, a
+// Bidirectional layer's forward masks then its backward ones) from the
+// case's masks, checking that every mask is fed once with its shape and
+// rate.
 func setMasks(t *testing.T, c refCase, r refModel, e *graph.Executor, nInputs int, noise []layers.NoiseInput, masks refMasks, dt graph.DType) {
 	t.Helper()
 	type want struct {
@@ -157,6 +158,16 @@ func setMasks(t *testing.T, c refCase, r refModel, e *graph.Executor, nInputs in
 			}
 			if rl.RecurrentDropout > 0 {
 				order = append(order, want{key, "recurrent", rl.RecurrentDropout})
+			}
+		case rl.Type == "bidirectional" && rl.Layer != nil:
+			// Each direction its own masks, the forward layer's first.
+			for _, d := range []string{"forward/", "backward/"} {
+				if rl.Layer.Dropout > 0 {
+					order = append(order, want{key, d + "input", rl.Layer.Dropout})
+				}
+				if rl.Layer.RecurrentDropout > 0 {
+					order = append(order, want{key, d + "recurrent", rl.Layer.RecurrentDropout})
+				}
 			}
 		}
 	}

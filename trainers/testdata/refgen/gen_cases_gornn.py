@@ -210,7 +210,11 @@ def validate(model, xs, lengths, initial_states=None):
             inner = spec["layer"]
             assert inner["type"] in RECURRENT and not inner.get("go_backwards", False)
             assert spec.get("merge_mode", "concat") in MERGE_MODES
-            assert not inner.get("dropout", 0) and not inner.get("recurrent_dropout", 0)
+            if inner.get("dropout", 0) or inner.get("recurrent_dropout", 0):
+                # each direction draws its own masks (Keras copies the layer)
+                assert lengths is None, "dropout inside bidirectional is cross-checked without lengths"
+                if inner.get("recurrent_dropout", 0):
+                    assert inner["type"] in ("lstm", "simple_rnn")
         else:
             raise ValueError(t)
     for i in range(n_in):
@@ -280,12 +284,14 @@ def mask_shapes(model, in_shapes):
         t, shape = spec["type"], in_shapes[k]
         if t == "dropout":
             out[str(k)] = {"mask": shape}
-        elif t in RECURRENT:
+        elif t in RECURRENT or t == "bidirectional":
+            inner = spec["layer"] if t == "bidirectional" else spec
             m = {}
-            if spec.get("dropout", 0.0) > 0:
-                m["input"] = (shape[0], shape[2])
-            if spec.get("recurrent_dropout", 0.0) > 0:
-                m["recurrent"] = (shape[0], spec["units"])
+            for d in (("forward/", "backward/") if t == "bidirectional" else ("",)):
+                if inner.get("dropout", 0.0) > 0:
+                    m[d + "input"] = (shape[0], shape[2])
+                if inner.get("recurrent_dropout", 0.0) > 0:
+                    m[d + "recurrent"] = (shape[0], inner["units"])
             if m:
                 out[str(k)] = m
     return out
@@ -296,10 +302,11 @@ def draw_masks(model, shapes, rng):
     out = {}
     for k, m in shapes.items():
         spec = model["layers"][int(k)]
-        rates = {"mask": spec.get("rate"), "input": spec.get("dropout"), "recurrent": spec.get("recurrent_dropout")}
+        inner = spec["layer"] if spec["type"] == "bidirectional" else spec
+        rates = {"mask": spec.get("rate"), "input": inner.get("dropout"), "recurrent": inner.get("recurrent_dropout")}
         out[k] = {}
         for name, shape in m.items():
-            r = rates[name]
+            r = rates[name.split("/")[-1]]
             keep = rng.random(shape) >= r
             out[k][name] = np.where(keep, 1.0 / (1.0 - r), 0.0)
     return out
@@ -372,8 +379,8 @@ def layer_forward(spec, w, h, mask, init, masks, want_states=False):
     inner = spec["layer"]
     half = n_states(inner["type"])
     fi, bi = (None, None) if init is None else (tuple(init[:half]), tuple(init[half:]))
-    of, sf = run_direction(inner, w["forward"], h, mask, fi, False)
-    ob, sb = run_direction(inner, w["backward"], h, mask, bi, True)
+    of, sf = run_direction(inner, w["forward"], h, mask, fi, False, masks.get("forward/input"), masks.get("forward/recurrent"))
+    ob, sb = run_direction(inner, w["backward"], h, mask, bi, True, masks.get("backward/input"), masks.get("backward/recurrent"))
     a, b = (torch.stack(of, 1), torch.stack(ob, 1)) if seq(inner) else (sf[0], sb[0])
     return merge(spec.get("merge_mode", "concat"), a, b), (sf + sb if init is not None or want_states else None)
 
@@ -433,6 +440,31 @@ def nn_cell(spec, f, w):
     return m, grads
 
 
+def nn_direction(spec, w, h, mi, mr, reverse):
+    """One direction of a recurrent layer through torch.nn, with its dropout masks: its outputs
+    aligned with the input positions [n, T, U] and its gradient function. Without a recurrent
+    mask a unidirectional nn.LSTM/GRU/RNN over the (reversed) dropped input; with one,
+    nn.LSTMCell/nn.RNNCell stepped by hand on the dropped state."""
+    u = spec["units"]
+    x = h if mi is None else h * mi[:, None, :]
+    steps = x.shape[1]
+    order = range(steps - 1, -1, -1) if reverse else range(steps)
+    if mr is None:
+        m, g = v2.nn_recurrent(spec, x.shape[2], [w])
+        out, _ = m(x.flip(1) if reverse else x)
+        return (out.flip(1) if reverse else out), (lambda g=g: g()[0])
+    cell, g = nn_cell(spec, x.shape[2], w)
+    hs, cs = torch.zeros(x.shape[0], u), torch.zeros(x.shape[0], u)
+    outs = [None] * steps
+    for tt in order:
+        if spec["type"] == "lstm":
+            hs, cs = cell(x[:, tt], (hs * mr, cs))
+        else:
+            hs = cell(x[:, tt], hs * mr)
+        outs[tt] = hs
+    return torch.stack(outs, 1), g
+
+
 def nn_model(model, weights, xs, y, lengths, masks, loss, init_states=None):
     from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
     layers = model["layers"]
@@ -474,6 +506,18 @@ def nn_model(model, weights, xs, y, lengths, masks, loss, init_states=None):
         bid = t == "bidirectional"
         inner = spec["layer"] if bid else spec
         u = inner["units"]
+        if bid and mk:
+            # each direction its own masks: two unidirectional torch paths, merged by hand
+            assert lens is None and str(k) not in (init_states or {}) and k not in read
+            dirs, gfs = [], []
+            for d, rev in (("forward", False), ("backward", True)):
+                o, gf = nn_direction(inner, w[d], h, mk.get(d + "/input"), mk.get(d + "/recurrent"), rev)
+                dirs.append(o)
+                gfs.append(gf)
+            a, b = (dirs[0], dirs[1]) if seq(inner) else (dirs[0][:, -1], dirs[1][:, 0])
+            outs[k] = merge(spec.get("merge_mode", "concat"), a, b)
+            grad_fns.append(lambda gfs=gfs: {"forward": gfs[0](), "backward": gfs[1]()})
+            continue
         if "input" in mk:
             h = h * mk["input"][:, None, :]   # one mask per sequence: the same at every step
         hx = None
@@ -925,6 +969,23 @@ def own_cases(log=print):
         [v2.zero_pad(x, L)], v2.zero_pad(y[:, :, :1], L), "mse",
         {"optimizer": {"type": "sgd", "learning_rate": 0.1}, "batch_size": 5, "epochs": 4},
         seed=42, lengths=L, log=log)
+
+    # (m) Dropout inside Bidirectional: each direction draws its own input and recurrent masks
+    rng = np.random.default_rng(313)
+    n, steps, f = 11, 6, 3
+    x, y = sine_batch(rng, n, steps, f)
+    yield make_case(
+        "bilstm_dropout_recurrent_dropout_seq_adam",
+        "Bidirectional(LSTM(3, return_sequences, dropout 0.2, recurrent_dropout 0.3), concat) -> Dense(1); each "
+        "direction its own masks (forward input, forward recurrent, backward input, backward recurrent; Keras "
+        "copies the layer); given masks; Adam(0.01), 11 samples, batch 4.",
+        {"layers": [{"type": "bidirectional", "merge_mode": "concat",
+                     "layer": {"type": "lstm", "units": 3, "return_sequences": True, "dropout": 0.2,
+                               "recurrent_dropout": 0.3}},
+                    {"type": "dense", "units": 1}]},
+        [x], y[:, :, :1], "mse",
+        {"optimizer": {"type": "adam", "learning_rate": 0.01}, "batch_size": 4, "epochs": 4},
+        seed=43, log=log)
 
 
 CASE_SETS = {"own": own_cases}
