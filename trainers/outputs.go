@@ -76,8 +76,9 @@ func (o *outputs) check(m *models.Model, xs, ys []*graph.Tensor) error {
 // finite and ≥ 0. NewTrainer on such a model gives every output its one
 // loss, as Keras does for a single loss. The trainer's Loss is the first
 // output's. Such a trainer trains, evaluates and fits with the ...Outputs
-// methods; the one-output methods refuse it, and so does SaveCheckpoint
-// unless every output has the same loss and weight 1.
+// methods; the one-output methods refuse it (but for a model of one
+// output, whose loss it weights), and so does SaveCheckpoint unless every
+// output has the same loss and weight 1.
 func NewTrainerOutputs(m *models.Model, losses []Loss, weights []float64, opt Optimizer) (*Trainer, error) {
 	if m == nil {
 		return nil, fmt.Errorf("%w: nil model", graph.ErrArgument)
@@ -115,7 +116,7 @@ func NewTrainerOutputs(m *models.Model, losses []Loss, weights []float64, opt Op
 
 // oneOutput refuses a model of several outputs in a method of one target.
 func (t *Trainer) oneOutput(what string) error {
-	if t != nil && t.outs != nil {
+	if t != nil && t.outs != nil && len(t.outs.losses) > 1 {
 		return fmt.Errorf("%w: %s takes one target; the model has %d outputs (use the ...Outputs methods)", graph.ErrArgument, what, len(t.outs.losses))
 	}
 	return nil

@@ -246,6 +246,35 @@ func TestOutputsErrors(t *testing.T) {
 
 func second[T any](_ T, err error) error { return err }
 
+// TestTrainerOutputsOneOutput: NewTrainerOutputs on a model of one output
+// weights its loss, and the one-output methods take it.
+func TestTrainerOutputsOneOutput(t *testing.T) {
+	x, reg, _ := headsData(5)
+	a, b := heads(t, 0), heads(t, 0)
+	ta := must(trainers.NewTrainerOutputs(a, []trainers.Loss{trainers.MSE()}, []float64{2}, sgd(t, 0.05)))
+	tb := must(trainers.NewTrainer(b, trainers.MSE(), sgd(t, 0.1)))
+	ra, rb := must(ta.TrainBatch(x, reg)), must(tb.TrainBatch(x, reg))
+	if math.Abs(ra.Loss-2*rb.Loss) > 1e-15 {
+		t.Errorf("weighted loss %v, twice the loss %v", ra.Loss, 2*rb.Loss)
+	}
+	// 2·MSE at lr 0.05 is MSE at lr 0.1: the same step.
+	for i, lw := range a.Weights() {
+		for j, w := range lw.Weights {
+			if d := maxAbsDiff(w.Data, b.Weights()[i].Weights[j].Data); d > 1e-15 {
+				t.Errorf("%s/%s differs by %g", lw.Layer, w.Name, d)
+			}
+		}
+	}
+}
+
+func maxAbsDiff(a, b []float64) float64 {
+	d := 0.0
+	for i := range a {
+		d = math.Max(d, math.Abs(a[i]-b[i]))
+	}
+	return d
+}
+
 // TestOutputsMasked: an output that is a masked sequence keeps its masked
 // loss and metrics in a model of two outputs: its loss and MAE are those of
 // the model of that output alone, over the valid steps only.
