@@ -99,7 +99,7 @@ func TestKernelsMatchOps(t *testing.T) {
 			rt, m := p.rt, e.m
 			for i := 0; i < rt.Len(); i++ {
 				op := rt.Op(i)
-				if op == nil || m.How(i) != "kernel" {
+				if op == nil || !byKernel(m.How(i)) {
 					continue
 				}
 				var args []gorgonia.Value
@@ -135,7 +135,7 @@ func TestKernelsMatchOps(t *testing.T) {
 				if rt.Kernel(i) != "" && m.How(i) == "op" {
 					t.Errorf("%v was given kernel %s but runs Gorgonia's op", rt.Op(i), rt.Kernel(i))
 				}
-				if h := m.How(i); h == "kernel" || h == "lazy" {
+				if h := m.How(i); byKernel(h) || h == "lazy" {
 					ran[rt.Kernel(i)] = true
 				}
 			}
@@ -144,7 +144,11 @@ func TestKernelsMatchOps(t *testing.T) {
 					t.Errorf("kernel %s never ran", k)
 				}
 			}
-			for _, h := range []string{"kept", "reshape", "alias", "lazy"} {
+			hows := []string{"kept", "reshape", "alias", "lazy"}
+			if runtime.FusionEnabled() {
+				hows = append(hows, "fused", "group")
+			}
+			for _, h := range hows {
 				if !ways[h] {
 					t.Errorf("no op ran as %q", h)
 				}
@@ -152,6 +156,11 @@ func TestKernelsMatchOps(t *testing.T) {
 		})
 	}
 }
+
+// byKernel reports whether an op that runs as h (Machine.How) runs its
+// kernel: alone, or with the other ops of its group (in one loop, each
+// writing its value).
+func byKernel(h string) bool { return h == "kernel" || h == "fused" || h == "group" }
 
 // valueFloats returns a value's elements: a tensor's (a view's in its own
 // order) or a scalar's.

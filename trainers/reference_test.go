@@ -468,6 +468,7 @@ func logWorst(t *testing.T) {
 
 func expectClose(t *testing.T, what string, got, want []float64, tol float64) {
 	t.Helper()
+	recordChecked(t, what, got)
 	e := relErr(got, want)
 	if old, ok := worstErr.Load(t.Name()); !ok || e > old.(float64) || e != e {
 		worstErr.Store(t.Name(), e)

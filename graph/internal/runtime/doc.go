@@ -10,15 +10,22 @@
 // transpositions resolved (translate is the one function that knows
 // Gorgonia's op names). A pass over the list then lets the additions of a
 // bias read the bias row instead of its broadcast, and marks the products
-// whose transposed operand is a parameter. An op translate does not know
-// keeps no kernel and runs Gorgonia's own Do.
+// whose transposed operand is made once per run. A last pass (fuse.go)
+// groups chains of elementwise ops of one size (a cell step's gates and
+// state update, and the ops gorgonia.Grad builds for their gradients)
+// into groups the machine runs as one loop over blocks of elements, each
+// op still computing its own value with its own arithmetic, so fused and
+// unfused programs agree bit for bit (GORNN_FUSION=off at Compile turns
+// the pass off). An op translate does not know keeps no kernel and runs
+// Gorgonia's own Do.
 //
 // A Machine runs a Program. Its first run calls every Gorgonia op, notes
 // which values are the node's own memory (and which merely alias an
 // input), and runs each kernel into the value the op returned; later runs
 // run each op the way the first run settled: its kernel into its own
 // value, a value kept from the last run, an alias of its input, or
-// Gorgonia's op (preallocated where the op allows). A kernel that declines
+// Gorgonia's op (preallocated where the op allows); a group whose ops all
+// run their kernels runs as one loop, in its last op's place. A kernel that declines
 // its arguments (a view, another dtype) hands its op back to Gorgonia for
 // good, so every run computes the same numbers. Tests observe how each op
 // runs through the inspection methods (Program.Kernel, Machine.How); the

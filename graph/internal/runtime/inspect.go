@@ -50,3 +50,10 @@ func (m *Machine) Stale(i int) bool { return m.st[i].stale }
 
 // Raw returns the value of slot i as it is, without computing a lazy one.
 func (m *Machine) Raw(i int) gorgonia.Value { return m.vals[i] }
+
+// Group returns the index of the group (a chain of elementwise ops run as
+// one loop) op i belongs to, or -1.
+func (p *Program) Group(i int) int { return p.ops[i].group - 1 }
+
+// Groups returns the number of groups of the program.
+func (p *Program) Groups() int { return len(p.groups) }

@@ -18,6 +18,10 @@ type Machine struct {
 	// runs from then on.
 	settled bool
 	sc      scratch
+	// fused32 and fused64 hold the operands of the group being run.
+	fused32 []operandOf[float32]
+	fused64 []operandOf[float64]
+	seen    []seenDense // by slot: the tensors the groups last read
 }
 
 // how is the way an op runs on the runs after the first.
@@ -31,10 +35,12 @@ const (
 	howReshape            // its value is kept while its operand is the same
 	howAlias              // its value is its operand's
 	howLazy               // not computed until its value is read
+	howFused              // computed by its group, with the group's last op
+	howGroup              // the last op of a group: runs the group's kernel
 )
 
 func (h how) String() string {
-	return [...]string{"leaf", "op", "kernel", "kept", "reshape", "alias", "lazy"}[h]
+	return [...]string{"leaf", "op", "kernel", "kept", "reshape", "alias", "lazy", "fused", "group"}[h]
 }
 
 // state is what a machine knows of one op.
@@ -49,7 +55,7 @@ type state struct {
 // NewMachine returns a machine for p with no values; the caller sets the
 // leaves' with Set before the first run.
 func (p *Program) NewMachine() *Machine {
-	return &Machine{p: p, vals: make([]gorgonia.Value, len(p.ops)), st: make([]state, len(p.ops))}
+	return &Machine{p: p, vals: make([]gorgonia.Value, len(p.ops)), st: make([]state, len(p.ops)), seen: make([]seenDense, len(p.ops))}
 }
 
 // Set makes v the value of leaf slot i (an input or a parameter). The
@@ -87,11 +93,17 @@ func (m *Machine) Run() (err error) {
 	}
 	for i := range m.p.ops {
 		s := &m.st[i]
-		if s.how == howLeaf || s.how == howKept {
+		if s.how == howLeaf || s.how == howKept || s.how == howFused {
 			continue
 		}
 		cur = i
 		o := &m.p.ops[i]
+		if s.how == howGroup {
+			if err := m.runGroup(o.group-1, &cur); err != nil {
+				return err
+			}
+			continue
+		}
 		args := m.gather(o.args)
 		switch s.how {
 		case howReshape:
@@ -236,6 +248,50 @@ func (m *Machine) first(cur *int) error {
 		}
 	}
 	m.settled = true
+	m.settleGroups()
+	return nil
+}
+
+// settleGroups lets each group whose ops all run their kernels into their
+// own values run as one loop from the next run on.
+func (m *Machine) settleGroups() {
+	for _, g := range m.p.groups {
+		ok := true
+		for _, i := range g.members {
+			ok = ok && m.st[i].how == howKernel
+		}
+		if !ok {
+			continue
+		}
+		for _, i := range g.members {
+			m.st[i].how = howFused
+		}
+		m.st[g.members[len(g.members)-1]].how = howGroup
+	}
+}
+
+// runGroup runs group g. When its kernel declines, the group's ops run one
+// by one, as they do on all later runs.
+func (m *Machine) runGroup(g int, cur *int) error {
+	gr := &m.p.groups[g]
+	if gr.k.run(m, nil, nil) {
+		return nil
+	}
+	for _, i := range gr.members {
+		m.st[i].how = howKernel
+	}
+	for _, i := range gr.members {
+		*cur = i
+		o := &m.p.ops[i]
+		args := m.gather(o.args)
+		if o.k.run(m, m.vals[i], args) {
+			continue
+		}
+		m.st[i].how = howOp
+		if err := m.runOp(i, args); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

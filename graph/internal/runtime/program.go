@@ -23,8 +23,9 @@ type Graph struct {
 // Program is a translated graph: one op per node, in execution order. It
 // is immutable and may be shared by Machines on several goroutines.
 type Program struct {
-	ops  []op
-	slot map[*gorgonia.Node]int
+	ops    []op
+	slot   map[*gorgonia.Node]int
+	groups []group // chains of elementwise ops run as one loop (fuse.go)
 }
 
 // op is one node of the program.
@@ -42,6 +43,9 @@ type op struct {
 	lazy bool
 	// prealloc: g writes into a value it is handed (UsePreallocDo).
 	prealloc bool
+	// group is the index + 1 in Program.groups of the group the op
+	// belongs to, 0 for none.
+	group int
 }
 
 // role is what the run loop knows about an op beside its kernel.
@@ -119,6 +123,10 @@ func Compile(g Graph) (*Program, error) {
 	}
 	p.markLazyBroadcasts()
 	p.markTransposedParams(params)
+	if FusionEnabled() {
+		p.fuse()
+	}
+
 	return p, nil
 }
 

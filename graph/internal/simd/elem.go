@@ -72,3 +72,8 @@ func elemParallel(parts int, e elemArgs) {
 	j.elem = elemArgs{}
 	jobs.Put(j)
 }
+
+// Splits reports whether an elementwise call (VV, VS, SV, Sigmoid, Tanh)
+// over n elements is split across goroutines now: callers that would cut
+// such a pass into small pieces keep it whole instead.
+func Splits(n int) bool { return n >= 2*elemPartWork && elemParts(n) > 1 }

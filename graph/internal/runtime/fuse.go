@@ -1,0 +1,351 @@
+package runtime
+
+import (
+	"os"
+	"strings"
+	"unsafe"
+
+	"github.com/gornn/gornn/graph/internal/simd"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// A group is a chain of elementwise ops of the program (+ − ⊙ ÷ on
+// tensors or with a scalar, sigmoid, tanh, neg, square: those of a cell
+// step's gates and state update, and those gorgonia.Grad builds for their
+// gradients) of one element count and dtype, which the machine runs as
+// one loop over the elements instead of one pass per op. The ops are the
+// graph's own, found by a pass over the compiled program (fuse); the loop
+// runs each op's own arithmetic (binaryOp, the unary kernels' functions)
+// on blocks of fuseBlock elements, every op of the chain on a block
+// before the next block, so that the values stay in the cache and the
+// machine dispatches one op instead of many. Every op still writes its
+// value, so the numbers are bit for bit those of the ops run one by one
+// (the elementwise kernels compute each element alike wherever a block
+// starts). A float32 pass large enough to be split across cores
+// (simd.Splits) runs each op over all elements instead, split as
+// unfused.
+type group struct {
+	members []int // the ops' slots, in program order; the last runs the group
+	k       kernel
+}
+
+// fuseBlock is the number of elements each op of a group computes before
+// the next op: a multiple of the vector width, small enough that a
+// chain's operands and results (16 KB each in float32) stay in the
+// second-level cache, large enough that the few dozen instructions each
+// op pays per block do not count (512 cost 3.5% more instructions on the
+// LSTM(128) step than unfused; docs/benchmarks.md).
+const fuseBlock = 4096
+
+// FusionEnabled reports whether Compile fuses elementwise chains: unless
+// the environment variable GORNN_FUSION is "off" when Compile runs (to
+// compare fused and unfused programs).
+func FusionEnabled() bool { return !strings.EqualFold(os.Getenv("GORNN_FUSION"), "off") }
+
+// elementwise is a kernel that a group can run: an op over n elements of
+// type T whose result, element i, depends only on element i of its
+// operands (or on a scalar operand).
+type elementwise interface {
+	kernel
+	// fusible returns the op's step in a group of element type dt
+	// (32 or 64) and its element count.
+	fusible() (dt, n int)
+}
+
+func (k binary[T]) fusible() (int, int) { return bits[T](), k.n }
+
+func (k unary[T]) fusible() (int, int) { return bits[T](), k.n }
+
+// bits is 32 for float32, 64 for float64.
+func bits[T float32 | float64]() int {
+	if isFloat32[T]() {
+		return 32
+	}
+	return 64
+}
+
+// fuse groups the program's elementwise ops. An op joins the groups of
+// the elementwise ops it reads (of its dtype and size) when the group,
+// run in its place, still runs before every other reader of its
+// members' values: a member's value read by an op between the member and
+// the group's new place would not be computed yet. Groups of one op are
+// left as they are.
+func (p *Program) fuse() {
+	readers := make([][]int, len(p.ops))
+	for j, o := range p.ops {
+		for _, c := range o.args {
+			readers[c] = append(readers[c], j)
+		}
+	}
+	of := make([]int, len(p.ops)) // group index + 1 of each op, 0 for none
+	var groups [][]int
+	kind := func(i int) (dt, n int, ok bool) {
+		if p.ops[i].lazy || p.ops[i].addsInto {
+			return 0, 0, false
+		}
+		e, ok := p.ops[i].k.(elementwise)
+		if !ok {
+			return 0, 0, false
+		}
+		dt, n = e.fusible()
+		return dt, n, true
+	}
+	// fits reports whether members, run at slot at, run before every
+	// reader of their values outside members.
+	fits := func(members []int, at int) bool {
+		in := map[int]bool{at: true}
+		for _, m := range members {
+			in[m] = true
+		}
+		for _, m := range members {
+			for _, r := range readers[m] {
+				if !in[r] && r < at {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	for j := range p.ops {
+		dt, n, ok := kind(j)
+		if !ok {
+			continue
+		}
+		// The groups of j's operands that can run in j's place.
+		var join []int
+		for _, a := range p.ops[j].args {
+			g := of[a] - 1
+			if g < 0 || containsInt(join, g) {
+				continue
+			}
+			if adt, an, _ := kind(a); adt != dt || an != n {
+				continue
+			}
+			join = append(join, g)
+		}
+		var members []int
+		for _, g := range join {
+			members = append(members, groups[g]...)
+		}
+		if len(join) > 1 && !fits(members, j) {
+			// Not all of them: the largest one that fits.
+			best := -1
+			for _, g := range join {
+				if fits(groups[g], j) && (best < 0 || len(groups[g]) > len(groups[best])) {
+					best = g
+				}
+			}
+			join, members = nil, nil
+			if best >= 0 {
+				join, members = []int{best}, groups[best]
+			}
+		} else if len(join) == 1 && !fits(members, j) {
+			join, members = nil, nil
+		}
+		if len(join) == 0 {
+			groups = append(groups, []int{j})
+			of[j] = len(groups)
+			continue
+		}
+		g := join[0]
+		members = append(insertSorted(members), j)
+		groups[g] = members
+		for _, other := range join[1:] {
+			groups[other] = nil
+		}
+		for _, m := range members {
+			of[m] = g + 1
+		}
+	}
+	for _, members := range groups {
+		if len(members) < 2 {
+			continue
+		}
+		k := newFused(p, members)
+		if k == nil {
+			continue
+		}
+		p.groups = append(p.groups, group{members: members, k: k})
+		for _, m := range members {
+			p.ops[m].group = len(p.groups)
+		}
+	}
+}
+
+func containsInt(s []int, v int) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// insertSorted sorts a few slots in place (program order) and returns them.
+func insertSorted(s []int) []int {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+	return s
+}
+
+// newFused returns the kernel of a group of elementwise ops of one dtype.
+func newFused(p *Program, members []int) kernel {
+	dt, _ := p.ops[members[0]].k.(elementwise).fusible()
+	if dt == 32 {
+		return buildFused[float32](p, members)
+	}
+	return buildFused[float64](p, members)
+}
+
+// fused runs a group: steps in order on each block of elements. Its
+// operands are slots of the program: the members' values (written) and
+// the values they read from outside the group (vectors of n elements or
+// scalars).
+type fused[T float32 | float64] struct {
+	n     int
+	slots []int   // the slots the group reads or writes
+	steps []fstep // one per member, in program order
+	f     []func(o, a []T)
+}
+
+// fstep is one op of a group: out = op(a, b) for a binary op, f(a) for a
+// unary one (f indexes fused.f); out, a and b index fused.slots.
+type fstep struct {
+	out, a, b int
+	binary    bool
+	op        arith
+	f         int
+}
+
+func buildFused[T float32 | float64](p *Program, members []int) kernel {
+	k := &fused[T]{}
+	index := map[int]int{}
+	at := func(slot int) int {
+		if i, ok := index[slot]; ok {
+			return i
+		}
+		index[slot] = len(k.slots)
+		k.slots = append(k.slots, slot)
+		return index[slot]
+	}
+	for _, m := range members {
+		o := &p.ops[m]
+		s := fstep{out: at(m), b: -1}
+		switch e := o.k.(type) {
+		case binary[T]:
+			if len(o.args) != 2 {
+				return nil
+			}
+			k.n = e.n
+			s.binary, s.op, s.a, s.b = true, e.op, at(o.args[0]), at(o.args[1])
+		case unary[T]:
+			if len(o.args) != 1 {
+				return nil
+			}
+			k.n = e.n
+			s.a, s.f = at(o.args[0]), len(k.f)
+			k.f = append(k.f, e.f)
+		default:
+			return nil
+		}
+		k.steps = append(k.steps, s)
+	}
+	for _, s := range k.slots {
+		if p.ops[s].lazy {
+			// A lazy value is not computed for its readers here.
+			return nil
+		}
+	}
+	return k
+}
+
+func (k *fused[T]) String() string { return "fused" }
+
+// run computes the group's ops into their values. It declines, before
+// writing anything, when a value is not what the members' kernels cover.
+func (k *fused[T]) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
+	vals := fusedOperands[T](m, len(k.slots))
+	for i, s := range k.slots {
+		v, ok := cachedOperand[T](m, s, k.n)
+		if !ok {
+			return false
+		}
+		vals[i] = v
+	}
+	for _, s := range k.steps {
+		if vals[s.out].vec == nil || vals[s.a].vec == nil && (!s.binary || vals[s.b].vec == nil) {
+			return false
+		}
+	}
+	block := fuseBlock
+	if isFloat32[T]() && simd.Splits(k.n) {
+		// A pass this large runs on several cores: each op over all
+		// elements, split as it is unfused.
+		block = k.n
+	}
+	for lo := 0; lo < k.n; lo += block {
+		hi := min(lo+block, k.n)
+		for _, s := range k.steps {
+			o := vals[s.out].vec[lo:hi]
+			a := vals[s.a]
+			if a.vec != nil {
+				a.vec = a.vec[lo:hi]
+			}
+			if !s.binary {
+				k.f[s.f](o, a.vec)
+				continue
+			}
+			b := vals[s.b]
+			if b.vec != nil {
+				b.vec = b.vec[lo:hi]
+			}
+			binaryOp(s.op, o, a, b)
+		}
+	}
+	return true
+}
+
+// seenDense is what a machine last found slot's value to be: a contiguous
+// tensor d over the memory at p of bytes bytes, of the element type it
+// was read as.
+type seenDense struct {
+	d     *tensor.Dense
+	p     unsafe.Pointer
+	bytes int
+}
+
+// cachedOperand is operand[T](m.vals[s], n), without the checks when the
+// value is the tensor over the memory it was the last time: a tensor's
+// dtype and whether it is a view do not change.
+func cachedOperand[T float32 | float64](m *Machine, s, n int) (operandOf[T], bool) {
+	c := &m.seen[s]
+	if d, ok := m.vals[s].(*tensor.Dense); ok && d == c.d && unsafe.SliceData(d.Raw) == (*byte)(c.p) && len(d.Raw) == c.bytes {
+		return operandOf[T]{vec: unsafe.Slice((*T)(c.p), n)}, true
+	}
+	v, ok := operand[T](m.vals[s], n)
+	if ok && v.vec != nil {
+		d := m.vals[s].(*tensor.Dense)
+		*c = seenDense{d: d, p: unsafe.Pointer(unsafe.SliceData(d.Raw)), bytes: len(d.Raw)}
+	}
+	return v, ok
+}
+
+// fusedOperands returns the machine's buffer for a group's n operands.
+func fusedOperands[T float32 | float64](m *Machine, n int) []operandOf[T] {
+	switch buf := any(&m.fused32).(type) {
+	case *[]operandOf[T]:
+		if cap(*buf) < n {
+			*buf = make([]operandOf[T], n)
+		}
+		return (*buf)[:n]
+	}
+	buf := any(&m.fused64).(*[]operandOf[T])
+	if cap(*buf) < n {
+		*buf = make([]operandOf[T], n)
+	}
+	return (*buf)[:n]
+}

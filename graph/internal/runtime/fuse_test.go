@@ -1,0 +1,196 @@
+package runtime
+
+import (
+	"math"
+	"slices"
+	"testing"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// cellGraph is an LSTM cell's state update from its gate inputs, and the
+// gradient of a loss of its output by gorgonia.Grad: c' = σ(f)⊙c +
+// σ(i)⊙tanh(g), h = σ(o)⊙tanh(c'), loss = Σ(h⊙h)/n, over [r, u] of
+// dtype dt. A product q = c'·w reads c' between the ops of the chain, so
+// c' is a group's value read outside it.
+func cellGraph(t *testing.T, dt tensor.Dtype, r, u int) (Graph, []*gorgonia.Node) {
+	t.Helper()
+	eg := gorgonia.NewGraph()
+	in := func(name string, shape ...int) *gorgonia.Node {
+		return gorgonia.NewTensor(eg, dt, len(shape), gorgonia.WithShape(shape...), gorgonia.WithName(name))
+	}
+	f, i, g, o, c := in("f", r, u), in("i", r, u), in("g", r, u), in("o", r, u), in("c", r, u)
+	w := in("w", u, 3)
+	must := gorgonia.Must
+	c2 := must(gorgonia.Add(must(gorgonia.HadamardProd(must(gorgonia.Sigmoid(f)), c)),
+		must(gorgonia.HadamardProd(must(gorgonia.Sigmoid(i)), must(gorgonia.Tanh(g))))))
+	q := must(gorgonia.Mul(c2, w))
+	h := must(gorgonia.HadamardProd(must(gorgonia.Sigmoid(o)), must(gorgonia.Tanh(c2))))
+	loss := must(gorgonia.Add(must(gorgonia.Mean(must(gorgonia.Square(h)))), must(gorgonia.Mean(q))))
+	leaves := []*gorgonia.Node{f, i, g, o, c, w}
+	grads, err := gorgonia.Grad(loss, leaves...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Graph{G: eg, Roots: append([]*gorgonia.Node{h, loss}, grads...), Inputs: leaves}, leaves
+}
+
+// runCell compiles the cell, runs it three times on fixed inputs and
+// returns every root's value of the last run, with the program and its
+// machine.
+func runCell(t *testing.T, dt tensor.Dtype, r, u int) ([][]float64, *Program, *Machine) {
+	t.Helper()
+	gr, leaves := cellGraph(t, dt, r, u)
+	p, err := Compile(gr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := p.NewMachine()
+	for k, n := range leaves {
+		s, _ := p.Slot(n)
+		size := n.Shape().TotalSize()
+		v := tensor.New(tensor.Of(dt), tensor.WithShape(n.Shape()...))
+		for j := 0; j < size; j++ {
+			x := 2.5 * math.Sin(float64(7*j+k))
+			if dt == tensor.Float32 {
+				v.Set(j, float32(x))
+			} else {
+				v.Set(j, x)
+			}
+		}
+		m.Set(s, v)
+	}
+	for run := 0; run < 3; run++ {
+		if err := m.Run(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out [][]float64
+	for _, n := range gr.Roots {
+		s, _ := p.Slot(n)
+		v, err := m.Value(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, floats(v))
+	}
+	return out, p, m
+}
+
+func floats(v gorgonia.Value) []float64 {
+	if s, ok := Scalar(v); ok {
+		return []float64{s}
+	}
+	d := v.(*tensor.Dense)
+	if d.IsView() {
+		d = d.Materialize().(*tensor.Dense)
+	}
+	var out []float64
+	switch x := d.Data().(type) {
+	case []float32:
+		for _, e := range x {
+			out = append(out, float64(e))
+		}
+	case []float64:
+		out = append(out, x...)
+	}
+	return out
+}
+
+// TestFusedChainsMatchUnfused: the cell's forward and gradient chains are
+// grouped (in float32 and float64, over fewer elements than a block and
+// over several blocks and a tail), the groups run as one loop after the
+// first run, and every root is bit for bit what the unfused program
+// (GORNN_FUSION=off) computes.
+func TestFusedChainsMatchUnfused(t *testing.T) {
+	t.Setenv("GORNN_FUSION", "on") // whatever the environment says
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		// 12 elements; 8,633 = 2 blocks and a tail; 40,000: split across
+		// cores (simd.Splits) where there are several.
+		for _, size := range [][2]int{{3, 4}, {97, 89}, {200, 200}} {
+			fused, p, m := runCell(t, dt, size[0], size[1])
+			groups, members := 0, 0
+			for i := 0; i < p.Len(); i++ {
+				if g := p.Group(i); g >= 0 {
+					members++
+					groups = max(groups, g+1)
+					if h := m.How(i); h != "fused" && h != "group" {
+						t.Errorf("%v %v: op %v of group %d runs as %q", dt, size, p.Op(i), g, h)
+					}
+				}
+			}
+			if groups < 2 || members < 2*groups || groups != p.Groups() {
+				t.Fatalf("%v %v: %d groups of %d ops (Groups %d), want several chains", dt, size, groups, members, p.Groups())
+			}
+			t.Setenv("GORNN_FUSION", "off")
+			unfused, q, _ := runCell(t, dt, size[0], size[1])
+			t.Setenv("GORNN_FUSION", "on")
+			if q.Groups() != 0 {
+				t.Fatalf("GORNN_FUSION=off: %d groups", q.Groups())
+			}
+			for k := range unfused {
+				if !slices.EqualFunc(fused[k], unfused[k], func(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) }) {
+					t.Errorf("%v %v: root %d fused %v, unfused %v", dt, size, k, fused[k], unfused[k])
+				}
+			}
+		}
+	}
+}
+
+// TestFusedGroupFallsBack: a group whose values a member's kernel would
+// decline (an input replaced by a view) runs its ops one by one from then
+// on, with the same results as a fresh machine's.
+func TestFusedGroupFallsBack(t *testing.T) {
+	t.Setenv("GORNN_FUSION", "on")
+	eg := gorgonia.NewGraph()
+	x := gorgonia.NewMatrix(eg, tensor.Float64, gorgonia.WithShape(2, 3), gorgonia.WithName("x"))
+	y := gorgonia.Must(gorgonia.Tanh(gorgonia.Must(gorgonia.Neg(gorgonia.Must(gorgonia.Sigmoid(x))))))
+	p, err := Compile(Graph{G: eg, Roots: []*gorgonia.Node{y}, Inputs: []*gorgonia.Node{x}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs, _ := p.Slot(x)
+	ys, _ := p.Slot(y)
+	if p.Groups() != 1 || p.Group(ys) != 0 {
+		t.Fatalf("%d groups, tanh in group %d", p.Groups(), p.Group(ys))
+	}
+	want := func(v []float64) []float64 {
+		var out []float64
+		for _, e := range v {
+			out = append(out, math.Tanh(-sigmoid64(e)))
+		}
+		return out
+	}
+	m := p.NewMachine()
+	m.Set(xs, tensor.New(tensor.WithShape(2, 3), tensor.WithBacking([]float64{1, 2, 3, 4, 5, 6})))
+	for r := 0; r < 2; r++ {
+		if err := m.Run(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m.How(ys) != "group" {
+		t.Fatalf("tanh runs as %q", m.How(ys))
+	}
+	if got := floats(m.Raw(ys)); !slices.Equal(got, want([]float64{1, 2, 3, 4, 5, 6})) {
+		t.Fatalf("fused: %v", got)
+	}
+	big := tensor.New(tensor.WithShape(3, 3), tensor.WithBacking([]float64{1, 2, 3, 4, 5, 6, 7, 8, 9}))
+	view, err := big.Slice(gorgonia.S(1, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Set(xs, view)
+	if err := m.Run(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < p.Len(); i++ {
+		if h := m.How(i); h == "fused" || h == "group" {
+			t.Errorf("op %v still runs as %q", p.Op(i), h)
+		}
+	}
+	v, _ := m.Value(ys)
+	if got := floats(v); !slices.EqualFunc(got, want([]float64{4, 5, 6, 7, 8, 9}), func(a, b float64) bool { return math.Abs(a-b) <= 1e-15 }) {
+		t.Fatalf("after the view: %v", got)
+	}
+}
