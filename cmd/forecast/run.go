@@ -29,6 +29,7 @@ type config struct {
 	randomInit, selectOne                           bool
 	seed                                            uint64
 	json, quiet, taylor                             bool
+	budget                                          float64
 	id                                              string
 	global                                          bool
 	workers                                         int
@@ -59,6 +60,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.holdout, "holdout", 0, "hold out and score the last `H` values")
 	fs.IntVar(&c.maxEpochs, "max-epochs", 0, "most epochs per network (0: the package default, 300)")
 	fs.IntVar(&c.folds, "folds", 0, "most validation folds (0: the package default, 3)")
+	fs.Float64Var(&c.budget, "budget", 0, "work bound: when one epoch of every candidate costs more weight-sample products, fewer folds and seeds (0: the package default, 5e8; negative: none)")
 	fs.IntVar(&c.ensemble, "ensemble", 0, "networks averaged in the final forecast (0: the package default, 5)")
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the networks' weights and shuffling")
 	fs.BoolVar(&c.json, "json", false, "print one JSON object instead of a table")
@@ -546,7 +548,7 @@ func settings(c config, progress io.Writer) (forecast.Settings, error) {
 		Strategies: strategies, Kinds: kinds, Quantiles: levels,
 		Bases: bases, Log: logMode, Folds: c.folds, RandomInit: c.randomInit, SelectOne: c.selectOne,
 		Horizon: c.horizon, Season: c.season, Seed: c.seed, MaxEpochs: c.maxEpochs,
-		Ensemble: c.ensemble, Progress: progress,
+		Ensemble: c.ensemble, Budget: c.budget, Progress: progress,
 	}, nil
 }
 

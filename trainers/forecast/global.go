@@ -217,7 +217,7 @@ func globalValidate(ctx context.Context, st Settings, series []Series, c Candida
 		score += fs
 		epochs += fe
 	}
-	return score / float64(folds), max(1, (epochs+folds/2)/folds), nil
+	return score / float64(folds), (epochs + folds/2) / folds, nil
 }
 
 // Forecast returns the Horizon values after s.Target, which must be

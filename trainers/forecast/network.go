@@ -102,6 +102,17 @@ type Settings struct {
 	// seeds: a combination, which is steadier than one pick on a few dozen
 	// validation values.
 	SelectOne bool
+	// Budget bounds the work of the selection and of the final ensemble
+	// (default DefaultBudget; negative: no bound): when one epoch of
+	// every candidate on the whole series costs more weight-sample
+	// products (samples × weights, × window for an LSTM) than Budget,
+	// Folds and Ensemble shrink in the same proportion, to at least 1 each
+	// (Network.Folds and Network.Ensemble say what was used). Series of a
+	// few hundred values are far below it; it is meant for long series
+	// with long horizons and windows (taylor: 3,696 half-hours, horizon
+	// and season 336: 1 fold and 1 network per member instead of 3 and
+	// 5), which would otherwise take many times longer.
+	Budget float64
 	// Workers is the number of goroutines the candidates, and then the
 	// final networks, are trained on (default graph.Threads(); FitMany's
 	// default is 1, its series being spread over its own workers). Every
@@ -240,6 +251,12 @@ func (s Settings) withDefaults() (Settings, error) {
 			return s, e
 		}
 	}
+	if math.IsNaN(s.Budget) {
+		return s, fmt.Errorf("%w: budget is NaN", ErrArgument)
+	}
+	if s.Budget == 0 {
+		s.Budget = DefaultBudget
+	}
 	if s.Workers < 0 {
 		return s, fmt.Errorf("%w: workers %d is negative", ErrArgument, s.Workers)
 	}
@@ -275,7 +292,9 @@ type Candidate struct {
 	// epoch (+Inf when the candidate was skipped).
 	ValMASE float64
 	// Epochs is the number of epochs of the best validation score (the
-	// folds' mean, rounded).
+	// folds' mean, rounded). 0 means the untrained network, which
+	// forecasts exactly its base: epoch 0 is scored too, and a candidate
+	// that never validates better than its base is not moved away from it.
 	Epochs int
 }
 
@@ -327,6 +346,9 @@ type Network struct {
 	// ValidationSteps is the number of training values held out for the
 	// selection in each of Folds blocks.
 	ValidationSteps, Folds int
+	// Ensemble is the number of networks (seeds) of each member:
+	// Settings.Ensemble, or fewer under the budget (Settings.Budget).
+	Ensemble int
 
 	st       Settings
 	members  []member
@@ -403,11 +425,17 @@ func Fit(ctx context.Context, s Series, st Settings) (*Network, error) {
 	for folds < st.Folds && T-(folds+1)*v-minW-H+1 >= st.MinSamples {
 		folds++
 	}
-	net := &Network{ValidationSteps: v, Folds: folds, st: st}
+	cands := candidates(st)
+	folds, ensemble, work := budgeted(st, cands, s.Features(), T, folds)
+	if st.Progress != nil && (folds < st.Folds || ensemble < st.Ensemble) && work > st.Budget && st.Budget >= 0 {
+		fmt.Fprintf(st.Progress, "budget: one epoch of the candidates costs %.3g weight-sample products, over the budget %.3g: %d folds, ensembles of %d\n", work, st.Budget, folds, ensemble)
+	}
+	st.Ensemble = ensemble
+	net := &Network{ValidationSteps: v, Folds: folds, Ensemble: ensemble, st: st}
 	if len(s.Past) > 0 && slices.Contains(st.Strategies, Recursive) {
 		return nil, fmt.Errorf("forecast: %w: the recursive strategy cannot use past covariates", ErrArgument)
 	}
-	net.Candidates = candidates(st)
+	net.Candidates = cands
 	err = parallel(len(net.Candidates), st.Workers, func(i int) error {
 		c := &net.Candidates[i]
 		if T-folds*v-c.Window-outputs(c.Strategy, H)+1 < st.MinSamples {
@@ -581,7 +609,7 @@ func crossValidate(ctx context.Context, st Settings, s Series, c Candidate, v, f
 		score += fs
 		epochs += fe
 	}
-	return score / float64(folds), max(1, (epochs+folds/2)/folds), nil
+	return score / float64(folds), (epochs + folds/2) / folds, nil
 }
 
 // validationMASE scores the forecasts f [T−from, h] made from origins

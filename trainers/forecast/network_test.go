@@ -92,6 +92,41 @@ func TestFitWorkersSameResult(t *testing.T) {
 	}
 }
 
+// TestEpochZeroIsTheBase checks that early stopping can stop before the
+// first epoch: with a learning rate far too large every trained epoch
+// validates worse than the untrained network, whose zero output layer
+// forecasts exactly its base (here seasonal naive), so Fit keeps that.
+func TestEpochZeroIsTheBase(t *testing.T) {
+	train := smallSeries()[:56]
+	st := fast
+	st.Kinds = []Kind{MLP}
+	st.Windows = []int{8}
+	st.LearningRate = 50
+	st.Ensemble = 2
+	net, err := Fit(context.Background(), Series{Target: train}, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if net.Epochs != 0 {
+		t.Fatalf("selected %+v, want 0 epochs", net.Candidate)
+	}
+	f, err := net.Forecast(Series{Target: train})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sn, _ := SeasonalNaive(4)(train, 4)
+	for k := range f {
+		if math.Abs(f[k]-sn[k]) > 1e-9*math.Abs(sn[k]) {
+			t.Fatalf("forecast %v, seasonal naive %v", f, sn)
+		}
+	}
+	// Trained normally, the same candidate moves away from its base.
+	st.LearningRate = 0
+	if net, err = Fit(context.Background(), Series{Target: train}, st); err != nil || net.Epochs == 0 {
+		t.Fatalf("learning rate 0.003: %+v, %v", net.Candidate, err)
+	}
+}
+
 func TestFoldsShrinkForShortSeries(t *testing.T) {
 	y := smallSeries()[:24] // 24 − 2·4 − 4 − 4 + 1 = 9 ≥ 8 samples: 2 folds; 20 leaves 5: 1 fold
 	for _, c := range []struct{ n, folds int }{{24, 2}, {20, 1}} {
@@ -287,5 +322,53 @@ func TestValidationMASEWeighsStepsAlike(t *testing.T) {
 	f := []float64{1, 6, 3, 100}
 	if got := validationMASE(f, y, 3, 2, 2); got != (2.0+6.0)/2/2 {
 		t.Errorf("validationMASE = %v, want 2", got)
+	}
+}
+
+// TestBudget checks that a series costing more than Settings.Budget is
+// selected on fewer folds with fewer seeds, in proportion, and that a
+// negative budget or a cheap series leaves them alone.
+func TestBudget(t *testing.T) {
+	train := smallSeries()[:56]
+	st := fast
+	st.Kinds = []Kind{Linear}
+	st.Folds, st.Ensemble = 3, 4
+	c := Candidate{Kind: Linear, Window: 8, Base: 1}
+	// Linear over a window of 8, horizon 4: 8·4+4 weights, 45 samples.
+	if got := cost(c, 1, 4, 45); got != 45*36 {
+		t.Fatalf("cost %v, want %v", got, 45*36)
+	}
+	if got := cost(Candidate{Kind: LSTM, Window: 8, Units: 2}, 1, 4, 10); got != 10*(4*2*4+2*4+4)*8 {
+		t.Fatalf("lstm cost %v", got)
+	}
+	var progress strings.Builder
+	for _, c := range []struct {
+		budget               float64
+		folds, ensemble      int
+		wantProgressReported bool
+	}{
+		{0, 3, 4, false},    // the default: far above this series' cost
+		{-1, 3, 4, false},   // no budget
+		{1, 1, 1, true},     // far below: at least 1 each
+		{1300, 2, 2, true},  // half the cost (windows 4 and 8: 20·49 + 36·45 = 2,600)
+		{1e12, 3, 4, false}, // above
+	} {
+		st.Budget = c.budget
+		progress.Reset()
+		st.Progress = &progress
+		net, err := Fit(context.Background(), Series{Target: train}, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if net.Folds != c.folds || net.Ensemble != c.ensemble || len(net.Models()) != c.ensemble*len(net.Members()) {
+			t.Errorf("budget %v: %d folds, ensemble %d, %d networks; want %d, %d", c.budget, net.Folds, net.Ensemble, len(net.Models()), c.folds, c.ensemble)
+		}
+		if got := strings.Contains(progress.String(), "over the budget"); got != c.wantProgressReported {
+			t.Errorf("budget %v: progress %q", c.budget, progress.String())
+		}
+	}
+	st.Budget = math.NaN()
+	if _, err := Fit(context.Background(), Series{Target: train}, st); !errors.Is(err, ErrArgument) {
+		t.Errorf("budget NaN: %v", err)
 	}
 }

@@ -296,6 +296,9 @@ func (p *prepared) train(ctx context.Context, st Settings, k Kind, units, epochs
 	if err != nil {
 		return nil, err
 	}
+	if epochs == 0 {
+		return m, nil // the untrained network validated best
+	}
 	x, err := inputFor(m, p.x)
 	if err != nil {
 		return nil, err
@@ -345,7 +348,17 @@ func (p *prepared) validate(ctx context.Context, st Settings, k Kind, units, mem
 			return 0, 0, err
 		}
 	}
-	best, bestEpochs := math.Inf(1), 0
+	// Epoch 0, the untrained networks, is scored too: with the output
+	// layer at zero they forecast exactly their base, and a candidate that
+	// never validates better than that is not moved away from it.
+	best, err := score(ms)
+	if err != nil {
+		return 0, 0, err
+	}
+	bestEpochs := 0
+	if math.IsNaN(best) {
+		best = math.Inf(1)
+	}
 	for epoch := 0; epoch < st.MaxEpochs && epoch-bestEpochs < st.Patience; epoch++ {
 		for i, t := range ts {
 			_, err := t.Fit(ctx, x, p.y, trainers.FitOptions{

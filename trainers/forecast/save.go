@@ -180,6 +180,7 @@ func Load(path string) (*Network, error) {
 		}
 		n.members = append(n.members, mb)
 	}
+	n.Ensemble = len(n.members[0].models)
 	if len(sv.Quantiles) > 0 {
 		if err := CheckQuantiles(sv.Quantiles); err != nil || sv.QuantileMembers < 1 {
 			return nil, fmt.Errorf("forecast: load: %w: quantiles %v with %d networks", ErrData, sv.Quantiles, sv.QuantileMembers)
