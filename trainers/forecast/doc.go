@@ -26,10 +26,13 @@
 // (MLP) (Settings.Kinds), over windows of whole seasons and sizes, direct
 // or recursive (Dense(1) fed back H times); each is scored by
 // rolling-origin validation MASE on the last blocks of Horizon values of
-// the series it is given (Settings.Folds), with early stopping. The best
-// of every (kind, base) group is trained on all of it as an ensemble of
-// seeds, and the forecast is the mean of them all (Settings.SelectOne
-// keeps only the best candidate). With Settings.Quantiles, networks of the
+// the series it is given (Settings.Folds), with early stopping that may
+// stop at epoch 0 (the untrained network: its base). The best of every
+// (kind, base) group is trained on all of it as an ensemble of seeds, and
+// the forecast is the mean of them all (Settings.SelectOne keeps only the
+// best candidate). Candidates and networks are trained on
+// Settings.Workers goroutines; a series whose candidates cost more than
+// Settings.Budget per epoch gets fewer folds and seeds. With Settings.Quantiles, networks of the
 // best candidate's configuration with one output per (level, step) are
 // also trained on the pinball loss (PinballLoss, a symbolic graph
 // differentiated by gorgonia.Grad) for prediction intervals
