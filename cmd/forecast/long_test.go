@@ -94,6 +94,11 @@ func TestLongGlobalTable(t *testing.T) {
 	if !strings.Contains(errs, "one global network over 3 series") {
 		t.Errorf("progress %q", errs)
 	}
+	// The recursive strategy for the global model.
+	code, out, errs = runCmd(append([]string{"-csv", p, "-id", "id", "-date", "t", "-target", "y", "-season", "4", "-holdout", "4", "-global", "-strategies", "recursive", "-quiet"}, fastFlags...)...)
+	if code != 0 || !strings.Contains(out, ",recursive)") {
+		t.Fatalf("-strategies recursive: exit %d: %s\n%s", code, errs, out)
+	}
 }
 
 func TestLongHorizon(t *testing.T) {

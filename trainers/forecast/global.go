@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gornn/gornn/graph"
 	"github.com/gornn/gornn/models"
@@ -12,7 +13,7 @@ import (
 // Global is one network fitted on many series at once (a global model):
 // every series has its own scalers, fitted on its own training part, and
 // the samples of all of them, each in its own scaled units and relative
-// to its own level, train one direct network. It suits many short
+// to its own level, train one network. It suits many short
 // related series, where one series alone has too few samples.
 type Global struct {
 	Candidate
@@ -39,7 +40,7 @@ func (g *Global) Models() []*models.Model { return g.models }
 // Series returns the number of series the network was fitted on.
 func (g *Global) Series() int { return len(g.scalers) }
 
-// FitGlobal fits one direct network on all of series (each the training
+// FitGlobal fits one network on all of series (each the training
 // part only), with per-series scaling. Every series must have the same
 // covariates (count and meaning). The configuration is chosen as Fit
 // chooses it, by rolling-origin validation on the last Folds blocks of
@@ -48,8 +49,9 @@ func (g *Global) Series() int { return len(g.scalers) }
 // error, so that no series dominates by its units); the one candidate
 // with the lowest score (kinds, bases and windows as Fit's, but no
 // combination: as with Settings.SelectOne) is trained on all of every
-// series as an ensemble of Ensemble seeds. Only the Direct strategy is used and
-// Settings.Quantiles must be empty. Every series needs at least one
+// series as an ensemble of Ensemble seeds. Settings.Strategies are
+// candidates as in Fit (Recursive: one step fed back Horizon times, then
+// without past covariates); Settings.Quantiles must be empty. Every series needs at least one
 // training sample for the smallest window in every fold; the pooled
 // samples at least MinSamples.
 func FitGlobal(ctx context.Context, series []Series, st Settings) (*Global, error) {
@@ -63,12 +65,10 @@ func FitGlobal(ctx context.Context, series []Series, st Settings) (*Global, erro
 	if len(st.Quantiles) > 0 {
 		return nil, fmt.Errorf("forecast: global: %w: quantiles are not available for a global model", ErrArgument)
 	}
-	for _, g := range st.Strategies {
-		if g != Direct {
-			return nil, fmt.Errorf("forecast: global: %w: only the direct strategy", ErrArgument)
-		}
-	}
 	H := st.Horizon
+	if slices.Contains(st.Strategies, Recursive) && len(series[0].Past) > 0 {
+		return nil, fmt.Errorf("forecast: global: %w: the recursive strategy cannot use past covariates", ErrArgument)
+	}
 	minW, minT := st.Windows[0], math.MaxInt
 	for _, w := range st.Windows {
 		minW = min(minW, w)
@@ -94,7 +94,7 @@ func FitGlobal(ctx context.Context, series []Series, st Settings) (*Global, erro
 	g.Candidates = candidates(st)
 	err = parallel(len(g.Candidates), st.Workers, func(i int) error {
 		c := &g.Candidates[i]
-		if minT-folds*v-c.Window-H+1 < 1 {
+		if minT-folds*v-c.Window-outputs(c.Strategy, H)+1 < 1 {
 			return nil
 		}
 		var err error
@@ -167,12 +167,13 @@ func preparePooled(st Settings, series []Series, c Candidate, hold int) ([]*prep
 	if n < st.MinSamples {
 		return nil, nil, fmt.Errorf("%w: %d training samples over all series, want at least %d", ErrData, n, st.MinSamples)
 	}
-	pooled := &prepared{features: preps[0].features, season: st.Season, horizon: st.Horizon, baseSeasons: c.Base}
+	out := outputs(c.Strategy, st.Horizon)
+	pooled := &prepared{features: preps[0].features, season: st.Season, horizon: out, baseSeasons: c.Base}
 	var err error
 	if pooled.x, err = graph.FromFloat64s(st.DType, xs, n, w, pooled.features); err != nil {
 		return nil, nil, err
 	}
-	if pooled.y, err = graph.FromFloat64s(st.DType, ys, n, st.Horizon); err != nil {
+	if pooled.y, err = graph.FromFloat64s(st.DType, ys, n, out); err != nil {
 		return nil, nil, err
 	}
 	return preps, pooled, nil
@@ -241,7 +242,7 @@ func (g *Global) Forecast(i int, s Series) ([]float64, error) {
 	if T < g.Window {
 		return nil, fmt.Errorf("forecast: %w: %d values, the window is %d", ErrData, T, g.Window)
 	}
-	p := prepared{target: sc.target, past: sc.past, future: sc.future, features: g.features, season: g.st.Season, horizon: g.st.Horizon, baseSeasons: g.Base}
+	p := prepared{target: sc.target, past: sc.past, future: sc.future, features: g.features, season: g.st.Season, horizon: outputs(g.Strategy, g.st.Horizon), baseSeasons: g.Base}
 	f, err := p.forecastAt(g.models, s, g.Window, T, T+1, g.st.Horizon)
 	if err != nil {
 		return nil, fmt.Errorf("forecast: series %d: %w", i, err)

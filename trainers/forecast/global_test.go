@@ -113,6 +113,31 @@ func TestFitGlobal(t *testing.T) {
 	withQ.Quantiles = []float64{0.5}
 	rec := st
 	rec.Strategies = []Strategy{Recursive}
+	withPast := make([]Series, len(train))
+	for i, s := range train {
+		withPast[i] = Series{Target: s.Target, Past: [][]float64{s.Target}}
+	}
+	// The recursive strategy: one step, fed back H times, for every series
+	// in its own units.
+	gr, err := FitGlobal(ctx, train, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gr.Strategy != Recursive {
+		t.Fatalf("recursive global: selected %+v", gr.Candidate)
+	}
+	for i, s := range train {
+		f, err := gr.Forecast(i, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sn, _ := SeasonalNaive(4)(s.Target, 4)
+		r, _ := RMSE(all[i].Target[36:], f)
+		rs, _ := RMSE(all[i].Target[36:], sn)
+		if len(f) != 4 || r > 1.5*rs {
+			t.Errorf("recursive global, series %d: forecast %v, rmse %v, seasonal naive %v", i, f, r, rs)
+		}
+	}
 	mixed := slices.Clone(train)
 	mixed[1] = Series{Target: train[1].Target, Past: [][]float64{train[1].Target}}
 	for _, c := range []struct {
@@ -123,7 +148,7 @@ func TestFitGlobal(t *testing.T) {
 	}{
 		{"no series", nil, st, ErrData},
 		{"quantiles", train, withQ, ErrArgument},
-		{"recursive", train, rec, ErrArgument},
+		{"recursive with past covariates", withPast, rec, ErrArgument},
 		{"covariates differ", mixed, st, ErrData},
 		{"too short", []Series{train[0], {Target: train[1].Target[:8]}}, st, ErrData},
 		{"nan", []Series{{Target: []float64{1, math.NaN(), 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}}}, st, ErrData},
