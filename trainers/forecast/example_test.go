@@ -125,6 +125,42 @@ func Example_global() {
 	// east, week 41: actual 56, forecast within 5%: true
 }
 
+// A global model with the recursive strategy: the network forecasts one
+// step, fed back as the last value of the next window, Horizon times;
+// every series is still scaled on its own.
+func Example_globalRecursive() {
+	var train []forecast.Series
+	levels := []float64{100, 2500, 40}
+	for _, level := range levels {
+		y := make([]float64, 40)
+		for w := range y {
+			y[w] = level * (1 + 0.2*math.Sin(2*math.Pi*float64(w)/4) + 0.01*float64(w))
+		}
+		train = append(train, forecast.Series{Target: y})
+	}
+	g, err := forecast.FitGlobal(context.Background(), train, forecast.Settings{
+		Season: 4, Horizon: 4, Seed: 1, Strategies: []forecast.Strategy{forecast.Recursive},
+		Kinds: []forecast.Kind{forecast.Linear}, MaxEpochs: 30, Ensemble: 1, // small, for the example
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(g.Name())
+	for i, level := range levels {
+		f, err := g.Forecast(i, train[i])
+		if err != nil {
+			log.Fatal(err)
+		}
+		actual := level * (1 + 0.2*math.Sin(2*math.Pi*43/4) + 0.43) // week 44
+		fmt.Printf("series %d, 4 weeks ahead: within 5%%: %v\n", i, math.Abs(f[3]/actual-1) < 0.05)
+	}
+	// Output:
+	// linear(w=16,recursive)
+	// series 0, 4 weeks ahead: within 5%: true
+	// series 1, 4 weeks ahead: within 5%: true
+	// series 2, 4 weeks ahead: within 5%: true
+}
+
 // Many local models: one network per series, fitted on a pool of
 // goroutines; each is the network Fit gives for that series alone.
 func ExampleFitMany() {
