@@ -53,6 +53,10 @@ type longResult struct {
 	Series  []longSeries `json:"series"`
 	// Total is given with -holdout.
 	Total []total `json:"total,omitempty"`
+	// Levels are the quantile levels (-quantiles): each series' network
+	// has its quantiles and, with -holdout, their pinball losses and
+	// coverage.
+	Levels []float64 `json:"quantile_levels,omitempty"`
 }
 
 // checkLong refuses the flags that long format does not take.
@@ -64,8 +68,6 @@ func checkLong(c config) error {
 		return errors.New("-id (long format) takes no covariates")
 	case c.save != "" || c.load != "" || c.out != "":
 		return errors.New("-id (long format) takes no -save, -load or -out")
-	case c.global && c.quantiles != "":
-		return errors.New("-global takes no -quantiles (a global model has no intervals)")
 	case c.workers < 0:
 		return fmt.Errorf("-workers %d: want at least 1 (0: one per core)", c.workers)
 	}
@@ -96,8 +98,9 @@ func forecastLong(ctx context.Context, c config, progress io.Writer) (*longResul
 	if err != nil {
 		return nil, err
 	}
-	res := &longResult{Target: c.target, Horizon: c.horizon, Season: c.season, Global: c.global}
+	res := &longResult{Target: c.target, Horizon: c.horizon, Season: c.season, Global: c.global, Levels: st.Quantiles}
 	nets := make([]func(forecast.Series) ([]float64, error), len(train))
+	quants := make([]func(forecast.Series) ([][]float64, error), len(train))
 	names := make([]string, len(train))
 	if c.global {
 		fmt.Fprintf(progress, "%s: one global network over %d series, horizon %d, season %d\n", c.target, len(train), c.horizon, c.season)
@@ -107,6 +110,7 @@ func forecastLong(ctx context.Context, c config, progress io.Writer) (*longResul
 		}
 		for i := range nets {
 			nets[i] = func(s forecast.Series) ([]float64, error) { return g.Forecast(i, s) }
+			quants[i] = func(s forecast.Series) ([][]float64, error) { return g.ForecastQuantiles(i, s) }
 			names[i] = "global " + g.Name()
 		}
 	} else {
@@ -120,7 +124,7 @@ func forecastLong(ctx context.Context, c config, progress io.Writer) (*longResul
 			return nil, fmt.Errorf("%w (series are numbered from 0 in the order of their first rows)", err)
 		}
 		for i, n := range ns {
-			nets[i], names[i] = n.Forecast, n.Name()
+			nets[i], quants[i], names[i] = n.Forecast, n.ForecastQuantiles, n.Name()
 		}
 	}
 	for i, s := range train {
@@ -129,7 +133,24 @@ func forecastLong(ctx context.Context, c config, progress io.Writer) (*longResul
 		if err != nil {
 			return nil, fmt.Errorf("series %q: %w", long.IDs[i], err)
 		}
-		ls.Methods = append(ls.Methods, method{Name: names[i], Kind: "network", Forecast: nf})
+		nm := method{Name: names[i], Kind: "network", Forecast: nf}
+		if st.Quantiles != nil {
+			qs, err := quants[i](s)
+			if err != nil {
+				return nil, fmt.Errorf("series %q: %w", long.IDs[i], err)
+			}
+			nm.Quantiles = map[string][]float64{}
+			for j, q := range st.Quantiles {
+				nm.Quantiles[forecast.QuantileName(q)] = qs[j]
+			}
+			if c.holdout > 0 {
+				full := long.Series[i].Target
+				if nm.Pinball, nm.Coverage, err = intervalScores(full[len(full)-c.holdout:], st.Quantiles, qs); err != nil {
+					return nil, fmt.Errorf("series %q: %w", long.IDs[i], err)
+				}
+			}
+		}
+		ls.Methods = append(ls.Methods, nm)
 		bs, err := baselineMethods(s.Target, c.horizon, c.season)
 		if err != nil {
 			return nil, fmt.Errorf("series %q: %w", long.IDs[i], err)
@@ -206,13 +227,25 @@ func printLong(w io.Writer, r *longResult, scored bool) {
 		}
 		for _, s := range r.Series {
 			fmt.Fprintf(w, "%s: %s\n", s.ID, s.Selected)
+			for _, c := range s.Methods[0].Coverage {
+				fmt.Fprintf(w, "%s: interval %s-%s: coverage %.1f%% of the %d held-out values (nominal %.0f%%)\n", s.ID,
+					forecast.QuantileName(c.Lower), forecast.QuantileName(c.Upper), 100*c.Coverage, r.Horizon, 100*c.Nominal)
+			}
 		}
 		return
 	}
-	fmt.Fprintf(w, "%-16s %-6s %14s\n", "series", "step", "network")
+	fmt.Fprintf(w, "%-16s %-6s %14s", "series", "step", "network")
+	for _, q := range r.Levels {
+		fmt.Fprintf(w, " %14s", "q"+forecast.QuantileName(q))
+	}
+	fmt.Fprintln(w)
 	for _, s := range r.Series {
 		for k, v := range s.Methods[0].Forecast {
-			fmt.Fprintf(w, "%-16s %-6d %14.4f\n", s.ID, k+1, v)
+			fmt.Fprintf(w, "%-16s %-6d %14.4f", s.ID, k+1, v)
+			for _, q := range r.Levels {
+				fmt.Fprintf(w, " %14.4f", s.Methods[0].Quantiles[forecast.QuantileName(q)][k])
+			}
+			fmt.Fprintln(w)
 		}
 	}
 	for _, s := range r.Series {

@@ -122,7 +122,6 @@ func TestLongBadInput(t *testing.T) {
 	}{
 		{[]string{"-id", "id", "-target", "y", "-holdout", "4"}, "needs -date"},
 		{[]string{"-id", "id", "-date", "t", "-target", "y", "-holdout", "4", "-covariates", "x"}, "no covariates"},
-		{[]string{"-id", "id", "-date", "t", "-target", "y", "-holdout", "4", "-global", "-quantiles", "0.1,0.9"}, "no -quantiles"},
 		{[]string{"-id", "id", "-date", "t", "-target", "y", "-holdout", "4", "-workers", "-1"}, "-workers -1"},
 		{[]string{"-id", "id", "-date", "t", "-target", "y", "-holdout", "4", "-save", "x"}, "no -save"},
 		{[]string{"-target", "y", "-holdout", "4", "-global"}, "need -id"},
@@ -132,6 +131,39 @@ func TestLongBadInput(t *testing.T) {
 		code, _, errs := runCmd(append([]string{"-csv", p, "-delimiter", ";", "-quiet"}, c.args...)...)
 		if code == 0 || !strings.Contains(errs, c.want) || strings.Count(strings.TrimSpace(errs), "\n") > 0 && code == 1 {
 			t.Errorf("%v: exit %d, stderr %q (want %q in one line)", c.args, code, errs, c.want)
+		}
+	}
+}
+
+func TestLongQuantiles(t *testing.T) {
+	p := writeLong(t)
+	for _, global := range []bool{false, true} {
+		args := append([]string{"-csv", p, "-id", "id", "-date", "t", "-target", "y", "-season", "4", "-holdout", "4", "-quantiles", "0.1,0.9", "-json", "-quiet"}, fastFlags...)
+		if global {
+			args = append(args, "-global")
+		}
+		code, out, errs := runCmd(args...)
+		if code != 0 {
+			t.Fatalf("global %v: exit %d: %s", global, code, errs)
+		}
+		var res longResult
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		if len(res.Levels) != 2 || len(res.Series) != 3 {
+			t.Fatalf("global %v: %+v", global, res)
+		}
+		for _, s := range res.Series {
+			nm := s.Methods[0]
+			lo, hi := nm.Quantiles["0.1"], nm.Quantiles["0.9"]
+			if len(lo) != 4 || len(hi) != 4 || len(nm.Coverage) != 1 || len(nm.Pinball) != 2 {
+				t.Fatalf("global %v, series %s: %+v", global, s.ID, nm)
+			}
+			for k := range lo {
+				if !(lo[k] <= nm.Forecast[k] && nm.Forecast[k] <= hi[k]) {
+					t.Errorf("global %v, series %s, step %d: %v %v %v", global, s.ID, k+1, lo[k], nm.Forecast[k], hi[k])
+				}
+			}
 		}
 	}
 }

@@ -161,6 +161,40 @@ func Example_globalRecursive() {
 	// series 2, 4 weeks ahead: within 5%: true
 }
 
+// Prediction intervals from a global model: quantile networks trained on
+// the pooled samples, each series' quantiles in its own units and centred
+// on its point forecast.
+func ExampleGlobal_ForecastQuantiles() {
+	var train []forecast.Series
+	for k, level := range []float64{100, 2500, 40} {
+		y := make([]float64, 40)
+		for w := range y {
+			noise := 0.03 * math.Sin(float64(w*w+k))
+			y[w] = level * (1 + 0.2*math.Sin(2*math.Pi*float64(w)/4) + 0.01*float64(w) + noise)
+		}
+		train = append(train, forecast.Series{Target: y})
+	}
+	g, err := forecast.FitGlobal(context.Background(), train, forecast.Settings{
+		Season: 4, Horizon: 4, Seed: 1, Quantiles: []float64{0.1, 0.9},
+		Kinds: []forecast.Kind{forecast.Linear}, MaxEpochs: 30, Ensemble: 1, // small, for the example
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for i := range train {
+		q, err := g.ForecastQuantiles(i, train[i])
+		if err != nil {
+			log.Fatal(err)
+		}
+		point, _ := g.Forecast(i, train[i])
+		fmt.Printf("series %d, step 1: 0.1 quantile < forecast < 0.9 quantile: %v\n", i, q[0][0] < point[0] && point[0] < q[1][0])
+	}
+	// Output:
+	// series 0, step 1: 0.1 quantile < forecast < 0.9 quantile: true
+	// series 1, step 1: 0.1 quantile < forecast < 0.9 quantile: true
+	// series 2, step 1: 0.1 quantile < forecast < 0.9 quantile: true
+}
+
 // Many local models: one network per series, fitted on a pool of
 // goroutines; each is the network Fit gives for that series alone.
 func ExampleFitMany() {

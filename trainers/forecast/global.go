@@ -26,6 +26,7 @@ type Global struct {
 	models   []*models.Model
 	scalers  []seriesScalers
 	features int
+	quant    *quantileNet
 }
 
 // seriesScalers are one series' fitted scalers.
@@ -51,7 +52,8 @@ func (g *Global) Series() int { return len(g.scalers) }
 // combination: as with Settings.SelectOne) is trained on all of every
 // series as an ensemble of Ensemble seeds. Settings.Strategies are
 // candidates as in Fit (Recursive: one step fed back Horizon times, then
-// without past covariates); Settings.Quantiles must be empty. Every series needs at least one
+// without past covariates). With Settings.Quantiles, quantile networks
+// are trained on the pooled samples too (see Global.ForecastQuantiles). Every series needs at least one
 // training sample for the smallest window in every fold; the pooled
 // samples at least MinSamples.
 func FitGlobal(ctx context.Context, series []Series, st Settings) (*Global, error) {
@@ -61,9 +63,6 @@ func FitGlobal(ctx context.Context, series []Series, st Settings) (*Global, erro
 	}
 	if len(series) == 0 {
 		return nil, fmt.Errorf("forecast: global: %w: no series", ErrData)
-	}
-	if len(st.Quantiles) > 0 {
-		return nil, fmt.Errorf("forecast: global: %w: quantiles are not available for a global model", ErrArgument)
 	}
 	H := st.Horizon
 	if slices.Contains(st.Strategies, Recursive) && len(series[0].Past) > 0 {
@@ -140,6 +139,11 @@ func FitGlobal(ctx context.Context, series []Series, st Settings) (*Global, erro
 	}
 	for _, p := range preps {
 		g.scalers = append(g.scalers, seriesScalers{target: p.target, past: p.past, future: p.future})
+	}
+	if len(st.Quantiles) > 0 {
+		if g.quant, err = fitGlobalQuantiles(ctx, st, series, g.Candidate, v); err != nil {
+			return nil, fmt.Errorf("forecast: global: %s: %w", g.Name(), err)
+		}
 	}
 	return g, nil
 }

@@ -109,8 +109,8 @@ func TestFitGlobal(t *testing.T) {
 		t.Errorf("series 3 of 3: %v", err)
 	}
 	ctx := context.Background()
-	withQ := st
-	withQ.Quantiles = []float64{0.5}
+	badQ := st
+	badQ.Quantiles = []float64{0.9, 0.1}
 	rec := st
 	rec.Strategies = []Strategy{Recursive}
 	withPast := make([]Series, len(train))
@@ -147,7 +147,7 @@ func TestFitGlobal(t *testing.T) {
 		want   error
 	}{
 		{"no series", nil, st, ErrData},
-		{"quantiles", train, withQ, ErrArgument},
+		{"unsorted quantiles", train, badQ, ErrArgument},
 		{"recursive with past covariates", withPast, rec, ErrArgument},
 		{"covariates differ", mixed, st, ErrData},
 		{"too short", []Series{train[0], {Target: train[1].Target[:8]}}, st, ErrData},
@@ -156,5 +156,61 @@ func TestFitGlobal(t *testing.T) {
 		if _, err := FitGlobal(ctx, c.series, c.st); !errors.Is(err, c.want) {
 			t.Errorf("%s: %v, want %v", c.name, err, c.want)
 		}
+	}
+}
+
+// TestFitGlobalQuantiles checks a global model's intervals: the levels
+// asked for, [level][step] per series in its own units, centred on the
+// point forecast (between the two levels at every step), and an error
+// without quantiles.
+func TestFitGlobalQuantiles(t *testing.T) {
+	all := relatedSeries(40)
+	train := make([]Series, len(all))
+	for i, s := range all {
+		train[i] = Series{Target: s.Target[:36]}
+	}
+	st := fast
+	st.Quantiles = []float64{0.1, 0.9}
+	g, err := FitGlobal(context.Background(), train, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(g.Quantiles(), st.Quantiles) {
+		t.Fatalf("quantiles %v", g.Quantiles())
+	}
+	var covered, n int
+	for i, s := range train {
+		q, err := g.ForecastQuantiles(i, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		point, _ := g.Forecast(i, s)
+		if len(q) != 2 || len(q[0]) != 4 {
+			t.Fatalf("series %d: %d levels of %d steps", i, len(q), len(q[0]))
+		}
+		for k := range point {
+			if !(q[0][k] <= point[k] && point[k] <= q[1][k] && q[0][k] < q[1][k]) {
+				t.Errorf("series %d, step %d: %v, point %v, %v", i, k+1, q[0][k], point[k], q[1][k])
+			}
+			a := all[i].Target[36+k]
+			if q[0][k] <= a && a <= q[1][k] {
+				covered++
+			}
+			n++
+		}
+	}
+	t.Logf("0.1-0.9 covers %d of %d held-out values", covered, n)
+	if covered == 0 {
+		t.Errorf("the intervals cover none of the %d held-out values", n)
+	}
+	plain, err := FitGlobal(context.Background(), train, fast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plain.ForecastQuantiles(0, train[0]); !errors.Is(err, ErrArgument) {
+		t.Errorf("without quantiles: %v", err)
+	}
+	if _, err := g.ForecastQuantiles(3, train[0]); !errors.Is(err, ErrArgument) {
+		t.Errorf("series 3 of 3: %v", err)
 	}
 }
