@@ -3,6 +3,7 @@ package graph
 import (
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gornn/gornn/graph/internal/runtime"
@@ -99,7 +100,7 @@ func TestKernelsMatchOps(t *testing.T) {
 			rt, m := p.rt, e.m
 			for i := 0; i < rt.Len(); i++ {
 				op := rt.Op(i)
-				if op == nil || !byKernel(m.How(i)) {
+				if op == nil || !byKernel(m.How(i)) || readsFolded(rt, m, i) {
 					continue
 				}
 				var args []gorgonia.Value
@@ -161,6 +162,18 @@ func TestKernelsMatchOps(t *testing.T) {
 // kernel: alone, or with the other ops of its group (in one loop, each
 // writing its value).
 func byKernel(h string) bool { return h == "kernel" || h == "fused" || h == "group" }
+
+// readsFolded reports whether op i reads a value its group does not
+// compute (the slice gradients and additions an assembled gradient
+// replaces), which the op's Gorgonia form cannot be run on.
+func readsFolded(rt *runtime.Program, m *runtime.Machine, i int) bool {
+	for _, c := range rt.Args(i) {
+		if m.How(c) == "folded" {
+			return true
+		}
+	}
+	return false
+}
 
 // valueFloats returns a value's elements: a tensor's (a view's in its own
 // order) or a scalar's.
@@ -306,13 +319,17 @@ func TestLazyBroadcast(t *testing.T) {
 // TestTransposedParamPerRun: the transpose of a parameter in a gradient
 // product (dY·Wᵀ, two time steps sharing W), or of a value several
 // gradient products read (W joined from two parameters once per run, as
-// small layers join their gate blocks), is made once per run and follows
-// the parameters when they change between runs.
+// small layers join their gate blocks; a step's output h in hᵀ·dY of two
+// products reading it), is made once per run and follows the parameters
+// when they change between runs.
 func TestTransposedParamPerRun(t *testing.T) {
-	for _, joined := range []bool{false, true} {
+	for _, c := range []struct{ joined, sharedA bool }{{false, false}, {true, false}, {false, true}} {
+		joined := c.joined
 		rng := NewRNG(6)
 		w, _ := NewParam("w", Float32, []int{3, 12}, GlorotUniform(), rng)
 		v, _ := NewParam("v", Float32, []int{3, 4}, GlorotUniform(), rng)
+		u, _ := NewParam("u", Float32, []int{12, 5}, GlorotUniform(), rng)
+		u2, _ := NewParam("u2", Float32, []int{12, 2}, GlorotUniform(), rng)
 		b, err := NewBuilder(Float32, 4)
 		if err != nil {
 			t.Fatal(err)
@@ -324,7 +341,12 @@ func TestTransposedParamPerRun(t *testing.T) {
 		}
 		h := b.Tanh(b.MatMul(x, wn))                    // [4, 12] or [4, 16]
 		h2 := b.Tanh(b.MatMul(b.Slice(h, 1, 0, 3), wn)) // a second step through W
-		p, err := b.Compile(Spec{Loss: b.Mean(b.Square(h2)), Grads: true, InputGrads: true})
+		loss := b.Mean(b.Square(h2))
+		if c.sharedA {
+			// h2 read by two products: their gradients h2ᵀ·dY share h2ᵀ.
+			loss = b.Add(loss, b.Add(b.Mean(b.Square(b.MatMul(h2, b.Param(u)))), b.Mean(b.MatMul(h2, b.Param(u2)))))
+		}
+		p, err := b.Compile(Spec{Loss: loss, Grads: true, InputGrads: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -334,8 +356,17 @@ func TestTransposedParamPerRun(t *testing.T) {
 				marked = append(marked, i)
 			}
 		}
+		transA := 0
+		for _, i := range marked {
+			if strings.HasPrefix(p.rt.Op(i).String(), "Aᵀ") {
+				transA++
+			}
+		}
+		if c.sharedA && transA < 2 {
+			t.Fatalf("%+v: %d products marked as taking a transposed first operand made once per run, want 2", c, transA)
+		}
 		if len(marked) < 2 {
-			t.Fatalf("joined %v: %d products marked as taking a transposed operand made once per run, want 2", joined, len(marked))
+			t.Fatalf("%+v: %d products marked as taking a transposed operand made once per run, want 2", c, len(marked))
 		}
 		xs := make([]float64, 12)
 		for i := range xs {
@@ -379,7 +410,7 @@ func TestTransposedParamPerRun(t *testing.T) {
 					}
 				}
 			}
-			for _, q := range []*Param{w, v} {
+			for _, q := range []*Param{w, v, u, u2} {
 				ws := q.Float64s()
 				for i := range ws {
 					ws[i] *= -1.5

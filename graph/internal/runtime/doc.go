@@ -16,7 +16,8 @@
 // into groups the machine runs as one loop over blocks of elements, each
 // op still computing its own value with its own arithmetic, so fused and
 // unfused programs agree bit for bit (GORNN_FUSION=off at Compile turns
-// the pass off). An op translate does not know keeps no kernel and runs
+// the pass off); before it, the sums of slice gradients that only their
+// sum reads are assembled in place (assemble.go). An op translate does not know keeps no kernel and runs
 // Gorgonia's own Do.
 //
 // A Machine runs a Program. Its first run calls every Gorgonia op, notes

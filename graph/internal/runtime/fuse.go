@@ -28,6 +28,9 @@ import (
 type group struct {
 	members []int // the ops' slots, in program order; the last runs the group
 	k       kernel
+	// folds marks a group that computes only its last op's value
+	// (assemble.go): the others are not computed.
+	folds bool
 }
 
 // fuseBlock is the number of elements each op of a group computes before
@@ -81,7 +84,7 @@ func (p *Program) fuse() {
 	of := make([]int, len(p.ops)) // group index + 1 of each op, 0 for none
 	var groups [][]int
 	kind := func(i int) (dt, n int, ok bool) {
-		if p.ops[i].lazy || p.ops[i].addsInto {
+		if p.ops[i].lazy || p.ops[i].addsInto || p.ops[i].group != 0 {
 			return 0, 0, false
 		}
 		e, ok := p.ops[i].k.(elementwise)

@@ -39,8 +39,10 @@ func newGemm[T float32 | float64](transA, transB bool, s shapes) kernel {
 type gemm[T float32 | float64] struct {
 	transA, transB bool
 	// paramB marks a transposed second operand that is a parameter,
-	// unchanged during a run: its transpose is made once per run.
-	paramB         bool
+	// unchanged during a run, or a value several products read
+	// transposed: its transpose is made once per run; paramA the same for
+	// the first operand.
+	paramA, paramB bool
 	ar, ac, br, bc int
 	m, n, k        int
 }
@@ -48,6 +50,13 @@ type gemm[T float32 | float64] struct {
 func (k gemm[T]) String() string { return "gemm" }
 
 func (k gemm[T]) transposesB() bool { return k.transB }
+
+func (k gemm[T]) transposesA() bool { return k.transA }
+
+func (k gemm[T]) withParamA() kernel {
+	k.paramA = k.transA
+	return k
+}
 
 func (k gemm[T]) withParamB() kernel {
 	k.paramB = k.transB
@@ -75,7 +84,9 @@ func (k gemm[T]) product(o, ad, bd []T, sc *scratch) {
 		// transposed one is copied into the machine's scratch (an operand
 		// with an inner size of 1 is a vector, its own transpose).
 		a32, lda := as32(ad), k.ac
-		if k.transA && kk > 1 {
+		if k.transA && kk > 1 && k.paramA {
+			a32, lda = sc.transposeParam(a32, k.ar, k.ac), k.ar
+		} else if k.transA && kk > 1 {
 			a32, lda = transpose(&sc.a, a32, k.ar, k.ac), k.ar
 		} else if k.transA {
 			lda = 1
@@ -195,4 +206,4 @@ func transpose(buf *[]float32, src []float32, r, c int) []float32 {
 	return t
 }
 
-func (k gemm[T]) transposesParam() bool { return k.paramB }
+func (k gemm[T]) transposesParam() bool { return k.paramA || k.paramB }

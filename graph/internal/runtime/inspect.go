@@ -33,8 +33,9 @@ func (p *Program) RowSource(i int) int {
 	return -1
 }
 
-// TransposedParam reports whether op i is a product whose transposed
-// second operand is a parameter, transposed once per run.
+// TransposedParam reports whether op i is a product with a transposed
+// operand made once per run (a parameter, or a value several products
+// read transposed).
 func (p *Program) TransposedParam(i int) bool {
 	k, ok := p.ops[i].k.(interface{ transposesParam() bool })
 	return ok && k.transposesParam()

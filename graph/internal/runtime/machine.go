@@ -37,10 +37,11 @@ const (
 	howLazy               // not computed until its value is read
 	howFused              // computed by its group, with the group's last op
 	howGroup              // the last op of a group: runs the group's kernel
+	howFolded             // not computed: its group computes its reader's value
 )
 
 func (h how) String() string {
-	return [...]string{"leaf", "op", "kernel", "kept", "reshape", "alias", "lazy", "fused", "group"}[h]
+	return [...]string{"leaf", "op", "kernel", "kept", "reshape", "alias", "lazy", "fused", "group", "folded"}[h]
 }
 
 // state is what a machine knows of one op.
@@ -65,7 +66,12 @@ func (m *Machine) Set(i int, v gorgonia.Value) { m.vals[i] = v }
 
 // Value returns the value of slot i after the last run, computing a lazy
 // value first. It is the machine's own memory, valid until the next run.
+// A value a group does not compute (folded: read only inside the group,
+// never a root) is an error.
 func (m *Machine) Value(i int) (gorgonia.Value, error) {
+	if m.st[i].how == howFolded {
+		return nil, fmt.Errorf("slot %d is not computed: its group computes only its reader", i)
+	}
 	if m.st[i].stale {
 		if err := m.materialize(i); err != nil {
 			return nil, err
@@ -93,7 +99,7 @@ func (m *Machine) Run() (err error) {
 	}
 	for i := range m.p.ops {
 		s := &m.st[i]
-		if s.how == howLeaf || s.how == howKept || s.how == howFused {
+		if s.how == howLeaf || s.how == howKept || s.how == howFused || s.how == howFolded {
 			continue
 		}
 		cur = i
@@ -265,6 +271,9 @@ func (m *Machine) settleGroups() {
 		}
 		for _, i := range g.members {
 			m.st[i].how = howFused
+			if g.folds {
+				m.st[i].how = howFolded
+			}
 		}
 		m.st[g.members[len(g.members)-1]].how = howGroup
 	}

@@ -1,0 +1,173 @@
+package runtime
+
+import (
+	"github.com/gornn/gornn/graph/internal/simd"
+	"gorgonia.org/gorgonia"
+)
+
+// assemble finds the gradients of a matrix split into slices: Grad gives
+// each slice's gradient as a slice-gradient op (zeros shaped like the
+// matrix, the slice's gradient in its range) and adds them up, a tree of
+// additions of whole matrices (a fused layer's four gate slices: four
+// matrices zeroed, three added). Where every slice-gradient and addition
+// of such a tree is read only by its parent in the tree, the tree's root
+// becomes a group that places each slice's gradient into the root's value
+// at once; the other values of the tree are not computed.
+//
+// The numbers are those of the tree: at an element of a slice's range the
+// additions add +0 to the slice's gradient (so a −0 becomes +0, and
+// nothing else changes), and elsewhere they add zeros; the group copies
+// the gradients into place and adds +0 to every element, as the tree did.
+// Slices of one matrix whose ranges overlap are left alone.
+func (p *Program) assemble(roots map[int]bool) {
+	readers := make([][]int, len(p.ops))
+	for j, o := range p.ops {
+		for _, c := range o.args {
+			readers[c] = append(readers[c], j)
+		}
+	}
+	only := func(i, parent int) bool {
+		return !roots[i] && p.ops[i].group == 0 && len(readers[i]) == 1 && readers[i][0] == parent
+	}
+	for r := len(p.ops) - 1; r >= 0; r-- {
+		if p.ops[r].group != 0 || !isAdd(p.ops[r].k) || len(p.ops[r].args) != 2 {
+			continue
+		}
+		var adds, leaves []int
+		ok := true
+		var walk func(i int)
+		walk = func(i int) {
+			for _, a := range p.ops[i].args {
+				switch {
+				case !ok:
+					return
+				case !only(a, i):
+					ok = false
+				case isAdd(p.ops[a].k) && len(p.ops[a].args) == 2:
+					adds = append(adds, a)
+					walk(a)
+				case isSliceGrad(p.ops[a].k) && len(p.ops[a].args) == 2:
+					leaves = append(leaves, a)
+				default:
+					ok = false
+				}
+			}
+		}
+		walk(r)
+		if !ok || len(leaves) < 2 {
+			continue
+		}
+		k := newAssembled(p, r, leaves)
+		if k == nil {
+			continue
+		}
+		members := insertSorted(append(append(adds, leaves...), r))
+		p.groups = append(p.groups, group{members: members, k: k, folds: true})
+		for _, m := range members {
+			p.ops[m].group = len(p.groups)
+		}
+	}
+}
+
+func isAdd(k kernel) bool {
+	switch b := k.(type) {
+	case binary[float32]:
+		return b.op == add
+	case binary[float64]:
+		return b.op == add
+	}
+	return false
+}
+
+func isSliceGrad(k kernel) bool {
+	switch k.(type) {
+	case sliceGrad[float32], sliceGrad[float64]:
+		return true
+	}
+	return false
+}
+
+// newAssembled returns the kernel of the tree rooted at r whose leaves are
+// slice gradients of one matrix, or nil when they are not of one dtype,
+// one matrix and one axis, or their ranges overlap.
+func newAssembled(p *Program, r int, leaves []int) kernel {
+	switch p.ops[r].k.(type) {
+	case binary[float32]:
+		return buildAssembled[float32](p, r, leaves)
+	case binary[float64]:
+		return buildAssembled[float64](p, r, leaves)
+	}
+	return nil
+}
+
+func buildAssembled[T float32 | float64](p *Program, r int, leaves []int) kernel {
+	k := &assembled[T]{out: r, n: p.ops[r].k.(binary[T]).n}
+	covered := 0
+	for _, l := range leaves {
+		g, ok := p.ops[l].k.(sliceGrad[T])
+		if !ok || g.rows*g.cols != k.n {
+			return nil
+		}
+		if len(k.parts) > 0 && (g.along != k.parts[0].along || g.rows != k.rows || g.cols != k.cols) {
+			return nil
+		}
+		for _, q := range k.parts {
+			if g.start < q.end && q.start < g.end {
+				return nil
+			}
+		}
+		k.rows, k.cols = g.rows, g.cols
+		k.parts = append(k.parts, g.sliceRange)
+		k.sizes = append(k.sizes, g.n)
+		k.grads = append(k.grads, p.ops[l].args[1])
+		covered += g.end - g.start
+	}
+	axis := k.rows
+	if k.parts[0].along == 1 {
+		axis = k.cols
+	}
+	k.covered = covered == axis
+	return k
+}
+
+// assembled writes into slot out [rows, cols] the gradient at slot
+// grads[i] (sizes[i] values) in range parts[i], zeros elsewhere, and adds
+// +0 to every element.
+type assembled[T float32 | float64] struct {
+	out, n     int
+	rows, cols int
+	parts      []sliceRange
+	sizes      []int
+	grads      []int
+	covered    bool // the ranges cover the whole axis
+}
+
+func (k *assembled[T]) String() string { return "assembled" }
+
+func (k *assembled[T]) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
+	o, ok := cachedOperand[T](m, k.out, k.n)
+	if !ok || o.vec == nil {
+		return false
+	}
+	for i, s := range k.grads {
+		if g, ok := cachedOperand[T](m, s, k.sizes[i]); !ok || g.vec == nil {
+			return false
+		}
+	}
+	if !k.covered {
+		clear(o.vec)
+	}
+	for i, s := range k.grads {
+		g, _ := cachedOperand[T](m, s, k.sizes[i])
+		sliceCopy(k.parts[i], o.vec, g.vec, k.rows, k.cols, true)
+	}
+	if isFloat32[T]() {
+		o32 := as32(o.vec)
+		simd.VS(simd.Add, o32, o32, 0)
+		return true
+	}
+	for i := range o.vec {
+		o.vec[i] += 0
+	}
+	return true
+}
