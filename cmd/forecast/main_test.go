@@ -258,7 +258,7 @@ func TestQuantilesFlag(t *testing.T) {
 func TestBudgetFlag(t *testing.T) {
 	p := writeCSV(t)
 	code, _, errs := runCmd(append([]string{"-csv", p, "-target", "y", "-season", "4", "-holdout", "4", "-budget", "1", "-ensemble", "2"}, fastFlags[2:]...)...)
-	if code != 0 || !strings.Contains(errs, "over the budget 1: 1 folds, ensembles of 1") {
+	if code != 0 || !strings.Contains(errs, "over the budget 1: 1 folds, ensembles of 1, at most 26 epochs") {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
 }

@@ -30,21 +30,22 @@ func cost(c Candidate, features, horizon, n int) float64 {
 	return float64(max(n, 0)) * weights * steps
 }
 
-// budgeted returns the folds and the ensemble size that fit the budget:
-// when one epoch of every candidate on the whole series (cost) costs more
-// than st.Budget, both shrink in proportion (at least 1 each), so that a
-// long series with a long horizon is selected on fewer folds and
-// forecast by fewer seeds rather than taking many times longer. Below
-// the budget they are left as they are. A negative budget is no budget.
-func budgeted(st Settings, cands []Candidate, features, T, folds int) (int, int, float64) {
+// budgeted returns the folds, the ensemble size and the most epochs that
+// fit the budget: when one epoch of every candidate on the whole series
+// (cost) costs more than st.Budget, all three shrink in proportion (at
+// least 1 each, the epochs at least Patience+1), so that a long series
+// with a long horizon is selected on fewer folds, for fewer epochs, and
+// forecast by fewer seeds rather than taking many times longer. Below the
+// budget they are left as they are. A negative budget is no budget.
+func budgeted(st Settings, cands []Candidate, features, T, folds int) (int, int, int, float64) {
 	var total float64
 	for _, c := range cands {
 		total += cost(c, features, st.Horizon, T-c.Window-outputs(c.Strategy, st.Horizon)+1)
 	}
 	if st.Budget < 0 || total <= st.Budget {
-		return folds, st.Ensemble, total
+		return folds, st.Ensemble, st.MaxEpochs, total
 	}
 	r := st.Budget / total
-	shrink := func(k int) int { return max(1, min(k, int(math.Round(float64(k)*r)))) }
-	return shrink(folds), shrink(st.Ensemble), total
+	shrink := func(k, least int) int { return max(least, min(k, int(math.Round(float64(k)*r)))) }
+	return shrink(folds, 1), shrink(st.Ensemble, 1), shrink(st.MaxEpochs, min(st.MaxEpochs, st.Patience+1)), total
 }

@@ -106,12 +106,14 @@ type Settings struct {
 	// (default DefaultBudget; negative: no bound): when one epoch of
 	// every candidate on the whole series costs more weight-sample
 	// products (samples × weights, × window for an LSTM) than Budget,
-	// Folds and Ensemble shrink in the same proportion, to at least 1 each
-	// (Network.Folds and Network.Ensemble say what was used). Series of a
+	// Folds, Ensemble and MaxEpochs shrink in the same proportion, to at
+	// least 1 each and Patience+1 epochs (Network.Folds and
+	// Network.Ensemble say what was used). Series of a
 	// few hundred values are far below it; it is meant for long series
 	// with long horizons and windows (taylor: 3,696 half-hours, horizon
-	// and season 336: 1 fold and 1 network per member instead of 3 and
-	// 5), which would otherwise take many times longer.
+	// and season 336: 1 fold, 1 network per member and at most 63 epochs
+	// instead of 3, 5 and 300), which would otherwise take many times
+	// longer.
 	Budget float64
 	// Workers is the number of goroutines the candidates, and then the
 	// final networks, are trained on (default graph.Threads(); FitMany's
@@ -426,11 +428,11 @@ func Fit(ctx context.Context, s Series, st Settings) (*Network, error) {
 		folds++
 	}
 	cands := candidates(st)
-	folds, ensemble, work := budgeted(st, cands, s.Features(), T, folds)
-	if st.Progress != nil && (folds < st.Folds || ensemble < st.Ensemble) && work > st.Budget && st.Budget >= 0 {
-		fmt.Fprintf(st.Progress, "budget: one epoch of the candidates costs %.3g weight-sample products, over the budget %.3g: %d folds, ensembles of %d\n", work, st.Budget, folds, ensemble)
+	folds, ensemble, epochs, work := budgeted(st, cands, s.Features(), T, folds)
+	if st.Progress != nil && work > st.Budget && st.Budget >= 0 {
+		fmt.Fprintf(st.Progress, "budget: one epoch of the candidates costs %.3g weight-sample products, over the budget %.3g: %d folds, ensembles of %d, at most %d epochs\n", work, st.Budget, folds, ensemble, epochs)
 	}
-	st.Ensemble = ensemble
+	st.Ensemble, st.MaxEpochs = ensemble, epochs
 	net := &Network{ValidationSteps: v, Folds: folds, Ensemble: ensemble, st: st}
 	if len(s.Past) > 0 && slices.Contains(st.Strategies, Recursive) {
 		return nil, fmt.Errorf("forecast: %w: the recursive strategy cannot use past covariates", ErrArgument)

@@ -363,6 +363,17 @@ func TestBudget(t *testing.T) {
 		if net.Folds != c.folds || net.Ensemble != c.ensemble || len(net.Models()) != c.ensemble*len(net.Members()) {
 			t.Errorf("budget %v: %d folds, ensemble %d, %d networks; want %d, %d", c.budget, net.Folds, net.Ensemble, len(net.Models()), c.folds, c.ensemble)
 		}
+		if c.budget == 1 {
+			// MaxEpochs 20 shrinks to Patience+1 = 6.
+			for _, cd := range net.Candidates {
+				if cd.Epochs > 6 {
+					t.Errorf("budget 1: %s trained %d epochs, at most 6", cd.Name(), cd.Epochs)
+				}
+			}
+			if !strings.Contains(progress.String(), "at most 6 epochs") {
+				t.Errorf("budget 1: progress %q", progress.String())
+			}
+		}
 		if got := strings.Contains(progress.String(), "over the budget"); got != c.wantProgressReported {
 			t.Errorf("budget %v: progress %q", c.budget, progress.String())
 		}
