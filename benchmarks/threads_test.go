@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"runtime/debug"
 	"testing"
 
 	"github.com/gornn/gornn/graph"
@@ -86,6 +87,74 @@ func TestPredictThreadsBitIdentical(t *testing.T) {
 					for i := range got {
 						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 							t.Fatalf("GOMAXPROCS %d, batch %d: value %d = %v, one window at a time %v", procs, batch, i, got[i], want[i])
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestTrainStepThreadsBitIdentical trains each kind of layer for a few
+// steps on one thread and on two, its program's ops scheduled on two
+// goroutines as their operands are ready (GORNN_SCHEDULE=parallel, so
+// that the small sizes are scheduled too; LSTM(128) at batch 64, W4's
+// step, is by default), with the collector forced busy: every loss and
+// every trained weight is the same bit for bit.
+func TestTrainStepThreadsBitIdentical(t *testing.T) {
+	saved := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(saved)
+	old := debug.SetGCPercent(2)
+	defer debug.SetGCPercent(old)
+	cases := []struct {
+		k        Kind
+		s        Size
+		schedule string
+	}{
+		{LSTM, Size{Units: 24, Batch: 8, Steps: 6}, "parallel"},
+		{GRU, Size{Units: 24, Batch: 8, Steps: 6}, "parallel"},
+		{SimpleRNN, Size{Units: 24, Batch: 8, Steps: 6}, "parallel"},
+		{LSTM, Size{Units: 40, Batch: 16, Steps: 5}, "parallel"},
+		{LSTM, Size{Units: 128, Batch: 64, Steps: 50}, ""},
+	}
+	if testing.Short() {
+		cases = cases[:4]
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%v/%v", c.k, c.s), func(t *testing.T) {
+			t.Setenv("GORNN_SCHEDULE", c.schedule)
+			train := func(procs int) ([]float64, [][]float64) {
+				runtime.GOMAXPROCS(procs)
+				sc, err := NewStepCase(c.k, c.s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var losses []float64
+				for range 3 {
+					l, err := sc.Step()
+					if err != nil {
+						t.Fatal(err)
+					}
+					losses = append(losses, l)
+				}
+				var weights [][]float64
+				for _, p := range sc.Model.Params() {
+					weights = append(weights, p.Float64s())
+				}
+				return losses, weights
+			}
+			wantLoss, wantW := train(1)
+			for _, procs := range []int{2, 3} {
+				gotLoss, gotW := train(procs)
+				for i := range wantLoss {
+					if math.Float64bits(gotLoss[i]) != math.Float64bits(wantLoss[i]) {
+						t.Fatalf("GOMAXPROCS %d: loss of step %d = %v, on one thread %v", procs, i, gotLoss[i], wantLoss[i])
+					}
+				}
+				for i := range wantW {
+					for j := range wantW[i] {
+						if math.Float64bits(gotW[i][j]) != math.Float64bits(wantW[i][j]) {
+							t.Fatalf("GOMAXPROCS %d: weight %d[%d] = %v, on one thread %v", procs, i, j, gotW[i][j], wantW[i][j])
 						}
 					}
 				}

@@ -18,11 +18,15 @@ type checkedValue struct {
 	got  []float64
 }
 
-// recordChecked keeps got for TestReferenceFusion's subtests.
+// recordChecked keeps got for TestReferenceFusion's and
+// TestReferenceSchedule's subtests.
 func recordChecked(t *testing.T, what string, got []float64) {
 	name, ok := strings.CutPrefix(t.Name(), "TestReferenceFusion/")
 	if !ok {
-		return
+		if name, ok = strings.CutPrefix(t.Name(), "TestReferenceSchedule/"); !ok {
+			return
+		}
+		name = "schedule/" + name
 	}
 	v, _ := checked.LoadOrStore(name, &[]checkedValue{})
 	list := v.(*[]checkedValue)

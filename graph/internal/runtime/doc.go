@@ -29,8 +29,17 @@
 // run their kernels runs as one loop, in its last op's place. A kernel that declines
 // its arguments (a view, another dtype) hands its op back to Gorgonia for
 // good, so every run computes the same numbers. Tests observe how each op
-// runs through the inspection methods (Program.Kernel, Machine.How); the
-// run loop keeps no counters.
+// runs through the inspection methods (Program.Kernel, Machine.How,
+// Machine.Plan); the run loop keeps no counters but the number of ops
+// each goroutine of a plan ran.
+//
+// With two or more threads a settled machine whose ops are large and
+// independent enough runs them on a plan (parallel.go): the calling
+// goroutine and a worker of graph/internal/simd's pool each take the next
+// ready op, the one with the longest chain of work after it first. Each
+// op computes exactly what it computes in order, so the results do not
+// change; GORNN_SCHEDULE (serial, parallel, simulate) overrides the
+// choice at a machine's first run.
 //
 // Values are Gorgonia's (*tensor.Dense, *gorgonia.F32, *gorgonia.F64):
 // the op list is gornn's, the arithmetic of ops without a kernel is

@@ -207,3 +207,7 @@ func transpose(buf *[]float32, src []float32, r, c int) []float32 {
 }
 
 func (k gemm[T]) transposesParam() bool { return k.paramA || k.paramB }
+
+// macs is the product's number of multiply-adds, the work a plan
+// estimates for it.
+func (k gemm[T]) macs() int64 { return int64(k.m) * int64(k.n) * int64(k.k) }

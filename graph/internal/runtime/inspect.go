@@ -58,3 +58,21 @@ func (p *Program) Group(i int) int { return p.ops[i].group - 1 }
 
 // Groups returns the number of groups of the program.
 func (p *Program) Groups() int { return len(p.groups) }
+
+// Plan returns, for a machine whose program runs on two goroutines (a
+// plan, parallel.go), the number of ops a run schedules, the estimated
+// work of all of them and of the longest chain of dependent ones (the
+// least a run can take, in the same units); ok is false when the machine
+// runs its ops in order on one goroutine.
+func (m *Machine) Plan() (ops int, work, chain int64, ok bool) {
+	pl := m.plan
+	if pl == nil {
+		return 0, 0, 0, false
+	}
+	for t := range pl.tasks {
+		if pl.npred[t] == 0 {
+			chain = max(chain, pl.prio[t])
+		}
+	}
+	return len(pl.tasks), pl.work0, chain, true
+}

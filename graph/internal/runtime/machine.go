@@ -2,7 +2,9 @@ package runtime
 
 import (
 	"fmt"
+	"sync"
 
+	"github.com/gornn/gornn/graph/internal/simd"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -22,6 +24,15 @@ type Machine struct {
 	fused32 []operandOf[float32]
 	fused64 []operandOf[float64]
 	seen    []seenDense // by slot: the tensors the groups last read
+	// plan runs the settled program on two goroutines (parallel.go); nil
+	// when it would not pay.
+	plan *plan
+	// mu guards the lazy values' stale flags while a plan runs.
+	mu *sync.Mutex
+	// woke holds the tasks an op of a plan made ready.
+	woke []int32
+	// tasksRun counts the tasks of plans this machine ran (for tests).
+	tasksRun int
 }
 
 // how is the way an op runs on the runs after the first.
@@ -56,7 +67,7 @@ type state struct {
 // NewMachine returns a machine for p with no values; the caller sets the
 // leaves' with Set before the first run.
 func (p *Program) NewMachine() *Machine {
-	return &Machine{p: p, vals: make([]gorgonia.Value, len(p.ops)), st: make([]state, len(p.ops)), seen: make([]seenDense, len(p.ops))}
+	return &Machine{p: p, vals: make([]gorgonia.Value, len(p.ops)), st: make([]state, len(p.ops)), seen: make([]seenDense, len(p.ops)), mu: new(sync.Mutex)}
 }
 
 // Set makes v the value of leaf slot i (an input or a parameter). The
@@ -96,6 +107,13 @@ func (m *Machine) Run() (err error) {
 	m.sc.run++
 	if !m.settled {
 		return m.first(&cur)
+	}
+	if m.plan != nil && m.plan.replan.Load() {
+		// A group's ops run one by one now: the plan's tasks are others.
+		m.plan = m.newPlan()
+	}
+	if m.plan != nil && (simd.Threads() >= 2 || m.plan.simulate) {
+		return m.runParallel(m.plan)
 	}
 	for i := range m.p.ops {
 		s := &m.st[i]
@@ -152,14 +170,17 @@ func (m *Machine) gather(slots []int) []gorgonia.Value {
 // first run found that safe.
 func (m *Machine) runOp(i int, args []gorgonia.Value) error {
 	o, s := &m.p.ops[i], &m.st[i]
+	m.mu.Lock()
 	for j, c := range o.args {
 		if m.st[c].stale {
 			if err := m.materialize(c); err != nil {
+				m.mu.Unlock()
 				return err
 			}
 			args[j] = m.vals[c]
 		}
 	}
+	m.mu.Unlock()
 	var v gorgonia.Value
 	var err error
 	if s.reuse {
@@ -255,6 +276,7 @@ func (m *Machine) first(cur *int) error {
 	}
 	m.settled = true
 	m.settleGroups()
+	m.plan = m.newPlan()
 	return nil
 }
 
@@ -282,10 +304,19 @@ func (m *Machine) settleGroups() {
 // runGroup runs group g. When its kernel declines, the group's ops run one
 // by one, as they do on all later runs.
 func (m *Machine) runGroup(g int, cur *int) error {
-	gr := &m.p.groups[g]
-	if gr.k.run(m, nil, nil) {
+	if m.p.groups[g].k.run(m, nil, nil) {
 		return nil
 	}
+	return m.runGroupOps(g, cur)
+}
+
+// runGroupOps runs group g's ops one by one, as they run from now on
+// (and the machine's plan, if any, is made again before the next run).
+func (m *Machine) runGroupOps(g int, cur *int) error {
+	if m.plan != nil {
+		m.plan.replan.Store(true)
+	}
+	gr := &m.p.groups[g]
 	for _, i := range gr.members {
 		m.st[i].how = howKernel
 	}

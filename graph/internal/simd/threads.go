@@ -54,6 +54,7 @@ type job struct {
 	done  chan struct{} // the last worker out of a closed job says so here
 	gemm  gemmArgs
 	elem  elemArgs
+	fn    func(part int)
 	kind  jobKind
 }
 
@@ -62,6 +63,7 @@ type jobKind int
 const (
 	gemmJob jobKind = iota
 	elemJob
+	fnJob
 )
 
 const closed = 1 << 40
@@ -101,10 +103,13 @@ func (j *job) claim() {
 		if p >= j.parts {
 			return
 		}
-		if j.kind == gemmJob {
+		switch j.kind {
+		case gemmJob:
 			j.gemm.part(p)
-		} else {
+		case elemJob:
 			j.elem.part(p)
+		default:
+			j.fn(p)
 		}
 	}
 }
@@ -211,4 +216,28 @@ wake:
 	if j.close() {
 		<-j.done
 	}
+}
+
+// Share calls f(0), f(1), ..., f(parts-1), each once, on the calling
+// goroutine and on up to parts-1 idle workers of the pool, and returns
+// when every call has returned. The caller makes the calls nobody took,
+// in order, so each call must be able to finish on its own: a call may
+// wait for work that another call has started, never for one to start.
+// f must not panic (a worker has no caller to hand a panic to). With
+// Threads() < 2 or parts < 2 every call runs on the caller.
+func Share(parts int, f func(part int)) {
+	if parts < 1 {
+		return
+	}
+	if parts == 1 || Threads() < 2 {
+		for p := range parts {
+			f(p)
+		}
+		return
+	}
+	j := jobs.Get().(*job)
+	j.parts, j.kind, j.fn = parts, fnJob, f
+	j.run(min(parts, Threads()) - 1)
+	j.fn = nil
+	jobs.Put(j)
 }

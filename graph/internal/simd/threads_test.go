@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -332,4 +333,46 @@ func TestElemThreadsBitIdentical(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestShare: Share calls each part exactly once, on any number of
+// threads, from several goroutines at once, and returns only when every
+// call has returned; a part may wait for work another part started.
+func TestShare(t *testing.T) {
+	saved := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(saved)
+	for _, procs := range []int{1, 2, 3} {
+		runtime.GOMAXPROCS(procs)
+		var wg sync.WaitGroup
+		for g := range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for r := range 200 {
+					parts := (g + r) % 4
+					calls := make([]atomic.Int32, parts)
+					var started atomic.Int32
+					Share(parts, func(p int) {
+						calls[p].Add(1)
+						// Part 1 waits for part 0 to have started, as a
+						// plan's goroutine waits for the other's op.
+						if started.Add(1); p == 1 {
+							for calls[0].Load() == 0 {
+								runtime.Gosched()
+							}
+						}
+					})
+					for p := range calls {
+						if n := calls[p].Load(); n != 1 {
+							t.Errorf("GOMAXPROCS %d, %d parts: part %d called %d times", procs, parts, p, n)
+						}
+					}
+					if int(started.Load()) != parts {
+						t.Errorf("GOMAXPROCS %d: %d of %d parts returned", procs, started.Load(), parts)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	}
 }

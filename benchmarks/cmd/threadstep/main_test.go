@@ -1,0 +1,24 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestRun times a small step in the three configurations: a table of
+// three rows, the losses equal (run fails otherwise).
+func TestRun(t *testing.T) {
+	var out bytes.Buffer
+	if err := run([]string{"-kind", "GRU", "-units", "8", "-batch", "4", "-steps", "3", "-reps", "3"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| 1 thread |", "| 2 threads, ops in order |", "| 2 threads, plan |"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no row %q in\n%s", want, out.String())
+		}
+	}
+	if err := run([]string{"-kind", "Transformer"}, &out); err == nil {
+		t.Error("-kind Transformer: no error")
+	}
+}

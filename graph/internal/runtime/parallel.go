@@ -1,0 +1,397 @@
+package runtime
+
+import (
+	"fmt"
+	"os"
+	goruntime "runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gornn/gornn/graph/internal/simd"
+	"gorgonia.org/tensor"
+)
+
+// A plan runs a settled program's ops on two goroutines at once: each op
+// as soon as the ops it reads are done. Every op computes what it computes
+// in order, into its own value, with the same kernel on the same operands:
+// which goroutine runs it, and which ops run beside it, changes no bit of
+// any value. Only ops independent of each other overlap: the products and
+// passes of different gates, the weight gradients of different time steps
+// and the chain of the recurrence.
+//
+// The ready ops wait in a queue, the op with the longest estimated chain
+// of work after it first (the critical path: the recurrence), so that
+// independent work fills the time the other goroutine would idle.
+type plan struct {
+	tasks []int     // the slots of the ops a run runs, in program order
+	npred []int32   // the number of tasks each task reads
+	succ  [][]int32 // the tasks that read each task
+	prio  []int64   // the estimated work of each task and the longest chain after it
+
+	pending []atomic.Int32
+	mu      sync.Mutex
+	ready   []int32 // a heap of tasks: highest prio first, then program order
+	done    atomic.Int64
+	abort   atomic.Bool
+	err     error
+	// replan is set when a group's kernel declined and its ops run one by
+	// one from now on: the next run makes a new plan (Run).
+	replan atomic.Bool
+	lanes  [2]*Machine // the machines each goroutine runs ops with
+	lane   func(int)   // work on lanes[i]: made once, so that a run allocates nothing
+	work0  int64       // the estimated work of all tasks
+	// simulate (GORNN_SCHEDULE=simulate) times each task of a run and
+	// reports what two goroutines would take (simulate.go).
+	simulate bool
+	dur      []time.Duration
+	wall     time.Duration // the least time of a run, timed
+}
+
+// parallelMinWork is the least estimated work (multiply-adds of the
+// products and elements of the other ops) per op for which a program runs
+// on two goroutines: queueing an op costs tens of nanoseconds and waiting
+// for one the other goroutine runs much more, while the seed sizes' ops
+// take a microsecond or two.
+const parallelMinWork = 1 << 15
+
+// parallelMinSpan is the least ratio of a program's estimated work to its
+// longest chain of dependent ops (the most two goroutines can speed it up
+// by, were the second free) for which it runs on two: W6's prediction
+// program (1.26) runs on one, beside Predict's other runs on the other
+// core.
+const parallelMinSpan = 1.5
+
+// Scheduling is the environment variable GORNN_SCHEDULE as a machine's
+// first run reads it: "serial" runs every op on the calling goroutine, as
+// before plans; "parallel" makes a plan for any program, however little
+// its work (for tests: the seed sizes' ops are too small to pay for
+// their queueing); "simulate" makes a plan for any program but runs its
+// ops in order on the calling goroutine, timing each, and prints to
+// standard error after each run what two goroutines would take with
+// those times (a model that does not depend on how busy the machine is:
+// simulate.go); anything else, or unset, makes one where the work per op
+// and the program's independent work pay (parallelMinWork,
+// parallelMinSpan).
+func Scheduling() string {
+	switch s := strings.ToLower(strings.TrimSpace(os.Getenv("GORNN_SCHEDULE"))); s {
+	case "serial", "parallel", "simulate":
+		return s
+	}
+	return "auto"
+}
+
+// producer returns the task slot whose run computes slot s's value, or -1
+// for a value that no op of the run computes (a leaf, a kept value).
+func (m *Machine) producer(s int) int {
+	switch m.st[s].how {
+	case howLeaf, howKept:
+		return -1
+	case howFused, howFolded:
+		g := m.p.groups[m.p.ops[s].group-1].members
+		return g[len(g)-1]
+	}
+	return s
+}
+
+// dispatchWork is the work (in multiply-adds) that taskWork counts for
+// running any op: a few hundred cycles.
+const dispatchWork = 4096
+
+// taskWork estimates what op i costs: multiply-adds for a product, else
+// the elements it writes, and a fixed cost for its dispatch.
+func (m *Machine) taskWork(i int) int64 {
+	// A product does about 16 multiply-adds a cycle, an elementwise pass
+	// one or two elements, and an op's dispatch costs a few hundred
+	// cycles: the units are multiply-adds.
+	const dispatch, perElement = dispatchWork, 8
+	if g, ok := m.p.ops[i].k.(interface{ macs() int64 }); ok {
+		return g.macs() + dispatch
+	}
+	members := []int{i}
+	if m.st[i].how == howGroup {
+		members = m.p.groups[m.p.ops[i].group-1].members
+	}
+	w := int64(dispatch)
+	for _, s := range members {
+		if d, ok := m.vals[s].(*tensor.Dense); ok {
+			w += perElement * int64(d.Shape().TotalSize())
+		}
+	}
+	return w
+}
+
+// newPlan returns the plan of a settled machine's program, or nil when it
+// would not pay (too little work per op) or the program's order is not
+// one the plan can follow.
+func (m *Machine) newPlan() *plan {
+	mode := Scheduling()
+	if mode == "serial" {
+		return nil
+	}
+	pl := &plan{simulate: mode == "simulate"}
+	index := make([]int32, len(m.p.ops))
+	for i := range index {
+		index[i] = -1
+	}
+	for i := range m.p.ops {
+		switch m.st[i].how {
+		case howLeaf, howKept, howFused, howFolded:
+			continue
+		}
+		index[i] = int32(len(pl.tasks))
+		pl.tasks = append(pl.tasks, i)
+	}
+	n := len(pl.tasks)
+	if n < 2 {
+		return nil
+	}
+	pl.npred = make([]int32, n)
+	pl.succ = make([][]int32, n)
+	pl.prio = make([]int64, n)
+	var total int64
+	var deps []int32
+	for t, i := range pl.tasks {
+		members := []int{i}
+		if m.st[i].how == howGroup {
+			members = m.p.groups[m.p.ops[i].group-1].members
+		}
+		deps = deps[:0]
+		for _, s := range members {
+			for _, a := range m.p.ops[s].args {
+				pr := m.producer(a)
+				if pr < 0 || pr == i {
+					continue
+				}
+				d := index[pr]
+				if d < 0 || d >= int32(t) {
+					return nil // not in program order: run serially
+				}
+				dup := false
+				for _, e := range deps {
+					dup = dup || e == d
+				}
+				if !dup {
+					deps = append(deps, d)
+				}
+			}
+		}
+		pl.npred[t] = int32(len(deps))
+		for _, d := range deps {
+			pl.succ[d] = append(pl.succ[d], int32(t))
+		}
+		pl.prio[t] = m.taskWork(i)
+		total += pl.prio[t]
+	}
+	if mode == "auto" && total-dispatchWork*int64(n) < parallelMinWork*int64(n) {
+		return nil
+	}
+	for t := n - 1; t >= 0; t-- {
+		var longest int64
+		for _, s := range pl.succ[t] {
+			longest = max(longest, pl.prio[s])
+		}
+		pl.prio[t] += longest
+	}
+	pl.work0 = total
+	var chain int64
+	for t := range n {
+		if pl.npred[t] == 0 {
+			chain = max(chain, pl.prio[t])
+		}
+	}
+	if mode == "auto" && float64(total) < parallelMinSpan*float64(chain) {
+		return nil
+	}
+	pl.pending = make([]atomic.Int32, n)
+	pl.ready = make([]int32, 0, n)
+	pl.lanes[0] = m
+	pl.lane = func(i int) { pl.work(pl.lanes[i]) }
+	pl.lanes[1] = &Machine{p: m.p, vals: m.vals, st: m.st, settled: true, mu: m.mu, seen: make([]seenDense, len(m.p.ops))}
+	return pl
+}
+
+// before reports whether task a goes before task b in the ready heap.
+func (pl *plan) before(a, b int32) bool {
+	if pl.prio[a] != pl.prio[b] {
+		return pl.prio[a] > pl.prio[b]
+	}
+	return a < b
+}
+
+func (pl *plan) push(t int32) {
+	h := append(pl.ready, t)
+	for i := len(h) - 1; i > 0; {
+		up := (i - 1) / 2
+		if !pl.before(h[i], h[up]) {
+			break
+		}
+		h[i], h[up] = h[up], h[i]
+		i = up
+	}
+	pl.ready = h
+}
+
+func (pl *plan) pop() int32 {
+	h := pl.ready
+	t := h[0]
+	last := len(h) - 1
+	h[0] = h[last]
+	h = h[:last]
+	for i := 0; ; {
+		l, best := 2*i+1, i
+		if l < len(h) && pl.before(h[l], h[best]) {
+			best = l
+		}
+		if l+1 < len(h) && pl.before(h[l+1], h[best]) {
+			best = l + 1
+		}
+		if best == i {
+			break
+		}
+		h[i], h[best] = h[best], h[i]
+		i = best
+	}
+	pl.ready = h
+	return t
+}
+
+// runParallel is Run on the plan: the calling goroutine and, when a
+// worker of graph/internal/simd's pool is idle, a second one take the
+// ready ops in turn.
+func (m *Machine) runParallel(pl *plan) error {
+	pl.done.Store(0)
+	pl.abort.Store(false)
+	pl.err = nil
+	pl.ready = pl.ready[:0]
+	for t := range pl.tasks {
+		pl.pending[t].Store(pl.npred[t])
+		if pl.npred[t] == 0 {
+			pl.push(int32(t))
+		}
+	}
+	pl.lanes[1].sc.run = m.sc.run
+	if pl.simulate {
+		return pl.timeRun(m)
+	}
+	simd.Share(2, pl.lane)
+	return pl.err
+}
+
+// work takes ready tasks until every task is done or one failed.
+func (pl *plan) work(m *Machine) {
+	n := int64(len(pl.tasks))
+	t := int32(-1)
+	for {
+		if pl.abort.Load() {
+			return
+		}
+		if t < 0 {
+			pl.mu.Lock()
+			if len(pl.ready) > 0 {
+				t = pl.pop()
+			}
+			pl.mu.Unlock()
+		}
+		if t < 0 {
+			if pl.done.Load() == n || pl.abort.Load() {
+				return
+			}
+			spinWait()
+			continue
+		}
+		var t0 time.Time
+		if pl.simulate {
+			t0 = time.Now()
+		}
+		if err := pl.runTask(m, int(t)); err != nil {
+			pl.fail(err)
+			return
+		}
+		if pl.simulate {
+			pl.dur[t] = min(pl.dur[t], time.Since(t0))
+		}
+		m.tasksRun++
+		next := int32(-1)
+		woke := m.woke[:0]
+		for _, s := range pl.succ[t] {
+			if pl.pending[s].Add(-1) == 0 {
+				if next < 0 {
+					next = s
+				} else {
+					woke = append(woke, s)
+				}
+			}
+		}
+		if len(woke) > 0 {
+			pl.mu.Lock()
+			for _, s := range woke {
+				pl.push(s)
+			}
+			// Keep the most urgent of the woken tasks and the queue.
+			if pl.before(pl.ready[0], next) {
+				pl.push(next)
+				next = pl.pop()
+			}
+			pl.mu.Unlock()
+		}
+		m.woke = woke[:0]
+		pl.done.Add(1)
+		t = next
+	}
+}
+
+func (pl *plan) fail(err error) {
+	pl.mu.Lock()
+	if pl.err == nil {
+		pl.err = err
+	}
+	pl.mu.Unlock()
+	pl.abort.Store(true)
+}
+
+// runTask runs task t on lane m (which shares the values and states of
+// the plan's machine), as Run's loop does; a panic is returned as an
+// error.
+func (pl *plan) runTask(m *Machine, t int) (err error) {
+	i := pl.tasks[t]
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("running %v: %v", m.p.ops[i].g, r)
+		}
+	}()
+	s, o := &m.st[i], &m.p.ops[i]
+	if s.how == howGroup {
+		if !m.p.groups[o.group-1].k.run(m, nil, nil) {
+			pl.replan.Store(true)
+			return m.runGroupOps(o.group-1, new(int))
+		}
+		return nil
+	}
+	args := m.gather(o.args)
+	switch s.how {
+	case howReshape:
+		if len(args) == 1 && args[0] == s.prev {
+			return nil
+		}
+	case howAlias:
+		if len(args) > 0 {
+			m.vals[i] = args[0]
+			return nil
+		}
+	case howLazy:
+		s.stale = true
+		return nil
+	case howKernel:
+		if o.k.run(m, m.vals[i], args) {
+			return nil
+		}
+		s.how = howOp
+	}
+	return m.runOp(i, args)
+}
+
+// spinWait is how a goroutine with no ready task waits for the other's:
+// a yield, so that a busy host runs the other goroutine.
+func spinWait() { goruntime.Gosched() }
