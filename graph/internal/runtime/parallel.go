@@ -35,7 +35,10 @@ type plan struct {
 	ready   []int32 // a heap of tasks: highest prio first, then program order
 	done    atomic.Int64
 	abort   atomic.Bool
-	err     error
+	// sleeping counts the goroutines waiting on wake for a task.
+	sleeping atomic.Int32
+	wake     chan struct{}
+	err      error
 	// replan is set when a group's kernel declined and its ops run one by
 	// one from now on: the next run makes a new plan (Run).
 	replan atomic.Bool
@@ -205,6 +208,7 @@ func (m *Machine) newPlan() *plan {
 		return nil
 	}
 	pl.pending = make([]atomic.Int32, n)
+	pl.wake = make(chan struct{}, 1)
 	pl.ready = make([]int32, 0, n)
 	pl.lanes[0] = m
 	pl.lane = func(i int) { pl.work(pl.lanes[i]) }
@@ -283,6 +287,7 @@ func (m *Machine) runParallel(pl *plan) error {
 func (pl *plan) work(m *Machine) {
 	n := int64(len(pl.tasks))
 	t := int32(-1)
+	var idle time.Time // when this goroutine last found no ready task
 	for {
 		if pl.abort.Load() {
 			return
@@ -298,9 +303,19 @@ func (pl *plan) work(m *Machine) {
 			if pl.done.Load() == n || pl.abort.Load() {
 				return
 			}
-			spinWait()
+			now := time.Now()
+			if idle.IsZero() {
+				idle = now
+			}
+			if now.Sub(idle) < planSpin {
+				goruntime.Gosched()
+				continue
+			}
+			pl.sleep(n)
+			idle = time.Time{}
 			continue
 		}
+		idle = time.Time{}
 		var t0 time.Time
 		if pl.simulate {
 			t0 = time.Now()
@@ -335,9 +350,12 @@ func (pl *plan) work(m *Machine) {
 				next = pl.pop()
 			}
 			pl.mu.Unlock()
+			pl.wakeSleeper()
 		}
 		m.woke = woke[:0]
-		pl.done.Add(1)
+		if pl.done.Add(1) == n {
+			pl.wakeSleeper()
+		}
 		t = next
 	}
 }
@@ -349,6 +367,41 @@ func (pl *plan) fail(err error) {
 	}
 	pl.mu.Unlock()
 	pl.abort.Store(true)
+	pl.wakeSleeper()
+}
+
+// planSpin is how long a goroutine with no ready task yields before it
+// sleeps until one is queued: the gaps of a step's recurrence, where the
+// other goroutine runs the one op there is, last microseconds, and waking
+// a sleeping goroutine costs about as much; a longer wait means the other
+// goroutine is not running (a host busy with other work), and spinning
+// would take a core it could use.
+const planSpin = 50 * time.Microsecond
+
+// sleep waits until a task is queued, the run's last task is done or one
+// failed. A task queued, or the last one done, after sleeping was counted
+// is seen by the check below or wakes the sleeper (wakeSleeper).
+func (pl *plan) sleep(n int64) {
+	pl.sleeping.Add(1)
+	defer pl.sleeping.Add(-1)
+	pl.mu.Lock()
+	empty := len(pl.ready) == 0
+	pl.mu.Unlock()
+	if empty && pl.done.Load() != n && !pl.abort.Load() {
+		<-pl.wake
+	}
+}
+
+// wakeSleeper wakes a goroutine that sleeps for a task, if any. A wake
+// that finds none waiting stays in the channel and makes a later sleep
+// return at once, to look again.
+func (pl *plan) wakeSleeper() {
+	if pl.sleeping.Load() > 0 {
+		select {
+		case pl.wake <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // runTask runs task t on lane m (which shares the values and states of
@@ -391,7 +444,3 @@ func (pl *plan) runTask(m *Machine, t int) (err error) {
 	}
 	return m.runOp(i, args)
 }
-
-// spinWait is how a goroutine with no ready task waits for the other's:
-// a yield, so that a busy host runs the other goroutine.
-func spinWait() { goruntime.Gosched() }
