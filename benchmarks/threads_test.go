@@ -96,11 +96,12 @@ func TestPredictThreadsBitIdentical(t *testing.T) {
 }
 
 // TestTrainStepThreadsBitIdentical trains each kind of layer for a few
-// steps on one thread and on two, its program's ops scheduled on two
-// goroutines as their operands are ready (GORNN_SCHEDULE=parallel, so
-// that the small sizes are scheduled too; LSTM(128) at batch 64, W4's
-// step, is by default), with the collector forced busy: every loss and
-// every trained weight is the same bit for bit.
+// steps on one thread and on two to four, its program's ops scheduled on
+// that many goroutines as their operands are ready
+// (GORNN_SCHEDULE=parallel, so that the small sizes are scheduled too;
+// LSTM(128) at batch 64, W4's step, is by default), with the collector
+// forced busy: every loss and every trained weight is the same bit for
+// bit.
 func TestTrainStepThreadsBitIdentical(t *testing.T) {
 	saved := runtime.GOMAXPROCS(0)
 	defer runtime.GOMAXPROCS(saved)
@@ -144,7 +145,7 @@ func TestTrainStepThreadsBitIdentical(t *testing.T) {
 				return losses, weights
 			}
 			wantLoss, wantW := train(1)
-			for _, procs := range []int{2, 3} {
+			for _, procs := range []int{2, 3, 4} {
 				gotLoss, gotW := train(procs)
 				for i := range wantLoss {
 					if math.Float64bits(gotLoss[i]) != math.Float64bits(wantLoss[i]) {

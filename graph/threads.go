@@ -5,7 +5,7 @@ import "github.com/gornn/gornn/graph/internal/simd"
 // Threads returns how many goroutines gornn runs one large computation on:
 // the halves (or smaller parts) of a large float32 matrix product, the
 // runs of a batch prediction (models' Predict), and, when it is 2 or more,
-// the independent ops of a large program's run, two at a time (a training
+// the independent ops of a large program's run, several at a time (a training
 // step's gate products and weight gradients; GORNN_SCHEDULE=serial at an
 // executor's first run keeps them in order). It is runtime.GOMAXPROCS(0)
 // at the time of the call, at most the value of the environment variable

@@ -35,7 +35,8 @@
 //
 // With two or more threads a settled machine whose ops are large and
 // independent enough runs them on a plan (parallel.go): the calling
-// goroutine and a worker of graph/internal/simd's pool each take the next
+// goroutine and up to Threads()−1 workers of graph/internal/simd's pool
+// (at most the program's work over its longest chain) each take the next
 // ready op, the one with the longest chain of work after it first. Each
 // op computes exactly what it computes in order, so the results do not
 // change; GORNN_SCHEDULE (serial, parallel, simulate) overrides the

@@ -13,8 +13,10 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// A plan runs a settled program's ops on two goroutines at once: each op
-// as soon as the ops it reads are done. Every op computes what it computes
+// A plan runs a settled program's ops on several goroutines at once (up
+// to Threads(), and at most the program's work over its longest chain of
+// dependent ops, which bounds what more goroutines could gain): each op as
+// soon as the ops it reads are done. Every op computes what it computes
 // in order, into its own value, with the same kernel on the same operands:
 // which goroutine runs it, and which ops run beside it, changes no bit of
 // any value. Only ops independent of each other overlap: the products and
@@ -42,9 +44,12 @@ type plan struct {
 	// replan is set when a group's kernel declined and its ops run one by
 	// one from now on: the next run makes a new plan (Run).
 	replan atomic.Bool
-	lanes  [2]*Machine // the machines each goroutine runs ops with
-	lane   func(int)   // work on lanes[i]: made once, so that a run allocates nothing
-	work0  int64       // the estimated work of all tasks
+	lanes  []*Machine // the machines each goroutine runs ops with: lanes[0] is the plan's
+	lane   func(int)  // work on lanes[i]: made once, so that a run allocates nothing
+	// most is the most goroutines a run uses: the program's work over its
+	// longest chain, at least 2 and at most maxLanes.
+	most  int
+	work0 int64 // the estimated work of all tasks
 	// simulate (GORNN_SCHEDULE=simulate) times each task of a run and
 	// reports what two goroutines would take (simulate.go).
 	simulate bool
@@ -207,12 +212,12 @@ func (m *Machine) newPlan() *plan {
 	if mode == "auto" && float64(total) < parallelMinSpan*float64(chain) {
 		return nil
 	}
+	pl.most = max(2, min(maxLanes, int(total/max(chain, 1))))
 	pl.pending = make([]atomic.Int32, n)
-	pl.wake = make(chan struct{}, 1)
+	pl.wake = make(chan struct{}, maxLanes)
 	pl.ready = make([]int32, 0, n)
-	pl.lanes[0] = m
+	pl.lanes = []*Machine{m}
 	pl.lane = func(i int) { pl.work(pl.lanes[i]) }
-	pl.lanes[1] = &Machine{p: m.p, vals: m.vals, st: m.st, settled: true, mu: m.mu, seen: make([]seenDense, len(m.p.ops))}
 	return pl
 }
 
@@ -275,12 +280,30 @@ func (m *Machine) runParallel(pl *plan) error {
 			pl.push(int32(t))
 		}
 	}
-	pl.lanes[1].sc.run = m.sc.run
 	if pl.simulate {
+		pl.addLanes(2)
 		return pl.timeRun(m)
 	}
-	simd.Share(2, pl.lane)
+	lanes := min(simd.Threads(), pl.most)
+	pl.addLanes(lanes)
+	simd.Share(lanes, pl.lane)
 	return pl.err
+}
+
+// maxLanes is the most goroutines a plan runs on.
+const maxLanes = 8
+
+// addLanes makes the plan's lanes up to n (the first is the plan's
+// machine; each other has its own scratch and shares the values and
+// states) and sets their run counters to the machine's.
+func (pl *plan) addLanes(n int) {
+	m := pl.lanes[0]
+	for len(pl.lanes) < n {
+		pl.lanes = append(pl.lanes, &Machine{p: m.p, vals: m.vals, st: m.st, settled: true, mu: m.mu, seen: make([]seenDense, len(m.p.ops))})
+	}
+	for _, l := range pl.lanes[1:] {
+		l.sc.run = m.sc.run
+	}
 }
 
 // work takes ready tasks until every task is done or one failed.
@@ -350,11 +373,11 @@ func (pl *plan) work(m *Machine) {
 				next = pl.pop()
 			}
 			pl.mu.Unlock()
-			pl.wakeSleeper()
+			pl.wakeSleepers(len(woke))
 		}
 		m.woke = woke[:0]
 		if pl.done.Add(1) == n {
-			pl.wakeSleeper()
+			pl.wakeAll()
 		}
 		t = next
 	}
@@ -367,7 +390,7 @@ func (pl *plan) fail(err error) {
 	}
 	pl.mu.Unlock()
 	pl.abort.Store(true)
-	pl.wakeSleeper()
+	pl.wakeAll()
 }
 
 // planSpin is how long a goroutine with no ready task yields before it
@@ -392,14 +415,27 @@ func (pl *plan) sleep(n int64) {
 	}
 }
 
-// wakeSleeper wakes a goroutine that sleeps for a task, if any. A wake
-// that finds none waiting stays in the channel and makes a later sleep
-// return at once, to look again.
-func (pl *plan) wakeSleeper() {
-	if pl.sleeping.Load() > 0 {
+// wakeSleepers wakes up to k goroutines that sleep for a task, if any. A
+// wake that finds none waiting stays in the channel and makes a later
+// sleep return at once, to look again.
+func (pl *plan) wakeSleepers(k int) {
+	for i := 0; i < k && pl.sleeping.Load() > 0; i++ {
 		select {
 		case pl.wake <- struct{}{}:
 		default:
+			return // as many wakes wait as there can be sleepers
+		}
+	}
+}
+
+// wakeAll wakes every goroutine that sleeps for a task, at the end of a
+// run or on a failure: each returns, having seen the run done.
+func (pl *plan) wakeAll() {
+	for pl.sleeping.Load() > 0 {
+		select {
+		case pl.wake <- struct{}{}:
+		default:
+			goruntime.Gosched()
 		}
 	}
 }

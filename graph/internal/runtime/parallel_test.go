@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	goruntime "runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -88,12 +89,19 @@ func TestPlanGates(t *testing.T) {
 }
 
 // TestPlanBitIdentical runs a program of independent products and passes
-// on a plan with two goroutines (under a busy collector, with the input
-// changed between runs) and in order on one, and requires the same value
-// bit for bit on every run; it requires the second goroutine to have run
-// some of the ops.
+// on a plan with two and four threads (under a busy collector, with the
+// input changed between runs) and in order on one, and requires the same
+// value bit for bit on every run; it requires the plan to use as many
+// goroutines as the threads and the program's work allow, and the
+// goroutines other than the caller to have run some of the ops.
 func TestPlanBitIdentical(t *testing.T) {
-	saved := goruntime.GOMAXPROCS(2)
+	for _, procs := range []int{2, 4} {
+		t.Run(strconv.Itoa(procs), func(t *testing.T) { testPlanBitIdentical(t, procs) })
+	}
+}
+
+func testPlanBitIdentical(t *testing.T, procs int) {
+	saved := goruntime.GOMAXPROCS(procs)
 	defer goruntime.GOMAXPROCS(saved)
 	old := debug.SetGCPercent(2)
 	defer debug.SetGCPercent(old)
@@ -125,11 +133,18 @@ func TestPlanBitIdentical(t *testing.T) {
 				t.Fatalf("run %d: element %d = %v on a plan, %v in order", r, i, got[i], want[i])
 			}
 		}
-		if r >= 20 && par.plan.lanes[1].tasksRun > 0 {
+		if r > 0 && len(par.plan.lanes) != min(procs, par.plan.most) {
+			t.Fatalf("GOMAXPROCS %d: %d goroutines, want %d", procs, len(par.plan.lanes), min(procs, par.plan.most))
+		}
+		others := 0
+		for _, l := range par.plan.lanes[1:] {
+			others += l.tasksRun
+		}
+		if r >= 20 && others > 0 {
 			return
 		}
 	}
-	t.Fatalf("the second goroutine ran no op in 200 runs (the first ran %d)", par.tasksRun)
+	t.Fatalf("the other goroutines ran no op in 200 runs (the first ran %d)", par.tasksRun)
 }
 
 // TestPlanError: an op that fails on a plan (here Gorgonia's product, on

@@ -26,7 +26,7 @@ func (pl *plan) timeRun(m *Machine) error {
 		}
 	}
 	t0 := time.Now()
-	simd.Share(2, pl.lane)
+	simd.Share(min(2, simd.Threads()), pl.lane)
 	wall := time.Since(t0)
 	if pl.err != nil {
 		return pl.err
