@@ -502,19 +502,11 @@ func (m *Model) MaskedOutput() bool {
 }
 
 // mayMask reports whether a mask may arise in ls: false when every layer
-// is a built-in one that makes none (all but Masking, SequenceLengths and
-// an Embedding with mask_zero), so that MaskedOutput need not build a
+// is a MaskSource that makes none, so that MaskedOutput need not build a
 // graph to know.
 func mayMask(ls []layers.Layer) bool {
 	for _, l := range ls {
-		switch l := l.(type) {
-		case *layers.Dense, *layers.SimpleRNN, *layers.LSTM, *layers.GRU, *layers.RNN,
-			*layers.Bidirectional, *layers.Dropout, *layers.Concatenate, *layers.Add:
-		case *layers.Embedding:
-			if l.MaskZero() {
-				return true
-			}
-		default:
+		if s, ok := l.(layers.MaskSource); !ok || s.MakesMask() {
 			return true
 		}
 	}

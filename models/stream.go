@@ -42,11 +42,10 @@ func (m *Model) NewStream(batch int) (*Stream, error) {
 	}
 	ls := make([]layers.Layer, len(m.layers))
 	for i, l := range m.layers {
-		c := l.Config()
-		if c.Kind == "bidirectional" || c.GoBackwards {
+		if r, ok := l.(layers.Reverser); ok && r.ReadsBackwards() {
 			return nil, fmt.Errorf("%w: %s: layer %s cannot stream (it reads the sequence backwards)", ErrModel, m.name, l.Name())
 		}
-		nl, err := layers.FromConfig(c)
+		nl, err := layers.FromConfig(l.Config())
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", m.name, err)
 		}

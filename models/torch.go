@@ -249,7 +249,6 @@ func torchKeys(m *Model, opts *TorchOptions) (torchNaming, error) {
 			return torchNaming{}, fmt.Errorf("%w: %w: TorchOptions.Stacked: no layer %q", ErrModel, graph.ErrConfig, stack[0])
 		}
 		var kind string
-		var units int
 		for k, name := range stack {
 			i, ok := pos[name]
 			if !ok || i != first+k {
@@ -261,25 +260,20 @@ func torchKeys(m *Model, opts *TorchOptions) (torchNaming, error) {
 			if n.module[i] != "" {
 				return torchNaming{}, fmt.Errorf("%w: %w: TorchOptions.Stacked: layer %q is in two stacks", ErrModel, graph.ErrConfig, name)
 			}
-			c := m.layers[i].Config()
-			inner := c
-			if c.Kind == "bidirectional" {
-				if c.Layer == nil || c.MergeMode != string(layers.MergeConcat) {
-					return torchNaming{}, fmt.Errorf("%w: %w: TorchOptions.Stacked: %q merges its directions by %q (PyTorch stacks concatenated directions)", ErrModel, graph.ErrConfig, name, c.MergeMode)
-				}
-				inner = *c.Layer
+			st, ok := m.layers[i].(layers.TorchStacker)
+			if !ok {
+				return torchNaming{}, fmt.Errorf("%w: %w: TorchOptions.Stacked: %q is a %s, which PyTorch does not stack", ErrModel, graph.ErrConfig, name, m.layers[i].ClassName())
 			}
+			key, sequences, err := st.TorchStack()
 			switch {
-			case inner.Kind != "simple_rnn" && inner.Kind != "lstm" && inner.Kind != "gru":
-				return torchNaming{}, fmt.Errorf("%w: %w: TorchOptions.Stacked: %q is a %s, not a SimpleRNN, LSTM or GRU", ErrModel, graph.ErrConfig, name, m.layers[i].ClassName())
-			case k > 0 && (c.Kind+inner.Kind != kind || inner.Units != units):
+			case err != nil:
+				return torchNaming{}, fmt.Errorf("%w: TorchOptions.Stacked: %w", ErrModel, err)
+			case k > 0 && key != kind:
 				return torchNaming{}, fmt.Errorf("%w: %w: TorchOptions.Stacked: %q is not of the kind and units of %q", ErrModel, graph.ErrConfig, name, stack[0])
-			case inner.GoBackwards:
-				return torchNaming{}, fmt.Errorf("%w: %w: TorchOptions.Stacked: %q goes backwards", ErrModel, graph.ErrConfig, name)
-			case k < len(stack)-1 && !inner.ReturnSequences:
+			case k < len(stack)-1 && !sequences:
 				return torchNaming{}, fmt.Errorf("%w: %w: TorchOptions.Stacked: %q returns its last state only, but feeds %q", ErrModel, graph.ErrConfig, name, stack[k+1])
 			}
-			kind, units = c.Kind+inner.Kind, inner.Units
+			kind = key
 			n.module[i], n.index[i] = stack[0], k
 		}
 	}
