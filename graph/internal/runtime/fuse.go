@@ -211,6 +211,7 @@ func newFused(p *Program, members []int) kernel {
 type fused[T float32 | float64] struct {
 	n     int
 	slots []int   // the slots the group reads or writes
+	own   []bool  // by slots' index: a member's value
 	steps []fstep // one per member, in program order
 	f     []func(o, a []T)
 }
@@ -257,6 +258,10 @@ func buildFused[T float32 | float64](p *Program, members []int) kernel {
 		}
 		k.steps = append(k.steps, s)
 	}
+	k.own = make([]bool, len(k.slots))
+	for _, s := range k.steps {
+		k.own[s.out] = true
+	}
 	for _, s := range k.slots {
 		if p.ops[s].lazy {
 			// A lazy value is not computed for its readers here.
@@ -273,6 +278,13 @@ func (k *fused[T]) String() string { return "fused" }
 func (k *fused[T]) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 	vals := fusedOperands[T](m, len(k.slots))
 	for i, s := range k.slots {
+		if c := &m.seen[s]; k.own[i] && c.d != nil {
+			// A member's value, found on an earlier run: while the group
+			// runs, only the group writes that slot, so it holds the
+			// same tensor.
+			vals[i] = operandOf[T]{vec: unsafe.Slice((*T)(c.p), k.n)}
+			continue
+		}
 		v, ok := cachedOperand[T](m, s, k.n)
 		if !ok {
 			return false

@@ -182,14 +182,33 @@ func (s *scratch) transposeParam(src []float32, r, c int) []float32 {
 	return e.buf
 }
 
+// smallTranspose is the most elements transpose moves in one plain pass;
+// larger matrices go in tiles.
+const smallTranspose = 4096
+
 // transpose writes the r×c row-major matrix src transposed (c×r) into
 // *buf, growing it as needed, and returns it. It goes in 16×16 tiles, so
-// that the column writes of a tile stay within a few cache lines.
+// that the column writes of a tile stay within a few cache lines; a
+// small matrix (the seed layers' step outputs) in one plain pass, whose
+// per-row overhead the tiles would multiply.
 func transpose(buf *[]float32, src []float32, r, c int) []float32 {
 	if cap(*buf) < r*c {
 		*buf = make([]float32, r*c)
 	}
 	t := (*buf)[:r*c]
+	if r*c <= smallTranspose {
+		// Small enough for the cache whatever the order: one pass that
+		// writes t in order and reads src down its columns.
+		for j := 0; j < c; j++ {
+			col := t[j*r : (j+1)*r]
+			k := j
+			for i := range col {
+				col[i] = src[k]
+				k += c
+			}
+		}
+		return t
+	}
 	const tile = 16
 	for i0 := 0; i0 < r; i0 += tile {
 		i1 := min(i0+tile, r)

@@ -80,7 +80,7 @@ func TestGemmKernelTransposes(t *testing.T) {
 		simd.Enabled = enabled && saved
 		var mach Machine
 		rng := rand.New(rand.NewPCG(9, 9))
-		for _, dims := range [][3]int{{8, 80, 20}, {8, 20, 80}, {20, 80, 8}, {3, 5, 7}, {1, 1, 9}, {33, 17, 2}, {9, 7, 1}, {5, 80, 1}, {1, 1, 1}} {
+		for _, dims := range [][3]int{{8, 80, 20}, {8, 20, 80}, {20, 80, 8}, {3, 5, 7}, {1, 1, 9}, {33, 17, 2}, {9, 7, 1}, {5, 80, 1}, {1, 1, 1}, {70, 90, 65}} {
 			m, n, kk := dims[0], dims[1], dims[2]
 			for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 				ashape, bshape := []int{m, kk}, []int{kk, n}
@@ -144,5 +144,30 @@ func TestGemmShapesResolved(t *testing.T) {
 	f32 := tensor.New(tensor.WithShape(4, 3), tensor.WithBacking(make([]float32, 12)))
 	if k.run(&Machine{}, out, []gorgonia.Value{at, f32}) {
 		t.Error("the float64 kernel ran on a float32 operand")
+	}
+}
+
+// TestTranspose: transpose moves every element, in one pass for small
+// matrices and in tiles above smallTranspose elements (tiles cut at the
+// edges included), into a buffer reused across shapes.
+func TestTranspose(t *testing.T) {
+	var buf []float32
+	for _, rc := range [][2]int{{1, 1}, {8, 1}, {1, 8}, {8, 20}, {20, 80}, {64, 64}, {64, 65}, {97, 130}, {3, 2000}} {
+		r, c := rc[0], rc[1]
+		src := make([]float32, r*c)
+		for i := range src {
+			src[i] = float32(i) + 0.5
+		}
+		got := transpose(&buf, src, r, c)
+		if len(got) != r*c {
+			t.Fatalf("%d×%d: %d elements", r, c, len(got))
+		}
+		for i := 0; i < r; i++ {
+			for j := 0; j < c; j++ {
+				if got[j*r+i] != src[i*c+j] {
+					t.Fatalf("%d×%d: element (%d, %d) is %v, want %v", r, c, i, j, got[j*r+i], src[i*c+j])
+				}
+			}
+		}
 	}
 }
