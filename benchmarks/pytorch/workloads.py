@@ -4,7 +4,11 @@
 Each workload is the Keras-style model gornn runs, written with torch.nn:
 a recurrent layer (batch_first) and a Linear(1) applied per time step when the
 layer returns sequences, or to the last state otherwise. float32, one thread
-(--threads N for N: torch.set_num_threads and the BLAS's own variables),
+(--threads N for N: the BLAS's pools on N threads, torch's own intra-op
+pool on one, the fastest way to give PyTorch N cores we found: with both
+pools at 2 on the 2-core VM, W4 took 7.2 s, against 1.5 s with the intra-op
+pool at 2 and the BLAS at 1, and 1.23-1.34 s with the BLAS at 2 and the
+intra-op pool at 1; docs/benchmarks.md),
 SGD(lr 0.01), MSE.
 
     /usr/bin/python3 benchmarks/pytorch/workloads.py --workload W1 [--repeat N] [--threads N]
@@ -56,9 +60,12 @@ def _threads_arg(argv):
 
 THREADS = _threads_arg(sys.argv[1:])
 
-# the thread count (one by default), set before torch starts its pools
-for _v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+# the thread count (one by default) goes to the BLAS's pools, set before
+# torch starts them; torch's own OpenMP intra-op pool stays at one thread
+# (two pools of N threads each oversubscribe N cores: see the docstring)
+for _v in ("MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ[_v] = str(THREADS)
+os.environ["OMP_NUM_THREADS"] = "1"
 
 import argparse
 import json
@@ -71,7 +78,7 @@ import time
 import numpy as np
 import torch
 
-torch.set_num_threads(THREADS)
+torch.set_num_threads(1)
 try:
     torch.set_num_interop_threads(1)
 except RuntimeError:  # only allowed before any inter-op work has started
@@ -392,7 +399,7 @@ def step_times(kinds, sizes, batch, steps, reps=5, min_run=0.2):
             per = sorted(run(n) / n for _ in range(max(reps, 1)))
             yield {"mode": "step", "kind": KIND_NAMES[kind], "units": units, "batch": batch, "steps": steps,
                    "seconds_per_step": per[len(per) // 2], "min_seconds_per_step": per[0], "torch": torch.__version__,
-                   "threads": torch.get_num_threads(), **blas_info()}
+                   "threads": THREADS, "intra_op_threads": torch.get_num_threads(), **blas_info()}
 
 
 def main():
@@ -423,7 +430,7 @@ def main():
             sys.stdout.flush()
         return
     if args.blas:
-        print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), **blas_info()}))
+        print(json.dumps({"torch": torch.__version__, "threads": THREADS, "intra_op_threads": torch.get_num_threads(), **blas_info()}))
         return
     if args.list:
         for k in sorted(WORKLOADS):
@@ -447,7 +454,7 @@ def main():
         "final_loss": final_loss,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,  # Linux: KiB
         "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
+        "threads": THREADS, "intra_op_threads": torch.get_num_threads(),
         **blas_info(),
     }
     if args.repeat > 1:

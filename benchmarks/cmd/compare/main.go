@@ -7,7 +7,7 @@
 //
 // Every run is a fresh process: gornn's workload runs in a copy of this
 // command (-worker W1) with GOMAXPROCS=N, PyTorch's in the system python
-// with N threads (torch.set_num_threads(N), OMP/MKL/OPENBLAS_NUM_THREADS=N),
+// with N threads (its BLAS on N threads, MKL/OPENBLAS_NUM_THREADS=N; torch's own intra-op pool on one),
 // the C floor, which has one thread, as its own program, for N = 1 only.
 // N is each of -threads (default 1). They alternate, run after run, so
 // that slow phases of a shared machine hit all of them. Peak RSS is the
@@ -280,10 +280,12 @@ func pyRun(c config, id string, threads int, stderr io.Writer) (record, error) {
 	return child(cmd, stderr)
 }
 
-// threadEnv is the environment that sizes the BLAS and OpenMP pools.
+// threadEnv is the environment that sizes the BLAS pools (N threads) and
+// the OpenMP one (1: workloads.py keeps torch's intra-op pool at one
+// thread, the fastest way to give it N cores we measured).
 func threadEnv(threads int) []string {
-	var env []string
-	for _, v := range []string{"OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"} {
+	env := []string{"OMP_NUM_THREADS=1"}
+	for _, v := range []string{"MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"} {
 		env = append(env, fmt.Sprintf("%s=%d", v, threads))
 	}
 	return env
