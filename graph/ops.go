@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"slices"
+	"sync"
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -166,7 +167,22 @@ func (b *Builder) Sigmoid(x *Node) *Node { return b.unary("sigmoid", x, gorgonia
 func (b *Builder) Tanh(x *Node) *Node { return b.unary("tanh", x, gorgonia.Tanh) }
 
 // ReLU returns max(x, 0) elementwise.
-func (b *Builder) ReLU(x *Node) *Node { return b.unary("relu", x, gorgonia.Rectify) }
+func (b *Builder) ReLU(x *Node) *Node { return b.unary("relu", x, rectify) }
+
+// rectifyMu serializes gorgonia.Rectify, which numbers its node's group
+// from a counter of Gorgonia's (internal/encoding.NewGroup) without any
+// synchronization: two graphs adding ReLUs at the same moment raced on it
+// (found by the race detector when forecast trained MLP candidates on
+// several goroutines). Gorgonia's other group-numbering ops (convolution,
+// pooling) are not used here.
+var rectifyMu sync.Mutex
+
+// rectify is gorgonia.Rectify under rectifyMu.
+func rectify(x *gorgonia.Node) (*gorgonia.Node, error) {
+	rectifyMu.Lock()
+	defer rectifyMu.Unlock()
+	return gorgonia.Rectify(x)
+}
 
 // Exp returns exp(x) elementwise.
 func (b *Builder) Exp(x *Node) *Node { return b.unary("exp", x, gorgonia.Exp) }

@@ -192,3 +192,70 @@ func TestExecutorsConcurrent(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestBuildConcurrent builds, compiles and runs graphs of every kind of
+// unary op (ReLU included, whose Gorgonia constructor numbers a group from
+// an unsynchronized counter) on many goroutines at once; run with -race it
+// fails if building is not safe, and each result must equal the serial
+// one bit for bit.
+func TestBuildConcurrent(t *testing.T) {
+	const B, F = 3, 5
+	build := func(seed uint64) ([]float64, error) {
+		w, err := graph.NewParam("w", graph.Float64, []int{F, F}, graph.GlorotUniform(), graph.NewRNG(seed))
+		if err != nil {
+			return nil, err
+		}
+		b, err := graph.NewBuilder(graph.Float64, B)
+		if err != nil {
+			return nil, err
+		}
+		x := b.Input("x", B, F)
+		h := x
+		for range 8 {
+			h = b.ReLU(b.MatMul(h, b.Param(w)))
+			h = b.Add(b.Tanh(h), b.Sigmoid(h))
+		}
+		p, err := b.Compile(graph.Spec{Outputs: []*graph.Node{h}, Loss: b.Mean(b.Square(h)), Grads: true})
+		if err != nil {
+			return nil, err
+		}
+		e := p.NewExecutor()
+		if err := e.SetInput(0, seededTensor(seed, B, F)); err != nil {
+			return nil, err
+		}
+		if err := e.Run(); err != nil {
+			return nil, err
+		}
+		out, err := e.Output(0)
+		if err != nil {
+			return nil, err
+		}
+		return graph.Float64s(out), nil
+	}
+	const n = 16
+	want := make([][]float64, n)
+	for i := range want {
+		want[i] = must(build(uint64(i + 1)))
+	}
+	var wg sync.WaitGroup
+	got := make([][]float64, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i], errs[i] = build(uint64(i + 1))
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		for k := range want[i] {
+			if math.Float64bits(got[i][k]) != math.Float64bits(want[i][k]) {
+				t.Fatalf("graph %d value %d: %v concurrently, %v alone", i, k, got[i][k], want[i][k])
+			}
+		}
+	}
+}
