@@ -86,7 +86,7 @@
 //	lstm, err := layers.NewLSTM(20, &layers.LSTMOptions{ReturnSequences: true})
 //	if err != nil { ... }
 //	dense, _ := layers.NewDense(1, nil)
-//	m, err := models.NewSequential([]int{10, 1}, []layers.Layer{lstm, dense})
+//	m, err := models.NewSequential([]int{10, 1}, []layers.Layer{lstm, dense}, nil)
 //
 // # Recurrent cells
 //
