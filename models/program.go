@@ -490,15 +490,8 @@ func CheckTensor(what string, x *graph.Tensor, sample []int, dt graph.DType) err
 // output. It builds the forward graph once for a batch of 1 to see (the
 // layers make the mask there); a model that cannot be built says false.
 func (m *Model) MaskedOutput() bool {
-	if m.usable() != nil || !mayMask(m.layers) {
-		return false
-	}
-	b, err := graph.NewBuilder(m.dt, 1)
-	if err != nil {
-		return false
-	}
-	_, mask, _ := m.forwardInputs(b, m.NewInputs(b), nil, nil)
-	return b.Err() == nil && mask != nil
+	masked := m.MaskedOutputs()
+	return len(masked) > 0 && masked[0]
 }
 
 // mayMask reports whether a mask may arise in ls: false when every layer

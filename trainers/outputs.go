@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gornn/gornn/graph"
 	"github.com/gornn/gornn/models"
@@ -107,10 +108,10 @@ func NewTrainerOutputs(m *models.Model, losses []Loss, weights []float64, opt Op
 		ls[i] = l
 	}
 	t.loss = ls[0]
-	t.outs = newOutputs(m, ls, append([]float64(nil), weights...))
-	if weights == nil {
-		t.outs.weights = nil
+	if t.outs == nil { // NewTrainer made none for a model of one output
+		t.outs = newOutputs(m, ls, nil)
 	}
+	t.outs.losses, t.outs.weights = ls, slices.Clone(weights)
 	return t, nil
 }
 
@@ -278,9 +279,6 @@ type OutputsResult struct {
 // TrainBatchOutputs is TrainBatchInputs for a model of several outputs:
 // ys holds the batch's targets of each output, in the model's order.
 func (t *Trainer) TrainBatchOutputs(xs, ys []*graph.Tensor) (OutputsResult, error) {
-	if err := t.usable(); err != nil {
-		return OutputsResult{}, err
-	}
 	out, err := t.trainStep(xs, ys, true)
 	return OutputsResult{Loss: out.loss, Losses: out.losses, Preds: out.preds, Masks: out.masks}, err
 }
