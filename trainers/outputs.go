@@ -19,6 +19,7 @@ type outputs struct {
 	losses  []Loss
 	weights []float64 // nil: all 1
 	names   []string  // the logs' prefixes: the output layers' names
+	what    []string  // the targets as errors name them: "y 1 (dense_1)"
 	shapes  [][]int
 	masked  []bool
 	nMasked int
@@ -30,6 +31,9 @@ func newOutputs(m *models.Model, losses []Loss, weights []float64) *outputs {
 		if b {
 			o.nMasked++
 		}
+	}
+	for i, name := range o.names {
+		o.what = append(o.what, fmt.Sprintf("y %d (%s)", i, name))
 	}
 	return o
 }
@@ -56,7 +60,7 @@ func (o *outputs) check(m *models.Model, xs, ys []*graph.Tensor) error {
 		return fmt.Errorf("%w: %d targets for a model of %d outputs", graph.ErrArgument, len(ys), len(o.losses))
 	}
 	for i, y := range ys {
-		what := fmt.Sprintf("y %d (%s)", i, o.names[i])
+		what := o.what[i] // not formatted here: check runs every step
 		if err := models.CheckTensor(what, y, o.losses[i].TargetShape(o.shapes[i]), m.DType()); err != nil {
 			return err
 		}
