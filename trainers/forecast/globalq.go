@@ -82,38 +82,7 @@ func fitGlobalQuantiles(ctx context.Context, st Settings, series []Series, c Can
 	if err != nil {
 		return nil, fmt.Errorf("quantiles: %w", err)
 	}
-	if yq, err = full.quantileData(st.DType, len(levels)); err != nil {
-		return nil, err
-	}
-	qn := &quantileNet{levels: slices.Clone(st.Quantiles), trained: levels, centred: true, epochs: bestEpochs}
-	qn.models = make([]*models.Model, st.Ensemble)
-	err = parallel(st.Ensemble, st.Workers, func(i int) error {
-		est := st
-		est.Seed = st.Seed + uint64(i)
-		m, err := newModel(est, c.Kind, c.Window, full.features, c.Units, len(levels)*H)
-		if err != nil {
-			return err
-		}
-		tr, err := newLossTrainer(m, loss, st.LearningRate)
-		if err != nil {
-			return err
-		}
-		xf, err := inputFor(m, full.x)
-		if err != nil {
-			return err
-		}
-		for epoch := range bestEpochs {
-			if err := tr.epoch(ctx, xf, yq, st.batchFor(xf.Dim(0)), est.Seed, epoch); err != nil {
-				return fmt.Errorf("quantiles: %w", err)
-			}
-		}
-		qn.models[i] = m
-		return nil
-	}, nil)
-	if err != nil {
-		return nil, err
-	}
-	return qn, nil
+	return trainQuantiles(ctx, st, c, full, loss, levels, bestEpochs)
 }
 
 // Quantiles returns the quantile levels the global model forecasts (nil

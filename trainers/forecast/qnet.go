@@ -113,31 +113,44 @@ func fitQuantiles(ctx context.Context, st Settings, s Series, c Candidate, v int
 	if err != nil {
 		return nil, fmt.Errorf("quantiles: %w", err)
 	}
-	if yq, err = full.quantileData(st.DType, len(levels)); err != nil {
+	return trainQuantiles(ctx, st, c, full, loss, levels, bestEpochs)
+}
+
+// trainQuantiles trains the st.Ensemble quantile networks of candidate c
+// on all of p's samples for epochs epochs (member i seeded st.Seed+i, on
+// up to st.Workers goroutines) and returns them as a quantileNet.
+func trainQuantiles(ctx context.Context, st Settings, c Candidate, p *prepared, loss models.LossFunc, levels []float64, epochs int) (*quantileNet, error) {
+	yq, err := p.quantileData(st.DType, len(levels))
+	if err != nil {
 		return nil, err
 	}
-	qn := &quantileNet{levels: slices.Clone(st.Quantiles), trained: levels, centred: true, epochs: bestEpochs}
-	for i := range st.Ensemble {
+	qn := &quantileNet{levels: slices.Clone(st.Quantiles), trained: levels, centred: true, epochs: epochs}
+	qn.models = make([]*models.Model, st.Ensemble)
+	err = parallel(st.Ensemble, st.Workers, func(i int) error {
 		est := st
 		est.Seed = st.Seed + uint64(i)
-		m, err := newModel(est, c.Kind, c.Window, full.features, c.Units, len(levels)*H)
+		m, err := newModel(est, c.Kind, c.Window, p.features, c.Units, len(levels)*st.Horizon)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		tr, err := newLossTrainer(m, loss, st.LearningRate)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		xf, err := inputFor(m, full.x)
+		xf, err := inputFor(m, p.x)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for epoch := range bestEpochs {
+		for epoch := range epochs {
 			if err := tr.epoch(ctx, xf, yq, st.batchFor(xf.Dim(0)), est.Seed, epoch); err != nil {
-				return nil, fmt.Errorf("quantiles: %w", err)
+				return fmt.Errorf("quantiles: %w", err)
 			}
 		}
-		qn.models = append(qn.models, m)
+		qn.models[i] = m
+		return nil
+	}, nil)
+	if err != nil {
+		return nil, err
 	}
 	return qn, nil
 }
