@@ -3,7 +3,6 @@ package forecast
 import (
 	"context"
 	"fmt"
-	"sync"
 )
 
 // FitMany fits one local network per series with the same settings, on a
@@ -25,27 +24,15 @@ func FitMany(ctx context.Context, series []Series, st Settings, workers int) ([]
 		st.Workers = 1 // the series are already spread over workers
 	}
 	nets := make([]*Network, len(series))
-	errs := make([]error, len(series))
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for range min(workers, len(series)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				nets[i], errs[i] = Fit(ctx, series[i], st)
-			}
-		}()
-	}
-	for i := range series {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("series %d: %w", i, err)
+	err := parallel(len(series), workers, func(i int) error {
+		var err error
+		if nets[i], err = Fit(ctx, series[i], st); err != nil {
+			return fmt.Errorf("series %d: %w", i, err)
 		}
+		return nil
+	}, nil)
+	if err != nil {
+		return nil, err
 	}
 	return nets, nil
 }
