@@ -133,36 +133,19 @@ func forecastLong(ctx context.Context, c config, progress io.Writer) (*longResul
 		if err != nil {
 			return nil, fmt.Errorf("series %q: %w", long.IDs[i], err)
 		}
-		nm := method{Name: names[i], Kind: "network", Forecast: nf}
+		var qs [][]float64
 		if st.Quantiles != nil {
-			qs, err := quants[i](s)
-			if err != nil {
+			if qs, err = quants[i](s); err != nil {
 				return nil, fmt.Errorf("series %q: %w", long.IDs[i], err)
 			}
-			nm.Quantiles = map[string][]float64{}
-			for j, q := range st.Quantiles {
-				nm.Quantiles[forecast.QuantileName(q)] = qs[j]
-			}
-			if c.holdout > 0 {
-				full := long.Series[i].Target
-				if nm.Pinball, nm.Coverage, err = intervalScores(full[len(full)-c.holdout:], st.Quantiles, qs); err != nil {
-					return nil, fmt.Errorf("series %q: %w", long.IDs[i], err)
-				}
-			}
 		}
-		ls.Methods = append(ls.Methods, nm)
-		bs, err := baselineMethods(s.Target, c.horizon, c.season)
-		if err != nil {
-			return nil, fmt.Errorf("series %q: %w", long.IDs[i], err)
-		}
-		ls.Methods = append(ls.Methods, bs...)
 		if c.holdout > 0 {
 			full := long.Series[i].Target
 			ls.Actual = full[len(full)-c.holdout:]
 			ls.Times = long.Times[i][len(full)-c.holdout:]
-			if err := scoreMethods(ls.Methods, ls.Actual, s.Target, c.season); err != nil {
-				return nil, fmt.Errorf("series %q: %w", long.IDs[i], err)
-			}
+		}
+		if ls.Methods, err = methods(names[i], nf, st.Quantiles, qs, s.Target, ls.Actual, c.horizon, c.season); err != nil {
+			return nil, fmt.Errorf("series %q: %w", long.IDs[i], err)
 		}
 		res.Series = append(res.Series, ls)
 	}

@@ -502,35 +502,48 @@ func forecastFile(ctx context.Context, c config, progress io.Writer) (*result, e
 		}
 		res.Candidates = append(res.Candidates, cd)
 	}
-	nm := method{Name: net.Name(), Kind: "network", Forecast: nf}
 	var qs [][]float64
-	if lv := net.Quantiles(); lv != nil {
+	lv := net.Quantiles()
+	if lv != nil {
 		if qs, err = net.ForecastQuantiles(train); err != nil {
 			return nil, err
 		}
+		res.Levels = lv
+	}
+	if res.Methods, err = methods(net.Name(), nf, lv, qs, train.Target, test, c.horizon, c.season); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// methods returns the network's method (its forecast nf and, with levels,
+// its quantiles qs) followed by the baselines' forecasts from train, all
+// of them scored on test when test is not nil (the interval scores too).
+func methods(name string, nf, levels []float64, qs [][]float64, train, test []float64, h, season int) ([]method, error) {
+	nm := method{Name: name, Kind: "network", Forecast: nf}
+	if levels != nil {
 		nm.Quantiles = map[string][]float64{}
-		for j, q := range lv {
+		for j, q := range levels {
 			nm.Quantiles[forecast.QuantileName(q)] = qs[j]
 		}
-		res.Levels = lv
 		if test != nil {
-			if nm.Pinball, nm.Coverage, err = intervalScores(test, lv, qs); err != nil {
+			var err error
+			if nm.Pinball, nm.Coverage, err = intervalScores(test, levels, qs); err != nil {
 				return nil, err
 			}
 		}
 	}
-	res.Methods = append(res.Methods, nm)
-	bs, err := baselineMethods(train.Target, c.horizon, c.season)
+	bs, err := baselineMethods(train, h, season)
 	if err != nil {
 		return nil, err
 	}
-	res.Methods = append(res.Methods, bs...)
+	ms := append([]method{nm}, bs...)
 	if test != nil {
-		if err := scoreMethods(res.Methods, test, train.Target, c.season); err != nil {
+		if err := scoreMethods(ms, test, train, season); err != nil {
 			return nil, err
 		}
 	}
-	return res, nil
+	return ms, nil
 }
 
 // settings returns the package settings c's flags ask for (the flags were
