@@ -116,45 +116,50 @@ func (m *Machine) Run() (err error) {
 		return m.runParallel(m.plan)
 	}
 	for i := range m.p.ops {
-		s := &m.st[i]
-		if s.how == howLeaf || s.how == howKept || s.how == howFused || s.how == howFolded {
+		switch m.st[i].how {
+		case howLeaf, howKept, howFused, howFolded:
 			continue
 		}
-		cur = i
-		o := &m.p.ops[i]
-		if s.how == howGroup {
-			if err := m.runGroup(o.group-1, &cur); err != nil {
-				return err
-			}
-			continue
-		}
-		args := m.gather(o.args)
-		switch s.how {
-		case howReshape:
-			if len(args) == 1 && args[0] == s.prev {
-				continue
-			}
-		case howAlias:
-			if len(args) > 0 {
-				m.vals[i] = args[0]
-				continue
-			}
-		case howLazy:
-			s.stale = true
-			continue
-		case howKernel:
-			if o.k.run(m, m.vals[i], args) {
-				continue
-			}
-			// The values are not what the kernel covers: the op runs
-			// Gorgonia's op from now on, so all later runs agree.
-			s.how = howOp
-		}
-		if err := m.runOp(i, args); err != nil {
+		if err := m.step(i, &cur); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// step runs op i of a settled program as every run after the first does
+// (Run's loop, a plan's task), setting *cur to the op it runs. The ops
+// that no run computes (leaves, kept values, a group's ops before its
+// last) are the caller's to skip.
+func (m *Machine) step(i int, cur *int) error {
+	s, o := &m.st[i], &m.p.ops[i]
+	*cur = i
+	if s.how == howGroup {
+		return m.runGroup(o.group-1, cur)
+	}
+	args := m.gather(o.args)
+	switch s.how {
+	case howReshape:
+		if len(args) == 1 && args[0] == s.prev {
+			return nil
+		}
+	case howAlias:
+		if len(args) > 0 {
+			m.vals[i] = args[0]
+			return nil
+		}
+	case howLazy:
+		s.stale = true
+		return nil
+	case howKernel:
+		if o.k.run(m, m.vals[i], args) {
+			return nil
+		}
+		// The values are not what the kernel covers: the op runs
+		// Gorgonia's op from now on, so all later runs agree.
+		s.how = howOp
+	}
+	return m.runOp(i, args)
 }
 
 // gather returns the values of slots, in m.args.

@@ -103,6 +103,15 @@ func (m *Machine) producer(s int) int {
 	return s
 }
 
+// taskOps returns the ops that the task at slot i runs: its group's
+// members for the last op of a group, else i alone.
+func (m *Machine) taskOps(i int) []int {
+	if m.st[i].how == howGroup {
+		return m.p.groups[m.p.ops[i].group-1].members
+	}
+	return []int{i}
+}
+
 // dispatchWork is the work (in multiply-adds) that taskWork counts for
 // running any op: a few hundred cycles.
 const dispatchWork = 4096
@@ -117,12 +126,8 @@ func (m *Machine) taskWork(i int) int64 {
 	if g, ok := m.p.ops[i].k.(interface{ macs() int64 }); ok {
 		return g.macs() + dispatch
 	}
-	members := []int{i}
-	if m.st[i].how == howGroup {
-		members = m.p.groups[m.p.ops[i].group-1].members
-	}
 	w := int64(dispatch)
-	for _, s := range members {
+	for _, s := range m.taskOps(i) {
 		if d, ok := m.vals[s].(*tensor.Dense); ok {
 			w += perElement * int64(d.Shape().TotalSize())
 		}
@@ -161,12 +166,8 @@ func (m *Machine) newPlan() *plan {
 	var total int64
 	var deps []int32
 	for t, i := range pl.tasks {
-		members := []int{i}
-		if m.st[i].how == howGroup {
-			members = m.p.groups[m.p.ops[i].group-1].members
-		}
 		deps = deps[:0]
-		for _, s := range members {
+		for _, s := range m.taskOps(i) {
 			for _, a := range m.p.ops[s].args {
 				pr := m.producer(a)
 				if pr < 0 || pr == i {
@@ -294,12 +295,13 @@ func (m *Machine) runParallel(pl *plan) error {
 const maxLanes = 8
 
 // addLanes makes the plan's lanes up to n (the first is the plan's
-// machine; each other has its own scratch and shares the values and
-// states) and sets their run counters to the machine's.
+// machine; each other has its own scratch, shares the values and states
+// and has the plan, so that a group declining on it replans:
+// runGroupOps) and sets their run counters to the machine's.
 func (pl *plan) addLanes(n int) {
 	m := pl.lanes[0]
 	for len(pl.lanes) < n {
-		pl.lanes = append(pl.lanes, &Machine{p: m.p, vals: m.vals, st: m.st, settled: true, mu: m.mu, seen: make([]seenDense, len(m.p.ops))})
+		pl.lanes = append(pl.lanes, &Machine{p: m.p, vals: m.vals, st: m.st, settled: true, mu: m.mu, seen: make([]seenDense, len(m.p.ops)), plan: pl})
 	}
 	for _, l := range pl.lanes[1:] {
 		l.sc.run = m.sc.run
@@ -441,42 +443,14 @@ func (pl *plan) wakeAll() {
 }
 
 // runTask runs task t on lane m (which shares the values and states of
-// the plan's machine), as Run's loop does; a panic is returned as an
-// error.
+// the plan's machine), as Run's loop does (step); a panic is returned as
+// an error.
 func (pl *plan) runTask(m *Machine, t int) (err error) {
-	i := pl.tasks[t]
+	cur := pl.tasks[t]
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("running %v: %v", m.p.ops[i].g, r)
+			err = fmt.Errorf("running %v: %v", m.p.ops[cur].g, r)
 		}
 	}()
-	s, o := &m.st[i], &m.p.ops[i]
-	if s.how == howGroup {
-		if !m.p.groups[o.group-1].k.run(m, nil, nil) {
-			pl.replan.Store(true)
-			return m.runGroupOps(o.group-1, new(int))
-		}
-		return nil
-	}
-	args := m.gather(o.args)
-	switch s.how {
-	case howReshape:
-		if len(args) == 1 && args[0] == s.prev {
-			return nil
-		}
-	case howAlias:
-		if len(args) > 0 {
-			m.vals[i] = args[0]
-			return nil
-		}
-	case howLazy:
-		s.stale = true
-		return nil
-	case howKernel:
-		if o.k.run(m, m.vals[i], args) {
-			return nil
-		}
-		s.how = howOp
-	}
-	return m.runOp(i, args)
+	return m.step(cur, &cur)
 }
