@@ -29,10 +29,13 @@
 // it without training, with its horizon and season. Progress goes to stderr (silenced by -quiet). Bad input gets one
 // line on stderr and exit status 1 (2 for bad flags).
 //
-// -bench DIR scores the network on the shared series in DIR (the files and
-// baselines.csv of ../shared/data/forecast, copied to
-// trainers/forecast/testdata) beside R's scores and prints the Markdown
-// table of docs/forecasting.md.
+// -bench DIR scores the network on the series in DIR beside R's scores (its
+// baselines.csv) and prints the Markdown table of docs/forecasting.md. The
+// series are those DIR's cases.csv lists (columns label, series, target,
+// past, season, h: the file series+".csv", past covariates separated by
+// ';'), or, without one, the shared series of ../shared/data/forecast
+// (copied to trainers/forecast/testdata; -taylor adds taylor). The held-out
+// set trainers/forecast/testdata/unseen has a cases.csv.
 package main
 
 import (

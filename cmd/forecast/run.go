@@ -68,8 +68,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.id, "id", "", "long format: the series-id `column` of a file with one observation per row (-date: the time column, -target: the value column); every series is forecast")
 	fs.BoolVar(&c.global, "global", false, "with -id, one global network over all the series instead of one local network per series")
 	fs.IntVar(&c.workers, "workers", 0, "with -id, the local networks trained at a time (0: one per core)")
-	fs.StringVar(&c.bench, "bench", "", "score the shared series in `dir` beside R's baselines.csv and print a Markdown table")
-	fs.BoolVar(&c.taylor, "taylor", false, "with -bench, include taylor (4,032 half-hours, horizon 336: slow)")
+	fs.StringVar(&c.bench, "bench", "", "score the series in `dir` (its cases.csv, or the shared series) beside R's baselines.csv and print a Markdown table")
+	fs.BoolVar(&c.taylor, "taylor", false, "with -bench on the shared series (no cases.csv), include taylor (4,032 half-hours, horizon 336: slow)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
