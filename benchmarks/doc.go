@@ -29,8 +29,10 @@
 // by layer kind and size (BenchmarkTrainStep/LSTM/U20_B8_T10, through
 // Trainer.TrainBatch), one W1 epoch (a Trainer.Fit of one epoch), Predict
 // and one forecast. The commands in cmd/compare and
-// cmd/stepplot run the comparison and draw docs/step_time.png; see
-// docs/benchmarks.md.
+// cmd/stepplot run the comparison and draw docs/step_time.png,
+// cmd/threadstep times a step on one thread and on two, and
+// cmd/stepcount runs a number of steps for counting their instructions;
+// see docs/benchmarks.md.
 //
 // The native floor (cfloor/floor.c, see cfloor.go) is a hand-written,
 // fused C implementation of the W1–W3 training loops that compare builds

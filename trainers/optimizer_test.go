@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gornn/gornn/graph"
@@ -354,6 +355,50 @@ func TestStepErrors(t *testing.T) {
 		}
 		if big.Iterations() != 0 {
 			t.Errorf("%s: the failed step counts", name)
+		}
+	}
+}
+
+// TestStepNotFiniteGradOrder checks which error a step with a gradient
+// that is not finite returns, with and without clipping (plain SGD checks
+// the gradients' finiteness only when an update is not finite): the first
+// such gradient is named, before a later parameter's bad gradient and
+// before an earlier parameter's update that overflows, and nothing
+// changes.
+func TestStepNotFiniteGradOrder(t *testing.T) {
+	opts := map[string]*trainers.SGDOptions{
+		"sgd":       {LearningRate: 1},
+		"clipnorm":  {LearningRate: 1, ClipNorm: 10},
+		"momentum":  {LearningRate: 1, Momentum: 0.5},
+		"clipvalue": {LearningRate: 1, ClipValue: 10},
+	}
+	for name, o := range opts {
+		for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+			opt := must(trainers.NewSGD(o))
+			a := toyParam(t, "a", graph.Float32, 2, 3e38)
+			b := toyParam(t, "b", graph.Float32, 2, 1)
+			c := toyParam(t, "c", graph.Float32, 1, 1)
+			check := func(what string, gs []*graph.Tensor, want error, wantName string) {
+				t.Helper()
+				err := opt.Step([]*graph.Param{a, b, c}, gs)
+				if !errors.Is(err, want) || !strings.Contains(err.Error(), wantName) {
+					t.Errorf("%s, gradient %v, %s: error %v, want %v naming %s", name, bad, what, err, want, wantName)
+				}
+				if a.Float64s()[0] != float64(float32(3e38)) || b.Float64s()[0] != 1 || c.Float64s()[0] != 1 || opt.Iterations() != 0 {
+					t.Errorf("%s, %s: a failed step changed the weights or the step count", name, what)
+				}
+			}
+			// b's gradient is not finite; a's update (3e38 + 1e38) is
+			// beyond float32's range where clipvalue does not bound it.
+			check("later bad gradient",
+				[]*graph.Tensor{grad(graph.Float32, -1e38, 0), grad(graph.Float32, 0, bad), grad(graph.Float32, 1)},
+				trainers.ErrNotFiniteGrad, "gradient is not finite: b")
+			check("then a wrong size",
+				[]*graph.Tensor{grad(graph.Float32, 0, 0), grad(graph.Float32, bad, 0), grad(graph.Float32, 1, 1)},
+				trainers.ErrNotFiniteGrad, "gradient is not finite: b")
+			check("a wrong size first",
+				[]*graph.Tensor{grad(graph.Float32, 0, 0, 0), grad(graph.Float32, bad, 0), grad(graph.Float32, 1)},
+				graph.ErrShape, "gradient of a")
 		}
 	}
 }

@@ -28,6 +28,12 @@ var ErrNotFiniteGrad = errors.New("gradient is not finite")
 //     an infinity in a float32 parameter), writing nothing;
 //  3. only then are the weights and slots written, by the same arithmetic.
 //
+// Plain SGD without clipping skips the squares of pass 1 (it needs no
+// norms) and checks the gradients' finiteness only when pass 2 finds an
+// update that is not finite, which a gradient that is not finite always
+// makes: the step fails with the same error, and a step that succeeds
+// makes two passes.
+//
 // So a step that fails changes no weight, slot or step count, without
 // copies of the state to roll back to.
 
@@ -117,6 +123,21 @@ func update[W, G float](r *rule, w []W, g []G, s [][]float64, commit bool) bool 
 	switch r.kind {
 	case ruleSGD:
 		lr := r.lr
+		if scale == 1 && clip <= 0 {
+			// No clipping: clipped(g, 1, 0) is g itself, so these loops
+			// compute what the general one does, without its per-element
+			// branches (the seed workloads' update).
+			if commit {
+				for j := range w {
+					w[j] = W(float64(w[j]) - lr*float64(g[j]))
+				}
+				return true
+			}
+			for j := range w {
+				bad += notFinite(W(float64(w[j]) - lr*float64(g[j])))
+			}
+			return bad == 0
+		}
 		for j := range w {
 			nw := W(float64(w[j]) - lr*clipped(float64(g[j]), scale, clip))
 			if commit {
@@ -230,9 +251,13 @@ func paramOK(p *graph.Param) bool {
 }
 
 // checkGrads checks the parameters and their gradients (count, shape,
-// dtype, finite) and sets o.scales[i], the clipping scale of gradient i.
-// (A graph.Tensor is never a view, so the gradients are read as they are.)
-func (o *base) checkGrads(params []*graph.Param, grads []*graph.Tensor) error {
+// dtype and, unless deferred, that every value is finite) and sets
+// o.scales[i], the clipping scale of gradient i. (A graph.Tensor is never
+// a view, so the gradients are read as they are.) With deferred, the
+// caller checks finiteness when an update is not finite (checkFinite);
+// an error here is still preceded by that of an earlier gradient that is
+// not finite, as without deferred.
+func (o *base) checkGrads(params []*graph.Param, grads []*graph.Tensor, deferred bool) error {
 	if len(params) != len(grads) {
 		return fmt.Errorf("%w: %d gradients for %d parameters", graph.ErrShape, len(grads), len(params))
 	}
@@ -242,24 +267,23 @@ func (o *base) checkGrads(params []*graph.Param, grads []*graph.Tensor) error {
 	scales := o.scales[:len(params)]
 	var global float64
 	for i, g := range grads {
+		if err := checkGrad(params[i], g, i); err != nil {
+			if deferred {
+				if ferr := checkFinite(params[:i], grads[:i]); ferr != nil {
+					return ferr
+				}
+			}
+			return err
+		}
+		scales[i] = 1
+		if deferred {
+			continue
+		}
 		p := params[i]
-		if p == nil {
-			return fmt.Errorf("%w: parameter %d is nil", graph.ErrArgument, i)
-		}
-		if !paramOK(p) {
-			return fmt.Errorf("%w: parameter %q has no float32 or float64 value (not made by NewParam)", graph.ErrArgument, p.Name())
-		}
-		if g == nil || g.Len() != p.Len() {
-			return fmt.Errorf("%w: gradient of %s does not match it", graph.ErrShape, p.Name())
-		}
-		sq, finite, ok := sumSquares(g, p.Len())
-		if !ok {
-			return fmt.Errorf("%w: gradient of %s is not a float32 or float64 tensor", graph.ErrArgument, p.Name())
-		}
+		sq, finite, _ := sumSquares(g, p.Len())
 		if !finite {
 			return fmt.Errorf("%w: %s", ErrNotFiniteGrad, p.Name())
 		}
-		scales[i] = 1
 		if c := o.h.clip.norm; c > 0 {
 			if n := math.Sqrt(sq); n > c {
 				scales[i] = c / n
@@ -272,6 +296,45 @@ func (o *base) checkGrads(params []*graph.Param, grads []*graph.Tensor) error {
 			for i := range scales {
 				scales[i] = c / n
 			}
+		}
+	}
+	return nil
+}
+
+// checkGrad checks parameter p (number i) and its gradient g: a float32
+// or float64 parameter made by NewParam, and a float32 or float64
+// gradient of its length.
+func checkGrad(p *graph.Param, g *graph.Tensor, i int) error {
+	if p == nil {
+		return fmt.Errorf("%w: parameter %d is nil", graph.ErrArgument, i)
+	}
+	if !paramOK(p) {
+		return fmt.Errorf("%w: parameter %q has no float32 or float64 value (not made by NewParam)", graph.ErrArgument, p.Name())
+	}
+	if g == nil || g.Len() != p.Len() {
+		return fmt.Errorf("%w: gradient of %s does not match it", graph.ErrShape, p.Name())
+	}
+	if !gradOK(g, p.Len()) {
+		return fmt.Errorf("%w: gradient of %s is not a float32 or float64 tensor", graph.ErrArgument, p.Name())
+	}
+	return nil
+}
+
+// gradOK reports whether g holds at least n float32 or float64 values.
+func gradOK(g *graph.Tensor, n int) bool {
+	if d, ok := graph.Float32Data(g); ok {
+		return len(d) >= n
+	}
+	d, ok := graph.Float64Data(g)
+	return ok && len(d) >= n
+}
+
+// checkFinite returns the error of the first gradient that is not
+// finite, or nil; the gradients are ones checkGrad accepted.
+func checkFinite(params []*graph.Param, grads []*graph.Tensor) error {
+	for i, g := range grads {
+		if _, finite, _ := sumSquares(g, params[i].Len()); !finite {
+			return fmt.Errorf("%w: %s", ErrNotFiniteGrad, params[i].Name())
 		}
 	}
 	return nil
@@ -325,7 +388,14 @@ func (o *base) apply(params []*graph.Param, grads []*graph.Tensor, r *rule) erro
 	if err := o.checkBound(params); err != nil {
 		return err
 	}
-	if err := o.checkGrads(params, grads); err != nil {
+	// Plain SGD without clipping needs no squared norms, and a gradient
+	// that is not finite makes its update w - lr·g not finite (a NaN
+	// stays one; lr times an infinity is an infinity or a NaN): their
+	// finiteness is checked only when an update is not finite, and the
+	// step fails with the error it would have had if they had been
+	// checked first.
+	deferred := r.kind == ruleSGD && o.h.clip == (clipping{})
+	if err := o.checkGrads(params, grads, deferred); err != nil {
 		return err
 	}
 	if o.bound == nil {
@@ -343,6 +413,11 @@ func (o *base) apply(params []*graph.Param, grads []*graph.Tensor, r *rule) erro
 	for i, p := range params {
 		r.scale = o.scales[i]
 		if !updateParam(r, p, grads[i], state[i*k:(i+1)*k], false) {
+			if deferred {
+				if err := checkFinite(params, grads); err != nil {
+					return err
+				}
+			}
 			return fmt.Errorf("%w: the update of %s is not finite", ErrNotFiniteGrad, p.Name())
 		}
 	}
