@@ -80,25 +80,7 @@ func (k gemm[T]) run(m *Machine, out gorgonia.Value, args []gorgonia.Value) bool
 func (k gemm[T]) product(o, ad, bd []T, sc *scratch) {
 	mm, n, kk := k.m, k.n, k.k
 	if isFloat32[T]() && simd.Enabled {
-		// The AVX2 product takes both operands untransposed: a
-		// transposed one is copied into the machine's scratch (an operand
-		// with an inner size of 1 is a vector, its own transpose).
-		a32, lda := as32(ad), k.ac
-		if k.transA && kk > 1 && k.paramA {
-			a32, lda = sc.transposeParam(a32, k.ar, k.ac), k.ar
-		} else if k.transA && kk > 1 {
-			a32, lda = transpose(&sc.a, a32, k.ar, k.ac), k.ar
-		} else if k.transA {
-			lda = 1
-		}
-		b32, ldb := as32(bd), k.bc
-		if k.transB && kk > 1 && k.paramB {
-			b32, ldb = sc.transposeParam(b32, k.br, k.bc), k.br
-		} else if k.transB && kk > 1 {
-			b32, ldb = transpose(&sc.b, b32, k.br, k.bc), k.br
-		} else if k.transB {
-			ldb = n
-		}
+		a32, lda, b32, ldb := k.untransposed(ad, bd, sc)
 		simd.Gemm(mm, n, kk, a32, lda, b32, ldb, as32(o), n)
 		return
 	}
@@ -139,10 +121,37 @@ func (k gemm[T]) product(o, ad, bd []T, sc *scratch) {
 	}
 }
 
+// untransposed returns the operands of the float32 AVX2 product, which
+// takes both untransposed, with their row strides: a transposed one is
+// copied into the machine's scratch (an operand with an inner size of 1
+// is a vector, its own transpose).
+func (k gemm[T]) untransposed(ad, bd []T, sc *scratch) (a32 []float32, lda int, b32 []float32, ldb int) {
+	a32, lda = as32(ad), k.ac
+	if k.transA && k.k > 1 && k.paramA {
+		a32, lda = sc.transposeParam(a32, k.ar, k.ac), k.ar
+	} else if k.transA && k.k > 1 {
+		a32, lda = transpose(&sc.a, a32, k.ar, k.ac), k.ar
+	} else if k.transA {
+		lda = 1
+	}
+	b32, ldb = as32(bd), k.bc
+	if k.transB && k.k > 1 && k.paramB {
+		b32, ldb = sc.transposeParam(b32, k.br, k.bc), k.br
+	} else if k.transB && k.k > 1 {
+		b32, ldb = transpose(&sc.b, b32, k.br, k.bc), k.br
+	} else if k.transB {
+		ldb = k.n
+	}
+	return a32, lda, b32, ldb
+}
+
 // scratch holds a machine's buffers for the transposed operands of its
 // float32 products.
 type scratch struct {
 	a, b []float32
+	// tile holds rows of a product that a product-and-sum group adds to
+	// its other operand (gemmadd.go).
+	tile []float32
 	// run counts the machine's runs; params holds the transposed
 	// parameters of the current run (and, for reuse, earlier runs').
 	run    int

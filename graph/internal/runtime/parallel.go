@@ -126,6 +126,12 @@ func (m *Machine) taskWork(i int) int64 {
 	if g, ok := m.p.ops[i].k.(interface{ macs() int64 }); ok {
 		return g.macs() + dispatch
 	}
+	if m.st[i].how == howGroup {
+		if g, ok := m.p.groups[m.p.ops[i].group-1].k.(interface{ macs() int64 }); ok {
+			// A product and its sum (gemmadd.go).
+			return g.macs() + perElement*int64(len(m.p.ops[i].args)) + dispatch
+		}
+	}
 	w := int64(dispatch)
 	for _, s := range m.taskOps(i) {
 		if d, ok := m.vals[s].(*tensor.Dense); ok {

@@ -129,6 +129,7 @@ func Compile(g Graph) (*Program, error) {
 			roots[p.slot[r]] = true
 		}
 		p.assemble(roots)
+		p.gemmAdds(roots)
 		p.fuse()
 	}
 

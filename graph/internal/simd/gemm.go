@@ -187,3 +187,13 @@ func gemmGo(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32
 		}
 	}
 }
+
+// GemmSplits reports whether Gemm splits an m×k by k×n product across
+// goroutines (at the present Threads).
+func GemmSplits(m, n, k int) bool {
+	if float64(m)*float64(n)*float64(k) < 2*gemmPartWork {
+		return false
+	}
+	parts, _ := gemmSplit(m, n, k, Threads())
+	return parts > 1
+}

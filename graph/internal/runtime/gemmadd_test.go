@@ -1,0 +1,120 @@
+package runtime
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/gornn/gornn/graph/internal/simd"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// recurrentGraph is a plain recurrence over steps time steps, zₜ = xₜ·W +
+// hₜ₋₁·U, hₜ = tanh(zₜ), loss = Σ h_T⊙h_T, with its gradients by
+// gorgonia.Grad: the forward pass adds two products per step, and the
+// gradients of W and U are chains of additions of one product per step.
+func recurrentGraph(t *testing.T, r, in, u, steps int) (Graph, []*gorgonia.Node) {
+	t.Helper()
+	eg := gorgonia.NewGraph()
+	mat := func(name string, a, b int) *gorgonia.Node {
+		return gorgonia.NewMatrix(eg, tensor.Float32, gorgonia.WithShape(a, b), gorgonia.WithName(name))
+	}
+	w, uw, h0 := mat("w", in, u), mat("u", u, u), mat("h0", r, u)
+	leaves := []*gorgonia.Node{w, uw, h0}
+	must := gorgonia.Must
+	h := h0
+	for s := range steps {
+		x := mat("x"+string(rune('a'+s)), r, in)
+		leaves = append(leaves, x)
+		h = must(gorgonia.Tanh(must(gorgonia.Add(must(gorgonia.Mul(x, w)), must(gorgonia.Mul(h, uw))))))
+	}
+	loss := must(gorgonia.Sum(must(gorgonia.HadamardProd(h, h))))
+	grads, err := gorgonia.Grad(loss, w, uw, h0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Graph{G: eg, Roots: append([]*gorgonia.Node{h, loss}, grads...), Inputs: leaves}, leaves
+}
+
+// runRecurrent compiles the recurrence, runs it three times on fixed
+// random inputs (new ones each run) and returns the roots' values of the last run.
+func runRecurrent(t *testing.T, r, in, u, steps int) ([][]float64, *Program, *Machine) {
+	t.Helper()
+	gr, leaves := recurrentGraph(t, r, in, u, steps)
+	p, err := Compile(gr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := p.NewMachine()
+	rng := rand.New(rand.NewPCG(3, 4))
+	var data [][]float32
+	for _, n := range leaves {
+		s, _ := p.Slot(n)
+		v := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(n.Shape()...))
+		data = append(data, v.Data().([]float32))
+		m.Set(s, v)
+	}
+	for range 3 {
+		// New numbers every run: an element a run failed to write would
+		// keep the last run's.
+		for _, d := range data {
+			for j := range d {
+				d[j] = float32(rng.NormFloat64() * 0.3)
+			}
+		}
+		if err := m.Run(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out [][]float64
+	for _, n := range gr.Roots {
+		s, _ := p.Slot(n)
+		v, err := m.Value(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, floats(v))
+	}
+	return out, p, m
+}
+
+// TestGemmAddMatchesUnfused: the products read only by an addition
+// (forward x·W + h·U, and the per-step terms of the weight gradients) are
+// grouped with it and not computed on their own, and every root is bit
+// for bit what the unfused program computes: at sizes smaller than a
+// tile, of several tiles and a tail, with operands transposed (the
+// gradients' Aᵀ·B and A·Bᵀ), and a product large enough to be split
+// across cores.
+func TestGemmAddMatchesUnfused(t *testing.T) {
+	if !simd.Enabled {
+		t.Log("no AVX2: products are not grouped; checking the results only")
+	}
+	t.Setenv("GORNN_FUSION", "on")
+	for _, c := range [][4]int{{3, 2, 5, 3}, {97, 7, 45, 4}, {256, 64, 96, 3}} {
+		fused, p, m := runRecurrent(t, c[0], c[1], c[2], c[3])
+		folded := 0
+		for i := 0; i < p.Len(); i++ {
+			if m.How(i) == "folded" && p.Kernel(i) == "gemm" {
+				folded++
+			}
+		}
+		// Per step but the first: the forward sum, and a term of each of
+		// the gradients of W and U; the first step's forward sum too.
+		if want := 3*(c[3]-1) + 1; simd.Enabled && folded < want {
+			t.Errorf("%v: %d products folded into their sums, want at least %d", c, folded, want)
+		}
+		t.Setenv("GORNN_FUSION", "off")
+		unfused, q, _ := runRecurrent(t, c[0], c[1], c[2], c[3])
+		t.Setenv("GORNN_FUSION", "on")
+		if q.Groups() != 0 {
+			t.Fatalf("GORNN_FUSION=off: %d groups", q.Groups())
+		}
+		for k := range unfused {
+			if !slices.EqualFunc(fused[k], unfused[k], func(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) }) {
+				t.Errorf("%v: root %d differs fused and unfused", c, k)
+			}
+		}
+	}
+}
