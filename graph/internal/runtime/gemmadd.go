@@ -65,7 +65,8 @@ func (p *Program) gemmAdds(roots map[int]bool) {
 		if pick < 0 || p.ops[x].lazy {
 			continue
 		}
-		k := &gemmAdd{g: p.ops[pick].k.(gemm[float32]), prod: pick, x: x, sum: s, first: first}
+		k := &gemmAdd{g: p.ops[pick].k.(gemm[float32]), prod: pick, x: x, sum: s, first: first,
+			inPlace: p.ops[x].g != nil && !roots[x] && len(readers[x]) == 1 && !p.ops[x].addsInto}
 		p.groups = append(p.groups, group{members: []int{pick, s}, k: k, folds: true})
 		p.ops[pick].group = len(p.groups)
 		o.group = len(p.groups)
@@ -81,6 +82,9 @@ type gemmAdd struct {
 	// the operands are added in the op's order (of two NaNs, the
 	// processor keeps the first one's payload).
 	first bool
+	// inPlace is set when x is an op's value read only by the sum, not a
+	// root: the sum may be written over it (settleInPlace).
+	inPlace bool
 }
 
 func (k *gemmAdd) String() string { return "gemm+add" }
@@ -161,4 +165,39 @@ func overlaps(a, b []float32) bool {
 	}
 	pa, pb := uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
 	return pa < pb+uintptr(len(b))*4 && pb < pa+uintptr(len(a))*4
+}
+
+// settleInPlace gives the sum of each product-and-sum group the memory
+// of its other operand where that is an op's own value read by nothing
+// else: the sum is then computed in place, and a chain of them (a weight
+// gradient's terms) adds into one matrix that stays in the cache instead
+// of writing a new one per term. The first run's sum is copied over the
+// operand first, so the values read after it are the same. Groups are
+// settled in program order, so a chain's sums all come to share its
+// first operand's memory.
+func (m *Machine) settleInPlace() {
+	for gi := range m.p.groups {
+		k, ok := m.p.groups[gi].k.(*gemmAdd)
+		if !ok || !k.inPlace || m.st[k.sum].how != howGroup {
+			continue
+		}
+		switch m.st[k.x].how {
+		case howKernel, howGroup, howFused:
+		default:
+			continue
+		}
+		xd, sd := dense(m.vals[k.x]), dense(m.vals[k.sum])
+		if xd == nil || sd == nil || xd.IsView() || sd.IsView() {
+			continue
+		}
+		n := k.g.m * k.g.n
+		xs, xok := Data[float32](xd)
+		ss, sok := Data[float32](sd)
+		if !xok || !sok || len(xs) != n || len(ss) != n || overlaps(xs, ss) {
+			continue
+		}
+		copy(xs, ss)
+		m.vals[k.sum] = m.vals[k.x]
+		m.st[k.x].lent = true
+	}
 }

@@ -86,7 +86,7 @@ func runRecurrent(t *testing.T, r, in, u, steps int) ([][]float64, *Program, *Ma
 // for bit what the unfused program computes: at sizes smaller than a
 // tile, of several tiles and a tail, with operands transposed (the
 // gradients' Aᵀ·B and A·Bᵀ), and a product large enough to be split
-// across cores.
+// across cores; the sums of a chain computed in place.
 func TestGemmAddMatchesUnfused(t *testing.T) {
 	if !simd.Enabled {
 		t.Log("no AVX2: products are not grouped; checking the results only")
@@ -94,11 +94,19 @@ func TestGemmAddMatchesUnfused(t *testing.T) {
 	t.Setenv("GORNN_FUSION", "on")
 	for _, c := range [][4]int{{3, 2, 5, 3}, {97, 7, 45, 4}, {256, 64, 96, 3}} {
 		fused, p, m := runRecurrent(t, c[0], c[1], c[2], c[3])
-		folded := 0
+		folded, lent := 0, 0
 		for i := 0; i < p.Len(); i++ {
 			if m.How(i) == "folded" && p.Kernel(i) == "gemm" {
 				folded++
 			}
+			if m.Lent(i) {
+				lent++
+			}
+		}
+		// The chains of the weight gradients add in place: every sum
+		// but the first of each lends its memory.
+		if want := 2 * (c[3] - 2); simd.Enabled && lent < want {
+			t.Errorf("%v: %d sums computed in place, want at least %d", c, lent, want)
 		}
 		// Per step but the first: the forward sum, and a term of each of
 		// the gradients of W and U; the first step's forward sum too.

@@ -76,3 +76,7 @@ func (m *Machine) Plan() (ops int, work, chain int64, ok bool) {
 	}
 	return len(pl.tasks), pl.work0, chain, true
 }
+
+// Lent reports whether slot i's memory holds its only reader's value
+// after a run (a product-and-sum group's sum computed in place).
+func (m *Machine) Lent(i int) bool { return m.st[i].lent }

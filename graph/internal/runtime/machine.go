@@ -60,6 +60,9 @@ type state struct {
 	how   how
 	reuse bool // Gorgonia's op may write into the last value
 	stale bool // a lazy value not computed on this run
+	// lent marks a value whose memory its only reader writes its own
+	// value into (gemmadd.go): after a run it holds the reader's value.
+	lent bool
 	// prev is the first operand the op had when its value was computed.
 	prev gorgonia.Value
 }
@@ -82,6 +85,9 @@ func (m *Machine) Set(i int, v gorgonia.Value) { m.vals[i] = v }
 func (m *Machine) Value(i int) (gorgonia.Value, error) {
 	if m.st[i].how == howFolded {
 		return nil, fmt.Errorf("slot %d is not computed: its group computes only its reader", i)
+	}
+	if m.st[i].lent {
+		return nil, fmt.Errorf("slot %d's memory holds its reader's value", i)
 	}
 	if m.st[i].stale {
 		if err := m.materialize(i); err != nil {
@@ -281,6 +287,7 @@ func (m *Machine) first(cur *int) error {
 	}
 	m.settled = true
 	m.settleGroups()
+	m.settleInPlace()
 	m.plan = m.newPlan()
 	return nil
 }
