@@ -519,7 +519,21 @@ func foldedSum(t *testing.T, p *Program, e *Executor, i int, want []float64) (go
 		if e.m.Lent(x) || e.m.Lent(j) {
 			return nil, nil // x's memory holds the sum, or the sum's its reader's
 		}
-		xs := valueFloats(e.m.Raw(x))
+		xv := e.m.Raw(x)
+		if e.m.How(x) == "folded" {
+			// A product folded into the same sum: Gorgonia's op on its
+			// operands.
+			var xargs []gorgonia.Value
+			for _, c := range p.rt.Args(x) {
+				xargs = append(xargs, e.m.Raw(c))
+			}
+			v, err := p.rt.Op(x).Do(xargs...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			xv = v
+		}
+		xs := valueFloats(xv)
 		sum = make([]float64, len(want))
 		for k := range want {
 			sum[k] = xs[k] + want[k]

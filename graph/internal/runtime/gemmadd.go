@@ -11,23 +11,33 @@ import (
 // (or a·b + x), where the product is read only by that addition: the
 // forward pass's x·W + h·U, and the chains of additions Grad builds for a
 // weight that every time step multiplies (the gradient of U is the sum
-// over the steps of hₜᵀ·dzₜ). Each such pair becomes a group of two that
+// over the steps of hₜᵀ·dzₜ). Each such addition becomes a group that
 // computes the product a few rows at a time into a tile that stays in the
 // first-level cache and adds it to x there: the product's value is not
 // computed (folded), so it is neither written to memory nor read back.
+// Where x is itself a product read only by s (the forward x·W), it is
+// computed in a tile of its own too; where s is read only by the addition
+// of a bias row (a lazy broadcast, addRow), the group takes that addition
+// in as well and s is not written either: a recurrent layer's gate input
+// x·W + h·U + b is one pass.
 //
-// The numbers are those of the two ops: every element of the product is
-// the same sum in the same order (the product kernel computes each
-// element alike whatever rows it is given), rounded once, and then added
-// to x's element by the same addition (x + p and p + x are the same
-// number). Only float32 products on the AVX2 kernel are grouped (the
+// The numbers are those of the ops: every element of a product is the
+// same sum in the same order (the product kernel computes each element
+// alike whatever rows it is given), rounded once, and then added to x's
+// element by the same addition in the op's operand order, and the bias by
+// addRow's. Only float32 products on the AVX2 kernel are grouped (the
 // gonum path may compute elements differently for other row counts).
 func (p *Program) gemmAdds(roots map[int]bool) {
 	if !simd.Enabled {
 		return
 	}
+	// The readers of each value, but for the ops that read only its
+	// shape (a broadcast's SizeOf, kept from the first run on).
 	readers := make([][]int, len(p.ops))
 	for j, o := range p.ops {
+		if o.role == roleSizeOf {
+			continue
+		}
 		for _, c := range o.args {
 			readers[c] = append(readers[c], j)
 		}
@@ -36,118 +46,231 @@ func (p *Program) gemmAdds(roots map[int]bool) {
 		o := &p.ops[i]
 		return o.group == 0 && !o.lazy && !o.addsInto
 	}
+	// product returns slot a's product kernel when a can be folded into
+	// its only reader s, an addition over n elements.
+	product := func(a, s, n int) (gemm[float32], bool) {
+		g, ok := p.ops[a].k.(gemm[float32])
+		if !ok || !free(a) || roots[a] || len(readers[a]) != 1 || readers[a][0] != s || len(p.ops[a].args) != 2 || g.m*g.n != n {
+			return g, false
+		}
+		for _, c := range p.ops[a].args {
+			if p.ops[c].lazy {
+				return g, false
+			}
+		}
+		return g, true
+	}
 	for s := range p.ops {
 		o := &p.ops[s]
 		sum, ok := o.k.(binary[float32])
 		if !ok || sum.op != add || len(o.args) != 2 || !free(s) || o.args[0] == o.args[1] {
 			continue
 		}
-		// The operand to fold: a product read only here; of two, the
-		// larger.
-		pick, x, first := -1, -1, false
-		var most int64
+		k := &gemmAdd{sum: s, root: s, lend: -1, src: -1}
+		var prods []int
 		for j, a := range o.args {
-			g, ok := p.ops[a].k.(gemm[float32])
-			if !ok || !free(a) || roots[a] || len(readers[a]) != 1 || len(p.ops[a].args) != 2 || g.m*g.n != sum.n {
-				continue
-			}
-			lazyArg := false
-			for _, c := range p.ops[a].args {
-				lazyArg = lazyArg || p.ops[c].lazy
-			}
-			if lazyArg {
-				continue
-			}
-			if w := g.macs(); w > most {
-				pick, x, first, most = a, o.args[1-j], j == 0, w
+			k.terms[j].slot = a
+			if g, ok := product(a, s, sum.n); ok {
+				k.terms[j].g, k.terms[j].prod = g, true
+				prods = append(prods, j)
 			}
 		}
-		if pick < 0 || p.ops[x].lazy {
+		switch {
+		case len(prods) == 0:
+			continue
+		case len(prods) == 2 && k.terms[0].g.sharesScratch() && k.terms[1].g.sharesScratch():
+			// Both would transpose an operand into the same scratch:
+			// only the larger is folded.
+			small := 0
+			if k.terms[0].g.macs() > k.terms[1].g.macs() {
+				small = 1
+			}
+			k.terms[small].prod = false
+		}
+		for _, t := range k.terms {
+			if !t.prod && p.ops[t.slot].lazy {
+				ok = false
+			}
+		}
+		if !ok {
 			continue
 		}
-		k := &gemmAdd{g: p.ops[pick].k.(gemm[float32]), prod: pick, x: x, sum: s, first: first,
-			inPlace: p.ops[x].g != nil && !roots[x] && len(readers[x]) == 1 && !p.ops[x].addsInto}
-		p.groups = append(p.groups, group{members: []int{pick, s}, k: k, folds: true})
-		p.ops[pick].group = len(p.groups)
-		o.group = len(p.groups)
+		members := []int{s}
+		for _, t := range k.terms {
+			if t.prod {
+				members = append(members, t.slot)
+			} else if x := t.slot; p.ops[x].g != nil && !roots[x] && len(readers[x]) == 1 && !p.ops[x].addsInto {
+				// x is an op's value that only s reads: the group's
+				// value may be written over it (settleInPlace).
+				k.lend = x
+			}
+		}
+		if r := readers[s]; len(r) == 1 && !roots[s] && free(r[0]) {
+			if b, ok := p.ops[r[0]].k.(addRow[float32]); ok && len(p.ops[r[0]].args) == 2 && p.ops[r[0]].args[2-b.arg] == s {
+				k.root, k.src = r[0], b.src
+				members = append(members, r[0])
+			}
+		}
+		members = insertSorted(members)
+		p.groups = append(p.groups, group{members: members, k: k, folds: true})
+		for _, m := range members {
+			p.ops[m].group = len(p.groups)
+		}
 	}
 }
 
-// gemmAdd is the kernel of a group of a product and the addition that is
-// its only reader: sum = x + a·b, with a and b the product's operands.
+// sharesScratch reports whether the product transposes an operand into
+// the machine's shared scratch (sc.a, sc.b) rather than a parameter's own.
+func (k gemm[T]) sharesScratch() bool {
+	return k.k > 1 && (k.transA && !k.paramA || k.transB && !k.paramB)
+}
+
+// gemmAdd is the kernel of a group of an addition, s = t₀ + t₁, the
+// products among its operands that only it reads, and the addition of a
+// bias row to s where that is s's only reader.
 type gemmAdd struct {
-	g            gemm[float32]
-	prod, x, sum int
-	// first is set when the product is the addition's first operand:
-	// the operands are added in the op's order (of two NaNs, the
-	// processor keeps the first one's payload).
-	first bool
-	// inPlace is set when x is an op's value read only by the sum, not a
-	// root: the sum may be written over it (settleInPlace).
-	inPlace bool
+	terms [2]term
+	sum   int
+	// root is the group's value: the bias addition's, or s.
+	root int
+	// src is the bias row's slot (addRow's source), or -1.
+	src int
+	// lend is x's slot when the group's value may be written over x's
+	// memory: x an op's value that only s reads, not a root; or -1.
+	lend int
+}
+
+// term is an operand of the addition: a product computed in the group's
+// tiles, or a value.
+type term struct {
+	prod bool
+	g    gemm[float32]
+	slot int
 }
 
 func (k *gemmAdd) String() string { return "gemm+add" }
 
-// macs is the product's work, for the plans (taskWork).
-func (k *gemmAdd) macs() int64 { return k.g.macs() }
-
-// tileElements bounds a tile of the product: 16 KB of float32, with the
-// operand rows of x and the sum beside it in the first-level cache.
-const tileElements = 4096
-
-// run computes the sum into its value. It declines, before writing
-// anything, when a value is not a dense float32 tensor of its size.
-func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
-	g := k.g
-	args := m.p.ops[k.prod].args
-	for _, s := range [...]int{args[0], args[1], k.x} {
-		if m.st[s].stale {
-			return false
+// macs is the products' work, for the plans (taskWork).
+func (k *gemmAdd) macs() int64 {
+	var w int64
+	for _, t := range k.terms {
+		if t.prod {
+			w += t.g.macs()
 		}
 	}
-	out, ok := denseData[float32](m.vals[k.sum], g.m*g.n)
+	return w
+}
+
+// tileElements bounds a tile of a product: 16 KB of float32, with the
+// rows of the other operand and of the result beside it in the
+// first-level cache.
+const tileElements = 4096
+
+// run computes the group's value. It declines, before writing anything,
+// when a value is not a dense float32 tensor of its size.
+func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
+	var mm, n int
+	for _, t := range k.terms {
+		if t.prod {
+			mm, n = t.g.m, t.g.n
+		}
+	}
+	out, ok := denseData[float32](m.vals[k.root], mm*n)
 	if !ok {
 		return false
 	}
-	x, xok := denseData[float32](m.vals[k.x], g.m*g.n)
-	ad, aok := denseData[float32](m.vals[args[0]], g.ar*g.ac)
-	bd, bok := denseData[float32](m.vals[args[1]], g.br*g.bc)
-	if !xok || !aok || !bok || overlaps(out, x) && unsafe.SliceData(out) != unsafe.SliceData(x) {
-		return false
+	var row []float32
+	if k.src >= 0 {
+		if m.st[k.src].stale {
+			return false
+		}
+		rd := dense(m.vals[k.src])
+		if rd == nil || rd.Shape().TotalSize() != n {
+			return false
+		}
+		if row, ok = Data[float32](rd); !ok || len(row) != n {
+			return false
+		}
 	}
-	mm, n, kk := g.m, g.n, g.k
-	a32, lda, b32, ldb := g.untransposed(ad, bd, &m.sc)
-	if simd.GemmSplits(mm, n, kk) {
-		// A product this large runs on several cores: all of it at once,
-		// then the addition, as the two ops did.
-		t := grow(&m.sc.tile, mm*n)
-		simd.Gemm(mm, n, kk, a32, lda, b32, ldb, t, n)
-		k.add(out, x, t)
-		return true
+	// Each term's rows: a value's, or a product's operands.
+	type operands struct {
+		x, a, b  []float32
+		lda, ldb int
 	}
-	rows := max(1, tileElements/n)
-	if rows > 4 {
-		rows &^= 3
+	var ops [2]operands
+	split := false
+	for j, t := range k.terms {
+		if !t.prod {
+			if m.st[t.slot].stale {
+				return false
+			}
+			x, ok := denseData[float32](m.vals[t.slot], mm*n)
+			if !ok || overlaps(out, x) && unsafe.SliceData(out) != unsafe.SliceData(x) {
+				return false
+			}
+			ops[j].x = x
+			continue
+		}
+		args := m.p.ops[t.slot].args
+		if m.st[args[0]].stale || m.st[args[1]].stale {
+			return false
+		}
+		ad, aok := denseData[float32](m.vals[args[0]], t.g.ar*t.g.ac)
+		bd, bok := denseData[float32](m.vals[args[1]], t.g.br*t.g.bc)
+		if !aok || !bok {
+			return false
+		}
+		ops[j].a, ops[j].b = ad, bd
+		split = split || simd.GemmSplits(mm, n, t.g.k)
 	}
-	rows = min(rows, mm)
-	t := grow(&m.sc.tile, rows*n)
+	// Nothing declines from here on: the transposes may be made.
+	for j, t := range k.terms {
+		if t.prod {
+			ops[j].a, ops[j].lda, ops[j].b, ops[j].ldb = t.g.untransposed(ops[j].a, ops[j].b, &m.sc)
+		}
+	}
+	// A product large enough to be split across cores is computed whole,
+	// on all of them; otherwise a few rows at a time.
+	rows := mm
+	if !split {
+		rows = min(mm, max(1, tileElements/n))
+		if rows > 4 {
+			rows &^= 3
+		}
+	}
+	t0, t1 := grow(&m.sc.tile, rows*n), []float32(nil)
+	if k.terms[0].prod && k.terms[1].prod {
+		t1 = grow(&m.sc.tile2, rows*n)
+	}
 	for r := 0; r < mm; r += rows {
 		h := min(rows, mm-r)
-		tt := t[:h*n]
-		simd.Gemm(h, n, kk, a32[r*lda:], lda, b32, ldb, tt, n)
-		k.add(out[r*n:(r+h)*n], x[r*n:(r+h)*n], tt)
+		lo, hi := r*n, (r+h)*n
+		var v [2][]float32
+		tiles := [2][]float32{t0[:h*n], t1}
+		next := 0
+		for j, t := range k.terms {
+			if !t.prod {
+				v[j] = ops[j].x[lo:hi]
+				continue
+			}
+			tt := tiles[next][:h*n]
+			next++
+			simd.Gemm(h, n, t.g.k, ops[j].a[r*ops[j].lda:], ops[j].lda, ops[j].b, ops[j].ldb, tt, n)
+			v[j] = tt
+		}
+		if row == nil {
+			simd.VV(simd.Add, out[lo:hi], v[0], v[1])
+			continue
+		}
+		// s is not kept: it is summed in the first tile, and the row
+		// added to it as addRow does (s + row).
+		s := t0[:h*n]
+		simd.VV(simd.Add, s, v[0], v[1])
+		for i := 0; i < h*n; i += n {
+			simd.VV(simd.Add, out[lo+i:lo+i+n], s[i:i+n], row)
+		}
 	}
 	return true
-}
-
-// add sets out = x + t, or t + x when the product is the first operand.
-func (k *gemmAdd) add(out, x, t []float32) {
-	if k.first {
-		simd.VV(simd.Add, out, t, x)
-		return
-	}
-	simd.VV(simd.Add, out, x, t)
 }
 
 // grow returns (*buf)[:n], reallocating it when it is shorter.
@@ -167,37 +290,36 @@ func overlaps(a, b []float32) bool {
 	return pa < pb+uintptr(len(b))*4 && pb < pa+uintptr(len(a))*4
 }
 
-// settleInPlace gives the sum of each product-and-sum group the memory
-// of its other operand where that is an op's own value read by nothing
-// else: the sum is then computed in place, and a chain of them (a weight
-// gradient's terms) adds into one matrix that stays in the cache instead
-// of writing a new one per term. The first run's sum is copied over the
-// operand first, so the values read after it are the same. Groups are
-// settled in program order, so a chain's sums all come to share its
+// settleInPlace gives the value of each product-and-sum group the memory
+// of its other operand x where that is an op's own value read by nothing
+// else (gemmAdd.lend): the group then computes in place, and a chain of
+// them (a weight gradient's terms) adds into one matrix that stays in the
+// cache instead of writing a new one per term. The first run's value is
+// copied over x first, so the values read after it are the same. Groups
+// are settled in program order, so a chain's sums all come to share its
 // first operand's memory.
 func (m *Machine) settleInPlace() {
 	for gi := range m.p.groups {
 		k, ok := m.p.groups[gi].k.(*gemmAdd)
-		if !ok || !k.inPlace || m.st[k.sum].how != howGroup {
+		if !ok || k.lend < 0 || m.st[k.root].how != howGroup {
 			continue
 		}
-		switch m.st[k.x].how {
+		switch m.st[k.lend].how {
 		case howKernel, howGroup, howFused:
 		default:
 			continue
 		}
-		xd, sd := dense(m.vals[k.x]), dense(m.vals[k.sum])
+		xd, sd := dense(m.vals[k.lend]), dense(m.vals[k.root])
 		if xd == nil || sd == nil || xd.IsView() || sd.IsView() {
 			continue
 		}
-		n := k.g.m * k.g.n
 		xs, xok := Data[float32](xd)
 		ss, sok := Data[float32](sd)
-		if !xok || !sok || len(xs) != n || len(ss) != n || overlaps(xs, ss) {
+		if !xok || !sok || len(xs) != len(ss) || overlaps(xs, ss) {
 			continue
 		}
 		copy(xs, ss)
-		m.vals[k.sum] = m.vals[k.x]
-		m.st[k.x].lent = true
+		m.vals[k.root] = m.vals[k.lend]
+		m.st[k.lend].lent = true
 	}
 }

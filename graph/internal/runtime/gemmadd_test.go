@@ -12,7 +12,7 @@ import (
 )
 
 // recurrentGraph is a plain recurrence over steps time steps, zₜ = xₜ·W +
-// hₜ₋₁·U, hₜ = tanh(zₜ), loss = Σ h_T⊙h_T, with its gradients by
+// hₜ₋₁·U (+ b on odd steps), hₜ = tanh(zₜ), loss = Σ h_T⊙h_T, with its gradients by
 // gorgonia.Grad: the forward pass adds two products per step, and the
 // gradients of W and U are chains of additions of one product per step.
 func recurrentGraph(t *testing.T, r, in, u, steps int) (Graph, []*gorgonia.Node) {
@@ -22,16 +22,22 @@ func recurrentGraph(t *testing.T, r, in, u, steps int) (Graph, []*gorgonia.Node)
 		return gorgonia.NewMatrix(eg, tensor.Float32, gorgonia.WithShape(a, b), gorgonia.WithName(name))
 	}
 	w, uw, h0 := mat("w", in, u), mat("u", u, u), mat("h0", r, u)
-	leaves := []*gorgonia.Node{w, uw, h0}
+	bias := gorgonia.NewVector(eg, tensor.Float32, gorgonia.WithShape(u), gorgonia.WithName("b"))
+	leaves := []*gorgonia.Node{w, uw, h0, bias}
 	must := gorgonia.Must
 	h := h0
 	for s := range steps {
 		x := mat("x"+string(rune('a'+s)), r, in)
 		leaves = append(leaves, x)
-		h = must(gorgonia.Tanh(must(gorgonia.Add(must(gorgonia.Mul(x, w)), must(gorgonia.Mul(h, uw))))))
+		z := must(gorgonia.Add(must(gorgonia.Mul(x, w)), must(gorgonia.Mul(h, uw))))
+		if s%2 == 1 {
+			// Every other step adds the bias row, as a layer does.
+			z = must(gorgonia.BroadcastAdd(z, bias, nil, []byte{0}))
+		}
+		h = must(gorgonia.Tanh(z))
 	}
 	loss := must(gorgonia.Sum(must(gorgonia.HadamardProd(h, h))))
-	grads, err := gorgonia.Grad(loss, w, uw, h0)
+	grads, err := gorgonia.Grad(loss, w, uw, h0, bias)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,14 +100,20 @@ func TestGemmAddMatchesUnfused(t *testing.T) {
 	t.Setenv("GORNN_FUSION", "on")
 	for _, c := range [][4]int{{3, 2, 5, 3}, {97, 7, 45, 4}, {256, 64, 96, 3}} {
 		fused, p, m := runRecurrent(t, c[0], c[1], c[2], c[3])
-		folded, lent := 0, 0
+		folded, lent, sums := 0, 0, 0
 		for i := 0; i < p.Len(); i++ {
 			if m.How(i) == "folded" && p.Kernel(i) == "gemm" {
 				folded++
 			}
+			if m.How(i) == "folded" && p.Kernel(i) == "add" {
+				sums++ // a sum the bias addition after it takes in
+			}
 			if m.Lent(i) {
 				lent++
 			}
+		}
+		if want := c[3] / 2; simd.Enabled && sums < want {
+			t.Errorf("%v: %d sums folded into their bias additions, want %d", c, sums, want)
 		}
 		// The chains of the weight gradients add in place: every sum
 		// but the first of each lends its memory.
