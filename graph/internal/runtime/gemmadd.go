@@ -111,6 +111,15 @@ func (p *Program) gemmAdds(roots map[int]bool) {
 				members = append(members, r[0])
 			}
 		}
+		for j := range k.terms {
+			if t := &k.terms[j]; t.prod {
+				k.m, k.n = t.g.m, t.g.n
+			}
+		}
+		k.rows = min(k.m, max(1, tileElements/k.n))
+		if k.rows > 4 {
+			k.rows &^= 3
+		}
 		members = insertSorted(members)
 		p.groups = append(p.groups, group{members: members, k: k, folds: true})
 		for _, m := range members {
@@ -138,6 +147,8 @@ type gemmAdd struct {
 	// lend is x's slot when the group's value may be written over x's
 	// memory: x an op's value that only s reads, not a root; or -1.
 	lend int
+	// m, n are the result's shape; rows the rows of a tile.
+	m, n, rows int
 }
 
 // term is an operand of the addition: a product computed in the group's
@@ -169,12 +180,7 @@ const tileElements = 4096
 // run computes the group's value. It declines, before writing anything,
 // when a value is not a dense float32 tensor of its size.
 func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
-	var mm, n int
-	for _, t := range k.terms {
-		if t.prod {
-			mm, n = t.g.m, t.g.n
-		}
-	}
+	mm, n := k.m, k.n
 	out, ok := denseData[float32](m.vals[k.root], mm*n)
 	if !ok {
 		return false
@@ -184,31 +190,25 @@ func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 		if m.st[k.src].stale {
 			return false
 		}
-		rd := dense(m.vals[k.src])
-		if rd == nil || rd.Shape().TotalSize() != n {
-			return false
-		}
-		if row, ok = Data[float32](rd); !ok || len(row) != n {
+		if row, ok = denseData[float32](m.vals[k.src], n); !ok {
 			return false
 		}
 	}
 	// Each term's rows: a value's, or a product's operands.
-	type operands struct {
-		x, a, b  []float32
-		lda, ldb int
-	}
-	var ops [2]operands
+	var x, a, b [2][]float32
+	var lda, ldb [2]int
 	split := false
-	for j, t := range k.terms {
+	for j := range k.terms {
+		t := &k.terms[j]
 		if !t.prod {
 			if m.st[t.slot].stale {
 				return false
 			}
-			x, ok := denseData[float32](m.vals[t.slot], mm*n)
-			if !ok || overlaps(out, x) && unsafe.SliceData(out) != unsafe.SliceData(x) {
+			v, ok := denseData[float32](m.vals[t.slot], mm*n)
+			if !ok || overlaps(out, v) && unsafe.SliceData(out) != unsafe.SliceData(v) {
 				return false
 			}
-			ops[j].x = x
+			x[j] = v
 			continue
 		}
 		args := m.p.ops[t.slot].args
@@ -220,42 +220,40 @@ func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 		if !aok || !bok {
 			return false
 		}
-		ops[j].a, ops[j].b = ad, bd
+		a[j], b[j] = ad, bd
 		split = split || simd.GemmSplits(mm, n, t.g.k)
 	}
 	// Nothing declines from here on: the transposes may be made.
-	for j, t := range k.terms {
-		if t.prod {
-			ops[j].a, ops[j].lda, ops[j].b, ops[j].ldb = t.g.untransposed(ops[j].a, ops[j].b, &m.sc)
+	for j := range k.terms {
+		if t := &k.terms[j]; t.prod {
+			a[j], lda[j], b[j], ldb[j] = t.g.untransposed(a[j], b[j], &m.sc)
 		}
 	}
 	// A product large enough to be split across cores is computed whole,
 	// on all of them; otherwise a few rows at a time.
-	rows := mm
-	if !split {
-		rows = min(mm, max(1, tileElements/n))
-		if rows > 4 {
-			rows &^= 3
-		}
+	rows := k.rows
+	if split {
+		rows = mm
 	}
-	t0, t1 := grow(&m.sc.tile, rows*n), []float32(nil)
+	t0 := grow(&m.sc.tile, rows*n)
+	tiles := [2][]float32{t0, nil}
 	if k.terms[0].prod && k.terms[1].prod {
-		t1 = grow(&m.sc.tile2, rows*n)
+		tiles[1] = grow(&m.sc.tile2, rows*n)
 	}
 	for r := 0; r < mm; r += rows {
 		h := min(rows, mm-r)
 		lo, hi := r*n, (r+h)*n
 		var v [2][]float32
-		tiles := [2][]float32{t0[:h*n], t1}
 		next := 0
-		for j, t := range k.terms {
+		for j := range k.terms {
+			t := &k.terms[j]
 			if !t.prod {
-				v[j] = ops[j].x[lo:hi]
+				v[j] = x[j][lo:hi]
 				continue
 			}
 			tt := tiles[next][:h*n]
 			next++
-			simd.Gemm(h, n, t.g.k, ops[j].a[r*ops[j].lda:], ops[j].lda, ops[j].b, ops[j].ldb, tt, n)
+			simd.Gemm(h, n, t.g.k, a[j][r*lda[j]:], lda[j], b[j], ldb[j], tt, n)
 			v[j] = tt
 		}
 		if row == nil {
