@@ -88,22 +88,54 @@ func (e *Executor) SetInput(i int, x *Tensor) error {
 
 // scatterSteps copies x [B, T, F] into T step buffers [B, F].
 func scatterSteps(steps []*tensor.Dense, x *tensor.Dense, shape []int) {
-	B, T, F := shape[0], shape[1], shape[2]
-	src := floatView(x)
-	for t := 0; t < T; t++ {
+	switch src := anyData(x).(type) {
+	case []float32:
+		scatterFrom(steps, src, shape)
+	case []float64:
+		scatterFrom(steps, src, shape)
+	}
+}
+
+func scatterFrom[S float32 | float64](steps []*tensor.Dense, src []S, shape []int) {
+	for t := range shape[1] {
 		switch d := anyData(steps[t]).(type) {
 		case []float32:
-			for b := 0; b < B; b++ {
-				for f := 0; f < F; f++ {
-					d[b*F+f] = float32(src.At((b*T+t)*F + f))
-				}
-			}
+			moveStep(d, src, shape, t, true)
 		case []float64:
-			for b := 0; b < B; b++ {
-				for f := 0; f < F; f++ {
-					d[b*F+f] = src.At((b*T+t)*F + f)
-				}
+			moveStep(d, src, shape, t, true)
+		}
+	}
+}
+
+// moveStep copies, converting the element type, step t of a sequence seq
+// [B, T, F] into step [B, F] (toStep), or step into step t of seq.
+func moveStep[D, S float32 | float64](step []D, seq []S, shape []int, t int, toStep bool) {
+	B, T, F := shape[0], shape[1], shape[2]
+	if F == 1 {
+		// One feature (a series): a strided copy.
+		step, seq = step[:B], seq[t:]
+		k := 0
+		for b := range step {
+			if toStep {
+				step[b] = D(seq[k])
+			} else {
+				seq[k] = S(step[b])
 			}
+			k += T
+		}
+		return
+	}
+	for b := range B {
+		s := seq[(b*T+t)*F : (b*T+t+1)*F]
+		d := step[b*F : (b+1)*F]
+		if toStep {
+			for f, v := range s {
+				d[f] = D(v)
+			}
+			continue
+		}
+		for f, v := range d {
+			s[f] = S(v)
 		}
 	}
 }
@@ -224,7 +256,7 @@ func (e *Executor) Output(i int) (*Tensor, error) {
 // gatherSteps assembles step values [B, F] (slot -1: zeros) into a
 // sequence [B, T, F].
 func (e *Executor) gatherSteps(slots []int, shape []int) (*tensor.Dense, error) {
-	B, T, F := shape[0], shape[1], shape[2]
+	B, F := shape[0], shape[2]
 	out := NewTensor(e.p.dt, shape...).d
 	for t, s := range slots {
 		if s < 0 {
@@ -241,23 +273,27 @@ func (e *Executor) gatherSteps(slots []int, shape []int) (*tensor.Dense, error) 
 		if g.IsView() {
 			g = g.Materialize().(*tensor.Dense)
 		}
-		v := floatView(g)
-		switch d := anyData(out).(type) {
+		if g.Shape().TotalSize() != B*F {
+			return nil, fmt.Errorf("%w: step %d has shape %v, want [%d %d]", ErrGraph, t, g.Shape(), B, F)
+		}
+		switch seq := anyData(out).(type) {
 		case []float32:
-			for b := 0; b < B; b++ {
-				for f := 0; f < F; f++ {
-					d[(b*T+t)*F+f] = float32(v.At(b*F + f))
-				}
-			}
+			gatherStep(seq, g, shape, t)
 		case []float64:
-			for b := 0; b < B; b++ {
-				for f := 0; f < F; f++ {
-					d[(b*T+t)*F+f] = v.At(b*F + f)
-				}
-			}
+			gatherStep(seq, g, shape, t)
 		}
 	}
 	return out, nil
+}
+
+// gatherStep copies step value g [B, F] into step t of seq [B, T, F].
+func gatherStep[S float32 | float64](seq []S, g *tensor.Dense, shape []int, t int) {
+	switch d := anyData(g).(type) {
+	case []float32:
+		moveStep(d, seq, shape, t, false)
+	case []float64:
+		moveStep(d, seq, shape, t, false)
+	}
 }
 
 // Loss returns the loss of the last run.

@@ -259,3 +259,35 @@ func TestBuildConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestSequenceStepsCopied feeds a sequence kept as steps in both dtypes to
+// programs of both dtypes, with one feature (the strided copy) and three,
+// and reads a sequence of steps back: x + x, exact in either dtype, at
+// every sample, step and feature.
+func TestSequenceStepsCopied(t *testing.T) {
+	const B, T = 3, 5
+	for _, F := range []int{1, 3} {
+		for _, prog := range []graph.DType{graph.Float32, graph.Float64} {
+			for _, in := range []graph.DType{graph.Float32, graph.Float64} {
+				b := must(graph.NewBuilder(prog, B))
+				x := b.SequenceInput("x", B, T, F)
+				y := b.Add(x, x)
+				vals := make([]float64, B*T*F)
+				for i := range vals {
+					vals[i] = float64(i) - 7.25 // exact in float32
+				}
+				e := run(t, b, graph.Spec{Outputs: []*graph.Node{y}}, must(graph.FromFloat64s(in, vals, B, T, F)))
+				out := must(e.Output(0))
+				if fmt.Sprint(out.Shape()) != fmt.Sprint(graph.Shape{B, T, F}) {
+					t.Fatalf("F %d, %v program, %v input: output shape %v", F, prog, in, out.Shape())
+				}
+				got := graph.Float64sView(out)
+				for i, v := range vals {
+					if got.At(i) != 2*v {
+						t.Fatalf("F %d, %v program, %v input: element %d is %v, want %v", F, prog, in, i, got.At(i), 2*v)
+					}
+				}
+			}
+		}
+	}
+}

@@ -208,10 +208,7 @@ func (k addRow[T]) run(m *Machine, out gorgonia.Value, args []gorgonia.Value) bo
 		return false
 	}
 	if isFloat32[T]() {
-		o32, x32, r32 := as32(o), as32(x), as32(row)
-		for r := 0; r < len(o); r += c {
-			simd.VV(simd.Add, o32[r:r+c], x32[r:r+c], r32)
-		}
+		simd.AddRows(as32(o), as32(x), as32(row))
 		return true
 	}
 	for r := 0; r < len(o); r += c {

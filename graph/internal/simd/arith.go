@@ -64,6 +64,38 @@ func vv(op Op, dst, a, b []float32) {
 	}
 }
 
+// AddRows sets dst[r·c+j] = x[r·c+j] + row[j] for every row r of x, with
+// c = len(row) ≥ 1 and len(x) a multiple of c: a row added to every row
+// of a matrix (a bias broadcast), the additions VV makes row by row
+// (IEEE float32's on either path), without a call per row; a row of one
+// value is VS. dst must be at least as long as x (it panics otherwise,
+// or when len(x) is not a multiple of c); dst may be x. It runs on the
+// calling goroutine.
+func AddRows(dst, x, row []float32) {
+	c, n := len(row), len(x)
+	if c == 0 || n%c != 0 {
+		panic("simd: AddRows: len(x) is not a multiple of len(row)")
+	}
+	dst = checkDst(dst, n)
+	if c == 1 {
+		vs(Add, dst, x, row[0])
+		return
+	}
+	m := 0
+	if Enabled && c >= 8 {
+		m = c &^ 7
+	}
+	for r := 0; r < n; r += c {
+		xr, dr := x[r:r+c], dst[r:r+c]
+		if m > 0 {
+			addVV(&dr[0], &xr[0], &row[0], m)
+		}
+		for j := m; j < c; j++ {
+			dr[j] = xr[j] + row[j]
+		}
+	}
+}
+
 // VS sets dst[i] = a[i] op s for every element of a. dst must be at least
 // as long as a; it may be a.
 func VS(op Op, dst, a []float32, s float32) {

@@ -96,3 +96,51 @@ func BenchmarkArith(b *testing.B) {
 		}
 	}
 }
+
+// TestAddRows checks AddRows against Go's addition bit for bit for row
+// lengths around the 8-wide parts (1 is VS's path), in place and not,
+// with special values in both operands; that it writes nothing past the
+// rows; and that a length that is not a multiple of the row panics.
+func TestAddRows(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		special := []float32{0, float32(math.Copysign(0, -1)), 1, -3.5, float32(math.Inf(1)), float32(math.Inf(-1)),
+			float32(math.NaN()), math.MaxFloat32, math.SmallestNonzeroFloat32, 1e-30}
+		same := func(x, y float32) bool { return math.Float32bits(x) == math.Float32bits(y) || (x != x && y != y) }
+		for _, c := range []int{1, 2, 7, 8, 9, 15, 16, 20, 31, 33, 80} {
+			for _, rows := range []int{0, 1, 3, 4} {
+				n := rows * c
+				x, row := make([]float32, n), make([]float32, c)
+				for i := range x {
+					x[i] = special[i%len(special)] + float32(i)*0.25
+				}
+				for j := range row {
+					row[j] = special[(j*7+3)%len(special)] - float32(j)*0.5
+				}
+				for _, inPlace := range []bool{false, true} {
+					dst := make([]float32, n+1)
+					dst[n] = 42
+					src := x
+					if inPlace {
+						copy(dst, x)
+						src = dst[:n]
+					}
+					AddRows(dst, src, row)
+					for i := 0; i < n; i++ {
+						if want := x[i] + row[i%c]; !same(dst[i], want) {
+							t.Fatalf("c %d, rows %d, in place %v, element %d: %g, want %g", c, rows, inPlace, i, dst[i], want)
+						}
+					}
+					if dst[n] != 42 {
+						t.Fatalf("c %d, rows %d: wrote past the end", c, rows)
+					}
+				}
+			}
+		}
+		defer func() {
+			if recover() == nil {
+				t.Error("AddRows of 5 elements and a row of 2 did not panic")
+			}
+		}()
+		AddRows(make([]float32, 5), make([]float32, 5), make([]float32, 2))
+	})
+}
