@@ -360,21 +360,31 @@ func TestStepErrors(t *testing.T) {
 }
 
 // TestStepNotFiniteGradOrder checks which error a step with a gradient
-// that is not finite returns, with and without clipping (plain SGD checks
-// the gradients' finiteness only when an update is not finite): the first
-// such gradient is named, before a later parameter's bad gradient and
-// before an earlier parameter's update that overflows, and nothing
-// changes.
+// that is not finite returns, with and without clipping (without it, the
+// gradients' finiteness is checked only when an update is not finite): the
+// first such gradient is named, before a later parameter's bad gradient
+// and before an earlier parameter's update that overflows, and nothing
+// changes; for every optimizer.
 func TestStepNotFiniteGradOrder(t *testing.T) {
-	opts := map[string]*trainers.SGDOptions{
-		"sgd":       {LearningRate: 1},
-		"clipnorm":  {LearningRate: 1, ClipNorm: 10},
-		"momentum":  {LearningRate: 1, Momentum: 0.5},
-		"clipvalue": {LearningRate: 1, ClipValue: 10},
+	sgd := func(o *trainers.SGDOptions) func() trainers.Optimizer {
+		return func() trainers.Optimizer { return must(trainers.NewSGD(o)) }
 	}
-	for name, o := range opts {
+	named := func(name string, o *trainers.OptimizerOptions) func() trainers.Optimizer {
+		return func() trainers.Optimizer { return must(trainers.NewOptimizer(name, o)) }
+	}
+	opts := map[string]func() trainers.Optimizer{
+		"sgd":            sgd(&trainers.SGDOptions{LearningRate: 1}),
+		"clipnorm":       sgd(&trainers.SGDOptions{LearningRate: 1, ClipNorm: 10}),
+		"momentum":       sgd(&trainers.SGDOptions{LearningRate: 1, Momentum: 0.5}),
+		"nesterov":       sgd(&trainers.SGDOptions{LearningRate: 1, Momentum: 0.5, Nesterov: true}),
+		"clipvalue":      sgd(&trainers.SGDOptions{LearningRate: 1, ClipValue: 10}),
+		"adam":           named("adam", &trainers.OptimizerOptions{LearningRate: 1}),
+		"adam clipvalue": named("adam", &trainers.OptimizerOptions{LearningRate: 1, ClipValue: 10}),
+		"rmsprop":        named("rmsprop", &trainers.OptimizerOptions{LearningRate: 1}),
+	}
+	for name, newOpt := range opts {
 		for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
-			opt := must(trainers.NewSGD(o))
+			opt := newOpt()
 			a := toyParam(t, "a", graph.Float32, 2, 3e38)
 			b := toyParam(t, "b", graph.Float32, 2, 1)
 			c := toyParam(t, "c", graph.Float32, 1, 1)

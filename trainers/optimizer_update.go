@@ -28,11 +28,11 @@ var ErrNotFiniteGrad = errors.New("gradient is not finite")
 //     an infinity in a float32 parameter), writing nothing;
 //  3. only then are the weights and slots written, by the same arithmetic.
 //
-// Plain SGD without clipping skips the squares of pass 1 (it needs no
-// norms) and checks the gradients' finiteness only when pass 2 finds an
+// Without clipping, a step skips the squares of pass 1 (no norms are
+// needed) and checks the gradients' finiteness only when pass 2 finds an
 // update that is not finite, which a gradient that is not finite always
-// makes: the step fails with the same error, and a step that succeeds
-// makes two passes.
+// makes (apply): the step fails with the same error, and a step that
+// succeeds makes two passes.
 //
 // So a step that fails changes no weight, slot or step count, without
 // copies of the state to roll back to.
@@ -388,13 +388,16 @@ func (o *base) apply(params []*graph.Param, grads []*graph.Tensor, r *rule) erro
 	if err := o.checkBound(params); err != nil {
 		return err
 	}
-	// Plain SGD without clipping needs no squared norms, and a gradient
-	// that is not finite makes its update w - lr·g not finite (a NaN
-	// stays one; lr times an infinity is an infinity or a NaN): their
-	// finiteness is checked only when an update is not finite, and the
-	// step fails with the error it would have had if they had been
-	// checked first.
-	deferred := r.kind == ruleSGD && o.h.clip == (clipping{})
+	// Without clipping no rule needs squared norms, and a gradient that
+	// is not finite makes its update not finite: a NaN stays one, and an
+	// infinity makes SGD's w − lr·g and momentum's v an infinity (or a
+	// NaN), and Adam's m/√v and RMSprop's g/√v ∞/∞, a NaN (their β1, β2,
+	// ρ are below 1, so the new gradient counts). The gradients'
+	// finiteness is then checked only when an update is not finite, and
+	// the step fails with the error it would have had if they had been
+	// checked first. (With clipvalue an infinite gradient is clipped to a
+	// finite one, so clipping keeps the check first.)
+	deferred := o.h.clip == (clipping{})
 	if err := o.checkGrads(params, grads, deferred); err != nil {
 		return err
 	}
