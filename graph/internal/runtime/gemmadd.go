@@ -264,9 +264,7 @@ func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 		// added to it as addRow does (s + row).
 		s := t0[:h*n]
 		simd.VV(simd.Add, s, v[0], v[1])
-		for i := 0; i < h*n; i += n {
-			simd.VV(simd.Add, out[lo+i:lo+i+n], s[i:i+n], row)
-		}
+		simd.AddRows(out[lo:hi], s, row)
 	}
 	return true
 }
