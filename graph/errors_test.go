@@ -356,6 +356,41 @@ func TestCheckFinite(t *testing.T) {
 	}
 }
 
+// TestFirstNonFiniteChunks: FirstNonFinite sums chunks of values before it
+// searches one; the first NaN or infinity is found wherever it lies
+// (either side of a chunk's edge, with a second one after it, among
+// values as large as float32's and float64's largest), in both dtypes.
+func TestFirstNonFiniteChunks(t *testing.T) {
+	for _, dt := range []graph.DType{graph.Float32, graph.Float64} {
+		for _, n := range []int{1, 255, 256, 257, 1000} {
+			base := make([]float64, n)
+			for i := range base {
+				base[i] = math.MaxFloat32 * math.Sin(float64(i)+0.5)
+			}
+			clean := must(graph.FromFloat64s(dt, base, n))
+			if i := graph.FirstNonFinite(clean); i != -1 {
+				t.Fatalf("%v n=%d: finite values, FirstNonFinite %d", dt, n, i)
+			}
+			for _, at := range []int{0, 254, 255, 256, 257, n - 1} {
+				if at < 0 || at >= n {
+					continue
+				}
+				for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+					d := slices.Clone(base)
+					d[at] = bad
+					if at+3 < n {
+						d[at+3] = math.NaN()
+					}
+					x := must(graph.FromFloat64s(dt, d, n))
+					if i := graph.FirstNonFinite(x); i != at {
+						t.Errorf("%v n=%d: %v at %d, FirstNonFinite %d", dt, n, bad, at, i)
+					}
+				}
+			}
+		}
+	}
+}
+
 // A value finite in float64 but not in float32 must not reach a float32
 // parameter, and a tensor needs a positive shape.
 func TestParamAndTensorBounds(t *testing.T) {
