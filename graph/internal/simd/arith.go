@@ -43,6 +43,9 @@ func vv(op Op, dst, a, b []float32) {
 			divVV(&dst[0], &a[0], &b[0], m)
 		}
 	}
+	if m == n {
+		return
+	}
 	dst, a, b = dst[m:], a[m:], b[m:]
 	switch op {
 	case Add:
@@ -127,6 +130,9 @@ func vs(op Op, dst, a []float32, s float32) {
 			divVS(&dst[0], &a[0], s, m)
 		}
 	}
+	if m == n {
+		return
+	}
 	dst, a = dst[m:], a[m:]
 	switch op {
 	case Add:
@@ -178,6 +184,9 @@ func sv(op Op, dst []float32, s float32, a []float32) {
 		} else {
 			subSV(&dst[0], &a[0], s, m)
 		}
+	}
+	if m == n {
+		return
 	}
 	dst, a = dst[m:], a[m:]
 	if op == Sub {
