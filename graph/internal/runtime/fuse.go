@@ -165,7 +165,7 @@ func (p *Program) fuse() {
 		if len(members) < 2 {
 			continue
 		}
-		k := newFused(p, members)
+		k := newFused(p, members, len(p.groups))
 		if k == nil {
 			continue
 		}
@@ -195,13 +195,14 @@ func insertSorted(s []int) []int {
 	return s
 }
 
-// newFused returns the kernel of a group of elementwise ops of one dtype.
-func newFused(p *Program, members []int) kernel {
+// newFused returns the kernel of a group of elementwise ops of one dtype,
+// group number gi of the program.
+func newFused(p *Program, members []int, gi int) kernel {
 	dt, _ := p.ops[members[0]].k.(elementwise).fusible()
 	if dt == 32 {
-		return buildFused[float32](p, members)
+		return buildFused[float32](p, members, gi)
 	}
-	return buildFused[float64](p, members)
+	return buildFused[float64](p, members, gi)
 }
 
 // fused runs a group: steps in order on each block of elements. Its
@@ -210,6 +211,7 @@ func newFused(p *Program, members []int) kernel {
 // scalars).
 type fused[T float32 | float64] struct {
 	n     int
+	gi    int     // the group's number in the program
 	slots []int   // the slots the group reads or writes
 	own   []bool  // by slots' index: a member's value
 	steps []fstep // one per member, in program order
@@ -225,8 +227,8 @@ type fstep struct {
 	f         int
 }
 
-func buildFused[T float32 | float64](p *Program, members []int) kernel {
-	k := &fused[T]{}
+func buildFused[T float32 | float64](p *Program, members []int, gi int) kernel {
+	k := &fused[T]{gi: gi}
 	index := map[int]int{}
 	at := func(slot int) int {
 		if i, ok := index[slot]; ok {
@@ -276,34 +278,25 @@ func (k *fused[T]) String() string { return "fused" }
 // run computes the group's ops into their values. It declines, before
 // writing anything, when a value is not what the members' kernels cover.
 func (k *fused[T]) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
-	vals := fusedOperands[T](m, len(k.slots))
-	for i, s := range k.slots {
-		if c := &m.seen[s]; k.own[i] && c.d != nil {
-			// A member's value, found on an earlier run: while the group
-			// runs, only the group writes that slot, so it holds the
-			// same tensor.
-			vals[i] = operandOf[T]{vec: unsafe.Slice((*T)(c.p), k.n)}
-			continue
-		}
-		v, ok := cachedOperand[T](m, s, k.n)
-		if !ok {
-			return false
-		}
-		vals[i] = v
+	c := groupOperands[T](m, k.gi)
+	if !c.current(m, k) && !c.resolve(m, k) {
+		return false
 	}
-	for _, s := range k.steps {
-		if vals[s.out].vec == nil || vals[s.a].vec == nil && (!s.binary || vals[s.b].vec == nil) {
-			return false
+	vals := c.vals
+	if k.n <= fuseBlock || isFloat32[T]() && simd.Splits(k.n) {
+		// One block (the seed sizes), or a pass this large that it runs
+		// on several cores: each op over all elements, as unfused.
+		for _, s := range k.steps {
+			if !s.binary {
+				k.f[s.f](vals[s.out].vec, vals[s.a].vec)
+				continue
+			}
+			binaryOp(s.op, vals[s.out].vec, vals[s.a], vals[s.b])
 		}
+		return true
 	}
-	block := fuseBlock
-	if isFloat32[T]() && simd.Splits(k.n) {
-		// A pass this large runs on several cores: each op over all
-		// elements, split as it is unfused.
-		block = k.n
-	}
-	for lo := 0; lo < k.n; lo += block {
-		hi := min(lo+block, k.n)
+	for lo := 0; lo < k.n; lo += fuseBlock {
+		hi := min(lo+fuseBlock, k.n)
 		for _, s := range k.steps {
 			o := vals[s.out].vec[lo:hi]
 			a := vals[s.a]
@@ -322,6 +315,105 @@ func (k *fused[T]) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 		}
 	}
 	return true
+}
+
+// prepare makes m's record of the group's operands from the values of
+// the first run (a value that is not what the kernels cover leaves none,
+// and the group's next run declines).
+func (k *fused[T]) prepare(m *Machine) { groupOperands[T](m, k.gi).resolve(m, k) }
+
+// fusedOperands is what a machine keeps of a group's operands from one
+// run to the next: each slot's elements (a member's value, or a vector or
+// scalar the group reads from outside), and the tensors read from
+// outside as they were when found, so that a later run checks only that
+// each is still the same tensor over the same memory (a tensor's dtype,
+// size and whether it is a view do not change) instead of checking its
+// dtype and shape again. A member's own value needs no check: while the
+// group runs, only the group writes its slot.
+type fusedOperands[T float32 | float64] struct {
+	vals    []operandOf[T] // by the group's slots; nil until resolved
+	outside []outsideDense // the vectors read from outside the group
+	scalars []int          // the indices in vals of scalars read from outside
+}
+
+// outsideDense is a vector operand read from outside its group: slot's
+// value was the contiguous tensor d over the memory at p of bytes bytes.
+type outsideDense struct {
+	slot  int
+	d     *tensor.Dense
+	p     unsafe.Pointer
+	bytes int
+}
+
+// current reports whether c holds k's operands for this run: the vectors
+// read from outside are the tensors they were, and the scalars read from
+// outside, read again, are scalars.
+func (c *fusedOperands[T]) current(m *Machine, k *fused[T]) bool {
+	if c.vals == nil {
+		return false
+	}
+	for _, o := range c.outside {
+		d, ok := m.vals[o.slot].(*tensor.Dense)
+		if !ok || d != o.d || unsafe.SliceData(d.Raw) != (*byte)(o.p) || len(d.Raw) != o.bytes {
+			return false
+		}
+	}
+	for _, i := range c.scalars {
+		v, ok := Scalar(m.vals[k.slots[i]])
+		if !ok {
+			return false
+		}
+		c.vals[i] = operandOf[T]{s: T(v)}
+	}
+	return true
+}
+
+// resolve finds k's operands in the machine's values with the members'
+// kernels' checks, and keeps them in c; it reports false, keeping
+// nothing, when a value is not what the kernels cover.
+func (c *fusedOperands[T]) resolve(m *Machine, k *fused[T]) bool {
+	vals := c.vals[:0]
+	if cap(vals) < len(k.slots) {
+		vals = make([]operandOf[T], 0, len(k.slots))
+	}
+	c.vals, c.outside, c.scalars = nil, c.outside[:0], c.scalars[:0]
+	for i, s := range k.slots {
+		v, ok := operand[T](m.vals[s], k.n)
+		if !ok {
+			return false
+		}
+		vals = append(vals, v)
+		switch {
+		case k.own[i]:
+		case v.vec != nil:
+			d := m.vals[s].(*tensor.Dense)
+			c.outside = append(c.outside, outsideDense{slot: s, d: d, p: unsafe.Pointer(unsafe.SliceData(d.Raw)), bytes: len(d.Raw)})
+		default:
+			c.scalars = append(c.scalars, i)
+		}
+	}
+	for _, s := range k.steps {
+		if vals[s.out].vec == nil || vals[s.a].vec == nil && (!s.binary || vals[s.b].vec == nil) {
+			return false
+		}
+	}
+	c.vals = vals
+	return true
+}
+
+// groupOperands returns the machine's record of group gi's operands.
+func groupOperands[T float32 | float64](m *Machine, gi int) *fusedOperands[T] {
+	if buf, ok := any(&m.fused32).(*[]fusedOperands[T]); ok {
+		return groupRecord(buf, gi, len(m.p.groups))
+	}
+	return groupRecord(any(&m.fused64).(*[]fusedOperands[T]), gi, len(m.p.groups))
+}
+
+func groupRecord[T float32 | float64](buf *[]fusedOperands[T], gi, groups int) *fusedOperands[T] {
+	if len(*buf) < groups {
+		*buf = make([]fusedOperands[T], groups)
+	}
+	return &(*buf)[gi]
 }
 
 // seenDense is what a machine last found slot's value to be: a contiguous
@@ -347,20 +439,4 @@ func cachedOperand[T float32 | float64](m *Machine, s, n int) (operandOf[T], boo
 		*c = seenDense{d: d, p: unsafe.Pointer(unsafe.SliceData(d.Raw)), bytes: len(d.Raw)}
 	}
 	return v, ok
-}
-
-// fusedOperands returns the machine's buffer for a group's n operands.
-func fusedOperands[T float32 | float64](m *Machine, n int) []operandOf[T] {
-	switch buf := any(&m.fused32).(type) {
-	case *[]operandOf[T]:
-		if cap(*buf) < n {
-			*buf = make([]operandOf[T], n)
-		}
-		return (*buf)[:n]
-	}
-	buf := any(&m.fused64).(*[]operandOf[T])
-	if cap(*buf) < n {
-		*buf = make([]operandOf[T], n)
-	}
-	return (*buf)[:n]
 }

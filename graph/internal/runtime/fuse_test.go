@@ -195,6 +195,61 @@ func TestFusedGroupFallsBack(t *testing.T) {
 	}
 }
 
+// TestFusedGroupRereadsOperands: a group keeps its operands from one run
+// to the next; an input replaced by another tensor, an input written in
+// place and a scalar input set to another value are all read on the next
+// run, which still runs the group.
+func TestFusedGroupRereadsOperands(t *testing.T) {
+	t.Setenv("GORNN_FUSION", "on")
+	eg := gorgonia.NewGraph()
+	x := gorgonia.NewMatrix(eg, tensor.Float64, gorgonia.WithShape(2, 3), gorgonia.WithName("x"))
+	sc := gorgonia.NewScalar(eg, tensor.Float64, gorgonia.WithName("s"))
+	y := gorgonia.Must(gorgonia.Tanh(gorgonia.Must(gorgonia.Neg(gorgonia.Must(gorgonia.Mul(x, sc))))))
+	p, err := Compile(Graph{G: eg, Roots: []*gorgonia.Node{y}, Inputs: []*gorgonia.Node{x, sc}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs, _ := p.Slot(x)
+	ss, _ := p.Slot(sc)
+	ys, _ := p.Slot(y)
+	if p.Groups() != 1 || p.Group(ys) != 0 {
+		t.Fatalf("%d groups, tanh in group %d", p.Groups(), p.Group(ys))
+	}
+	m := p.NewMachine()
+	check := func(what string, xv []float64, s float64) {
+		t.Helper()
+		if err := m.Run(); err != nil {
+			t.Fatal(err)
+		}
+		if m.How(ys) != "group" {
+			t.Fatalf("%s: tanh runs as %q", what, m.How(ys))
+		}
+		var want []float64
+		for _, e := range xv {
+			want = append(want, math.Tanh(-(e * s)))
+		}
+		if got := floats(m.Raw(ys)); !slices.Equal(got, want) {
+			t.Errorf("%s: %v, want %v", what, got, want)
+		}
+	}
+	xv := []float64{1, 2, 3, 4, 5, 6}
+	s := gorgonia.F64(0.5)
+	m.Set(xs, tensor.New(tensor.WithShape(2, 3), tensor.WithBacking(xv)))
+	m.Set(ss, &s)
+	check("first run", xv, 0.5)
+	check("second run", xv, 0.5)
+	other := []float64{-1, 0.25, 7, 8, -9, 10}
+	m.Set(xs, tensor.New(tensor.WithShape(2, 3), tensor.WithBacking(other)))
+	check("another tensor", other, 0.5)
+	other[2] = -3
+	check("written in place", other, 0.5)
+	s = 2
+	check("scalar changed", other, 2)
+	s2 := gorgonia.F64(-1.5)
+	m.Set(ss, &s2)
+	check("another scalar", other, -1.5)
+}
+
 // TestAssembledSliceGradients: the gradient of a matrix read only through
 // disjoint column slices (three of four ranges, so a part of it is zero),
 // which Grad gives as slice gradients added up, is one group that writes

@@ -20,10 +20,11 @@ type Machine struct {
 	// runs from then on.
 	settled bool
 	sc      scratch
-	// fused32 and fused64 hold the operands of the group being run.
-	fused32 []operandOf[float32]
-	fused64 []operandOf[float64]
-	seen    []seenDense // by slot: the tensors the groups last read
+	// fused32 and fused64 hold, by group, the operands the groups of that
+	// dtype found on their last run (fuse.go).
+	fused32 []fusedOperands[float32]
+	fused64 []fusedOperands[float64]
+	seen    []seenDense // by slot: the tensors the assembled groups last read
 	// plan runs the settled program on two goroutines (parallel.go); nil
 	// when it would not pay.
 	plan *plan
@@ -288,6 +289,7 @@ func (m *Machine) first(cur *int) error {
 	m.settled = true
 	m.settleGroups()
 	m.settleInPlace()
+	m.prepareGroups()
 	m.plan = m.newPlan()
 	return nil
 }
@@ -310,6 +312,17 @@ func (m *Machine) settleGroups() {
 			}
 		}
 		m.st[g.members[len(g.members)-1]].how = howGroup
+	}
+}
+
+// prepareGroups lets each settled group that keeps a record of its
+// operands (fusedOperands) make it now, on the first run, so that the
+// runs after it allocate nothing.
+func (m *Machine) prepareGroups() {
+	for _, g := range m.p.groups {
+		if k, ok := g.k.(interface{ prepare(*Machine) }); ok && m.st[g.members[len(g.members)-1]].how == howGroup {
+			k.prepare(m)
+		}
 	}
 }
 
