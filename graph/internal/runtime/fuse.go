@@ -31,6 +31,10 @@ type group struct {
 	// folds marks a group that computes only its last op's value
 	// (assemble.go): the others are not computed.
 	folds bool
+	// inner marks, by members' index, the members of an elementwise
+	// group that only other members read: they are not written
+	// (computed in scratch blocks) once the group runs as one loop.
+	inner []bool
 }
 
 // fuseBlock is the number of elements each op of a group computes before
@@ -74,7 +78,7 @@ func bits[T float32 | float64]() int {
 // members' values: a member's value read by an op between the member and
 // the group's new place would not be computed yet. Groups of one op are
 // left as they are.
-func (p *Program) fuse() {
+func (p *Program) fuse(roots map[int]bool) {
 	readers := make([][]int, len(p.ops))
 	for j, o := range p.ops {
 		for _, c := range o.args {
@@ -165,11 +169,31 @@ func (p *Program) fuse() {
 		if len(members) < 2 {
 			continue
 		}
-		k := newFused(p, members, len(p.groups))
+		// A member that only other members read, and that is not a root,
+		// need not be written: its blocks live in scratch while the group
+		// runs (an op reading only its shape, a broadcast's SizeOf, does
+		// not count).
+		inner := make([]bool, len(members))
+		for j, m := range members {
+			if roots[m] || p.ops[m].addsInto {
+				continue
+			}
+			read := false
+			inner[j] = true
+			for _, r := range readers[m] {
+				if p.ops[r].role == roleSizeOf {
+					continue
+				}
+				read = true
+				inner[j] = inner[j] && containsInt(members, r)
+			}
+			inner[j] = inner[j] && read
+		}
+		k := newFused(p, members, len(p.groups), inner)
 		if k == nil {
 			continue
 		}
-		p.groups = append(p.groups, group{members: members, k: k})
+		p.groups = append(p.groups, group{members: members, k: k, inner: inner})
 		for _, m := range members {
 			p.ops[m].group = len(p.groups)
 		}
@@ -197,12 +221,12 @@ func insertSorted(s []int) []int {
 
 // newFused returns the kernel of a group of elementwise ops of one dtype,
 // group number gi of the program.
-func newFused(p *Program, members []int, gi int) kernel {
+func newFused(p *Program, members []int, gi int, inner []bool) kernel {
 	dt, _ := p.ops[members[0]].k.(elementwise).fusible()
 	if dt == 32 {
-		return buildFused[float32](p, members, gi)
+		return buildFused[float32](p, members, gi, inner)
 	}
-	return buildFused[float64](p, members, gi)
+	return buildFused[float64](p, members, gi, inner)
 }
 
 // fused runs a group: steps in order on each block of elements. Its
@@ -211,11 +235,15 @@ func newFused(p *Program, members []int, gi int) kernel {
 // scalars).
 type fused[T float32 | float64] struct {
 	n     int
-	gi    int     // the group's number in the program
-	slots []int   // the slots the group reads or writes
-	own   []bool  // by slots' index: a member's value
-	steps []fstep // one per member, in program order
-	f     []func(o, a []T)
+	gi    int    // the group's number in the program
+	slots []int  // the slots the group reads or writes
+	own   []bool // by slots' index: a member's value
+	// inner marks, by slots' index, a member's value that only members
+	// read: computed block by block into scratch, never into its slot.
+	inner  []bool
+	inners int     // how many
+	steps  []fstep // one per member, in program order
+	f      []func(o, a []T)
 }
 
 // fstep is one op of a group: out = op(a, b) for a binary op, f(a) for a
@@ -227,7 +255,7 @@ type fstep struct {
 	f         int
 }
 
-func buildFused[T float32 | float64](p *Program, members []int, gi int) kernel {
+func buildFused[T float32 | float64](p *Program, members []int, gi int, inner []bool) kernel {
 	k := &fused[T]{gi: gi}
 	index := map[int]int{}
 	at := func(slot int) int {
@@ -261,8 +289,13 @@ func buildFused[T float32 | float64](p *Program, members []int, gi int) kernel {
 		k.steps = append(k.steps, s)
 	}
 	k.own = make([]bool, len(k.slots))
-	for _, s := range k.steps {
+	k.inner = make([]bool, len(k.slots))
+	for j, s := range k.steps {
 		k.own[s.out] = true
+		if inner[j] {
+			k.inner[s.out] = true
+			k.inners++
+		}
 	}
 	for _, s := range k.slots {
 		if p.ops[s].lazy {
@@ -283,6 +316,14 @@ func (k *fused[T]) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 		return false
 	}
 	vals := c.vals
+	if k.inners > 0 && c.block < k.block() {
+		// The thread count changed since the scratch was made: a pass
+		// that is split now needs whole values.
+		if !c.resolve(m, k) {
+			return false
+		}
+		vals = c.vals
+	}
 	if k.n <= fuseBlock || isFloat32[T]() && simd.Splits(k.n) {
 		// One block (the seed sizes), or a pass this large that it runs
 		// on several cores: each op over all elements, as unfused.
@@ -297,11 +338,19 @@ func (k *fused[T]) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 	}
 	for lo := 0; lo < k.n; lo += fuseBlock {
 		hi := min(lo+fuseBlock, k.n)
+		// A slot's elements lo..hi: in its value, or at the start of its
+		// scratch block.
+		at := func(i int) []T {
+			if k.inner[i] {
+				return vals[i].vec[:hi-lo]
+			}
+			return vals[i].vec[lo:hi]
+		}
 		for _, s := range k.steps {
-			o := vals[s.out].vec[lo:hi]
+			o := at(s.out)
 			a := vals[s.a]
 			if a.vec != nil {
-				a.vec = a.vec[lo:hi]
+				a.vec = at(s.a)
 			}
 			if !s.binary {
 				k.f[s.f](o, a.vec)
@@ -309,12 +358,22 @@ func (k *fused[T]) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 			}
 			b := vals[s.b]
 			if b.vec != nil {
-				b.vec = b.vec[lo:hi]
+				b.vec = at(s.b)
 			}
 			binaryOp(s.op, o, a, b)
 		}
 	}
 	return true
+}
+
+// block returns the elements each op of the group computes at a time:
+// all n when they fit in one block or the pass is split across cores,
+// else fuseBlock.
+func (k *fused[T]) block() int {
+	if k.n <= fuseBlock || isFloat32[T]() && simd.Splits(k.n) {
+		return k.n
+	}
+	return fuseBlock
 }
 
 // prepare makes m's record of the group's operands from the values of
@@ -334,6 +393,8 @@ type fusedOperands[T float32 | float64] struct {
 	vals    []operandOf[T] // by the group's slots; nil until resolved
 	outside []outsideDense // the vectors read from outside the group
 	scalars []int          // the indices in vals of scalars read from outside
+	// block is the size of the scratch blocks of the inner values.
+	block int
 }
 
 // outsideDense is a vector operand read from outside its group: slot's
@@ -377,10 +438,20 @@ func (c *fusedOperands[T]) resolve(m *Machine, k *fused[T]) bool {
 		vals = make([]operandOf[T], 0, len(k.slots))
 	}
 	c.vals, c.outside, c.scalars = nil, c.outside[:0], c.scalars[:0]
+	var scratch []T
+	if k.inners > 0 {
+		c.block = k.block()
+		scratch = innerScratch[T](m, k.inners*c.block)
+	}
 	for i, s := range k.slots {
 		v, ok := operand[T](m.vals[s], k.n)
 		if !ok {
 			return false
+		}
+		if k.inner[i] {
+			// Checked as the member's kernel would (its value is the
+			// first run's), then computed in scratch.
+			v.vec, scratch = scratch[:c.block:c.block], scratch[c.block:]
 		}
 		vals = append(vals, v)
 		switch {
@@ -399,6 +470,25 @@ func (c *fusedOperands[T]) resolve(m *Machine, k *fused[T]) bool {
 	}
 	c.vals = vals
 	return true
+}
+
+// innerScratch returns n elements of the machine's scratch for groups'
+// inner values. Every group of the machine takes its blocks from the start
+// of the same memory (a machine runs one group at a time, and an inner
+// value lives only while its group runs); a group that needs more grows
+// it, and the groups that found the shorter one keep it.
+func innerScratch[T float32 | float64](m *Machine, n int) []T {
+	if buf, ok := any(&m.inner32).(*[]T); ok {
+		return growT(buf, n)
+	}
+	return growT(any(&m.inner64).(*[]T), n)
+}
+
+func growT[T float32 | float64](buf *[]T, n int) []T {
+	if cap(*buf) < n {
+		*buf = make([]T, n)
+	}
+	return (*buf)[:n]
 }
 
 // groupOperands returns the machine's record of group gi's operands.

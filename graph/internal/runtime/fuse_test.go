@@ -101,7 +101,8 @@ func floats(v gorgonia.Value) []float64 {
 // TestFusedChainsMatchUnfused: the cell's forward and gradient chains are
 // grouped (in float32 and float64, over fewer elements than a block and
 // over several blocks and a tail), the groups run as one loop after the
-// first run, and every root is bit for bit what the unfused program
+// first run, the members only members read are computed in scratch, and
+// every root is bit for bit what the unfused program
 // (GORNN_FUSION=off) computes.
 func TestFusedChainsMatchUnfused(t *testing.T) {
 	t.Setenv("GORNN_FUSION", "on") // whatever the environment says
@@ -110,8 +111,11 @@ func TestFusedChainsMatchUnfused(t *testing.T) {
 		// cores (simd.Splits) where there are several.
 		for _, size := range [][2]int{{3, 4}, {97, 89}, {200, 200}} {
 			fused, p, m := runCell(t, dt, size[0], size[1])
-			groups, members := 0, 0
+			groups, members, scratch := 0, 0, 0
 			for i := 0; i < p.Len(); i++ {
+				if m.InScratch(i) {
+					scratch++
+				}
 				if g := p.Group(i); g >= 0 {
 					members++
 					groups = max(groups, g+1)
@@ -119,6 +123,11 @@ func TestFusedChainsMatchUnfused(t *testing.T) {
 						t.Errorf("%v %v: op %v of group %d runs as %q", dt, size, p.Op(i), g, h)
 					}
 				}
+			}
+			// σ(f)⊙c and σ(i)⊙tanh(g) are read only by their sum, and the
+			// gradient chains have such values too: kept in scratch.
+			if scratch < 2 {
+				t.Errorf("%v %v: %d members computed in scratch, want at least 2", dt, size, scratch)
 			}
 			if groups < 2 || members < 2*groups || groups != p.Groups() {
 				t.Fatalf("%v %v: %d groups of %d ops (Groups %d), want several chains", dt, size, groups, members, p.Groups())

@@ -1,6 +1,10 @@
 package runtime
 
-import "gorgonia.org/gorgonia"
+import (
+	"slices"
+
+	"gorgonia.org/gorgonia"
+)
 
 // The methods of this file let tests (and profiles) see what Compile
 // picked and how a machine runs each op; the run loop does not use them.
@@ -80,3 +84,14 @@ func (m *Machine) Plan() (ops int, work, chain int64, ok bool) {
 // Lent reports whether slot i's memory holds its only reader's value
 // after a run (a product-and-sum group's sum computed in place).
 func (m *Machine) Lent(i int) bool { return m.st[i].lent }
+
+// InScratch reports whether op i is a member of a group that only other
+// members read: its group computes it in scratch blocks, and its slot is
+// not written (How says "folded").
+func (m *Machine) InScratch(i int) bool {
+	g := m.p.ops[i].group - 1
+	if g < 0 || m.st[i].how != howFolded || m.p.groups[g].inner == nil {
+		return false
+	}
+	return m.p.groups[g].inner[slices.Index(m.p.groups[g].members, i)]
+}

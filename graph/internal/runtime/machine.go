@@ -24,6 +24,9 @@ type Machine struct {
 	// dtype found on their last run (fuse.go).
 	fused32 []fusedOperands[float32]
 	fused64 []fusedOperands[float64]
+	// inner32 and inner64 hold the blocks of the groups' inner values.
+	inner32 []float32
+	inner64 []float64
 	seen    []seenDense // by slot: the tensors the assembled groups last read
 	// plan runs the settled program on two goroutines (parallel.go); nil
 	// when it would not pay.
@@ -305,9 +308,9 @@ func (m *Machine) settleGroups() {
 		if !ok {
 			continue
 		}
-		for _, i := range g.members {
+		for j, i := range g.members {
 			m.st[i].how = howFused
-			if g.folds {
+			if g.folds || g.inner != nil && g.inner[j] {
 				m.st[i].how = howFolded
 			}
 		}

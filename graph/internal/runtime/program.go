@@ -130,7 +130,7 @@ func Compile(g Graph) (*Program, error) {
 		}
 		p.assemble(roots)
 		p.gemmAdds(roots)
-		p.fuse()
+		p.fuse(roots)
 	}
 
 	return p, nil
