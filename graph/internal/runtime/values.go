@@ -14,16 +14,35 @@ func Data[T float32 | float64](d *tensor.Dense) ([]T, bool) {
 	var z T
 	switch any(z).(type) {
 	case float32:
-		if d.Dtype() != tensor.Float32 {
+		if !isDtype(d.Dtype(), &float32Words) {
 			return nil, false
 		}
 	case float64:
-		if d.Dtype() != tensor.Float64 {
+		if !isDtype(d.Dtype(), &float64Words) {
 			return nil, false
 		}
 	}
 	raw := d.Raw // the backing bytes
 	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(raw))), len(raw)/int(unsafe.Sizeof(z))), true
+}
+
+// float32Words and float64Words are the two words of tensor.Float32's and
+// tensor.Float64's reflect.Type.
+var float32Words, float64Words = dtypeWords(tensor.Float32), dtypeWords(tensor.Float64)
+
+func dtypeWords(dt tensor.Dtype) [2]unsafe.Pointer {
+	return *(*[2]unsafe.Pointer)(unsafe.Pointer(&dt.Type))
+}
+
+// isDtype reports whether dt's reflect.Type holds the same two words as
+// want: the same dynamic type and the same pointer, so dt == the dtype of
+// want. It is dt == tensor.Float32 (or Float64) without the call to the
+// runtime that comparing interfaces makes (a reflect.Type is a pointer,
+// so equal types are equal words; unequal words would at worst make a
+// kernel decline, never accept another dtype).
+func isDtype(dt tensor.Dtype, want *[2]unsafe.Pointer) bool {
+	w := (*[2]unsafe.Pointer)(unsafe.Pointer(&dt.Type))
+	return w[0] == want[0] && w[1] == want[1] // not ==, which calls memequal
 }
 
 // Scalar returns the value of a Gorgonia float scalar, or false.
