@@ -202,6 +202,19 @@ func TestFusedGroupFallsBack(t *testing.T) {
 	if got := floats(v); !slices.EqualFunc(got, want([]float64{4, 5, 6, 7, 8, 9}), func(a, b float64) bool { return math.Abs(a-b) <= 1e-15 }) {
 		t.Fatalf("after the view: %v", got)
 	}
+	// The runs after it run every op of the group, one by one.
+	view, err = big.Slice(gorgonia.S(0, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Set(xs, view)
+	if err := m.Run(); err != nil {
+		t.Fatal(err)
+	}
+	v, _ = m.Value(ys)
+	if got := floats(v); !slices.EqualFunc(got, want([]float64{1, 2, 3, 4, 5, 6}), func(a, b float64) bool { return math.Abs(a-b) <= 1e-15 }) {
+		t.Fatalf("on the next run: %v", got)
+	}
 }
 
 // TestFusedGroupRereadsOperands: a group keeps its operands from one run

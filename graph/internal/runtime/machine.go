@@ -28,6 +28,11 @@ type Machine struct {
 	inner32 []float32
 	inner64 []float64
 	seen    []seenDense // by slot: the tensors the assembled groups last read
+	// order lists the ops that Run's loop steps through, in program
+	// order: those whose runs do something (not leaves, kept values or
+	// a group's ops before its last); nil when a group's ops changed how
+	// they run, and made again by the next run.
+	order []int32
 	// plan runs the settled program on two goroutines (parallel.go); nil
 	// when it would not pay.
 	plan *plan
@@ -119,22 +124,37 @@ func (m *Machine) Run() (err error) {
 		return m.first(&cur)
 	}
 	if m.plan != nil && m.plan.replan.Load() {
-		// A group's ops run one by one now: the plan's tasks are others.
-		m.plan = m.newPlan()
+		// A group's ops run one by one now: the plan's tasks are others,
+		// and so are the loop's.
+		m.plan, m.order = m.newPlan(), nil
 	}
 	if m.plan != nil && (simd.Threads() >= 2 || m.plan.simulate) {
 		return m.runParallel(m.plan)
 	}
+	if m.order == nil {
+		m.order = m.runOrder()
+	}
+	for _, i := range m.order {
+		if err := m.step(int(i), &cur); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runOrder returns the ops of a settled program that its runs step
+// through: all but the leaves, the kept values and a group's ops before
+// its last, which no run computes.
+func (m *Machine) runOrder() []int32 {
+	order := make([]int32, 0, len(m.p.ops))
 	for i := range m.p.ops {
 		switch m.st[i].how {
 		case howLeaf, howKept, howFused, howFolded:
 			continue
 		}
-		if err := m.step(i, &cur); err != nil {
-			return err
-		}
+		order = append(order, int32(i))
 	}
-	return nil
+	return order
 }
 
 // step runs op i of a settled program as every run after the first does
@@ -293,6 +313,7 @@ func (m *Machine) first(cur *int) error {
 	m.settleGroups()
 	m.settleInPlace()
 	m.prepareGroups()
+	m.order = m.runOrder()
 	m.plan = m.newPlan()
 	return nil
 }
@@ -344,6 +365,7 @@ func (m *Machine) runGroupOps(g int, cur *int) error {
 	if m.plan != nil {
 		m.plan.replan.Store(true)
 	}
+	m.order = nil // the members run from now on
 	gr := &m.p.groups[g]
 	for _, i := range gr.members {
 		m.st[i].how = howKernel
