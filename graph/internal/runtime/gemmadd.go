@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"slices"
 	"unsafe"
 
 	"github.com/gornn/gornn/graph/internal/simd"
@@ -111,6 +112,17 @@ func (p *Program) gemmAdds(roots map[int]bool) {
 				members = append(members, r[0])
 			}
 		}
+		// The value read only by column slices (a joined layer's gates
+		// at prediction): the group writes the slices from its tiles and
+		// not the value.
+		if cols, aliases := columnSlices(p, k.root, readers, roots, free); cols != nil {
+			k.cols = cols
+			k.lend = -1
+			for _, c := range cols {
+				members = append(members, c.slot)
+			}
+			members = append(members, aliases...)
+		}
 		for j := range k.terms {
 			if t := &k.terms[j]; t.prod {
 				k.m, k.n = t.g.m, t.g.n
@@ -121,7 +133,16 @@ func (p *Program) gemmAdds(roots map[int]bool) {
 			k.rows &^= 3
 		}
 		members = insertSorted(members)
-		p.groups = append(p.groups, group{members: members, k: k, folds: true})
+		// Every member but the group's values (the slices, or the root)
+		// is folded: not computed on its own.
+		inner := make([]bool, len(members))
+		for j, mb := range members {
+			inner[j] = mb != k.root
+			if k.cols != nil {
+				inner[j] = !slices.ContainsFunc(k.cols, func(c colSlice) bool { return c.slot == mb })
+			}
+		}
+		p.groups = append(p.groups, group{members: members, k: k, inner: inner})
 		for _, m := range members {
 			p.ops[m].group = len(p.groups)
 		}
@@ -149,6 +170,47 @@ type gemmAdd struct {
 	lend int
 	// m, n are the result's shape; rows the rows of a tile.
 	m, n, rows int
+	// cols, when set, are the column slices that are the root's only
+	// readers: the group writes them, and not the root.
+	cols []colSlice
+}
+
+// colSlice is a copy of columns start..end of the group's value into
+// slot's value.
+type colSlice struct{ slot, start, end int }
+
+// columnSlices returns the slices of columns of slot v [m, n] that are
+// all v's readers, when there is at least one and v is not a root, with
+// the whole-axis slices between (Gorgonia's Slice(z, nil, S(a, b)) is
+// z[:] then its columns a..b: an alias of z, slot set in colSlice.alias;
+// its readers too must all be column slices).
+func columnSlices(p *Program, v int, readers [][]int, roots map[int]bool, free func(int) bool) (out []colSlice, aliases []int) {
+	if roots[v] || len(readers[v]) == 0 {
+		return nil, nil
+	}
+	var walk func(v int) bool
+	walk = func(v int) bool {
+		for _, r := range readers[v] {
+			o := &p.ops[r]
+			if o.role == roleSliceAll && o.k == nil && free(r) && !roots[r] && len(o.args) == 1 && len(readers[r]) > 0 && !slices.Contains(aliases, r) {
+				aliases = append(aliases, r)
+				if !walk(r) {
+					return false
+				}
+				continue
+			}
+			k, ok := o.k.(slice[float32])
+			if !ok || !free(r) || len(o.args) != 1 || k.along != 1 || k.end <= k.start || slices.ContainsFunc(out, func(c colSlice) bool { return c.slot == r }) {
+				return false
+			}
+			out = append(out, colSlice{slot: r, start: k.start, end: k.end})
+		}
+		return true
+	}
+	if !walk(v) || len(out) == 0 {
+		return nil, nil
+	}
+	return out, aliases
 }
 
 // term is an operand of the addition: a product computed in the group's
@@ -181,9 +243,23 @@ const tileElements = 4096
 // when a value is not a dense float32 tensor of its size.
 func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 	mm, n := k.m, k.n
-	out, ok := denseData[float32](m.vals[k.root], mm*n)
-	if !ok {
-		return false
+	var out []float32
+	var ok bool
+	var cols [][]float32
+	if k.cols == nil {
+		if out, ok = denseData[float32](m.vals[k.root], mm*n); !ok {
+			return false
+		}
+	} else {
+		cols = m.sc.cols[:0]
+		for _, c := range k.cols {
+			o, ok := denseData[float32](m.vals[c.slot], mm*(c.end-c.start))
+			if !ok {
+				return false
+			}
+			cols = append(cols, o)
+		}
+		m.sc.cols = cols
 	}
 	var row []float32
 	if k.src >= 0 {
@@ -205,7 +281,7 @@ func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 				return false
 			}
 			v, ok := denseData[float32](m.vals[t.slot], mm*n)
-			if !ok || overlaps(out, v) && unsafe.SliceData(out) != unsafe.SliceData(v) {
+			if !ok || out != nil && overlaps(out, v) && unsafe.SliceData(out) != unsafe.SliceData(v) {
 				return false
 			}
 			x[j] = v
@@ -240,6 +316,10 @@ func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 	if k.terms[0].prod && k.terms[1].prod {
 		tiles[1] = grow(&m.sc.tile2, rows*n)
 	}
+	var t3 []float32 // the value's rows, when only the slices are written
+	if cols != nil {
+		t3 = grow(&m.sc.tile3, rows*n)
+	}
 	for r := 0; r < mm; r += rows {
 		h := min(rows, mm-r)
 		lo, hi := r*n, (r+h)*n
@@ -256,15 +336,24 @@ func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 			simd.Gemm(h, n, t.g.k, a[j][r*lda[j]:], lda[j], b[j], ldb[j], tt, n)
 			v[j] = tt
 		}
-		if row == nil {
-			simd.VV(simd.Add, out[lo:hi], v[0], v[1])
-			continue
+		dst := t3
+		if cols == nil {
+			dst = out[lo:hi]
 		}
-		// s is not kept: it is summed in the first tile, and the row
-		// added to it as addRow does (s + row).
-		s := t0[:h*n]
-		simd.VV(simd.Add, s, v[0], v[1])
-		simd.AddRows(out[lo:hi], s, row)
+		dst = dst[:h*n]
+		if row == nil {
+			simd.VV(simd.Add, dst, v[0], v[1])
+		} else {
+			// s is not kept: it is summed in the first tile, and the row
+			// added to it as addRow does (s + row).
+			s := t0[:h*n]
+			simd.VV(simd.Add, s, v[0], v[1])
+			simd.AddRows(dst, s, row)
+		}
+		for j, c := range k.cols {
+			w := c.end - c.start
+			simd.CopyRows(cols[j][r*w:(r+h)*w], w, dst[c.start:], n, h, w)
+		}
 	}
 	return true
 }

@@ -138,3 +138,105 @@ func TestGemmAddMatchesUnfused(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmAddWritesSlices: at prediction a joined layer's gate input z =
+// x·W + h·U + b is read only by slices of its columns; the group writes
+// the slices from its tiles and not z, bit for bit as the ops do (new
+// inputs every run, a tile and a tail of rows, overlapping slices); given
+// a view, the group's ops run one by one, as unfused.
+func TestGemmAddWritesSlices(t *testing.T) {
+	t.Setenv("GORNN_FUSION", "on")
+	run := func(r int, view bool) ([][]float64, *Program, *Machine) {
+		eg := gorgonia.NewGraph()
+		mat := func(name string, a, b int) *gorgonia.Node {
+			return gorgonia.NewMatrix(eg, tensor.Float32, gorgonia.WithShape(a, b), gorgonia.WithName(name))
+		}
+		const in, u = 3, 7
+		x, w, h, uw := mat("x", r, in), mat("w", in, 3*u), mat("h", r, u), mat("u", u, 3*u)
+		bias := gorgonia.NewVector(eg, tensor.Float32, gorgonia.WithShape(3*u), gorgonia.WithName("b"))
+		must := gorgonia.Must
+		z := must(gorgonia.BroadcastAdd(must(gorgonia.Add(must(gorgonia.Mul(x, w)), must(gorgonia.Mul(h, uw)))), bias, nil, []byte{0}))
+		g0 := must(gorgonia.Slice(z, nil, gorgonia.S(0, u)))
+		g1 := must(gorgonia.Slice(z, nil, gorgonia.S(u, 2*u)))
+		g2 := must(gorgonia.Slice(z, nil, gorgonia.S(2*u-2, 3*u-2)))
+		out := must(gorgonia.HadamardProd(must(gorgonia.Tanh(g0)), must(gorgonia.Add(must(gorgonia.Sigmoid(g1)), g2))))
+		leaves := []*gorgonia.Node{x, w, h, uw, bias}
+		p, err := Compile(Graph{G: eg, Roots: []*gorgonia.Node{out}, Inputs: leaves})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := p.NewMachine()
+		rng := rand.New(rand.NewPCG(7, 8))
+		var data [][]float32
+		for _, n := range leaves {
+			s, _ := p.Slot(n)
+			v := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(n.Shape()...))
+			data = append(data, v.Data().([]float32))
+			m.Set(s, v)
+		}
+		for range 3 {
+			for _, d := range data {
+				for j := range d {
+					d[j] = float32(rng.NormFloat64())
+				}
+			}
+			if err := m.Run(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if view {
+			// h becomes a view: the group declines, and its ops (the
+			// whole-axis slice an alias again) run one by one.
+			big := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(r+1, u))
+			for j, d := 0, big.Data().([]float32); j < len(d); j++ {
+				d[j] = float32(rng.NormFloat64())
+			}
+			v, err := big.Slice(gorgonia.S(1, r+1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			hs, _ := p.Slot(h)
+			m.Set(hs, v)
+			if err := m.Run(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s, _ := p.Slot(out)
+		v, err := m.Value(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return [][]float64{floats(v)}, p, m
+	}
+	for _, r := range []int{5, 700} {
+		fused, p, m := run(r, false)
+		written := 0
+		for i := 0; i < p.Len(); i++ {
+			if p.Kernel(i) == "slice" && p.Group(i) >= 0 && m.How(i) != "folded" {
+				written++
+			}
+		}
+		if simd.Enabled && written != 3 {
+			t.Errorf("rows %d: %d slices written by a product-and-sum group, want 3", r, written)
+		}
+		declined, _, dm := run(r, true)
+		for i := 0; i < p.Len(); i++ {
+			if h := dm.How(i); p.Kernel(i) == "slice" && (h == "group" || h == "fused") {
+				t.Errorf("rows %d: after a view, slice %v still runs as %q", r, p.Op(i), h)
+			}
+		}
+		t.Setenv("GORNN_FUSION", "off")
+		unfused, _, _ := run(r, false)
+		unfusedView, _, _ := run(r, true)
+		t.Setenv("GORNN_FUSION", "on")
+		same := func(a, b []float64) bool {
+			return slices.EqualFunc(a, b, func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) })
+		}
+		if !same(fused[0], unfused[0]) {
+			t.Errorf("rows %d: fused and unfused differ", r)
+		}
+		if !same(declined[0], unfusedView[0]) {
+			t.Errorf("rows %d: after a view, the ops one by one and unfused differ", r)
+		}
+	}
+}

@@ -324,7 +324,10 @@ func (m *Machine) settleGroups() {
 	for _, g := range m.p.groups {
 		ok := true
 		for _, i := range g.members {
-			ok = ok && m.st[i].how == howKernel
+			// A whole-axis slice (an alias of its input) may sit between
+			// a product-and-sum group's value and the column slices it
+			// writes (gemmadd.go).
+			ok = ok && (m.st[i].how == howKernel || m.st[i].how == howAlias && m.p.ops[i].role == roleSliceAll)
 		}
 		if !ok {
 			continue
@@ -369,11 +372,18 @@ func (m *Machine) runGroupOps(g int, cur *int) error {
 	gr := &m.p.groups[g]
 	for _, i := range gr.members {
 		m.st[i].how = howKernel
+		if m.p.ops[i].role == roleSliceAll {
+			m.st[i].how = howAlias
+		}
 	}
 	for _, i := range gr.members {
 		*cur = i
 		o := &m.p.ops[i]
 		args := m.gather(o.args)
+		if m.st[i].how == howAlias {
+			m.vals[i] = args[0] // its input itself, as on the first run
+			continue
+		}
 		if o.k.run(m, m.vals[i], args) {
 			continue
 		}
