@@ -127,7 +127,10 @@ func (k gemm[T]) product(o, ad, bd []T, sc *scratch) {
 // is a vector, its own transpose).
 func (k gemm[T]) untransposed(ad, bd []T, sc *scratch) (a32 []float32, lda int, b32 []float32, ldb int) {
 	a32, lda = as32(ad), k.ac
-	if k.transA && k.k > 1 && k.paramA {
+	if k.transA && k.k > 1 && k.ac == 1 {
+		// A column: its transpose, a row, is the same memory.
+		lda = k.ar
+	} else if k.transA && k.k > 1 && k.paramA {
 		a32, lda = sc.transposeParam(a32, k.ar, k.ac), k.ar
 	} else if k.transA && k.k > 1 {
 		a32, lda = transpose(&sc.a, a32, k.ar, k.ac), k.ar
@@ -135,7 +138,10 @@ func (k gemm[T]) untransposed(ad, bd []T, sc *scratch) (a32 []float32, lda int, 
 		lda = 1
 	}
 	b32, ldb = as32(bd), k.bc
-	if k.transB && k.k > 1 && k.paramB {
+	if k.transB && k.k > 1 && k.br == 1 {
+		// A row: its transpose, a column, is the same memory.
+		ldb = 1
+	} else if k.transB && k.k > 1 && k.paramB {
 		b32, ldb = sc.transposeParam(b32, k.br, k.bc), k.br
 	} else if k.transB && k.k > 1 {
 		b32, ldb = transpose(&sc.b, b32, k.br, k.bc), k.br
@@ -207,14 +213,24 @@ func transpose(buf *[]float32, src []float32, r, c int) []float32 {
 	}
 	t := (*buf)[:r*c]
 	if r*c <= smallTranspose {
-		// Small enough for the cache whatever the order: one pass that
-		// writes t in order and reads src down its columns.
-		for j := 0; j < c; j++ {
-			col := t[j*r : (j+1)*r]
-			k := j
-			for i := range col {
-				col[i] = src[k]
-				k += c
+		// Small enough for the cache whatever the order: one pass over
+		// src's rows, four at a time, each column of four written as
+		// four consecutive elements of t.
+		src = src[:r*c]
+		i := 0
+		for ; i+4 <= r; i += 4 {
+			r0 := src[i*c : (i+1)*c]
+			r1 := src[(i+1)*c : (i+2)*c][:len(r0)]
+			r2 := src[(i+2)*c : (i+3)*c][:len(r0)]
+			r3 := src[(i+3)*c : (i+4)*c][:len(r0)]
+			for j, v := range r0 {
+				d := t[j*r+i : j*r+i+4 : j*r+i+4]
+				d[0], d[1], d[2], d[3] = v, r1[j], r2[j], r3[j]
+			}
+		}
+		for ; i < r; i++ {
+			for j, v := range src[i*c : (i+1)*c] {
+				t[j*r+i] = v
 			}
 		}
 		return t

@@ -152,7 +152,7 @@ func TestGemmShapesResolved(t *testing.T) {
 // edges included), into a buffer reused across shapes.
 func TestTranspose(t *testing.T) {
 	var buf []float32
-	for _, rc := range [][2]int{{1, 1}, {8, 1}, {1, 8}, {8, 20}, {20, 80}, {64, 64}, {64, 65}, {97, 130}, {3, 2000}} {
+	for _, rc := range [][2]int{{1, 1}, {8, 1}, {1, 8}, {2, 3}, {6, 7}, {5, 9}, {8, 20}, {20, 80}, {64, 64}, {64, 65}, {97, 130}, {3, 2000}} {
 		r, c := rc[0], rc[1]
 		src := make([]float32, r*c)
 		for i := range src {
