@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/gornn/gornn/graph/internal/runtime"
+	"github.com/gornn/gornn/graph/internal/simd"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -398,9 +399,7 @@ func addAt(dst *tensor.Dense, off int, src *tensor.Dense) {
 	if d, ok := runtime.Data[float32](dst); ok {
 		if sd, ok := runtime.Data[float32](src); ok && !src.IsView() {
 			d = d[off : off+n]
-			for i, v := range sd[:n] {
-				d[i] += v
-			}
+			simd.VV(simd.Add, d, d, sd[:n]) // d[i] += sd[i], the same IEEE additions
 			return
 		}
 	}
