@@ -327,6 +327,10 @@ func (k *fused[T]) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 	if k.n <= fuseBlock || isFloat32[T]() && simd.Splits(k.n) {
 		// One block (the seed sizes), or a pass this large that it runs
 		// on several cores: each op over all elements, as unfused.
+		if isFloat32[T]() {
+			runFloat32(k.steps, k.f, vals)
+			return true
+		}
 		for _, s := range k.steps {
 			if !s.binary {
 				k.f[s.f](vals[s.out].vec, vals[s.a].vec)
@@ -380,6 +384,29 @@ func (k *fused[T]) block() int {
 // the first run (a value that is not what the kernels cover leaves none,
 // and the group's next run declines).
 func (k *fused[T]) prepare(m *Machine) { groupOperands[T](m, k.gi).resolve(m, k) }
+
+// runFloat32 runs a float32 group's steps over all its elements: what
+// binaryOp's float32 path calls for each binary op (simd.VV, VS or SV by
+// which operands are vectors; the group's resolve ensured one is), with
+// the operands viewed as float32 once instead of three conversions an op.
+func runFloat32[T float32 | float64](steps []fstep, f []func(o, a []T), vals []operandOf[T]) {
+	v32 := *(*[]operandOf[float32])(unsafe.Pointer(&vals)) // T is float32
+	for _, s := range steps {
+		if !s.binary {
+			f[s.f](vals[s.out].vec, vals[s.a].vec)
+			continue
+		}
+		o, a, b := v32[s.out].vec, v32[s.a], v32[s.b]
+		switch op := s.op.simdOp(); {
+		case a.vec != nil && b.vec != nil:
+			simd.VV(op, o, a.vec, b.vec)
+		case a.vec != nil:
+			simd.VS(op, o, a.vec, b.s)
+		default:
+			simd.SV(op, o, a.s, b.vec)
+		}
+	}
+}
 
 // fusedOperands is what a machine keeps of a group's operands from one
 // run to the next: each slot's elements (a member's value, or a vector or
