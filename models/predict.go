@@ -97,6 +97,14 @@ func (m *Model) PredictBatch(x *graph.Tensor, batch int) (*graph.Tensor, error) 
 	}
 	batch = min(batch, MaxPredictBatch)
 	n := x.Dim(0)
+	if n <= batch {
+		// One run: its output is the prediction, a tensor of its own.
+		y, err := m.runForward(x)
+		if err != nil {
+			return nil, fmt.Errorf("%s: predict: %w", m.name, err)
+		}
+		return y, nil
+	}
 	outShape := m.OutputShape()
 	outPer := 1
 	for _, d := range outShape {
@@ -169,16 +177,27 @@ func (m *Model) predictRuns(x, out *graph.Tensor, batch, outPer, runs int) error
 
 // predictRun predicts samples lo..hi-1 of x into out's rows lo..hi-1.
 func (m *Model) predictRun(x, out *graph.Tensor, lo, hi, outPer int) error {
-	p, err := m.forward(hi - lo)
-	if err != nil {
-		return err
-	}
 	chunk, err := graph.SampleRange(x, lo, hi)
 	if err != nil {
 		return err
 	}
+	y, err := m.runForward(chunk)
+	if err != nil {
+		return err
+	}
+	copyRows(out, y, lo*outPer)
+	return nil
+}
+
+// runForward runs the forward program for x's batch size on x and returns
+// its output, a tensor of its own.
+func (m *Model) runForward(x *graph.Tensor) (*graph.Tensor, error) {
+	p, err := m.forward(x.Dim(0))
+	if err != nil {
+		return nil, err
+	}
 	e := p.get()
-	err = e.SetInput(0, chunk)
+	err = e.SetInput(0, x)
 	if err == nil {
 		err = e.Run()
 	}
@@ -186,11 +205,8 @@ func (m *Model) predictRun(x, out *graph.Tensor, lo, hi, outPer int) error {
 	if err == nil {
 		y, err = e.Output(0)
 	}
-	if err == nil {
-		copyRows(out, y, lo*outPer)
-	}
 	p.pool.Put(e)
-	return err
+	return y, err
 }
 
 // copyRows copies src's data into dst's from flat offset off (same dtype).
