@@ -12,37 +12,24 @@ import (
 // from the collector), or false if d holds another element type.
 func Data[T float32 | float64](d *tensor.Dense) ([]T, bool) {
 	var z T
-	switch any(z).(type) {
-	case float32:
-		if !isDtype(d.Dtype(), &float32Words) {
-			return nil, false
-		}
-	case float64:
-		if !isDtype(d.Dtype(), &float64Words) {
-			return nil, false
-		}
+	dt := d.Dtype()
+	w, want := (*[2]unsafe.Pointer)(unsafe.Pointer(&dt.Type)), &floatWords[unsafe.Sizeof(z)/8]
+	if w[0] != want[0] || w[1] != want[1] { // not ==, which calls memequal
+		return nil, false
 	}
 	raw := d.Raw // the backing bytes
 	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(raw))), len(raw)/int(unsafe.Sizeof(z))), true
 }
 
-// float32Words and float64Words are the two words of tensor.Float32's and
-// tensor.Float64's reflect.Type.
-var float32Words, float64Words = dtypeWords(tensor.Float32), dtypeWords(tensor.Float64)
+// floatWords holds the two words of tensor.Float32's and tensor.Float64's
+// reflect.Type, by element size / 8. Data compares a tensor's dtype with
+// them instead of comparing the interfaces, which calls the runtime: a
+// reflect.Type is a pointer, so equal types are equal words, and unequal
+// words could at worst make a kernel decline, never accept another dtype.
+var floatWords = [2][2]unsafe.Pointer{dtypeWords(tensor.Float32), dtypeWords(tensor.Float64)}
 
 func dtypeWords(dt tensor.Dtype) [2]unsafe.Pointer {
 	return *(*[2]unsafe.Pointer)(unsafe.Pointer(&dt.Type))
-}
-
-// isDtype reports whether dt's reflect.Type holds the same two words as
-// want: the same dynamic type and the same pointer, so dt == the dtype of
-// want. It is dt == tensor.Float32 (or Float64) without the call to the
-// runtime that comparing interfaces makes (a reflect.Type is a pointer,
-// so equal types are equal words; unequal words would at worst make a
-// kernel decline, never accept another dtype).
-func isDtype(dt tensor.Dtype, want *[2]unsafe.Pointer) bool {
-	w := (*[2]unsafe.Pointer)(unsafe.Pointer(&dt.Type))
-	return w[0] == want[0] && w[1] == want[1] // not ==, which calls memequal
 }
 
 // Scalar returns the value of a Gorgonia float scalar, or false.
