@@ -319,6 +319,10 @@ type base struct {
 	// scales holds each parameter's gradient scale (clipnorm,
 	// global_clipnorm) during a step, kept to spare an allocation.
 	scales []float64
+	// next32 and next64 hold, by parameter, plain SGD's new weights
+	// until every parameter's are known to be finite (sgdStep).
+	next32 [][]float32
+	next64 [][]float64
 }
 
 // errNotMade is the error of an optimizer's methods on a nil optimizer or

@@ -406,6 +406,9 @@ func (o *base) apply(params []*graph.Param, grads []*graph.Tensor, r *rule) erro
 			return err
 		}
 	}
+	if deferred && r.kind == ruleSGD {
+		return o.sgdStep(params, grads, r.lr)
+	}
 	names := r.slotNames()
 	state, err := o.slotsOf(params, names)
 	if err != nil {
@@ -430,4 +433,74 @@ func (o *base) apply(params []*graph.Param, grads []*graph.Tensor, r *rule) erro
 	}
 	o.iter++
 	return nil
+}
+
+// sgdStep is a step of plain SGD without clipping: every parameter's new
+// weights w − lr·g are computed once, into the optimizer's buffers, and
+// copied over the weights only when all of them are finite, instead of
+// being computed twice (once to check, once to write). The numbers are
+// update's; a step that fails changes nothing, with the same errors.
+func (o *base) sgdStep(params []*graph.Param, grads []*graph.Tensor, lr float64) error {
+	if len(o.next32) < len(params) {
+		o.next32 = append(o.next32, make([][]float32, len(params)-len(o.next32))...)
+		o.next64 = append(o.next64, make([][]float64, len(params)-len(o.next64))...)
+	}
+	for i, p := range params {
+		n := p.Len()
+		var ok bool
+		if w, is32 := graph.Float32Data(p.Value()); is32 {
+			o.next32[i] = growFloats(o.next32[i], n)
+			ok = sgdInto(o.next32[i], w[:n], grads[i], lr)
+		} else {
+			w, _ := graph.Float64Data(p.Value())
+			o.next64[i] = growFloats(o.next64[i], n)
+			ok = sgdInto(o.next64[i], w[:n], grads[i], lr)
+		}
+		if !ok {
+			if err := checkFinite(params, grads); err != nil {
+				return err
+			}
+			return fmt.Errorf("%w: the update of %s is not finite", ErrNotFiniteGrad, p.Name())
+		}
+	}
+	for i, p := range params {
+		n := p.Len()
+		if w, is32 := graph.Float32Data(p.Value()); is32 {
+			copy(w[:n], o.next32[i])
+		} else {
+			w, _ := graph.Float64Data(p.Value())
+			copy(w[:n], o.next64[i])
+		}
+	}
+	o.iter++
+	return nil
+}
+
+// sgdInto sets nw to the weights w − lr·g (update's arithmetic) and
+// reports whether they are all finite in W.
+func sgdInto[W float](nw, w []W, g *graph.Tensor, lr float64) bool {
+	if d, ok := graph.Float32Data(g); ok {
+		return sgdOf(nw, w, d[:len(w)], lr)
+	}
+	d, _ := graph.Float64Data(g)
+	return sgdOf(nw, w, d[:len(w)], lr)
+}
+
+func sgdOf[W, G float](nw, w []W, g []G, lr float64) bool {
+	nw, g = nw[:len(w)], g[:len(w)]
+	bad := 0.0
+	for j := range w {
+		v := W(float64(w[j]) - lr*float64(g[j]))
+		nw[j] = v
+		bad += notFinite(v)
+	}
+	return bad == 0
+}
+
+// growFloats returns b with length n, reallocated when it is shorter.
+func growFloats[T float](b []T, n int) []T {
+	if cap(b) < n {
+		return make([]T, n)
+	}
+	return b[:n]
 }
