@@ -88,6 +88,14 @@ func AddRows(dst, x, row []float32) {
 	if Enabled && c >= 8 {
 		m = c &^ 7
 	}
+	if m == c {
+		// Rows of whole vectors: one kernel call a row, no tail.
+		r0 := &row[0]
+		for r := 0; r < n; r += c {
+			addVV(&dst[r], &x[r], r0, m)
+		}
+		return
+	}
 	for r := 0; r < n; r += c {
 		xr, dr := x[r:r+c], dst[r:r+c]
 		if m > 0 {
