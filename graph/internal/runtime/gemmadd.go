@@ -6,6 +6,7 @@ import (
 
 	"github.com/gornn/gornn/graph/internal/simd"
 	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // gemmAdds finds the additions of a product to another value, s = x + a·b
@@ -67,7 +68,7 @@ func (p *Program) gemmAdds(roots map[int]bool) {
 		if !ok || sum.op != add || len(o.args) != 2 || !free(s) || o.args[0] == o.args[1] {
 			continue
 		}
-		k := &gemmAdd{sum: s, root: s, lend: -1, src: -1}
+		k := &gemmAdd{sum: s, root: s, lend: -1, src: -1, gi: len(p.groups)}
 		var prods []int
 		for j, a := range o.args {
 			k.terms[j].slot = a
@@ -170,6 +171,7 @@ type gemmAdd struct {
 	lend int
 	// m, n are the result's shape; rows the rows of a tile.
 	m, n, rows int
+	gi         int // the group's number in the program
 	// cols, when set, are the column slices that are the root's only
 	// readers: the group writes them, and not the root.
 	cols []colSlice
@@ -243,61 +245,21 @@ const tileElements = 4096
 // when a value is not a dense float32 tensor of its size.
 func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 	mm, n := k.m, k.n
-	var out []float32
-	var ok bool
-	var cols [][]float32
-	if k.cols == nil {
-		if out, ok = denseData[float32](m.vals[k.root], mm*n); !ok {
-			return false
-		}
-	} else {
-		cols = m.sc.cols[:0]
-		for _, c := range k.cols {
-			o, ok := denseData[float32](m.vals[c.slot], mm*(c.end-c.start))
-			if !ok {
-				return false
-			}
-			cols = append(cols, o)
-		}
-		m.sc.cols = cols
+	if len(m.gemmAdds) < len(m.p.groups) {
+		m.gemmAdds = make([]gemmAddOperands, len(m.p.groups))
 	}
-	var row []float32
-	if k.src >= 0 {
-		if m.st[k.src].stale {
-			return false
-		}
-		if row, ok = denseData[float32](m.vals[k.src], n); !ok {
-			return false
-		}
+	c := &m.gemmAdds[k.gi]
+	if !c.current(m) && !k.resolve(m, c) {
+		return false
 	}
-	// Each term's rows: a value's, or a product's operands.
-	var x, a, b [2][]float32
+	out, row, cols := c.out, c.row, c.cols
+	x, a, b := c.x, c.a, c.b
 	var lda, ldb [2]int
 	split := false
 	for j := range k.terms {
-		t := &k.terms[j]
-		if !t.prod {
-			if m.st[t.slot].stale {
-				return false
-			}
-			v, ok := denseData[float32](m.vals[t.slot], mm*n)
-			if !ok || out != nil && overlaps(out, v) && unsafe.SliceData(out) != unsafe.SliceData(v) {
-				return false
-			}
-			x[j] = v
-			continue
+		if t := &k.terms[j]; t.prod {
+			split = split || simd.GemmSplits(mm, n, t.g.k)
 		}
-		args := m.p.ops[t.slot].args
-		if m.st[args[0]].stale || m.st[args[1]].stale {
-			return false
-		}
-		ad, aok := denseData[float32](m.vals[args[0]], t.g.ar*t.g.ac)
-		bd, bok := denseData[float32](m.vals[args[1]], t.g.br*t.g.bc)
-		if !aok || !bok {
-			return false
-		}
-		a[j], b[j] = ad, bd
-		split = split || simd.GemmSplits(mm, n, t.g.k)
 	}
 	// Nothing declines from here on: the transposes may be made.
 	for j := range k.terms {
@@ -355,6 +317,96 @@ func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 			simd.CopyRows(cols[j][r*w:(r+h)*w], w, dst[c.start:], n, h, w)
 		}
 	}
+	return true
+}
+
+// gemmAddOperands is what a machine keeps of a product-and-sum group's
+// operands from one run to the next: their elements, and every tensor
+// read or written as it was when found, so that a later run checks only
+// that each slot still holds the same tensor over the same memory (as
+// fusedOperands does for the elementwise groups).
+type gemmAddOperands struct {
+	valid    bool
+	out, row []float32
+	cols     [][]float32
+	x, a, b  [2][]float32
+	seen     []outsideDense
+}
+
+// current reports whether c holds the operands for this run.
+func (c *gemmAddOperands) current(m *Machine) bool {
+	if !c.valid {
+		return false
+	}
+	for _, o := range c.seen {
+		d, ok := m.vals[o.slot].(*tensor.Dense)
+		if !ok || d != o.d || unsafe.SliceData(d.Raw) != (*byte)(o.p) || len(d.Raw) != o.bytes {
+			return false
+		}
+	}
+	return true
+}
+
+// resolve finds the group's operands in the machine's values and keeps
+// them in c; it reports false, keeping nothing, when a value is not a
+// dense float32 tensor of its size.
+func (k *gemmAdd) resolve(m *Machine, c *gemmAddOperands) bool {
+	c.valid = false
+	c.seen = c.seen[:0]
+	mm, n := k.m, k.n
+	get := func(slot, size int) ([]float32, bool) {
+		if m.st[slot].stale {
+			return nil, false
+		}
+		v, ok := denseData[float32](m.vals[slot], size)
+		if !ok {
+			return nil, false
+		}
+		d := m.vals[slot].(*tensor.Dense)
+		c.seen = append(c.seen, outsideDense{slot: slot, d: d, p: unsafe.Pointer(unsafe.SliceData(d.Raw)), bytes: len(d.Raw)})
+		return v, true
+	}
+	var ok bool
+	c.out, c.cols = nil, c.cols[:0]
+	if k.cols == nil {
+		if c.out, ok = get(k.root, mm*n); !ok {
+			return false
+		}
+	} else {
+		for _, s := range k.cols {
+			o, ok := get(s.slot, mm*(s.end-s.start))
+			if !ok {
+				return false
+			}
+			c.cols = append(c.cols, o)
+		}
+	}
+	c.row = nil
+	if k.src >= 0 {
+		if c.row, ok = get(k.src, n); !ok {
+			return false
+		}
+	}
+	for j := range k.terms {
+		t := &k.terms[j]
+		c.x[j], c.a[j], c.b[j] = nil, nil, nil
+		if !t.prod {
+			v, ok := get(t.slot, mm*n)
+			if !ok || c.out != nil && overlaps(c.out, v) && unsafe.SliceData(c.out) != unsafe.SliceData(v) {
+				return false
+			}
+			c.x[j] = v
+			continue
+		}
+		args := m.p.ops[t.slot].args
+		ad, aok := get(args[0], t.g.ar*t.g.ac)
+		bd, bok := get(args[1], t.g.br*t.g.bc)
+		if !aok || !bok {
+			return false
+		}
+		c.a[j], c.b[j] = ad, bd
+	}
+	c.valid = true
 	return true
 }
 

@@ -24,6 +24,9 @@ type Machine struct {
 	// dtype found on their last run (fuse.go).
 	fused32 []fusedOperands[float32]
 	fused64 []fusedOperands[float64]
+	// gemmAdds holds, by group, the operands of the product-and-sum
+	// groups found on their last run (gemmadd.go).
+	gemmAdds []gemmAddOperands
 	// inner32 and inner64 hold the blocks of the groups' inner values.
 	inner32 []float32
 	inner64 []float64
