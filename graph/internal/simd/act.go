@@ -2,6 +2,7 @@ package simd
 
 import (
 	"math"
+	"unsafe"
 
 	"github.com/chewxy/math32"
 )
@@ -67,8 +68,9 @@ func checkDst(dst []float32, n int) []float32 {
 }
 
 // vector runs the eight-lane sigmoid or tanh over x, the last len(x) mod 8
-// elements through a zero-padded block so that every element goes through
-// the same instructions wherever it sits. The kernels are called directly,
+// elements through the last eight again (or, for fewer than eight or when
+// dst and x share memory, through a zero-padded block) so that every
+// element goes through the same instructions wherever it sits. The kernels are called directly,
 // not through a func value, so that the padded block stays on the stack.
 func vector(tanh bool, dst, x []float32) {
 	run := func(dst, x *float32, n int) {
@@ -82,12 +84,29 @@ func vector(tanh bool, dst, x []float32) {
 	if n > 0 {
 		run(&dst[0], &x[0], n)
 	}
-	if r := len(x) - n; r > 0 {
+	r := len(x) - n
+	if r > 0 && n > 0 && !overlap(dst, x) {
+		// The last eight elements again, ending at the end: the ones
+		// already done get the same values from the same instructions,
+		// without a padded copy in and out (a [1, 20] gate's tail).
+		run(&dst[len(x)-8], &x[len(x)-8], 8)
+		return
+	}
+	if r > 0 {
 		var in, out [8]float32
 		copy(in[:], x[n:])
 		run(&out[0], &in[0], 8)
 		copy(dst[n:], out[:r])
 	}
+}
+
+// overlap reports whether a and b share memory.
+func overlap(a, b []float32) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	pa, pb := uintptr(unsafe.Pointer(&a[0])), uintptr(unsafe.Pointer(&b[0]))
+	return pa < pb+uintptr(len(b))*4 && pb < pa+uintptr(len(a))*4
 }
 
 // sigmoidGo is the plain-Go sigmoid.

@@ -2,6 +2,8 @@ package simd
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -246,4 +248,37 @@ func TestActivationsDoNotAllocate(t *testing.T) {
 			t.Errorf("%v allocations per call", n)
 		}
 	})
+}
+
+// TestActivationTails: a length that is not a multiple of eight has its
+// last eight elements computed again (or, below eight or in place, through
+// a padded block); every element is the value its input gets alone in a
+// block of eight, in place or not.
+func TestActivationTails(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(11, 12))
+	for _, tanh := range []bool{false, true} {
+		f, name := Sigmoid, "Sigmoid"
+		if tanh {
+			f, name = Tanh, "Tanh"
+		}
+		for n := 1; n <= 41; n++ {
+			x := make([]float32, n)
+			for i := range x {
+				x[i] = float32(rnd.NormFloat64() * 4)
+			}
+			got := make([]float32, n)
+			f(got, x)
+			inPlace := slices.Clone(x)
+			f(inPlace, inPlace)
+			for i, v := range x {
+				var in, out [8]float32
+				in[i%8] = v
+				f(out[:], in[:])
+				want := out[i%8]
+				if math.Float32bits(got[i]) != math.Float32bits(want) || math.Float32bits(inPlace[i]) != math.Float32bits(want) {
+					t.Fatalf("%s n=%d: element %d is %v (in place %v), alone in a block %v", name, n, i, got[i], inPlace[i], want)
+				}
+			}
+		}
+	}
 }
