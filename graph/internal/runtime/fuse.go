@@ -422,6 +422,8 @@ type fusedOperands[T float32 | float64] struct {
 	scalars []int          // the indices in vals of scalars read from outside
 	// block is the size of the scratch blocks of the inner values.
 	block int
+	// gen is the machine's gen when the record was last found current.
+	gen uint64
 }
 
 // outsideDense is a vector operand read from outside its group: slot's
@@ -440,11 +442,16 @@ func (c *fusedOperands[T]) current(m *Machine, k *fused[T]) bool {
 	if c.vals == nil {
 		return false
 	}
-	for _, o := range c.outside {
-		d, ok := m.vals[o.slot].(*tensor.Dense)
-		if !ok || d != o.d || unsafe.SliceData(d.Raw) != (*byte)(o.p) || len(d.Raw) != o.bytes {
-			return false
+	if g := m.gen.Load(); g != c.gen {
+		// Some slot's tensor changed since the record was last found
+		// current: look at the vectors read from outside.
+		for _, o := range c.outside {
+			d, ok := m.vals[o.slot].(*tensor.Dense)
+			if !ok || d != o.d || unsafe.SliceData(d.Raw) != (*byte)(o.p) || len(d.Raw) != o.bytes {
+				return false
+			}
 		}
+		c.gen = g
 	}
 	for _, i := range c.scalars {
 		v, ok := Scalar(m.vals[k.slots[i]])
@@ -495,7 +502,7 @@ func (c *fusedOperands[T]) resolve(m *Machine, k *fused[T]) bool {
 			return false
 		}
 	}
-	c.vals = vals
+	c.vals, c.gen = vals, m.gen.Load()
 	return true
 }
 

@@ -158,7 +158,6 @@ type scratch struct {
 	// tile holds rows of a product that a product-and-sum group adds to
 	// its other operand (gemmadd.go).
 	tile, tile2, tile3 []float32
-	cols               [][]float32 // the column slices a group writes
 	// run counts the machine's runs; params holds the transposed
 	// parameters of the current run (and, for reuse, earlier runs').
 	run    int

@@ -327,6 +327,7 @@ func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 // fusedOperands does for the elementwise groups).
 type gemmAddOperands struct {
 	valid    bool
+	gen      uint64 // the machine's gen when last found current
 	out, row []float32
 	cols     [][]float32
 	x, a, b  [2][]float32
@@ -338,13 +339,36 @@ func (c *gemmAddOperands) current(m *Machine) bool {
 	if !c.valid {
 		return false
 	}
+	g := m.gen.Load()
+	if c.gen == g {
+		return true // no slot's tensor changed since
+	}
 	for _, o := range c.seen {
 		d, ok := m.vals[o.slot].(*tensor.Dense)
 		if !ok || d != o.d || unsafe.SliceData(d.Raw) != (*byte)(o.p) || len(d.Raw) != o.bytes {
 			return false
 		}
 	}
+	c.gen = g
 	return true
+}
+
+// prepare makes m's record of the group's operands, and its tiles, from
+// the values of the first run, so that the runs after it allocate nothing.
+func (k *gemmAdd) prepare(m *Machine) {
+	if len(m.gemmAdds) < len(m.p.groups) {
+		m.gemmAdds = make([]gemmAddOperands, len(m.p.groups))
+	}
+	if !k.resolve(m, &m.gemmAdds[k.gi]) {
+		return
+	}
+	grow(&m.sc.tile, k.rows*k.n)
+	if k.terms[0].prod && k.terms[1].prod {
+		grow(&m.sc.tile2, k.rows*k.n)
+	}
+	if k.cols != nil {
+		grow(&m.sc.tile3, k.rows*k.n)
+	}
 }
 
 // resolve finds the group's operands in the machine's values and keeps
@@ -406,7 +430,7 @@ func (k *gemmAdd) resolve(m *Machine, c *gemmAddOperands) bool {
 		}
 		c.a[j], c.b[j] = ad, bd
 	}
-	c.valid = true
+	c.valid, c.gen = true, m.gen.Load()
 	return true
 }
 
@@ -456,7 +480,7 @@ func (m *Machine) settleInPlace() {
 			continue
 		}
 		copy(xs, ss)
-		m.vals[k.root] = m.vals[k.lend]
+		m.setVal(k.root, m.vals[k.lend])
 		m.st[k.lend].lent = true
 	}
 }

@@ -3,6 +3,7 @@ package runtime
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gornn/gornn/graph/internal/simd"
 	"gorgonia.org/gorgonia"
@@ -41,6 +42,10 @@ type Machine struct {
 	plan *plan
 	// mu guards the lazy values' stale flags while a plan runs.
 	mu *sync.Mutex
+	// gen counts the changes of any slot's tensor (setVal), shared by a
+	// plan's lanes: a group's record of its operands made at the same
+	// count needs no checking.
+	gen *atomic.Uint64
 	// woke holds the tasks an op of a plan made ready.
 	woke []int32
 	// tasksRun counts the tasks of plans this machine ran (for tests).
@@ -82,13 +87,23 @@ type state struct {
 // NewMachine returns a machine for p with no values; the caller sets the
 // leaves' with Set before the first run.
 func (p *Program) NewMachine() *Machine {
-	return &Machine{p: p, vals: make([]gorgonia.Value, len(p.ops)), st: make([]state, len(p.ops)), seen: make([]seenDense, len(p.ops)), mu: new(sync.Mutex)}
+	return &Machine{p: p, vals: make([]gorgonia.Value, len(p.ops)), st: make([]state, len(p.ops)), seen: make([]seenDense, len(p.ops)), mu: new(sync.Mutex), gen: new(atomic.Uint64)}
 }
 
 // Set makes v the value of leaf slot i (an input or a parameter). The
 // machine reads v's memory on every run; the caller writes it between
 // runs.
-func (m *Machine) Set(i int, v gorgonia.Value) { m.vals[i] = v }
+func (m *Machine) Set(i int, v gorgonia.Value) { m.setVal(i, v) }
+
+// setVal makes v the value of slot i, counting a change of tensor in
+// m.gen, by which the groups' records of their operands know that they
+// need looking at again.
+func (m *Machine) setVal(i int, v gorgonia.Value) {
+	if m.vals[i] != v {
+		m.vals[i] = v
+		m.gen.Add(1)
+	}
+}
 
 // Value returns the value of slot i after the last run, computing a lazy
 // value first. It is the machine's own memory, valid until the next run.
@@ -178,7 +193,7 @@ func (m *Machine) step(i int, cur *int) error {
 		}
 	case howAlias:
 		if len(args) > 0 {
-			m.vals[i] = args[0]
+			m.setVal(i, args[0])
 			return nil
 		}
 	case howLazy:
@@ -229,7 +244,7 @@ func (m *Machine) runOp(i int, args []gorgonia.Value) error {
 	if err != nil {
 		return fmt.Errorf("running %v: %v", o.g, err)
 	}
-	m.vals[i] = v
+	m.setVal(i, v)
 	if len(args) > 0 {
 		s.prev = args[0]
 	}
@@ -384,7 +399,7 @@ func (m *Machine) runGroupOps(g int, cur *int) error {
 		o := &m.p.ops[i]
 		args := m.gather(o.args)
 		if m.st[i].how == howAlias {
-			m.vals[i] = args[0] // its input itself, as on the first run
+			m.setVal(i, args[0]) // its input itself, as on the first run
 			continue
 		}
 		if o.k.run(m, m.vals[i], args) {
@@ -413,6 +428,6 @@ func (m *Machine) materialize(c int) error {
 	if err != nil {
 		return fmt.Errorf("running %v: %v", o.g, err)
 	}
-	m.vals[c] = v
+	m.setVal(c, v)
 	return nil
 }
