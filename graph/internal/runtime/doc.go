@@ -16,8 +16,14 @@
 // into groups the machine runs as one loop over blocks of elements, each
 // op still computing its own value with its own arithmetic, so fused and
 // unfused programs agree bit for bit (GORNN_FUSION=off at Compile turns
-// the pass off); before it, the sums of slice gradients that only their
-// sum reads are assembled in place (assemble.go). An op translate does not know keeps no kernel and runs
+// the pass off); members that only other members read are computed in
+// scratch blocks and not written. Before it, the sums of slice gradients
+// that only their sum reads are assembled in place (assemble.go), and a
+// product that only an addition reads is grouped with it (gemmadd.go: the
+// product computed a tile of rows at a time and added while in the cache,
+// with the bias row and the column slices of the result where they are
+// its only readers, the sum written over its other operand where only the
+// sum reads that). An op translate does not know keeps no kernel and runs
 // Gorgonia's own Do.
 //
 // A Machine runs a Program. Its first run calls every Gorgonia op, notes
@@ -26,7 +32,10 @@
 // run each op the way the first run settled: its kernel into its own
 // value, a value kept from the last run, an alias of its input, or
 // Gorgonia's op (preallocated where the op allows); a group whose ops all
-// run their kernels runs as one loop, in its last op's place. A kernel that declines
+// run their kernels runs as one loop, in its last op's place; the groups
+// keep their resolved operands from run to run, and check them only when
+// some slot's tensor has changed (Machine.setVal counts the changes). A
+// kernel that declines
 // its arguments (a view, another dtype) hands its op back to Gorgonia for
 // good, so every run computes the same numbers. Tests observe how each op
 // runs through the inspection methods (Program.Kernel, Machine.How,
