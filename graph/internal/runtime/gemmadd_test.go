@@ -44,6 +44,33 @@ func recurrentGraph(t *testing.T, r, in, u, steps int) (Graph, []*gorgonia.Node)
 	return Graph{G: eg, Roots: append([]*gorgonia.Node{h, loss}, grads...), Inputs: leaves}, leaves
 }
 
+// runFresh gives p's leaves float32 tensors of their shapes and runs a
+// machine three times, with new normal numbers (times scale) from rng in
+// every leaf before each run: an element a run failed to write would keep
+// the last run's.
+func runFresh(t *testing.T, p *Program, leaves []*gorgonia.Node, rng *rand.Rand, scale float64) *Machine {
+	t.Helper()
+	m := p.NewMachine()
+	var data [][]float32
+	for _, n := range leaves {
+		s, _ := p.Slot(n)
+		v := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(n.Shape()...))
+		data = append(data, v.Data().([]float32))
+		m.Set(s, v)
+	}
+	for range 3 {
+		for _, d := range data {
+			for j := range d {
+				d[j] = float32(rng.NormFloat64() * scale)
+			}
+		}
+		if err := m.Run(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return m
+}
+
 // runRecurrent compiles the recurrence, runs it three times on fixed
 // random inputs (new ones each run) and returns the roots' values of the last run.
 func runRecurrent(t *testing.T, r, in, u, steps int) ([][]float64, *Program, *Machine) {
@@ -53,27 +80,7 @@ func runRecurrent(t *testing.T, r, in, u, steps int) ([][]float64, *Program, *Ma
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := p.NewMachine()
-	rng := rand.New(rand.NewPCG(3, 4))
-	var data [][]float32
-	for _, n := range leaves {
-		s, _ := p.Slot(n)
-		v := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(n.Shape()...))
-		data = append(data, v.Data().([]float32))
-		m.Set(s, v)
-	}
-	for range 3 {
-		// New numbers every run: an element a run failed to write would
-		// keep the last run's.
-		for _, d := range data {
-			for j := range d {
-				d[j] = float32(rng.NormFloat64() * 0.3)
-			}
-		}
-		if err := m.Run(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	m := runFresh(t, p, leaves, rand.New(rand.NewPCG(3, 4)), 0.3)
 	var out [][]float64
 	for _, n := range gr.Roots {
 		s, _ := p.Slot(n)
@@ -165,25 +172,8 @@ func TestGemmAddWritesSlices(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := p.NewMachine()
 		rng := rand.New(rand.NewPCG(7, 8))
-		var data [][]float32
-		for _, n := range leaves {
-			s, _ := p.Slot(n)
-			v := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(n.Shape()...))
-			data = append(data, v.Data().([]float32))
-			m.Set(s, v)
-		}
-		for range 3 {
-			for _, d := range data {
-				for j := range d {
-					d[j] = float32(rng.NormFloat64())
-				}
-			}
-			if err := m.Run(); err != nil {
-				t.Fatal(err)
-			}
-		}
+		m := runFresh(t, p, leaves, rng, 1)
 		if view {
 			// h becomes a view: the group declines, and its ops (the
 			// whole-axis slice an alias again) run one by one.
