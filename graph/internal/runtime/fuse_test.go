@@ -66,8 +66,14 @@ func runCell(t *testing.T, dt tensor.Dtype, r, u int) ([][]float64, *Program, *M
 			t.Fatal(err)
 		}
 	}
+	return rootValues(t, p, m, gr.Roots), p, m
+}
+
+// rootValues returns the values of roots after m's last run.
+func rootValues(t *testing.T, p *Program, m *Machine, roots []*gorgonia.Node) [][]float64 {
+	t.Helper()
 	var out [][]float64
-	for _, n := range gr.Roots {
+	for _, n := range roots {
 		s, _ := p.Slot(n)
 		v, err := m.Value(s)
 		if err != nil {
@@ -75,7 +81,7 @@ func runCell(t *testing.T, dt tensor.Dtype, r, u int) ([][]float64, *Program, *M
 		}
 		out = append(out, floats(v))
 	}
-	return out, p, m
+	return out
 }
 
 func floats(v gorgonia.Value) []float64 {

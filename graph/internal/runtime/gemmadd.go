@@ -273,14 +273,14 @@ func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 	if split {
 		rows = mm
 	}
-	t0 := grow(&m.sc.tile, rows*n)
+	t0 := growT(&m.sc.tile, rows*n)
 	tiles := [2][]float32{t0, nil}
 	if k.terms[0].prod && k.terms[1].prod {
-		tiles[1] = grow(&m.sc.tile2, rows*n)
+		tiles[1] = growT(&m.sc.tile2, rows*n)
 	}
 	var t3 []float32 // the value's rows, when only the slices are written
 	if cols != nil {
-		t3 = grow(&m.sc.tile3, rows*n)
+		t3 = growT(&m.sc.tile3, rows*n)
 	}
 	for r := 0; r < mm; r += rows {
 		h := min(rows, mm-r)
@@ -362,12 +362,12 @@ func (k *gemmAdd) prepare(m *Machine) {
 	if !k.resolve(m, &m.gemmAdds[k.gi]) {
 		return
 	}
-	grow(&m.sc.tile, k.rows*k.n)
+	growT(&m.sc.tile, k.rows*k.n)
 	if k.terms[0].prod && k.terms[1].prod {
-		grow(&m.sc.tile2, k.rows*k.n)
+		growT(&m.sc.tile2, k.rows*k.n)
 	}
 	if k.cols != nil {
-		grow(&m.sc.tile3, k.rows*k.n)
+		growT(&m.sc.tile3, k.rows*k.n)
 	}
 }
 
@@ -416,7 +416,7 @@ func (k *gemmAdd) resolve(m *Machine, c *gemmAddOperands) bool {
 		c.x[j], c.a[j], c.b[j] = nil, nil, nil
 		if !t.prod {
 			v, ok := get(t.slot, mm*n)
-			if !ok || c.out != nil && overlaps(c.out, v) && unsafe.SliceData(c.out) != unsafe.SliceData(v) {
+			if !ok || c.out != nil && simd.Overlap(c.out, v) && unsafe.SliceData(c.out) != unsafe.SliceData(v) {
 				return false
 			}
 			c.x[j] = v
@@ -432,23 +432,6 @@ func (k *gemmAdd) resolve(m *Machine, c *gemmAddOperands) bool {
 	}
 	c.valid, c.gen = true, m.gen.Load()
 	return true
-}
-
-// grow returns (*buf)[:n], reallocating it when it is shorter.
-func grow(buf *[]float32, n int) []float32 {
-	if cap(*buf) < n {
-		*buf = make([]float32, n)
-	}
-	return (*buf)[:n]
-}
-
-// overlaps reports whether a and b share memory.
-func overlaps(a, b []float32) bool {
-	if len(a) == 0 || len(b) == 0 {
-		return false
-	}
-	pa, pb := uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	return pa < pb+uintptr(len(b))*4 && pb < pa+uintptr(len(a))*4
 }
 
 // settleInPlace gives the value of each product-and-sum group the memory
@@ -476,7 +459,7 @@ func (m *Machine) settleInPlace() {
 		}
 		xs, xok := Data[float32](xd)
 		ss, sok := Data[float32](sd)
-		if !xok || !sok || len(xs) != len(ss) || overlaps(xs, ss) {
+		if !xok || !sok || len(xs) != len(ss) || simd.Overlap(xs, ss) {
 			continue
 		}
 		copy(xs, ss)

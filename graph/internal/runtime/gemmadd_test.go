@@ -81,16 +81,7 @@ func runRecurrent(t *testing.T, r, in, u, steps int) ([][]float64, *Program, *Ma
 		t.Fatal(err)
 	}
 	m := runFresh(t, p, leaves, rand.New(rand.NewPCG(3, 4)), 0.3)
-	var out [][]float64
-	for _, n := range gr.Roots {
-		s, _ := p.Slot(n)
-		v, err := m.Value(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, floats(v))
-	}
-	return out, p, m
+	return rootValues(t, p, m, gr.Roots), p, m
 }
 
 // TestGemmAddMatchesUnfused: the products read only by an addition
@@ -191,12 +182,7 @@ func TestGemmAddWritesSlices(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		s, _ := p.Slot(out)
-		v, err := m.Value(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return [][]float64{floats(v)}, p, m
+		return rootValues(t, p, m, []*gorgonia.Node{out}), p, m
 	}
 	for _, r := range []int{5, 700} {
 		fused, p, m := run(r, false)

@@ -85,7 +85,7 @@ func vector(tanh bool, dst, x []float32) {
 		run(&dst[0], &x[0], n)
 	}
 	r := len(x) - n
-	if r > 0 && n > 0 && !overlap(dst, x) {
+	if r > 0 && n > 0 && !Overlap(dst, x) {
 		// The last eight elements again, ending at the end: the ones
 		// already done get the same values from the same instructions,
 		// without a padded copy in and out (a [1, 20] gate's tail).
@@ -100,8 +100,8 @@ func vector(tanh bool, dst, x []float32) {
 	}
 }
 
-// overlap reports whether a and b share memory.
-func overlap(a, b []float32) bool {
+// Overlap reports whether a and b share memory.
+func Overlap(a, b []float32) bool {
 	if len(a) == 0 || len(b) == 0 {
 		return false
 	}
