@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 
 	"github.com/gornn/gornn/benchmarks"
 )
@@ -38,6 +39,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	batch := fs.Int("batch", benchmarks.SeedSize.Batch, "batch size")
 	steps := fs.Int("steps", benchmarks.SeedSize.Steps, "time steps")
 	n := fs.Int("n", 202, "training steps to run")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the steps to `file` (go tool pprof reads it)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -59,6 +61,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 	c, err := benchmarks.NewStepCase(k, benchmarks.Size{Units: *units, Batch: *batch, Steps: *steps})
 	if err != nil {
 		return err
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	var loss float64
 	for range *n {

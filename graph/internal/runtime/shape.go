@@ -73,17 +73,13 @@ func (k colSum[T]) run(_ *Machine, out gorgonia.Value, args []gorgonia.Value) bo
 	if !ok {
 		return false
 	}
-	clear(o)
-	if isFloat32[T]() && k.cols >= 32 {
-		// The same additions in the same order (row by row into the
-		// zeroed sums), eight columns at a time; narrower rows cost
-		// more in the call than in the loop.
-		o32 := as32(o)
-		for r := 0; r < k.rows; r++ {
-			simd.VV(simd.Add, o32, o32, as32(x[r*k.cols:(r+1)*k.cols]))
-		}
+	if isFloat32[T]() {
+		// The same additions in the same order (row by row from zero),
+		// whole vectors of columns summed in registers in one call.
+		simd.SumRows(as32(o), as32(x))
 		return true
 	}
+	clear(o)
 	for r := 0; r < k.rows; r++ {
 		row := x[r*k.cols : (r+1)*k.cols]
 		for j, v := range row {

@@ -107,6 +107,36 @@ func AddRows(dst, x, row []float32) {
 	}
 }
 
+// SumRows sets dst[j] to the sum of the j-th elements of x's rows, with
+// c = len(dst) ≥ 1 columns and len(x) a multiple of c: a matrix's column
+// sums (a bias gradient). Each sum is added in row order from zero, as a
+// scalar loop over the rows would, so the result is the same on either
+// path; whole vectors of columns keep their sums in registers across all
+// the rows, in one call. With no rows, dst is zeroed. It panics when
+// len(x) is not a multiple of c, and runs on the calling goroutine.
+func SumRows(dst, x []float32) {
+	c, n := len(dst), len(x)
+	if c == 0 || n%c != 0 {
+		panic("simd: SumRows: len(x) is not a multiple of len(dst)")
+	}
+	if n == 0 {
+		clear(dst)
+		return
+	}
+	m := 0
+	if Enabled && c >= 8 {
+		m = c &^ 7
+		sumRowsAVX2(&dst[0], &x[0], n/c, c, m)
+	}
+	for j := m; j < c; j++ {
+		var s float32
+		for i := j; i < n; i += c {
+			s += x[i]
+		}
+		dst[j] = s
+	}
+}
+
 // VS sets dst[i] = a[i] op s for every element of a. dst must be at least
 // as long as a; it may be a.
 func VS(op Op, dst, a []float32, s float32) {

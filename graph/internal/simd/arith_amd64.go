@@ -29,3 +29,6 @@ func subSV(dst, a *float32, s float32, n int)
 
 //go:noescape
 func divSV(dst, a *float32, s float32, n int)
+
+//go:noescape
+func sumRowsAVX2(dst, x *float32, rows, ld, n int)

@@ -103,3 +103,66 @@ VS(·mulVS, VMULPS, VEC, SCA)
 VS(·divVS, VDIVPS, VEC, SCA)
 VS(·subSV, VSUBPS, SCA, VEC)
 VS(·divSV, VDIVPS, SCA, VEC)
+
+// func sumRowsAVX2(dst, x *float32, rows, ld, n int)
+//
+// dst[j] = x[j] + x[ld+j] + ... + x[(rows-1)·ld+j] for j < n, added in
+// row order from zero (the order of a scalar loop over the rows), with
+// rows ≥ 1 and n a positive multiple of 8. Columns go 32 at a time (four
+// independent sums, to cover the addition's latency), then 8.
+TEXT ·sumRowsAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ rows+16(FP), R8
+	MOVQ ld+24(FP), R9
+	SHLQ $2, R9
+	MOVQ n+32(FP), CX
+
+blk32:
+	CMPQ   CX, $32
+	JLT    blk8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   SI, AX
+	MOVQ   R8, DX
+
+row32:
+	VADDPS (AX), Y0, Y0
+	VADDPS 32(AX), Y1, Y1
+	VADDPS 64(AX), Y2, Y2
+	VADDPS 96(AX), Y3, Y3
+	ADDQ   R9, AX
+	DECQ   DX
+	JNZ    row32
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ    $128, SI
+	ADDQ    $128, DI
+	SUBQ    $32, CX
+	JMP     blk32
+
+blk8:
+	TESTQ  CX, CX
+	JZ     done
+	VXORPS Y0, Y0, Y0
+	MOVQ   SI, AX
+	MOVQ   R8, DX
+
+row8:
+	VADDPS (AX), Y0, Y0
+	ADDQ   R9, AX
+	DECQ   DX
+	JNZ    row8
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     blk8
+
+done:
+	VZEROUPPER
+	RET

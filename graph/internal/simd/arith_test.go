@@ -144,3 +144,56 @@ func TestAddRows(t *testing.T) {
 		AddRows(make([]float32, 5), make([]float32, 5), make([]float32, 2))
 	})
 }
+
+func TestSumRows(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		same := func(x, y float32) bool { return math.Float32bits(x) == math.Float32bits(y) || (x != x && y != y) }
+		negZero := float32(math.Copysign(0, -1))
+		for _, c := range []int{1, 2, 7, 8, 9, 15, 16, 20, 24, 31, 32, 33, 40, 80, 100} {
+			for _, rows := range []int{0, 1, 2, 3, 8, 13} {
+				n := rows * c
+				x := make([]float32, n)
+				for i := range x {
+					// Values of mixed magnitude, so that another order
+					// of the additions rounds differently.
+					x[i] = float32(math.Sin(float64(i)*1.7)) * float32(math.Pow(10, float64(i%7-3)))
+				}
+				if c > 3 {
+					// A column of negative zeros sums to +0 from zero;
+					// one with a NaN, an infinity and a huge value.
+					for r := 0; r < rows; r++ {
+						x[r*c+1] = negZero
+					}
+					if rows > 0 {
+						x[2] = float32(math.NaN())
+						x[c-1] = float32(math.Inf(1))
+						x[(rows-1)*c+3] = math.MaxFloat32
+					}
+				}
+				dst := make([]float32, c+1)
+				for j := range dst {
+					dst[j] = 42
+				}
+				SumRows(dst[:c], x)
+				for j := 0; j < c; j++ {
+					var want float32
+					for r := 0; r < rows; r++ {
+						want += x[r*c+j]
+					}
+					if !same(dst[j], want) {
+						t.Fatalf("c %d, rows %d, column %d: %g, want %g", c, rows, j, dst[j], want)
+					}
+				}
+				if dst[c] != 42 {
+					t.Fatalf("c %d, rows %d: wrote past the end", c, rows)
+				}
+			}
+		}
+		defer func() {
+			if recover() == nil {
+				t.Error("SumRows of 5 elements into 2 columns did not panic")
+			}
+		}()
+		SumRows(make([]float32, 2), make([]float32, 5))
+	})
+}
