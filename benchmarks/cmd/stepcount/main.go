@@ -31,7 +31,7 @@ func main() {
 	}
 }
 
-func run(args []string, stdout, stderr io.Writer) error {
+func run(args []string, stdout, stderr io.Writer) (err error) {
 	fs := flag.NewFlagSet("stepcount", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	kind := fs.String("kind", "LSTM", "layer kind: LSTM, GRU or SimpleRNN")
@@ -63,15 +63,21 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			return err
+		f, ferr := os.Create(*cpuprofile)
+		if ferr != nil {
+			return ferr
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
+		if ferr := pprof.StartCPUProfile(f); ferr != nil {
+			f.Close()
+			return ferr
 		}
-		defer pprof.StopCPUProfile()
+		defer func() {
+			// A profile cut short by a failed write or close is an error.
+			pprof.StopCPUProfile()
+			if cerr := f.Close(); err == nil && cerr != nil {
+				err = fmt.Errorf("-cpuprofile: %w", cerr)
+			}
+		}()
 	}
 	var loss float64
 	for range *n {

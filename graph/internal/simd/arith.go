@@ -108,15 +108,16 @@ func AddRows(dst, x, row []float32) {
 }
 
 // SumRows sets dst[j] to the sum of the j-th elements of x's rows, with
-// c = len(dst) ≥ 1 columns and len(x) a multiple of c: a matrix's column
+// c = len(dst) columns and len(x) a multiple of c: a matrix's column
 // sums (a bias gradient). Each sum is added in row order from zero, as a
 // scalar loop over the rows would, so the result is the same on either
 // path; whole vectors of columns keep their sums in registers across all
-// the rows, in one call. With no rows, dst is zeroed. It panics when
-// len(x) is not a multiple of c, and runs on the calling goroutine.
+// the rows, in one call. With no rows, dst is zeroed; with no columns
+// (and no x) there is nothing to do. It panics when len(x) is not a
+// multiple of c, and runs on the calling goroutine.
 func SumRows(dst, x []float32) {
 	c, n := len(dst), len(x)
-	if c == 0 || n%c != 0 {
+	if (c == 0 && n != 0) || (c != 0 && n%c != 0) {
 		panic("simd: SumRows: len(x) is not a multiple of len(dst)")
 	}
 	if n == 0 {

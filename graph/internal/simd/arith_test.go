@@ -189,6 +189,7 @@ func TestSumRows(t *testing.T) {
 				}
 			}
 		}
+		SumRows(nil, nil) // no columns, no rows: nothing to do, no panic
 		defer func() {
 			if recover() == nil {
 				t.Error("SumRows of 5 elements into 2 columns did not panic")
