@@ -54,7 +54,7 @@ func (k gemm[T]) transposesB() bool { return k.transB }
 func (k gemm[T]) transposesA() bool { return k.transA }
 
 func (k gemm[T]) withParamA() kernel {
-	k.paramA = k.transA
+	k.paramA = k.transA && !k.inPlaceA()
 	return k
 }
 
@@ -80,8 +80,8 @@ func (k gemm[T]) run(m *Machine, out gorgonia.Value, args []gorgonia.Value) bool
 func (k gemm[T]) product(o, ad, bd []T, sc *scratch) {
 	mm, n, kk := k.m, k.n, k.k
 	if isFloat32[T]() && simd.Enabled {
-		a32, lda, b32, ldb := k.untransposed(ad, bd, sc)
-		simd.Gemm(mm, n, kk, a32, lda, b32, ldb, as32(o), n)
+		a32, rs, cs, b32, ldb := k.untransposed(ad, bd, sc)
+		simd.GemmStrided(mm, n, kk, a32, rs, cs, b32, ldb, as32(o), n)
 		return
 	}
 	if kk == 1 {
@@ -121,21 +121,22 @@ func (k gemm[T]) product(o, ad, bd []T, sc *scratch) {
 	}
 }
 
-// untransposed returns the operands of the float32 AVX2 product, which
-// takes both untransposed, with their row strides: a transposed one is
+// untransposed returns the operands of the float32 AVX2 product
+// (simd.GemmStrided): a with its two strides, element [i][l] at
+// a[i·rs + l·cs], and b, which the product takes untransposed, with its
+// row stride. A transposed first operand is read in place where
+// inPlaceA says so, and otherwise, like a transposed second operand,
 // copied into the machine's scratch (an operand with an inner size of 1
 // is a vector, its own transpose).
-func (k gemm[T]) untransposed(ad, bd []T, sc *scratch) (a32 []float32, lda int, b32 []float32, ldb int) {
-	a32, lda = as32(ad), k.ac
-	if k.transA && k.k > 1 && k.ac == 1 {
-		// A column: its transpose, a row, is the same memory.
-		lda = k.ar
-	} else if k.transA && k.k > 1 && k.paramA {
-		a32, lda = sc.transposeParam(a32, k.ar, k.ac), k.ar
-	} else if k.transA && k.k > 1 {
-		a32, lda = transpose(&sc.a, a32, k.ar, k.ac), k.ar
-	} else if k.transA {
-		lda = 1
+func (k gemm[T]) untransposed(ad, bd []T, sc *scratch) (a32 []float32, rs, cs int, b32 []float32, ldb int) {
+	a32, rs, cs = as32(ad), k.ac, 1
+	switch {
+	case k.inPlaceA():
+		rs, cs = 1, k.ac
+	case k.transA && k.paramA:
+		a32, rs = sc.transposeParam(a32, k.ar, k.ac), k.ar
+	case k.transA:
+		a32, rs = transpose(&sc.a, a32, k.ar, k.ac), k.ar
 	}
 	b32, ldb = as32(bd), k.bc
 	if k.transB && k.k > 1 && k.br == 1 {
@@ -148,7 +149,20 @@ func (k gemm[T]) untransposed(ad, bd []T, sc *scratch) (a32 []float32, lda int, 
 	} else if k.transB {
 		ldb = k.n
 	}
-	return a32, lda, b32, ldb
+	return a32, rs, cs, b32, ldb
+}
+
+// inPlaceA reports whether the product reads a transposed first operand
+// in place, through strides, instead of copying its transpose: a vector,
+// or a matrix of at most smallTranspose elements. For larger ones the
+// copy costs less than the strided reads: the kernel reads each of a's
+// k rows of four elements from a different cache line, and with
+// power-of-two row strides these lines crowd a few sets of the
+// first-level cache (BenchmarkGemmTransposed in graph/internal/simd:
+// 20×8×80 in place 0.34 µs, copied 0.51 µs; 128×64×512 a wash, 108 µs
+// against 106 µs; log 36 in docs/benchmarks.md).
+func (k gemm[T]) inPlaceA() bool {
+	return k.transA && (k.k == 1 || k.ac == 1 || k.ar*k.ac <= smallTranspose)
 }
 
 // scratch holds a machine's buffers for the transposed operands of its

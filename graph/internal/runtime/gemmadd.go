@@ -153,7 +153,7 @@ func (p *Program) gemmAdds(roots map[int]bool) {
 // sharesScratch reports whether the product transposes an operand into
 // the machine's shared scratch (sc.a, sc.b) rather than a parameter's own.
 func (k gemm[T]) sharesScratch() bool {
-	return k.k > 1 && (k.transA && !k.paramA || k.transB && !k.paramB)
+	return k.k > 1 && (k.transA && !k.paramA && !k.inPlaceA() || k.transB && !k.paramB)
 }
 
 // gemmAdd is the kernel of a group of an addition, s = t₀ + t₁, the
@@ -254,7 +254,7 @@ func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 	}
 	out, row, cols := c.out, c.row, c.cols
 	x, a, b := c.x, c.a, c.b
-	var lda, ldb [2]int
+	var rs, cs, ldb [2]int
 	split := false
 	for j := range k.terms {
 		if t := &k.terms[j]; t.prod {
@@ -264,7 +264,7 @@ func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 	// Nothing declines from here on: the transposes may be made.
 	for j := range k.terms {
 		if t := &k.terms[j]; t.prod {
-			a[j], lda[j], b[j], ldb[j] = t.g.untransposed(a[j], b[j], &m.sc)
+			a[j], rs[j], cs[j], b[j], ldb[j] = t.g.untransposed(a[j], b[j], &m.sc)
 		}
 	}
 	// A product large enough to be split across cores is computed whole,
@@ -295,7 +295,7 @@ func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 			}
 			tt := tiles[next][:h*n]
 			next++
-			simd.Gemm(h, n, t.g.k, a[j][r*lda[j]:], lda[j], b[j], ldb[j], tt, n)
+			simd.GemmStrided(h, n, t.g.k, a[j][r*rs[j]:], rs[j], cs[j], b[j], ldb[j], tt, n)
 			v[j] = tt
 		}
 		dst := t3

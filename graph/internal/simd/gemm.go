@@ -27,11 +27,39 @@ func Gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, 
 	if m < 0 || n < 0 || k < 0 {
 		panic("simd: Gemm: negative dimension")
 	}
+	if m > 0 && n > 0 && k > 0 && (lda < k || !fits(len(a), m, k, lda)) {
+		panic("simd: Gemm: a too short for m×k with stride lda (or lda < k)")
+	}
+	gemm("Gemm", m, n, k, a, lda, 1, b, ldb, c, ldc)
+}
+
+// GemmStrided is [Gemm] with a read through any two strides: a[i][l],
+// for row i < m and column l < k, is a[i·rs + l·cs]. With rs = 1 and cs
+// = lda it reads a k×m row-major matrix transposed, in place, as BLAS's
+// sgemm does with transa = 'T': no copy is made. The sums, their order
+// and the rounding are those of Gemm on a copy of the same m×k values, so
+// the result is the same bit for bit; the split across threads is too.
+//
+// GemmStrided panics where Gemm does, and if rs or cs is below 1 or a is
+// too short: (m-1)·rs + (k-1)·cs < len(a) must hold when m, n, k ≥ 1.
+func GemmStrided(m, n, k int, a []float32, rs, cs int, b []float32, ldb int, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic("simd: GemmStrided: negative dimension")
+	}
+	if m > 0 && n > 0 && k > 0 && (rs < 1 || cs < 1 || !spans(len(a), m, rs, k, cs)) {
+		panic("simd: GemmStrided: a too short for m×k with strides rs, cs (or a stride < 1)")
+	}
+	gemm("GemmStrided", m, n, k, a, rs, cs, b, ldb, c, ldc)
+}
+
+// gemm is Gemm and GemmStrided once a is checked: a[i][l] is
+// a[i·rs + l·cs].
+func gemm(name string, m, n, k int, a []float32, rs, cs int, b []float32, ldb int, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
 	if ldc < n || !fits(len(c), m, n, ldc) {
-		panic("simd: Gemm: c too short for m×n with stride ldc (or ldc < n)")
+		panic("simd: " + name + ": c too short for m×n with stride ldc (or ldc < n)")
 	}
 	if k == 0 {
 		for i := 0; i < m; i++ {
@@ -39,29 +67,26 @@ func Gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, 
 		}
 		return
 	}
-	if lda < k || !fits(len(a), m, k, lda) {
-		panic("simd: Gemm: a too short for m×k with stride lda (or lda < k)")
-	}
 	if ldb < n || !fits(len(b), k, n, ldb) {
-		panic("simd: Gemm: b too short for k×n with stride ldb (or ldb < n)")
+		panic("simd: " + name + ": b too short for k×n with stride ldb (or ldb < n)")
 	}
 	if float64(m)*float64(n)*float64(k) >= 2*gemmPartWork { // the common small product pays one test
 		if parts, rows := gemmSplit(m, n, k, Threads()); parts > 1 {
-			gemmParallel(parts, rows, m, n, k, a, lda, b, ldb, c, ldc)
+			gemmParallel(parts, rows, m, n, k, a, rs, cs, b, ldb, c, ldc)
 			return
 		}
 	}
-	gemmSerial(m, n, k, a, lda, b, ldb, c, ldc)
+	gemmSerial(m, n, k, a, rs, cs, b, ldb, c, ldc)
 }
 
 // gemmSerial is Gemm on the calling goroutine, for m, n, k ≥ 1 and shapes
-// already checked.
-func gemmSerial(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+// already checked; a[i][l] is a[i·rs + l·cs].
+func gemmSerial(m, n, k int, a []float32, rs, cs int, b []float32, ldb int, c []float32, ldc int) {
 	if Enabled {
-		gemmAsm(m, n, k, a, lda, b, ldb, c, ldc)
+		gemmAsm(m, n, k, a, rs, cs, b, ldb, c, ldc)
 		return
 	}
-	gemmGo(m, n, k, a, lda, b, ldb, c, ldc)
+	gemmGo(m, n, k, a, rs, cs, b, ldb, c, ldc)
 }
 
 // gemmPartWork is the fewest multiply-adds worth a part of its own: about
@@ -104,11 +129,12 @@ func gemmSplit(m, n, k, threads int) (parts int, rows bool) {
 // gemmArgs is one Gemm call split into parts of chunk rows of c (rows) or
 // chunk columns.
 type gemmArgs struct {
-	m, n, k       int
-	a, b, c       []float32
-	lda, ldb, ldc int
-	rows          bool
-	chunk         int
+	m, n, k  int
+	a, b, c  []float32
+	rs, cs   int // a's strides
+	ldb, ldc int
+	rows     bool
+	chunk    int
 }
 
 // part computes part p: rows (or columns) p·chunk up to (p+1)·chunk.
@@ -116,17 +142,17 @@ func (g *gemmArgs) part(p int) {
 	lo := p * g.chunk
 	if g.rows {
 		hi := min(lo+g.chunk, g.m)
-		gemmSerial(hi-lo, g.n, g.k, g.a[lo*g.lda:], g.lda, g.b, g.ldb, g.c[lo*g.ldc:], g.ldc)
+		gemmSerial(hi-lo, g.n, g.k, g.a[lo*g.rs:], g.rs, g.cs, g.b, g.ldb, g.c[lo*g.ldc:], g.ldc)
 		return
 	}
 	hi := min(lo+g.chunk, g.n)
-	gemmSerial(g.m, hi-lo, g.k, g.a, g.lda, g.b[lo:], g.ldb, g.c[lo:], g.ldc)
+	gemmSerial(g.m, hi-lo, g.k, g.a, g.rs, g.cs, g.b[lo:], g.ldb, g.c[lo:], g.ldc)
 }
 
 // gemmParallel is Gemm split into about parts parts by rows (or columns)
 // of c, computed by the caller and idle pool workers; shapes already
 // checked, parts ≥ 1.
-func gemmParallel(parts int, rows bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+func gemmParallel(parts int, rows bool, m, n, k int, a []float32, rs, cs int, b []float32, ldb int, c []float32, ldc int) {
 	size, align := n, 8
 	if rows {
 		size, align = m, 4
@@ -135,12 +161,12 @@ func gemmParallel(parts int, rows bool, m, n, k int, a []float32, lda int, b []f
 	chunk = (chunk + align - 1) / align * align
 	parts = (size + chunk - 1) / chunk
 	if parts < 2 {
-		gemmSerial(m, n, k, a, lda, b, ldb, c, ldc)
+		gemmSerial(m, n, k, a, rs, cs, b, ldb, c, ldc)
 		return
 	}
 	j := jobs.Get().(*job)
 	j.parts, j.kind = parts, gemmJob
-	j.gemm = gemmArgs{m: m, n: n, k: k, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, rows: rows, chunk: chunk}
+	j.gemm = gemmArgs{m: m, n: n, k: k, a: a, b: b, c: c, rs: rs, cs: cs, ldb: ldb, ldc: ldc, rows: rows, chunk: chunk}
 	j.run(parts - 1)
 	j.gemm = gemmArgs{} // hold no matrices in the pool
 	jobs.Put(j)
@@ -153,35 +179,49 @@ func fits(size, rows, cols, stride int) bool {
 	return hi == 0 && lo <= uint64(size) && uint64(cols) <= uint64(size)-lo
 }
 
-// gemmGo is the plain-Go Gemm for m, n, k ≥ 1 and shapes already checked.
-// It keeps 4 columns of a row of c (then 1 at a time for the last n%4) in
-// local sums over l, each sum in order from l = 0.
-func gemmGo(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+// spans reports whether a slice of length size holds every a[i·rs + l·cs]
+// for i < m, l < k (m, k, rs, cs ≥ 1): (m-1)·rs + (k-1)·cs < size,
+// without overflow.
+func spans(size, m, rs, k, cs int) bool {
+	h1, l1 := bits.Mul64(uint64(m-1), uint64(rs))
+	h2, l2 := bits.Mul64(uint64(k-1), uint64(cs))
+	last, carry := bits.Add64(l1, l2, 0)
+	return h1 == 0 && h2 == 0 && carry == 0 && last < uint64(size)
+}
+
+// gemmGo is the plain-Go Gemm for m, n, k ≥ 1 and shapes already checked;
+// a[i][l] is a[i·rs + l·cs]. It keeps 4 columns of a row of c (then 1 at
+// a time for the last n%4) in local sums over l, each sum in order from
+// l = 0.
+func gemmGo(m, n, k int, a []float32, rs, cs int, b []float32, ldb int, c []float32, ldc int) {
 	b = b[:(k-1)*ldb+n]
 	for i := 0; i < m; i++ {
-		ai := a[i*lda : i*lda+k]
+		a0 := i * rs
 		ci := c[i*ldc : i*ldc+n]
 		j := 0
 		for ; j+4 <= n; j += 4 {
 			var s0, s1, s2, s3 float32
-			p := j
-			for _, av := range ai {
+			p, q := j, a0
+			for range k {
+				av := a[q]
 				bl := b[p : p+4 : p+4]
 				s0 += av * bl[0]
 				s1 += av * bl[1]
 				s2 += av * bl[2]
 				s3 += av * bl[3]
 				p += ldb
+				q += cs
 			}
 			cj := ci[j : j+4 : j+4]
 			cj[0], cj[1], cj[2], cj[3] = s0, s1, s2, s3
 		}
 		for ; j < n; j++ {
 			var s float32
-			p := j
-			for _, av := range ai {
-				s += av * b[p]
+			p, q := j, a0
+			for range k {
+				s += a[q] * b[p]
 				p += ldb
+				q += cs
 			}
 			ci[j] = s
 		}

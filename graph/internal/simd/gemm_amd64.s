@@ -1,9 +1,11 @@
 #include "textflag.h"
 
-// func gemmAVX2(m, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+// func gemmAVX2(m, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acs int)
 //
 // c = a·b, row-major, with m, n, k >= 1 and every row in bounds (checked by
-// the Go caller). Each c[i][j] is accumulated over l = 0..k-1 in order, one
+// the Go caller); a[i][l] is at a + 4·(i·lda + l·acs), so that a may be
+// read transposed in place (lda = 1, acs = the stored rows' stride). a is
+// only ever read one element at a time (broadcasts and scalar FMAs). Each c[i][j] is accumulated over l = 0..k-1 in order, one
 // FMA per step, starting from zero.
 //
 // Rows of a and c go in blocks of four, then one at a time for the last
@@ -27,6 +29,10 @@
 //	DI  a, first row of the current row block
 //	SI  c, first row of the current row block
 //	R8  lda in bytes, R9 3·lda in bytes
+//	R15 acs in bytes, the step of the a pointer from l to l+1 (free even
+//	    when dynamic linking: the one global access, LEAQ of gemmMask's
+//	    address, loads the address straight into AX, not through R15;
+//	    go tool asm -dynlink checks it)
 //	R10 ldb in bytes
 //	R11 ldc in bytes, R12 3·ldc in bytes
 //	BX  byte offset of the third vector of a 24-column block from the first
@@ -84,12 +90,14 @@
 
 // KNEXT steps to the next l and loops back to label lp while l < k.
 #define KNEXT(lp) \
-	ADDQ $4, AX; \
+	ADDQ R15, AX; \
 	ADDQ R10, R13; \
 	DECQ CX; \
 	JNZ  lp
 
-TEXT ·gemmAVX2(SB), NOSPLIT, $0-72
+TEXT ·gemmAVX2(SB), NOSPLIT, $0-80
+	MOVQ acs+72(FP), R15
+	SHLQ $2, R15
 	MOVQ a+24(FP), DI
 	MOVQ lda+32(FP), R8
 	SHLQ $2, R8

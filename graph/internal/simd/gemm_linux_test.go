@@ -29,6 +29,20 @@ func guardedFloats(t *testing.T, size int) ([]float32, func()) {
 // the masked loads and stores of the last columns must not touch it.
 func TestGemmGuardPages(t *testing.T) {
 	paths(t, func(t *testing.T) {
+		check := func(m, n, k int, a, b, c []float32) {
+			t.Helper()
+			for i := 0; i < m; i++ {
+				for j := 0; j < n; j++ {
+					var want float64
+					for l := 0; l < k; l++ {
+						want += float64(a[i*k+l]) * float64(b[l*n+j])
+					}
+					if d := float64(c[i*n+j]) - want; d > 1e-5 || d < -1e-5 {
+						t.Fatalf("m=%d n=%d k=%d: c[%d][%d] = %v, want %v", m, n, k, i, j, c[i*n+j], want)
+					}
+				}
+			}
+		}
 		rnd := rand.New(rand.NewPCG(7, 8))
 		for _, m := range []int{1, 3, 4, 5} {
 			for n := 1; n <= 41; n++ {
@@ -43,17 +57,19 @@ func TestGemmGuardPages(t *testing.T) {
 						b[i] = float32(rnd.Float64())
 					}
 					Gemm(m, n, k, a, k, b, n, c, n)
+					check(m, n, k, a, b, c)
+					// a read transposed in place: the same elements at
+					// a[l·m + i] end against the guard page too.
+					at, freeAT := guardedFloats(t, m*k)
 					for i := 0; i < m; i++ {
-						for j := 0; j < n; j++ {
-							var want float64
-							for l := 0; l < k; l++ {
-								want += float64(a[i*k+l]) * float64(b[l*n+j])
-							}
-							if d := float64(c[i*n+j]) - want; d > 1e-5 || d < -1e-5 {
-								t.Fatalf("m=%d n=%d k=%d: c[%d][%d] = %v, want %v", m, n, k, i, j, c[i*n+j], want)
-							}
+						for l := 0; l < k; l++ {
+							at[l*m+i] = a[i*k+l]
 						}
 					}
+					clear(c)
+					GemmStrided(m, n, k, at, 1, m, b, n, c, n)
+					check(m, n, k, a, b, c)
+					freeAT()
 					freeA()
 					freeB()
 					freeC()

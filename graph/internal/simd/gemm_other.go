@@ -3,6 +3,6 @@
 package simd
 
 // gemmAsm is never called where Enabled is false; plain Go stands in.
-func gemmAsm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	gemmGo(m, n, k, a, lda, b, ldb, c, ldc)
+func gemmAsm(m, n, k int, a []float32, rs, cs int, b []float32, ldb int, c []float32, ldc int) {
+	gemmGo(m, n, k, a, rs, cs, b, ldb, c, ldc)
 }

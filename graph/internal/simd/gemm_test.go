@@ -380,3 +380,155 @@ func BenchmarkGemm(b *testing.B) {
 		})
 	}
 }
+
+// transposedCopy returns a's elements stored transposed, k×m with row
+// stride ld, between sentinels like any gemmMatrix.
+func transposedCopy(a gemmMatrix, ld int) gemmMatrix {
+	t := newGemmMatrix(a.cols, a.rows, ld, nil)
+	for i := 0; i < a.rows; i++ {
+		for l := 0; l < a.cols; l++ {
+			t.s[l*ld+i] = a.at(i, l)
+		}
+	}
+	return t
+}
+
+// TestGemmStrided reads a transposed in place (rs = 1, cs = the stored
+// rows' stride) and through other strides, on every shape of
+// TestGemmShapes: c is Gemm's on a row-major copy bit for bit, and nothing
+// outside c is written.
+func TestGemmStrided(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		rnd := rand.New(rand.NewPCG(11, 12))
+		for _, m := range gemmMs {
+			for _, n := range gemmNs {
+				for _, k := range gemmKs {
+					a := newGemmMatrix(m, k, max(k, 1), rnd)
+					b := newGemmMatrix(k, n, n+1, rnd)
+					want := runGemm(t, a, b, n)
+					for pad := 0; pad < 2; pad++ {
+						at := transposedCopy(a, m+3*pad)
+						// Strides 2 and 2m+5 interleave two matrices'
+						// elements: a general layout.
+						ag := newGemmMatrix(1, max(0, (m-1)*2+(k-1)*(2*m+5)+1), 1, nil)
+						for i := 0; i < m; i++ {
+							for l := 0; l < k; l++ {
+								ag.s[i*2+l*(2*m+5)] = a.at(i, l)
+							}
+						}
+						for _, v := range []struct {
+							name   string
+							a      gemmMatrix
+							rs, cs int
+						}{{"transposed", at, 1, at.ld}, {"general", ag, 2, 2*m + 5}} {
+							name := fmt.Sprintf("%s m=%d n=%d k=%d pad=%d", v.name, m, n, k, pad)
+							aCopy := append([]float32(nil), v.a.buf...)
+							c := newGemmMatrix(m, n, n+pad, nil)
+							GemmStrided(m, n, k, v.a.s, v.rs, v.cs, b.s, b.ld, c.s, c.ld)
+							c.checkGaps(t, name)
+							sameBits(t, name, c, want)
+							for p := range aCopy {
+								if math.Float32bits(aCopy[p]) != math.Float32bits(v.a.buf[p]) {
+									t.Fatalf("%s: a changed at %d", name, p)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestGemmStridedParallel splits transposed-in-place products by rows and
+// by columns: bit for bit the serial result.
+func TestGemmStridedParallel(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		rnd := rand.New(rand.NewPCG(13, 14))
+		for _, s := range [][3]int{{64, 128, 128}, {67, 129, 33}, {5, 200, 17}, {200, 1, 11}, {9, 9, 1}} {
+			m, n, k := s[0], s[1], s[2]
+			at := newGemmMatrix(k, m, m+1, rnd)
+			b := newGemmMatrix(k, n, n, rnd)
+			want := newGemmMatrix(m, n, n, nil)
+			gemmSerial(m, n, k, at.s, 1, at.ld, b.s, n, want.s, n)
+			for _, rows := range []bool{true, false} {
+				for parts := 2; parts <= 5; parts++ {
+					name := fmt.Sprintf("%dx%dx%d rows=%v parts=%d", m, n, k, rows, parts)
+					c := newGemmMatrix(m, n, n, nil)
+					gemmParallel(parts, rows, m, n, k, at.s, 1, at.ld, b.s, n, c.s, n)
+					c.checkGaps(t, name)
+					sameBits(t, name, c, want)
+				}
+			}
+		}
+	})
+}
+
+func TestGemmStridedPanics(t *testing.T) {
+	a := make([]float32, 6) // 3×2, read as its 2×3 transpose
+	b := make([]float32, 12)
+	c := make([]float32, 8) // 2×4
+	for _, tc := range []struct {
+		name string
+		f    func()
+	}{
+		{"negative n", func() { GemmStrided(2, -4, 3, a, 1, 2, b, 4, c, 4) }},
+		{"short a", func() { GemmStrided(2, 4, 3, a[:5], 1, 2, b, 4, c, 4) }},
+		{"zero stride", func() { GemmStrided(2, 4, 3, a, 0, 2, b, 4, c, 4) }},
+		{"negative stride", func() { GemmStrided(2, 4, 3, a, 1, -2, b, 4, c, 4) }},
+		{"huge stride", func() { GemmStrided(2, 4, 3, a, 1, math.MaxInt/2+1, b, 4, c, 4) }},
+		{"overflowing sum", func() { GemmStrided(2, 4, 2, a, math.MaxInt, math.MaxInt, b, 4, c, 4) }},
+		{"short b", func() { GemmStrided(2, 4, 3, a, 1, 2, b[:11], 4, c, 4) }},
+		{"short c", func() { GemmStrided(2, 4, 3, a, 1, 2, b, 4, c[:7], 4) }},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", tc.name)
+				}
+			}()
+			tc.f()
+		}()
+	}
+	GemmStrided(2, 4, 3, a, 1, 2, b, 4, c, 4) // exactly long enough
+	GemmStrided(0, 4, 3, nil, 0, 0, nil, 4, nil, 4)
+}
+
+// BenchmarkGemmTransposed times c = aᵀ·b with a read in place against
+// copying aᵀ first and calling Gemm, for the shapes of weight gradients
+// (m×k×n: m input features, k samples, n outputs) and larger k.
+func BenchmarkGemmTransposed(b *testing.B) {
+	if !Enabled {
+		b.Skip("no AVX2+FMA")
+	}
+	for _, s := range [][3]int{{20, 8, 20}, {20, 8, 80}, {1, 8, 80}, {128, 64, 512}, {128, 64, 128}, {128, 256, 512}, {20, 1024, 80}, {128, 1024, 512}} {
+		m, k, n := s[0], s[1], s[2]
+		rnd := rand.New(rand.NewPCG(5, 6))
+		at := newGemmMatrix(k, m, m, rnd)
+		w := newGemmMatrix(k, n, n, rnd)
+		y := make([]float32, m*n)
+		buf := make([]float32, m*k)
+		b.Run(fmt.Sprintf("%dx%dx%d", m, k, n), func(b *testing.B) {
+			b.Run("inplace", func(b *testing.B) {
+				for b.Loop() {
+					GemmStrided(m, n, k, at.s, 1, m, w.s, n, y, n)
+				}
+			})
+			b.Run("copy", func(b *testing.B) {
+				for b.Loop() {
+					for l := 0; l < k; l++ {
+						for i, v := range at.s[l*m : (l+1)*m] {
+							buf[i*k+l] = v
+						}
+					}
+					Gemm(m, n, k, buf, k, w.s, n, y, n)
+				}
+			})
+			b.Run("copied", func(b *testing.B) { // the product alone
+				for b.Loop() {
+					Gemm(m, n, k, buf, k, w.s, n, y, n)
+				}
+			})
+		})
+	}
+}

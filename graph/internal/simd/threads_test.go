@@ -119,12 +119,12 @@ func TestGemmParallelBitIdentical(t *testing.T) {
 			a := newGemmMatrix(m, k, lda, rnd)
 			b := newGemmMatrix(k, n, ldb, rnd)
 			want := newGemmMatrix(m, n, ldc, nil)
-			gemmSerial(m, n, k, a.s, lda, b.s, ldb, want.s, ldc)
+			gemmSerial(m, n, k, a.s, lda, 1, b.s, ldb, want.s, ldc)
 			for _, rows := range []bool{true, false} {
 				for parts := 2; parts <= 9; parts++ {
 					name := fmt.Sprintf("%dx%dx%d rows=%v parts=%d", m, n, k, rows, parts)
 					c := newGemmMatrix(m, n, ldc, nil)
-					gemmParallel(parts, rows, m, n, k, a.s, lda, b.s, ldb, c.s, ldc)
+					gemmParallel(parts, rows, m, n, k, a.s, lda, 1, b.s, ldb, c.s, ldc)
 					c.checkGaps(t, name)
 					sameBits(t, name, c, want)
 				}
@@ -165,7 +165,7 @@ func TestGemmThreadsBitIdentical(t *testing.T) {
 			a := newGemmMatrix(m, k, k, rnd)
 			b := newGemmMatrix(k, n, n, rnd)
 			want := newGemmMatrix(m, n, n, nil)
-			gemmSerial(m, n, k, a.s, k, b.s, n, want.s, n)
+			gemmSerial(m, n, k, a.s, k, 1, b.s, n, want.s, n)
 			cases = append(cases, tc{a, b, want})
 		}
 		for procs := 1; procs <= 5; procs++ {
