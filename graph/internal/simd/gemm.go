@@ -24,13 +24,17 @@ import "math/bits"
 // (lda < k, ldb < n, ldc < n) or a slice is too short for the sizes and
 // strides. The matrices must not overlap c.
 func Gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if m > 0 && k > 0 && lda >= k && fits(len(a), m, k, lda) && gemmFits(m, n, k, b, ldb, c, ldc) {
+		gemmRun(m, n, k, a, lda, 1, b, ldb, c, ldc)
+		return
+	}
 	if m < 0 || n < 0 || k < 0 {
 		panic("simd: Gemm: negative dimension")
 	}
 	if m > 0 && n > 0 && k > 0 && (lda < k || !fits(len(a), m, k, lda)) {
 		panic("simd: Gemm: a too short for m×k with stride lda (or lda < k)")
 	}
-	gemm("Gemm", m, n, k, a, lda, 1, b, ldb, c, ldc)
+	gemmOdd("Gemm", m, n, k, b, ldb, c, ldc)
 }
 
 // GemmStrided is [Gemm] with a read through any two strides: a[i][l],
@@ -43,18 +47,52 @@ func Gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, 
 // GemmStrided panics where Gemm does, and if rs or cs is below 1 or a is
 // too short: (m-1)·rs + (k-1)·cs < len(a) must hold when m, n, k ≥ 1.
 func GemmStrided(m, n, k int, a []float32, rs, cs int, b []float32, ldb int, c []float32, ldc int) {
+	if m > 0 && k > 0 && rs > 0 && cs > 0 && spans(len(a), m, rs, k, cs) && gemmFits(m, n, k, b, ldb, c, ldc) {
+		gemmRun(m, n, k, a, rs, cs, b, ldb, c, ldc)
+		return
+	}
 	if m < 0 || n < 0 || k < 0 {
 		panic("simd: GemmStrided: negative dimension")
 	}
 	if m > 0 && n > 0 && k > 0 && (rs < 1 || cs < 1 || !spans(len(a), m, rs, k, cs)) {
 		panic("simd: GemmStrided: a too short for m×k with strides rs, cs (or a stride < 1)")
 	}
-	gemm("GemmStrided", m, n, k, a, rs, cs, b, ldb, c, ldc)
+	gemmOdd("GemmStrided", m, n, k, b, ldb, c, ldc)
 }
 
-// gemm is Gemm and GemmStrided once a is checked: a[i][l] is
-// a[i·rs + l·cs].
-func gemm(name string, m, n, k int, a []float32, rs, cs int, b []float32, ldb int, c []float32, ldc int) {
+// gemmFits reports whether b and c hold their k×n and m×n elements with
+// their strides (m, k ≥ 1), and n ≥ 1: the checks of Gemm and GemmStrided
+// beside a's.
+func gemmFits(m, n, k int, b []float32, ldb int, c []float32, ldc int) bool {
+	return n > 0 && ldb >= n && ldc >= n && fits(len(b), k, n, ldb) && fits(len(c), m, n, ldc)
+}
+
+// gemmRun is Gemm and GemmStrided with every shape checked and m, n, k ≥
+// 1: a[i][l] is a[i·rs + l·cs]. The common small product goes straight
+// to the kernel after one test.
+func gemmRun(m, n, k int, a []float32, rs, cs int, b []float32, ldb int, c []float32, ldc int) {
+	if Enabled && float64(m)*float64(n)*float64(k) < 2*gemmPartWork {
+		gemmAsm(m, n, k, a, rs, cs, b, ldb, c, ldc)
+		return
+	}
+	gemmLarge(m, n, k, a, rs, cs, b, ldb, c, ldc)
+}
+
+// gemmLarge is gemmRun for a product that may be split across threads, or
+// in plain Go.
+func gemmLarge(m, n, k int, a []float32, rs, cs int, b []float32, ldb int, c []float32, ldc int) {
+	if float64(m)*float64(n)*float64(k) >= 2*gemmPartWork {
+		if parts, rows := gemmSplit(m, n, k, Threads()); parts > 1 {
+			gemmParallel(parts, rows, m, n, k, a, rs, cs, b, ldb, c, ldc)
+			return
+		}
+	}
+	gemmSerial(m, n, k, a, rs, cs, b, ldb, c, ldc)
+}
+
+// gemmOdd is Gemm and GemmStrided where the fast path's checks failed
+// and a is checked: sizes of zero, or a panic for b or c.
+func gemmOdd(name string, m, n, k int, b []float32, ldb int, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -67,16 +105,7 @@ func gemm(name string, m, n, k int, a []float32, rs, cs int, b []float32, ldb in
 		}
 		return
 	}
-	if ldb < n || !fits(len(b), k, n, ldb) {
-		panic("simd: " + name + ": b too short for k×n with stride ldb (or ldb < n)")
-	}
-	if float64(m)*float64(n)*float64(k) >= 2*gemmPartWork { // the common small product pays one test
-		if parts, rows := gemmSplit(m, n, k, Threads()); parts > 1 {
-			gemmParallel(parts, rows, m, n, k, a, rs, cs, b, ldb, c, ldc)
-			return
-		}
-	}
-	gemmSerial(m, n, k, a, rs, cs, b, ldb, c, ldc)
+	panic("simd: " + name + ": b too short for k×n with stride ldb (or ldb < n)")
 }
 
 // gemmSerial is Gemm on the calling goroutine, for m, n, k ≥ 1 and shapes
