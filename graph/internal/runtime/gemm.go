@@ -40,9 +40,9 @@ type gemm[T float32 | float64] struct {
 	transA, transB bool
 	// paramB marks a transposed second operand that is a parameter,
 	// unchanged during a run, or a value several products read
-	// transposed: its transpose is made once per run; paramA the same for
-	// the first operand.
-	paramA, paramB bool
+	// transposed: its transpose is made once per run. A transposed first
+	// operand is never copied (untransposed).
+	paramB         bool
 	ar, ac, br, bc int
 	m, n, k        int
 }
@@ -50,13 +50,6 @@ type gemm[T float32 | float64] struct {
 func (k gemm[T]) String() string { return "gemm" }
 
 func (k gemm[T]) transposesB() bool { return k.transB }
-
-func (k gemm[T]) transposesA() bool { return k.transA }
-
-func (k gemm[T]) withParamA() kernel {
-	k.paramA = k.transA && !k.inPlaceA()
-	return k
-}
 
 func (k gemm[T]) withParamB() kernel {
 	k.paramB = k.transB
@@ -124,19 +117,23 @@ func (k gemm[T]) product(o, ad, bd []T, sc *scratch) {
 // untransposed returns the operands of the float32 AVX2 product
 // (simd.GemmStrided): a with its two strides, element [i][l] at
 // a[i·rs + l·cs], and b, which the product takes untransposed, with its
-// row stride. A transposed first operand is read in place where
-// inPlaceA says so, and otherwise, like a transposed second operand,
-// copied into the machine's scratch (an operand with an inner size of 1
-// is a vector, its own transpose).
+// row stride. A transposed first operand is read in place, through its
+// strides; a transposed second operand is copied into the machine's
+// scratch (one with an inner size of 1 is a vector, its own transpose).
+//
+// Reading in place costs the kernel more than reading a row-major copy
+// (each of a's k steps reads four elements from another cache line; with
+// power-of-two strides those lines crowd a few sets of the first-level
+// cache), but less than making the copy, at every size measured
+// (BenchmarkGemmTransposed in graph/internal/simd, m×k×n: 20×8×80 0.34 µs
+// in place against 0.51 µs copied, 128×64×512 108 against 106-118 µs,
+// 80×10000×20 0.55 against 1.3 ms), and the LSTM(128) step is 4-5% faster
+// than with copies of the operands over 4,096 elements (log 36 in
+// docs/benchmarks.md).
 func (k gemm[T]) untransposed(ad, bd []T, sc *scratch) (a32 []float32, rs, cs int, b32 []float32, ldb int) {
 	a32, rs, cs = as32(ad), k.ac, 1
-	switch {
-	case k.inPlaceA():
+	if k.transA {
 		rs, cs = 1, k.ac
-	case k.transA && k.paramA:
-		a32, rs = sc.transposeParam(a32, k.ar, k.ac), k.ar
-	case k.transA:
-		a32, rs = transpose(&sc.a, a32, k.ar, k.ac), k.ar
 	}
 	b32, ldb = as32(bd), k.bc
 	if k.transB && k.k > 1 && k.br == 1 {
@@ -152,23 +149,10 @@ func (k gemm[T]) untransposed(ad, bd []T, sc *scratch) (a32 []float32, rs, cs in
 	return a32, rs, cs, b32, ldb
 }
 
-// inPlaceA reports whether the product reads a transposed first operand
-// in place, through strides, instead of copying its transpose: a vector,
-// or a matrix of at most smallTranspose elements. For larger ones the
-// copy costs less than the strided reads: the kernel reads each of a's
-// k rows of four elements from a different cache line, and with
-// power-of-two row strides these lines crowd a few sets of the
-// first-level cache (BenchmarkGemmTransposed in graph/internal/simd:
-// 20×8×80 in place 0.34 µs, copied 0.51 µs; 128×64×512 a wash, 108 µs
-// against 106 µs; log 36 in docs/benchmarks.md).
-func (k gemm[T]) inPlaceA() bool {
-	return k.transA && (k.k == 1 || k.ac == 1 || k.ar*k.ac <= smallTranspose)
-}
-
-// scratch holds a machine's buffers for the transposed operands of its
-// float32 products.
+// scratch holds a machine's buffers for the transposed second operands
+// of its float32 products.
 type scratch struct {
-	a, b []float32
+	b []float32
 	// tile holds rows of a product that a product-and-sum group adds to
 	// its other operand (gemmadd.go).
 	tile, tile2, tile3 []float32
@@ -264,7 +248,7 @@ func transpose(buf *[]float32, src []float32, r, c int) []float32 {
 	return t
 }
 
-func (k gemm[T]) transposesParam() bool { return k.paramA || k.paramB }
+func (k gemm[T]) transposesParam() bool { return k.paramB }
 
 // macs is the product's number of multiply-adds, the work a plan
 // estimates for it.

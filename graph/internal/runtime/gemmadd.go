@@ -151,9 +151,9 @@ func (p *Program) gemmAdds(roots map[int]bool) {
 }
 
 // sharesScratch reports whether the product transposes an operand into
-// the machine's shared scratch (sc.a, sc.b) rather than a parameter's own.
+// the machine's shared scratch (sc.b) rather than a parameter's own.
 func (k gemm[T]) sharesScratch() bool {
-	return k.k > 1 && (k.transA && !k.paramA && !k.inPlaceA() || k.transB && !k.paramB)
+	return k.k > 1 && k.transB && !k.paramB && k.br > 1
 }
 
 // gemmAdd is the kernel of a group of an addition, s = t₀ + t₁, the

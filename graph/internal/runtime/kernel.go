@@ -32,15 +32,13 @@ type rowAdder interface {
 	addRow(arg, src int) kernel
 }
 
-// paramProduct is a product kernel; withParamA and withParamB return it
-// for a first or second operand whose transpose is made once per run (a
-// parameter, or a value several products read transposed).
+// paramProduct is a product kernel; withParamB returns it for a second
+// operand whose transpose is made once per run (a parameter, or a value
+// several products read transposed).
 type paramProduct interface {
-	withParamA() kernel
 	withParamB() kernel
-	// transposesA and transposesB report whether the product reads its
-	// first or second operand transposed.
-	transposesA() bool
+	// transposesB reports whether the product reads its second operand
+	// transposed.
 	transposesB() bool
 }
 

@@ -200,34 +200,26 @@ func (p *Program) markLazyBroadcasts() {
 // markTransposedParams marks the products whose transposed second operand
 // is a parameter (the gradient products dY·Wᵀ), or a value that several
 // such products read (the gate blocks of a small layer joined once per
-// run, read by the gradient product of every time step), and those whose
-// transposed first operand several products read (a step's output in the
-// gradients hᵀ·dY of the recurrent kernel and of the next layer's): each
-// slot's value is written once per run, before its readers, so its
-// transpose is made once per run (scratch.transposeParam). A transposed
-// operand that a single product reads is transposed by that product.
+// run, read by the gradient product of every time step): each slot's
+// value is written once per run, before its readers, so its transpose is
+// made once per run (scratch.transposeParam). A transposed second operand
+// that a single product reads is transposed by that product; a transposed
+// first operand is read in place (gemm.untransposed).
 func (p *Program) markTransposedParams(params map[int]bool) {
-	sharedA, sharedB := map[int]int{}, map[int]int{}
+	shared := map[int]int{}
 	for _, o := range p.ops {
-		if g, ok := o.k.(paramProduct); ok && len(o.args) == 2 {
-			if g.transposesA() {
-				sharedA[o.args[0]]++
-			}
-			if g.transposesB() {
-				sharedB[o.args[1]]++
-			}
+		if g, ok := o.k.(paramProduct); ok && len(o.args) == 2 && g.transposesB() {
+			shared[o.args[1]]++
 		}
 	}
 	for i := range p.ops {
 		o := &p.ops[i]
-		if _, ok := o.k.(paramProduct); !ok || len(o.args) != 2 {
+		g, ok := o.k.(paramProduct)
+		if !ok || len(o.args) != 2 {
 			continue
 		}
-		if a := o.args[0]; o.k.(paramProduct).transposesA() && (params[a] || sharedA[a] > 1) {
-			o.k = o.k.(paramProduct).withParamA()
-		}
-		if b := o.args[1]; o.k.(paramProduct).transposesB() && (params[b] || sharedB[b] > 1) {
-			o.k = o.k.(paramProduct).withParamB()
+		if b := o.args[1]; g.transposesB() && (params[b] || shared[b] > 1) {
+			o.k = g.withParamB()
 		}
 	}
 }
