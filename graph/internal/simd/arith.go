@@ -26,27 +26,25 @@ func VV(op Op, dst, a, b []float32) {
 	vv(op, dst, a, b)
 }
 
-// vv is VV on the calling goroutine, with dst and b checked.
+// vv is VV on the calling goroutine, with dst and b checked. The
+// assembly takes any length from 8 on, the last n mod 8 elements in one
+// more vector (arith_amd64.s).
 func vv(op Op, dst, a, b []float32) {
 	n := len(a)
-	m := 0
 	if Enabled && n >= 8 {
-		m = n &^ 7
 		switch op {
 		case Add:
-			addVV(&dst[0], &a[0], &b[0], m)
+			addVV(&dst[0], &a[0], &b[0], n)
 		case Sub:
-			subVV(&dst[0], &a[0], &b[0], m)
+			subVV(&dst[0], &a[0], &b[0], n)
 		case Mul:
-			mulVV(&dst[0], &a[0], &b[0], m)
+			mulVV(&dst[0], &a[0], &b[0], n)
 		case Div:
-			divVV(&dst[0], &a[0], &b[0], m)
+			divVV(&dst[0], &a[0], &b[0], n)
 		}
-	}
-	if m == n {
 		return
 	}
-	dst, a, b = dst[m:], a[m:], b[m:]
+	dst, b = dst[:n], b[:n]
 	switch op {
 	case Add:
 		for i := range dst {
@@ -84,25 +82,18 @@ func AddRows(dst, x, row []float32) {
 		vs(Add, dst, x, row[0])
 		return
 	}
-	m := 0
 	if Enabled && c >= 8 {
-		m = c &^ 7
-	}
-	if m == c {
-		// Rows of whole vectors: one kernel call a row, no tail.
+		// One kernel call a row, its last c mod 8 columns included.
 		r0 := &row[0]
 		for r := 0; r < n; r += c {
-			addVV(&dst[r], &x[r], r0, m)
+			addVV(&dst[r], &x[r], r0, c)
 		}
 		return
 	}
 	for r := 0; r < n; r += c {
 		xr, dr := x[r:r+c], dst[r:r+c]
-		if m > 0 {
-			addVV(&dr[0], &xr[0], &row[0], m)
-		}
-		for j := m; j < c; j++ {
-			dr[j] = xr[j] + row[j]
+		for j, v := range row {
+			dr[j] = xr[j] + v
 		}
 	}
 }
@@ -114,7 +105,7 @@ func AddRows(dst, x, row []float32) {
 // path; whole vectors of columns keep their sums in registers across all
 // the rows, in one call. With no rows, dst is zeroed; with no columns
 // (and no x) there is nothing to do. It panics when len(x) is not a
-// multiple of c, and runs on the calling goroutine.
+// multiple of c or dst overlaps x, and runs on the calling goroutine.
 func SumRows(dst, x []float32) {
 	c, n := len(dst), len(x)
 	if (c == 0 && n != 0) || (c != 0 && n%c != 0) {
@@ -124,12 +115,14 @@ func SumRows(dst, x []float32) {
 		clear(dst)
 		return
 	}
-	m := 0
-	if Enabled && c >= 8 {
-		m = c &^ 7
-		sumRowsAVX2(&dst[0], &x[0], n/c, c, m)
+	if Overlap(dst, x) {
+		panic("simd: SumRows: dst overlaps x")
 	}
-	for j := m; j < c; j++ {
+	if Enabled && c >= 8 {
+		sumRowsAVX2(&dst[0], &x[0], n/c, c, c)
+		return
+	}
+	for j := 0; j < c; j++ {
 		var s float32
 		for i := j; i < n; i += c {
 			s += x[i]

@@ -1,18 +1,32 @@
 #include "textflag.h"
 
 // Elementwise float32 arithmetic, eight lanes at a time and 32 per
-// iteration while at least 32 remain; n is a positive multiple of 8. The
-// results are the IEEE operations', identical to Go's. Operand order is
+// iteration while at least 32 remain. The results are the IEEE
+// operations', identical to Go's. Operand order is
 // Go's assembler's: "VSUBPS b, a, dst" sets dst = a − b. Labels are local
 // to each TEXT block, so the macros can use them.
 
-// VV defines func name(dst, a, b *float32, n int): dst = a op b.
+// VV defines func name(dst, a, b *float32, n int): dst = a op b, for
+// any n ≥ 8. The last n mod 8 elements come from one more vector, the
+// last eight elements, computed before the loop from a and b as they are
+// then and stored after it: where dst is a or b, the loop's stores do not
+// change what it read, and the elements it shares with the loop get the
+// same values twice.
 #define VV(name, op) \
 TEXT name(SB), NOSPLIT, $0-32; \
 	MOVQ dst+0(FP), DI; \
 	MOVQ a+8(FP), SI; \
 	MOVQ b+16(FP), DX; \
 	MOVQ n+24(FP), CX; \
+	MOVQ CX, R8; \
+	ANDQ $7, R8; \
+	JZ   loop32; \
+	LEAQ    -32(SI)(CX*4), R9; \
+	VMOVUPS (R9), Y5; \
+	LEAQ    -32(DX)(CX*4), R9; \
+	op      (R9), Y5, Y5; \
+	LEAQ    -32(DI)(CX*4), R9; \
+	ANDQ    $-8, CX; \
 loop32: \
 	CMPQ    CX, $32; \
 	JLT     loop8; \
@@ -45,6 +59,10 @@ loop8: \
 	SUBQ    $8, CX; \
 	JMP     loop8; \
 done: \
+	TESTQ   R8, R8; \
+	JZ      ret; \
+	VMOVUPS Y5, (R9); \
+ret: \
 	VZEROUPPER; \
 	RET
 
@@ -108,8 +126,10 @@ VS(·divSV, VDIVPS, SCA, VEC)
 //
 // dst[j] = x[j] + x[ld+j] + ... + x[(rows-1)·ld+j] for j < n, added in
 // row order from zero (the order of a scalar loop over the rows), with
-// rows ≥ 1 and n a positive multiple of 8. Columns go 32 at a time (four
-// independent sums, to cover the addition's latency), then 8.
+// rows ≥ 1 and n ≥ 8; dst does not overlap x. Columns go 32 at a time
+// (four independent sums, to cover the addition's latency), then 8; the
+// last n mod 8 in one more block of the last eight columns, whose sums
+// over the columns already done are the same sums again.
 TEXT ·sumRowsAVX2(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ x+8(FP), SI
@@ -117,6 +137,9 @@ TEXT ·sumRowsAVX2(SB), NOSPLIT, $0-40
 	MOVQ ld+24(FP), R9
 	SHLQ $2, R9
 	MOVQ n+32(FP), CX
+	MOVQ CX, R10
+	ANDQ $7, R10
+	ANDQ $-8, CX
 
 blk32:
 	CMPQ   CX, $32
@@ -147,7 +170,19 @@ row32:
 
 blk8:
 	TESTQ  CX, CX
+	JNZ    blk8go
+	TESTQ  R10, R10
 	JZ     done
+	// The last eight columns: back from the block after the last one.
+	MOVQ   R10, CX
+	SUBQ   $8, CX
+	SHLQ   $2, CX
+	ADDQ   CX, SI
+	ADDQ   CX, DI
+	XORQ   R10, R10
+	MOVQ   $8, CX
+
+blk8go:
 	VXORPS Y0, Y0, Y0
 	MOVQ   SI, AX
 	MOVQ   R8, DX

@@ -57,12 +57,19 @@ func TestArith(t *testing.T) {
 						t.Fatalf("op %d, length %d: wrote past the end", o.op, n)
 					}
 				}
-				// In place.
+				// In place, over a and over b.
 				c := append([]float32(nil), a...)
 				VV(o.op, c, c, b)
 				for i := range a {
 					if !same(c[i], o.f(a[i], b[i])) {
 						t.Fatalf("VV in place op %d, length %d, element %d", o.op, n, i)
+					}
+				}
+				c = append(c[:0], b...)
+				VV(o.op, c, a, c)
+				for i := range a {
+					if !same(c[i], o.f(a[i], b[i])) {
+						t.Fatalf("VV in place of b, op %d, length %d, element %d", o.op, n, i)
 					}
 				}
 			}
@@ -190,11 +197,21 @@ func TestSumRows(t *testing.T) {
 			}
 		}
 		SumRows(nil, nil) // no columns, no rows: nothing to do, no panic
-		defer func() {
-			if recover() == nil {
-				t.Error("SumRows of 5 elements into 2 columns did not panic")
-			}
-		}()
-		SumRows(make([]float32, 2), make([]float32, 5))
+		for _, tc := range []struct {
+			name string
+			f    func()
+		}{
+			{"5 elements into 2 columns", func() { SumRows(make([]float32, 2), make([]float32, 5)) }},
+			{"dst over x's last row", func() { x := make([]float32, 40); SumRows(x[20:], x) }},
+		} {
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Errorf("SumRows of %s did not panic", tc.name)
+					}
+				}()
+				tc.f()
+			}()
+		}
 	})
 }
