@@ -148,24 +148,20 @@ func VS(op Op, dst, a []float32, s float32) {
 // vs is VS on the calling goroutine, with dst checked.
 func vs(op Op, dst, a []float32, s float32) {
 	n := len(a)
-	m := 0
 	if Enabled && n >= 8 {
-		m = n &^ 7
 		switch op {
 		case Add:
-			addVS(&dst[0], &a[0], s, m)
+			addVS(&dst[0], &a[0], s, n)
 		case Sub:
-			subVS(&dst[0], &a[0], s, m)
+			subVS(&dst[0], &a[0], s, n)
 		case Mul:
-			mulVS(&dst[0], &a[0], s, m)
+			mulVS(&dst[0], &a[0], s, n)
 		case Div:
-			divVS(&dst[0], &a[0], s, m)
+			divVS(&dst[0], &a[0], s, n)
 		}
-	}
-	if m == n {
 		return
 	}
-	dst, a = dst[m:], a[m:]
+	dst = dst[:n]
 	switch op {
 	case Add:
 		for i := range dst {
@@ -208,19 +204,15 @@ func SV(op Op, dst []float32, s float32, a []float32) {
 // sv is SV for Sub and Div on the calling goroutine, with dst checked.
 func sv(op Op, dst []float32, s float32, a []float32) {
 	n := len(a)
-	m := 0
 	if Enabled && n >= 8 {
-		m = n &^ 7
 		if op == Div {
-			divSV(&dst[0], &a[0], s, m)
+			divSV(&dst[0], &a[0], s, n)
 		} else {
-			subSV(&dst[0], &a[0], s, m)
+			subSV(&dst[0], &a[0], s, n)
 		}
-	}
-	if m == n {
 		return
 	}
-	dst, a = dst[m:], a[m:]
+	dst = dst[:n]
 	if op == Sub {
 		for i := range dst {
 			dst[i] = s - a[i]

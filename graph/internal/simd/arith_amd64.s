@@ -67,13 +67,22 @@ ret: \
 	RET
 
 // VS defines func name(dst, a *float32, s float32, n int): dst = first op
-// second, each of them VEC (the element of a) or SCA (s).
+// second, each of them VEC (the element of a) or SCA (s), for any n ≥ 8,
+// the last n mod 8 elements as in VV.
 #define VS(name, op, first, second) \
 TEXT name(SB), NOSPLIT, $0-32; \
 	MOVQ         dst+0(FP), DI; \
 	MOVQ         a+8(FP), SI; \
 	VBROADCASTSS s+16(FP), Y4; \
 	MOVQ         n+24(FP), CX; \
+	MOVQ         CX, R8; \
+	ANDQ         $7, R8; \
+	JZ           loop32; \
+	LEAQ         -32(SI)(CX*4), R9; \
+	VMOVUPS      (R9), Y5; \
+	op           second(Y5), first(Y5), Y5; \
+	LEAQ         -32(DI)(CX*4), R9; \
+	ANDQ         $-8, CX; \
 loop32: \
 	CMPQ    CX, $32; \
 	JLT     loop8; \
@@ -104,6 +113,10 @@ loop8: \
 	SUBQ    $8, CX; \
 	JMP     loop8; \
 done: \
+	TESTQ   R8, R8; \
+	JZ      ret; \
+	VMOVUPS Y5, (R9); \
+ret: \
 	VZEROUPPER; \
 	RET
 
