@@ -131,10 +131,26 @@ func (k gemm[T]) product(o, ad, bd []T, sc *scratch) {
 // than with copies of the operands over 4,096 elements (log 36 in
 // docs/benchmarks.md).
 func (k gemm[T]) untransposed(ad, bd []T, sc *scratch) (a32 []float32, rs, cs int, b32 []float32, ldb int) {
-	a32, rs, cs = as32(ad), k.ac, 1
+	a32, rs, cs = k.stridesA(ad)
+	b32, ldb = k.untransposedB(bd, sc)
+	return a32, rs, cs, b32, ldb
+}
+
+// stridesA returns the first operand with its strides (untransposed).
+func (k gemm[T]) stridesA(ad []T) (a32 []float32, rs, cs int) {
 	if k.transA {
-		rs, cs = 1, k.ac
+		return as32(ad), 1, k.ac
 	}
+	return as32(ad), k.ac, 1
+}
+
+// copiesB reports whether untransposedB copies the second operand: a
+// transposed matrix that is not a vector.
+func (k gemm[T]) copiesB() bool { return k.transB && k.k > 1 && k.br > 1 }
+
+// untransposedB returns the second operand untransposed with its row
+// stride (untransposed); sc is only used where copiesB.
+func (k gemm[T]) untransposedB(bd []T, sc *scratch) (b32 []float32, ldb int) {
 	b32, ldb = as32(bd), k.bc
 	if k.transB && k.k > 1 && k.br == 1 {
 		// A row: its transpose, a column, is the same memory.
@@ -146,7 +162,7 @@ func (k gemm[T]) untransposed(ad, bd []T, sc *scratch) (a32 []float32, rs, cs in
 	} else if k.transB {
 		ldb = k.n
 	}
-	return a32, rs, cs, b32, ldb
+	return b32, ldb
 }
 
 // scratch holds a machine's buffers for the transposed second operands

@@ -153,7 +153,7 @@ func (p *Program) gemmAdds(roots map[int]bool) {
 // sharesScratch reports whether the product transposes an operand into
 // the machine's shared scratch (sc.b) rather than a parameter's own.
 func (k gemm[T]) sharesScratch() bool {
-	return k.k > 1 && k.transB && !k.paramB && k.br > 1
+	return k.copiesB() && !k.paramB
 }
 
 // gemmAdd is the kernel of a group of an addition, s = t₀ + t₁, the
@@ -253,8 +253,6 @@ func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 		return false
 	}
 	out, row, cols := c.out, c.row, c.cols
-	x, a, b := c.x, c.a, c.b
-	var rs, cs, ldb [2]int
 	split := false
 	for j := range k.terms {
 		if t := &k.terms[j]; t.prod {
@@ -262,9 +260,10 @@ func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 		}
 	}
 	// Nothing declines from here on: the transposes may be made.
+	b, ldb := c.b, c.ldb
 	for j := range k.terms {
-		if t := &k.terms[j]; t.prod {
-			a[j], rs[j], cs[j], b[j], ldb[j] = t.g.untransposed(a[j], b[j], &m.sc)
+		if t := &k.terms[j]; t.prod && t.g.copiesB() {
+			b[j], ldb[j] = t.g.untransposedB(b[j], &m.sc)
 		}
 	}
 	// A product large enough to be split across cores is computed whole,
@@ -290,12 +289,12 @@ func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 		for j := range k.terms {
 			t := &k.terms[j]
 			if !t.prod {
-				v[j] = x[j][lo:hi]
+				v[j] = c.x[j][lo:hi]
 				continue
 			}
 			tt := tiles[next][:h*n]
 			next++
-			simd.GemmStrided(h, n, t.g.k, a[j][r*rs[j]:], rs[j], cs[j], b[j], ldb[j], tt, n)
+			simd.GemmStrided(h, n, t.g.k, c.a[j][r*c.rs[j]:], c.rs[j], c.cs[j], b[j], ldb[j], tt, n)
 			v[j] = tt
 		}
 		dst := t3
@@ -312,9 +311,9 @@ func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 			simd.VV(simd.Add, s, v[0], v[1])
 			simd.AddRows(dst, s, row)
 		}
-		for j, c := range k.cols {
-			w := c.end - c.start
-			simd.CopyRows(cols[j][r*w:(r+h)*w], w, dst[c.start:], n, h, w)
+		for j, cs := range k.cols {
+			w := cs.end - cs.start
+			simd.CopyRows(cols[j][r*w:(r+h)*w], w, dst[cs.start:], n, h, w)
 		}
 	}
 	return true
@@ -331,7 +330,10 @@ type gemmAddOperands struct {
 	out, row []float32
 	cols     [][]float32
 	x, a, b  [2][]float32
-	seen     []outsideDense
+	// rs, cs are a's strides, ldb b's row stride: b untransposed, except
+	// where the product copies it (gemm.copiesB), which run does.
+	rs, cs, ldb [2]int
+	seen        []outsideDense
 }
 
 // current reports whether c holds the operands for this run.
@@ -428,7 +430,12 @@ func (k *gemmAdd) resolve(m *Machine, c *gemmAddOperands) bool {
 		if !aok || !bok {
 			return false
 		}
-		c.a[j], c.b[j] = ad, bd
+		c.a[j], c.rs[j], c.cs[j] = t.g.stridesA(ad)
+		if t.g.copiesB() {
+			c.b[j], c.ldb[j] = as32(bd), 0
+		} else {
+			c.b[j], c.ldb[j] = t.g.untransposedB(bd, nil)
+		}
 	}
 	c.valid, c.gen = true, m.gen.Load()
 	return true

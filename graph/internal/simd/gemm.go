@@ -258,11 +258,13 @@ func gemmGo(m, n, k int, a []float32, rs, cs int, b []float32, ldb int, c []floa
 }
 
 // GemmSplits reports whether Gemm splits an m×k by k×n product across
-// goroutines (at the present Threads).
+// goroutines (at the present Threads). The common small product is told
+// so inline.
 func GemmSplits(m, n, k int) bool {
-	if float64(m)*float64(n)*float64(k) < 2*gemmPartWork {
-		return false
-	}
+	return float64(m)*float64(n)*float64(k) >= 2*gemmPartWork && gemmSplits(m, n, k)
+}
+
+func gemmSplits(m, n, k int) bool {
 	parts, _ := gemmSplit(m, n, k, Threads())
 	return parts > 1
 }
