@@ -269,6 +269,8 @@ func tanh64s(o, a []float64) {
 	}
 }
 
+func neg32(o, a []float32) { simd.Neg(o, a) }
+
 func neg[T float32 | float64](o, a []T) {
 	a = a[:len(o)]
 	for i, v := range a {

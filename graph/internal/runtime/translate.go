@@ -39,7 +39,7 @@ func translate(o *op, n *gorgonia.Node, args []*gorgonia.Node) {
 	case "tanh":
 		k32, k64 = newUnary("tanh", tanh32, s), newUnary("tanh", tanh64s, s)
 	case "neg":
-		k32, k64 = newUnary("neg", neg[float32], s), newUnary("neg", neg[float64], s)
+		k32, k64 = newUnary("neg", neg32, s), newUnary("neg", neg[float64], s)
 	case "square":
 		k32, k64 = newUnary("square", square[float32], s), newUnary("square", square[float64], s)
 	case "A × B", "Aᵀ × B", "A × Bᵀ", "Aᵀ × Bᵀ":

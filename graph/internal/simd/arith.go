@@ -1,5 +1,7 @@
 package simd
 
+import "math"
+
 // Op is an elementwise arithmetic operation.
 type Op int
 
@@ -128,6 +130,22 @@ func SumRows(dst, x []float32) {
 			s += x[i]
 		}
 		dst[j] = s
+	}
+}
+
+// Neg sets dst[i] = -a[i] for every element of a: the sign bit flipped,
+// as Go's negation does (NaNs keep their payload, -(+0) is -0). dst must
+// be at least as long as a (it panics otherwise); it may be a. It runs on
+// the calling goroutine.
+func Neg(dst, a []float32) {
+	n := len(a)
+	dst = checkDst(dst, n)
+	if Enabled && n >= 8 {
+		xorVS(&dst[0], &a[0], float32(math.Copysign(0, -1)), n)
+		return
+	}
+	for i, v := range a {
+		dst[i] = -v
 	}
 }
 

@@ -31,4 +31,7 @@ func subSV(dst, a *float32, s float32, n int)
 func divSV(dst, a *float32, s float32, n int)
 
 //go:noescape
+func xorVS(dst, a *float32, s float32, n int)
+
+//go:noescape
 func sumRowsAVX2(dst, x *float32, rows, ld, n int)

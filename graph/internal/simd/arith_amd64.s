@@ -134,6 +134,7 @@ VS(·mulVS, VMULPS, VEC, SCA)
 VS(·divVS, VDIVPS, VEC, SCA)
 VS(·subSV, VSUBPS, SCA, VEC)
 VS(·divSV, VDIVPS, SCA, VEC)
+VS(·xorVS, VXORPS, VEC, SCA) // with s = -0 (the sign bit alone): Neg
 
 // func sumRowsAVX2(dst, x *float32, rows, ld, n int)
 //

@@ -14,5 +14,6 @@ func mulVS(dst, a *float32, s float32, n int) { panic(noAsm) }
 func divVS(dst, a *float32, s float32, n int) { panic(noAsm) }
 func subSV(dst, a *float32, s float32, n int) { panic(noAsm) }
 func divSV(dst, a *float32, s float32, n int) { panic(noAsm) }
+func xorVS(dst, a *float32, s float32, n int) { panic(noAsm) }
 
 func sumRowsAVX2(dst, x *float32, rows, ld, n int) { panic(noAsm) }

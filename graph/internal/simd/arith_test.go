@@ -215,3 +215,41 @@ func TestSumRows(t *testing.T) {
 		}
 	})
 }
+
+// TestNeg checks Neg against Go's negation bit for bit (NaN payloads and
+// zeros' signs included) for every length up to 70, in place and not.
+func TestNeg(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		special := []float32{0, float32(math.Copysign(0, -1)), 1, -3.5, float32(math.Inf(1)), float32(math.Inf(-1)),
+			math.Float32frombits(0x7fc0_1234), math.Float32frombits(0xffc0_0001), math.MaxFloat32, math.SmallestNonzeroFloat32}
+		for n := 0; n <= 70; n++ {
+			a := make([]float32, n)
+			for i := range a {
+				a[i] = special[i%len(special)]
+				if i%3 == 2 {
+					a[i] *= float32(i)
+				}
+			}
+			dst := make([]float32, n+1)
+			dst[n] = 42
+			Neg(dst, a)
+			c := append([]float32(nil), a...)
+			Neg(c, c)
+			for i, v := range a {
+				if math.Float32bits(dst[i]) != math.Float32bits(-v) || math.Float32bits(c[i]) != math.Float32bits(-v) {
+					t.Fatalf("length %d, element %d: Neg(%#08x) = %#08x (in place %#08x), want %#08x", n, i,
+						math.Float32bits(v), math.Float32bits(dst[i]), math.Float32bits(c[i]), math.Float32bits(-v))
+				}
+			}
+			if dst[n] != 42 {
+				t.Fatalf("length %d: wrote past the end", n)
+			}
+		}
+		defer func() {
+			if recover() == nil {
+				t.Error("Neg into a shorter destination did not panic")
+			}
+		}()
+		Neg(make([]float32, 2), make([]float32, 3))
+	})
+}
