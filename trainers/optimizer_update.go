@@ -486,15 +486,32 @@ func sgdInto[W float](nw, w []W, g *graph.Tensor, lr float64) bool {
 	return sgdOf(nw, w, d[:len(w)], lr)
 }
 
+// sgdOf is sgdInto's loop, four weights at a time with a finiteness sum
+// each (independent additions, not one chain through every weight); a
+// sum is 0 exactly when its weights are all finite, so the answer is the
+// one sum's.
 func sgdOf[W, G float](nw, w []W, g []G, lr float64) bool {
 	nw, g = nw[:len(w)], g[:len(w)]
-	bad := 0.0
-	for j := range w {
+	var b0, b1, b2, b3 float64
+	j := 0
+	for ; j+4 <= len(w); j += 4 {
+		wj, gj, nj := w[j:j+4:j+4], g[j:j+4:j+4], nw[j:j+4:j+4]
+		v0 := W(float64(wj[0]) - lr*float64(gj[0]))
+		v1 := W(float64(wj[1]) - lr*float64(gj[1]))
+		v2 := W(float64(wj[2]) - lr*float64(gj[2]))
+		v3 := W(float64(wj[3]) - lr*float64(gj[3]))
+		nj[0], nj[1], nj[2], nj[3] = v0, v1, v2, v3
+		b0 += notFinite(v0)
+		b1 += notFinite(v1)
+		b2 += notFinite(v2)
+		b3 += notFinite(v3)
+	}
+	for ; j < len(w); j++ {
 		v := W(float64(w[j]) - lr*float64(g[j]))
 		nw[j] = v
-		bad += notFinite(v)
+		b0 += notFinite(v)
 	}
-	return bad == 0
+	return (b0+b1)+(b2+b3) == 0
 }
 
 // growFloats returns b with length n, reallocated when it is shorter.
