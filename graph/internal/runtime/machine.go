@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/gornn/gornn/graph/internal/simd"
 	"gorgonia.org/gorgonia"
@@ -182,32 +183,40 @@ func (m *Machine) runOrder() []int32 {
 func (m *Machine) step(i int, cur *int) error {
 	s, o := &m.st[i], &m.p.ops[i]
 	*cur = i
-	if s.how == howGroup {
-		return m.runGroup(o.group-1, cur)
-	}
-	args := m.gather(o.args)
 	switch s.how {
+	case howGroup:
+		return m.runGroup(o.group-1, cur)
 	case howReshape:
-		if len(args) == 1 && args[0] == s.prev {
+		if len(o.args) == 1 && sameValue(m.vals[o.args[0]], s.prev) {
 			return nil
 		}
 	case howAlias:
-		if len(args) > 0 {
-			m.setVal(i, args[0])
+		if len(o.args) > 0 {
+			m.setVal(i, m.vals[o.args[0]])
 			return nil
 		}
 	case howLazy:
 		s.stale = true
 		return nil
 	case howKernel:
+		args := m.gather(o.args)
 		if o.k.run(m, m.vals[i], args) {
 			return nil
 		}
 		// The values are not what the kernel covers: the op runs
 		// Gorgonia's op from now on, so all later runs agree.
 		s.how = howOp
+		return m.runOp(i, args)
 	}
-	return m.runOp(i, args)
+	return m.runOp(i, m.gather(o.args))
+}
+
+// sameValue reports whether a and b are the same value: the same two
+// interface words (for a pointer, as every tensor is, the same pointer),
+// without the runtime's comparison of the dynamic values. A false answer
+// for equal non-pointer values only makes the caller compute again.
+func sameValue(a, b gorgonia.Value) bool {
+	return *(*[2]unsafe.Pointer)(unsafe.Pointer(&a)) == *(*[2]unsafe.Pointer)(unsafe.Pointer(&b))
 }
 
 // gather returns the values of slots, in m.args.
