@@ -166,7 +166,7 @@ func TestExp(t *testing.T) {
 }
 
 func BenchmarkActivations(b *testing.B) {
-	for _, n := range []int{160, 200000} {
+	for _, n := range []int{160, 4096, 200000} {
 		x := make([]float32, n)
 		for i := range x {
 			x[i] = float32(i%200)*0.05 - 5
