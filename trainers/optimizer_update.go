@@ -480,6 +480,9 @@ func (o *base) sgdStep(params []*graph.Param, grads []*graph.Tensor, lr float64)
 // reports whether they are all finite in W.
 func sgdInto[W float](nw, w []W, g *graph.Tensor, lr float64) bool {
 	if d, ok := graph.Float32Data(g); ok {
+		if n32, ok := any(nw).([]float32); ok && sgdVector && len(w) >= 4 {
+			return sgd32(n32, any(w).([]float32), d[:len(w)], lr)
+		}
 		return sgdOf(nw, w, d[:len(w)], lr)
 	}
 	d, _ := graph.Float64Data(g)
@@ -512,6 +515,21 @@ func sgdOf[W, G float](nw, w []W, g []G, lr float64) bool {
 		b0 += notFinite(v)
 	}
 	return (b0+b1)+(b2+b3) == 0
+}
+
+// sgd32 is sgdOf for float32 weights and gradients, len(w) ≥ 4, the
+// first len(w) &^ 3 in assembly (sgdAVX) and the rest in Go: the same
+// new weights and the same answer.
+func sgd32(nw, w, g []float32, lr float64) bool {
+	n := len(w) &^ 3
+	nw, g = nw[:len(w)], g[:len(w)]
+	bad := sgdAVX(&nw[0], &w[0], &g[0], n, lr)
+	for j := n; j < len(w); j++ {
+		v := float32(float64(w[j]) - lr*float64(g[j]))
+		nw[j] = v
+		bad += notFinite(v)
+	}
+	return bad == 0
 }
 
 // growFloats returns b with length n, reallocated when it is shorter.
