@@ -18,6 +18,11 @@ const (
 // arithmetic's on either path.
 func VV(op Op, dst, a, b []float32) {
 	n := len(a)
+	if Enabled && n >= 8 && n < 2*elemPartWork && len(dst) >= n && len(b) >= n {
+		// The common small vector: straight to the assembly.
+		vvAsm(op, &dst[0], &a[0], &b[0], n)
+		return
+	}
 	dst, b = checkDst(dst, n), checkDst(b, n)
 	if n >= 2*elemPartWork {
 		if parts := elemParts(n); parts > 1 {
@@ -34,16 +39,7 @@ func VV(op Op, dst, a, b []float32) {
 func vv(op Op, dst, a, b []float32) {
 	n := len(a)
 	if Enabled && n >= 8 {
-		switch op {
-		case Add:
-			addVV(&dst[0], &a[0], &b[0], n)
-		case Sub:
-			subVV(&dst[0], &a[0], &b[0], n)
-		case Mul:
-			mulVV(&dst[0], &a[0], &b[0], n)
-		case Div:
-			divVV(&dst[0], &a[0], &b[0], n)
-		}
+		vvAsm(op, &dst[0], &a[0], &b[0], n)
 		return
 	}
 	dst, b = dst[:n], b[:n]
@@ -64,6 +60,34 @@ func vv(op Op, dst, a, b []float32) {
 		for i := range dst {
 			dst[i] = a[i] / b[i]
 		}
+	}
+}
+
+// vvAsm is the assembly kernel of op over n ≥ 8 elements.
+func vvAsm(op Op, dst, a, b *float32, n int) {
+	switch op {
+	case Add:
+		addVV(dst, a, b, n)
+	case Sub:
+		subVV(dst, a, b, n)
+	case Mul:
+		mulVV(dst, a, b, n)
+	case Div:
+		divVV(dst, a, b, n)
+	}
+}
+
+// vsAsm is the assembly kernel of a[i] op s over n ≥ 8 elements.
+func vsAsm(op Op, dst, a *float32, s float32, n int) {
+	switch op {
+	case Add:
+		addVS(dst, a, s, n)
+	case Sub:
+		subVS(dst, a, s, n)
+	case Mul:
+		mulVS(dst, a, s, n)
+	case Div:
+		divVS(dst, a, s, n)
 	}
 }
 
@@ -153,6 +177,11 @@ func Neg(dst, a []float32) {
 // as long as a; it may be a.
 func VS(op Op, dst, a []float32, s float32) {
 	n := len(a)
+	if Enabled && n >= 8 && n < 2*elemPartWork && len(dst) >= n {
+		// The common small vector: straight to the assembly.
+		vsAsm(op, &dst[0], &a[0], s, n)
+		return
+	}
 	dst = checkDst(dst, n)
 	if n >= 2*elemPartWork {
 		if parts := elemParts(n); parts > 1 {
@@ -167,16 +196,7 @@ func VS(op Op, dst, a []float32, s float32) {
 func vs(op Op, dst, a []float32, s float32) {
 	n := len(a)
 	if Enabled && n >= 8 {
-		switch op {
-		case Add:
-			addVS(&dst[0], &a[0], s, n)
-		case Sub:
-			subVS(&dst[0], &a[0], s, n)
-		case Mul:
-			mulVS(&dst[0], &a[0], s, n)
-		case Div:
-			divVS(&dst[0], &a[0], s, n)
-		}
+		vsAsm(op, &dst[0], &a[0], s, n)
 		return
 	}
 	dst = dst[:n]
