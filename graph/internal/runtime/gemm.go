@@ -124,12 +124,12 @@ func (k gemm[T]) product(o, ad, bd []T, sc *scratch) {
 // Reading in place costs the kernel more than reading a row-major copy
 // (each of a's k steps reads four elements from another cache line; with
 // power-of-two strides those lines crowd a few sets of the first-level
-// cache), but less than making the copy, at every size measured
-// (BenchmarkGemmTransposed in graph/internal/simd, m×k×n: 20×8×80 0.34 µs
-// in place against 0.51 µs copied, 128×64×512 108 against 106-118 µs,
-// 80×10000×20 0.55 against 1.3 ms), and the LSTM(128) step is 4-5% faster
-// than with copies of the operands over 4,096 elements (log 36 in
-// docs/benchmarks.md).
+// cache), but less than making the copy and then reading it, at every
+// size measured (BenchmarkGemmTransposed in graph/internal/simd, m×k×n:
+// 20×8×80 0.34 µs in place against 0.51 µs; 128×64×512 about even;
+// 80×10000×20 0.55 against 1.3 ms), and the LSTM(128) step was 1-6%
+// faster (about the noise) than with copies of the operands over 4,096
+// elements (log 36 in docs/benchmarks.md).
 func (k gemm[T]) untransposed(ad, bd []T, sc *scratch) (a32 []float32, rs, cs int, b32 []float32, ldb int) {
 	a32, rs, cs = k.stridesA(ad)
 	b32, ldb = k.untransposedB(bd, sc)
