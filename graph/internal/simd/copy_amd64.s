@@ -19,14 +19,15 @@ TEXT ·copyRowsAVX(SB), NOSPLIT, $0-48
 
 row:
 	XORQ BX, BX
+	CMPQ BX, R10
+	JGE  last
 
 block:
-	CMPQ    BX, R10
-	JGE     last
 	VMOVUPS (SI)(BX*1), Y0
 	VMOVUPS Y0, (DI)(BX*1)
 	ADDQ    $32, BX
-	JMP     block
+	CMPQ    BX, R10
+	JLT     block
 
 last:
 	VMOVUPS (SI)(R10*1), Y0
