@@ -34,13 +34,18 @@ func (p *Program) gemmAdds(roots map[int]bool) {
 		return
 	}
 	// The readers of each value, but for the ops that read only its
-	// shape (a broadcast's SizeOf, kept from the first run on).
+	// shape (a broadcast's SizeOf, kept from the first run on; a slice's
+	// gradient, which places the incoming gradient into zeros of its
+	// first operand's shape).
 	readers := make([][]int, len(p.ops))
 	for j, o := range p.ops {
 		if o.role == roleSizeOf {
 			continue
 		}
-		for _, c := range o.args {
+		for ai, c := range o.args {
+			if ai == 0 && readsShapeOnly(o.k) {
+				continue
+			}
 			readers[c] = append(readers[c], j)
 		}
 	}
@@ -61,6 +66,44 @@ func (p *Program) gemmAdds(roots map[int]bool) {
 			}
 		}
 		return g, true
+	}
+	// newGroup makes the group of k over members (the sum, its products and
+	// its bias addition), with the column slices that read its value.
+	newGroup := func(k *gemmAdd, members []int) {
+		// The value read only by column slices (a joined layer's gates
+		// at prediction): the group writes the slices from its tiles and
+		// not the value.
+		if cols, aliases := columnSlices(p, k.root, readers, roots, free); cols != nil {
+			k.cols = cols
+			k.lend = -1
+			for _, c := range cols {
+				members = append(members, c.slot)
+			}
+			members = append(members, aliases...)
+		}
+		for j := range k.terms {
+			if t := &k.terms[j]; t.prod {
+				k.m, k.n = t.g.m, t.g.n
+			}
+		}
+		k.rows = min(k.m, max(1, tileElements/k.n))
+		if k.rows > 4 {
+			k.rows &^= 3
+		}
+		members = insertSorted(members)
+		// Every member but the group's values (the slices, or the root)
+		// is folded: not computed on its own.
+		inner := make([]bool, len(members))
+		for j, mb := range members {
+			inner[j] = mb != k.root
+			if k.cols != nil {
+				inner[j] = !slices.ContainsFunc(k.cols, func(c colSlice) bool { return c.slot == mb })
+			}
+		}
+		p.groups = append(p.groups, group{members: members, k: k, inner: inner})
+		for _, m := range members {
+			p.ops[m].group = len(p.groups)
+		}
 	}
 	for s := range p.ops {
 		o := &p.ops[s]
@@ -113,41 +156,40 @@ func (p *Program) gemmAdds(roots map[int]bool) {
 				members = append(members, r[0])
 			}
 		}
-		// The value read only by column slices (a joined layer's gates
-		// at prediction): the group writes the slices from its tiles and
-		// not the value.
-		if cols, aliases := columnSlices(p, k.root, readers, roots, free); cols != nil {
-			k.cols = cols
-			k.lend = -1
-			for _, c := range cols {
-				members = append(members, c.slot)
-			}
-			members = append(members, aliases...)
-		}
-		for j := range k.terms {
-			if t := &k.terms[j]; t.prod {
-				k.m, k.n = t.g.m, t.g.n
-			}
-		}
-		k.rows = min(k.m, max(1, tileElements/k.n))
-		if k.rows > 4 {
-			k.rows &^= 3
-		}
-		members = insertSorted(members)
-		// Every member but the group's values (the slices, or the root)
-		// is folded: not computed on its own.
-		inner := make([]bool, len(members))
-		for j, mb := range members {
-			inner[j] = mb != k.root
-			if k.cols != nil {
-				inner[j] = !slices.ContainsFunc(k.cols, func(c colSlice) bool { return c.slot == mb })
-			}
-		}
-		p.groups = append(p.groups, group{members: members, k: k, inner: inner})
-		for _, m := range members {
-			p.ops[m].group = len(p.groups)
-		}
+		newGroup(k, members)
 	}
+	// A product read only by the addition of a bias row, with nothing
+	// else added (a GRU's x·W + b and h·U + b_h, whose sum the reset gate
+	// splits; a dense layer's x·W + b at every step): the same group with
+	// the product its one term, the row added to its tiles as addRow adds
+	// it to the product's value.
+	for r := range p.ops {
+		o := &p.ops[r]
+		b, ok := o.k.(addRow[float32])
+		if !ok || !free(r) || len(o.args) != 2 {
+			continue
+		}
+		a := o.args[2-b.arg]
+		g, ok := product(a, r, b.n)
+		if !ok {
+			continue
+		}
+		k := &gemmAdd{sum: r, root: r, lend: -1, src: b.src, gi: len(p.groups), single: true}
+		k.terms[0] = term{prod: true, g: g, slot: a}
+		k.terms[1].slot = -1
+		newGroup(k, []int{r, a})
+	}
+}
+
+// readsShapeOnly reports whether k, a slice's gradient, reads only the
+// shape of its first operand, in its kernel and in Gorgonia's op alike
+// (sliceIncrOp.Do makes zeros of that shape and adds into them).
+func readsShapeOnly(k kernel) bool {
+	switch k.(type) {
+	case passGrad[float32], passGrad[float64], sliceGrad[float32], sliceGrad[float64]:
+		return true
+	}
+	return false
 }
 
 // sharesScratch reports whether the product transposes an operand into
@@ -175,6 +217,9 @@ type gemmAdd struct {
 	// cols, when set, are the column slices that are the root's only
 	// readers: the group writes them, and not the root.
 	cols []colSlice
+	// single marks a group of one product and the bias row added to it
+	// (sum is the bias addition; terms[1] is unused).
+	single bool
 }
 
 // colSlice is a copy of columns start..end of the group's value into
@@ -289,7 +334,9 @@ func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 		for j := range k.terms {
 			t := &k.terms[j]
 			if !t.prod {
-				v[j] = c.x[j][lo:hi]
+				if !k.single {
+					v[j] = c.x[j][lo:hi]
+				}
 				continue
 			}
 			tt := tiles[next][:h*n]
@@ -302,9 +349,12 @@ func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 			dst = out[lo:hi]
 		}
 		dst = dst[:h*n]
-		if row == nil {
+		switch {
+		case k.single:
+			simd.AddRows(dst, v[0], row)
+		case row == nil:
 			simd.VV(simd.Add, dst, v[0], v[1])
-		} else {
+		default:
 			// s is not kept: it is summed in the first tile, and the row
 			// added to it as addRow does (s + row).
 			s := t0[:h*n]
@@ -416,6 +466,9 @@ func (k *gemmAdd) resolve(m *Machine, c *gemmAddOperands) bool {
 	for j := range k.terms {
 		t := &k.terms[j]
 		c.x[j], c.a[j], c.b[j] = nil, nil, nil
+		if !t.prod && k.single {
+			continue
+		}
 		if !t.prod {
 			v, ok := get(t.slot, mm*n)
 			if !ok || c.out != nil && simd.Overlap(c.out, v) && unsafe.SliceData(c.out) != unsafe.SliceData(v) {

@@ -216,3 +216,79 @@ func TestGemmAddWritesSlices(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmBiasGroup: a product whose only reader adds a bias row, with
+// nothing else added (a GRU's x·W + b and h·U + b_h, a dense layer's
+// output at each step), is grouped with that addition: the product is
+// not computed on its own, and where the sum is read only by column
+// slices (and, in training, by the slices' gradients, which read only its
+// shape) the group writes the slices from its tiles. Every root, the
+// gradients included, is bit for bit the unfused program's, at a tile, a
+// tile and a tail of rows, and one output column.
+func TestGemmBiasGroup(t *testing.T) {
+	t.Setenv("GORNN_FUSION", "on")
+	run := func(r, in, n int, cols bool) ([][]float64, *Program, *Machine) {
+		eg := gorgonia.NewGraph()
+		x := gorgonia.NewMatrix(eg, tensor.Float32, gorgonia.WithShape(r, in), gorgonia.WithName("x"))
+		w := gorgonia.NewMatrix(eg, tensor.Float32, gorgonia.WithShape(in, n), gorgonia.WithName("w"))
+		bias := gorgonia.NewVector(eg, tensor.Float32, gorgonia.WithShape(n), gorgonia.WithName("b"))
+		must := gorgonia.Must
+		z := must(gorgonia.BroadcastAdd(must(gorgonia.Mul(x, w)), bias, nil, []byte{0}))
+		out := z
+		if cols {
+			u := n / 3
+			g0 := must(gorgonia.Slice(z, nil, gorgonia.S(0, u)))
+			g1 := must(gorgonia.Slice(z, nil, gorgonia.S(u, 2*u)))
+			g2 := must(gorgonia.Slice(z, nil, gorgonia.S(2*u, 3*u)))
+			out = must(gorgonia.HadamardProd(must(gorgonia.Tanh(g0)), must(gorgonia.Add(must(gorgonia.Sigmoid(g1)), g2))))
+		}
+		loss := must(gorgonia.Sum(must(gorgonia.HadamardProd(out, out))))
+		grads, err := gorgonia.Grad(loss, x, w, bias)
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaves := []*gorgonia.Node{x, w, bias}
+		roots := append([]*gorgonia.Node{out, loss}, grads...)
+		p, err := Compile(Graph{G: eg, Roots: roots, Inputs: leaves})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := runFresh(t, p, leaves, rand.New(rand.NewPCG(9, 10)), 0.5)
+		return rootValues(t, p, m, roots), p, m
+	}
+	same := func(a, b []float64) bool {
+		return slices.EqualFunc(a, b, func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) })
+	}
+	for _, c := range []struct {
+		r, in, n int
+		cols     bool
+	}{{8, 1, 60, true}, {8, 20, 60, true}, {700, 5, 30, true}, {8, 20, 1, false}, {300, 20, 1, false}} {
+		fused, p, m := run(c.r, c.in, c.n, c.cols)
+		folded, groups, written := 0, 0, 0
+		for i := 0; i < p.Len(); i++ {
+			switch {
+			case p.Kernel(i) == "gemm" && m.How(i) == "folded" && p.Group(i) >= 0:
+				folded++
+			case p.Kernel(i) == "add-row" && p.Group(i) >= 0 && (m.How(i) == "group" || m.How(i) == "folded"):
+				groups++ // run by the group, as its value or its slices'
+			case p.Kernel(i) == "slice" && p.Group(i) >= 0 && m.How(i) != "folded":
+				written++
+			}
+		}
+		wantWritten := 0
+		if c.cols {
+			wantWritten = 3
+		}
+		if simd.Enabled && (folded < 1 || groups != 1 || written != wantWritten) {
+			t.Errorf("%+v: %d products folded, %d bias additions in a group, %d slices written by it; want at least 1, 1, %d", c, folded, groups, written, wantWritten)
+		}
+		t.Setenv("GORNN_FUSION", "off")
+		unfused, _, _ := run(c.r, c.in, c.n, c.cols)
+		t.Setenv("GORNN_FUSION", "on")
+		for k := range unfused {
+			if !same(fused[k], unfused[k]) {
+				t.Errorf("%+v: root %d differs fused and unfused", c, k)
+			}
+		}
+	}
+}
