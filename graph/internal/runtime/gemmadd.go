@@ -86,6 +86,10 @@ func (p *Program) gemmAdds(roots map[int]bool) {
 				k.m, k.n = t.g.m, t.g.n
 			}
 		}
+		k.both = k.terms[0].prod && k.terms[1].prod
+		for _, t := range k.terms {
+			k.copies = k.copies || t.prod && t.g.copiesB()
+		}
 		k.rows = min(k.m, max(1, tileElements/k.n))
 		if k.rows > 4 {
 			k.rows &^= 3
@@ -220,6 +224,9 @@ type gemmAdd struct {
 	// single marks a group of one product and the bias row added to it
 	// (sum is the bias addition; terms[1] is unused).
 	single bool
+	// both marks two products; copies a product that copies its second
+	// operand (gemm.copiesB) on every run.
+	both, copies bool
 }
 
 // colSlice is a copy of columns start..end of the group's value into
@@ -289,7 +296,6 @@ const tileElements = 4096
 // run computes the group's value. It declines, before writing anything,
 // when a value is not a dense float32 tensor of its size.
 func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
-	mm, n := k.m, k.n
 	if len(m.gemmAdds) < len(m.p.groups) {
 		m.gemmAdds = make([]gemmAddOperands, len(m.p.groups))
 	}
@@ -297,76 +303,91 @@ func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 	if !c.current(m) && !k.resolve(m, c) {
 		return false
 	}
-	out, row, cols := c.out, c.row, c.cols
-	split := false
-	for j := range k.terms {
-		if t := &k.terms[j]; t.prod {
-			split = split || simd.GemmSplits(mm, n, t.g.k)
-		}
-	}
 	// Nothing declines from here on: the transposes may be made.
-	b, ldb := c.b, c.ldb
-	for j := range k.terms {
-		if t := &k.terms[j]; t.prod && t.g.copiesB() {
-			b[j], ldb[j] = t.g.untransposedB(b[j], &m.sc)
+	b, ldb := &c.b, &c.ldb
+	var tb [2][]float32
+	var tldb [2]int
+	if k.copies {
+		tb, tldb = c.b, c.ldb
+		for j := range k.terms {
+			if t := &k.terms[j]; t.prod && t.g.copiesB() {
+				tb[j], tldb[j] = t.g.untransposedB(tb[j], &m.sc)
+			}
 		}
+		b, ldb = &tb, &tldb
 	}
+	mm, n := k.m, k.n
 	// A product large enough to be split across cores is computed whole,
 	// on all of them; otherwise a few rows at a time.
 	rows := k.rows
-	if split {
+	if k.splits() {
 		rows = mm
 	}
 	t0 := growT(&m.sc.tile, rows*n)
-	tiles := [2][]float32{t0, nil}
-	if k.terms[0].prod && k.terms[1].prod {
-		tiles[1] = growT(&m.sc.tile2, rows*n)
+	var t1 []float32
+	if k.both {
+		t1 = growT(&m.sc.tile2, rows*n)
 	}
 	var t3 []float32 // the value's rows, when only the slices are written
-	if cols != nil {
+	if k.cols != nil {
 		t3 = growT(&m.sc.tile3, rows*n)
 	}
 	for r := 0; r < mm; r += rows {
 		h := min(rows, mm-r)
 		lo, hi := r*n, (r+h)*n
-		var v [2][]float32
-		next := 0
-		for j := range k.terms {
-			t := &k.terms[j]
-			if !t.prod {
-				if !k.single {
-					v[j] = c.x[j][lo:hi]
-				}
-				continue
+		// The terms' rows r..r+h: the products' in tiles, x's in place.
+		v0, v1 := t0[:h*n], t1
+		if t := &k.terms[0]; t.prod {
+			simd.GemmStrided(h, n, t.g.k, c.a[0][r*c.rs[0]:], c.rs[0], c.cs[0], b[0], ldb[0], v0, n)
+		} else {
+			v0 = c.x[0][lo:hi]
+		}
+		switch t := &k.terms[1]; {
+		case k.single:
+		case !t.prod:
+			v1 = c.x[1][lo:hi]
+		default:
+			tile := t0
+			if k.both {
+				tile = t1
 			}
-			tt := tiles[next][:h*n]
-			next++
-			simd.GemmStrided(h, n, t.g.k, c.a[j][r*c.rs[j]:], c.rs[j], c.cs[j], b[j], ldb[j], tt, n)
-			v[j] = tt
+			v1 = tile[:h*n]
+			simd.GemmStrided(h, n, t.g.k, c.a[1][r*c.rs[1]:], c.rs[1], c.cs[1], b[1], ldb[1], v1, n)
 		}
 		dst := t3
-		if cols == nil {
-			dst = out[lo:hi]
+		if k.cols == nil {
+			dst = c.out[lo:hi]
 		}
 		dst = dst[:h*n]
 		switch {
 		case k.single:
-			simd.AddRows(dst, v[0], row)
-		case row == nil:
-			simd.VV(simd.Add, dst, v[0], v[1])
+			simd.AddRows(dst, v0, c.row)
+		case c.row == nil:
+			simd.VV(simd.Add, dst, v0, v1)
 		default:
 			// s is not kept: it is summed in the first tile, and the row
 			// added to it as addRow does (s + row).
 			s := t0[:h*n]
-			simd.VV(simd.Add, s, v[0], v[1])
-			simd.AddRows(dst, s, row)
+			simd.VV(simd.Add, s, v0, v1)
+			simd.AddRows(dst, s, c.row)
 		}
 		for j, cs := range k.cols {
 			w := cs.end - cs.start
-			simd.CopyRows(cols[j][r*w:(r+h)*w], w, dst[cs.start:], n, h, w)
+			simd.CopyRows(c.cols[j][r*w:(r+h)*w], w, dst[cs.start:], n, h, w)
 		}
 	}
 	return true
+}
+
+// splits reports whether a product of the group is large enough to be
+// split across cores at the current thread count.
+func (k *gemmAdd) splits() bool {
+	for j := range k.terms {
+		if t := &k.terms[j]; t.prod && simd.GemmSplits(k.m, k.n, t.g.k) {
+			return true
+		}
+	}
+	return false
 }
 
 // gemmAddOperands is what a machine keeps of a product-and-sum group's
