@@ -87,8 +87,11 @@ func (p *Program) gemmAdds(roots map[int]bool) {
 			}
 		}
 		k.both = k.terms[0].prod && k.terms[1].prod
-		for _, t := range k.terms {
+		for j, t := range k.terms {
 			k.copies = k.copies || t.prod && t.g.copiesB()
+			if t.prod {
+				k.ks[j] = t.g.k
+			}
 		}
 		k.rows = min(k.m, max(1, tileElements/k.n))
 		if k.rows > 4 {
@@ -227,6 +230,8 @@ type gemmAdd struct {
 	// both marks two products; copies a product that copies its second
 	// operand (gemm.copiesB) on every run.
 	both, copies bool
+	// ks are the products' inner sizes (0 for a term that is not one).
+	ks [2]int
 }
 
 // colSlice is a copy of columns start..end of the group's value into
@@ -382,12 +387,7 @@ func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 // splits reports whether a product of the group is large enough to be
 // split across cores at the current thread count.
 func (k *gemmAdd) splits() bool {
-	for j := range k.terms {
-		if t := &k.terms[j]; t.prod && simd.GemmSplits(k.m, k.n, t.g.k) {
-			return true
-		}
-	}
-	return false
+	return simd.GemmSplits(k.m, k.n, k.ks[0]) || simd.GemmSplits(k.m, k.n, k.ks[1])
 }
 
 // gemmAddOperands is what a machine keeps of a product-and-sum group's

@@ -292,3 +292,21 @@ func TestGemmBiasGroup(t *testing.T) {
 		}
 	}
 }
+
+// TestPassGradKernel: the kernel of a whole-axis slice's gradient, which
+// runs where the machine cannot keep the incoming gradient itself (a
+// view, a lazy value), copies its second operand and declines other
+// sizes.
+func TestPassGradKernel(t *testing.T) {
+	k := passGrad[float32]{n: 6}
+	x := tensor.New(tensor.WithShape(2, 3), tensor.WithBacking(make([]float32, 6)))
+	g := tensor.New(tensor.WithShape(2, 3), tensor.WithBacking([]float32{1, -2, 3, -4, 5, 0.5}))
+	out := tensor.New(tensor.WithShape(2, 3), tensor.WithBacking(make([]float32, 6)))
+	if !k.run(nil, out, []gorgonia.Value{x, g}) || !slices.Equal(out.Data().([]float32), g.Data().([]float32)) {
+		t.Fatalf("pass-grad: %v, want %v", out.Data(), g.Data())
+	}
+	short := tensor.New(tensor.WithShape(5), tensor.WithBacking(make([]float32, 5)))
+	if k.run(nil, out, []gorgonia.Value{x, short}) {
+		t.Fatal("pass-grad ran on a gradient of another size")
+	}
+}

@@ -81,6 +81,9 @@ type state struct {
 	// lent marks a value whose memory its only reader writes its own
 	// value into (gemmadd.go): after a run it holds the reader's value.
 	lent bool
+	// src is the operand an alias is (howAlias): 0, or 1 for a slice's
+	// gradient, which is its second operand.
+	src uint8
 	// prev is the first operand the op had when its value was computed.
 	prev gorgonia.Value
 }
@@ -191,8 +194,8 @@ func (m *Machine) step(i int, cur *int) error {
 			return nil
 		}
 	case howAlias:
-		if len(o.args) > 0 {
-			m.setVal(i, m.vals[o.args[0]])
+		if len(o.args) > int(s.src) {
+			m.setVal(i, m.vals[o.args[s.src]])
 			return nil
 		}
 	case howLazy:
@@ -303,6 +306,14 @@ func (m *Machine) first(cur *int) error {
 			if len(args) == 1 {
 				if _, ok := args[0].(*tensor.Dense); ok {
 					v, m.vals[i], alias = args[0], args[0], true
+				}
+			}
+		case roleSliceGrad:
+			// The gradient of a whole-axis slice is the incoming gradient
+			// (passGrad copies it): use that tensor itself.
+			if len(args) == 2 && !m.p.ops[o.args[1]].lazy {
+				if d, ok := args[1].(*tensor.Dense); ok && !d.IsView() && d.Shape().Eq(v.Shape()) {
+					v, m.vals[i], alias, s.src = args[1], args[1], true, 1
 				}
 			}
 		case roleArith:

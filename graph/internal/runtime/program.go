@@ -52,13 +52,14 @@ type op struct {
 type role uint8
 
 const (
-	roleCompute  role = iota
-	roleArith         // + − × ÷: on tensors, or on scalars it owns
-	roleSumAll        // the sum of a matrix: a scalar it owns
-	roleRepeat        // a broadcast, which with a count of 1 is its input
-	roleSliceAll      // a whole-axis slice: its input itself
-	roleSizeOf        // the size of an axis: fixed by the shapes
-	roleReshape       // a view of its input: the same while the input is
+	roleCompute   role = iota
+	roleArith          // + − × ÷: on tensors, or on scalars it owns
+	roleSumAll         // the sum of a matrix: a scalar it owns
+	roleRepeat         // a broadcast, which with a count of 1 is its input
+	roleSliceAll       // a whole-axis slice: its input itself
+	roleSliceGrad      // a whole-axis slice's gradient: its second operand itself
+	roleSizeOf         // the size of an axis: fixed by the shapes
+	roleReshape        // a view of its input: the same while the input is
 )
 
 // Compile orders g's nodes (each after the nodes it reads, depth first

@@ -74,6 +74,7 @@ func translate(o *op, n *gorgonia.Node, args []*gorgonia.Node) {
 					o.role = roleSliceAll
 					return
 				}
+				o.role = roleSliceGrad
 				k32, k64 = newPassGrad[float32](s), newPassGrad[float64](s)
 				break
 			}
