@@ -327,6 +327,10 @@ func (k *fused[T]) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 	if k.n <= fuseBlock || isFloat32[T]() && simd.Splits(k.n) {
 		// One block (the seed sizes), or a pass this large that it runs
 		// on several cores: each op over all elements, as unfused.
+		if c.small != nil {
+			runSmall(c.small, k.f, vals, k.n)
+			return true
+		}
 		if isFloat32[T]() {
 			runFloat32(k.steps, k.f, vals)
 			return true
@@ -408,6 +412,80 @@ func runFloat32[T float32 | float64](steps []fstep, f []func(o, a []T), vals []o
 	}
 }
 
+// smallOp is one op of a float32 group of one block whose vectors the
+// assembly takes without checks (simd.SmallVector): the first elements
+// of its operands, found when the record is made (fusedOperands.resolve),
+// and for a scalar operand its index in the record's values, read on
+// every run.
+type smallOp struct {
+	kind   uint8 // smallVV, smallVS, smallSV or smallUnary
+	op     simd.Op
+	f, s   int32 // a unary op's function (fused.f); a scalar's index in vals
+	out, a int32 // a unary op's value and operand, indices in vals
+	o, x   *float32
+	y      *float32
+}
+
+const (
+	smallVV = iota
+	smallVS
+	smallSV
+	smallUnary
+)
+
+// runSmall runs a group's ops from its small program: what runFloat32
+// calls for each op, without finding and checking the operands again.
+func runSmall[T float32 | float64](prog []smallOp, f []func(o, a []T), vals []operandOf[T], n int) {
+	for i := range prog {
+		switch p := &prog[i]; p.kind {
+		case smallVV:
+			simd.VVAt(p.op, p.o, p.x, p.y, n)
+		case smallVS:
+			simd.VSAt(p.op, p.o, p.x, float32(vals[p.s].s), n)
+		case smallSV:
+			simd.SVAt(p.op, p.o, float32(vals[p.s].s), p.x, n)
+		default:
+			f[p.f](vals[p.out].vec, vals[p.a].vec)
+		}
+	}
+}
+
+// smallProgram returns k's ops as a small program over vals, appended to
+// buf, or nil when the group is not one the unchecked assembly serves.
+func smallProgram[T float32 | float64](k *fused[T], vals []operandOf[T], buf []smallOp) []smallOp {
+	if !isFloat32[T]() || k.n > fuseBlock || !simd.SmallVector(k.n) {
+		return nil
+	}
+	at := func(i int) *float32 {
+		if len(vals[i].vec) < k.n {
+			return nil
+		}
+		return (*float32)(unsafe.Pointer(unsafe.SliceData(vals[i].vec)))
+	}
+	prog := buf
+	for _, s := range k.steps {
+		p := smallOp{o: at(s.out), op: s.op.simdOp()}
+		if p.o == nil {
+			return nil
+		}
+		switch {
+		case !s.binary:
+			p.kind, p.f, p.out, p.a = smallUnary, int32(s.f), int32(s.out), int32(s.a)
+		case vals[s.a].vec != nil && vals[s.b].vec != nil:
+			p.kind, p.x, p.y = smallVV, at(s.a), at(s.b)
+		case vals[s.a].vec != nil:
+			p.kind, p.x, p.s = smallVS, at(s.a), int32(s.b)
+		default:
+			p.kind, p.x, p.s = smallSV, at(s.b), int32(s.a)
+		}
+		if p.kind != smallUnary && (p.x == nil || p.kind == smallVV && p.y == nil) {
+			return nil
+		}
+		prog = append(prog, p)
+	}
+	return prog
+}
+
 // fusedOperands is what a machine keeps of a group's operands from one
 // run to the next: each slot's elements (a member's value, or a vector or
 // scalar the group reads from outside), and the tensors read from
@@ -422,6 +500,8 @@ type fusedOperands[T float32 | float64] struct {
 	scalars []int          // the indices in vals of scalars read from outside
 	// block is the size of the scratch blocks of the inner values.
 	block int
+	// small is the group's small program (smallProgram), or nil.
+	small []smallOp
 	// gen is the machine's gen when the record was last found current.
 	gen uint64
 }
@@ -471,7 +551,8 @@ func (c *fusedOperands[T]) resolve(m *Machine, k *fused[T]) bool {
 	if cap(vals) < len(k.slots) {
 		vals = make([]operandOf[T], 0, len(k.slots))
 	}
-	c.vals, c.outside, c.scalars = nil, c.outside[:0], c.scalars[:0]
+	buf := c.small[:0]
+	c.vals, c.outside, c.scalars, c.small = nil, c.outside[:0], c.scalars[:0], nil
 	var scratch []T
 	if k.inners > 0 {
 		c.block = k.block()
@@ -503,6 +584,7 @@ func (c *fusedOperands[T]) resolve(m *Machine, k *fused[T]) bool {
 		}
 	}
 	c.vals, c.gen = vals, m.gen.Load()
+	c.small = smallProgram(k, vals, buf)
 	return true
 }
 

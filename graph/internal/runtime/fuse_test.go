@@ -278,6 +278,67 @@ func TestFusedGroupRereadsOperands(t *testing.T) {
 	check("another scalar", other, -1.5)
 }
 
+// TestSmallGroupRereadsOperands: a float32 group of one block runs from
+// the operands it found once (its small program: vector, vector-scalar
+// and scalar-vector ops), and still reads a scalar input set to another
+// value, an input written in place and an input replaced by another
+// tensor on the next run; every element is the ops' own float32 value.
+func TestSmallGroupRereadsOperands(t *testing.T) {
+	t.Setenv("GORNN_FUSION", "on")
+	eg := gorgonia.NewGraph()
+	x := gorgonia.NewMatrix(eg, tensor.Float32, gorgonia.WithShape(4, 5), gorgonia.WithName("x"))
+	sc := gorgonia.NewScalar(eg, tensor.Float32, gorgonia.WithName("s"))
+	must := gorgonia.Must
+	y := must(gorgonia.Add(must(gorgonia.HadamardProd(must(gorgonia.Sub(sc, x)), x)), sc))
+	p, err := Compile(Graph{G: eg, Roots: []*gorgonia.Node{y}, Inputs: []*gorgonia.Node{x, sc}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs, _ := p.Slot(x)
+	ss, _ := p.Slot(sc)
+	ys, _ := p.Slot(y)
+	if p.Groups() != 1 || p.Group(ys) != 0 {
+		t.Fatalf("%d groups, the sum in group %d", p.Groups(), p.Group(ys))
+	}
+	m := p.NewMachine()
+	check := func(what string, xv []float32, s float32) {
+		t.Helper()
+		if err := m.Run(); err != nil {
+			t.Fatal(err)
+		}
+		if m.How(ys) != "group" {
+			t.Fatalf("%s: the sum runs as %q", what, m.How(ys))
+		}
+		var want []float64
+		for _, e := range xv {
+			want = append(want, float64(float32(float32(float32(s-e)*e)+s)))
+		}
+		if got := floats(m.Raw(ys)); !slices.Equal(got, want) {
+			t.Errorf("%s: %v, want %v", what, got, want)
+		}
+	}
+	xv := make([]float32, 20)
+	for i := range xv {
+		xv[i] = float32(i)*0.37 - 3
+	}
+	s := gorgonia.F32(0.5)
+	m.Set(xs, tensor.New(tensor.WithShape(4, 5), tensor.WithBacking(xv)))
+	m.Set(ss, &s)
+	check("first run", xv, 0.5)
+	check("second run", xv, 0.5)
+	s = -2.25
+	check("scalar changed", xv, -2.25)
+	xv[7] = 11
+	check("written in place", xv, -2.25)
+	other := slices.Clone(xv)
+	other[0] = 5
+	m.Set(xs, tensor.New(tensor.WithShape(4, 5), tensor.WithBacking(other)))
+	check("another tensor", other, -2.25)
+	s2 := gorgonia.F32(3)
+	m.Set(ss, &s2)
+	check("another scalar", other, 3)
+}
+
 // TestAssembledSliceGradients: the gradient of a matrix read only through
 // disjoint column slices (three of four ranges, so a part of it is zero),
 // which Grad gives as slice gradients added up, is one group that writes

@@ -63,6 +63,31 @@ func vv(op Op, dst, a, b []float32) {
 	}
 }
 
+// VVAt, VSAt and SVAt are VV, VS and SV on the n elements at dst, a (and
+// b) without checks, for a caller that checked once that Enabled is set,
+// that 8 ≤ n < 2·elemPartWork (a pass not split across cores) and that
+// each pointer has n elements (a group of elementwise ops, whose operands
+// stay the same from run to run): the same assembly, bit for bit.
+func VVAt(op Op, dst, a, b *float32, n int) { vvAsm(op, dst, a, b, n) }
+
+// VSAt sets dst[i] = a[i] op s; see VVAt.
+func VSAt(op Op, dst, a *float32, s float32, n int) { vsAsm(op, dst, a, s, n) }
+
+// SVAt sets dst[i] = s op a[i]; see VVAt.
+func SVAt(op Op, dst *float32, s float32, a *float32, n int) {
+	switch op {
+	case Add, Mul:
+		vsAsm(op, dst, a, s, n)
+	case Sub:
+		subSV(dst, a, s, n)
+	case Div:
+		divSV(dst, a, s, n)
+	}
+}
+
+// SmallVector reports whether VVAt, VSAt and SVAt serve n elements.
+func SmallVector(n int) bool { return Enabled && n >= 8 && n < 2*elemPartWork }
+
 // vvAsm is the assembly kernel of op over n ≥ 8 elements.
 func vvAsm(op Op, dst, a, b *float32, n int) {
 	switch op {
