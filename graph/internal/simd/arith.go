@@ -134,10 +134,9 @@ func AddRows(dst, x, row []float32) {
 		return
 	}
 	if Enabled && c >= 8 {
-		// One kernel call a row, its last c mod 8 columns included.
-		r0 := &row[0]
-		for r := 0; r < n; r += c {
-			addVV(&dst[r], &x[r], r0, c)
+		// One kernel call, addVV's arithmetic on every row.
+		if n > 0 {
+			addRowsAVX(&dst[0], &x[0], &row[0], n/c, c)
 		}
 		return
 	}

@@ -215,3 +215,52 @@ row8:
 done:
 	VZEROUPPER
 	RET
+
+// func addRowsAVX(dst, x, row *float32, rows, c int)
+//
+// dst[r·c+j] = x[r·c+j] + row[j] for r < rows and j < c, with rows ≥ 1
+// and c ≥ 8: addVV(dst+r·c, x+r·c, row, c) for each row, in one call.
+// Each row's last c mod 8 elements as in VV: one vector of its last eight
+// computed before the row's loop and stored after it, so dst may be x.
+TEXT ·addRowsAVX(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ row+16(FP), DX
+	MOVQ rows+24(FP), R10
+	MOVQ c+32(FP), R11
+	MOVQ R11, R8
+	ANDQ $7, R8
+	MOVQ R11, R12
+	ANDQ $-8, R12
+	LEAQ -32(DX)(R11*4), R13
+
+row:
+	TESTQ   R8, R8
+	JZ      whole
+	LEAQ    -32(SI)(R11*4), R9
+	VMOVUPS (R9), Y5
+	VADDPS  (R13), Y5, Y5
+
+whole:
+	MOVQ R12, CX
+	XORQ AX, AX
+
+vec8:
+	VMOVUPS (SI)(AX*1), Y0
+	VADDPS  (DX)(AX*1), Y0, Y0
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ    $32, AX
+	SUBQ    $8, CX
+	JNZ     vec8
+	TESTQ   R8, R8
+	JZ      next
+	LEAQ    -32(DI)(R11*4), R9
+	VMOVUPS Y5, (R9)
+
+next:
+	LEAQ (SI)(R11*4), SI
+	LEAQ (DI)(R11*4), DI
+	DECQ R10
+	JNZ  row
+	VZEROUPPER
+	RET

@@ -17,3 +17,5 @@ func divSV(dst, a *float32, s float32, n int) { panic(noAsm) }
 func xorVS(dst, a *float32, s float32, n int) { panic(noAsm) }
 
 func sumRowsAVX2(dst, x *float32, rows, ld, n int) { panic(noAsm) }
+
+func addRowsAVX(dst, x, row *float32, rows, c int) { panic(noAsm) }

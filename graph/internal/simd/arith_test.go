@@ -113,8 +113,8 @@ func TestAddRows(t *testing.T) {
 		special := []float32{0, float32(math.Copysign(0, -1)), 1, -3.5, float32(math.Inf(1)), float32(math.Inf(-1)),
 			float32(math.NaN()), math.MaxFloat32, math.SmallestNonzeroFloat32, 1e-30}
 		same := func(x, y float32) bool { return math.Float32bits(x) == math.Float32bits(y) || (x != x && y != y) }
-		for _, c := range []int{1, 2, 7, 8, 9, 15, 16, 20, 31, 33, 80} {
-			for _, rows := range []int{0, 1, 3, 4} {
+		for _, c := range []int{1, 2, 7, 8, 9, 15, 16, 20, 31, 33, 60, 64, 80} {
+			for _, rows := range []int{0, 1, 3, 4, 8} {
 				n := rows * c
 				x, row := make([]float32, n), make([]float32, c)
 				for i := range x {
