@@ -37,7 +37,7 @@ type Machine struct {
 	// order: those whose runs do something (not leaves, kept values or
 	// a group's ops before its last); nil when a group's ops changed how
 	// they run, and made again by the next run.
-	order []int32
+	order []runStep
 	// plan runs the settled program on two goroutines (parallel.go); nil
 	// when it would not pay.
 	plan *plan
@@ -156,25 +156,45 @@ func (m *Machine) Run() (err error) {
 	if m.order == nil {
 		m.order = m.runOrder()
 	}
-	for _, i := range m.order {
-		if err := m.step(int(i), &cur); err != nil {
+	for _, e := range m.order {
+		if e.g >= 0 {
+			// A group's last op: its kernel, called here rather than
+			// through step.
+			cur = int(e.i)
+			if m.p.groups[e.g].k.run(m, nil, nil) {
+				continue
+			}
+			if err := m.runGroupOps(int(e.g), &cur); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := m.step(int(e.i), &cur); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// runStep is an op of Run's loop: slot i, and g the group it runs (its
+// last op, howGroup when the order was made), or -1.
+type runStep struct{ i, g int32 }
+
 // runOrder returns the ops of a settled program that its runs step
 // through: all but the leaves, the kept values and a group's ops before
 // its last, which no run computes.
-func (m *Machine) runOrder() []int32 {
-	order := make([]int32, 0, len(m.p.ops))
+func (m *Machine) runOrder() []runStep {
+	order := make([]runStep, 0, len(m.p.ops))
 	for i := range m.p.ops {
 		switch m.st[i].how {
 		case howLeaf, howKept, howFused, howFolded:
 			continue
 		}
-		order = append(order, int32(i))
+		g := int32(-1)
+		if m.st[i].how == howGroup {
+			g = int32(m.p.ops[i].group - 1)
+		}
+		order = append(order, runStep{i: int32(i), g: g})
 	}
 	return order
 }
