@@ -1,8 +1,11 @@
 package runtime
 
 import (
+	"unsafe"
+
 	"github.com/gornn/gornn/graph/internal/simd"
 	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // assemble finds the gradients of a matrix split into slices: Grad gives
@@ -57,7 +60,7 @@ func (p *Program) assemble(roots map[int]bool) {
 		if !ok || len(leaves) < 2 {
 			continue
 		}
-		k := newAssembled(p, r, leaves)
+		k := newAssembled(p, r, leaves, len(p.groups))
 		if k == nil {
 			continue
 		}
@@ -90,18 +93,18 @@ func isSliceGrad(k kernel) bool {
 // newAssembled returns the kernel of the tree rooted at r whose leaves are
 // slice gradients of one matrix, or nil when they are not of one dtype,
 // one matrix and one axis, or their ranges overlap.
-func newAssembled(p *Program, r int, leaves []int) kernel {
+func newAssembled(p *Program, r int, leaves []int, gi int) kernel {
 	switch p.ops[r].k.(type) {
 	case binary[float32]:
-		return buildAssembled[float32](p, r, leaves)
+		return buildAssembled[float32](p, r, leaves, gi)
 	case binary[float64]:
-		return buildAssembled[float64](p, r, leaves)
+		return buildAssembled[float64](p, r, leaves, gi)
 	}
 	return nil
 }
 
-func buildAssembled[T float32 | float64](p *Program, r int, leaves []int) kernel {
-	k := &assembled[T]{out: r, n: p.ops[r].k.(binary[T]).n}
+func buildAssembled[T float32 | float64](p *Program, r int, leaves []int, gi int) kernel {
+	k := &assembled[T]{gi: gi, out: r, n: p.ops[r].k.(binary[T]).n}
 	covered := 0
 	for _, l := range leaves {
 		g, ok := p.ops[l].k.(sliceGrad[T])
@@ -134,6 +137,7 @@ func buildAssembled[T float32 | float64](p *Program, r int, leaves []int) kernel
 // grads[i] (sizes[i] values) in range parts[i], zeros elsewhere, and adds
 // +0 to every element.
 type assembled[T float32 | float64] struct {
+	gi         int // the group's number in the program
 	out, n     int
 	rows, cols int
 	parts      []sliceRange
@@ -145,29 +149,74 @@ type assembled[T float32 | float64] struct {
 func (k *assembled[T]) String() string { return "assembled" }
 
 func (k *assembled[T]) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
-	o, ok := cachedOperand[T](m, k.out, k.n)
-	if !ok || o.vec == nil {
+	if len(m.assembled) < len(m.p.groups) {
+		m.assembled = make([]assembledOperands, len(m.p.groups))
+	}
+	c := &m.assembled[k.gi]
+	if !c.current(m) && !k.resolve(m, c) {
 		return false
 	}
-	for i, s := range k.grads {
-		if g, ok := cachedOperand[T](m, s, k.sizes[i]); !ok || g.vec == nil {
-			return false
-		}
-	}
+	o := unsafe.Slice((*T)(c.out), k.n)
 	if !k.covered {
-		clear(o.vec)
+		clear(o)
 	}
-	for i, s := range k.grads {
-		g, _ := cachedOperand[T](m, s, k.sizes[i])
-		sliceCopy(k.parts[i], o.vec, g.vec, k.rows, k.cols, true)
+	for i, g := range c.grads {
+		sliceCopy(k.parts[i], o, unsafe.Slice((*T)(g), k.sizes[i]), k.rows, k.cols, true)
 	}
 	if isFloat32[T]() {
-		o32 := as32(o.vec)
+		o32 := as32(o)
 		simd.VS(simd.Add, o32, o32, 0)
 		return true
 	}
-	for i := range o.vec {
-		o.vec[i] += 0
+	for i := range o {
+		o[i] += 0
 	}
+	return true
+}
+
+// prepare makes m's record of the group's operands from the values of
+// the first run, so that the runs after it allocate nothing.
+func (k *assembled[T]) prepare(m *Machine) {
+	if len(m.assembled) < len(m.p.groups) {
+		m.assembled = make([]assembledOperands, len(m.p.groups))
+	}
+	k.resolve(m, &m.assembled[k.gi])
+}
+
+// assembledOperands is what a machine keeps of an assembled group's
+// operands from one run to the next: the first elements of its value and
+// of the slices' gradients, and their tensors as found.
+type assembledOperands struct {
+	seenTensors
+	out   unsafe.Pointer
+	grads []unsafe.Pointer
+}
+
+// resolve finds the group's value and the slices' gradients, dense
+// vectors of their sizes, and keeps them in c; it reports false, keeping
+// nothing, when one is not.
+func (k *assembled[T]) resolve(m *Machine, c *assembledOperands) bool {
+	c.reset()
+	c.grads = c.grads[:0]
+	get := func(s, n int) (unsafe.Pointer, bool) {
+		v, ok := operand[T](m.vals[s], n)
+		if !ok || v.vec == nil || m.st[s].stale {
+			return nil, false
+		}
+		c.see(s, m.vals[s].(*tensor.Dense))
+		return unsafe.Pointer(unsafe.SliceData(v.vec)), true
+	}
+	var ok bool
+	if c.out, ok = get(k.out, k.n); !ok {
+		return false
+	}
+	for i, s := range k.grads {
+		g, ok := get(s, k.sizes[i])
+		if !ok {
+			return false
+		}
+		c.grads = append(c.grads, g)
+	}
+	c.found(m)
 	return true
 }

@@ -621,28 +621,3 @@ func groupRecord[T float32 | float64](buf *[]fusedOperands[T], gi, groups int) *
 	}
 	return &(*buf)[gi]
 }
-
-// seenDense is what a machine last found slot's value to be: a contiguous
-// tensor d over the memory at p of bytes bytes, of the element type it
-// was read as.
-type seenDense struct {
-	d     *tensor.Dense
-	p     unsafe.Pointer
-	bytes int
-}
-
-// cachedOperand is operand[T](m.vals[s], n), without the checks when the
-// value is the tensor over the memory it was the last time: a tensor's
-// dtype and whether it is a view do not change.
-func cachedOperand[T float32 | float64](m *Machine, s, n int) (operandOf[T], bool) {
-	c := &m.seen[s]
-	if d, ok := m.vals[s].(*tensor.Dense); ok && d == c.d && unsafe.SliceData(d.Raw) == (*byte)(c.p) && len(d.Raw) == c.bytes {
-		return operandOf[T]{vec: unsafe.Slice((*T)(c.p), n)}, true
-	}
-	v, ok := operand[T](m.vals[s], n)
-	if ok && v.vec != nil {
-		d := m.vals[s].(*tensor.Dense)
-		*c = seenDense{d: d, p: unsafe.Pointer(unsafe.SliceData(d.Raw)), bytes: len(d.Raw)}
-	}
-	return v, ok
-}

@@ -396,19 +396,26 @@ func (k *gemmAdd) splits() bool {
 // that each slot still holds the same tensor over the same memory (as
 // fusedOperands does for the elementwise groups).
 type gemmAddOperands struct {
-	valid    bool
-	gen      uint64 // the machine's gen when last found current
+	seenTensors
 	out, row []float32
 	cols     [][]float32
 	x, a, b  [2][]float32
 	// rs, cs are a's strides, ldb b's row stride: b untransposed, except
 	// where the product copies it (gemm.copiesB), which run does.
 	rs, cs, ldb [2]int
-	seen        []outsideDense
+}
+
+// seenTensors is a group's record of the tensors it read or wrote as it
+// found them: valid once found, and current while every slot still holds
+// the same tensor over the same memory.
+type seenTensors struct {
+	valid bool
+	gen   uint64 // the machine's gen when last found current
+	seen  []outsideDense
 }
 
 // current reports whether c holds the operands for this run.
-func (c *gemmAddOperands) current(m *Machine) bool {
+func (c *seenTensors) current(m *Machine) bool {
 	if !c.valid {
 		return false
 	}
@@ -425,6 +432,17 @@ func (c *gemmAddOperands) current(m *Machine) bool {
 	c.gen = g
 	return true
 }
+
+// reset empties c before its operands are found again.
+func (c *seenTensors) reset() { c.valid, c.seen = false, c.seen[:0] }
+
+// see notes slot's tensor d.
+func (c *seenTensors) see(slot int, d *tensor.Dense) {
+	c.seen = append(c.seen, outsideDense{slot: slot, d: d, p: unsafe.Pointer(unsafe.SliceData(d.Raw)), bytes: len(d.Raw)})
+}
+
+// found marks c valid and current.
+func (c *seenTensors) found(m *Machine) { c.valid, c.gen = true, m.gen.Load() }
 
 // prepare makes m's record of the group's operands, and its tiles, from
 // the values of the first run, so that the runs after it allocate nothing.
@@ -448,8 +466,7 @@ func (k *gemmAdd) prepare(m *Machine) {
 // them in c; it reports false, keeping nothing, when a value is not a
 // dense float32 tensor of its size.
 func (k *gemmAdd) resolve(m *Machine, c *gemmAddOperands) bool {
-	c.valid = false
-	c.seen = c.seen[:0]
+	c.reset()
 	mm, n := k.m, k.n
 	get := func(slot, size int) ([]float32, bool) {
 		if m.st[slot].stale {
@@ -460,7 +477,7 @@ func (k *gemmAdd) resolve(m *Machine, c *gemmAddOperands) bool {
 			return nil, false
 		}
 		d := m.vals[slot].(*tensor.Dense)
-		c.seen = append(c.seen, outsideDense{slot: slot, d: d, p: unsafe.Pointer(unsafe.SliceData(d.Raw)), bytes: len(d.Raw)})
+		c.see(slot, d)
 		return v, true
 	}
 	var ok bool
@@ -511,7 +528,7 @@ func (k *gemmAdd) resolve(m *Machine, c *gemmAddOperands) bool {
 			c.b[j], c.ldb[j] = t.g.untransposedB(bd, nil)
 		}
 	}
-	c.valid, c.gen = true, m.gen.Load()
+	c.found(m)
 	return true
 }
 

@@ -29,10 +29,12 @@ type Machine struct {
 	// gemmAdds holds, by group, the operands of the product-and-sum
 	// groups found on their last run (gemmadd.go).
 	gemmAdds []gemmAddOperands
+	// assembled holds, by group, the operands of the assembled slice
+	// gradients (assemble.go).
+	assembled []assembledOperands
 	// inner32 and inner64 hold the blocks of the groups' inner values.
 	inner32 []float32
 	inner64 []float64
-	seen    []seenDense // by slot: the tensors the assembled groups last read
 	// order lists the ops that Run's loop steps through, in program
 	// order: those whose runs do something (not leaves, kept values or
 	// a group's ops before its last); nil when a group's ops changed how
@@ -91,7 +93,7 @@ type state struct {
 // NewMachine returns a machine for p with no values; the caller sets the
 // leaves' with Set before the first run.
 func (p *Program) NewMachine() *Machine {
-	return &Machine{p: p, vals: make([]gorgonia.Value, len(p.ops)), st: make([]state, len(p.ops)), seen: make([]seenDense, len(p.ops)), mu: new(sync.Mutex), gen: new(atomic.Uint64)}
+	return &Machine{p: p, vals: make([]gorgonia.Value, len(p.ops)), st: make([]state, len(p.ops)), mu: new(sync.Mutex), gen: new(atomic.Uint64)}
 }
 
 // Set makes v the value of leaf slot i (an input or a parameter). The
