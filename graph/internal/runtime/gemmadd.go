@@ -343,7 +343,7 @@ func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 		// The terms' rows r..r+h: the products' in tiles, x's in place.
 		v0, v1 := t0[:h*n], t1
 		if t := &k.terms[0]; t.prod {
-			simd.GemmStrided(h, n, t.g.k, c.a[0][r*c.rs[0]:], c.rs[0], c.cs[0], b[0], ldb[0], v0, n)
+			tileProduct(h, n, t.g.k, c.a[0][r*c.rs[0]:], c.rs[0], c.cs[0], b[0], ldb[0], v0)
 		} else {
 			v0 = c.x[0][lo:hi]
 		}
@@ -357,7 +357,7 @@ func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 				tile = t1
 			}
 			v1 = tile[:h*n]
-			simd.GemmStrided(h, n, t.g.k, c.a[1][r*c.rs[1]:], c.rs[1], c.cs[1], b[1], ldb[1], v1, n)
+			tileProduct(h, n, t.g.k, c.a[1][r*c.rs[1]:], c.rs[1], c.cs[1], b[1], ldb[1], v1)
 		}
 		dst := t3
 		if k.cols == nil {
@@ -382,6 +382,17 @@ func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 		}
 	}
 	return true
+}
+
+// tileProduct computes the rows of a group's product into tile (row stride
+// n): the operands were checked when the group found them, so a product
+// the kernel computes in one call goes to it directly.
+func tileProduct(h, n, k int, a []float32, rs, cs int, b []float32, ldb int, tile []float32) {
+	if simd.GemmSmall(h, n, k) {
+		simd.GemmAt(h, n, k, &a[0], rs, cs, &b[0], ldb, &tile[0], n)
+		return
+	}
+	simd.GemmStrided(h, n, k, a, rs, cs, b, ldb, tile, n)
 }
 
 // splits reports whether a product of the group is large enough to be

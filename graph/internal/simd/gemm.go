@@ -71,11 +71,17 @@ func gemmFits(m, n, k int, b []float32, ldb int, c []float32, ldc int) bool {
 // 1: a[i][l] is a[i·rs + l·cs]. The common small product goes straight
 // to the kernel after one test.
 func gemmRun(m, n, k int, a []float32, rs, cs int, b []float32, ldb int, c []float32, ldc int) {
-	if Enabled && float64(m)*float64(n)*float64(k) < 2*gemmPartWork {
+	if GemmSmall(m, n, k) {
 		gemmAsm(m, n, k, a, rs, cs, b, ldb, c, ldc)
 		return
 	}
 	gemmLarge(m, n, k, a, rs, cs, b, ldb, c, ldc)
+}
+
+// GemmSmall reports whether GemmStrided computes an m×n×k product with
+// one call of the assembly kernel on the calling goroutine (GemmAt).
+func GemmSmall(m, n, k int) bool {
+	return Enabled && float64(m)*float64(n)*float64(k) < 2*gemmPartWork
 }
 
 // gemmLarge is gemmRun for a product that may be split across threads, or

@@ -532,3 +532,47 @@ func BenchmarkGemmTransposed(b *testing.B) {
 		})
 	}
 }
+
+// TestGemmAt: where GemmSmall holds, GemmAt (the kernel without checks)
+// writes what GemmStrided writes bit for bit, a read in place through
+// both kinds of strides, and nothing outside c's rows.
+func TestGemmAt(t *testing.T) {
+	if !Enabled {
+		t.Skip("GemmAt serves the AVX2 kernel only")
+	}
+	rnd := rand.New(rand.NewPCG(13, 14))
+	tested := 0
+	for _, m := range gemmMs {
+		for _, n := range gemmNs {
+			for _, k := range gemmKs {
+				if m < 1 || n < 1 || k < 1 || !GemmSmall(m, n, k) {
+					continue
+				}
+				a := newGemmMatrix(m, k, k, rnd)
+				at := transposedCopy(a, m+1)
+				b := newGemmMatrix(k, n, n+3, rnd)
+				for _, v := range []struct {
+					s      []float32
+					rs, cs int
+				}{{a.s, k, 1}, {at.s, 1, m + 1}} {
+					want := make([]float32, m*(n+2))
+					got := make([]float32, m*(n+2))
+					for i := range want {
+						want[i], got[i] = 7, 7
+					}
+					GemmStrided(m, n, k, v.s, v.rs, v.cs, b.s, n+3, want, n+2)
+					GemmAt(m, n, k, &v.s[0], v.rs, v.cs, &b.s[0], n+3, &got[0], n+2)
+					for i := range want {
+						if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
+							t.Fatalf("%dx%dx%d strides %d,%d: element %d: GemmAt %g, GemmStrided %g", m, n, k, v.rs, v.cs, i, got[i], want[i])
+						}
+					}
+					tested++
+				}
+			}
+		}
+	}
+	if tested == 0 {
+		t.Fatal("no shape tested")
+	}
+}
