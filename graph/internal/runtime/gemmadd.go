@@ -91,6 +91,7 @@ func (p *Program) gemmAdds(roots map[int]bool) {
 			k.copies = k.copies || t.prod && t.g.copiesB()
 			if t.prod {
 				k.ks[j] = t.g.k
+				k.large = k.large || simd.GemmMaySplit(t.g.m, t.g.n, t.g.k)
 			}
 		}
 		k.rows = min(k.m, max(1, tileElements/k.n))
@@ -230,8 +231,11 @@ type gemmAdd struct {
 	// both marks two products; copies a product that copies its second
 	// operand (gemm.copiesB) on every run.
 	both, copies bool
-	// ks are the products' inner sizes (0 for a term that is not one).
-	ks [2]int
+	// ks are the products' inner sizes (0 for a term that is not one);
+	// large marks a product that may be split across cores at some
+	// thread count (simd.GemmMaySplit).
+	ks    [2]int
+	large bool
 }
 
 // colSlice is a copy of columns start..end of the group's value into
@@ -398,7 +402,7 @@ func tileProduct(h, n, k int, a []float32, rs, cs int, b []float32, ldb int, til
 // splits reports whether a product of the group is large enough to be
 // split across cores at the current thread count.
 func (k *gemmAdd) splits() bool {
-	return simd.GemmSplits(k.m, k.n, k.ks[0]) || simd.GemmSplits(k.m, k.n, k.ks[1])
+	return k.large && (simd.GemmSplits(k.m, k.n, k.ks[0]) || simd.GemmSplits(k.m, k.n, k.ks[1]))
 }
 
 // gemmAddOperands is what a machine keeps of a product-and-sum group's

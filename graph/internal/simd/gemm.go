@@ -267,7 +267,14 @@ func gemmGo(m, n, k int, a []float32, rs, cs int, b []float32, ldb int, c []floa
 // goroutines (at the present Threads). The common small product is told
 // so inline.
 func GemmSplits(m, n, k int) bool {
-	return float64(m)*float64(n)*float64(k) >= 2*gemmPartWork && gemmSplits(m, n, k)
+	return GemmMaySplit(m, n, k) && gemmSplits(m, n, k)
+}
+
+// GemmMaySplit reports whether an m×n×k product is large enough that
+// GemmSplits holds for it at some thread count: a size's property, for
+// callers that settle it once.
+func GemmMaySplit(m, n, k int) bool {
+	return float64(m)*float64(n)*float64(k) >= 2*gemmPartWork
 }
 
 func gemmSplits(m, n, k int) bool {
