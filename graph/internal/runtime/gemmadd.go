@@ -70,20 +70,31 @@ func (p *Program) gemmAdds(roots map[int]bool) {
 	// newGroup makes the group of k over members (the sum, its products and
 	// its bias addition), with the column slices that read its value.
 	newGroup := func(k *gemmAdd, members []int) {
-		// The value read only by column slices (a joined layer's gates
-		// at prediction): the group writes the slices from its tiles and
-		// not the value.
-		if cols, aliases := columnSlices(p, k.root, readers, roots, free); cols != nil {
-			k.cols = cols
-			k.lend = -1
-			for _, c := range cols {
-				members = append(members, c.slot)
-			}
-			members = append(members, aliases...)
-		}
 		for j := range k.terms {
 			if t := &k.terms[j]; t.prod {
 				k.m, k.n = t.g.m, t.g.n
+			}
+		}
+		// The value read only by a float32 elementwise function (a
+		// SimpleRNN's tanh, a dense layer's activation): the group
+		// applies it to its tiles and writes its value, not the sum.
+		if r := readers[k.root]; len(r) == 1 && !roots[k.root] && free(r[0]) {
+			if u, ok := p.ops[r[0]].k.(unary[float32]); ok && len(p.ops[r[0]].args) == 1 && u.n == k.m*k.n {
+				k.act, k.root = u.f, r[0]
+				members = append(members, r[0])
+			}
+		}
+		// The value read only by column slices (a joined layer's gates
+		// at prediction): the group writes the slices from its tiles and
+		// not the value.
+		if k.act == nil {
+			if cols, aliases := columnSlices(p, k.root, readers, roots, free); cols != nil {
+				k.cols = cols
+				k.lend = -1
+				for _, c := range cols {
+					members = append(members, c.slot)
+				}
+				members = append(members, aliases...)
 			}
 		}
 		k.both = k.terms[0].prod && k.terms[1].prod
@@ -228,6 +239,9 @@ type gemmAdd struct {
 	// single marks a group of one product and the bias row added to it
 	// (sum is the bias addition; terms[1] is unused).
 	single bool
+	// act, when set, is the elementwise function (a unary kernel's) that
+	// alone reads the sum: root is its op, and the group writes its value.
+	act func(o, a []float32)
 	// both marks two products; copies a product that copies its second
 	// operand (gemm.copiesB) on every run.
 	both, copies bool
@@ -337,8 +351,8 @@ func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 	if k.both {
 		t1 = growT(&m.sc.tile2, rows*n)
 	}
-	var t3 []float32 // the value's rows, when only the slices are written
-	if k.cols != nil {
+	var t3 []float32 // the sum's rows, when the slices or act's value are written
+	if k.cols != nil || k.act != nil {
 		t3 = growT(&m.sc.tile3, rows*n)
 	}
 	for r := 0; r < mm; r += rows {
@@ -364,7 +378,7 @@ func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 			tileProduct(h, n, t.g.k, c.a[1][r*c.rs[1]:], c.rs[1], c.cs[1], b[1], ldb[1], v1)
 		}
 		dst := t3
-		if k.cols == nil {
+		if t3 == nil {
 			dst = c.out[lo:hi]
 		}
 		dst = dst[:h*n]
@@ -383,6 +397,9 @@ func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 		for j, cs := range k.cols {
 			w := cs.end - cs.start
 			simd.CopyRows(c.cols[j][r*w:(r+h)*w], w, dst[cs.start:], n, h, w)
+		}
+		if k.act != nil {
+			k.act(c.out[lo:hi], dst)
 		}
 	}
 	return true
@@ -472,7 +489,7 @@ func (k *gemmAdd) prepare(m *Machine) {
 	if k.terms[0].prod && k.terms[1].prod {
 		growT(&m.sc.tile2, k.rows*k.n)
 	}
-	if k.cols != nil {
+	if k.cols != nil || k.act != nil {
 		growT(&m.sc.tile3, k.rows*k.n)
 	}
 }

@@ -222,12 +222,13 @@ func TestGemmAddWritesSlices(t *testing.T) {
 // output at each step), is grouped with that addition: the product is
 // not computed on its own, and where the sum is read only by column
 // slices (and, in training, by the slices' gradients, which read only its
-// shape) the group writes the slices from its tiles. Every root, the
+// shape) the group writes the slices from its tiles, where only an
+// activation reads it the group writes the activation's value. Every root, the
 // gradients included, is bit for bit the unfused program's, at a tile, a
 // tile and a tail of rows, and one output column.
 func TestGemmBiasGroup(t *testing.T) {
 	t.Setenv("GORNN_FUSION", "on")
-	run := func(r, in, n int, cols bool) ([][]float64, *Program, *Machine) {
+	run := func(r, in, n int, cols, act bool) ([][]float64, *Program, *Machine) {
 		eg := gorgonia.NewGraph()
 		x := gorgonia.NewMatrix(eg, tensor.Float32, gorgonia.WithShape(r, in), gorgonia.WithName("x"))
 		w := gorgonia.NewMatrix(eg, tensor.Float32, gorgonia.WithShape(in, n), gorgonia.WithName("w"))
@@ -235,6 +236,10 @@ func TestGemmBiasGroup(t *testing.T) {
 		must := gorgonia.Must
 		z := must(gorgonia.BroadcastAdd(must(gorgonia.Mul(x, w)), bias, nil, []byte{0}))
 		out := z
+		if act {
+			// An activation alone reads the sum: the group applies it.
+			out = must(gorgonia.Tanh(z))
+		}
 		if cols {
 			u := n / 3
 			g0 := must(gorgonia.Slice(z, nil, gorgonia.S(0, u)))
@@ -260,13 +265,16 @@ func TestGemmBiasGroup(t *testing.T) {
 		return slices.EqualFunc(a, b, func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) })
 	}
 	for _, c := range []struct {
-		r, in, n int
-		cols     bool
-	}{{8, 1, 60, true}, {8, 20, 60, true}, {700, 5, 30, true}, {8, 20, 1, false}, {300, 20, 1, false}} {
-		fused, p, m := run(c.r, c.in, c.n, c.cols)
-		folded, groups, written := 0, 0, 0
+		r, in, n  int
+		cols, act bool
+	}{{8, 1, 60, true, false}, {8, 20, 60, true, false}, {700, 5, 30, true, false}, {8, 20, 1, false, false}, {300, 20, 1, false, false},
+		{8, 20, 20, false, true}, {700, 5, 30, false, true}} {
+		fused, p, m := run(c.r, c.in, c.n, c.cols, c.act)
+		folded, groups, written, acts := 0, 0, 0, 0
 		for i := 0; i < p.Len(); i++ {
 			switch {
+			case p.Kernel(i) == "tanh" && p.Group(i) >= 0 && m.How(i) == "group":
+				acts++ // the activation, the group's value
 			case p.Kernel(i) == "gemm" && m.How(i) == "folded" && p.Group(i) >= 0:
 				folded++
 			case p.Kernel(i) == "add-row" && p.Group(i) >= 0 && (m.How(i) == "group" || m.How(i) == "folded"):
@@ -279,11 +287,15 @@ func TestGemmBiasGroup(t *testing.T) {
 		if c.cols {
 			wantWritten = 3
 		}
-		if simd.Enabled && (folded < 1 || groups != 1 || written != wantWritten) {
-			t.Errorf("%+v: %d products folded, %d bias additions in a group, %d slices written by it; want at least 1, 1, %d", c, folded, groups, written, wantWritten)
+		wantActs := 0
+		if c.act {
+			wantActs = 1
+		}
+		if simd.Enabled && (folded < 1 || groups != 1 || written != wantWritten || acts != wantActs) {
+			t.Errorf("%+v: %d products folded, %d bias additions in a group, %d slices and %d activations written by it; want at least 1, 1, %d, %d", c, folded, groups, written, acts, wantWritten, wantActs)
 		}
 		t.Setenv("GORNN_FUSION", "off")
-		unfused, _, _ := run(c.r, c.in, c.n, c.cols)
+		unfused, _, _ := run(c.r, c.in, c.n, c.cols, c.act)
 		t.Setenv("GORNN_FUSION", "on")
 		for k := range unfused {
 			if !same(fused[k], unfused[k]) {
