@@ -210,7 +210,13 @@ func TestKilledWriterLeavesNothingForever(t *testing.T) {
 				bw.Flush()
 			}
 			fmt.Println("writing")
-			select {}
+			// Hang until killed, asleep on a timer: a bare select {}
+			// leaves no goroutine that can run, and the runtime ends
+			// the process with "all goroutines are asleep" (releasing
+			// its lock) as soon as it notices, racing the parent.
+			for {
+				time.Sleep(time.Hour)
+			}
 		}, 0o644)
 		fmt.Println(err)
 		os.Exit(1)
