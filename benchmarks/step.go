@@ -23,8 +23,11 @@ var SeedSize = Size{Units: 20, Batch: 8, Steps: 10}
 
 // StepCase is one training step of Sequential([kind(U, return sequences),
 // Dense(1)]) on a fixed random batch [B, T, 1] with SGD(LearningRate) and
-// MSE, through Trainer.TrainBatch. Its program is compiled when it is made
-// (Trainer.Compile), so that Step times only the step.
+// MSE, through Trainer.TrainBatch (W1–W3's step at the seed size), or of
+// Sequential([kind(U), Dense(1)]) on the last state with targets [B, 1]
+// (W4's step at LSTM(128), batch 64, 50 steps: NewLastStateCase). Its
+// program is compiled when it is made (Trainer.Compile), so that Step
+// times only the step.
 type StepCase struct {
 	Kind  Kind
 	Size  Size
@@ -33,12 +36,19 @@ type StepCase struct {
 	x, y  *graph.Tensor
 }
 
-// NewStepCase builds, compiles and warms up a step of the given size.
-func NewStepCase(k Kind, s Size) (*StepCase, error) {
+// NewStepCase builds and compiles a step of the given size whose layer
+// returns its sequence, Dense(1) at every step.
+func NewStepCase(k Kind, s Size) (*StepCase, error) { return newStepCase(k, s, true) }
+
+// NewLastStateCase builds and compiles a step of the given size whose
+// layer returns its last state, into Dense(1): W4's model.
+func NewLastStateCase(k Kind, s Size) (*StepCase, error) { return newStepCase(k, s, false) }
+
+func newStepCase(k Kind, s Size, sequences bool) (*StepCase, error) {
 	if s.Units <= 0 || s.Batch <= 0 || s.Steps <= 0 {
 		return nil, fmt.Errorf("%w: size %v", graph.ErrArgument, s)
 	}
-	m, err := NewRegressor(k, s.Units, s.Steps, true, Seed)
+	m, err := NewRegressor(k, s.Units, s.Steps, sequences, Seed)
 	if err != nil {
 		return nil, err
 	}
@@ -47,8 +57,12 @@ func NewStepCase(k Kind, s Size) (*StepCase, error) {
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(Seed, uint64(s.Units*1_000_003+s.Batch*1009+s.Steps)))
-	c := &StepCase{Kind: k, Size: s, Model: m, tr: tr,
-		x: RandomTensor(rng, s.Batch, s.Steps, 1), y: RandomTensor(rng, s.Batch, s.Steps, 1)}
+	c := &StepCase{Kind: k, Size: s, Model: m, tr: tr, x: RandomTensor(rng, s.Batch, s.Steps, 1)}
+	if sequences {
+		c.y = RandomTensor(rng, s.Batch, s.Steps, 1)
+	} else {
+		c.y = RandomTensor(rng, s.Batch, 1)
+	}
 	if err := tr.Compile(s.Batch); err != nil {
 		return nil, fmt.Errorf("%v %v: %w", k, s, err)
 	}

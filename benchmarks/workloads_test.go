@@ -280,9 +280,22 @@ func TestLookup(t *testing.T) {
 
 func TestStepCase(t *testing.T) {
 	for _, k := range Kinds {
+		last, err := NewLastStateCase(k, Size{Units: 4, Batch: 2, Steps: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := last.Model.OutputShape(); !slices.Equal(got, []int{1}) {
+			t.Errorf("%v last state: output shape %v, want [1]", k, got)
+		}
+		if l, err := last.Step(); err != nil || math.IsNaN(l) {
+			t.Errorf("%v last state: loss %v, %v", k, l, err)
+		}
 		c, err := NewStepCase(k, Size{Units: 4, Batch: 2, Steps: 3})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if got := c.Model.OutputShape(); !slices.Equal(got, []int{3, 1}) {
+			t.Errorf("%v sequences: output shape %v, want [3 1]", k, got)
 		}
 		l0, err := c.Step()
 		if err != nil {

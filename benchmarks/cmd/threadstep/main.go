@@ -2,10 +2,13 @@
 // the same process, alternating, and prints the least and the median time
 // of each and their ratio (the speed-up of two threads):
 //
-//	go run ./benchmarks/cmd/threadstep [-kind LSTM] [-units 128] [-batch 64] [-steps 50] [-reps 60]
+//	go run ./benchmarks/cmd/threadstep [-kind LSTM] [-units 128] [-batch 64] [-steps 50] [-reps 60] [-sequences]
 //
-// The defaults are W4's step (benchmarks.StepCase, LSTM(128), batch 64,
-// 50 time steps). Three configurations take turns, each on its own step
+// The defaults are W4's step (benchmarks.NewLastStateCase: LSTM(128)'s
+// last state into Dense(1), batch 64, 50 time steps); -sequences times
+// the model that returns its sequence (benchmarks.NewStepCase, as
+// stepcount does, which the figures in docs/benchmarks.md before log 42
+// were measured with). Three configurations take turns, each on its own step
 // case (its own model and compiled program): one thread
 // (runtime.GOMAXPROCS(1)), two threads with each program's ops in order
 // (GORNN_SCHEDULE=serial: only large products and passes are split), and
@@ -52,6 +55,7 @@ func run(args []string, out io.Writer) error {
 	batch := fs.Int("batch", 64, "batch size")
 	steps := fs.Int("steps", 50, "time steps")
 	reps := fs.Int("reps", 60, "steps timed per configuration")
+	sequences := fs.Bool("sequences", false, "the layer returns its sequence, Dense(1) at every step (W1–W3's model); by default its last state (W4's)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -80,7 +84,11 @@ func run(args []string, out io.Writer) error {
 		// The schedule is read at the program's first run (the first step).
 		os.Setenv("GORNN_SCHEDULE", c.schedule)
 		runtime.GOMAXPROCS(c.procs)
-		sc, err := benchmarks.NewStepCase(k, size)
+		newCase := benchmarks.NewLastStateCase
+		if *sequences {
+			newCase = benchmarks.NewStepCase
+		}
+		sc, err := newCase(k, size)
 		if err != nil {
 			return err
 		}

@@ -18,6 +18,10 @@ func TestRun(t *testing.T) {
 			t.Errorf("no row %q in\n%s", want, out.String())
 		}
 	}
+	out.Reset()
+	if err := run([]string{"-kind", "LSTM", "-units", "8", "-batch", "4", "-steps", "3", "-reps", "2", "-sequences"}, &out); err != nil || !strings.Contains(out.String(), "| 2 threads, plan |") {
+		t.Errorf("-sequences: %v\n%s", err, out.String())
+	}
 	if err := run([]string{"-kind", "Transformer"}, &out); err == nil {
 		t.Error("-kind Transformer: no error")
 	}
