@@ -112,34 +112,39 @@ sig8:
 	VZEROUPPER
 	RET
 
-// TANH sets out = tanh(x) for the eight lanes of x, using t1–t4: with
-// a = |x|, a + a·z·P(z) (z = a²) below 0.625 and 1 − 2/(e^{2a} + 1) from
-// there on, then x's sign. EXPR's constants but c7 are in Y6–Y13, exphi
-// in Y14 and 1 in Y15.
-#define TANH(x, out, t1, t2, t3, t4) \
-	VANDPS      abs<>(SB), x, t1; \
+// TANHEXP sets out = 1 − 2/(e^{2a} + 1) for a = |x| in t1, using t2 and
+// t3 (the formula from |x| = 0.625 on). EXPR's constants but c7 are in
+// Y6–Y13, exphi in Y14 and 1 in Y15.
+#define TANHEXP(out, t1, t2, t3) \
 	VADDPS      t1, t1, t2; \
 	VMINPS      t2, Y14, t2; \
 	EXPR(t2, out, t3, Y6, Y7, Y8, c7<>(SB), Y9, Y10, Y11, Y12, Y13, Y15); \
 	VADDPS      Y15, out, out; \
 	VADDPS      Y15, Y15, t3; \
 	VDIVPS      out, t3, out; \
-	VSUBPS      out, Y15, out; \
+	VSUBPS      out, Y15, out
+
+// TANHPOLY sets p = a + a·z·P(z) (z = a², in t2) for a = |x| in t1: the
+// polynomial below |x| = 0.625.
+#define TANHPOLY(p, t1, t2) \
 	VMULPS      t1, t1, t2; \
-	VMOVUPS     tanhp5<>(SB), t3; \
-	VFMADD213PS tanhp4<>(SB), t2, t3; \
-	VFMADD213PS tanhp3<>(SB), t2, t3; \
-	VFMADD213PS tanhp2<>(SB), t2, t3; \
-	VFMADD213PS tanhp1<>(SB), t2, t3; \
-	VMULPS      t2, t3, t3; \
-	VFMADD213PS t1, t1, t3; \
-	VCMPPS      $1, tanhsmall<>(SB), t1, t4; \
-	VBLENDVPS   t4, t3, out, out; \
-	VANDPS      sign<>(SB), x, t4; \
-	VORPS       t4, out, out
+	VMOVUPS     tanhp5<>(SB), p; \
+	VFMADD213PS tanhp4<>(SB), t2, p; \
+	VFMADD213PS tanhp3<>(SB), t2, p; \
+	VFMADD213PS tanhp2<>(SB), t2, p; \
+	VFMADD213PS tanhp1<>(SB), t2, p; \
+	VMULPS      t2, p, p; \
+	VFMADD213PS t1, t1, p
 
 // func tanhAVX2(dst, x *float32, n int)
-// n is a positive multiple of 8. One vector an iteration, as the sigmoid.
+//
+// n is a positive multiple of 8. One vector an iteration, as the
+// sigmoid: with a = |x|, TANHPOLY in the lanes below 0.625 and TANHEXP
+// in the others, then x's sign. A vector whose lanes are all below 0.625
+// (nearly every one in the workloads: a gate's and a cell state's
+// pre-activations are small) computes only the polynomial, one whose
+// lanes are all at or above it only the exponential formula: what the
+// blend of both would pick, lane by lane, the same bits.
 TEXT ·tanhAVX2(SB), NOSPLIT, $0-24
 	MOVQ    dst+0(FP), DI
 	MOVQ    x+8(FP), SI
@@ -156,8 +161,25 @@ TEXT ·tanhAVX2(SB), NOSPLIT, $0-24
 	VMOVUPS one<>(SB), Y15
 
 tanh8:
-	VMOVUPS (SI), Y0
-	TANH(Y0, Y1, Y2, Y3, Y4, Y5)
+	VMOVUPS   (SI), Y0
+	VANDPS    abs<>(SB), Y0, Y2
+	VCMPPS    $1, tanhsmall<>(SB), Y2, Y5
+	VMOVMSKPS Y5, AX
+	CMPL      AX, $0xff
+	JEQ       small
+	TANHEXP(Y1, Y2, Y3, Y4)
+	TESTL     AX, AX
+	JZ        sign
+	TANHPOLY(Y4, Y2, Y3)
+	VBLENDVPS Y5, Y4, Y1, Y1
+	JMP       sign
+
+small:
+	TANHPOLY(Y1, Y2, Y3)
+
+sign:
+	VANDPS  sign<>(SB), Y0, Y5
+	VORPS   Y5, Y1, Y1
 	VMOVUPS Y1, (DI)
 	ADDQ    $32, SI
 	ADDQ    $32, DI

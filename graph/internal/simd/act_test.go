@@ -282,3 +282,43 @@ func TestActivationTails(t *testing.T) {
 		}
 	}
 }
+
+// TestTanhPathsAgree: a vector whose lanes are all below 0.625 in
+// magnitude (the polynomial alone) and one whose lanes are all at or
+// above it (the exponential formula alone) give each lane the bits it
+// gets in a vector of both kinds (both computed, then blended).
+func TestTanhPathsAgree(t *testing.T) {
+	if !Enabled {
+		t.Skip("the paths are the assembly's")
+	}
+	var small, large []float32
+	for i := 0; i <= 4000; i++ {
+		v := float32(i) * (0.625 / 4000)
+		if v < 0.625 {
+			small = append(small, v, -v)
+		}
+	}
+	small = append(small, float32(math.Copysign(0, -1)), math.SmallestNonzeroFloat32, 1e-30, math.Nextafter32(0.625, 0))
+	for i := 0; i <= 4000; i++ {
+		v := 0.625 + float32(i)*0.01
+		large = append(large, v, -v)
+	}
+	large = append(large, 88, 1e30, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()))
+	check := func(kind string, xs []float32, other float32) {
+		for _, x := range xs {
+			same := make([]float32, 8)
+			mixed := make([]float32, 8)
+			for j := range same {
+				same[j], mixed[j] = x, other
+			}
+			mixed[3] = x
+			Tanh(same, same)
+			Tanh(mixed, mixed)
+			if math.Float32bits(same[0]) != math.Float32bits(mixed[3]) && !(same[0] != same[0] && mixed[3] != mixed[3]) {
+				t.Fatalf("%s x = %g: %g alone, %g among other lanes", kind, x, same[0], mixed[3])
+			}
+		}
+	}
+	check("small", small, 2)
+	check("large", large, 0.25)
+}
