@@ -84,9 +84,10 @@ func (p *Program) gemmAdds(roots map[int]bool) {
 				members = append(members, r[0])
 			}
 		}
-		// The value read only by column slices (a joined layer's gates
-		// at prediction): the group writes the slices from its tiles and
-		// not the value.
+		// The value read only by column slices (a joined layer's gates;
+		// in training also by the slices' gradients, which read only its
+		// shape): the group writes the slices from its tiles and not the
+		// value.
 		if k.act == nil {
 			if cols, aliases := columnSlices(p, k.root, readers, roots, free); cols != nil {
 				k.cols = cols
