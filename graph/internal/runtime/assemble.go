@@ -149,9 +149,6 @@ type assembled[T float32 | float64] struct {
 func (k *assembled[T]) String() string { return "assembled" }
 
 func (k *assembled[T]) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
-	if len(m.assembled) < len(m.p.groups) {
-		m.assembled = make([]assembledOperands, len(m.p.groups))
-	}
 	c := &m.assembled[k.gi]
 	if !c.current(m) && !k.resolve(m, c) {
 		return false
@@ -176,12 +173,7 @@ func (k *assembled[T]) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) boo
 
 // prepare makes m's record of the group's operands from the values of
 // the first run, so that the runs after it allocate nothing.
-func (k *assembled[T]) prepare(m *Machine) {
-	if len(m.assembled) < len(m.p.groups) {
-		m.assembled = make([]assembledOperands, len(m.p.groups))
-	}
-	k.resolve(m, &m.assembled[k.gi])
-}
+func (k *assembled[T]) prepare(m *Machine) { k.resolve(m, &m.assembled[k.gi]) }
 
 // assembledOperands is what a machine keeps of an assembled group's
 // operands from one run to the next: the first elements of its value and

@@ -320,9 +320,6 @@ const tileElements = 4096
 // run computes the group's value. It declines, before writing anything,
 // when a value is not a dense float32 tensor of its size.
 func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
-	if len(m.gemmAdds) < len(m.p.groups) {
-		m.gemmAdds = make([]gemmAddOperands, len(m.p.groups))
-	}
 	c := &m.gemmAdds[k.gi]
 	if !c.current(m) && !k.resolve(m, c) {
 		return false
@@ -480,9 +477,6 @@ func (c *seenTensors) found(m *Machine) { c.valid, c.gen = true, m.gen.Load() }
 // prepare makes m's record of the group's operands, and its tiles, from
 // the values of the first run, so that the runs after it allocate nothing.
 func (k *gemmAdd) prepare(m *Machine) {
-	if len(m.gemmAdds) < len(m.p.groups) {
-		m.gemmAdds = make([]gemmAddOperands, len(m.p.groups))
-	}
 	if !k.resolve(m, &m.gemmAdds[k.gi]) {
 		return
 	}

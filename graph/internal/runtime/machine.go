@@ -93,7 +93,17 @@ type state struct {
 // NewMachine returns a machine for p with no values; the caller sets the
 // leaves' with Set before the first run.
 func (p *Program) NewMachine() *Machine {
-	return &Machine{p: p, vals: make([]gorgonia.Value, len(p.ops)), st: make([]state, len(p.ops)), mu: new(sync.Mutex), gen: new(atomic.Uint64)}
+	m := &Machine{p: p, vals: make([]gorgonia.Value, len(p.ops)), st: make([]state, len(p.ops)), mu: new(sync.Mutex), gen: new(atomic.Uint64)}
+	m.makeRecords()
+	return m
+}
+
+// makeRecords makes m's records of the product-and-sum and assembled
+// groups' operands, one per group of the program (those of other groups
+// stay empty), which each of those groups finds on its first run.
+func (m *Machine) makeRecords() {
+	m.gemmAdds = make([]gemmAddOperands, len(m.p.groups))
+	m.assembled = make([]assembledOperands, len(m.p.groups))
 }
 
 // Set makes v the value of leaf slot i (an input or a parameter). The

@@ -307,7 +307,9 @@ const maxLanes = 8
 func (pl *plan) addLanes(n int) {
 	m := pl.lanes[0]
 	for len(pl.lanes) < n {
-		pl.lanes = append(pl.lanes, &Machine{p: m.p, vals: m.vals, st: m.st, settled: true, mu: m.mu, gen: m.gen, plan: pl})
+		l := &Machine{p: m.p, vals: m.vals, st: m.st, settled: true, mu: m.mu, gen: m.gen, plan: pl}
+		l.makeRecords()
+		pl.lanes = append(pl.lanes, l)
 	}
 	for _, l := range pl.lanes[1:] {
 		l.sc.run = m.sc.run
