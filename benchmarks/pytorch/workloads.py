@@ -19,7 +19,8 @@ SGD(lr 0.01), MSE.
 prints one JSON line:
     {"workload": "W1", "seconds": ..., "final_loss": ... or null,
      "peak_rss_mb": ..., "torch": "...", "threads": 1,
-     "blas": "OpenBLAS 0.3.21 (/usr/lib/...)", "blas_kind": "openblas"}
+     "blas": "OpenBLAS 0.3.21 (/usr/lib/...)", "blas_kind": "openblas",
+     "blas_core": "SkylakeX"}
 
 `blas_kind` names the BLAS torch's products run on, read from the libraries
 mapped into this process (/proc/self/maps) and torch.__config__.show():
@@ -27,7 +28,10 @@ openblas, mkl, blis, atlas, reference (netlib's unoptimized libblas) or
 unknown. Debian's python3-torch calls whatever libblas.so.3 the alternatives
 system points to; with only libblas3 installed that is the reference BLAS,
 about 8x slower on W4, and ratios against it mean nothing. Install
-libopenblas0-pthread (see benchmarks/pytorch/README.md).
+libopenblas0-pthread (see benchmarks/pytorch/README.md). `blas_core` is
+the kernels an OpenBLAS chose for the processor (openblas_get_corename):
+an OpenBLAS older than the processor falls back to Prescott's SSE3 ones,
+several times slower; OPENBLAS_CORETYPE chooses them (compare sets it).
 
 `seconds` is the wall time of the timed region only (training, or prediction),
 not model building, data generation or untimed pre-training. With --repeat N
@@ -114,6 +118,26 @@ def _sgemm_provider():
         return None
 
 
+def _openblas_core(path):
+    """The kernels OpenBLAS chose for this processor (openblas_get_corename:
+    Haswell, SkylakeX, Zen, ... or Prescott, its generic fallback), or None.
+
+    A DYNAMIC_ARCH OpenBLAS picks its kernels from the processor's model
+    number; one older than the processor falls back to Prescott's SSE3
+    kernels (0.3.21 on Emerald Rapids does), several times slower than the
+    processor's own. OPENBLAS_CORETYPE overrides the choice.
+    """
+    import ctypes
+
+    try:
+        fn = ctypes.CDLL(path).openblas_get_corename
+        fn.restype = ctypes.c_char_p
+        name = fn()
+        return name.decode().strip() if name else None
+    except (OSError, AttributeError):
+        return None
+
+
 def blas_info():
     """Which BLAS torch's matrix products call: {"blas": description, "blas_kind": kind}.
 
@@ -164,7 +188,11 @@ def blas_info():
     provider = _sgemm_provider()
     if provider:
         kind = kind_of(provider)
-        return {"blas": describe(kind, provider), "blas_kind": kind}
+        info = {"blas": describe(kind, provider), "blas_kind": kind}
+        core = _openblas_core(provider) if kind == "openblas" else None
+        if core:
+            info["blas_core"] = core
+        return info
     if blas_config.lower() == "mkl" or "Math Kernel Library" in config:
         return {"blas": "MKL (linked into libtorch; BLAS_INFO=mkl)", "blas_kind": "mkl"}
     for path in libs:

@@ -22,7 +22,11 @@
 // it from the process). Against the reference BLAS (netlib's libblas, what
 // Debian's python3-torch gets with only libblas3 installed) the ratios are
 // meaningless, and compare prints none; install OpenBLAS
-// (apt-get install -y libopenblas0-pthread).
+// (apt-get install -y libopenblas0-pthread). An OpenBLAS that does not
+// know the processor runs its generic SSE3 kernels (Prescott), several
+// times slower than the processor's own; compare then sets
+// OPENBLAS_CORETYPE for the PyTorch runs to the processor's best kernels
+// (blascore.go), says so, and prints no ratios if that fails.
 //
 // The C floor is compiled with the system C compiler (cc -O3
 // -march=native) and fed gornn's data, initial weights and batch order;
@@ -78,6 +82,14 @@ type config struct {
 	script    string
 	w6Batch   int
 	cfloor    bool
+	// cpuCore and cpuLevel are the best OpenBLAS kernels this processor
+	// runs and their instruction set (machineCore); pyEnv is added to the
+	// PyTorch runs' environment (OPENBLAS_CORETYPE when compare sets it),
+	// and coreNote says why, for the report.
+	cpuCore  string
+	cpuLevel int
+	pyEnv    []string
+	coreNote string
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -103,6 +115,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("-runs %d: must be at least 1", *runs)
 	}
 	c := config{runs: *runs, out: *out, script: *script, w6Batch: *w6Batch, cfloor: *cfloor, peak: *peak}
+	c.cpuCore, c.cpuLevel = machineCore()
 	for _, f := range strings.Split(*threads, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 1 || n > 1024 {
@@ -176,6 +189,8 @@ type record struct {
 	// or unknown.
 	BLAS     string `json:"blas,omitempty"`
 	BLASKind string `json:"blas_kind,omitempty"`
+	// BLASCore is the kernels an OpenBLAS chose (openblas_get_corename).
+	BLASCore string `json:"blas_core,omitempty"`
 	Threads  int    `json:"threads,omitempty"`
 	Go       string `json:"go,omitempty"`
 	// RSSByEpoch is the resident set size (MiB) after some epochs (gornn's
@@ -276,7 +291,7 @@ func pyRun(c config, id string, threads int, stderr io.Writer) (record, error) {
 		args = append(args, "--w6-batch", fmt.Sprint(c.w6Batch))
 	}
 	cmd := exec.Command(c.python, args...)
-	cmd.Env = append(os.Environ(), threadEnv(threads)...)
+	cmd.Env = append(append(os.Environ(), threadEnv(threads)...), c.pyEnv...)
 	return child(cmd, stderr)
 }
 
@@ -356,20 +371,27 @@ func buildFloor(dir string, ids []string, stderr io.Writer) (floor, error) {
 // pyBLAS asks the PyTorch script which BLAS torch calls.
 func pyBLAS(c config) (record, error) {
 	cmd := exec.Command(c.python, c.script, "--blas")
-	cmd.Env = append(os.Environ(), threadEnv(1)...)
+	cmd.Env = append(append(os.Environ(), threadEnv(1)...), c.pyEnv...)
 	return child(cmd, io.Discard)
 }
 
-// blasOf returns the BLAS the PyTorch runs used: the description and the
-// kind, "mixed" when the runs disagree, "" when none said.
-func blasOf(all []results) (desc, kind string) {
+// blasOf returns the BLAS the PyTorch runs used: the description (with
+// an OpenBLAS's kernels) and the kind, "mixed" when the runs disagree,
+// "weak" when an OpenBLAS ran kernels below the processor's level, ""
+// when none said.
+func blasOf(all []results, level int) (desc, kind string) {
 	seen := map[string]bool{}
 	var descs []string
+	weak := false
 	for _, r := range all {
 		for _, p := range r.pytorch {
 			d := p.BLAS
 			if d == "" {
 				d = "not reported"
+			}
+			if p.BLASCore != "" {
+				d += ", kernels " + p.BLASCore
+				weak = weak || coreBelow(p.BLASCore, level)
 			}
 			if !seen[d] {
 				seen[d] = true
@@ -385,6 +407,9 @@ func blasOf(all []results) (desc, kind string) {
 	if kind == "" && len(descs) > 0 {
 		kind = "unknown"
 	}
+	if weak && kind != "mixed" {
+		kind = "weak"
+	}
 	return strings.Join(descs, "; "), kind
 }
 
@@ -392,6 +417,22 @@ func compare(c config, stdout, stderr io.Writer) error {
 	start := time.Now()
 	if b, err := pyBLAS(c); err == nil {
 		fmt.Fprintf(stderr, "PyTorch %s calls BLAS: %s\n", b.Torch, b.BLAS)
+		if force := coreFix(b.BLASCore, presetCore(), c.cpuCore, c.cpuLevel); force != "" {
+			c.pyEnv = append(c.pyEnv, "OPENBLAS_CORETYPE="+force)
+			if fb, err := pyBLAS(c); err == nil && !coreBelow(fb.BLASCore, c.cpuLevel) {
+				c.coreNote = fmt.Sprintf("OpenBLAS chose its %s kernels (%s) on this processor, which runs %s: it does not know the processor. "+
+					"compare set OPENBLAS_CORETYPE=%s for the PyTorch runs, and OpenBLAS ran its %s kernels.",
+					b.BLASCore, isaNames[coreLevel(b.BLASCore)], isaNames[c.cpuLevel], force, fb.BLASCore)
+				fmt.Fprintln(stderr, c.coreNote)
+			} else {
+				c.pyEnv = c.pyEnv[:len(c.pyEnv)-1]
+			}
+		}
+		if b.BLASCore != "" && c.coreNote == "" && coreBelow(b.BLASCore, c.cpuLevel) {
+			fmt.Fprintf(stderr, "WARNING: OpenBLAS runs its %s kernels (%s) on a processor that runs %s; no gornn/PyTorch ratios will be printed. "+
+				"Set OPENBLAS_CORETYPE=%s (or unset it) and check that OpenBLAS accepts it (OPENBLAS_VERBOSE=2).\n",
+				b.BLASCore, isaNames[coreLevel(b.BLASCore)], isaNames[c.cpuLevel], c.cpuCore)
+		}
 		if b.BLASKind == "reference" {
 			fmt.Fprintln(stderr, "WARNING: that is the unoptimized reference BLAS; no gornn/PyTorch ratios will be printed. "+
 				"Install OpenBLAS (Debian: apt-get install -y libopenblas0-pthread) and check "+
@@ -558,11 +599,11 @@ func markdown(c config, fl floor, all []results, total time.Duration) string {
 			torch = r.pytorch[0].Torch
 		}
 	}
-	blas, kind := blasOf(all)
+	blas, kind := blasOf(all, c.cpuLevel)
 	// Ratios only against an optimized BLAS: the reference BLAS makes
 	// PyTorch's products several times slower than they are anywhere
 	// PyTorch is installed with care.
-	ratiosOK := kind != "reference" && kind != "mixed"
+	ratiosOK := kind != "reference" && kind != "mixed" && kind != "weak"
 	ts := threadCounts(all)
 	tlist := make([]string, len(ts))
 	for i, t := range ts {
@@ -577,6 +618,9 @@ func markdown(c config, fl floor, all []results, total time.Duration) string {
 		"%s; %s of each, alternating, each a fresh process; "+
 		"medians; total wall time %s.\n\n", cpuModel(), runtime.NumCPU(), runtime.Version(), torch, c.python, blas,
 		threadsDesc, plural(c.runs, "run"), total.Round(time.Second))
+	if c.coreNote != "" {
+		fmt.Fprintf(&b, "%s\n\n", c.coreNote)
+	}
 	if fl.built != "" {
 		fmt.Fprintf(&b, "C floor (W1–W3): benchmarks/cfloor/floor.c built with `%s`, one thread, same data, initial weights and batch order as gornn.\n\n", fl.built)
 	}
@@ -591,6 +635,10 @@ func markdown(c config, fl floor, all []results, total time.Duration) string {
 			"`update-alternatives --display libblas.so.3-x86_64-linux-gnu` points to it, and run again.\n\n")
 	case "mixed":
 		b.WriteString("**The PyTorch runs did not all use the same BLAS; no gornn/PyTorch ratios are printed (n/a).**\n\n")
+	case "weak":
+		fmt.Fprintf(&b, "**OpenBLAS ran kernels below this processor's instruction set (it runs %s; OpenBLAS's best for it are %s): "+
+			"PyTorch's matrix products were several times slower than they can be here, so gornn/PyTorch ratios would flatter gornn "+
+			"and none are printed (n/a).** Set `OPENBLAS_CORETYPE=%s` and run again.\n\n", isaNames[c.cpuLevel], c.cpuCore, c.cpuCore)
 	case "unknown":
 		b.WriteString("**PyTorch's BLAS was not identified: the gornn/PyTorch ratios of compute-bound workloads (W4, W6) " +
 			"may be against an unoptimized BLAS.**\n\n")

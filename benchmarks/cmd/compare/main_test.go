@@ -135,8 +135,85 @@ func TestBLASOf(t *testing.T) {
 		{[]record{a, r}, "mixed"},
 		{[]record{{}}, "unknown"},
 	} {
-		if _, k := blasOf([]results{{pytorch: c.rs}}); k != c.kind {
+		if _, k := blasOf([]results{{pytorch: c.rs}}, isaAVX2); k != c.kind {
 			t.Errorf("%v: kind %q, want %q", c.rs, k, c.kind)
+		}
+	}
+	p := record{BLAS: "OpenBLAS 0.3.21", BLASKind: "openblas", BLASCore: "Prescott"}
+	h := record{BLAS: "OpenBLAS 0.3.21", BLASKind: "openblas", BLASCore: "Haswell"}
+	for _, c := range []struct {
+		rs    []record
+		level int
+		kind  string
+	}{
+		{[]record{p}, isaAVX512, "weak"},
+		{[]record{p}, isaSSE, "openblas"},
+		{[]record{h}, isaAVX2, "openblas"},
+		{[]record{h}, isaAVX512, "weak"},
+		{[]record{h}, isaUnknown, "openblas"},
+		{[]record{{BLAS: "OpenBLAS", BLASKind: "openblas", BLASCore: "Armv8"}}, isaAVX2, "openblas"},
+	} {
+		desc, k := blasOf([]results{{pytorch: c.rs}}, c.level)
+		if k != c.kind {
+			t.Errorf("%v at level %d: kind %q, want %q", c.rs, c.level, k, c.kind)
+		}
+		if want := "kernels " + c.rs[0].BLASCore; !strings.Contains(desc, want) {
+			t.Errorf("%v: description %q lacks %q", c.rs, desc, want)
+		}
+	}
+}
+
+// TestCoreFix checks when compare forces OpenBLAS's kernels: only when
+// OpenBLAS chose kernels known to be below the processor's, and never
+// over the user's own OPENBLAS_CORETYPE.
+func TestCoreFix(t *testing.T) {
+	for _, c := range []struct {
+		reported, preset, want string
+		level                  int
+		force                  string
+	}{
+		{"Prescott", "", "SkylakeX", isaAVX512, "SkylakeX"},
+		{"prescott", "", "Haswell", isaAVX2, "Haswell"},
+		{"Haswell", "", "SkylakeX", isaAVX512, "SkylakeX"},
+		{"SkylakeX", "", "SkylakeX", isaAVX512, ""},
+		{"Cooperlake", "", "SkylakeX", isaAVX512, ""},
+		{"Zen", "", "Haswell", isaAVX2, ""},
+		{"Prescott", "Haswell", "SkylakeX", isaAVX512, ""},
+		{"Prescott", "", "", isaUnknown, ""},
+		{"", "", "SkylakeX", isaAVX512, ""},
+		{"NeoverseN1", "", "SkylakeX", isaAVX512, ""},
+	} {
+		if got := coreFix(c.reported, c.preset, c.want, c.level); got != c.force {
+			t.Errorf("coreFix(%q, %q, %q, %d) = %q, want %q", c.reported, c.preset, c.want, c.level, got, c.force)
+		}
+	}
+	if name, level := machineCore(); (name == "") != (level == isaUnknown) || coreLevel(name) != level {
+		t.Errorf("machineCore() = %q, %d: the name's level is %d", name, level, coreLevel(name))
+	}
+}
+
+// TestMarkdownRefusesWeakCore checks that a report against an OpenBLAS on
+// kernels below the processor's prints no ratios and says why, and that
+// compare's own OPENBLAS_CORETYPE note reaches the report.
+func TestMarkdownRefusesWeakCore(t *testing.T) {
+	loss := 0.5
+	rs := []results{{
+		id:      "W4",
+		gornn:   []record{{Seconds: 1, FinalLoss: &loss}},
+		pytorch: []record{{Seconds: 4, BLAS: "OpenBLAS 0.3.21 (/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3)", BLASKind: "openblas", BLASCore: "Prescott"}},
+	}}
+	md := markdown(config{runs: 1, python: "python3", cpuCore: "SkylakeX", cpuLevel: isaAVX512}, floor{}, rs, 0)
+	for _, want := range []string{"| W4 | 1.000 | 4.000 | n/a |", "kernels Prescott", "OPENBLAS_CORETYPE=SkylakeX", "none are printed"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+	rs[0].pytorch[0].BLASCore = "SkylakeX"
+	note := "compare set OPENBLAS_CORETYPE=SkylakeX for the PyTorch runs"
+	md = markdown(config{runs: 1, python: "python3", cpuCore: "SkylakeX", cpuLevel: isaAVX512, coreNote: note}, floor{}, rs, 0)
+	for _, want := range []string{"| W4 | 1.000 | 4.000 | 0.25 |", "kernels SkylakeX", note} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
 		}
 	}
 }
