@@ -3,3 +3,5 @@
 package simd
 
 const hasAVX2FMA = false
+
+const hasAVX512 = false

@@ -28,7 +28,7 @@ func guardedFloats(t *testing.T, size int) ([]float32, func()) {
 // TestGemmGuardPages puts the end of a, b and c against unmapped memory:
 // the masked loads and stores of the last columns must not touch it.
 func TestGemmGuardPages(t *testing.T) {
-	paths(t, func(t *testing.T) {
+	gemmPaths(t, func(t *testing.T) {
 		check := func(m, n, k int, a, b, c []float32) {
 			t.Helper()
 			for i := 0; i < m; i++ {

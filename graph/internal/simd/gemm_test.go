@@ -133,7 +133,7 @@ func runGemm(t *testing.T, a, b gemmMatrix, ldc int) gemmMatrix {
 func TestGemmShapes(t *testing.T) {
 	// Largest |got − want| / (k·u·Σ|a||b|), over all k and over k ≥ 8.
 	worst, worst8 := 0.0, 0.0
-	paths(t, func(t *testing.T) {
+	gemmPaths(t, func(t *testing.T) {
 		rnd := rand.New(rand.NewPCG(1, 2))
 		for _, m := range gemmMs {
 			for _, n := range gemmNs {
@@ -191,6 +191,67 @@ func TestGemmShapes(t *testing.T) {
 	t.Logf("largest error: %.3f·k·u·Σ|a||b| (%.3f for k ≥ 8); the bound is 1.01·γ_k·Σ|a||b| ≈ 1.01·k·u·Σ|a||b|", worst, worst8)
 }
 
+// gemmPaths runs f on every matrix-product path this processor has: the
+// AVX-512 kernel (where it has AVX-512F), the AVX2 one and plain Go.
+func gemmPaths(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	savedE, savedW := Enabled, wide
+	defer func() { Enabled, wide = savedE, savedW }()
+	if hasAVX512 && hasAVX2FMA {
+		Enabled, wide = true, true
+		t.Run("avx512", f)
+	} else {
+		t.Log("no AVX-512F on this processor: the 512-bit product kernel is not tested")
+	}
+	wide = false
+	paths(t, f)
+}
+
+// TestGemmWideMatchesAVX2 checks that the AVX-512 and AVX2 kernels give
+// the same bits on every element, on shapes around their block sizes
+// (rows by 4, columns by 48 and 16 lanes, and by 24 and 8) and with a
+// read transposed in place.
+func TestGemmWideMatchesAVX2(t *testing.T) {
+	if !hasAVX512 || !hasAVX2FMA {
+		t.Log("no AVX-512F on this processor: nothing to compare the AVX2 kernel with")
+		return
+	}
+	savedE, savedW := Enabled, wide
+	defer func() { Enabled, wide = savedE, savedW }()
+	Enabled = true
+	rnd := rand.New(rand.NewPCG(9, 10))
+	ns := []int{1, 3, 8, 15, 16, 17, 20, 24, 31, 32, 33, 47, 48, 49, 64, 80, 95, 96, 97, 128, 130, 512}
+	for _, m := range []int{4, 5, 8, 12, 63, 64} {
+		for _, n := range ns {
+			for _, k := range []int{1, 2, 20, 129} {
+				a := newGemmMatrix(m, k, k+1, rnd)
+				at := transposedCopy(a, m+2)
+				b := newGemmMatrix(k, n, n+3, rnd)
+				for _, tr := range []bool{false, true} {
+					var c [2]gemmMatrix
+					for p, w := range []bool{false, true} {
+						wide = w
+						c[p] = newGemmMatrix(m, n, n+1, nil)
+						if tr {
+							GemmStrided(m, n, k, at.s, 1, at.ld, b.s, b.ld, c[p].s, c[p].ld)
+						} else {
+							Gemm(m, n, k, a.s, a.ld, b.s, b.ld, c[p].s, c[p].ld)
+						}
+						c[p].checkGaps(t, "c")
+					}
+					for i := 0; i < m; i++ {
+						for j := 0; j < n; j++ {
+							if x, y := c[0].at(i, j), c[1].at(i, j); math.Float32bits(x) != math.Float32bits(y) {
+								t.Fatalf("%dx%dx%d transposed %v: c[%d][%d]: AVX2 %v, AVX-512 %v", m, k, n, tr, i, j, x, y)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestGemmAsmMatchesGo compares the two paths with each other on shapes
 // from the recurrent layers.
 func TestGemmAsmMatchesGo(t *testing.T) {
@@ -227,7 +288,7 @@ func TestGemmAsmMatchesGo(t *testing.T) {
 func TestGemmSpecialValues(t *testing.T) {
 	inf := float32(math.Inf(1))
 	nan := float32(math.NaN())
-	paths(t, func(t *testing.T) {
+	gemmPaths(t, func(t *testing.T) {
 		for _, m := range []int{1, 3, 4, 5, 9} {
 			for _, n := range []int{1, 5, 8, 20, 24, 41, 80} {
 				const k = 6
@@ -287,7 +348,7 @@ func TestGemmSpecialValues(t *testing.T) {
 }
 
 func TestGemmZeroSizes(t *testing.T) {
-	paths(t, func(t *testing.T) {
+	gemmPaths(t, func(t *testing.T) {
 		nan := float32(math.NaN())
 		// k = 0: zeros over NaN, gaps untouched; a and b may be empty.
 		c := []float32{nan, nan, 5, nan, nan}
@@ -351,16 +412,21 @@ func BenchmarkGemm(b *testing.B) {
 			w[i] = float32(rnd.Float64()*2 - 1)
 		}
 		b.Run(fmt.Sprintf("%dx%dx%d", m, k, n), func(b *testing.B) {
-			for _, impl := range []string{"asm", "go", "gonum"} {
+			for _, impl := range []string{"avx512", "asm", "go", "gonum"} {
 				b.Run(impl, func(b *testing.B) {
-					saved := Enabled
-					defer func() { Enabled = saved }()
+					saved, savedW := Enabled, wide
+					defer func() { Enabled, wide = saved, savedW }()
 					switch impl {
+					case "avx512":
+						if !hasAVX512 || !hasAVX2FMA {
+							b.Skip("no AVX-512F")
+						}
+						Enabled, wide = true, true
 					case "asm":
 						if !hasAVX2FMA {
 							b.Skip("no AVX2+FMA")
 						}
-						Enabled = true
+						Enabled, wide = true, false
 					case "go":
 						Enabled = false
 					}
@@ -398,7 +464,7 @@ func transposedCopy(a gemmMatrix, ld int) gemmMatrix {
 // TestGemmShapes: c is Gemm's on a row-major copy bit for bit, and nothing
 // outside c is written.
 func TestGemmStrided(t *testing.T) {
-	paths(t, func(t *testing.T) {
+	gemmPaths(t, func(t *testing.T) {
 		rnd := rand.New(rand.NewPCG(11, 12))
 		for _, m := range gemmMs {
 			for _, n := range gemmNs {
@@ -443,7 +509,7 @@ func TestGemmStrided(t *testing.T) {
 // TestGemmStridedParallel splits transposed-in-place products by rows and
 // by columns: bit for bit the serial result.
 func TestGemmStridedParallel(t *testing.T) {
-	paths(t, func(t *testing.T) {
+	gemmPaths(t, func(t *testing.T) {
 		rnd := rand.New(rand.NewPCG(13, 14))
 		for _, s := range [][3]int{{64, 128, 128}, {67, 129, 33}, {5, 200, 17}, {200, 1, 11}, {9, 9, 1}} {
 			m, n, k := s[0], s[1], s[2]

@@ -107,7 +107,7 @@ func TestGemmSplit(t *testing.T) {
 // parts by rows and by columns and checks every element of c, bit for bit,
 // against one serial call, and the gaps between c's rows.
 func TestGemmParallelBitIdentical(t *testing.T) {
-	paths(t, func(t *testing.T) {
+	gemmPaths(t, func(t *testing.T) {
 		rnd := rand.New(rand.NewPCG(7, 8))
 		shapes := [][3]int{{64, 128, 128}, {128, 512, 64}, {67, 129, 33}, {5, 200, 17}, {33, 7, 40}, {1, 300, 9}, {200, 1, 11}, {9, 9, 1}}
 		for range 40 {
