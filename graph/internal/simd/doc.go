@@ -6,6 +6,10 @@
 // rounds once per fused multiply-add. [Enabled] reports which path runs;
 // setting the environment variable GORNN_SIMD=off before the program
 // starts selects plain Go on any machine (for debugging, or to compare).
+// Where the processor has AVX-512F, products of four rows or more run on
+// a 512-bit kernel that computes every element with the AVX2 kernel's
+// FMAs in the same order, so the same bits; GORNN_SIMD=avx2 keeps them on
+// the AVX2 kernel.
 //
 // Large matrix products are split across up to [Threads] goroutines
 // (GOMAXPROCS, at most GORNN_THREADS when set), the caller and a small
