@@ -74,6 +74,22 @@ func checkDst(dst []float32, n int) []float32 {
 // not through a func value, so that the padded block stays on the stack.
 func vector(tanh bool, dst, x []float32) {
 	run := func(dst, x *float32, n int) {
+		if wide && n >= 16 {
+			// Sixteen lanes at a time, the last n%16 (eight) in eight: the
+			// same bits either way.
+			n16 := n &^ 15
+			if tanh {
+				tanhAVX512(dst, x, n16)
+			} else {
+				sigmoidAVX512(dst, x, n16)
+			}
+			if n16 == n {
+				return
+			}
+			dst = (*float32)(unsafe.Add(unsafe.Pointer(dst), 4*n16))
+			x = (*float32)(unsafe.Add(unsafe.Pointer(x), 4*n16))
+			n -= n16
+		}
 		if tanh {
 			tanhAVX2(dst, x, n)
 		} else {

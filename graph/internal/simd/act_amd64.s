@@ -188,3 +188,146 @@ sign:
 
 	VZEROUPPER
 	RET
+
+// The sigmoid and tanh of act_amd64.s in 512-bit AVX-512F registers,
+// sixteen lanes a vector: the same operations on each lane in the same
+// order (VRNDSCALEPS $0 for VROUNDPS $0, both round to nearest even; the
+// comparisons into mask registers, and masked moves for the AND with a
+// comparison's lanes and for VBLENDVPS), so every element gets the same
+// bits as from the AVX2 kernels. The constants are act_amd64.s's,
+// broadcast from their first lane.
+
+// Constants in Z16–Z31 for both kernels.
+#define LOADCONST \
+	VBROADCASTSS explo<>(SB), Z16; \
+	VBROADCASTSS exphi<>(SB), Z17; \
+	VBROADCASTSS sigzero<>(SB), Z18; \
+	VBROADCASTSS sign<>(SB), Z19; \
+	VBROADCASTSS log2e<>(SB), Z20; \
+	VBROADCASTSS ln2hi<>(SB), Z21; \
+	VBROADCASTSS ln2lo<>(SB), Z22; \
+	VBROADCASTSS c7<>(SB), Z23; \
+	VBROADCASTSS c6<>(SB), Z24; \
+	VBROADCASTSS c5<>(SB), Z25; \
+	VBROADCASTSS c4<>(SB), Z26; \
+	VBROADCASTSS c3<>(SB), Z27; \
+	VBROADCASTSS c2<>(SB), Z28; \
+	VBROADCASTSS one<>(SB), Z29; \
+	VBROADCASTSS bias<>(SB), Z30; \
+	VBROADCASTSS abs<>(SB), Z31
+
+// EXPR16 is act_amd64.s's EXPR: out = e^in for in already clamped,
+// using tmp; in is clobbered.
+#define EXPR16(in, out, tmp) \
+	VMULPS       Z20, in, tmp; \
+	VRNDSCALEPS  $0, tmp, tmp; \
+	VFNMADD231PS Z21, tmp, in; \
+	VFNMADD231PS Z22, tmp, in; \
+	VMOVAPS      Z23, out; \
+	VFMADD213PS  Z24, in, out; \
+	VFMADD213PS  Z25, in, out; \
+	VFMADD213PS  Z26, in, out; \
+	VFMADD213PS  Z27, in, out; \
+	VFMADD213PS  Z28, in, out; \
+	VFMADD213PS  Z29, in, out; \
+	VFMADD213PS  Z29, in, out; \
+	VCVTPS2DQ    tmp, tmp; \
+	VPADDD       Z30, tmp, tmp; \
+	VPSLLD       $23, tmp, tmp; \
+	VMULPS       tmp, out, out
+
+// func sigmoidAVX512(dst, x *float32, n int)
+//
+// sigmoidAVX2 sixteen lanes at a time; n is a positive multiple of 16.
+TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	LOADCONST
+
+sig16:
+	VMOVUPS   (SI), Z0
+	VPXORD    Z19, Z0, Z2
+	VMAXPS    Z2, Z16, Z2
+	VMINPS    Z2, Z17, Z2
+	EXPR16(Z2, Z1, Z3)
+	VADDPS    Z29, Z1, Z1
+	VDIVPS    Z1, Z29, Z1
+	VCMPPS    $5, Z18, Z0, K1
+	VMOVAPS.Z Z1, K1, Z1
+	VMOVUPS   Z1, (DI)
+	ADDQ      $64, SI
+	ADDQ      $64, DI
+	SUBQ      $16, CX
+	JNZ       sig16
+
+	VZEROUPPER
+	RET
+
+// TANHEXP16 is TANHEXP: out = 1 − 2/(e^{2a} + 1) for a in t1, using t2, t3.
+#define TANHEXP16(out, t1, t2, t3) \
+	VADDPS  t1, t1, t2; \
+	VMINPS  t2, Z17, t2; \
+	EXPR16(t2, out, t3); \
+	VADDPS  Z29, out, out; \
+	VADDPS  Z29, Z29, t3; \
+	VDIVPS  out, t3, out; \
+	VSUBPS  out, Z29, out
+
+// TANHPOLY16 is TANHPOLY: p = a + a·z·P(z), z = a² in t2, for a in t1;
+// P's coefficients p5..p1 in Z10–Z14.
+#define TANHPOLY16(p, t1, t2) \
+	VMULPS      t1, t1, t2; \
+	VMOVAPS     Z14, p; \
+	VFMADD213PS Z13, t2, p; \
+	VFMADD213PS Z12, t2, p; \
+	VFMADD213PS Z11, t2, p; \
+	VFMADD213PS Z10, t2, p; \
+	VMULPS      t2, p, p; \
+	VFMADD213PS t1, t1, p
+
+// func tanhAVX512(dst, x *float32, n int)
+//
+// tanhAVX2 sixteen lanes at a time; n is a positive multiple of 16. The
+// lanes below 0.625 are in K2; a vector with all of them small computes
+// only the polynomial, one with none only the exponential formula.
+TEXT ·tanhAVX512(SB), NOSPLIT, $0-24
+	MOVQ         dst+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         n+16(FP), CX
+	LOADCONST
+	VBROADCASTSS tanhp1<>(SB), Z10
+	VBROADCASTSS tanhp2<>(SB), Z11
+	VBROADCASTSS tanhp3<>(SB), Z12
+	VBROADCASTSS tanhp4<>(SB), Z13
+	VBROADCASTSS tanhp5<>(SB), Z14
+	VBROADCASTSS tanhsmall<>(SB), Z15
+
+tanh16:
+	VMOVUPS (SI), Z0
+	VPANDD  Z31, Z0, Z2
+	VCMPPS  $1, Z15, Z2, K2
+	KMOVW   K2, AX
+	CMPL    AX, $0xffff
+	JEQ     small16
+	TANHEXP16(Z1, Z2, Z3, Z4)
+	TESTL   AX, AX
+	JZ      sign16
+	TANHPOLY16(Z4, Z2, Z3)
+	VMOVAPS Z4, K2, Z1
+	JMP     sign16
+
+small16:
+	TANHPOLY16(Z1, Z2, Z3)
+
+sign16:
+	VPANDD  Z19, Z0, Z5
+	VPORD   Z5, Z1, Z1
+	VMOVUPS Z1, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	SUBQ    $16, CX
+	JNZ     tanh16
+
+	VZEROUPPER
+	RET

@@ -322,3 +322,41 @@ func TestTanhPathsAgree(t *testing.T) {
 	check("small", small, 2)
 	check("large", large, 0.25)
 }
+
+// TestActivationsWideMatchAVX2 checks that the AVX-512 sigmoid and tanh
+// give the AVX2 kernels' bits: on the activation inputs and on every
+// 4099th float32 bit pattern (about a million values of every sign,
+// magnitude and class: NaNs, infinities, subnormals), at lengths that
+// leave tails of 8 and of fewer than 8.
+func TestActivationsWideMatchAVX2(t *testing.T) {
+	if !hasAVX512 || !hasAVX2FMA {
+		t.Log("no AVX-512F on this processor: nothing to compare the AVX2 kernels with")
+		return
+	}
+	savedE, savedW := Enabled, wide
+	defer func() { Enabled, wide = savedE, savedW }()
+	Enabled = true
+	xs := activationInputs()
+	for b := uint64(0); b < 1<<32; b += 4099 {
+		xs = append(xs, math.Float32frombits(uint32(b)))
+	}
+	for _, n := range []int{len(xs), len(xs) - 3, len(xs) - 8, 16, 24, 31} {
+		x := xs[len(xs)-n:]
+		for _, f := range []struct {
+			name string
+			fn   func(dst, x []float32)
+		}{{"sigmoid", sigmoid}, {"tanh", tanh}} {
+			var out [2][]float32
+			for p, w := range []bool{false, true} {
+				wide = w
+				out[p] = make([]float32, n)
+				f.fn(out[p], x)
+			}
+			for i := range x {
+				if math.Float32bits(out[0][i]) != math.Float32bits(out[1][i]) {
+					t.Fatalf("%s(%v) (bits %#x): AVX2 %v, AVX-512 %v", f.name, x[i], math.Float32bits(x[i]), out[0][i], out[1][i])
+				}
+			}
+		}
+	}
+}
