@@ -16,7 +16,7 @@
 // The report gives the rate of each workload's matrix products
 // (benchmarks.WorkloadFLOPs over the median time) against the processor's
 // float32 multiply-add peak: -peak GFLOP/s per core, by default two 8-lane
-// FMAs per cycle at the clock /proc/cpuinfo reports.
+// FMAs per cycle (16-lane with AVX-512F) at the clock /proc/cpuinfo reports.
 //
 // Every result carries the BLAS PyTorch's products ran on (the script reads
 // it from the process). Against the reference BLAS (netlib's libblas, what
@@ -52,6 +52,7 @@ import (
 	"time"
 
 	"github.com/gornn/gornn/benchmarks"
+	"golang.org/x/sys/cpu"
 )
 
 // floorLossTolerance is how far (relative) the C floor's final loss may be
@@ -792,15 +793,28 @@ func (c config) peakNote() string {
 	if c.peakGiven {
 		return "given with -peak"
 	}
-	return fmt.Sprintf("two 8-lane float32 FMAs per cycle, 32 FLOP, at the %.0f MHz /proc/cpuinfo reports; a turbo clock is higher", cpuMHz())
+	lanes := fmaLanes()
+	return fmt.Sprintf("two %d-lane float32 FMAs per cycle, %d FLOP, at the %.0f MHz /proc/cpuinfo reports; a turbo clock is higher",
+		lanes, 4*lanes, cpuMHz())
+}
+
+// fmaLanes is the float32 lanes of the processor's widest FMA: 16 with
+// AVX-512F (two 512-bit FMA units assumed, as on the Xeons with it that
+// this suite ran on; a processor with one, or one that splits 512-bit
+// operations in halves, has half the peak given), else 8.
+func fmaLanes() int {
+	if cpu.X86.HasAVX512F {
+		return 16
+	}
+	return 8
 }
 
 // nominalPeak is the float32 FMA peak of one core in GFLOP/s: two 8-lane
-// (AVX2) FMAs per cycle at the clock /proc/cpuinfo reports, or 100 when it
+// (AVX2) or 16-lane (AVX-512) FMAs per cycle at the clock /proc/cpuinfo reports, or 100 when it
 // reports none.
 func nominalPeak() float64 {
 	if mhz := cpuMHz(); mhz > 0 {
-		return 32 * mhz / 1000
+		return float64(4*fmaLanes()) * mhz / 1000
 	}
 	return 100
 }
