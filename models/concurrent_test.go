@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -335,5 +336,51 @@ func TestBuildAndCompileConcurrently(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// TestIdleExecutorsSurviveGC checks that a forward program keeps its idle
+// executors across garbage collections (a sync.Pool dropped them, and the
+// next prediction paid for new ones), reuses them, and keeps no more than
+// one per processor however many callers gave one back.
+func TestIdleExecutorsSurviveGC(t *testing.T) {
+	m := stressModel(t, "lstm", 5)
+	x := stressInput(t, graph.Float32, 6, 8)
+	if _, err := m.PredictBatch(x, 8); err != nil {
+		t.Fatal(err)
+	}
+	p, err := m.forward(8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	n := len(p.idle)
+	var kept *graph.Executor
+	if n > 0 {
+		kept = p.idle[n-1]
+	}
+	p.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d idle executors after one prediction, want 1", n)
+	}
+	runtime.GC()
+	runtime.GC()
+	if e := p.get(); e != kept {
+		t.Fatal("after two collections the forward program made a new executor instead of its idle one")
+	} else {
+		p.put(e)
+	}
+	var es []*graph.Executor
+	for range runtime.GOMAXPROCS(0) + 3 {
+		es = append(es, p.get())
+	}
+	for _, e := range es {
+		p.put(e)
+	}
+	p.mu.Lock()
+	n = len(p.idle)
+	p.mu.Unlock()
+	if n != runtime.GOMAXPROCS(0) {
+		t.Fatalf("%d idle executors after %d were given back, want GOMAXPROCS = %d", n, len(es), runtime.GOMAXPROCS(0))
 	}
 }

@@ -89,7 +89,7 @@ func (m *Model) predictOutputs(xs []*graph.Tensor) ([]*graph.Tensor, error) {
 				copyRows(outs[k], y, lo*outPer[k])
 			}
 		}
-		p.pool.Put(e)
+		p.put(e)
 		if err != nil {
 			return nil, fmt.Errorf("%s: predict: %w", m.name, err)
 		}
