@@ -17,3 +17,20 @@ import "github.com/gornn/gornn/graph/internal/simd"
 // it: every element of a product, every op of a run and every predicted
 // sample is computed by the same instructions on any number of threads.
 func Threads() int { return simd.Threads() }
+
+// Kernels names the float32 inner loops this process runs: "AVX-512 and
+// AVX2+FMA assembly" where the processor has AVX-512F (matrix products of
+// four rows or more, the sigmoid and tanh on 512-bit vectors, the rest on
+// 256-bit ones), "AVX2+FMA assembly" where it has AVX2 and FMA only or
+// the environment variable GORNN_SIMD is avx2, and "plain Go" elsewhere or
+// with GORNN_SIMD=off. The two assembly paths give the same bits; plain
+// Go agrees with them to a few float32 ulps.
+func Kernels() string {
+	switch {
+	case simd.Wide():
+		return "AVX-512 and AVX2+FMA assembly"
+	case simd.Enabled:
+		return "AVX2+FMA assembly"
+	}
+	return "plain Go"
+}

@@ -52,6 +52,7 @@ import (
 	"time"
 
 	"github.com/gornn/gornn/benchmarks"
+	"github.com/gornn/gornn/graph"
 	"golang.org/x/sys/cpu"
 )
 
@@ -615,9 +616,9 @@ func markdown(c config, fl floor, all []results, total time.Duration) string {
 		threadsDesc = fmt.Sprintf("gornn with GOMAXPROCS=N, PyTorch with N threads, N = %s", strings.Join(tlist, ", "))
 	}
 	fmt.Fprintf(&b, "## Measured: gornn against PyTorch and the C floor\n\n")
-	fmt.Fprintf(&b, "Machine: %s, %d cores (`nproc`); %s; PyTorch %s (%s), **BLAS: %s**. "+
+	fmt.Fprintf(&b, "Machine: %s, %d cores (`nproc`); %s, gornn's kernels %s; PyTorch %s (%s), **BLAS: %s**. "+
 		"%s; %s of each, alternating, each a fresh process; "+
-		"medians; total wall time %s.\n\n", cpuModel(), runtime.NumCPU(), runtime.Version(), torch, c.python, blas,
+		"medians; total wall time %s.\n\n", cpuModel(), runtime.NumCPU(), runtime.Version(), graph.Kernels(), torch, c.python, blas,
 		threadsDesc, plural(c.runs, "run"), total.Round(time.Second))
 	if c.coreNote != "" {
 		fmt.Fprintf(&b, "%s\n\n", c.coreNote)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/gornn/gornn/benchmarks"
+	"github.com/gornn/gornn/graph"
 )
 
 func TestMissingTorchSaysHowToInstall(t *testing.T) {
@@ -75,6 +76,7 @@ func TestMarkdown(t *testing.T) {
 	for _, want := range []string{
 		"| W1 | 2.000 | 4.000 | 0.50 | 0.500 | 4.0 |",
 		"PyTorch 1.13",
+		"gornn's kernels " + graph.Kernels() + ";",
 		"**BLAS: OpenBLAS 0.3.21 (/x/libblas.so.3)**",
 		"built with `cc -O3 -march=native`",
 		"0.5000 (Δ 2e-08)",

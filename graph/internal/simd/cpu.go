@@ -13,3 +13,6 @@ var Enabled = hasAVX2FMA && os.Getenv("GORNN_SIMD") != "off"
 // element with the same fused multiply-adds in the same order, so results
 // are the same bit for bit; tests switch it to check that.
 var wide = Enabled && hasAVX512 && os.Getenv("GORNN_SIMD") != "avx2"
+
+// Wide reports whether the 512-bit kernels run (see wide).
+func Wide() bool { return wide }
