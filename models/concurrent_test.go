@@ -342,7 +342,7 @@ func TestBuildAndCompileConcurrently(t *testing.T) {
 // TestIdleExecutorsSurviveGC checks that a forward program keeps its idle
 // executors across garbage collections (a sync.Pool dropped them, and the
 // next prediction paid for new ones), reuses them, and keeps no more than
-// one per processor however many callers gave one back.
+// one per thread however many callers gave one back.
 func TestIdleExecutorsSurviveGC(t *testing.T) {
 	m := stressModel(t, "lstm", 5)
 	x := stressInput(t, graph.Float32, 6, 8)
@@ -371,7 +371,7 @@ func TestIdleExecutorsSurviveGC(t *testing.T) {
 		p.put(e)
 	}
 	var es []*graph.Executor
-	for range runtime.GOMAXPROCS(0) + 3 {
+	for range graph.Threads() + 3 {
 		es = append(es, p.get())
 	}
 	for _, e := range es {
@@ -380,7 +380,7 @@ func TestIdleExecutorsSurviveGC(t *testing.T) {
 	p.mu.Lock()
 	n = len(p.idle)
 	p.mu.Unlock()
-	if n != runtime.GOMAXPROCS(0) {
-		t.Fatalf("%d idle executors after %d were given back, want GOMAXPROCS = %d", n, len(es), runtime.GOMAXPROCS(0))
+	if n != graph.Threads() {
+		t.Fatalf("%d idle executors after %d were given back, want graph.Threads() = %d", n, len(es), graph.Threads())
 	}
 }

@@ -2,7 +2,6 @@ package models
 
 import (
 	"fmt"
-	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -52,7 +51,10 @@ func (p *pooled) get() *graph.Executor {
 
 // put gives an executor back. At most maxIdleExecutors() stay idle; one
 // more is dropped for the collector, so many concurrent callers at once
-// leave no more memory held than one caller per processor.
+// leave no more memory held than one caller per thread: a model holds at
+// most PredictCacheSize·graph.Threads() idle executors, each the size of
+// its batch's values, until it drops the program (the least recently used
+// batch size) or is itself collected.
 func (p *pooled) put(e *graph.Executor) {
 	p.mu.Lock()
 	if len(p.idle) < maxIdleExecutors() {
@@ -62,8 +64,9 @@ func (p *pooled) put(e *graph.Executor) {
 }
 
 // maxIdleExecutors is how many idle executors a forward program keeps:
-// one per processor Go runs on (GOMAXPROCS).
-func maxIdleExecutors() int { return runtime.GOMAXPROCS(0) }
+// one per goroutine a Predict runs on (graph.Threads: GOMAXPROCS, at most
+// GORNN_THREADS).
+func maxIdleExecutors() int { return graph.Threads() }
 
 // forward returns the cached forward program for a batch size, compiling
 // it on first use.

@@ -45,7 +45,7 @@ func coreLevel(name string) int {
 	case "sandybridge", "bulldozer", "piledriver", "steamroller":
 		return isaAVX
 	case "prescott", "katmai", "coppermine", "northwood", "banias", "atom", "core2", "penryn",
-		"dunnington", "nehalem", "athlon", "opteron", "opteron_sse3", "barcelona", "nano", "bobcat":
+		"dunnington", "nehalem", "athlon", "opteron", "opteron_sse3", "opteron(sse3)", "barcelona", "nano", "bobcat":
 		return isaSSE
 	}
 	return isaUnknown

@@ -421,19 +421,23 @@ func compare(c config, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "PyTorch %s calls BLAS: %s\n", b.Torch, b.BLAS)
 		if force := coreFix(b.BLASCore, presetCore(), c.cpuCore, c.cpuLevel); force != "" {
 			c.pyEnv = append(c.pyEnv, "OPENBLAS_CORETYPE="+force)
-			if fb, err := pyBLAS(c); err == nil && !coreBelow(fb.BLASCore, c.cpuLevel) {
+			if fb, err := pyBLAS(c); err == nil && fb.BLASCore != "" && !coreBelow(fb.BLASCore, c.cpuLevel) {
 				c.coreNote = fmt.Sprintf("OpenBLAS chose its %s kernels (%s) on this processor, which runs %s: it does not know the processor. "+
 					"compare set OPENBLAS_CORETYPE=%s for the PyTorch runs, and OpenBLAS ran its %s kernels.",
 					b.BLASCore, isaNames[coreLevel(b.BLASCore)], isaNames[c.cpuLevel], force, fb.BLASCore)
 				fmt.Fprintln(stderr, c.coreNote)
 			} else {
 				c.pyEnv = c.pyEnv[:len(c.pyEnv)-1]
+				fmt.Fprintf(stderr, "OpenBLAS did not run its %s kernels with OPENBLAS_CORETYPE=%s (a build without them?).\n", force, force)
 			}
 		}
 		if b.BLASCore != "" && c.coreNote == "" && coreBelow(b.BLASCore, c.cpuLevel) {
-			fmt.Fprintf(stderr, "WARNING: OpenBLAS runs its %s kernels (%s) on a processor that runs %s; no gornn/PyTorch ratios will be printed. "+
-				"Set OPENBLAS_CORETYPE=%s (or unset it) and check that OpenBLAS accepts it (OPENBLAS_VERBOSE=2).\n",
-				b.BLASCore, isaNames[coreLevel(b.BLASCore)], isaNames[c.cpuLevel], c.cpuCore)
+			advice := fmt.Sprintf("Set OPENBLAS_CORETYPE=%s and check that OpenBLAS accepts it (OPENBLAS_VERBOSE=2)", c.cpuCore)
+			if presetCore() == "" {
+				advice = "compare's OPENBLAS_CORETYPE=" + c.cpuCore + " did not take: install an OpenBLAS that has those kernels (or MKL)"
+			}
+			fmt.Fprintf(stderr, "WARNING: OpenBLAS runs its %s kernels (%s) on a processor that runs %s; no gornn/PyTorch ratios will be printed. %s.\n",
+				b.BLASCore, isaNames[coreLevel(b.BLASCore)], isaNames[c.cpuLevel], advice)
 		}
 		if b.BLASKind == "reference" {
 			fmt.Fprintln(stderr, "WARNING: that is the unoptimized reference BLAS; no gornn/PyTorch ratios will be printed. "+
@@ -795,8 +799,12 @@ func (c config) peakNote() string {
 		return "given with -peak"
 	}
 	lanes := fmaLanes()
-	return fmt.Sprintf("two %d-lane float32 FMAs per cycle, %d FLOP, at the %.0f MHz /proc/cpuinfo reports; a turbo clock is higher",
-		lanes, 4*lanes, cpuMHz())
+	note := ""
+	if lanes == 16 {
+		note = " (two 512-bit FMA units assumed, as on the larger Xeons; a processor with one, or one that splits 512-bit operations, has half: give -peak)"
+	}
+	return fmt.Sprintf("two %d-lane float32 FMAs per cycle, %d FLOP, at the %.0f MHz /proc/cpuinfo reports%s; a turbo clock is higher",
+		lanes, 4*lanes, cpuMHz(), note)
 }
 
 // fmaLanes is the float32 lanes of the processor's widest FMA: 16 with

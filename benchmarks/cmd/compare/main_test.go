@@ -182,6 +182,7 @@ func TestCoreFix(t *testing.T) {
 		{"Zen", "", "Haswell", isaAVX2, ""},
 		{"Prescott", "Haswell", "SkylakeX", isaAVX512, ""},
 		{"Prescott", "", "", isaUnknown, ""},
+		{"Opteron(SSE3)", "", "Haswell", isaAVX2, "Haswell"},
 		{"", "", "SkylakeX", isaAVX512, ""},
 		{"NeoverseN1", "", "SkylakeX", isaAVX512, ""},
 	} {

@@ -7,7 +7,7 @@ func sigmoidAVX2(dst, x *float32, n int)
 func tanhAVX2(dst, x *float32, n int)
 
 // sigmoidAVX512 and tanhAVX512 are sigmoidAVX2 and tanhAVX2 sixteen lanes
-// at a time (act512_amd64.s), for n a positive multiple of 16: the same
+// at a time (the end of act_amd64.s), for n a positive multiple of 16: the same
 // operations on each lane, the same bits.
 //
 //go:noescape

@@ -197,6 +197,28 @@ sign:
 // bits as from the AVX2 kernels. The constants are act_amd64.s's,
 // broadcast from their first lane.
 
+// ZEROHIGH clears Z16–Z31 before a kernel returns: VZEROUPPER clears the
+// upper halves of Z0–Z15 only, and no register should be left holding
+// 512-bit state for the SSE and AVX2 code that runs after (an EVEX write
+// of an X register zeroes the whole Z register).
+#define ZEROHIGH \
+	VPXORD X16, X16, X16; \
+	VPXORD X17, X17, X17; \
+	VPXORD X18, X18, X18; \
+	VPXORD X19, X19, X19; \
+	VPXORD X20, X20, X20; \
+	VPXORD X21, X21, X21; \
+	VPXORD X22, X22, X22; \
+	VPXORD X23, X23, X23; \
+	VPXORD X24, X24, X24; \
+	VPXORD X25, X25, X25; \
+	VPXORD X26, X26, X26; \
+	VPXORD X27, X27, X27; \
+	VPXORD X28, X28, X28; \
+	VPXORD X29, X29, X29; \
+	VPXORD X30, X30, X30; \
+	VPXORD X31, X31, X31
+
 // Constants in Z16–Z31 for both kernels.
 #define LOADCONST \
 	VBROADCASTSS explo<>(SB), Z16; \
@@ -261,6 +283,7 @@ sig16:
 	SUBQ      $16, CX
 	JNZ       sig16
 
+	ZEROHIGH
 	VZEROUPPER
 	RET
 
@@ -329,5 +352,6 @@ sign16:
 	SUBQ    $16, CX
 	JNZ     tanh16
 
+	ZEROHIGH
 	VZEROUPPER
 	RET
