@@ -89,7 +89,7 @@ type config struct {
 	// PyTorch runs' environment (OPENBLAS_CORETYPE when compare sets it),
 	// and coreNote says why, for the report.
 	cpuCore  string
-	cpuLevel int
+	cpuLevel benchmarks.ISA
 	pyEnv    []string
 	coreNote string
 }
@@ -117,7 +117,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("-runs %d: must be at least 1", *runs)
 	}
 	c := config{runs: *runs, out: *out, script: *script, w6Batch: *w6Batch, cfloor: *cfloor, peak: *peak}
-	c.cpuCore, c.cpuLevel = machineCore()
+	c.cpuCore, c.cpuLevel = benchmarks.MachineOpenBLASCore()
 	for _, f := range strings.Split(*threads, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 1 || n > 1024 {
@@ -381,7 +381,7 @@ func pyBLAS(c config) (record, error) {
 // an OpenBLAS's kernels) and the kind, "mixed" when the runs disagree,
 // "weak" when an OpenBLAS ran kernels below the processor's level, ""
 // when none said.
-func blasOf(all []results, level int) (desc, kind string) {
+func blasOf(all []results, level benchmarks.ISA) (desc, kind string) {
 	seen := map[string]bool{}
 	var descs []string
 	weak := false
@@ -393,7 +393,7 @@ func blasOf(all []results, level int) (desc, kind string) {
 			}
 			if p.BLASCore != "" {
 				d += ", kernels " + p.BLASCore
-				weak = weak || coreBelow(p.BLASCore, level)
+				weak = weak || benchmarks.OpenBLASCoreBelow(p.BLASCore, level)
 			}
 			if !seen[d] {
 				seen[d] = true
@@ -419,25 +419,25 @@ func compare(c config, stdout, stderr io.Writer) error {
 	start := time.Now()
 	if b, err := pyBLAS(c); err == nil {
 		fmt.Fprintf(stderr, "PyTorch %s calls BLAS: %s\n", b.Torch, b.BLAS)
-		if force := coreFix(b.BLASCore, presetCore(), c.cpuCore, c.cpuLevel); force != "" {
+		if force := benchmarks.OpenBLASCoreFix(b.BLASCore, benchmarks.PresetOpenBLASCore(), c.cpuCore, c.cpuLevel); force != "" {
 			c.pyEnv = append(c.pyEnv, "OPENBLAS_CORETYPE="+force)
-			if fb, err := pyBLAS(c); err == nil && fb.BLASCore != "" && !coreBelow(fb.BLASCore, c.cpuLevel) {
+			if fb, err := pyBLAS(c); err == nil && fb.BLASCore != "" && !benchmarks.OpenBLASCoreBelow(fb.BLASCore, c.cpuLevel) {
 				c.coreNote = fmt.Sprintf("OpenBLAS chose its %s kernels (%s) on this processor, which runs %s: it does not know the processor. "+
 					"compare set OPENBLAS_CORETYPE=%s for the PyTorch runs, and OpenBLAS ran its %s kernels.",
-					b.BLASCore, isaNames[coreLevel(b.BLASCore)], isaNames[c.cpuLevel], force, fb.BLASCore)
+					b.BLASCore, benchmarks.OpenBLASCoreISA(b.BLASCore), c.cpuLevel, force, fb.BLASCore)
 				fmt.Fprintln(stderr, c.coreNote)
 			} else {
 				c.pyEnv = c.pyEnv[:len(c.pyEnv)-1]
 				fmt.Fprintf(stderr, "OpenBLAS did not run its %s kernels with OPENBLAS_CORETYPE=%s (a build without them?).\n", force, force)
 			}
 		}
-		if b.BLASCore != "" && c.coreNote == "" && coreBelow(b.BLASCore, c.cpuLevel) {
+		if b.BLASCore != "" && c.coreNote == "" && benchmarks.OpenBLASCoreBelow(b.BLASCore, c.cpuLevel) {
 			advice := fmt.Sprintf("Set OPENBLAS_CORETYPE=%s and check that OpenBLAS accepts it (OPENBLAS_VERBOSE=2)", c.cpuCore)
-			if presetCore() == "" {
+			if benchmarks.PresetOpenBLASCore() == "" {
 				advice = "compare's OPENBLAS_CORETYPE=" + c.cpuCore + " did not take: install an OpenBLAS that has those kernels (or MKL)"
 			}
 			fmt.Fprintf(stderr, "WARNING: OpenBLAS runs its %s kernels (%s) on a processor that runs %s; no gornn/PyTorch ratios will be printed. %s.\n",
-				b.BLASCore, isaNames[coreLevel(b.BLASCore)], isaNames[c.cpuLevel], advice)
+				b.BLASCore, benchmarks.OpenBLASCoreISA(b.BLASCore), c.cpuLevel, advice)
 		}
 		if b.BLASKind == "reference" {
 			fmt.Fprintln(stderr, "WARNING: that is the unoptimized reference BLAS; no gornn/PyTorch ratios will be printed. "+
@@ -644,7 +644,7 @@ func markdown(c config, fl floor, all []results, total time.Duration) string {
 	case "weak":
 		fmt.Fprintf(&b, "**OpenBLAS ran kernels below this processor's instruction set (it runs %s; OpenBLAS's best for it are %s): "+
 			"PyTorch's matrix products were several times slower than they can be here, so gornn/PyTorch ratios would flatter gornn "+
-			"and none are printed (n/a).** Set `OPENBLAS_CORETYPE=%s` and run again.\n\n", isaNames[c.cpuLevel], c.cpuCore, c.cpuCore)
+			"and none are printed (n/a).** Set `OPENBLAS_CORETYPE=%s` and run again.\n\n", c.cpuLevel, c.cpuCore, c.cpuCore)
 	case "unknown":
 		b.WriteString("**PyTorch's BLAS was not identified: the gornn/PyTorch ratios of compute-bound workloads (W4, W6) " +
 			"may be against an unoptimized BLAS.**\n\n")

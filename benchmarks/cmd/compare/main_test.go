@@ -137,7 +137,7 @@ func TestBLASOf(t *testing.T) {
 		{[]record{a, r}, "mixed"},
 		{[]record{{}}, "unknown"},
 	} {
-		if _, k := blasOf([]results{{pytorch: c.rs}}, isaAVX2); k != c.kind {
+		if _, k := blasOf([]results{{pytorch: c.rs}}, benchmarks.ISAAVX2); k != c.kind {
 			t.Errorf("%v: kind %q, want %q", c.rs, k, c.kind)
 		}
 	}
@@ -145,15 +145,15 @@ func TestBLASOf(t *testing.T) {
 	h := record{BLAS: "OpenBLAS 0.3.21", BLASKind: "openblas", BLASCore: "Haswell"}
 	for _, c := range []struct {
 		rs    []record
-		level int
+		level benchmarks.ISA
 		kind  string
 	}{
-		{[]record{p}, isaAVX512, "weak"},
-		{[]record{p}, isaSSE, "openblas"},
-		{[]record{h}, isaAVX2, "openblas"},
-		{[]record{h}, isaAVX512, "weak"},
-		{[]record{h}, isaUnknown, "openblas"},
-		{[]record{{BLAS: "OpenBLAS", BLASKind: "openblas", BLASCore: "Armv8"}}, isaAVX2, "openblas"},
+		{[]record{p}, benchmarks.ISAAVX512, "weak"},
+		{[]record{p}, benchmarks.ISASSE, "openblas"},
+		{[]record{h}, benchmarks.ISAAVX2, "openblas"},
+		{[]record{h}, benchmarks.ISAAVX512, "weak"},
+		{[]record{h}, benchmarks.ISAUnknown, "openblas"},
+		{[]record{{BLAS: "OpenBLAS", BLASKind: "openblas", BLASCore: "Armv8"}}, benchmarks.ISAAVX2, "openblas"},
 	} {
 		desc, k := blasOf([]results{{pytorch: c.rs}}, c.level)
 		if k != c.kind {
@@ -171,27 +171,27 @@ func TestBLASOf(t *testing.T) {
 func TestCoreFix(t *testing.T) {
 	for _, c := range []struct {
 		reported, preset, want string
-		level                  int
+		level                  benchmarks.ISA
 		force                  string
 	}{
-		{"Prescott", "", "SkylakeX", isaAVX512, "SkylakeX"},
-		{"prescott", "", "Haswell", isaAVX2, "Haswell"},
-		{"Haswell", "", "SkylakeX", isaAVX512, "SkylakeX"},
-		{"SkylakeX", "", "SkylakeX", isaAVX512, ""},
-		{"Cooperlake", "", "SkylakeX", isaAVX512, ""},
-		{"Zen", "", "Haswell", isaAVX2, ""},
-		{"Prescott", "Haswell", "SkylakeX", isaAVX512, ""},
-		{"Prescott", "", "", isaUnknown, ""},
-		{"Opteron(SSE3)", "", "Haswell", isaAVX2, "Haswell"},
-		{"", "", "SkylakeX", isaAVX512, ""},
-		{"NeoverseN1", "", "SkylakeX", isaAVX512, ""},
+		{"Prescott", "", "SkylakeX", benchmarks.ISAAVX512, "SkylakeX"},
+		{"prescott", "", "Haswell", benchmarks.ISAAVX2, "Haswell"},
+		{"Haswell", "", "SkylakeX", benchmarks.ISAAVX512, "SkylakeX"},
+		{"SkylakeX", "", "SkylakeX", benchmarks.ISAAVX512, ""},
+		{"Cooperlake", "", "SkylakeX", benchmarks.ISAAVX512, ""},
+		{"Zen", "", "Haswell", benchmarks.ISAAVX2, ""},
+		{"Prescott", "Haswell", "SkylakeX", benchmarks.ISAAVX512, ""},
+		{"Prescott", "", "", benchmarks.ISAUnknown, ""},
+		{"Opteron(SSE3)", "", "Haswell", benchmarks.ISAAVX2, "Haswell"},
+		{"", "", "SkylakeX", benchmarks.ISAAVX512, ""},
+		{"NeoverseN1", "", "SkylakeX", benchmarks.ISAAVX512, ""},
 	} {
-		if got := coreFix(c.reported, c.preset, c.want, c.level); got != c.force {
-			t.Errorf("coreFix(%q, %q, %q, %d) = %q, want %q", c.reported, c.preset, c.want, c.level, got, c.force)
+		if got := benchmarks.OpenBLASCoreFix(c.reported, c.preset, c.want, c.level); got != c.force {
+			t.Errorf("benchmarks.OpenBLASCoreFix(%q, %q, %q, %d) = %q, want %q", c.reported, c.preset, c.want, c.level, got, c.force)
 		}
 	}
-	if name, level := machineCore(); (name == "") != (level == isaUnknown) || coreLevel(name) != level {
-		t.Errorf("machineCore() = %q, %d: the name's level is %d", name, level, coreLevel(name))
+	if name, level := benchmarks.MachineOpenBLASCore(); (name == "") != (level == benchmarks.ISAUnknown) || benchmarks.OpenBLASCoreISA(name) != level {
+		t.Errorf("benchmarks.MachineOpenBLASCore() = %q, %d: the name's level is %d", name, level, benchmarks.OpenBLASCoreISA(name))
 	}
 }
 
@@ -205,7 +205,7 @@ func TestMarkdownRefusesWeakCore(t *testing.T) {
 		gornn:   []record{{Seconds: 1, FinalLoss: &loss}},
 		pytorch: []record{{Seconds: 4, BLAS: "OpenBLAS 0.3.21 (/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3)", BLASKind: "openblas", BLASCore: "Prescott"}},
 	}}
-	md := markdown(config{runs: 1, python: "python3", cpuCore: "SkylakeX", cpuLevel: isaAVX512}, floor{}, rs, 0)
+	md := markdown(config{runs: 1, python: "python3", cpuCore: "SkylakeX", cpuLevel: benchmarks.ISAAVX512}, floor{}, rs, 0)
 	for _, want := range []string{"| W4 | 1.000 | 4.000 | n/a |", "kernels Prescott", "OPENBLAS_CORETYPE=SkylakeX", "none are printed"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
@@ -213,7 +213,7 @@ func TestMarkdownRefusesWeakCore(t *testing.T) {
 	}
 	rs[0].pytorch[0].BLASCore = "SkylakeX"
 	note := "compare set OPENBLAS_CORETYPE=SkylakeX for the PyTorch runs"
-	md = markdown(config{runs: 1, python: "python3", cpuCore: "SkylakeX", cpuLevel: isaAVX512, coreNote: note}, floor{}, rs, 0)
+	md = markdown(config{runs: 1, python: "python3", cpuCore: "SkylakeX", cpuLevel: benchmarks.ISAAVX512, coreNote: note}, floor{}, rs, 0)
 	for _, want := range []string{"| W4 | 1.000 | 4.000 | 0.25 |", "kernels SkylakeX", note} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)

@@ -104,10 +104,51 @@ func run(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// threadEnv keeps PyTorch's pools at one thread.
+var threadEnv = []string{"OMP_NUM_THREADS=1", "MKL_NUM_THREADS=1", "OPENBLAS_NUM_THREADS=1"}
+
+// blasCore asks workloads.py which BLAS and OpenBLAS kernels torch runs
+// and returns the environment that gives OpenBLAS the processor's best
+// kernels when it chose weaker ones by itself (as compare does; see
+// benchmarks.OpenBLASCoreFix), with the kernels that will run.
+func blasCore(python, script string, stderr io.Writer) (env []string, core string) {
+	probe := func(env []string) string {
+		cmd := exec.Command(python, script, "--blas")
+		cmd.Env = append(append(os.Environ(), threadEnv...), env...)
+		out, err := cmd.Output()
+		if err != nil {
+			return ""
+		}
+		var r struct {
+			Core string `json:"blas_core"`
+		}
+		if json.Unmarshal(bytes.TrimSpace(out), &r) != nil {
+			return ""
+		}
+		return r.Core
+	}
+	core = probe(nil)
+	want, level := benchmarks.MachineOpenBLASCore()
+	if force := benchmarks.OpenBLASCoreFix(core, benchmarks.PresetOpenBLASCore(), want, level); force != "" {
+		env = []string{"OPENBLAS_CORETYPE=" + force}
+		if got := probe(env); got != "" && !benchmarks.OpenBLASCoreBelow(got, level) {
+			fmt.Fprintf(stderr, "OpenBLAS chose its %s kernels on this processor (%v); PyTorch runs with OPENBLAS_CORETYPE=%s (%s kernels)\n", core, level, force, got)
+			return env, got
+		}
+		fmt.Fprintf(stderr, "WARNING: OpenBLAS runs its %s kernels, below this processor's %v, and OPENBLAS_CORETYPE=%s did not take: PyTorch's times flatter gornn\n", core, level, force)
+		return nil, core
+	}
+	return nil, core
+}
+
 func pytorch(python, script, units string, batch, steps int, stderr io.Writer) ([]point, string, error) {
+	env, core := blasCore(python, script, stderr)
 	cmd := exec.Command(python, script, "--step-sizes", units, "--step-kinds", "rnn,lstm,gru",
 		"--step-batch", strconv.Itoa(batch), "--step-time", strconv.Itoa(steps))
-	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS=1", "MKL_NUM_THREADS=1", "OPENBLAS_NUM_THREADS=1")
+	cmd.Env = append(append(os.Environ(), threadEnv...), env...)
+	if core != "" {
+		fmt.Fprintf(stderr, "OpenBLAS kernels: %s\n", core)
+	}
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, stderr
 	if err := cmd.Run(); err != nil {
