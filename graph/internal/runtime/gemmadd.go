@@ -380,6 +380,20 @@ func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 			dst = c.out[lo:hi]
 		}
 		dst = dst[:h*n]
+		if k.cols != nil && c.row != nil {
+			// The bias row added straight into the slices, column block
+			// by column block: addRow's additions, and no copy.
+			s := v0
+			if !k.single {
+				s = t0[:h*n]
+				simd.VV(simd.Add, s, v0, v1)
+			}
+			for j, cs := range k.cols {
+				w := cs.end - cs.start
+				simd.AddRowsStrided(c.cols[j][r*w:(r+h)*w], w, s[cs.start:], n, c.row[cs.start:cs.end], h)
+			}
+			continue
+		}
 		switch {
 		case k.single:
 			simd.AddRows(dst, v0, c.row)

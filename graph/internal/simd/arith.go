@@ -136,12 +136,44 @@ func AddRows(dst, x, row []float32) {
 	if Enabled && c >= 8 {
 		// One kernel call, addVV's arithmetic on every row.
 		if n > 0 {
-			addRowsAVX(&dst[0], &x[0], &row[0], n/c, c)
+			addRowsAVX(&dst[0], &x[0], &row[0], n/c, c, c, c)
 		}
 		return
 	}
 	for r := 0; r < n; r += c {
 		xr, dr := x[r:r+c], dst[r:r+c]
+		for j, v := range row {
+			dr[j] = xr[j] + v
+		}
+	}
+}
+
+// AddRowsStrided sets dst[r·ldd+j] = x[r·ldx+j] + row[j] for r < rows and
+// j < c = len(row): AddRows on rows that lie apart in memory, such as
+// columns start..start+c of a wider matrix (x) written into a matrix of
+// their own (dst): the additions of AddRows, without the copy. It panics
+// if a slice is too short, a stride is shorter than c or rows is
+// negative; dst and x must not overlap. It runs on the calling goroutine.
+func AddRowsStrided(dst []float32, ldd int, x []float32, ldx int, row []float32, rows int) {
+	c := len(row)
+	if rows < 0 {
+		panic("simd: AddRowsStrided: negative size")
+	}
+	if rows == 0 || c == 0 {
+		return
+	}
+	if ldd < c || ldx < c || !fits(len(dst), rows, c, ldd) || !fits(len(x), rows, c, ldx) {
+		panic("simd: AddRowsStrided: a slice is too short for the rows and strides (or a stride < len(row))")
+	}
+	if Overlap(dst[:(rows-1)*ldd+c], x[:(rows-1)*ldx+c]) {
+		panic("simd: AddRowsStrided: dst overlaps x")
+	}
+	if Enabled && c >= 8 {
+		addRowsAVX(&dst[0], &x[0], &row[0], rows, c, ldd, ldx)
+		return
+	}
+	for r := 0; r < rows; r++ {
+		xr, dr := x[r*ldx:r*ldx+c], dst[r*ldd:r*ldd+c]
 		for j, v := range row {
 			dr[j] = xr[j] + v
 		}

@@ -36,4 +36,4 @@ func xorVS(dst, a *float32, s float32, n int)
 //go:noescape
 func sumRowsAVX2(dst, x *float32, rows, ld, n int)
 
-func addRowsAVX(dst, x, row *float32, rows, c int)
+func addRowsAVX(dst, x, row *float32, rows, c, ldd, ldx int)

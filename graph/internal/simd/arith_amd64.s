@@ -216,18 +216,23 @@ done:
 	VZEROUPPER
 	RET
 
-// func addRowsAVX(dst, x, row *float32, rows, c int)
+// func addRowsAVX(dst, x, row *float32, rows, c, ldd, ldx int)
 //
-// dst[r·c+j] = x[r·c+j] + row[j] for r < rows and j < c, with rows ≥ 1
-// and c ≥ 8: addVV(dst+r·c, x+r·c, row, c) for each row, in one call.
-// Each row's last c mod 8 elements as in VV: one vector of its last eight
-// computed before the row's loop and stored after it, so dst may be x.
-TEXT ·addRowsAVX(SB), NOSPLIT, $0-40
+// dst[r·ldd+j] = x[r·ldx+j] + row[j] for r < rows and j < c, with rows ≥
+// 1 and c ≥ 8: addVV(dst+r·ldd, x+r·ldx, row, c) for each row, in one
+// call. Each row's last c mod 8 elements as in VV: one vector of its last
+// eight computed before the row's loop and stored after it, so dst may be
+// x (with ldd = ldx).
+TEXT ·addRowsAVX(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ row+16(FP), DX
 	MOVQ rows+24(FP), R10
 	MOVQ c+32(FP), R11
+	MOVQ ldd+40(FP), R14
+	SHLQ $2, R14
+	MOVQ ldx+48(FP), R15
+	SHLQ $2, R15
 	MOVQ R11, R8
 	ANDQ $7, R8
 	MOVQ R11, R12
@@ -258,8 +263,8 @@ vec8:
 	VMOVUPS Y5, (R9)
 
 next:
-	LEAQ (SI)(R11*4), SI
-	LEAQ (DI)(R11*4), DI
+	ADDQ R15, SI
+	ADDQ R14, DI
 	DECQ R10
 	JNZ  row
 	VZEROUPPER

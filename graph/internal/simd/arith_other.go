@@ -18,4 +18,4 @@ func xorVS(dst, a *float32, s float32, n int) { panic(noAsm) }
 
 func sumRowsAVX2(dst, x *float32, rows, ld, n int) { panic(noAsm) }
 
-func addRowsAVX(dst, x, row *float32, rows, c int) { panic(noAsm) }
+func addRowsAVX(dst, x, row *float32, rows, c, ldd, ldx int) { panic(noAsm) }

@@ -253,3 +253,61 @@ func TestNeg(t *testing.T) {
 		Neg(make([]float32, 2), make([]float32, 3))
 	})
 }
+
+// TestAddRowsStrided checks the strided bias addition bit for bit
+// against Go's additions, for row widths around the vector sizes, strides
+// wider than the rows, and that it writes nothing outside its rows.
+func TestAddRowsStrided(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		for _, c := range []int{1, 3, 7, 8, 9, 15, 16, 20, 23, 24, 40} {
+			for _, rows := range []int{1, 2, 5} {
+				for _, pad := range []int{0, 3, 20} {
+					ldx, ldd := c+pad+1, c+pad
+					x := make([]float32, (rows-1)*ldx+c)
+					for i := range x {
+						x[i] = float32(i)*0.37 - 5
+					}
+					row := make([]float32, c)
+					for j := range row {
+						row[j] = float32(j)*1.25 + 0.1
+					}
+					dst := make([]float32, (rows-1)*ldd+c+1)
+					for i := range dst {
+						dst[i] = 42
+					}
+					AddRowsStrided(dst, ldd, x, ldx, row, rows)
+					for r := 0; r < rows; r++ {
+						for j := 0; j < ldd && r*ldd+j < len(dst); j++ {
+							got := dst[r*ldd+j]
+							want := float32(42)
+							if j < c {
+								want = x[r*ldx+j] + row[j]
+							}
+							if math.Float32bits(got) != math.Float32bits(want) {
+								t.Fatalf("c %d, rows %d, pad %d: dst[%d][%d] = %v, want %v", c, rows, pad, r, j, got, want)
+							}
+						}
+					}
+					if dst[len(dst)-1] != 42 {
+						t.Fatalf("c %d, rows %d, pad %d: wrote past the last row", c, rows, pad)
+					}
+				}
+			}
+		}
+	})
+	for _, f := range []func(){
+		func() { AddRowsStrided(make([]float32, 10), 5, make([]float32, 10), 5, make([]float32, 6), 1) },
+		func() { AddRowsStrided(make([]float32, 9), 5, make([]float32, 10), 5, make([]float32, 5), 2) },
+		func() { AddRowsStrided(make([]float32, 10), 5, make([]float32, 10), 5, make([]float32, 5), -1) },
+		func() { x := make([]float32, 20); AddRowsStrided(x[2:], 8, x, 8, make([]float32, 8), 2) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("no panic")
+				}
+			}()
+			f()
+		}()
+	}
+}
