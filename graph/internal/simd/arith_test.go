@@ -258,7 +258,7 @@ func TestNeg(t *testing.T) {
 // against Go's additions, for row widths around the vector sizes, strides
 // wider than the rows, and that it writes nothing outside its rows.
 func TestAddRowsStrided(t *testing.T) {
-	paths(t, func(t *testing.T) {
+	gemmPaths(t, func(t *testing.T) {
 		for _, c := range []int{1, 3, 7, 8, 9, 15, 16, 20, 23, 24, 40} {
 			for _, rows := range []int{1, 2, 5} {
 				for _, pad := range []int{0, 3, 20} {

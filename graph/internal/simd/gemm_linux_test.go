@@ -78,3 +78,35 @@ func TestGemmGuardPages(t *testing.T) {
 		}
 	})
 }
+
+// TestAddRowsStridedGuardPages puts the end of dst, x and row against
+// unmapped memory: the last vector of the last row (masked on AVX-512,
+// overlapping on AVX2) must not touch it.
+func TestAddRowsStridedGuardPages(t *testing.T) {
+	gemmPaths(t, func(t *testing.T) {
+		for _, c := range []int{1, 5, 8, 16, 17, 20, 33} {
+			const rows = 3
+			ldx, ldd := c+7, c+2
+			x, freeX := guardedFloats(t, (rows-1)*ldx+c)
+			row, freeRow := guardedFloats(t, c)
+			dst, freeDst := guardedFloats(t, (rows-1)*ldd+c)
+			for i := range x {
+				x[i] = float32(i)
+			}
+			for j := range row {
+				row[j] = float32(j) / 4
+			}
+			AddRowsStrided(dst, ldd, x, ldx, row, rows)
+			for r := 0; r < rows; r++ {
+				for j := 0; j < c; j++ {
+					if got, want := dst[r*ldd+j], x[r*ldx+j]+row[j]; got != want {
+						t.Fatalf("c %d: dst[%d][%d] = %v, want %v", c, r, j, got, want)
+					}
+				}
+			}
+			freeX()
+			freeRow()
+			freeDst()
+		}
+	})
+}
