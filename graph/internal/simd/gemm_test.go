@@ -400,7 +400,7 @@ func TestGemmPanics(t *testing.T) {
 
 // gemmBenchShapes are m×k×n.
 var gemmBenchShapes = [][3]int{{8, 20, 80}, {8, 80, 20}, {1, 20, 80}, {10000, 20, 80}, {64, 128, 512}, {20, 8, 80},
-	{8, 20, 60}, {8, 20, 20}, {10000, 20, 1}}
+	{8, 20, 60}, {8, 20, 20}, {10000, 20, 1}, {64, 128, 128}}
 
 func BenchmarkGemm(b *testing.B) {
 	for _, s := range gemmBenchShapes {
