@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "gemm_amd64.h"
 
 // func gemmAVX512(m, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acs int)
 //
@@ -33,17 +34,6 @@
 //	K1  lanes of the block's last vector
 //	Z15 broadcast a value
 
-#define KSTART \
-	MOVQ DI, AX; \
-	MOVQ b+40(FP), R13; \
-	ADDQ DX, R13; \
-	MOVQ k+16(FP), CX
-
-#define KNEXT(lp) \
-	ADDQ R15, AX; \
-	ADDQ R10, R13; \
-	DECQ CX; \
-	JNZ  lp
 
 #define FMA3(c0, c1, c2) \
 	VFMADD231PS Z12, Z15, c0; \

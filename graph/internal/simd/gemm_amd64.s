@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "gemm_amd64.h"
 
 // func gemmAVX2(m, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, acs int)
 //
@@ -81,19 +82,6 @@
 	VXORPS Y10, Y10, Y10; \
 	VXORPS Y11, Y11, Y11
 
-// KSTART points AX at a's block row, R13 at b's column block and CX at k.
-#define KSTART \
-	MOVQ DI, AX; \
-	MOVQ b+40(FP), R13; \
-	ADDQ DX, R13; \
-	MOVQ k+16(FP), CX
-
-// KNEXT steps to the next l and loops back to label lp while l < k.
-#define KNEXT(lp) \
-	ADDQ R15, AX; \
-	ADDQ R10, R13; \
-	DECQ CX; \
-	JNZ  lp
 
 TEXT ·gemmAVX2(SB), NOSPLIT, $0-80
 	MOVQ acs+72(FP), R15
