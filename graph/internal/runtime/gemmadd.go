@@ -27,8 +27,9 @@ import (
 // same sum in the same order (the product kernel computes each element
 // alike whatever rows it is given), rounded once, and then added to x's
 // element by the same addition in the op's operand order, and the bias by
-// addRow's. Only float32 products on the AVX2 kernel are grouped (the
-// gonum path may compute elements differently for other row counts).
+// addRow's. Only float32 products on the assembly kernels (AVX2 or
+// AVX-512, the same bits) are grouped (the gonum path may compute
+// elements differently for other row counts).
 func (p *Program) gemmAdds(roots map[int]bool) {
 	if !simd.Enabled {
 		return
