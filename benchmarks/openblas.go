@@ -104,3 +104,24 @@ func OpenBLASCoreBelow(core string, level ISA) bool {
 
 // PresetOpenBLASCore is OPENBLAS_CORETYPE as the user set it.
 func PresetOpenBLASCore() string { return os.Getenv("OPENBLAS_CORETYPE") }
+
+// ChooseOpenBLASCore decides the kernels for PyTorch's runs. reported is
+// the core OpenBLAS chose by itself; want and level are the processor's
+// best (MachineOpenBLASCore); probe reports the core OpenBLAS runs with
+// env added to the environment ("" when it cannot tell). When reported is
+// below level and OPENBLAS_CORETYPE is not preset, it tries
+// OPENBLAS_CORETYPE=want: forced is that value, and env (to add to the
+// runs' environment) and core are set only when OpenBLAS took it and runs
+// kernels no longer below the processor's; otherwise env is nil and core
+// is reported.
+func ChooseOpenBLASCore(reported, want string, level ISA, probe func(env []string) string) (env []string, core, forced string) {
+	forced = OpenBLASCoreFix(reported, PresetOpenBLASCore(), want, level)
+	if forced == "" {
+		return nil, reported, ""
+	}
+	try := []string{"OPENBLAS_CORETYPE=" + forced}
+	if got := probe(try); got != "" && !OpenBLASCoreBelow(got, level) {
+		return try, got, forced
+	}
+	return nil, reported, forced
+}

@@ -419,17 +419,25 @@ func compare(c config, stdout, stderr io.Writer) error {
 	start := time.Now()
 	if b, err := pyBLAS(c); err == nil {
 		fmt.Fprintf(stderr, "PyTorch %s calls BLAS: %s\n", b.Torch, b.BLAS)
-		if force := benchmarks.OpenBLASCoreFix(b.BLASCore, benchmarks.PresetOpenBLASCore(), c.cpuCore, c.cpuLevel); force != "" {
-			c.pyEnv = append(c.pyEnv, "OPENBLAS_CORETYPE="+force)
-			if fb, err := pyBLAS(c); err == nil && fb.BLASCore != "" && !benchmarks.OpenBLASCoreBelow(fb.BLASCore, c.cpuLevel) {
-				c.coreNote = fmt.Sprintf("OpenBLAS chose its %s kernels (%s) on this processor, which runs %s: it does not know the processor. "+
-					"compare set OPENBLAS_CORETYPE=%s for the PyTorch runs, and OpenBLAS ran its %s kernels.",
-					b.BLASCore, benchmarks.OpenBLASCoreISA(b.BLASCore), c.cpuLevel, force, fb.BLASCore)
-				fmt.Fprintln(stderr, c.coreNote)
-			} else {
-				c.pyEnv = c.pyEnv[:len(c.pyEnv)-1]
-				fmt.Fprintf(stderr, "OpenBLAS did not run its %s kernels with OPENBLAS_CORETYPE=%s (a build without them?).\n", force, force)
+		probe := func(env []string) string {
+			pc := c
+			pc.pyEnv = append(slices.Clip(c.pyEnv), env...)
+			fb, err := pyBLAS(pc)
+			if err != nil {
+				return ""
 			}
+			return fb.BLASCore
+		}
+		env, core, forced := benchmarks.ChooseOpenBLASCore(b.BLASCore, c.cpuCore, c.cpuLevel, probe)
+		switch {
+		case env != nil:
+			c.pyEnv = append(c.pyEnv, env...)
+			c.coreNote = fmt.Sprintf("OpenBLAS chose its %s kernels (%s) on this processor, which runs %s: it does not know the processor. "+
+				"compare set OPENBLAS_CORETYPE=%s for the PyTorch runs, and OpenBLAS ran its %s kernels.",
+				b.BLASCore, benchmarks.OpenBLASCoreISA(b.BLASCore), c.cpuLevel, forced, core)
+			fmt.Fprintln(stderr, c.coreNote)
+		case forced != "":
+			fmt.Fprintf(stderr, "OpenBLAS did not run its %s kernels with OPENBLAS_CORETYPE=%s (a build without them?).\n", forced, forced)
 		}
 		if b.BLASCore != "" && c.coreNote == "" && benchmarks.OpenBLASCoreBelow(b.BLASCore, c.cpuLevel) {
 			advice := fmt.Sprintf("Set OPENBLAS_CORETYPE=%s and check that OpenBLAS accepts it (OPENBLAS_VERBOSE=2)", c.cpuCore)

@@ -127,18 +127,16 @@ func blasCore(python, script string, stderr io.Writer) (env []string, core strin
 		}
 		return r.Core
 	}
-	core = probe(nil)
+	reported := probe(nil)
 	want, level := benchmarks.MachineOpenBLASCore()
-	if force := benchmarks.OpenBLASCoreFix(core, benchmarks.PresetOpenBLASCore(), want, level); force != "" {
-		env = []string{"OPENBLAS_CORETYPE=" + force}
-		if got := probe(env); got != "" && !benchmarks.OpenBLASCoreBelow(got, level) {
-			fmt.Fprintf(stderr, "OpenBLAS chose its %s kernels on this processor (%v); PyTorch runs with OPENBLAS_CORETYPE=%s (%s kernels)\n", core, level, force, got)
-			return env, got
-		}
-		fmt.Fprintf(stderr, "WARNING: OpenBLAS runs its %s kernels, below this processor's %v, and OPENBLAS_CORETYPE=%s did not take: PyTorch's times flatter gornn\n", core, level, force)
-		return nil, core
+	env, core, forced := benchmarks.ChooseOpenBLASCore(reported, want, level, probe)
+	switch {
+	case env != nil:
+		fmt.Fprintf(stderr, "OpenBLAS chose its %s kernels on this processor (%v); PyTorch runs with OPENBLAS_CORETYPE=%s (%s kernels)\n", reported, level, forced, core)
+	case forced != "":
+		fmt.Fprintf(stderr, "WARNING: OpenBLAS runs its %s kernels, below this processor's %v, and OPENBLAS_CORETYPE=%s did not take: PyTorch's times flatter gornn\n", reported, level, forced)
 	}
-	return nil, core
+	return env, core
 }
 
 func pytorch(python, script, units string, batch, steps int, stderr io.Writer) ([]point, string, error) {
