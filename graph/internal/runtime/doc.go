@@ -46,10 +46,14 @@
 // independent enough runs them on a plan (parallel.go): the calling
 // goroutine and up to Threads()−1 workers of graph/internal/simd's pool
 // (at most the program's work over its longest chain) each take the next
-// ready op, the one with the longest chain of work after it first. Each
-// op computes exactly what it computes in order, so the results do not
-// change; GORNN_SCHEDULE (serial, parallel, simulate) overrides the
-// choice at a machine's first run.
+// ready op, the one with the longest chain of work after it first. A
+// group of several tiles of rows or blocks of elements runs as parts,
+// tasks of their own (parts.go), each reading only the rows it needs and
+// queued on one goroutine by its number, so that a recurrence runs as
+// chains of rows side by side. Each op, and each part, computes exactly
+// what it computes in order, so the results do not change;
+// GORNN_SCHEDULE (serial, parallel, simulate) overrides the choice at a
+// machine's first run.
 //
 // Values are Gorgonia's (*tensor.Dense, *gorgonia.F32, *gorgonia.F64):
 // the op list is gornn's, the arithmetic of ops without a kernel is

@@ -344,8 +344,15 @@ func (k *fused[T]) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 		}
 		return true
 	}
-	for lo := 0; lo < k.n; lo += fuseBlock {
-		hi := min(lo+fuseBlock, k.n)
+	k.runBlocks(vals, 0, k.n)
+	return true
+}
+
+// runBlocks runs the group's steps over elements from..to, a block of
+// fuseBlock elements at a time from from (a multiple of fuseBlock).
+func (k *fused[T]) runBlocks(vals []operandOf[T], from, to int) {
+	for lo := from; lo < to; lo += fuseBlock {
+		hi := min(lo+fuseBlock, to)
 		// A slot's elements lo..hi: in its value, or at the start of its
 		// scratch block.
 		at := func(i int) []T {
@@ -371,7 +378,6 @@ func (k *fused[T]) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 			binaryOp(s.op, o, a, b)
 		}
 	}
-	return true
 }
 
 // block returns the elements each op of the group computes at a time:

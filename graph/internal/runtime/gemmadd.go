@@ -321,6 +321,13 @@ const tileElements = 4096
 // run computes the group's value. It declines, before writing anything,
 // when a value is not a dense float32 tensor of its size.
 func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
+	return k.runRows(m, 0, k.m)
+}
+
+// runRows computes rows r0..r1 of the group's value (run: all of them; a
+// plan's part: a range at multiples of k.rows, partBounds). It declines,
+// before writing anything, as run does.
+func (k *gemmAdd) runRows(m *Machine, r0, r1 int) bool {
 	c := &m.gemmAdds[k.gi]
 	if !c.current(m) && !k.resolve(m, c) {
 		return false
@@ -354,8 +361,8 @@ func (k *gemmAdd) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 	if k.cols != nil || k.act != nil {
 		t3 = growT(&m.sc.tile3, rows*n)
 	}
-	for r := 0; r < mm; r += rows {
-		h := min(rows, mm-r)
+	for r := r0; r < r1; r += rows {
+		h := min(rows, r1-r)
 		lo, hi := r*n, (r+h)*n
 		// The terms' rows r..r+h: the products' in tiles, x's in place.
 		v0, v1 := t0[:h*n], t1

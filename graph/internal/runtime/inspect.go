@@ -95,3 +95,21 @@ func (m *Machine) InScratch(i int) bool {
 	}
 	return m.p.groups[g].inner[slices.Index(m.p.groups[g].members, i)]
 }
+
+// PlanParts returns the number of a plan's tasks that are parts of a
+// group (parts.go), and how many groups are split into them.
+func (m *Machine) PlanParts() (parts, groups int) {
+	pl := m.plan
+	if pl == nil {
+		return 0, 0
+	}
+	for t, p := range pl.part {
+		if p >= 0 {
+			parts++
+			if p == 0 && t >= 0 {
+				groups++
+			}
+		}
+	}
+	return parts, groups
+}

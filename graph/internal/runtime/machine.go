@@ -163,7 +163,14 @@ func (m *Machine) Run() (err error) {
 		m.plan, m.order = m.newPlan(), nil
 	}
 	if m.plan != nil && (simd.Threads() >= 2 || m.plan.simulate) {
-		return m.runParallel(m.plan)
+		err := m.runParallel(m.plan)
+		if err != errPartDeclined {
+			return err
+		}
+		// Nothing the part would have written was written: the run is
+		// made again in order (each op computes its value from its
+		// operands afresh), and the plan again before the next.
+		m.plan.replan.Store(true)
 	}
 	if m.order == nil {
 		m.order = m.runOrder()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	goruntime "runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,18 +26,34 @@ import (
 //
 // The ready ops wait in a queue, the op with the longest estimated chain
 // of work after it first (the critical path: the recurrence), so that
-// independent work fills the time the other goroutine would idle.
+// independent work fills the time the other goroutine would idle. A group
+// of several tiles or blocks (a product-and-sum over a batch's rows, an
+// elementwise group) is split into parts (parts.go), each a task that
+// waits only for the parts that wrote the rows it reads; part p is queued
+// for goroutine p mod the goroutines that run, which takes its own
+// queue's and the shared queue's most urgent task first and another's
+// parts only when both are empty. A recurrence then runs as chains of
+// rows, each on one core with its rows in that core's caches, joined
+// where a weight gradient or the loss reads all rows.
 type plan struct {
-	tasks []int     // the slots of the ops a run runs, in program order
-	npred []int32   // the number of tasks each task reads
-	succ  [][]int32 // the tasks that read each task
-	prio  []int64   // the estimated work of each task and the longest chain after it
+	tasks []int // the slots of the ops a run runs, in program order
+	// part is a task's part of its group (parts.go), -1 for a whole op;
+	// lo, hi are the part's units.
+	part   []int8
+	lo, hi []int32
+	npred  []int32   // the number of tasks each task reads
+	succ   [][]int32 // the tasks that read each task
+	prio   []int64   // the estimated work of each task and the longest chain after it
 
 	pending []atomic.Int32
 	mu      sync.Mutex
 	ready   []int32 // a heap of tasks: highest prio first, then program order
-	done    atomic.Int64
-	abort   atomic.Bool
+	// own are the heaps of each goroutine's parts: part p goes to
+	// goroutine p mod nl, of the nl that run.
+	own   [maxLanes][]int32
+	nl    int
+	done  atomic.Int64
+	abort atomic.Bool
 	// sleeping counts the goroutines waiting on wake for a task.
 	sleeping atomic.Int32
 	wake     chan struct{}
@@ -150,17 +167,31 @@ func (m *Machine) newPlan() *plan {
 		return nil
 	}
 	pl := &plan{simulate: mode == "simulate"}
+	// index is the first task of each slot's op, count how many parts.
 	index := make([]int32, len(m.p.ops))
+	count := make([]int32, len(m.p.ops))
 	for i := range index {
 		index[i] = -1
 	}
+	parts := min(simd.Threads(), maxParts)
 	for i := range m.p.ops {
 		switch m.st[i].how {
 		case howLeaf, howKept, howFused, howFolded:
 			continue
 		}
 		index[i] = int32(len(pl.tasks))
-		pl.tasks = append(pl.tasks, i)
+		b := m.partBounds(i, parts)
+		if b == nil {
+			count[i] = 1
+			pl.tasks = append(pl.tasks, i)
+			pl.part, pl.lo, pl.hi = append(pl.part, -1), append(pl.lo, 0), append(pl.hi, 0)
+			continue
+		}
+		count[i] = int32(len(b) - 1)
+		for p := range len(b) - 1 {
+			pl.tasks = append(pl.tasks, i)
+			pl.part, pl.lo, pl.hi = append(pl.part, int8(p)), append(pl.lo, int32(b[p])), append(pl.hi, int32(b[p+1]))
+		}
 	}
 	n := len(pl.tasks)
 	if n < 2 {
@@ -183,12 +214,13 @@ func (m *Machine) newPlan() *plan {
 				if d < 0 || d >= int32(t) {
 					return nil // not in program order: run serially
 				}
-				dup := false
-				for _, e := range deps {
-					dup = dup || e == d
-				}
-				if !dup {
-					deps = append(deps, d)
+				for q := d; q < d+count[pr]; q++ {
+					if !m.partReadsPart(pl, int32(t), q, a) {
+						continue
+					}
+					if !slices.Contains(deps, q) {
+						deps = append(deps, q)
+					}
 				}
 			}
 		}
@@ -197,6 +229,9 @@ func (m *Machine) newPlan() *plan {
 			pl.succ[d] = append(pl.succ[d], int32(t))
 		}
 		pl.prio[t] = m.taskWork(i)
+		if c := int64(count[i]); c > 1 {
+			pl.prio[t] = (pl.prio[t]-dispatchWork)/c + dispatchWork
+		}
 		total += pl.prio[t]
 	}
 	if mode == "auto" && total-dispatchWork*int64(n) < parallelMinWork*int64(n) {
@@ -224,8 +259,37 @@ func (m *Machine) newPlan() *plan {
 	pl.wake = make(chan struct{}, maxLanes)
 	pl.ready = make([]int32, 0, n)
 	pl.lanes = []*Machine{m}
-	pl.lane = func(i int) { pl.work(pl.lanes[i]) }
+	pl.lane = func(i int) { pl.work(pl.lanes[i], i) }
 	return pl
+}
+
+// partBounds returns the bounds of the parts of the task at slot i (a
+// group whose kernel is partable), or nil for one task.
+func (m *Machine) partBounds(i, parts int) []int {
+	if parts < 2 || m.st[i].how != howGroup {
+		return nil
+	}
+	if k, ok := m.p.groups[m.p.ops[i].group-1].k.(partable); ok {
+		return k.partBounds(parts)
+	}
+	return nil
+}
+
+// partReadsPart reports whether task t reads what task q (a task of the
+// op that computes slot a's value) writes of it: always, unless both are
+// parts whose elements of a do not meet.
+func (m *Machine) partReadsPart(pl *plan, t, q int32, a int) bool {
+	if pl.part[t] < 0 || pl.part[q] < 0 {
+		return true
+	}
+	rk := m.p.groups[m.p.ops[pl.tasks[t]].group-1].k.(partable)
+	wk := m.p.groups[m.p.ops[pl.tasks[q]].group-1].k.(partable)
+	rlo, rhi, ok := rk.partReads(m, a, int(pl.lo[t]), int(pl.hi[t]))
+	if !ok {
+		return true
+	}
+	wlo, whi, ok := wk.partWrites(a, int(pl.lo[q]), int(pl.hi[q]))
+	return !ok || rlo < whi && wlo < rhi
 }
 
 // before reports whether task a goes before task b in the ready heap.
@@ -236,8 +300,64 @@ func (pl *plan) before(a, b int32) bool {
 	return a < b
 }
 
-func (pl *plan) push(t int32) {
-	h := append(pl.ready, t)
+func (pl *plan) push(t int32) { pl.pushTo(&pl.ready, t) }
+
+func (pl *plan) pop() int32 { return pl.popFrom(&pl.ready) }
+
+// queue queues ready task t: a part on its goroutine's heap, else on the
+// shared one.
+func (pl *plan) queue(t int32) {
+	if p := pl.part[t]; p >= 0 {
+		pl.pushTo(&pl.own[int(p)%pl.nl], t)
+		return
+	}
+	pl.pushTo(&pl.ready, t)
+}
+
+// mine reports whether ready task t is for goroutine lane to run.
+func (pl *plan) mine(t int32, lane int) bool {
+	p := pl.part[t]
+	return p < 0 || int(p)%pl.nl == lane
+}
+
+// take returns the most urgent of the tasks queued for goroutine lane and
+// the shared ones, else the most urgent part queued for another
+// goroutine, else -1. The caller holds mu.
+func (pl *plan) take(lane int) int32 {
+	own := pl.own[lane]
+	switch {
+	case len(own) > 0 && (len(pl.ready) == 0 || pl.before(own[0], pl.ready[0])):
+		return pl.popFrom(&pl.own[lane])
+	case len(pl.ready) > 0:
+		return pl.popFrom(&pl.ready)
+	}
+	best := -1
+	for l := range pl.nl {
+		if l != lane && len(pl.own[l]) > 0 && (best < 0 || pl.before(pl.own[l][0], pl.own[best][0])) {
+			best = l
+		}
+	}
+	if best < 0 {
+		return -1
+	}
+	return pl.popFrom(&pl.own[best])
+}
+
+// queued reports whether any task is queued. The caller holds mu.
+func (pl *plan) queued() bool {
+	if len(pl.ready) > 0 {
+		return true
+	}
+	for l := range pl.nl {
+		if len(pl.own[l]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (pl *plan) pushTo(heap *[]int32, t int32) {
+	h := append(*heap, t)
 	for i := len(h) - 1; i > 0; {
 		up := (i - 1) / 2
 		if !pl.before(h[i], h[up]) {
@@ -246,11 +366,11 @@ func (pl *plan) push(t int32) {
 		h[i], h[up] = h[up], h[i]
 		i = up
 	}
-	pl.ready = h
+	*heap = h
 }
 
-func (pl *plan) pop() int32 {
-	h := pl.ready
+func (pl *plan) popFrom(heap *[]int32) int32 {
+	h := *heap
 	t := h[0]
 	last := len(h) - 1
 	h[0] = h[last]
@@ -269,7 +389,7 @@ func (pl *plan) pop() int32 {
 		h[i], h[best] = h[best], h[i]
 		i = best
 	}
-	pl.ready = h
+	*heap = h
 	return t
 }
 
@@ -281,17 +401,24 @@ func (m *Machine) runParallel(pl *plan) error {
 	pl.abort.Store(false)
 	pl.err = nil
 	pl.ready = pl.ready[:0]
+	lanes := min(simd.Threads(), pl.most)
+	if pl.simulate {
+		lanes = min(2, simd.Threads())
+	}
+	pl.nl = lanes
+	for l := range pl.own {
+		pl.own[l] = pl.own[l][:0]
+	}
 	for t := range pl.tasks {
 		pl.pending[t].Store(pl.npred[t])
 		if pl.npred[t] == 0 {
-			pl.push(int32(t))
+			pl.queue(int32(t))
 		}
 	}
 	if pl.simulate {
 		pl.addLanes(2)
 		return pl.timeRun(m)
 	}
-	lanes := min(simd.Threads(), pl.most)
 	pl.addLanes(lanes)
 	simd.Share(lanes, pl.lane)
 	return pl.err
@@ -317,7 +444,7 @@ func (pl *plan) addLanes(n int) {
 }
 
 // work takes ready tasks until every task is done or one failed.
-func (pl *plan) work(m *Machine) {
+func (pl *plan) work(m *Machine, lane int) {
 	n := int64(len(pl.tasks))
 	t := int32(-1)
 	var idle time.Time // when this goroutine last found no ready task
@@ -327,9 +454,7 @@ func (pl *plan) work(m *Machine) {
 		}
 		if t < 0 {
 			pl.mu.Lock()
-			if len(pl.ready) > 0 {
-				t = pl.pop()
-			}
+			t = pl.take(lane)
 			pl.mu.Unlock()
 		}
 		if t < 0 {
@@ -365,7 +490,7 @@ func (pl *plan) work(m *Machine) {
 		woke := m.woke[:0]
 		for _, s := range pl.succ[t] {
 			if pl.pending[s].Add(-1) == 0 {
-				if next < 0 {
+				if next < 0 && pl.mine(s, lane) {
 					next = s
 				} else {
 					woke = append(woke, s)
@@ -375,13 +500,13 @@ func (pl *plan) work(m *Machine) {
 		if len(woke) > 0 {
 			pl.mu.Lock()
 			for _, s := range woke {
-				pl.push(s)
+				pl.queue(s)
 			}
 			// Keep the most urgent of the woken tasks and the queue.
-			if pl.before(pl.ready[0], next) {
-				pl.push(next)
-				next = pl.pop()
+			if next >= 0 {
+				pl.queue(next)
 			}
+			next = pl.take(lane)
 			pl.mu.Unlock()
 			pl.wakeSleepers(len(woke))
 		}
@@ -418,7 +543,7 @@ func (pl *plan) sleep(n int64) {
 	pl.sleeping.Add(1)
 	defer pl.sleeping.Add(-1)
 	pl.mu.Lock()
-	empty := len(pl.ready) == 0
+	empty := !pl.queued()
 	pl.mu.Unlock()
 	if empty && pl.done.Load() != n && !pl.abort.Load() {
 		<-pl.wake
@@ -460,5 +585,12 @@ func (pl *plan) runTask(m *Machine, t int) (err error) {
 			err = fmt.Errorf("running %v: %v", m.p.ops[cur].g, r)
 		}
 	}()
+	if pl.part[t] >= 0 {
+		k := m.p.groups[m.p.ops[cur].group-1].k.(partable)
+		if !k.runPart(m, int(pl.lo[t]), int(pl.hi[t])) {
+			return errPartDeclined
+		}
+		return nil
+	}
 	return m.step(cur, &cur)
 }

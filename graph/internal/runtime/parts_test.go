@@ -1,0 +1,195 @@
+package runtime
+
+import (
+	"math"
+	"math/rand/v2"
+	goruntime "runtime"
+	"runtime/debug"
+	"strconv"
+	"testing"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// rowsGraph unrolls h ← tanh(h·W + x·U) ⊙ σ(x·V + z) + h over steps
+// steps in float32, from h = x, for x and z [rows, n]: the product-and-sum
+// groups and elementwise groups of a recurrence, over as many rows as a
+// plan splits into parts, and the gradient of Σh with respect to W, U
+// and V, whose products read the rows whole.
+func rowsGraph(t *testing.T, rows, n, steps int) (g Graph, x, z *gorgonia.Node, ws []*gorgonia.Node) {
+	t.Helper()
+	eg := gorgonia.NewGraph()
+	x = gorgonia.NewMatrix(eg, tensor.Float32, gorgonia.WithShape(rows, n), gorgonia.WithName("x"))
+	z = gorgonia.NewMatrix(eg, tensor.Float32, gorgonia.WithShape(rows, n), gorgonia.WithName("z"))
+	for _, name := range []string{"W", "U", "V"} {
+		ws = append(ws, gorgonia.NewMatrix(eg, tensor.Float32, gorgonia.WithShape(n, n), gorgonia.WithName(name)))
+	}
+	h := x
+	for range steps {
+		a := gorgonia.Must(gorgonia.Add(gorgonia.Must(gorgonia.Mul(h, ws[0])), gorgonia.Must(gorgonia.Mul(x, ws[1]))))
+		gate := gorgonia.Must(gorgonia.Sigmoid(gorgonia.Must(gorgonia.Add(gorgonia.Must(gorgonia.Mul(x, ws[2])), z))))
+		h = gorgonia.Must(gorgonia.Add(gorgonia.Must(gorgonia.HadamardProd(gorgonia.Must(gorgonia.Tanh(a)), gate)), h))
+	}
+	loss := gorgonia.Must(gorgonia.Sum(h))
+	grads, err := gorgonia.Grad(loss, ws...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := append([]*gorgonia.Node{h, loss}, grads...)
+	return Graph{G: eg, Roots: roots, Inputs: []*gorgonia.Node{x, z}, Params: ws}, x, z, ws
+}
+
+func randomMatrix(rng *rand.Rand, r, c int, scale float64) *tensor.Dense {
+	v := make([]float32, r*c)
+	for i := range v {
+		v[i] = float32(scale * rng.NormFloat64())
+	}
+	return tensor.New(tensor.WithShape(r, c), tensor.WithBacking(v))
+}
+
+// rowsMachine compiles rowsGraph and binds random values; it returns the
+// slots of x, z and the roots.
+func rowsMachine(t *testing.T, rows, n, steps int) (*Machine, int, int, []int) {
+	t.Helper()
+	g, x, z, ws := rowsGraph(t, rows, n, steps)
+	p, err := Compile(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := p.NewMachine()
+	rng := rand.New(rand.NewPCG(3, uint64(rows)))
+	xs, _ := p.Slot(x)
+	m.Set(xs, randomMatrix(rng, rows, n, 1))
+	zs, _ := p.Slot(z)
+	m.Set(zs, randomMatrix(rng, rows, n, 1))
+	for _, w := range ws {
+		s, _ := p.Slot(w)
+		m.Set(s, randomMatrix(rng, n, n, 0.2))
+	}
+	var roots []int
+	for _, r := range g.Roots {
+		s, _ := p.Slot(r)
+		roots = append(roots, s)
+	}
+	return m, xs, zs, roots
+}
+
+// sameRoots fails unless every root of got holds the bits of want's.
+func sameRoots(t *testing.T, what string, want, got *Machine, roots []int) {
+	t.Helper()
+	for _, s := range roots {
+		w, g := want.Raw(s), got.Raw(s)
+		wd, wok := w.(*tensor.Dense)
+		gd, gok := g.(*tensor.Dense)
+		if !wok || !gok {
+			ws, _ := Scalar(w)
+			gs, _ := Scalar(g)
+			if math.Float64bits(ws) != math.Float64bits(gs) {
+				t.Fatalf("%s: root %d = %v, in order %v", what, s, gs, ws)
+			}
+			continue
+		}
+		wv, _ := Data[float32](wd)
+		gv, _ := Data[float32](gd)
+		if len(wv) != len(gv) {
+			t.Fatalf("%s: root %d has %d values, in order %d", what, s, len(gv), len(wv))
+		}
+		for i := range wv {
+			if math.Float32bits(gv[i]) != math.Float32bits(wv[i]) {
+				t.Fatalf("%s: root %d element %d = %v, in order %v", what, s, i, gv[i], wv[i])
+			}
+		}
+	}
+}
+
+// TestPlanPartsBitIdentical: on 2 to 4 goroutines, with the collector
+// forced busy, a plan splits the recurrence's groups into parts by rows
+// (one chain of rows per goroutine), and every run's values, the
+// gradients included, are those of the ops in order, bit for bit.
+func TestPlanPartsBitIdentical(t *testing.T) {
+	old := debug.SetGCPercent(2)
+	defer debug.SetGCPercent(old)
+	for _, procs := range []int{2, 3, 4} {
+		t.Run(strconv.Itoa(procs), func(t *testing.T) {
+			saved := goruntime.GOMAXPROCS(procs)
+			defer goruntime.GOMAXPROCS(saved)
+			const rows, n, steps = 256, 64, 4
+			t.Setenv("GORNN_SCHEDULE", "serial")
+			ser, sx, _, roots := rowsMachine(t, rows, n, steps)
+			t.Setenv("GORNN_SCHEDULE", "parallel")
+			par, px, _, _ := rowsMachine(t, rows, n, steps)
+			rng := rand.New(rand.NewPCG(5, uint64(procs)))
+			for r := range 60 {
+				if r > 0 {
+					x := randomMatrix(rng, rows, n, 1)
+					ser.Set(sx, x)
+					par.Set(px, x)
+				}
+				if err := ser.Run(); err != nil {
+					t.Fatal(err)
+				}
+				if err := par.Run(); err != nil {
+					t.Fatal(err)
+				}
+				sameRoots(t, "run "+strconv.Itoa(r), ser, par, roots)
+			}
+			parts, groups := par.PlanParts()
+			// 256 rows of 64 columns: tiles of 64 rows, blocks of 4,096
+			// elements; up to four parts a group.
+			if groups == 0 || parts < 2*groups || parts > min(procs, 4)*groups {
+				t.Fatalf("GOMAXPROCS %d: %d parts of %d groups", procs, parts, groups)
+			}
+			others := 0
+			for _, l := range par.plan.lanes[1:] {
+				others += l.tasksRun
+			}
+			if others == 0 {
+				t.Fatal("the other goroutines ran no task")
+			}
+		})
+	}
+}
+
+// TestPlanPartDeclines: when a part's kernel declines its operands (z
+// replaced by a view of a larger matrix), the run is made again in
+// order and returns the values of the ops in order; the next runs, on a
+// new plan, follow the input too, and so do the runs after the input is
+// a plain matrix again.
+func TestPlanPartDeclines(t *testing.T) {
+	saved := goruntime.GOMAXPROCS(2)
+	defer goruntime.GOMAXPROCS(saved)
+	const rows, n, steps = 128, 64, 3
+	t.Setenv("GORNN_SCHEDULE", "serial")
+	ser, _, sz, roots := rowsMachine(t, rows, n, steps)
+	t.Setenv("GORNN_SCHEDULE", "parallel")
+	par, _, pz, _ := rowsMachine(t, rows, n, steps)
+	rng := rand.New(rand.NewPCG(11, 12))
+	run := func(what string, z *tensor.Dense) {
+		t.Helper()
+		ser.Set(sz, z)
+		par.Set(pz, z)
+		if err := ser.Run(); err != nil {
+			t.Fatal(err)
+		}
+		if err := par.Run(); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		sameRoots(t, what, ser, par, roots)
+	}
+	run("plain", randomMatrix(rng, rows, n, 1))
+	run("plain again", randomMatrix(rng, rows, n, 1))
+	if parts, _ := par.PlanParts(); parts == 0 {
+		t.Fatal("no parts in the plan")
+	}
+	big := randomMatrix(rng, 2*rows, n, 1)
+	for r := range 3 {
+		v, err := big.Slice(gorgonia.S(r*8, r*8+rows))
+		if err != nil {
+			t.Fatal(err)
+		}
+		run("view "+strconv.Itoa(r), v.(*tensor.Dense))
+	}
+	run("plain after views", randomMatrix(rng, rows, n, 1))
+	run("plain after views, again", randomMatrix(rng, rows, n, 1))
+}
