@@ -107,6 +107,15 @@ func (p *Program) gemmAdds(roots map[int]bool) {
 				k.large = k.large || simd.GemmMaySplit(t.g.m, t.g.n, t.g.k)
 			}
 		}
+		k.outer = -1
+		if k.both && k.cols != nil {
+			for j, t := range k.terms {
+				if t.g.k == 1 && !t.g.copiesB() {
+					k.outer = j
+					break
+				}
+			}
+		}
 		k.rows = min(k.m, max(1, tileElements/k.n))
 		if k.rows > 4 {
 			k.rows &^= 3
@@ -252,6 +261,12 @@ type gemmAdd struct {
 	// thread count (simd.GemmMaySplit).
 	ks    [2]int
 	large bool
+	// outer is the term that is a product of inner size 1 (an outer
+	// product: one input feature's weights) in a group of two products
+	// that writes column slices, or -1: with a bias row, each slice is
+	// written from the other product's tile by AddOuterRowsStrided, the
+	// outer product computed as it is added, not in a tile of its own.
+	outer int
 }
 
 // colSlice is a copy of columns start..end of the group's value into
@@ -361,13 +376,21 @@ func (k *gemmAdd) runRows(m *Machine, r0, r1 int) bool {
 	if k.cols != nil || k.act != nil {
 		t3 = growT(&m.sc.tile3, rows*n)
 	}
+	// The outer product added in the slices' pass: the assembly's
+	// kernels, whose bits it matches (simd.AddOuterRowsStrided).
+	outer := -1
+	if k.outer >= 0 && c.row != nil && simd.Enabled {
+		outer = k.outer
+	}
 	for r := r0; r < r1; r += rows {
 		h := min(rows, r1-r)
 		lo, hi := r*n, (r+h)*n
 		// The terms' rows r..r+h: the products' in tiles, x's in place.
 		v0, v1 := t0[:h*n], t1
 		if t := &k.terms[0]; t.prod {
-			tileProduct(h, n, t.g.k, c.a[0][r*c.rs[0]:], c.rs[0], c.cs[0], b[0], ldb[0], v0)
+			if outer != 0 {
+				tileProduct(h, n, t.g.k, c.a[0][r*c.rs[0]:], c.rs[0], c.cs[0], b[0], ldb[0], v0)
+			}
 		} else {
 			v0 = c.x[0][lo:hi]
 		}
@@ -381,7 +404,22 @@ func (k *gemmAdd) runRows(m *Machine, r0, r1 int) bool {
 				tile = t1
 			}
 			v1 = tile[:h*n]
-			tileProduct(h, n, t.g.k, c.a[1][r*c.rs[1]:], c.rs[1], c.cs[1], b[1], ldb[1], v1)
+			if outer != 1 {
+				tileProduct(h, n, t.g.k, c.a[1][r*c.rs[1]:], c.rs[1], c.cs[1], b[1], ldb[1], v1)
+			}
+		}
+		if outer >= 0 {
+			// big + the outer product + the bias row, into each slice.
+			big := v1
+			if outer == 1 {
+				big = v0
+			}
+			a, rs := c.a[outer][r*c.rs[outer]:], c.rs[outer]
+			for j, cs := range k.cols {
+				w := cs.end - cs.start
+				simd.AddOuterRowsStrided(c.cols[j][r*w:(r+h)*w], w, big[cs.start:], n, a, rs, b[outer][cs.start:cs.end], c.row[cs.start:cs.end], h, outer == 0)
+			}
+			continue
 		}
 		dst := t3
 		if t3 == nil {

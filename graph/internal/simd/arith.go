@@ -180,6 +180,61 @@ func AddRowsStrided(dst []float32, ldd int, x []float32, ldx int, row []float32,
 	}
 }
 
+// AddOuterRowsStrided sets dst[r·ldd+j] to (p + big[r·ldb+j]) + row[j]
+// when productFirst, else to (big[r·ldb+j] + p) + row[j], where p is
+// x[r·incx]·w[j] rounded once as a fused multiply-add onto zero computes
+// it, for r < rows and j < c = len(row) = len(w): a product-and-sum
+// group's sum of a product of inner size 1 (an outer product: one input
+// feature's gate weights) and another term, with its bias row added,
+// written into a column slice of its own (dst), without computing the
+// outer product into memory first. It is what GemmAt of inner size 1,
+// VV's addition and AddRowsStrided compute in turn, bit for bit (the
+// product kernels start each sum at zero and add by fused multiply-adds;
+// the additions take their operands in the same order). It panics if a
+// slice is too short, a stride is shorter than c (incx < 1) or rows is
+// negative, or when dst overlaps an operand. It runs on the calling
+// goroutine.
+func AddOuterRowsStrided(dst []float32, ldd int, big []float32, ldb int, x []float32, incx int, w, row []float32, rows int, productFirst bool) {
+	c := len(row)
+	if rows < 0 || len(w) != c {
+		panic("simd: AddOuterRowsStrided: negative size, or len(w) != len(row)")
+	}
+	if rows == 0 || c == 0 {
+		return
+	}
+	if ldd < c || ldb < c || incx < 1 || !fits(len(dst), rows, c, ldd) || !fits(len(big), rows, c, ldb) || len(x) < (rows-1)*incx+1 {
+		panic("simd: AddOuterRowsStrided: a slice is too short for the rows and strides (or a stride < len(row))")
+	}
+	d := dst[:(rows-1)*ldd+c]
+	if Overlap(d, big[:(rows-1)*ldb+c]) || Overlap(d, x[:(rows-1)*incx+1]) || Overlap(d, w) || Overlap(d, row) {
+		panic("simd: AddOuterRowsStrided: dst overlaps an operand")
+	}
+	if Enabled && c >= 8 {
+		first := 0
+		if productFirst {
+			first = 1
+		}
+		addOuterRowsAVX(&dst[0], ldd, &big[0], ldb, &x[0], incx, &w[0], &row[0], rows, c, first)
+		return
+	}
+	for r := range rows {
+		xr := float64(x[r*incx])
+		br, dr := big[r*ldb:r*ldb+c], dst[r*ldd:r*ldd+c]
+		for j, v := range row {
+			// The product exact in float64, rounded once to float32
+			// with zero added: a fused multiply-add onto zero.
+			p := float32(math.FMA(xr, float64(w[j]), 0))
+			var s float32
+			if productFirst {
+				s = p + br[j]
+			} else {
+				s = br[j] + p
+			}
+			dr[j] = s + v
+		}
+	}
+}
+
 // SumRows sets dst[j] to the sum of the j-th elements of x's rows, with
 // c = len(dst) columns and len(x) a multiple of c: a matrix's column
 // sums (a bias gradient). Each sum is added in row order from zero, as a

@@ -37,3 +37,6 @@ func xorVS(dst, a *float32, s float32, n int)
 func sumRowsAVX2(dst, x *float32, rows, ld, n int)
 
 func addRowsAVX(dst, x, row *float32, rows, c, ldd, ldx int)
+
+//go:noescape
+func addOuterRowsAVX(dst *float32, ldd int, big *float32, ldb int, x *float32, incx int, w, row *float32, rows, c, first int)

@@ -269,3 +269,90 @@ next:
 	JNZ  row
 	VZEROUPPER
 	RET
+
+// OUTERMUL, PFIRST and BFIRST compute the eight elements of a row at
+// byte offset AX: Y3 = fma(x, w, 0) (Y1 the row's x broadcast, as the
+// product kernels compute a product of inner size 1 onto a zeroed
+// accumulator), added to big's elements in the order given (PFIRST: p +
+// big; BFIRST: big + p), then the bias row added (+ row, as addRowsAVX),
+// stored to dst. DI, SI, DX, R13: the row of dst, the row of big, w and
+// row.
+#define OUTERMUL \
+	VMOVUPS     (DX)(AX*1), Y2; \
+	VXORPS      Y3, Y3, Y3; \
+	VFMADD231PS Y2, Y1, Y3
+
+#define PFIRST \
+	OUTERMUL; \
+	VADDPS  (SI)(AX*1), Y3, Y3; \
+	VADDPS  (R13)(AX*1), Y3, Y3; \
+	VMOVUPS Y3, (DI)(AX*1)
+
+#define BFIRST \
+	OUTERMUL; \
+	VMOVUPS (SI)(AX*1), Y4; \
+	VADDPS  Y3, Y4, Y3; \
+	VADDPS  (R13)(AX*1), Y3, Y3; \
+	VMOVUPS Y3, (DI)(AX*1)
+
+// OUTERROWS runs the rows with the element macro OP, labels prefixed p.
+#define OUTERROWS(OP, row, vec, tail, next) \
+row: \
+	VBROADCASTSS (BX), Y1; \
+	MOVQ         R12, CX; \
+	XORQ         AX, AX; \
+	TESTQ        CX, CX; \
+	JZ           tail; \
+vec: \
+	OP; \
+	ADDQ $32, AX; \
+	SUBQ $8, CX; \
+	JNZ  vec; \
+tail: \
+	TESTQ R11, R11; \
+	JZ    next; \
+	MOVQ  R9, AX; \
+	OP; \
+next: \
+	ADDQ R14, DI; \
+	ADDQ R15, SI; \
+	ADDQ R8, BX; \
+	DECQ R10; \
+	JNZ  row
+
+// func addOuterRowsAVX(dst *float32, ldd int, big *float32, ldb int, x *float32, incx int, w, row *float32, rows, c, first int)
+//
+// dst[r·ldd+j] = (p + big[r·ldb+j]) + row[j] for first ≠ 0, (big[r·ldb+j]
+// + p) + row[j] otherwise, with p = fma(x[r·incx], w[j], 0), for r < rows
+// and j < c, rows ≥ 1 and c ≥ 8. Each row's last c mod 8 elements as one
+// vector of its last eight, computed and stored after the others (dst
+// overlaps no operand).
+TEXT ·addOuterRowsAVX(SB), NOSPLIT, $0-88
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), R14
+	SHLQ $2, R14
+	MOVQ big+16(FP), SI
+	MOVQ ldb+24(FP), R15
+	SHLQ $2, R15
+	MOVQ x+32(FP), BX
+	MOVQ incx+40(FP), R8
+	SHLQ $2, R8
+	MOVQ w+48(FP), DX
+	MOVQ row+56(FP), R13
+	MOVQ rows+64(FP), R10
+	MOVQ c+72(FP), R12
+	MOVQ R12, R11
+	ANDQ $7, R11          // the elements past the whole vectors
+	LEAQ -32(R12*4), R9   // the byte offset of the last eight
+	ANDQ $-8, R12         // the elements in whole vectors
+	MOVQ first+80(FP), AX
+	TESTQ AX, AX
+	JZ   brows
+	OUTERROWS(PFIRST, prow, pvec, ptail, pnext)
+	VZEROUPPER
+	RET
+
+brows:
+	OUTERROWS(BFIRST, brow, bvec, btail, bnext)
+	VZEROUPPER
+	RET

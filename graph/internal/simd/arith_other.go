@@ -19,3 +19,7 @@ func xorVS(dst, a *float32, s float32, n int) { panic(noAsm) }
 func sumRowsAVX2(dst, x *float32, rows, ld, n int) { panic(noAsm) }
 
 func addRowsAVX(dst, x, row *float32, rows, c, ldd, ldx int) { panic(noAsm) }
+
+func addOuterRowsAVX(dst *float32, ldd int, big *float32, ldb int, x *float32, incx int, w, row *float32, rows, c, first int) {
+	panic(noAsm)
+}

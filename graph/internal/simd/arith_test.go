@@ -311,3 +311,163 @@ func TestAddRowsStrided(t *testing.T) {
 		}()
 	}
 }
+
+// TestAddOuterRowsStrided checks AddOuterRowsStrided bit for bit against
+// its definition (the product rounded once, as a fused multiply-add onto
+// zero, then the two additions in order) on every path, and on the
+// assembly paths against what it replaces: GemmStrided of inner size 1,
+// VV's addition and AddRowsStrided in turn. The operands include zeros of
+// both signs, products that round to zero or a subnormal, and NaN-free
+// large values; rows in strides wider than the row, both orders.
+func TestAddOuterRowsStrided(t *testing.T) {
+	special := []float32{0, float32(math.Copysign(0, -1)), 1e-30, -1e-30, 3e-39, 1e30, -2.5, 7}
+	gemmPaths(t, func(t *testing.T) {
+		for _, c := range []int{1, 3, 7, 8, 9, 15, 16, 20, 23, 24, 40} {
+			for _, rows := range []int{1, 2, 5} {
+				for _, pad := range []int{0, 3} {
+					for _, first := range []bool{true, false} {
+						ldb, ldd, incx := c+pad+1, c+pad, 1+pad
+						val := func(i int, scale float32) float32 {
+							if i%5 == 0 {
+								return special[(i/5)%len(special)]
+							}
+							return float32(i%17)*scale - 3
+						}
+						big := make([]float32, (rows-1)*ldb+c)
+						for i := range big {
+							big[i] = val(i, 0.37)
+						}
+						x := make([]float32, (rows-1)*incx+1)
+						for i := range x {
+							x[i] = val(i+2, 0.11)
+						}
+						w := make([]float32, c)
+						row := make([]float32, c)
+						for j := range w {
+							w[j] = val(j+1, 0.29)
+							row[j] = val(j+3, 1.25)
+						}
+						dst := make([]float32, (rows-1)*ldd+c+1)
+						for i := range dst {
+							dst[i] = 42
+						}
+						AddOuterRowsStrided(dst, ldd, big, ldb, x, incx, w, row, rows, first)
+						// What it replaces, on the assembly paths.
+						var tile, sum []float32
+						if Enabled {
+							tile = make([]float32, rows*c)
+							GemmStrided(rows, c, 1, x, incx, 1, w, c, tile, c)
+							sum = make([]float32, rows*c)
+							for r := range rows {
+								a, b := tile[r*c:(r+1)*c], big[r*ldb:r*ldb+c]
+								if !first {
+									a, b = b, a
+								}
+								VV(Add, sum[r*c:(r+1)*c], a, b)
+							}
+						}
+						for r := range rows {
+							for j := 0; j < ldd && r*ldd+j < len(dst); j++ {
+								got := dst[r*ldd+j]
+								want := float32(42)
+								if j < c {
+									p := float32(math.FMA(float64(x[r*incx]), float64(w[j]), 0))
+									s := big[r*ldb+j] + p
+									if first {
+										s = p + big[r*ldb+j]
+									}
+									want = s + row[j]
+									if Enabled {
+										if old := sum[r*c+j] + row[j]; math.Float32bits(old) != math.Float32bits(want) {
+											t.Fatalf("c %d, rows %d: the replaced kernels give %v at [%d][%d], the definition %v", c, rows, old, r, j, want)
+										}
+									}
+								}
+								if math.Float32bits(got) != math.Float32bits(want) {
+									t.Fatalf("c %d, rows %d, pad %d, first %v: dst[%d][%d] = %v, want %v", c, rows, pad, first, r, j, got, want)
+								}
+							}
+						}
+						if dst[len(dst)-1] != 42 {
+							t.Fatalf("c %d, rows %d, pad %d: wrote past the last row", c, rows, pad)
+						}
+					}
+				}
+			}
+		}
+	})
+	for _, f := range []func(){
+		func() {
+			AddOuterRowsStrided(make([]float32, 10), 5, make([]float32, 10), 5, make([]float32, 2), 1, make([]float32, 5), make([]float32, 6), 1, true)
+		},
+		func() {
+			AddOuterRowsStrided(make([]float32, 9), 5, make([]float32, 10), 5, make([]float32, 2), 1, make([]float32, 5), make([]float32, 5), 2, true)
+		},
+		func() {
+			AddOuterRowsStrided(make([]float32, 10), 5, make([]float32, 10), 5, make([]float32, 1), 1, make([]float32, 5), make([]float32, 5), 2, true)
+		},
+		func() {
+			AddOuterRowsStrided(make([]float32, 10), 5, make([]float32, 10), 5, make([]float32, 2), 0, make([]float32, 5), make([]float32, 5), 2, true)
+		},
+		func() {
+			AddOuterRowsStrided(make([]float32, 10), 5, make([]float32, 10), 5, make([]float32, 2), 1, make([]float32, 5), make([]float32, 5), -1, true)
+		},
+		func() {
+			v := make([]float32, 20)
+			AddOuterRowsStrided(v[2:], 8, v, 8, make([]float32, 2), 1, make([]float32, 8), make([]float32, 8), 2, false)
+		},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("no panic")
+				}
+			}()
+			f()
+		}()
+	}
+}
+
+// BenchmarkAddOuterRows: W6's gate slices from a tile of 48 rows (a
+// product-and-sum group's tile at 80 columns, 4,096 elements at most) of
+// 80 columns (LSTM(20)'s four gates), one input feature:
+// the outer product computed into a tile, added by VV and the bias row
+// added into each 20-column slice by AddRowsStrided ("composed"), against
+// AddOuterRowsStrided ("fused").
+func BenchmarkAddOuterRows(b *testing.B) {
+	const rows, n, w = 48, 80, 20
+	big := make([]float32, rows*n)
+	x := make([]float32, rows)
+	wv := make([]float32, n)
+	row := make([]float32, n)
+	for i := range big {
+		big[i] = float32(i%13) * 0.1
+	}
+	for i := range x {
+		x[i] = float32(i%7) * 0.3
+	}
+	for j := range wv {
+		wv[j], row[j] = float32(j)*0.01, float32(j)*0.02
+	}
+	tile, sum := make([]float32, rows*n), make([]float32, rows*n)
+	slices := make([][]float32, n/w)
+	for j := range slices {
+		slices[j] = make([]float32, rows*w)
+	}
+	b.Run("composed", func(b *testing.B) {
+		for b.Loop() {
+			GemmStrided(rows, n, 1, x, 1, 1, wv, n, tile, n)
+			VV(Add, sum, tile, big)
+			for j, s := range slices {
+				AddRowsStrided(s, w, sum[j*w:], n, row[j*w:(j+1)*w], rows)
+			}
+		}
+	})
+	b.Run("fused", func(b *testing.B) {
+		for b.Loop() {
+			for j, s := range slices {
+				AddOuterRowsStrided(s, w, big[j*w:], n, x, 1, wv[j*w:(j+1)*w], row[j*w:(j+1)*w], rows, true)
+			}
+		}
+	})
+}
