@@ -13,7 +13,8 @@
 // (runtime.GOMAXPROCS(1)), two threads with each program's ops in order
 // (GORNN_SCHEDULE=serial: only large products and passes are split), and
 // two threads with the independent ops on two goroutines (the default
-// plan). The final losses of the three must be the same bit for bit; the
+// plan), and the same plan with no group split into parts
+// (GORNN_SCHEDULE=whole). The final losses of the three must be the same bit for bit; the
 // command fails otherwise. Run it on an otherwise idle machine: the least
 // times are the ones least disturbed by other work.
 package main
@@ -78,6 +79,7 @@ func run(args []string, out io.Writer) error {
 		{name: "1 thread", procs: 1, schedule: "serial"},
 		{name: "2 threads, ops in order", procs: 2, schedule: "serial"},
 		{name: "2 threads, plan", procs: 2, schedule: "auto"},
+		{name: "2 threads, plan of whole groups", procs: 2, schedule: "whole"},
 	}
 	size := benchmarks.Size{Units: *units, Batch: *batch, Steps: *steps}
 	for _, c := range cfgs {

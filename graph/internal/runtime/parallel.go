@@ -96,12 +96,13 @@ const parallelMinSpan = 1.5
 // ops in order on the calling goroutine, timing each, and prints to
 // standard error after each run what two goroutines would take with
 // those times (a model that does not depend on how busy the machine is:
-// simulate.go); anything else, or unset, makes one where the work per op
-// and the program's independent work pay (parallelMinWork,
-// parallelMinSpan).
+// simulate.go); "whole" makes a plan where auto would, with every group
+// one task, none split into parts (parts.go: to measure what the parts
+// give); anything else, or unset, makes one where the work per op and
+// the program's independent work pay (parallelMinWork, parallelMinSpan).
 func Scheduling() string {
 	switch s := strings.ToLower(strings.TrimSpace(os.Getenv("GORNN_SCHEDULE"))); s {
-	case "serial", "parallel", "simulate":
+	case "serial", "parallel", "simulate", "whole":
 		return s
 	}
 	return "auto"
@@ -174,6 +175,9 @@ func (m *Machine) newPlan() *plan {
 		index[i] = -1
 	}
 	parts := min(simd.Threads(), maxParts)
+	if mode == "whole" {
+		parts = 1
+	}
 	for i := range m.p.ops {
 		switch m.st[i].how {
 		case howLeaf, howKept, howFused, howFolded:
