@@ -113,3 +113,20 @@ func (m *Machine) PlanParts() (parts, groups int) {
 	}
 	return parts, groups
 }
+
+// PlanChains returns the number of a plan's whole tasks queued for one
+// goroutine: the product-and-sums computed in place over the one before
+// (a weight gradient's terms), each chain on one goroutine.
+func (m *Machine) PlanChains() int {
+	pl := m.plan
+	if pl == nil {
+		return 0
+	}
+	n := 0
+	for t, h := range pl.home {
+		if h >= 0 && pl.part[t] < 0 {
+			n++
+		}
+	}
+	return n
+}

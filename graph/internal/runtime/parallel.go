@@ -34,16 +34,26 @@ import (
 // queue's and the shared queue's most urgent task first and another's
 // parts only when both are empty. A recurrence then runs as chains of
 // rows, each on one core with its rows in that core's caches, joined
-// where a weight gradient or the loss reads all rows.
+// where a weight gradient or the loss reads all rows. A chain of sums
+// computed in place (a weight gradient's terms, one a time step, added
+// into one matrix) is queued for one goroutine too, chain c for goroutine
+// c mod the goroutines, so that its matrix does not move between cores
+// from one term to the next.
 type plan struct {
 	tasks []int // the slots of the ops a run runs, in program order
 	// part is a task's part of its group (parts.go), -1 for a whole op;
 	// lo, hi are the part's units.
 	part   []int8
 	lo, hi []int32
-	npred  []int32   // the number of tasks each task reads
-	succ   [][]int32 // the tasks that read each task
-	prio   []int64   // the estimated work of each task and the longest chain after it
+	// home is the goroutine a task is queued for (mod the goroutines
+	// that run), -1 for any: a part's number, or for a product-and-sum
+	// computed in place over the one before (a chain of them: a weight
+	// gradient's terms, one a time step) its chain's number, so that the
+	// chain's matrix stays in one core's cache.
+	home  []int8
+	npred []int32   // the number of tasks each task reads
+	succ  [][]int32 // the tasks that read each task
+	prio  []int64   // the estimated work of each task and the longest chain after it
 
 	pending []atomic.Int32
 	mu      sync.Mutex
@@ -249,6 +259,21 @@ func (m *Machine) newPlan() *plan {
 		pl.prio[t] += longest
 	}
 	pl.work0 = total
+	pl.home = make([]int8, n)
+	chains := 0
+	for t, i := range pl.tasks {
+		pl.home[t] = pl.part[t]
+		x := m.lentOperand(i)
+		if pl.part[t] >= 0 || x < 0 {
+			continue
+		}
+		if pr := m.producer(x); pr >= 0 && count[pr] == 1 && pl.home[index[pr]] >= 0 {
+			pl.home[t] = pl.home[index[pr]]
+			continue
+		}
+		pl.home[t] = int8(chains % maxLanes)
+		chains++
+	}
 	var chain int64
 	for t := range n {
 		if pl.npred[t] == 0 {
@@ -277,6 +302,19 @@ func (m *Machine) partBounds(i, parts int) []int {
 		return k.partBounds(parts)
 	}
 	return nil
+}
+
+// lentOperand returns the slot of the operand in whose memory the group of
+// the task at slot i computes its value (a product-and-sum in place,
+// settleInPlace), or -1.
+func (m *Machine) lentOperand(i int) int {
+	if m.st[i].how != howGroup {
+		return -1
+	}
+	if k, ok := m.p.groups[m.p.ops[i].group-1].k.(*gemmAdd); ok && k.lend >= 0 && m.st[k.lend].lent {
+		return k.lend
+	}
+	return -1
 }
 
 // partReadsPart reports whether task t reads what task q (a task of the
@@ -311,7 +349,7 @@ func (pl *plan) pop() int32 { return pl.popFrom(&pl.ready) }
 // queue queues ready task t: a part on its goroutine's heap, else on the
 // shared one.
 func (pl *plan) queue(t int32) {
-	if p := pl.part[t]; p >= 0 {
+	if p := pl.home[t]; p >= 0 {
 		pl.pushTo(&pl.own[int(p)%pl.nl], t)
 		return
 	}
@@ -320,12 +358,12 @@ func (pl *plan) queue(t int32) {
 
 // mine reports whether ready task t is for goroutine lane to run.
 func (pl *plan) mine(t int32, lane int) bool {
-	p := pl.part[t]
+	p := pl.home[t]
 	return p < 0 || int(p)%pl.nl == lane
 }
 
 // take returns the most urgent of the tasks queued for goroutine lane and
-// the shared ones, else the most urgent part queued for another
+// the shared ones, else the most urgent task queued for another
 // goroutine, else -1. The caller holds mu.
 func (pl *plan) take(lane int) int32 {
 	own := pl.own[lane]

@@ -140,6 +140,11 @@ func TestPlanPartsBitIdentical(t *testing.T) {
 			if groups == 0 || parts < 2*groups || parts > min(procs, 4)*groups {
 				t.Fatalf("GOMAXPROCS %d: %d parts of %d groups", procs, parts, groups)
 			}
+			// The gradients' sums over the steps, computed in place:
+			// chains, each queued for one goroutine.
+			if par.PlanChains() == 0 {
+				t.Fatal("no chain of in-place sums has a goroutine of its own")
+			}
 			others := 0
 			for _, l := range par.plan.lanes[1:] {
 				others += l.tasksRun
