@@ -177,16 +177,29 @@ func (m *Machine) newPlan() *plan {
 	if mode == "serial" {
 		return nil
 	}
+	// Whether a program runs on a plan at all is judged on its whole ops
+	// (parts shorten the longest chain, and would give one to programs
+	// such as W6's prediction runs, which Predict already runs side by
+	// side); a program that gets one gets its parts.
+	pl := m.buildPlan(mode, 1)
+	if parts := min(simd.Threads(), maxParts); pl != nil && parts > 1 && mode != "whole" {
+		if split := m.buildPlan(mode, parts); split != nil {
+			return split
+		}
+	}
+	return pl
+}
+
+// buildPlan returns the plan of a settled machine's program with its
+// groups in at most parts parts each, or nil when it would not pay or
+// the program's order is not one the plan can follow.
+func (m *Machine) buildPlan(mode string, parts int) *plan {
 	pl := &plan{simulate: mode == "simulate"}
 	// index is the first task of each slot's op, count how many parts.
 	index := make([]int32, len(m.p.ops))
 	count := make([]int32, len(m.p.ops))
 	for i := range index {
 		index[i] = -1
-	}
-	parts := min(simd.Threads(), maxParts)
-	if mode == "whole" {
-		parts = 1
 	}
 	for i := range m.p.ops {
 		switch m.st[i].how {
