@@ -18,6 +18,12 @@ import (
 // plan splits into parts, and the gradient of Σh with respect to W, U
 // and V, whose products read the rows whole.
 func rowsGraph(t *testing.T, rows, n, steps int) (g Graph, x, z *gorgonia.Node, ws []*gorgonia.Node) {
+	return rowsGraphOf(t, rows, n, steps, true)
+}
+
+// rowsGraphOf is rowsGraph, with the gradients or (grads false) the
+// forward recurrence alone.
+func rowsGraphOf(t *testing.T, rows, n, steps int, grads bool) (g Graph, x, z *gorgonia.Node, ws []*gorgonia.Node) {
 	t.Helper()
 	eg := gorgonia.NewGraph()
 	x = gorgonia.NewMatrix(eg, tensor.Float32, gorgonia.WithShape(rows, n), gorgonia.WithName("x"))
@@ -32,11 +38,14 @@ func rowsGraph(t *testing.T, rows, n, steps int) (g Graph, x, z *gorgonia.Node, 
 		h = gorgonia.Must(gorgonia.Add(gorgonia.Must(gorgonia.HadamardProd(gorgonia.Must(gorgonia.Tanh(a)), gate)), h))
 	}
 	loss := gorgonia.Must(gorgonia.Sum(h))
-	grads, err := gorgonia.Grad(loss, ws...)
-	if err != nil {
-		t.Fatal(err)
+	roots := []*gorgonia.Node{h, loss}
+	if grads {
+		gs, err := gorgonia.Grad(loss, ws...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		roots = append(roots, gs...)
 	}
-	roots := append([]*gorgonia.Node{h, loss}, grads...)
 	return Graph{G: eg, Roots: roots, Inputs: []*gorgonia.Node{x, z}, Params: ws}, x, z, ws
 }
 
@@ -197,4 +206,42 @@ func TestPlanPartDeclines(t *testing.T) {
 	}
 	run("plain after views", randomMatrix(rng, rows, n, 1))
 	run("plain after views, again", randomMatrix(rng, rows, n, 1))
+}
+
+// TestPlanJudgedOnWholeOps: whether a program runs on a plan is judged on
+// its whole ops, parts aside. The forward recurrence alone (a prediction
+// program, as W6's: one chain of steps, the input's products beside it)
+// runs in order by default, though its parts would make two chains; with
+// GORNN_SCHEDULE=parallel it gets a plan, parts and all.
+func TestPlanJudgedOnWholeOps(t *testing.T) {
+	saved := goruntime.GOMAXPROCS(2)
+	defer goruntime.GOMAXPROCS(saved)
+	for _, schedule := range []string{"", "parallel"} {
+		t.Setenv("GORNN_SCHEDULE", schedule)
+		g, x, z, ws := rowsGraphOf(t, 256, 64, 8, false)
+		p, err := Compile(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := p.NewMachine()
+		rng := rand.New(rand.NewPCG(1, 2))
+		for _, v := range append([]*gorgonia.Node{x, z}, ws...) {
+			s, _ := p.Slot(v)
+			r, c := v.Shape()[0], v.Shape()[1]
+			m.Set(s, randomMatrix(rng, r, c, 0.2))
+		}
+		for range 2 {
+			if err := m.Run(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, work, chain, ok := m.Plan()
+		parts, _ := m.PlanParts()
+		switch {
+		case schedule == "" && ok:
+			t.Fatalf("the forward recurrence runs on a plan by default (work %d, longest chain %d, %d parts)", work, chain, parts)
+		case schedule == "parallel" && (!ok || parts == 0):
+			t.Fatalf("GORNN_SCHEDULE=parallel: plan %v, %d parts", ok, parts)
+		}
+	}
 }
