@@ -104,8 +104,17 @@ rows4:
 	XORQ DX, DX
 	MOVQ $64, BX
 	MOVQ n+8(FP), R14
+
+r4blocks:
+	// 24 columns a block while more than 32 are left; 25..32 left: 16
+	// now and one block of 16 ending at column n after (two blocks of
+	// eight accumulators rather than 24 and a block of four, which
+	// waits on the FMA latency).
 	CMPQ R14, $24
 	JLT  r4tail
+	JEQ  r4col24
+	CMPQ R14, $32
+	JLE  r4col16
 
 r4col24:
 	ZERO12
@@ -142,8 +151,7 @@ r4k24:
 
 	ADDQ $96, DX
 	SUBQ $24, R14
-	CMPQ R14, $24
-	JGE  r4col24
+	JMP  r4blocks
 
 r4tail:
 	// 0..23 columns left.
