@@ -108,7 +108,9 @@ func (p *Program) gemmAdds(roots map[int]bool) {
 			}
 		}
 		k.outer = -1
-		if k.both && k.cols != nil {
+		// Slices of 8 columns or more: the assembly's additions (a
+		// narrower row is Go's, as AddRowsStrided's is, and stays so).
+		if k.both && k.cols != nil && !slices.ContainsFunc(k.cols, func(c colSlice) bool { return c.end-c.start < 8 }) {
 			for j, t := range k.terms {
 				if t.g.k == 1 && !t.g.copiesB() {
 					k.outer = j

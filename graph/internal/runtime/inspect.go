@@ -64,7 +64,8 @@ func (p *Program) Group(i int) int { return p.ops[i].group - 1 }
 func (p *Program) Groups() int { return len(p.groups) }
 
 // Plan returns, for a machine whose program runs on two goroutines (a
-// plan, parallel.go), the number of ops a run schedules, the estimated
+// plan, parallel.go), the number of tasks a run schedules (ops, and the
+// parts of groups split into parts), the estimated
 // work of all of them and of the longest chain of dependent ones (the
 // least a run can take, in the same units); ok is false when the machine
 // runs its ops in order on one goroutine.
@@ -103,10 +104,10 @@ func (m *Machine) PlanParts() (parts, groups int) {
 	if pl == nil {
 		return 0, 0
 	}
-	for t, p := range pl.part {
+	for _, p := range pl.part {
 		if p >= 0 {
 			parts++
-			if p == 0 && t >= 0 {
+			if p == 0 {
 				groups++
 			}
 		}

@@ -190,7 +190,9 @@ func AddRowsStrided(dst []float32, ldd int, x []float32, ldx int, row []float32,
 // outer product into memory first. It is what GemmAt of inner size 1,
 // VV's addition and AddRowsStrided compute in turn, bit for bit (the
 // product kernels start each sum at zero and add by fused multiply-adds;
-// the additions take their operands in the same order). It panics if a
+// the additions take their operands in the same order; a row of fewer
+// than 8 elements is computed by Go's float32 arithmetic, the same values,
+// whose NaN results may carry the other operand's payload). It panics if a
 // slice is too short, a stride is shorter than c (incx < 1) or rows is
 // negative, or when dst overlaps an operand. It runs on the calling
 // goroutine.
@@ -202,7 +204,7 @@ func AddOuterRowsStrided(dst []float32, ldd int, big []float32, ldb int, x []flo
 	if rows == 0 || c == 0 {
 		return
 	}
-	if ldd < c || ldb < c || incx < 1 || !fits(len(dst), rows, c, ldd) || !fits(len(big), rows, c, ldb) || len(x) < (rows-1)*incx+1 {
+	if ldd < c || ldb < c || incx < 1 || !fits(len(dst), rows, c, ldd) || !fits(len(big), rows, c, ldb) || !fits(len(x), rows, 1, incx) {
 		panic("simd: AddOuterRowsStrided: a slice is too short for the rows and strides (or a stride < len(row))")
 	}
 	d := dst[:(rows-1)*ldd+c]

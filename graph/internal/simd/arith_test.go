@@ -396,6 +396,49 @@ func TestAddOuterRowsStrided(t *testing.T) {
 			}
 		}
 	})
+	// NaN payloads, on the assembly: the kernels it replaces keep the
+	// first operand's NaN (x's in the product, then p's or big's by the
+	// order, then the sum's against the row's); so does it.
+	if hasAVX2FMA {
+		savedE := Enabled
+		Enabled = true
+		nan := func(payload uint32) float32 { return math.Float32frombits(0x7fc00000 | payload) }
+		for _, c := range []int{8, 13, 20} {
+			for _, first := range []bool{true, false} {
+				const rows = 3
+				big := make([]float32, rows*c)
+				x := []float32{nan(1), 2, nan(3)}
+				w := make([]float32, c)
+				row := make([]float32, c)
+				for j := range w {
+					w[j], row[j] = float32(j), nan(uint32(100+j))
+				}
+				for i := range big {
+					if i%3 == 0 {
+						big[i] = nan(uint32(200 + i))
+					}
+				}
+				w[2] = nan(7)
+				dst := make([]float32, rows*c)
+				AddOuterRowsStrided(dst, c, big, c, x, 1, w, row, rows, first)
+				tile, sum := make([]float32, rows*c), make([]float32, rows*c)
+				GemmStrided(rows, c, 1, x, 1, 1, w, c, tile, c)
+				if first {
+					VV(Add, sum, tile, big)
+				} else {
+					VV(Add, sum, big, tile)
+				}
+				want := make([]float32, rows*c)
+				AddRowsStrided(want, c, sum, c, row, rows)
+				for i := range want {
+					if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("NaNs, c %d, first %v: element %d = %#x, the replaced kernels %#x", c, first, i, math.Float32bits(dst[i]), math.Float32bits(want[i]))
+					}
+				}
+			}
+		}
+		Enabled = savedE
+	}
 	for _, f := range []func(){
 		func() {
 			AddOuterRowsStrided(make([]float32, 10), 5, make([]float32, 10), 5, make([]float32, 2), 1, make([]float32, 5), make([]float32, 6), 1, true)
