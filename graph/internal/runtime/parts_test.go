@@ -85,6 +85,19 @@ func rowsMachine(t *testing.T, rows, n, steps int) (*Machine, int, int, []int) {
 	return m, xs, zs, roots
 }
 
+// runPair runs ser (in order) and par (on a plan) and fails unless their
+// roots hold the same bits.
+func runPair(t *testing.T, what string, ser, par *Machine, roots []int) {
+	t.Helper()
+	if err := ser.Run(); err != nil {
+		t.Fatalf("%s: in order: %v", what, err)
+	}
+	if err := par.Run(); err != nil {
+		t.Fatalf("%s: on a plan: %v", what, err)
+	}
+	sameRoots(t, what, ser, par, roots)
+}
+
 // sameRoots fails unless every root of got holds the bits of want's.
 func sameRoots(t *testing.T, what string, want, got *Machine, roots []int) {
 	t.Helper()
@@ -136,13 +149,7 @@ func TestPlanPartsBitIdentical(t *testing.T) {
 					ser.Set(sx, x)
 					par.Set(px, x)
 				}
-				if err := ser.Run(); err != nil {
-					t.Fatal(err)
-				}
-				if err := par.Run(); err != nil {
-					t.Fatal(err)
-				}
-				sameRoots(t, "run "+strconv.Itoa(r), ser, par, roots)
+				runPair(t, "run "+strconv.Itoa(r), ser, par, roots)
 			}
 			parts, groups := par.PlanParts()
 			// 256 rows of 64 columns: tiles of 64 rows, blocks of 4,096
@@ -186,13 +193,7 @@ func TestPlanPartDeclines(t *testing.T) {
 		t.Helper()
 		ser.Set(sz, z)
 		par.Set(pz, z)
-		if err := ser.Run(); err != nil {
-			t.Fatal(err)
-		}
-		if err := par.Run(); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		sameRoots(t, what, ser, par, roots)
+		runPair(t, what, ser, par, roots)
 	}
 	run("plain", randomMatrix(rng, rows, n, 1))
 	run("plain again", randomMatrix(rng, rows, n, 1))
