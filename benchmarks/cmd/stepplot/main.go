@@ -9,7 +9,10 @@
 // --step-sizes), timed over five runs that each last at least
 // 0.2 s. The plot shows the best of the five (the least disturbed by other
 // work on a shared machine); the table has best and median. gornn runs with GOMAXPROCS=1, PyTorch with one
-// thread. A markdown table of the numbers goes to stdout.
+// thread. Each layer and size is timed in gornn and then at once in
+// PyTorch (a process of its own), so that the two times of a point come
+// from the same minute on a machine whose speed moves. A markdown table
+// of the numbers goes to stdout.
 package main
 
 import (
@@ -74,7 +77,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 
 	runtime.GOMAXPROCS(1)
+	var env []string
+	if *python != "" {
+		var core string
+		if env, core = blasCore(*python, *script, stderr); core != "" {
+			fmt.Fprintf(stderr, "OpenBLAS kernels: %s\n", core)
+		}
+	}
 	var pts []point
+	torch := ""
 	for _, k := range benchmarks.Kinds {
 		for _, u := range units {
 			c, err := benchmarks.NewStepCase(k, benchmarks.Size{Units: u, Batch: *batch, Steps: *steps})
@@ -87,15 +98,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 			}
 			fmt.Fprintf(stderr, "gornn   %-9v U%-4d %8.3f ms (min %.3f)\n", k, u, 1e3*med.Seconds(), 1e3*least.Seconds())
 			pts = append(pts, point{"gornn", k.String(), u, med.Seconds(), least.Seconds()})
+			if *python == "" {
+				continue
+			}
+			pp, ver, err := pytorch(*python, *script, env, torchKind[k], u, *batch, *steps, stderr)
+			if err != nil {
+				return err
+			}
+			pts, torch = append(pts, pp...), ver
 		}
-	}
-	torch := ""
-	if *python != "" {
-		pp, ver, err := pytorch(*python, *script, *unitsFlag, *batch, *steps, stderr)
-		if err != nil {
-			return err
-		}
-		pts, torch = append(pts, pp...), ver
 	}
 	if err := plotSteps(pts, *batch, *steps, torch, *out); err != nil {
 		return err
@@ -139,14 +150,15 @@ func blasCore(python, script string, stderr io.Writer) (env []string, core strin
 	return env, core
 }
 
-func pytorch(python, script, units string, batch, steps int, stderr io.Writer) ([]point, string, error) {
-	env, core := blasCore(python, script, stderr)
-	cmd := exec.Command(python, script, "--step-sizes", units, "--step-kinds", "rnn,lstm,gru",
+// torchKind names each layer kind as workloads.py's --step-kinds does.
+var torchKind = map[benchmarks.Kind]string{benchmarks.SimpleRNN: "rnn", benchmarks.LSTM: "lstm", benchmarks.GRU: "gru"}
+
+// pytorch times one layer kind and size in workloads.py (--step-sizes),
+// with env (blasCore's) added to its environment.
+func pytorch(python, script string, env []string, kind string, units, batch, steps int, stderr io.Writer) ([]point, string, error) {
+	cmd := exec.Command(python, script, "--step-sizes", strconv.Itoa(units), "--step-kinds", kind,
 		"--step-batch", strconv.Itoa(batch), "--step-time", strconv.Itoa(steps))
 	cmd.Env = append(append(os.Environ(), threadEnv...), env...)
-	if core != "" {
-		fmt.Fprintf(stderr, "OpenBLAS kernels: %s\n", core)
-	}
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, stderr
 	if err := cmd.Run(); err != nil {
