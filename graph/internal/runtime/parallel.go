@@ -58,8 +58,9 @@ type plan struct {
 	pending []atomic.Int32
 	mu      sync.Mutex
 	ready   []int32 // a heap of tasks: highest prio first, then program order
-	// own are the heaps of each goroutine's parts: part p goes to
-	// goroutine p mod nl, of the nl that run.
+	// own are the heaps of the tasks with a home (a part, a chain of
+	// in-place sums): home h goes to goroutine h mod nl, of the nl that
+	// run.
 	own   [maxLanes][]int32
 	nl    int
 	done  atomic.Int64
@@ -359,8 +360,8 @@ func (pl *plan) push(t int32) { pl.pushTo(&pl.ready, t) }
 
 func (pl *plan) pop() int32 { return pl.popFrom(&pl.ready) }
 
-// queue queues ready task t: a part on its goroutine's heap, else on the
-// shared one.
+// queue queues ready task t: on its home goroutine's heap if it has one,
+// else on the shared one.
 func (pl *plan) queue(t int32) {
 	if p := pl.home[t]; p >= 0 {
 		pl.pushTo(&pl.own[int(p)%pl.nl], t)

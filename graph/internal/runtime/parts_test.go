@@ -85,17 +85,43 @@ func rowsMachine(t *testing.T, rows, n, steps int) (*Machine, int, int, []int) {
 	return m, xs, zs, roots
 }
 
-// runPair runs ser (in order) and par (on a plan) and fails unless their
-// roots hold the same bits.
-func runPair(t *testing.T, what string, ser, par *Machine, roots []int) {
+// rowsPair is rowsGraph's program on two machines: ser runs its ops in
+// order (GORNN_SCHEDULE=serial), par on a plan (parallel).
+type rowsPair struct {
+	ser, par       *Machine
+	sx, sz, px, pz int // the slots of x and z in each
+	roots          []int
+}
+
+func newRowsPair(t *testing.T, rows, n, steps int) *rowsPair {
 	t.Helper()
-	if err := ser.Run(); err != nil {
+	p := &rowsPair{}
+	t.Setenv("GORNN_SCHEDULE", "serial")
+	p.ser, p.sx, p.sz, p.roots = rowsMachine(t, rows, n, steps)
+	t.Setenv("GORNN_SCHEDULE", "parallel")
+	p.par, p.px, p.pz, _ = rowsMachine(t, rows, n, steps)
+	return p
+}
+
+// run sets x (when x is not nil) and z (when z is not nil) on both
+// machines, runs both and fails unless their roots hold the same bits.
+func (p *rowsPair) run(t *testing.T, what string, x, z *tensor.Dense) {
+	t.Helper()
+	if x != nil {
+		p.ser.Set(p.sx, x)
+		p.par.Set(p.px, x)
+	}
+	if z != nil {
+		p.ser.Set(p.sz, z)
+		p.par.Set(p.pz, z)
+	}
+	if err := p.ser.Run(); err != nil {
 		t.Fatalf("%s: in order: %v", what, err)
 	}
-	if err := par.Run(); err != nil {
+	if err := p.par.Run(); err != nil {
 		t.Fatalf("%s: on a plan: %v", what, err)
 	}
-	sameRoots(t, what, ser, par, roots)
+	sameRoots(t, what, p.ser, p.par, p.roots)
 }
 
 // sameRoots fails unless every root of got holds the bits of want's.
@@ -138,18 +164,15 @@ func TestPlanPartsBitIdentical(t *testing.T) {
 			saved := goruntime.GOMAXPROCS(procs)
 			defer goruntime.GOMAXPROCS(saved)
 			const rows, n, steps = 256, 64, 4
-			t.Setenv("GORNN_SCHEDULE", "serial")
-			ser, sx, _, roots := rowsMachine(t, rows, n, steps)
-			t.Setenv("GORNN_SCHEDULE", "parallel")
-			par, px, _, _ := rowsMachine(t, rows, n, steps)
+			pair := newRowsPair(t, rows, n, steps)
+			par := pair.par
 			rng := rand.New(rand.NewPCG(5, uint64(procs)))
 			for r := range 60 {
+				var x *tensor.Dense
 				if r > 0 {
-					x := randomMatrix(rng, rows, n, 1)
-					ser.Set(sx, x)
-					par.Set(px, x)
+					x = randomMatrix(rng, rows, n, 1)
 				}
-				runPair(t, "run "+strconv.Itoa(r), ser, par, roots)
+				pair.run(t, "run "+strconv.Itoa(r), x, nil)
 			}
 			parts, groups := par.PlanParts()
 			// 256 rows of 64 columns: tiles of 64 rows, blocks of 4,096
@@ -184,16 +207,12 @@ func TestPlanPartDeclines(t *testing.T) {
 	saved := goruntime.GOMAXPROCS(2)
 	defer goruntime.GOMAXPROCS(saved)
 	const rows, n, steps = 128, 64, 3
-	t.Setenv("GORNN_SCHEDULE", "serial")
-	ser, _, sz, roots := rowsMachine(t, rows, n, steps)
-	t.Setenv("GORNN_SCHEDULE", "parallel")
-	par, _, pz, _ := rowsMachine(t, rows, n, steps)
+	pair := newRowsPair(t, rows, n, steps)
+	par := pair.par
 	rng := rand.New(rand.NewPCG(11, 12))
 	run := func(what string, z *tensor.Dense) {
 		t.Helper()
-		ser.Set(sz, z)
-		par.Set(pz, z)
-		runPair(t, what, ser, par, roots)
+		pair.run(t, what, nil, z)
 	}
 	run("plain", randomMatrix(rng, rows, n, 1))
 	run("plain again", randomMatrix(rng, rows, n, 1))
