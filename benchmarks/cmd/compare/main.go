@@ -200,6 +200,10 @@ type record struct {
 	RSSByEpoch map[string]float64 `json:"rss_mb_by_epoch,omitempty"`
 	// ChildPeakRSSMB is the child's ru_maxrss as the parent saw it.
 	ChildPeakRSSMB float64 `json:"-"`
+	// Steal is the share of the machine's CPU time the hypervisor gave to
+	// other guests while the child ran (/proc/stat's steal over all its
+	// columns, every CPU counted), NaN where that is not known.
+	Steal float64 `json:"-"`
 }
 
 // rssEpochs are the epochs at which the worker samples its RSS.
@@ -263,7 +267,10 @@ func child(cmd *exec.Cmd, stderr io.Writer) (record, error) {
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = stderr
-	if err := cmd.Run(); err != nil {
+	before, okBefore := readCPUTimes()
+	err := cmd.Run()
+	after, okAfter := readCPUTimes()
+	if err != nil {
 		return record{}, fmt.Errorf("%s: %w", strings.Join(cmd.Args, " "), err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
@@ -274,7 +281,64 @@ func child(cmd *exec.Cmd, stderr io.Writer) (record, error) {
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		rec.ChildPeakRSSMB = float64(ru.Maxrss) / 1024
 	}
+	rec.Steal = math.NaN()
+	if okBefore && okAfter {
+		rec.Steal = stealShare(before, after)
+	}
 	return rec, nil
+}
+
+// cpuTimes are the columns of /proc/stat's first ("cpu") line: the ticks
+// every CPU spent in each state since boot (user, nice, system, idle,
+// iowait, irq, softirq, steal, ...).
+type cpuTimes []uint64
+
+// readCPUTimes reads /proc/stat's cpu line; false where there is none (not
+// Linux) or it does not parse.
+func readCPUTimes() (cpuTimes, bool) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return nil, false
+	}
+	return parseCPUTimes(string(b))
+}
+
+// parseCPUTimes parses the first line of /proc/stat's text, which must
+// be the "cpu" line with at least the eight columns up to steal.
+func parseCPUTimes(stat string) (cpuTimes, bool) {
+	line, _, _ := strings.Cut(stat, "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return nil, false
+	}
+	t := make(cpuTimes, 0, len(f)-1)
+	for _, x := range f[1:] {
+		v, err := strconv.ParseUint(x, 10, 64)
+		if err != nil {
+			return nil, false
+		}
+		t = append(t, v)
+	}
+	return t, true
+}
+
+// stealShare is the steal ticks between two readings over all their
+// ticks (guest time, counted in user's too, left out), NaN when no tick
+// passed or the counters went back.
+func stealShare(a, b cpuTimes) float64 {
+	const steal, guest = 7, 8
+	var total, st uint64
+	for i := range min(len(a), len(b), guest) {
+		if b[i] < a[i] {
+			return math.NaN()
+		}
+		total += b[i] - a[i]
+	}
+	st = b[steal] - a[steal]
+	if total == 0 {
+		return math.NaN()
+	}
+	return float64(st) / float64(total)
 }
 
 func goRun(id string, w6Batch, threads int, stderr io.Writer) (record, error) {
@@ -512,6 +576,9 @@ func compare(c config, stdout, stderr io.Writer) error {
 					if impl == "pytorch" {
 						extra = " (BLAS: " + rec.BLAS + ")"
 					}
+					if !math.IsNaN(rec.Steal) {
+						extra += fmt.Sprintf(" steal %.0f%%", 100*rec.Steal)
+					}
 					fmt.Fprintf(stderr, "%s run %d/%d %s %-7s %.3f s%s\n", id, i+1, c.runs, plural(t, "thread"), impl, rec.Seconds, extra)
 				}
 			}
@@ -635,6 +702,9 @@ func markdown(c config, fl floor, all []results, total time.Duration) string {
 	if c.coreNote != "" {
 		fmt.Fprintf(&b, "%s\n\n", c.coreNote)
 	}
+	if n := stealNote(all, ts); n != "" {
+		fmt.Fprintf(&b, "%s\n\n", n)
+	}
 	if fl.built != "" {
 		fmt.Fprintf(&b, "C floor (W1–W3): benchmarks/cfloor/floor.c built with `%s`, one thread, same data, initial weights and batch order as gornn.\n\n", fl.built)
 	}
@@ -722,7 +792,7 @@ func markdown(c config, fl floor, all []results, total time.Duration) string {
 		if len(ts) > 1 {
 			label += ", " + plural(threadsOf(r), "thread")
 		}
-		fmt.Fprintf(&b, "- %s gornn: %s; PyTorch: %s", label, list(field(r.gornn, secs)), list(field(r.pytorch, secs)))
+		fmt.Fprintf(&b, "- %s gornn: %s; PyTorch: %s", label, listSteal(r.gornn), listSteal(r.pytorch))
 		if len(r.c) > 0 {
 			fmt.Fprintf(&b, "; C: %s", list(field(r.c, secs)))
 		}
@@ -859,6 +929,63 @@ func list(xs []float64) string {
 		s[i] = fmt.Sprintf("%.3f", x)
 	}
 	return strings.Join(s, ", ")
+}
+
+// listSteal lists the runs' times, each with the hypervisor's steal
+// during it where that is known and at least 1%.
+func listSteal(rs []record) string {
+	s := make([]string, len(rs))
+	for i, r := range rs {
+		s[i] = fmt.Sprintf("%.3f", r.Seconds)
+		if r.Steal >= 0.01 {
+			s[i] += fmt.Sprintf(" (steal %.0f%%)", 100*r.Steal)
+		}
+	}
+	return strings.Join(s, ", ")
+}
+
+// stealLimit is the median steal of a thread count's runs above which
+// the report says that the host took a part of the CPUs: the runs that
+// need every core lose most (a task that waits on a core the hypervisor
+// took waits the whole time it is away).
+const stealLimit = 0.02
+
+// stealNote says how much CPU time the hypervisor took from this machine
+// during the runs, by thread count (every implementation's runs), or ""
+// where /proc/stat gave nothing.
+func stealNote(all []results, ts []int) string {
+	var parts []string
+	loud := false
+	for _, t := range ts {
+		var xs []float64
+		for _, r := range all {
+			if threadsOf(r) != t {
+				continue
+			}
+			for _, rs := range [][]record{r.gornn, r.pytorch, r.c} {
+				for _, x := range rs {
+					if !math.IsNaN(x.Steal) {
+						xs = append(xs, x.Steal)
+					}
+				}
+			}
+		}
+		if len(xs) == 0 {
+			continue
+		}
+		m := median(xs)
+		loud = loud || m > stealLimit
+		parts = append(parts, fmt.Sprintf("%s median %.1f%%, most %.1f%%", plural(t, "thread"), 100*m, 100*slices.Max(xs)))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	n := "Hypervisor steal during the runs (/proc/stat: the share of all CPUs' time given to other guests while each child ran): " +
+		strings.Join(parts, "; ") + "."
+	if loud {
+		n += fmt.Sprintf(" **Above %.0f%%: the host was busy, and times (those on every core most) are slower and more spread than on a quiet machine.**", 100*stealLimit)
+	}
+	return n
 }
 
 // cpuModel returns the first "model name" of /proc/cpuinfo.

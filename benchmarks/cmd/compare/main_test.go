@@ -286,3 +286,59 @@ func TestMarkdownThreads(t *testing.T) {
 		t.Errorf("a final loss that moved with the threads is not reported:\n%s", md)
 	}
 }
+
+// TestStealShare checks /proc/stat's cpu line parsing and the steal share
+// between two readings.
+func TestStealShare(t *testing.T) {
+	a, ok := parseCPUTimes("cpu  100 0 50 800 10 0 5 35 0 0\ncpu0 50 0 25 400 5 0 2 18 0 0\n")
+	if !ok {
+		t.Fatal("a real cpu line did not parse")
+	}
+	// 100 more ticks, 20 of them steal; guest ticks (counted in user's
+	// already) are left out of the total.
+	b, _ := parseCPUTimes("cpu  160 0 60 810 10 0 5 55 7 0")
+	if got := stealShare(a, b); math.Abs(got-0.2) > 1e-12 {
+		t.Errorf("steal share %v, want 0.2", got)
+	}
+	if got := stealShare(a, a); !math.IsNaN(got) {
+		t.Errorf("no ticks passed: %v, want NaN", got)
+	}
+	if got := stealShare(b, a); !math.IsNaN(got) {
+		t.Errorf("counters went back: %v, want NaN", got)
+	}
+	for _, bad := range []string{"", "intr 5 6 7", "cpu 1 2 3", "cpu 1 2 3 4 5 6 7 x 9", "cpu0 1 2 3 4 5 6 7 8 9"} {
+		if _, ok := parseCPUTimes(bad); ok {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
+
+// TestStealNote checks that the report gives the steal by thread count,
+// says loudly when the host took more than stealLimit, marks the runs
+// with steal, and says nothing where steal is not known.
+func TestStealNote(t *testing.T) {
+	run := func(s, steal float64) record { return record{Seconds: s, Steal: steal} }
+	rs := []results{
+		{id: "W4", threads: 1, gornn: []record{run(1, 0.001), run(1.1, 0.004)}, pytorch: []record{run(2, 0.002)}},
+		{id: "W4", threads: 2, gornn: []record{run(0.6, 0.05), run(0.7, 0.12)}, pytorch: []record{run(2, 0.08)}},
+	}
+	n := stealNote(rs, []int{1, 2})
+	for _, want := range []string{"1 thread median 0.2%, most 0.4%", "2 threads median 8.0%, most 12.0%", "**Above 2%"} {
+		if !strings.Contains(n, want) {
+			t.Errorf("note lacks %q: %s", want, n)
+		}
+	}
+	if n := stealNote(rs[:1], []int{1}); strings.Contains(n, "Above") || n == "" {
+		t.Errorf("quiet runs: %q", n)
+	}
+	nan := []results{{id: "W4", threads: 1, gornn: []record{run(1, math.NaN())}}}
+	if n := stealNote(nan, []int{1}); n != "" {
+		t.Errorf("steal unknown, note %q", n)
+	}
+	if got, want := listSteal(rs[1].gornn), "0.600 (steal 5%), 0.700 (steal 12%)"; got != want {
+		t.Errorf("listSteal %q, want %q", got, want)
+	}
+	if got, want := listSteal(rs[0].gornn), "1.000, 1.100"; got != want {
+		t.Errorf("listSteal %q, want %q", got, want)
+	}
+}
