@@ -128,6 +128,8 @@ func TestBadInput(t *testing.T) {
 		{"too short", []string{"-csv", short, "-target", "a", "-holdout", "2"}, 1, "too few"},
 		{"holdout all", []string{"-csv", short, "-target", "a", "-holdout", "5"}, 1, "leaves nothing"},
 		{"unknown covariate", []string{"-csv", good, "-delimiter", ";", "-target", "y", "-horizon", "2", "-covariates", "w"}, 1, `no column "w"`},
+		{"not a model", []string{"-csv", good, "-delimiter", ";", "-target", "y", "-horizon", "2", "-load", ragged}, 1, "load " + ragged + ": invalid model file"},
+		{"horizon too long", []string{"-csv", short, "-target", "a", "-horizon", "99999999999"}, 1, "bad data: 5 values are too few"},
 	}
 	for _, c := range cases {
 		code, _, errs := runCmd(append(c.args, "-quiet")...)
@@ -136,6 +138,10 @@ func TestBadInput(t *testing.T) {
 		}
 		if c.code == 1 && strings.Count(strings.TrimSpace(errs), "\n") != 0 {
 			t.Errorf("%s: more than one line: %q", c.name, errs)
+		}
+		// One "forecast: " at the start, no prefix said twice.
+		if c.code == 1 && !strings.HasPrefix(errs, "forecast: ") || strings.Contains(errs, "forecast: forecast") || strings.Contains(errs, "load: load") {
+			t.Errorf("%s: stderr %q repeats a prefix", c.name, errs)
 		}
 	}
 }

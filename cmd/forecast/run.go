@@ -272,7 +272,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "forecast: %v\n", err)
+		complain(stderr, err)
 		return 2
 	}
 	progress := stderr
@@ -281,7 +281,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if c.bench != "" {
 		if err := runBench(ctx, c, stdout, progress); err != nil {
-			fmt.Fprintf(stderr, "forecast: %v\n", oneLine(err))
+			complain(stderr, err)
 			return 1
 		}
 		return 0
@@ -289,12 +289,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if c.id != "" {
 		res, err := forecastLong(ctx, c, progress)
 		if err != nil {
-			fmt.Fprintf(stderr, "forecast: %v\n", oneLine(err))
+			complain(stderr, err)
 			return 1
 		}
 		if c.json {
 			if err := json.NewEncoder(stdout).Encode(res); err != nil {
-				fmt.Fprintf(stderr, "forecast: %v\n", err)
+				complain(stderr, err)
 				return 1
 			}
 			return 0
@@ -309,13 +309,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "forecast: %v\n", oneLine(err))
+		complain(stderr, err)
 		return 1
 	}
 	if c.json {
 		enc := json.NewEncoder(stdout)
 		if err := enc.Encode(res); err != nil {
-			fmt.Fprintf(stderr, "forecast: %v\n", err)
+			complain(stderr, err)
 			return 1
 		}
 		return 0
@@ -325,6 +325,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", " ") }
+
+// complain writes err to w as the command's one line, "forecast: " and
+// the message, on one line, where the message does not already begin with
+// the package's own "forecast: " (package forecast's errors do).
+func complain(w io.Writer, err error) {
+	fmt.Fprintf(w, "forecast: %s\n", strings.TrimPrefix(oneLine(err), "forecast: "))
+}
 
 // names splits a comma-separated list of column names.
 func names(list string) []string {

@@ -182,7 +182,7 @@ func TestOutputStartsAtZero(t *testing.T) {
 // TestErrorSentinels: ErrArgument is a graph.ErrConfig (and so a
 // graph.ErrArgument) with its own message; ErrData is neither.
 func TestErrorSentinels(t *testing.T) {
-	if !errors.Is(ErrArgument, graph.ErrConfig) || !errors.Is(ErrArgument, graph.ErrArgument) || ErrArgument.Error() != "forecast: bad argument" {
+	if !errors.Is(ErrArgument, graph.ErrConfig) || !errors.Is(ErrArgument, graph.ErrArgument) || ErrArgument.Error() != "bad argument" {
 		t.Errorf("ErrArgument %q: graph.ErrConfig %v, graph.ErrArgument %v", ErrArgument, errors.Is(ErrArgument, graph.ErrConfig), errors.Is(ErrArgument, graph.ErrArgument))
 	}
 	if errors.Is(ErrData, graph.ErrConfig) || errors.Is(ErrData, ErrArgument) {

@@ -8,7 +8,7 @@ import (
 
 // ErrData is wrapped by every error about the data given: empty, too short
 // for the window and horizon, not finite, of unequal lengths.
-var ErrData = errors.New("forecast: bad data")
+var ErrData = errors.New("bad data")
 
 // ErrArgument is wrapped by every error about a setting: a horizon, season,
 // window or count that is not positive, an unknown name, Settings out of
@@ -21,5 +21,5 @@ var ErrArgument error = argumentError{}
 // graph.ErrConfig, keeping its own message.
 type argumentError struct{}
 
-func (argumentError) Error() string { return "forecast: bad argument" }
+func (argumentError) Error() string { return "bad argument" }
 func (argumentError) Unwrap() error { return graph.ErrConfig }

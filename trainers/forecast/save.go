@@ -130,7 +130,7 @@ func (n *Network) Save(path string) error {
 func Load(path string) (*Network, error) {
 	m0, x, err := models.LoadWith(path)
 	if err != nil {
-		return nil, fmt.Errorf("forecast: load: %w", err)
+		return nil, fmt.Errorf("forecast: %w", err)
 	}
 	js, ok := x.Meta[metaKey]
 	if !ok {
