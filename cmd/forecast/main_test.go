@@ -197,8 +197,32 @@ func TestSaveLoadFlags(t *testing.T) {
 	if a.Selected != b.Selected || !slices.Equal(a.Methods[0].Forecast, b.Methods[0].Forecast) || *a.Methods[0].RMSE != *b.Methods[0].RMSE {
 		t.Errorf("loaded network forecasts %v, saved %v", b.Methods[0].Forecast, a.Methods[0].Forecast)
 	}
-	if code, _, errs := runCmd("-csv", p, "-delimiter", ";", "-target", "y", "-horizon", "3", "-quiet", "-load", file); code != 1 || !strings.Contains(errs, "forecasts 4 steps") {
-		t.Errorf("horizon mismatch: exit %d, %q", code, errs)
+	if code, _, errs := runCmd("-csv", p, "-delimiter", ";", "-target", "y", "-horizon", "5", "-quiet", "-load", file); code != 1 || !strings.Contains(errs, "forecasts 4 steps") {
+		t.Errorf("horizon past the saved one: exit %d, %q", code, errs)
+	}
+	// Fewer steps than the saved horizon are its first steps, scored on
+	// as many held-out values.
+	var all, few, fewHeld result
+	for _, r := range []struct {
+		out  *result
+		args []string
+	}{
+		{&all, []string{"-horizon", "4"}},
+		{&few, []string{"-horizon", "3"}},
+		{&fewHeld, []string{"-holdout", "2"}},
+	} {
+		code, out, errs := runCmd(append([]string{"-csv", p, "-delimiter", ";", "-target", "y", "-json", "-quiet", "-load", file}, r.args...)...)
+		if code != 0 || json.Unmarshal([]byte(out), r.out) != nil {
+			t.Fatalf("%v: exit %d, %s %s", r.args, code, out, errs)
+		}
+	}
+	if len(all.Methods[0].Forecast) != 4 || !slices.Equal(few.Methods[0].Forecast, all.Methods[0].Forecast[:3]) || few.Horizon != 3 {
+		t.Errorf("-horizon 3 forecasts %v (horizon %d), -horizon 4 %v", few.Methods[0].Forecast, few.Horizon, all.Methods[0].Forecast)
+	}
+	for _, m := range fewHeld.Methods {
+		if len(m.Forecast) != 2 || m.RMSE == nil {
+			t.Errorf("-holdout 2 with a 4-step network: %s forecasts %v, RMSE %v", m.Name, m.Forecast, m.RMSE)
+		}
 	}
 	if code, _, errs := runCmd("-csv", p, "-delimiter", ";", "-target", "y", "-season", "12", "-quiet", "-load", file); code != 1 || !strings.Contains(errs, "season 4") {
 		t.Errorf("season mismatch: exit %d, %q", code, errs)

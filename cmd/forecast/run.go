@@ -54,7 +54,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.quantiles, "quantiles", "", "comma-separated quantile `levels` of prediction intervals, e.g. 0.1,0.9 (each strictly between 0 and 1, increasing)")
 	fs.StringVar(&c.out, "out", "", "write forecast.png (history, forecasts, interval band, baselines; dates from -date on the x axis) and forecasts.csv into `dir`")
 	fs.StringVar(&c.save, "save", "", "save the fitted network to `file`")
-	fs.StringVar(&c.load, "load", "", "forecast with the network saved in `file` (no training; its horizon and season)")
+	fs.StringVar(&c.load, "load", "", "forecast with the network saved in `file` (no training; its season, its horizon or fewer steps)")
 	fs.IntVar(&c.season, "season", 1, "seasonal period (1: none)")
 	fs.IntVar(&c.horizon, "horizon", 0, "steps to forecast (default: the holdout)")
 	fs.IntVar(&c.holdout, "holdout", 0, "hold out and score the last `H` values")
@@ -431,13 +431,19 @@ func forecastFile(ctx context.Context, c config, progress io.Writer) (*result, e
 		if loaded, err = forecast.Load(c.load); err != nil {
 			return nil, err
 		}
-		if c.horizon != 0 && c.horizon != loaded.Horizon() {
+		// A saved network forecasts its horizon; fewer steps asked for are
+		// its first ones (no step of a forecast depends on the steps after
+		// it, direct or recursive).
+		if c.horizon > loaded.Horizon() {
 			return nil, fmt.Errorf("%w: %s forecasts %d steps, -horizon/-holdout ask for %d", forecast.ErrArgument, c.load, loaded.Horizon(), c.horizon)
 		}
 		if c.seasonSet && c.season != loaded.Season() {
 			return nil, fmt.Errorf("%w: %s was fitted with season %d, -season is %d", forecast.ErrArgument, c.load, loaded.Season(), c.season)
 		}
-		c.horizon, c.season = loaded.Horizon(), loaded.Season()
+		if c.horizon == 0 {
+			c.horizon = loaded.Horizon()
+		}
+		c.season = loaded.Season()
 	}
 	s, dates, err := loadSeries(c)
 	if err != nil {
@@ -500,6 +506,7 @@ func forecastFile(ctx context.Context, c config, progress io.Writer) (*result, e
 	if err != nil {
 		return nil, err
 	}
+	nf = nf[:c.horizon]
 	res := &result{Target: c.target, Horizon: c.horizon, Season: c.season, Selected: net.Name(), Dates: dates, Actual: test, dated: c.date != "", plot: pd}
 	for _, cand := range net.Candidates {
 		cd := candidate{Name: cand.Name(), Epochs: cand.Epochs}
@@ -514,6 +521,9 @@ func forecastFile(ctx context.Context, c config, progress io.Writer) (*result, e
 	if lv != nil {
 		if qs, err = net.ForecastQuantiles(train); err != nil {
 			return nil, err
+		}
+		for j := range qs {
+			qs[j] = qs[j][:c.horizon]
 		}
 		res.Levels = lv
 	}
