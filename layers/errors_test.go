@@ -86,7 +86,7 @@ func isNil(l layers.Layer) bool {
 // TestConstructorsRejectInvalidOptions: the settings a layer has but
 // with values out of range fail at construction, wrapping ErrConfig and
 // naming the layer type; settings a layer does not have cannot be written
-// (TestMisuseDoesNotCompile).
+// (TestMisuseDoesNotCompile in graph/internal/compiletest).
 func TestConstructorsRejectInvalidOptions(t *testing.T) {
 	bad := map[string]func() (layers.Layer, error){
 		"dense activation 17": func() (layers.Layer, error) {

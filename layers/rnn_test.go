@@ -157,7 +157,7 @@ func TestRNNErrors(t *testing.T) {
 		t.Errorf("NewRNN(0 units): %v, want ErrConfig", err)
 	}
 	// A setting RNN lacks (unit_forget_bias) does not compile
-	// (TestMisuseDoesNotCompile); one out of range fails here.
+	// (TestMisuseDoesNotCompile in graph/internal/compiletest); one out of range fails here.
 	if _, err := layers.NewRNN(MGUCell{}, 4, &layers.RNNOptions{Dropout: 1}); !errors.Is(err, layers.ErrConfig) {
 		t.Errorf("NewRNN with dropout 1: %v, want ErrConfig", err)
 	}

@@ -311,7 +311,7 @@ func TestVocabularyErrors(t *testing.T) {
 		"embedding vocab 0":  func() error { _, err := layers.NewEmbedding(0, 2, nil); return err },
 		"embedding dim 0":    func() error { _, err := layers.NewEmbedding(5, 0, nil); return err },
 		// Settings a layer type lacks do not compile in its options
-		// (layers.TestMisuseDoesNotCompile); in a configuration they fail.
+		// (TestMisuseDoesNotCompile in graph/internal/compiletest); in a configuration they fail.
 		"embedding bias": func() error {
 			_, err := layers.FromConfig(layers.Config{Kind: "embedding", InputDim: 5, OutputDim: 2, UseBias: new(bool)})
 			return err

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gornn/gornn/internal/compiletest"
+	"github.com/gornn/gornn/graph/internal/compiletest"
 )
 
 // TestCheck: a correct snippet compiles, and a type error and a syntax

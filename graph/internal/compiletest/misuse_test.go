@@ -1,10 +1,10 @@
-package layers_test
+package compiletest_test
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/gornn/gornn/internal/compiletest"
+	"github.com/gornn/gornn/graph/internal/compiletest"
 )
 
 // TestMisuseDoesNotCompile: a setting given to a layer type that does not
@@ -46,6 +46,38 @@ func TestMisuseDoesNotCompile(t *testing.T) {
 		{`layers.NewGRU(4, &layers.LSTMOptions{})`, `layers.NewGRU(4, &layers.GRUOptions{})`, "cannot use"},
 	}
 	const file = "package p\n\nimport \"github.com/gornn/gornn/layers\"\n\nvar _, _ = %s\n"
+	for _, tc := range cases {
+		if err := c.Check(strings.Replace(file, "%s", tc.good, 1)); err != nil {
+			t.Errorf("%s does not compile: %v", tc.good, err)
+		}
+		err := c.Check(strings.Replace(file, "%s", tc.call, 1))
+		if err == nil {
+			t.Errorf("%s compiles", tc.call)
+		} else if !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %q, want %q", tc.call, err, tc.want)
+		}
+	}
+}
+
+// TestOptimizerMisuseDoesNotCompile: a hyperparameter given to an
+// optimizer that does not have it (momentum on Adam, rho on SGD) is a
+// compile error, while the same program with one it has compiles.
+func TestOptimizerMisuseDoesNotCompile(t *testing.T) {
+	c, err := compiletest.New("github.com/gornn/gornn/trainers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ call, good, want string }{
+		{`trainers.NewAdam(&trainers.AdamOptions{Momentum: 0.9})`, `trainers.NewAdam(&trainers.AdamOptions{Beta1: 0.8})`, "unknown field Momentum"},
+		{`trainers.NewRMSprop(&trainers.RMSpropOptions{Nesterov: true})`, `trainers.NewRMSprop(&trainers.RMSpropOptions{Rho: 0.8})`, "unknown field Nesterov"},
+		{`trainers.NewSGD(&trainers.SGDOptions{Rho: 0.9})`, `trainers.NewSGD(&trainers.SGDOptions{Momentum: 0.9})`, "unknown field Rho"},
+		{`trainers.NewRMSprop(&trainers.RMSpropOptions{Beta1: 0.9})`, `trainers.NewRMSprop(&trainers.RMSpropOptions{Epsilon: 1e-6})`, "unknown field Beta1"},
+		{`trainers.NewSGD(&trainers.SGDOptions{Epsilon: 1e-7})`, `trainers.NewSGD(&trainers.SGDOptions{ClipNorm: 1})`, "unknown field Epsilon"},
+		{`trainers.NewOptimizer("sgd", &trainers.OptimizerOptions{Momentum: 0.9})`,
+			`trainers.NewOptimizer("sgd", &trainers.OptimizerOptions{LearningRate: 0.1})`, "unknown field Momentum"},
+		{`trainers.NewAdam(&trainers.SGDOptions{})`, `trainers.NewAdam(&trainers.AdamOptions{})`, "cannot use"},
+	}
+	const file = "package p\n\nimport \"github.com/gornn/gornn/trainers\"\n\nvar _, _ = %s\n"
 	for _, tc := range cases {
 		if err := c.Check(strings.Replace(file, "%s", tc.good, 1)); err != nil {
 			t.Errorf("%s does not compile: %v", tc.good, err)
