@@ -113,15 +113,21 @@ func scatterFrom[S float32 | float64](steps []*tensor.Dense, src []S, shape []in
 func moveStep[D, S float32 | float64](step []D, seq []S, shape []int, t int, toStep bool) {
 	B, T, F := shape[0], shape[1], shape[2]
 	if F == 1 {
-		// One feature (a series): a strided copy.
+		// One feature (a series): a strided copy, one loop each way.
 		step, seq = step[:B], seq[t:]
+		if B > 0 {
+			seq = seq[:(B-1)*T+1]
+		}
 		k := 0
-		for b := range step {
-			if toStep {
+		if toStep {
+			for b := range step {
 				step[b] = D(seq[k])
-			} else {
-				seq[k] = S(step[b])
+				k += T
 			}
+			return
+		}
+		for b := range step {
+			seq[k] = S(step[b])
 			k += T
 		}
 		return
