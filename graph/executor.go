@@ -116,6 +116,7 @@ func moveStep[D, S float32 | float64](step []D, seq []S, shape []int, t int, toS
 		// One feature (a series): a strided copy, one loop each way.
 		step, seq = step[:B], seq[t:]
 		if B > 0 {
+			_ = seq[(B-1)*T] // within its length, not only its capacity
 			seq = seq[:(B-1)*T+1]
 		}
 		k := 0

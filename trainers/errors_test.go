@@ -169,7 +169,7 @@ func TestEvaluateBadInput(t *testing.T) {
 // TestOptimizerBadOptions checks that hyperparameters out of range and
 // conflicting settings are errors at construction, wrapping ErrConfig
 // (and so ErrArgument); settings an optimizer does not have do not
-// compile (TestOptimizerMisuseDoesNotCompile).
+// compile (TestOptimizerMisuseDoesNotCompile in graph/internal/compiletest).
 func TestOptimizerBadOptions(t *testing.T) {
 	decay := trainers.ExponentialDecay{Initial: 0.1, DecaySteps: 1, DecayRate: 0.9}
 	sgd := func(o trainers.SGDOptions) func() error {

@@ -121,7 +121,10 @@ func forecastLong(ctx context.Context, c config, progress io.Writer) (*longResul
 		fmt.Fprintf(progress, "%s: %d local networks, %d at a time, horizon %d, season %d\n", c.target, len(train), workers, c.horizon, c.season)
 		ns, err := forecast.FitMany(ctx, train, st, workers)
 		if err != nil {
-			return nil, fmt.Errorf("%w (series are numbered from 0 in the order of their first rows)", err)
+			if se := (*forecast.SeriesError)(nil); errors.As(err, &se) && se.Series >= 0 && se.Series < len(long.IDs) {
+				return nil, fmt.Errorf("series %q: %w", long.IDs[se.Series], se.Err)
+			}
+			return nil, err
 		}
 		for i, n := range ns {
 			nets[i], quants[i], names[i] = n.Forecast, n.ForecastQuantiles, n.Name()

@@ -133,6 +133,24 @@ func TestLongBadInput(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q (want %q in one line)", c.args, code, errs, c.want)
 		}
 	}
+	// A series too short for the others' settings is named by its id, and
+	// the line says "forecast: " once.
+	var b strings.Builder
+	b.WriteString("id;t;y\n")
+	for i := range 40 {
+		fmt.Fprintf(&b, "a;%d;%d\n", i, 10+i%4)
+		if i < 5 {
+			fmt.Fprintf(&b, "b;%d;%d\n", i, 10+i%4)
+		}
+	}
+	short := filepath.Join(t.TempDir(), "short.csv")
+	if err := os.WriteFile(short, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := runCmd(append([]string{"-csv", short, "-id", "id", "-date", "t", "-target", "y", "-holdout", "2", "-quiet"}, fastFlags...)...)
+	if code != 1 || !strings.HasPrefix(errs, `forecast: series "b": bad data: `) || strings.Count(errs, "forecast: ") != 1 {
+		t.Errorf("a short series: exit %d, stderr %q", code, errs)
+	}
 }
 
 func TestLongQuantiles(t *testing.T) {

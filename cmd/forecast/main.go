@@ -26,7 +26,7 @@
 // and the coverage of the central interval ("coverage": [{"lower",
 // "upper", "nominal", "coverage"}]). -save FILE keeps the fitted network (all its ensemble members,
 // scalers and window, in one safetensors file); -load FILE forecasts with
-// it without training, with its horizon and season. Progress goes to stderr (silenced by -quiet). Bad input gets one
+// it without training, with its season and its horizon (or its first steps: a shorter -horizon or -holdout, unless it reads known-future covariates). Progress goes to stderr (silenced by -quiet). Bad input gets one
 // line on stderr and exit status 1 (2 for bad flags).
 //
 // -bench DIR scores the network on the series in DIR beside R's scores (its

@@ -140,7 +140,7 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("%s: more than one line: %q", c.name, errs)
 		}
 		// One "forecast: " at the start, no prefix said twice.
-		if c.code == 1 && !strings.HasPrefix(errs, "forecast: ") || strings.Contains(errs, "forecast: forecast") || strings.Contains(errs, "load: load") {
+		if c.code == 1 && (!strings.HasPrefix(errs, "forecast: ") || strings.Count(errs, "forecast: ") != 1) || strings.Contains(errs, "load: load") {
 			t.Errorf("%s: stderr %q repeats a prefix", c.name, errs)
 		}
 	}
@@ -149,9 +149,15 @@ func TestBadInput(t *testing.T) {
 func TestFutureCovariates(t *testing.T) {
 	p := writeCSV(t)
 	// holdout: the covariate is known over the held-out tail
-	args := append([]string{"-csv", p, "-target", "y", "-season", "4", "-holdout", "4", "-json", "-quiet", "-future-covariates", "x"}, fastFlags...)
+	saved := filepath.Join(t.TempDir(), "fut.safetensors")
+	args := append([]string{"-csv", p, "-target", "y", "-season", "4", "-holdout", "4", "-json", "-quiet", "-future-covariates", "x", "-save", saved}, fastFlags...)
 	if code, out, errs := runCmd(args...); code != 0 || !strings.Contains(out, `"selected"`) {
 		t.Fatalf("holdout: exit %d, %s %s", code, out, errs)
+	}
+	// A saved network reads its future covariates a whole horizon ahead:
+	// a shorter holdout is refused in one clear line.
+	if code, _, errs := runCmd("-csv", p, "-delimiter", ";", "-target", "y", "-holdout", "2", "-quiet", "-future-covariates", "x", "-load", saved); code != 1 || !strings.Contains(errs, "future covariates 4 steps ahead") {
+		t.Errorf("shorter holdout with future covariates: exit %d, %q", code, errs)
 	}
 	// past the data: rows with an empty target give the future values
 	data, err := os.ReadFile(p)

@@ -326,11 +326,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", " ") }
 
-// complain writes err to w as the command's one line, "forecast: " and
-// the message, on one line, where the message does not already begin with
-// the package's own "forecast: " (package forecast's errors do).
+// complain writes err to w as the command's one line: "forecast: " and
+// the message without package forecast's own "forecast: " (its errors
+// begin with it, also where the command labels them with a series or
+// case: "series \"b\": forecast: bad data" reads "series \"b\": bad data").
 func complain(w io.Writer, err error) {
-	fmt.Fprintf(w, "forecast: %s\n", strings.TrimPrefix(oneLine(err), "forecast: "))
+	msg := strings.ReplaceAll(oneLine(err), ": forecast: ", ": ")
+	fmt.Fprintf(w, "forecast: %s\n", strings.TrimPrefix(msg, "forecast: "))
 }
 
 // names splits a comma-separated list of column names.
@@ -433,9 +435,13 @@ func forecastFile(ctx context.Context, c config, progress io.Writer) (*result, e
 		}
 		// A saved network forecasts its horizon; fewer steps asked for are
 		// its first ones (no step of a forecast depends on the steps after
-		// it, direct or recursive).
+		// it, direct or recursive), except with known-future covariates,
+		// which it reads a whole horizon ahead.
 		if c.horizon > loaded.Horizon() {
 			return nil, fmt.Errorf("%w: %s forecasts %d steps, -horizon/-holdout ask for %d", forecast.ErrArgument, c.load, loaded.Horizon(), c.horizon)
+		}
+		if _, fut := loaded.Covariates(); fut > 0 && c.horizon != 0 && c.horizon != loaded.Horizon() {
+			return nil, fmt.Errorf("%w: %s reads its future covariates %d steps ahead: -horizon/-holdout must be %d, not %d", forecast.ErrArgument, c.load, loaded.Horizon(), loaded.Horizon(), c.horizon)
 		}
 		if c.seasonSet && c.season != loaded.Season() {
 			return nil, fmt.Errorf("%w: %s was fitted with season %d, -season is %d", forecast.ErrArgument, c.load, loaded.Season(), c.season)

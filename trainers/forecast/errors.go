@@ -2,6 +2,8 @@ package forecast
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/gornn/gornn/graph"
 )
@@ -23,3 +25,17 @@ type argumentError struct{}
 
 func (argumentError) Error() string { return "bad argument" }
 func (argumentError) Unwrap() error { return graph.ErrConfig }
+
+// SeriesError is FitMany's error about one of its series: Series is its
+// index in the slice given, Err what went wrong with it (Fit's error).
+// It says the package's name once: "forecast: series 3: bad data: ...".
+type SeriesError struct {
+	Series int
+	Err    error
+}
+
+func (e *SeriesError) Error() string {
+	return fmt.Sprintf("forecast: series %d: %s", e.Series, strings.TrimPrefix(e.Err.Error(), "forecast: "))
+}
+
+func (e *SeriesError) Unwrap() error { return e.Err }

@@ -10,7 +10,7 @@ import (
 // networks come back in the order of the series, and each is the one Fit
 // gives alone: the settings' seed is used for every series, so the result
 // does not depend on the number of workers. The first error (by series
-// order) is returned, naming the series' index; the other fits still run
+// order) is returned as a *SeriesError naming the series' index; the other fits still run
 // to their end or to ctx's cancellation.
 func FitMany(ctx context.Context, series []Series, st Settings, workers int) ([]*Network, error) {
 	if workers < 1 {
@@ -27,7 +27,7 @@ func FitMany(ctx context.Context, series []Series, st Settings, workers int) ([]
 	err := parallel(len(series), workers, func(i int) error {
 		var err error
 		if nets[i], err = Fit(ctx, series[i], st); err != nil {
-			return fmt.Errorf("series %d: %w", i, err)
+			return &SeriesError{Series: i, Err: err}
 		}
 		return nil
 	}, nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -31,7 +32,13 @@ func TestFitManyMatchesFit(t *testing.T) {
 		t.Errorf("0 workers: %v", err)
 	}
 	bad := append(slices.Clone(series), Series{Target: y[:5]})
-	if _, err := FitMany(context.Background(), bad, st, 3); !errors.Is(err, ErrData) {
-		t.Errorf("a short series: %v", err)
+	_, err = FitMany(context.Background(), bad, st, 3)
+	var se *SeriesError
+	if !errors.Is(err, ErrData) || !errors.As(err, &se) || se.Series != 3 {
+		t.Fatalf("a short series: %v", err)
+	}
+	// The package's name once, then the series, then Fit's message.
+	if msg := err.Error(); !strings.HasPrefix(msg, "forecast: series 3: bad data: ") || strings.Count(msg, "forecast: ") != 1 {
+		t.Errorf("a short series: %q", msg)
 	}
 }

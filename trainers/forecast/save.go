@@ -258,3 +258,9 @@ func (n *Network) Horizon() int { return n.st.Horizon }
 
 // Season is the seasonal period the network was fitted with (1: none).
 func (n *Network) Season() int { return n.st.Season }
+
+// Covariates returns how many past and known-future covariates the network
+// reads (the Series given to Forecast must have as many). Known-future
+// covariates are read Horizon steps ahead: a forecast of even its first
+// step needs their values over the whole horizon.
+func (n *Network) Covariates() (past, future int) { return len(n.past), len(n.future) }

@@ -324,21 +324,23 @@ func parseCPUTimes(stat string) (cpuTimes, bool) {
 
 // stealShare is the steal ticks between two readings over all their
 // ticks (guest time, counted in user's too, left out), NaN when no tick
-// passed or the counters went back.
+// passed or steal went back. A column that went back (iowait may,
+// proc(5)) counts as none.
 func stealShare(a, b cpuTimes) float64 {
 	const steal, guest = 7, 8
-	var total, st uint64
-	for i := range min(len(a), len(b), guest) {
-		if b[i] < a[i] {
-			return math.NaN()
-		}
-		total += b[i] - a[i]
+	if b[steal] < a[steal] {
+		return math.NaN()
 	}
-	st = b[steal] - a[steal]
+	var total uint64
+	for i := range min(len(a), len(b), guest) {
+		if b[i] > a[i] {
+			total += b[i] - a[i]
+		}
+	}
 	if total == 0 {
 		return math.NaN()
 	}
-	return float64(st) / float64(total)
+	return float64(b[steal]-a[steal]) / float64(total)
 }
 
 func goRun(id string, w6Batch, threads int, stderr io.Writer) (record, error) {
@@ -794,7 +796,7 @@ func markdown(c config, fl floor, all []results, total time.Duration) string {
 		}
 		fmt.Fprintf(&b, "- %s gornn: %s; PyTorch: %s", label, listSteal(r.gornn), listSteal(r.pytorch))
 		if len(r.c) > 0 {
-			fmt.Fprintf(&b, "; C: %s", list(field(r.c, secs)))
+			fmt.Fprintf(&b, "; C: %s", listSteal(r.c))
 		}
 		b.WriteString("\n")
 	}

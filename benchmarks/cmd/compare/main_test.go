@@ -304,7 +304,12 @@ func TestStealShare(t *testing.T) {
 		t.Errorf("no ticks passed: %v, want NaN", got)
 	}
 	if got := stealShare(b, a); !math.IsNaN(got) {
-		t.Errorf("counters went back: %v, want NaN", got)
+		t.Errorf("steal went back: %v, want NaN", got)
+	}
+	// iowait may go back: that column counts as no ticks.
+	c, _ := parseCPUTimes("cpu  160 0 60 810 5 0 5 55 7 0")
+	if got := stealShare(a, c); math.Abs(got-20.0/100) > 1e-12 {
+		t.Errorf("iowait went back: steal share %v, want 0.2", got)
 	}
 	for _, bad := range []string{"", "intr 5 6 7", "cpu 1 2 3", "cpu 1 2 3 4 5 6 7 x 9", "cpu0 1 2 3 4 5 6 7 8 9"} {
 		if _, ok := parseCPUTimes(bad); ok {

@@ -4,9 +4,9 @@
 // variables and constants, the types its exported type names stand for or
 // are defined as, and everything reachable from those (an unexported type
 // returned by an exported function shows its exported fields and methods
-// too). The packages of gornn's public API run it in a test, so that a
-// Gorgonia type cannot come back into `go doc -all` of graph, layers,
-// models or trainers unnoticed.
+// too). Its TestNoGorgoniaInAPI runs it on every public package of gornn
+// (graph, layers, models, trainers, trainers/forecast), so that a Gorgonia
+// type cannot come back into their `go doc -all` unnoticed.
 //
 // It reads the package as the compiler exported it (`go list -export`), so
 // it sees through aliases and embedding exactly as the type checker does.

@@ -4,6 +4,15 @@ import (
 	"testing"
 
 	"github.com/gornn/gornn/graph/internal/apicheck"
+
+	// The packages checked, imported so that go test's cache runs this
+	// test again when one of them changes (it reads them through go list,
+	// which the cache does not see).
+	_ "github.com/gornn/gornn/graph"
+	_ "github.com/gornn/gornn/layers"
+	_ "github.com/gornn/gornn/models"
+	_ "github.com/gornn/gornn/trainers"
+	_ "github.com/gornn/gornn/trainers/forecast"
 )
 
 // TestNoGorgoniaInAPI checks that no type of Gorgonia's appears in, or is

@@ -5,6 +5,12 @@ import (
 	"testing"
 
 	"github.com/gornn/gornn/graph/internal/compiletest"
+
+	// The packages the snippets use, imported so that go test's cache runs
+	// these tests again when one of them changes (compiletest reads them
+	// through go list, which the cache does not see).
+	_ "github.com/gornn/gornn/layers"
+	_ "github.com/gornn/gornn/trainers"
 )
 
 // TestMisuseDoesNotCompile: a setting given to a layer type that does not
