@@ -187,16 +187,21 @@ func (o *offer) spin() *job {
 // helpers workers, and returns when every part is done and no worker is
 // inside. Workers are started on first need, up to helpers of them.
 func (j *job) run(helpers int) {
+	started := false
 	for n := workers.Load(); n < int64(helpers); n = workers.Load() {
 		if workers.CompareAndSwap(n, n+1) {
 			go worker()
+			started = true
 		}
 	}
 	j.next.Store(0)
 	j.call.Add(1)
 	j.state.Store(0) // open: the fields above are set
 	offered := false
-	if s := int(spinning.Load()); s > 0 {
+	// A worker started just now is not yet receiving on work (the sends
+	// below would find no one and the caller would run every part): it
+	// spins first, and finds the job offered in hot.
+	if s := int(spinning.Load()); s > 0 || started {
 		hot.Store(j)
 		offered = true
 		helpers -= s

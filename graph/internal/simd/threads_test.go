@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestParseThreads(t *testing.T) {
@@ -374,5 +375,47 @@ func TestShare(t *testing.T) {
 			}()
 		}
 		wg.Wait()
+	}
+}
+
+// TestFirstShareGetsHelp checks, in a fresh process (no worker started
+// yet), that the first Share on two threads runs its parts on two
+// goroutines at once: part 0 waits until part 1 has started. Before the
+// fix a worker started by that call was not yet receiving, the offer went
+// unseen, and the caller ran part 0 and then part 1 itself (the first
+// training step on two threads ran on one). The wait is bounded only so
+// that the old behaviour fails instead of hanging.
+func TestFirstShareGetsHelp(t *testing.T) {
+	if os.Getenv("GORNN_SIMD_FIRST_SHARE_CHILD") != "" {
+		started := make(chan struct{})
+		var ok atomic.Bool
+		Share(2, func(p int) {
+			if p == 1 {
+				close(started)
+				return
+			}
+			select {
+			case <-started:
+				ok.Store(true)
+			case <-time.After(20 * time.Second):
+			}
+		})
+		fmt.Printf("helped=%v\n", ok.Load())
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestFirstShareGetsHelp$", "-test.v")
+	env := []string{"GORNN_SIMD_FIRST_SHARE_CHILD=1", "GOMAXPROCS=2"}
+	for _, e := range os.Environ() {
+		if !strings.HasPrefix(e, "GOMAXPROCS=") && !strings.HasPrefix(e, "GORNN_THREADS=") {
+			env = append(env, e)
+		}
+	}
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "helped=true") {
+		t.Errorf("the first Share ran both parts on the caller:\n%s", out)
 	}
 }
