@@ -281,6 +281,48 @@ r4km:
 	JMP        r4next
 
 r4one:
+	// One column: eight rows at a time while eight are left (eight
+	// independent scalar FMA chains keep both FMA pipes busy; four wait
+	// on the latency), then four.
+	CMPQ m+0(FP), $8
+	JLT  r4one4
+	ZERO8
+	KSTART
+
+r8k1:
+	VMOVSS      (R13), X12
+	LEAQ        (AX)(R8*4), BX
+	VFMADD231SS (AX), X12, X0
+	VFMADD231SS (AX)(R8*1), X12, X1
+	VFMADD231SS (AX)(R8*2), X12, X2
+	VFMADD231SS (AX)(R9*1), X12, X3
+	VFMADD231SS (BX), X12, X4
+	VFMADD231SS (BX)(R8*1), X12, X5
+	VFMADD231SS (BX)(R8*2), X12, X6
+	VFMADD231SS (BX)(R9*1), X12, X7
+	KNEXT(r8k1)
+
+	LEAQ   (SI)(R11*4), CX
+	VMOVSS X0, (SI)
+	VMOVSS X1, (SI)(R11*1)
+	VMOVSS X2, (SI)(R11*2)
+	VMOVSS X3, (SI)(R12*1)
+	VMOVSS X4, (CX)
+	VMOVSS X5, (CX)(R11*1)
+	VMOVSS X6, (CX)(R11*2)
+	VMOVSS X7, (CX)(R12*1)
+
+	// m+0(FP) counts the rows left.
+	LEAQ (DI)(R8*8), DI
+	LEAQ (SI)(R11*8), SI
+	MOVQ m+0(FP), CX
+	SUBQ $8, CX
+	MOVQ CX, m+0(FP)
+	CMPQ CX, $4
+	JGE  rows4
+	JMP  rows1
+
+r4one4:
 	ZERO4
 	KSTART
 

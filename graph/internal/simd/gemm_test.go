@@ -400,7 +400,7 @@ func TestGemmPanics(t *testing.T) {
 
 // gemmBenchShapes are m×k×n.
 var gemmBenchShapes = [][3]int{{8, 20, 80}, {8, 80, 20}, {1, 20, 80}, {10000, 20, 80}, {64, 128, 512}, {20, 8, 80},
-	{8, 20, 60}, {8, 20, 20}, {10000, 20, 1}, {64, 128, 128}}
+	{8, 20, 60}, {8, 20, 20}, {10000, 20, 1}, {64, 128, 128}, {256, 20, 1}, {8, 20, 1}, {20, 8, 1}}
 
 func BenchmarkGemm(b *testing.B) {
 	for _, s := range gemmBenchShapes {
@@ -673,6 +673,39 @@ func TestGemmColumnBlocksAgree(t *testing.T) {
 							if math.Float32bits(part[i]) != math.Float32bits(whole[i]) {
 								t.Fatalf("m %d k %d n %d: element %d is %v whole, %v in windows of %d columns", m, k, n, i, whole[i], part[i], w)
 							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestGemmOneColumnRows checks the one-column product (Dense(1) at every
+// time step, 256×20×1 in W6's runs) row by row: whatever block of rows
+// (eight, four or one) computes an element, it has the bits of the same
+// row computed alone, for row counts around the blocks, with a strided
+// and a transposed a and a strided c whose gaps stay untouched.
+func TestGemmOneColumnRows(t *testing.T) {
+	gemmPaths(t, func(t *testing.T) {
+		rnd := rand.New(rand.NewPCG(23, 24))
+		for m := 1; m <= 41; m++ {
+			for _, k := range []int{1, 5, 20} {
+				for _, trans := range []bool{false, true} {
+					rs, cs, rows, cols := k+3, 1, m, k+3
+					if trans {
+						rs, cs, rows, cols = 1, m+2, k, m+2
+					}
+					a := newGemmMatrix(rows, cols, cols, rnd)
+					b := newGemmMatrix(k, 1, 2, rnd)
+					c := newGemmMatrix(m, 1, 3, rnd)
+					GemmStrided(m, 1, k, a.s, rs, cs, b.s, 2, c.s, 3)
+					c.checkGaps(t, "c")
+					for i := range m {
+						var alone [1]float32
+						GemmStrided(1, 1, k, a.s[i*rs:], rs, cs, b.s, 2, alone[:], 1)
+						if got := c.s[i*3]; math.Float32bits(got) != math.Float32bits(alone[0]) {
+							t.Fatalf("m %d k %d transposed %v: row %d is %v, alone %v", m, k, trans, i, got, alone[0])
 						}
 					}
 				}
