@@ -10,8 +10,10 @@
 // FMA per step, starting from zero.
 //
 // Rows of a and c go in blocks of four, then one at a time for the last
-// m%4. For each l, the b vectors of a column block are loaded once and
-// multiplied by a[i][l], broadcast, for every row i of the block.
+// m%4 (one column, n == 1: eight rows at a time while eight are left,
+// then four, then one). For each l, the b vectors of a column block are
+// loaded once and multiplied by a[i][l], broadcast, for every row i of
+// the block.
 //
 // Four rows: columns 24 at a time (4×3 vectors, 12 accumulators: enough
 // independent FMA chains to cover the FMA latency), then one block of 16 or
@@ -37,13 +39,15 @@
 //	R10 ldb in bytes
 //	R11 ldc in bytes, R12 3·ldc in bytes
 //	BX  byte offset of the third vector of a 24-column block from the first
-//	    (64, or less for a ragged block of n < 24 columns)
+//	    (64, or less for a ragged block of n < 24 columns); in the
+//	    eight-row one-column block, a's fifth row
 //	m+0(FP) rows left
 //	R14 columns left in the current row block
 //	DX  byte offset of the current column block
 //	AX  a pointer in the k loop, then c pointer for the stores
 //	R13 b pointer in the k loop
-//	CX  k loop counter
+//	CX  k loop counter (after the loop of the eight-row one-column block,
+//	    c's fifth row)
 //	Y15 broadcast a value (or the mask of the n < 8 kernels)
 
 // FMA3 multiplies the broadcast Y15 into three accumulators.

@@ -132,6 +132,10 @@ var (
 	// took.
 	work    = make(chan *job)
 	workers atomic.Int64 // workers started; they run until the program ends
+	// fresh counts the workers started that have not yet begun to spin:
+	// they are not receiving on work yet, so a job must be offered in hot
+	// for them (run).
+	fresh atomic.Int64
 	jobs    = sync.Pool{New: func() any { return &job{done: make(chan struct{}, 1)} }}
 )
 
@@ -140,7 +144,7 @@ var (
 // caller has done every part finds the job closed (or recycled for a later
 // call, which it joins) and is not waited for.
 func worker() {
-	var seen offer
+	seen := offer{fresh: true}
 	for {
 		if j := seen.spin(); j != nil {
 			j.claim()
@@ -154,10 +158,12 @@ func worker() {
 	}
 }
 
-// offer is the last call a spinning worker looked at on hot.
+// offer is the last call a spinning worker looked at on hot; fresh marks
+// a worker that has not spun yet.
 type offer struct {
-	j    *job
-	call int64
+	j     *job
+	call  int64
+	fresh bool
 }
 
 // spin looks for a job on offer for spinFor and returns it joined, or nil.
@@ -166,6 +172,10 @@ type offer struct {
 func (o *offer) spin() *job {
 	spinning.Add(1)
 	defer spinning.Add(-1)
+	if o.fresh {
+		fresh.Add(-1) // counted as spinning now
+		o.fresh = false
+	}
 	deadline := time.Now().Add(spinFor)
 	for i := 1; ; i++ {
 		if j := hot.Load(); j != nil && (j != o.j || j.call.Load() != o.call) {
@@ -187,21 +197,23 @@ func (o *offer) spin() *job {
 // helpers workers, and returns when every part is done and no worker is
 // inside. Workers are started on first need, up to helpers of them.
 func (j *job) run(helpers int) {
-	started := false
 	for n := workers.Load(); n < int64(helpers); n = workers.Load() {
 		if workers.CompareAndSwap(n, n+1) {
+			fresh.Add(1)
 			go worker()
-			started = true
 		}
 	}
 	j.next.Store(0)
-	j.call.Add(1)
 	j.state.Store(0) // open: the fields above are set
+	// A new call number only once the job is open, so that a spinner that
+	// sees it does not find the job still closed and skip the call.
+	j.call.Add(1)
 	offered := false
-	// A worker started just now is not yet receiving on work (the sends
-	// below would find no one and the caller would run every part): it
-	// spins first, and finds the job offered in hot.
-	if s := int(spinning.Load()); s > 0 || started {
+	// A worker started but not yet spinning (this call's or another's) is
+	// not receiving on work either (the sends below would find no one and
+	// the caller would run every part): it spins first, and finds the job
+	// offered in hot.
+	if s := int(spinning.Load()); s > 0 || fresh.Load() > 0 {
 		hot.Store(j)
 		offered = true
 		helpers -= s

@@ -403,19 +403,27 @@ func TestFirstShareGetsHelp(t *testing.T) {
 		fmt.Printf("helped=%v\n", ok.Load())
 		return
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestFirstShareGetsHelp$", "-test.v")
 	env := []string{"GORNN_SIMD_FIRST_SHARE_CHILD=1", "GOMAXPROCS=2"}
 	for _, e := range os.Environ() {
 		if !strings.HasPrefix(e, "GOMAXPROCS=") && !strings.HasPrefix(e, "GORNN_THREADS=") {
 			env = append(env, e)
 		}
 	}
-	cmd.Env = env
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%v\n%s", err, out)
+	// The worker can still miss the offer if the host stops the caller
+	// for its whole first spin between starting it and offering; that is
+	// a rare timing, where the old code missed it every time: three fresh
+	// processes, one helped call passes.
+	var out []byte
+	for range 3 {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestFirstShareGetsHelp$", "-test.v")
+		cmd.Env = env
+		var err error
+		if out, err = cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		if strings.Contains(string(out), "helped=true") {
+			return
+		}
 	}
-	if !strings.Contains(string(out), "helped=true") {
-		t.Errorf("the first Share ran both parts on the caller:\n%s", out)
-	}
+	t.Errorf("the first Share ran both parts on the caller, three processes in a row:\n%s", out)
 }
