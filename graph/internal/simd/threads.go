@@ -136,7 +136,7 @@ var (
 	// they are not receiving on work yet, so a job must be offered in hot
 	// for them (run).
 	fresh atomic.Int64
-	jobs    = sync.Pool{New: func() any { return &job{done: make(chan struct{}, 1)} }}
+	jobs  = sync.Pool{New: func() any { return &job{done: make(chan struct{}, 1)} }}
 )
 
 // worker takes jobs for the life of the program: from hot while it spins
