@@ -22,10 +22,7 @@ func TestMisuseDoesNotCompile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cases := []struct {
-		call, good string // layer construction with a setting it lacks / has
-		want       string // in the compiler's error
-	}{
+	cases := []misuse{
 		{`layers.NewLSTM(4, &layers.LSTMOptions{Activation: layers.Tanh})`,
 			`layers.NewLSTM(4, &layers.LSTMOptions{NoUnitForgetBias: true})`, "unknown field Activation"},
 		{`layers.NewGRU(4, &layers.GRUOptions{NoUnitForgetBias: true})`,
@@ -52,17 +49,7 @@ func TestMisuseDoesNotCompile(t *testing.T) {
 		{`layers.NewGRU(4, &layers.LSTMOptions{})`, `layers.NewGRU(4, &layers.GRUOptions{})`, "cannot use"},
 	}
 	const file = "package p\n\nimport \"github.com/gornn/gornn/layers\"\n\nvar _, _ = %s\n"
-	for _, tc := range cases {
-		if err := c.Check(strings.Replace(file, "%s", tc.good, 1)); err != nil {
-			t.Errorf("%s does not compile: %v", tc.good, err)
-		}
-		err := c.Check(strings.Replace(file, "%s", tc.call, 1))
-		if err == nil {
-			t.Errorf("%s compiles", tc.call)
-		} else if !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: error %q, want %q", tc.call, err, tc.want)
-		}
-	}
+	checkMisuse(t, c, file, cases)
 }
 
 // TestOptimizerMisuseDoesNotCompile: a hyperparameter given to an
@@ -73,7 +60,7 @@ func TestOptimizerMisuseDoesNotCompile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cases := []struct{ call, good, want string }{
+	cases := []misuse{
 		{`trainers.NewAdam(&trainers.AdamOptions{Momentum: 0.9})`, `trainers.NewAdam(&trainers.AdamOptions{Beta1: 0.8})`, "unknown field Momentum"},
 		{`trainers.NewRMSprop(&trainers.RMSpropOptions{Nesterov: true})`, `trainers.NewRMSprop(&trainers.RMSpropOptions{Rho: 0.8})`, "unknown field Nesterov"},
 		{`trainers.NewSGD(&trainers.SGDOptions{Rho: 0.9})`, `trainers.NewSGD(&trainers.SGDOptions{Momentum: 0.9})`, "unknown field Rho"},
@@ -84,6 +71,17 @@ func TestOptimizerMisuseDoesNotCompile(t *testing.T) {
 		{`trainers.NewAdam(&trainers.SGDOptions{})`, `trainers.NewAdam(&trainers.AdamOptions{})`, "cannot use"},
 	}
 	const file = "package p\n\nimport \"github.com/gornn/gornn/trainers\"\n\nvar _, _ = %s\n"
+	checkMisuse(t, c, file, cases)
+}
+
+// misuse is a call that must not compile, its correct twin that must, and
+// what the compiler's error must say about the first.
+type misuse struct{ call, good, want string }
+
+// checkMisuse type-checks file (one %s for the call) with each case's
+// good call, which must compile, and its misuse, which must fail with want.
+func checkMisuse(t *testing.T, c *compiletest.Checker, file string, cases []misuse) {
+	t.Helper()
 	for _, tc := range cases {
 		if err := c.Check(strings.Replace(file, "%s", tc.good, 1)); err != nil {
 			t.Errorf("%s does not compile: %v", tc.good, err)
