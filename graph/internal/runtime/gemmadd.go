@@ -108,9 +108,14 @@ func (p *Program) gemmAdds(roots map[int]bool) {
 			}
 		}
 		k.outer = -1
-		// Slices of 8 columns or more: the assembly's additions (a
-		// narrower row is Go's, as AddRowsStrided's is, and stays so).
-		if k.both && k.cols != nil && !slices.ContainsFunc(k.cols, func(c colSlice) bool { return c.end-c.start < 8 }) {
+		// Rows (the value's, or each slice's) of 8 columns or more: the
+		// assembly's additions (a narrower row is Go's, as
+		// AddRowsStrided's is, and stays so).
+		wide := k.n >= 8
+		if k.cols != nil {
+			wide = !slices.ContainsFunc(k.cols, func(c colSlice) bool { return c.end-c.start < 8 })
+		}
+		if k.both && wide {
 			for j, t := range k.terms {
 				if t.g.k == 1 && !t.g.copiesB() {
 					k.outer = j
@@ -264,10 +269,11 @@ type gemmAdd struct {
 	ks    [2]int
 	large bool
 	// outer is the term that is a product of inner size 1 (an outer
-	// product: one input feature's weights) in a group of two products
-	// that writes column slices, or -1: with a bias row, each slice is
-	// written from the other product's tile by AddOuterRowsStrided, the
-	// outer product computed as it is added, not in a tile of its own.
+	// product: one input feature's weights) in a group of two products,
+	// or -1: with a bias row, each slice (or the sum, or the sum that act
+	// then reads) is written from the other product's tile by
+	// AddOuterRowsStrided, the outer product computed as it is added, not
+	// in a tile of its own.
 	outer int
 }
 
@@ -411,12 +417,27 @@ func (k *gemmAdd) runRows(m *Machine, r0, r1 int) bool {
 			}
 		}
 		if outer >= 0 {
-			// big + the outer product + the bias row, into each slice.
+			// big + the outer product + the bias row, into each slice
+			// (or the sum).
 			big := v1
 			if outer == 1 {
 				big = v0
 			}
 			a, rs := c.a[outer][r*c.rs[outer]:], c.rs[outer]
+			if k.cols == nil {
+				// The sum itself (a SimpleRNN's gate input), or the sum
+				// act then reads.
+				dst := t3
+				if dst == nil {
+					dst = c.out[lo:hi]
+				}
+				dst = dst[:h*n]
+				simd.AddOuterRowsStrided(dst, n, big, n, a, rs, b[outer][:n], c.row, h, outer == 0)
+				if k.act != nil {
+					k.act(c.out[lo:hi], dst)
+				}
+				continue
+			}
 			for j, cs := range k.cols {
 				w := cs.end - cs.start
 				simd.AddOuterRowsStrided(c.cols[j][r*w:(r+h)*w], w, big[cs.start:], n, a, rs, b[outer][cs.start:cs.end], c.row[cs.start:cs.end], h, outer == 0)

@@ -90,14 +90,22 @@ func runRecurrent(t *testing.T, r, in, u, steps int) ([][]float64, *Program, *Ma
 // for bit what the unfused program computes: at sizes smaller than a
 // tile, of several tiles and a tail, with operands transposed (the
 // gradients' Aᵀ·B and A·Bᵀ), and a product large enough to be split
-// across cores; the sums of a chain computed in place.
+// across cores; the sums of a chain computed in place; with one input
+// feature (x·W an outer product) and 8 units or more, the steps with a
+// bias row add the outer product as they write the sum that tanh reads.
 func TestGemmAddMatchesUnfused(t *testing.T) {
 	if !simd.Enabled {
 		t.Log("no AVX2: products are not grouped; checking the results only")
 	}
 	t.Setenv("GORNN_FUSION", "on")
-	for _, c := range [][4]int{{3, 2, 5, 3}, {97, 7, 45, 4}, {256, 64, 96, 3}} {
+	for _, c := range [][4]int{{3, 2, 5, 3}, {97, 7, 45, 4}, {256, 64, 96, 3}, {8, 1, 20, 4}, {37, 1, 9, 5}, {5, 1, 7, 4}} {
 		fused, p, m := runRecurrent(t, c[0], c[1], c[2], c[3])
+		// The steps with a bias row (every other one).
+		if want := c[3] / 2; simd.Enabled && c[1] == 1 && c[2] >= 8 && p.OuterSums() != want {
+			t.Errorf("%v: %d sums add their outer product in their pass, want %d", c, p.OuterSums(), want)
+		} else if (c[1] != 1 || c[2] < 8) && p.OuterSums() != 0 {
+			t.Errorf("%v: %d sums add an outer product in their pass, want none", c, p.OuterSums())
+		}
 		folded, lent, sums := 0, 0, 0
 		for i := 0; i < p.Len(); i++ {
 			if m.How(i) == "folded" && p.Kernel(i) == "gemm" {

@@ -131,3 +131,16 @@ func (m *Machine) PlanChains() int {
 	}
 	return n
 }
+
+// OuterSums returns the number of product-and-sum groups with a bias row
+// that add a product of inner size 1 as they write their value or slices
+// (gemmAdd.outer), without computing it in a tile of its own.
+func (p *Program) OuterSums() int {
+	n := 0
+	for _, g := range p.groups {
+		if k, ok := g.k.(*gemmAdd); ok && k.outer >= 0 && k.src >= 0 {
+			n++
+		}
+	}
+	return n
+}
