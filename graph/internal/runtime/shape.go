@@ -118,6 +118,15 @@ func (k repeat0[T]) run(_ *Machine, out gorgonia.Value, args []gorgonia.Value) b
 	if !ok {
 		return false
 	}
+	if len(x) == 1 {
+		// A scalar broadcast (a loss's gradient into its batch): stores,
+		// not a call to copy per element.
+		v := x[0]
+		for j := range o {
+			o[j] = v
+		}
+		return true
+	}
 	for r := 0; r < len(o); r += len(x) {
 		copy(o[r:r+len(x)], x)
 	}
