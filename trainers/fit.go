@@ -368,7 +368,7 @@ func (t *Trainer) fit(ctx context.Context, xs, ys []*graph.Tensor, opts FitOptio
 			xb, yb := buf[:len(xs)], buf[len(xs):]
 			// Without metrics nothing reads the predictions: their copy is
 			// skipped.
-			r, err := t.trainStep(xb, yb, len(opts.Metrics) > 0)
+			r, err := t.trainStep(xb, yb, len(opts.Metrics) > 0, true)
 			if err != nil {
 				return hist, fmt.Errorf("epoch %d, batch %d: %w", epoch+1, b+1, err)
 			}

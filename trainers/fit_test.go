@@ -275,6 +275,37 @@ func TestFitDivergence(t *testing.T) {
 	}
 }
 
+// TestFitDataChangedMidRun: Fit checks its data whole before the first
+// epoch, and its batches are not checked again but by the executor as it
+// takes them: a callback that writes a NaN into x after the first epoch
+// gets an error wrapping graph.ErrNotFinite, naming the input, at the
+// first batch that reads it, and the weights of the last finite step.
+func TestFitDataChangedMidRun(t *testing.T) {
+	x, y := denseData(t, graph.Float64, 6)
+	m := denseModel(t, graph.Float64, 6)
+	var last []float64
+	cb := trainers.CallbackFuncs{
+		BatchEnd: func(*trainers.FitState, int, int, trainers.Logs) error {
+			last = flatWeights(m)
+			return nil
+		},
+		EpochEnd: func(_ *trainers.FitState, e int, _ trainers.Logs) error {
+			if e == 0 {
+				d, _ := graph.Float64Data(x)
+				d[4] = math.NaN() // sample 1, in the second batch
+			}
+			return nil
+		},
+	}
+	_, err := trainers.Fit(context.Background(), m, x, y, trainers.FitOptions{BatchSize: 3, NoShuffle: true, Epochs: 3, Callbacks: []trainers.Callback{cb}})
+	if !errors.Is(err, graph.ErrNotFinite) || !strings.Contains(err.Error(), "epoch 2, batch 1:") || !strings.Contains(err.Error(), "input x") {
+		t.Fatalf("error %v, want ErrNotFinite in input x at epoch 2, batch 1", err)
+	}
+	if got := flatWeights(m); !slices.Equal(got, last) {
+		t.Errorf("weights %v, want those of the last finite step %v", got, last)
+	}
+}
+
 // TestFitDivergenceHugeTargets makes the first loss overflow: the error
 // names epoch 1, batch 1 and no weight changes.
 func TestFitDivergenceHugeTargets(t *testing.T) {

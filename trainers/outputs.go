@@ -195,21 +195,22 @@ func (t *Trainer) readOut(e *graph.Executor, preds bool) (batchOut, error) {
 	return out, nil
 }
 
-// trainStep runs one training step and reads what it gave (readOut).
-func (t *Trainer) trainStep(xs, ys []*graph.Tensor, preds bool) (batchOut, error) {
+// trainStep runs one training step and reads what it gave (readOut);
+// checked is step's.
+func (t *Trainer) trainStep(xs, ys []*graph.Tensor, preds, checked bool) (batchOut, error) {
 	if err := t.usable(); err != nil {
 		return batchOut{}, err
 	}
 	if t.outs == nil && !preds {
 		// Nothing to read: spare the copies (and the closure).
-		loss, err := t.step(xs, ys, nil)
+		loss, err := t.step(xs, ys, nil, checked)
 		return batchOut{loss: loss}, err
 	}
 	var out batchOut
 	loss, err := t.step(xs, ys, func(e *graph.Executor) (err error) {
 		out, err = t.readOut(e, preds)
 		return err
-	})
+	}, checked)
 	out.loss = loss
 	return out, err
 }
@@ -283,7 +284,7 @@ type OutputsResult struct {
 // TrainBatchOutputs is TrainBatchInputs for a model of several outputs:
 // ys holds the batch's targets of each output, in the model's order.
 func (t *Trainer) TrainBatchOutputs(xs, ys []*graph.Tensor) (OutputsResult, error) {
-	out, err := t.trainStep(xs, ys, true)
+	out, err := t.trainStep(xs, ys, true, false)
 	return OutputsResult{Loss: out.loss, Losses: out.losses, Preds: out.preds, Masks: out.masks}, err
 }
 

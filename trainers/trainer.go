@@ -331,7 +331,7 @@ func (t *Trainer) TrainBatchInputs(xs []*graph.Tensor, y *graph.Tensor) (BatchRe
 	if err := t.oneOutput("TrainBatchInputs"); err != nil {
 		return BatchResult{}, err
 	}
-	out, err := t.trainStep(xs, []*graph.Tensor{y}, true)
+	out, err := t.trainStep(xs, []*graph.Tensor{y}, true, false)
 	if err != nil {
 		return BatchResult{Loss: out.loss}, err
 	}
@@ -352,17 +352,22 @@ func (t *Trainer) StepInputs(xs []*graph.Tensor, y *graph.Tensor) (float64, erro
 	if err := t.oneOutput("StepInputs"); err != nil {
 		return 0, err
 	}
-	return t.step(xs, []*graph.Tensor{y}, nil)
+	return t.step(xs, []*graph.Tensor{y}, nil, false)
 }
 
 // step runs one training step; read, if set, reads the executor after the
-// forward pass, before the update.
-func (t *Trainer) step(xs, ys []*graph.Tensor, read func(*graph.Executor) error) (float64, error) {
+// forward pass, before the update. checked says that xs and ys are a
+// batch Fit gathered from the data it checked whole (checkXY: shapes,
+// dtypes, finite values) before its first epoch, so they are not checked
+// again.
+func (t *Trainer) step(xs, ys []*graph.Tensor, read func(*graph.Executor) error, checked bool) (float64, error) {
 	if err := t.usable(); err != nil {
 		return 0, err
 	}
-	if err := t.checkXY(xs, ys); err != nil {
-		return 0, err
+	if !checked {
+		if err := t.checkXY(xs, ys); err != nil {
+			return 0, err
+		}
 	}
 	te, err := t.trainExecutor(xs[0].Dim(0))
 	if err != nil {
