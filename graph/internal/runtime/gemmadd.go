@@ -127,6 +127,7 @@ func (p *Program) gemmAdds(roots map[int]bool) {
 		if k.rows > 4 {
 			k.rows &^= 3
 		}
+		k.plain = k.cols == nil && !k.copies && !k.large && k.rows >= k.m
 		members = insertSorted(members)
 		// Every member but the group's values (the slices, or the root)
 		// is folded: not computed on its own.
@@ -268,6 +269,13 @@ type gemmAdd struct {
 	// thread count (simd.GemmMaySplit).
 	ks    [2]int
 	large bool
+	// plain marks a group that writes its value (no column slices), of
+	// products small enough for one tile and never split, whose operands
+	// it reads in place (a weight gradient's term added to the sum before
+	// it, a gradient's two products dz·Uᵀ + dy·Vᵀ, a SimpleRNN's
+	// tanh(x·W + h·U + b), a dense layer's x·W + b at a step): runRows
+	// computes it in one pass without its loop (runPlain).
+	plain bool
 	// outer is the term that is a product of inner size 1 (an outer
 	// product: one input feature's weights) in a group of two products,
 	// or -1: with a bias row, each slice (or the sum, or the sum that act
@@ -354,6 +362,10 @@ func (k *gemmAdd) runRows(m *Machine, r0, r1 int) bool {
 	c := &m.gemmAdds[k.gi]
 	if !c.current(m) && !k.resolve(m, c) {
 		return false
+	}
+	if k.plain && r0 == 0 && r1 == k.m && simd.SmallVector(k.m*k.n) {
+		k.runPlain(m, c)
+		return true
 	}
 	// Nothing declines from here on: the transposes may be made.
 	b, ldb := &c.b, &c.ldb
@@ -484,6 +496,56 @@ func (k *gemmAdd) runRows(m *Machine, r0, r1 int) bool {
 		}
 	}
 	return true
+}
+
+// runPlain computes a plain group (gemmAdd.plain) whole: what runRows's
+// loop computes for it in its one pass of rows 0..m, the same calls in
+// the same order, without the loop's bookkeeping.
+func (k *gemmAdd) runPlain(m *Machine, c *gemmAddOperands) {
+	mn, n := k.m*k.n, k.n
+	outer := -1
+	if k.outer >= 0 && c.row != nil && simd.Enabled {
+		outer = k.outer
+	}
+	t0 := growT(&m.sc.tile, mn)
+	var v [2][]float32
+	for j := range k.terms {
+		t := &k.terms[j]
+		switch {
+		case !t.prod:
+			if !k.single {
+				v[j] = c.x[j][:mn]
+			}
+		case j == outer:
+		default:
+			tile := t0
+			if j == 1 && k.both {
+				tile = growT(&m.sc.tile2, mn)
+			}
+			tileProduct(k.m, n, t.g.k, c.a[j], c.rs[j], c.cs[j], c.b[j], c.ldb[j], tile)
+			v[j] = tile
+		}
+	}
+	dst := c.out[:mn]
+	if k.act != nil {
+		dst = growT(&m.sc.tile3, mn)
+	}
+	switch {
+	case outer >= 0:
+		// big + the outer product + the bias row (runRows's outer pass).
+		simd.AddOuterRowsStrided(dst, n, v[1-outer], n, c.a[outer], c.rs[outer], c.b[outer][:n], c.row, k.m, outer == 0)
+	case k.single:
+		simd.AddRows(dst, v[0], c.row)
+	case c.row == nil:
+		simd.VVAt(simd.Add, &dst[0], &v[0][0], &v[1][0], mn)
+	default:
+		s := t0
+		simd.VV(simd.Add, s, v[0], v[1])
+		simd.AddRows(dst, s, c.row)
+	}
+	if k.act != nil {
+		k.act(c.out[:mn], dst)
+	}
 }
 
 // tileProduct computes the rows of a group's product into tile (row stride

@@ -90,7 +90,8 @@ func runRecurrent(t *testing.T, r, in, u, steps int) ([][]float64, *Program, *Ma
 // for bit what the unfused program computes: at sizes smaller than a
 // tile, of several tiles and a tail, with operands transposed (the
 // gradients' Aᵀ·B and A·Bᵀ), and a product large enough to be split
-// across cores; the sums of a chain computed in place; with one input
+// across cores; the sums of a chain computed in place; groups of one
+// tile in one pass (runPlain) and of several in runRows's loop; with one input
 // feature (x·W an outer product) and 8 units or more, the steps with a
 // bias row add the outer product as they write the sum that tanh reads.
 func TestGemmAddMatchesUnfused(t *testing.T) {
@@ -105,6 +106,11 @@ func TestGemmAddMatchesUnfused(t *testing.T) {
 			t.Errorf("%v: %d sums add their outer product in their pass, want %d", c, p.OuterSums(), want)
 		} else if (c[1] != 1 || c[2] < 8) && p.OuterSums() != 0 {
 			t.Errorf("%v: %d sums add an outer product in their pass, want none", c, p.OuterSums())
+		}
+		// Products of one tile's rows run in one pass (runPlain), larger
+		// ones through the loop: both paths are checked against unfused.
+		if oneTile := c[0] <= 4096/c[2]; simd.Enabled && oneTile != (p.PlainSums() > 0) {
+			t.Errorf("%v: %d groups in one pass (one tile: %v)", c, p.PlainSums(), oneTile)
 		}
 		folded, lent, sums := 0, 0, 0
 		for i := 0; i < p.Len(); i++ {

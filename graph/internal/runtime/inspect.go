@@ -144,3 +144,15 @@ func (p *Program) OuterSums() int {
 	}
 	return n
 }
+
+// PlainSums returns the number of product-and-sum groups computed in one
+// pass without runRows's loop (gemmAdd.plain).
+func (p *Program) PlainSums() int {
+	n := 0
+	for _, g := range p.groups {
+		if k, ok := g.k.(*gemmAdd); ok && k.plain {
+			n++
+		}
+	}
+	return n
+}
