@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"unsafe"
 
@@ -165,6 +166,31 @@ func (p *Program) fuse(roots map[int]bool) {
 			of[m] = g + 1
 		}
 	}
+	// A sum of a group's last value (a loss term's sum, a bias gradient's
+	// column sums) joins the group as its tail where the group can run in
+	// its place and computes in one pass: the group sums the value it has
+	// just computed, and the sum is not an op of its own.
+	for gi, members := range groups {
+		if len(members) == 0 {
+			continue
+		}
+		last := members[len(members)-1]
+		dt, n, _ := kind(last)
+		if n > fuseBlock {
+			continue
+		}
+		for _, r := range readers[last] {
+			o := &p.ops[r]
+			if o.group != 0 || o.lazy || len(o.args) != 1 || r < last || !isSumTail(o.k, dt, n) {
+				continue
+			}
+			if with := append(slices.Clone(members), r); fits(with, r) {
+				groups[gi] = with
+				of[r] = gi + 1
+				break
+			}
+		}
+	}
 	for _, members := range groups {
 		if len(members) < 2 {
 			continue
@@ -242,8 +268,37 @@ type fused[T float32 | float64] struct {
 	// read: computed block by block into scratch, never into its slot.
 	inner  []bool
 	inners int     // how many
-	steps  []fstep // one per member, in program order
+	steps  []fstep // one per member, in program order (but a tail)
 	f      []func(o, a []T)
+	// tail, when set, is the group's last member: a sum of the value of
+	// the member before it (sumTail).
+	tail *sumTail
+}
+
+// sumTail is a group's last member that sums the value of the member
+// before it, as its own kernel does: all of it into a scalar (sumAll), or
+// its columns into a vector of cols (colSum).
+type sumTail struct {
+	slot int  // the sum's slot
+	in   int  // its operand, an index in fused.slots
+	all  bool // sumAll, else colSum
+	cols int
+}
+
+// isSumTail reports whether k is a sum a group of element type dt over n
+// elements can end with (fuse): sumAll or colSum of n elements.
+func isSumTail(k kernel, dt, n int) bool {
+	switch s := k.(type) {
+	case sumAll[float32]:
+		return dt == 32 && s.n == n
+	case sumAll[float64]:
+		return dt == 64 && s.n == n
+	case colSum[float32]:
+		return dt == 32 && s.rows*s.cols == n && s.cols > 0
+	case colSum[float64]:
+		return dt == 64 && s.rows*s.cols == n && s.cols > 0
+	}
+	return false
 }
 
 // fstep is one op of a group: out = op(a, b) for a binary op, f(a) for a
@@ -266,8 +321,18 @@ func buildFused[T float32 | float64](p *Program, members []int, gi int, inner []
 		k.slots = append(k.slots, slot)
 		return index[slot]
 	}
-	for _, m := range members {
+	for j, m := range members {
 		o := &p.ops[m]
+		if j == len(members)-1 && j > 0 && len(o.args) == 1 && o.args[0] == members[j-1] {
+			switch e := o.k.(type) {
+			case sumAll[T]:
+				k.tail = &sumTail{slot: m, in: at(o.args[0]), all: true}
+				continue
+			case colSum[T]:
+				k.tail = &sumTail{slot: m, in: at(o.args[0]), cols: e.cols}
+				continue
+			}
+		}
 		s := fstep{out: at(m), b: -1}
 		switch e := o.k.(type) {
 		case binary[T]:
@@ -308,6 +373,8 @@ func buildFused[T float32 | float64](p *Program, members []int, gi int, inner []
 
 func (k *fused[T]) String() string { return "fused" }
 
+func (k *fused[T]) hasTail() bool { return k.tail != nil }
+
 // run computes the group's ops into their values. It declines, before
 // writing anything, when a value is not what the members' kernels cover.
 func (k *fused[T]) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
@@ -324,23 +391,47 @@ func (k *fused[T]) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 		}
 		vals = c.vals
 	}
+	var tailOut []T
+	if t := k.tail; t != nil {
+		// The sum's value, checked before anything is written (its
+		// kernel's checks); a tail is only in groups of one pass.
+		out := m.vals[t.slot]
+		ok := k.n <= fuseBlock
+		if t.all {
+			ok = ok && scalarOf[T](out)
+		} else {
+			tailOut, ok = denseData[T](out, t.cols)
+			ok = ok && k.n <= fuseBlock
+		}
+		if !ok {
+			return false
+		}
+	}
 	if k.n <= fuseBlock || isFloat32[T]() && simd.Splits(k.n) {
 		// One block (the seed sizes), or a pass this large that it runs
 		// on several cores: each op over all elements, as unfused.
-		if c.small != nil {
+		switch {
+		case c.small != nil:
 			runSmall(c.small, k.f, vals, k.n)
-			return true
-		}
-		if isFloat32[T]() {
+		case isFloat32[T]():
 			runFloat32(k.steps, k.f, vals)
-			return true
-		}
-		for _, s := range k.steps {
-			if !s.binary {
-				k.f[s.f](vals[s.out].vec, vals[s.a].vec)
-				continue
+		default:
+			for _, s := range k.steps {
+				if !s.binary {
+					k.f[s.f](vals[s.out].vec, vals[s.a].vec)
+					continue
+				}
+				binaryOp(s.op, vals[s.out].vec, vals[s.a], vals[s.b])
 			}
-			binaryOp(s.op, vals[s.out].vec, vals[s.a], vals[s.b])
+		}
+		if t := k.tail; t != nil {
+			// The sum its kernel computes, of the value just computed
+			// (in its slot, or in scratch when only the sum reads it).
+			if t.all {
+				setScalar(m.vals[t.slot], sumOf(vals[t.in].vec))
+			} else {
+				colSums(tailOut, vals[t.in].vec)
+			}
 		}
 		return true
 	}

@@ -63,6 +63,23 @@ func (p *Program) Group(i int) int { return p.ops[i].group - 1 }
 // Groups returns the number of groups of the program.
 func (p *Program) Groups() int { return len(p.groups) }
 
+// GroupKernel returns the name of group g's kernel: "fused" (an
+// elementwise chain, with or without a sum as its tail), "assembled" or
+// "gemm+add".
+func (p *Program) GroupKernel(g int) string { return p.groups[g].k.String() }
+
+// SumTails returns the number of elementwise groups that end with a sum
+// of their last value (sumTail).
+func (p *Program) SumTails() int {
+	n := 0
+	for _, g := range p.groups {
+		if k, ok := g.k.(interface{ hasTail() bool }); ok && k.hasTail() {
+			n++
+		}
+	}
+	return n
+}
+
 // Plan returns, for a machine whose program runs on two goroutines (a
 // plan, parallel.go), the number of tasks a run schedules (ops, and the
 // parts of groups split into parts), the estimated

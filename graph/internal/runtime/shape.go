@@ -27,28 +27,41 @@ func (k sumAll[T]) run(_ *Machine, out gorgonia.Value, args []gorgonia.Value) bo
 		return false
 	}
 	x, ok := denseData[T](args[0], k.n)
-	if !ok {
+	if !ok || !scalarOf[T](out) {
 		return false
 	}
+	setScalar(out, sumOf(x))
+	return true
+}
+
+// sumOf is the sum of x's elements in order from zero.
+func sumOf[T float32 | float64](x []T) T {
 	var t T
 	for _, e := range x {
 		t += e
 	}
-	switch s := out.(type) {
+	return t
+}
+
+// scalarOf reports whether v is a scalar of element type T.
+func scalarOf[T float32 | float64](v gorgonia.Value) bool {
+	switch v.(type) {
 	case *gorgonia.F32:
-		if !isFloat32[T]() {
-			return false
-		}
+		return isFloat32[T]()
+	case *gorgonia.F64:
+		return !isFloat32[T]()
+	}
+	return false
+}
+
+// setScalar writes t into v, a scalar of t's type (scalarOf).
+func setScalar[T float32 | float64](v gorgonia.Value, t T) {
+	switch s := v.(type) {
+	case *gorgonia.F32:
 		*s = gorgonia.F32(t)
 	case *gorgonia.F64:
-		if isFloat32[T]() {
-			return false
-		}
 		*s = gorgonia.F64(t)
-	default:
-		return false
 	}
-	return true
 }
 
 // newColSum is the kernel of the column sums of a matrix (Σ over axis 0).
@@ -73,20 +86,28 @@ func (k colSum[T]) run(_ *Machine, out gorgonia.Value, args []gorgonia.Value) bo
 	if !ok {
 		return false
 	}
+	colSums(o, x)
+	return true
+}
+
+// colSums sets o[j] to the sum of column j of x [len(x)/len(o), len(o)],
+// row by row from zero.
+func colSums[T float32 | float64](o, x []T) {
 	if isFloat32[T]() {
 		// The same additions in the same order (row by row from zero),
 		// whole vectors of columns summed in registers in one call.
 		simd.SumRows(as32(o), as32(x))
-		return true
+		return
 	}
 	clear(o)
-	for r := 0; r < k.rows; r++ {
-		row := x[r*k.cols : (r+1)*k.cols]
-		for j, v := range row {
+	if len(o) == 0 {
+		return
+	}
+	for r := 0; r+len(o) <= len(x); r += len(o) {
+		for j, v := range x[r : r+len(o)] {
 			o[j] += v
 		}
 	}
-	return true
 }
 
 // newRepeat0 is the kernel of a bias broadcast: x [1, ...] repeated along
