@@ -25,7 +25,11 @@ import (
 // (the elementwise kernels compute each element alike wherever a block
 // starts). A float32 pass large enough to be split across cores
 // (simd.Splits) runs each op over all elements instead, split as
-// unfused.
+// unfused. A group of one pass may also end with a sum of its last value
+// (a tail: a loss term's Σ, a column sum) and begin with column sums of
+// values from outside that only its ops read (heads: a bias gradient's
+// terms, which its additions add up); it computes them with their
+// kernels' arithmetic, so they too are the ops' numbers.
 type group struct {
 	members []int // the ops' slots, in program order; the last runs the group
 	k       kernel
@@ -191,6 +195,36 @@ func (p *Program) fuse(roots map[int]bool) {
 			}
 		}
 	}
+	// A column sum that only a group's members read (the terms of a bias
+	// gradient, one a time step, that the group adds up) joins it as a
+	// head: the group computes it from its operand, outside the group,
+	// before its ops.
+	for gi, members := range groups {
+		if len(members) == 0 {
+			continue
+		}
+		dt, n, _ := kind(members[0])
+		if n > fuseBlock {
+			continue
+		}
+		for _, mb := range slices.Clone(members) {
+			for _, a := range p.ops[mb].args {
+				o := &p.ops[a]
+				if of[a] != 0 || o.group != 0 || o.lazy || len(o.args) != 1 || !isColSumOf(o.k, dt, n) || p.ops[o.args[0]].lazy {
+					continue
+				}
+				ok := true
+				for _, r := range readers[a] {
+					ok = ok && containsInt(members, r)
+				}
+				if ok {
+					members = append(members, a)
+					of[a] = gi + 1
+				}
+			}
+		}
+		groups[gi] = insertSorted(members)
+	}
 	for _, members := range groups {
 		if len(members) < 2 {
 			continue
@@ -248,8 +282,17 @@ func insertSorted(s []int) []int {
 // newFused returns the kernel of a group of elementwise ops of one dtype,
 // group number gi of the program.
 func newFused(p *Program, members []int, gi int, inner []bool) kernel {
-	dt, _ := p.ops[members[0]].k.(elementwise).fusible()
-	if dt == 32 {
+	dt := 0
+	for _, m := range members {
+		if e, ok := p.ops[m].k.(elementwise); ok {
+			dt, _ = e.fusible()
+			break
+		}
+	}
+	switch dt {
+	case 0:
+		return nil
+	case 32:
 		return buildFused[float32](p, members, gi, inner)
 	}
 	return buildFused[float64](p, members, gi, inner)
@@ -273,6 +316,9 @@ type fused[T float32 | float64] struct {
 	// tail, when set, is the group's last member: a sum of the value of
 	// the member before it (sumTail).
 	tail *sumTail
+	// heads are the column sums the group computes before its ops
+	// (sumHead).
+	heads []sumHead
 }
 
 // sumTail is a group's last member that sums the value of the member
@@ -284,6 +330,23 @@ type sumTail struct {
 	all  bool // sumAll, else colSum
 	cols int
 }
+
+// isColSumOf reports whether k is a column sum of element type dt into n
+// elements (a group's head).
+func isColSumOf(k kernel, dt, n int) bool {
+	switch s := k.(type) {
+	case colSum[float32]:
+		return dt == 32 && s.cols == n && s.rows > 0
+	case colSum[float64]:
+		return dt == 64 && s.cols == n && s.rows > 0
+	}
+	return false
+}
+
+// sumHead is a group's member that sums the columns of a value from
+// outside the group (slot in, rows·n elements) into its own value (out,
+// an index in fused.slots), before the group's ops read it.
+type sumHead struct{ in, out, size int }
 
 // isSumTail reports whether k is a sum a group of element type dt over n
 // elements can end with (fuse): sumAll or colSum of n elements.
@@ -323,6 +386,10 @@ func buildFused[T float32 | float64](p *Program, members []int, gi int, inner []
 	}
 	for j, m := range members {
 		o := &p.ops[m]
+		if e, ok := o.k.(colSum[T]); ok && len(o.args) == 1 && !containsInt(members, o.args[0]) {
+			k.heads = append(k.heads, sumHead{in: o.args[0], out: at(m), size: e.rows * e.cols})
+			continue
+		}
 		if j == len(members)-1 && j > 0 && len(o.args) == 1 && o.args[0] == members[j-1] {
 			switch e := o.k.(type) {
 			case sumAll[T]:
@@ -355,10 +422,14 @@ func buildFused[T float32 | float64](p *Program, members []int, gi int, inner []
 	}
 	k.own = make([]bool, len(k.slots))
 	k.inner = make([]bool, len(k.slots))
-	for j, s := range k.steps {
-		k.own[s.out] = true
+	for j, m := range members {
+		i, ok := index[m]
+		if !ok || k.tail != nil && m == k.tail.slot {
+			continue // the tail's value is not one of the slots
+		}
+		k.own[i] = true
 		if inner[j] {
-			k.inner[s.out] = true
+			k.inner[i] = true
 			k.inners++
 		}
 	}
@@ -375,6 +446,8 @@ func (k *fused[T]) String() string { return "fused" }
 
 func (k *fused[T]) hasTail() bool { return k.tail != nil }
 
+func (k *fused[T]) numHeads() int { return len(k.heads) }
+
 // run computes the group's ops into their values. It declines, before
 // writing anything, when a value is not what the members' kernels cover.
 func (k *fused[T]) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
@@ -390,6 +463,19 @@ func (k *fused[T]) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 			return false
 		}
 		vals = c.vals
+	}
+	if len(k.heads) > 0 {
+		// The heads' operands, checked before anything is written.
+		ok := k.n <= fuseBlock
+		c.headX = c.headX[:0]
+		for _, h := range k.heads {
+			x, xok := denseData[T](m.vals[h.in], h.size)
+			ok = ok && xok && !m.st[h.in].stale
+			c.headX = append(c.headX, x)
+		}
+		if !ok {
+			return false
+		}
 	}
 	var tailOut []T
 	if t := k.tail; t != nil {
@@ -410,6 +496,9 @@ func (k *fused[T]) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 	if k.n <= fuseBlock || isFloat32[T]() && simd.Splits(k.n) {
 		// One block (the seed sizes), or a pass this large that it runs
 		// on several cores: each op over all elements, as unfused.
+		for i, h := range k.heads {
+			colSums(vals[h.out].vec, c.headX[i])
+		}
 		switch {
 		case c.small != nil:
 			runSmall(c.small, k.f, vals, k.n)
@@ -599,6 +688,8 @@ type fusedOperands[T float32 | float64] struct {
 	block int
 	// small is the group's small program (smallProgram), or nil.
 	small []smallOp
+	// headX are the heads' operands on this run (fused.heads).
+	headX [][]T
 	// gen is the machine's gen when the record was last found current.
 	gen uint64
 }

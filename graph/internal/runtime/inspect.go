@@ -68,6 +68,18 @@ func (p *Program) Groups() int { return len(p.groups) }
 // "gemm+add".
 func (p *Program) GroupKernel(g int) string { return p.groups[g].k.String() }
 
+// SumHeads returns the number of column sums that elementwise groups
+// compute before their ops (sumHead).
+func (p *Program) SumHeads() int {
+	n := 0
+	for _, g := range p.groups {
+		if k, ok := g.k.(interface{ numHeads() int }); ok {
+			n += k.numHeads()
+		}
+	}
+	return n
+}
+
 // SumTails returns the number of elementwise groups that end with a sum
 // of their last value (sumTail).
 func (p *Program) SumTails() int {

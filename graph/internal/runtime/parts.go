@@ -127,7 +127,7 @@ func (k *gemmAdd) partWrites(slot, lo, hi int) (int, int, bool) {
 // partBounds: a group of several blocks that is not split across cores
 // by simd, in parts of whole blocks.
 func (k *fused[T]) partBounds(parts int) []int {
-	if k.block() != fuseBlock || k.tail != nil {
+	if k.block() != fuseBlock || k.tail != nil || len(k.heads) > 0 {
 		return nil
 	}
 	return bounds(k.n, fuseBlock, parts)
