@@ -127,7 +127,7 @@ func (p *Program) gemmAdds(roots map[int]bool) {
 		if k.rows > 4 {
 			k.rows &^= 3
 		}
-		k.plain = k.cols == nil && !k.copies && !k.large && k.rows >= k.m
+		k.plain = k.cols == nil && !k.large && k.rows >= k.m
 		members = insertSorted(members)
 		// Every member but the group's values (the slices, or the root)
 		// is folded: not computed on its own.
@@ -270,9 +270,9 @@ type gemmAdd struct {
 	ks    [2]int
 	large bool
 	// plain marks a group that writes its value (no column slices), of
-	// products small enough for one tile and never split, whose operands
-	// it reads in place (a weight gradient's term added to the sum before
-	// it, a gradient's two products dz·Uᵀ + dy·Vᵀ, a SimpleRNN's
+	// products small enough for one tile and never split (a weight
+	// gradient's term added to the sum before it, a gradient's two
+	// products dz·Uᵀ + dy·Vᵀ, a SimpleRNN's
 	// tanh(x·W + h·U + b), a dense layer's x·W + b at a step): runRows
 	// computes it in one pass without its loop (runPlain).
 	plain bool
@@ -522,7 +522,12 @@ func (k *gemmAdd) runPlain(m *Machine, c *gemmAddOperands) {
 			if j == 1 && k.both {
 				tile = growT(&m.sc.tile2, mn)
 			}
-			tileProduct(k.m, n, t.g.k, c.a[j], c.rs[j], c.cs[j], c.b[j], c.ldb[j], tile)
+			b, ldb := c.b[j], c.ldb[j]
+			if t.g.copiesB() {
+				// Its transpose (made once per run for a parameter).
+				b, ldb = t.g.untransposedB(b, &m.sc)
+			}
+			tileProduct(k.m, n, t.g.k, c.a[j], c.rs[j], c.cs[j], b, ldb, tile)
 			v[j] = tile
 		}
 	}
