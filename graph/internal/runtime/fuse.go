@@ -773,6 +773,10 @@ func (c *fusedOperands[T]) resolve(m *Machine, k *fused[T]) bool {
 	}
 	c.vals, c.gen = vals, m.gen.Load()
 	c.small = smallProgram(k, vals, buf)
+	if cap(c.headX) < len(k.heads) {
+		// Made here, on the first run, so that a run allocates nothing.
+		c.headX = make([][]T, 0, len(k.heads))
+	}
 	return true
 }
 
