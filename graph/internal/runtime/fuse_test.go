@@ -3,6 +3,7 @@ package runtime
 import (
 	"math"
 	"math/rand/v2"
+	goruntime "runtime"
 	"slices"
 	"testing"
 
@@ -475,7 +476,7 @@ func TestSumTails(t *testing.T) {
 				m.Set(s, v)
 			}
 			rng := rand.New(rand.NewPCG(5, 6))
-			for range 3 {
+			for r := range 3 {
 				for _, v := range vs {
 					for j := range v.Shape().TotalSize() {
 						if x := rng.NormFloat64(); dt == tensor.Float32 {
@@ -485,8 +486,18 @@ func TestSumTails(t *testing.T) {
 						}
 					}
 				}
+				var ms goruntime.MemStats
+				goruntime.ReadMemStats(&ms)
+				before := ms.Mallocs
 				if err := m.Run(); err != nil {
 					t.Fatal(err)
+				}
+				goruntime.ReadMemStats(&ms)
+				if r > 0 && ms.Mallocs != before {
+					// Settled by the first run, every later run (the
+					// groups' first, the heads' operands included)
+					// allocates nothing.
+					t.Errorf("%v: run %d allocated %d times", dt, r+1, ms.Mallocs-before)
 				}
 			}
 			for i := 0; i < p.Len(); i++ {
