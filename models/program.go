@@ -404,6 +404,31 @@ func (m *Model) CheckInputs(xs []*graph.Tensor) error {
 	return nil
 }
 
+// CheckInputValues checks what the layers reading each input check of its
+// values (an Embedding's ids, a SequenceLengths input's lengths), without
+// the shape, dtype and finiteness checks of CheckInputs: for data whose
+// shapes were checked before and whose values may have changed since (a
+// training loop's batches, which the executor checks for shape and
+// finiteness as it takes them). xs holds one tensor per input, in order.
+func (m *Model) CheckInputValues(xs []*graph.Tensor) error {
+	if err := m.usable(); err != nil {
+		return err
+	}
+	if len(xs) != m.NumInputs() {
+		return fmt.Errorf("%w: %d inputs given, %s takes %d", graph.ErrArgument, len(xs), m.name, m.NumInputs())
+	}
+	for i, x := range xs {
+		what := "x"
+		if len(xs) > 1 {
+			what = fmt.Sprintf("input %d", i)
+		}
+		if err := m.checkInputValues(i, what, x); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // checkInput checks the data of input i: shape, finiteness, and what the
 // layers reading it check (an Embedding's ids).
 func (m *Model) checkInput(i int, what string, x *graph.Tensor) error {
@@ -414,6 +439,11 @@ func (m *Model) checkInput(i int, what string, x *graph.Tensor) error {
 	if err := CheckTensor(what, x, shape, m.dt); err != nil {
 		return err
 	}
+	return m.checkInputValues(i, what, x)
+}
+
+// checkInputValues runs the checks of the layers that read input i.
+func (m *Model) checkInputValues(i int, what string, x *graph.Tensor) error {
 	for j, l := range m.layers {
 		reads := j == 0 && i == 0
 		if m.wiring != nil {

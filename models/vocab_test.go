@@ -345,6 +345,17 @@ func TestVocabularyErrors(t *testing.T) {
 		if _, err := m.Predict(x); !errors.Is(err, graph.ErrArgument) {
 			t.Errorf("ids %v: error %v, want ErrArgument", ids, err)
 		}
+		// The ids' rule alone, as a training loop's batches are checked.
+		if err := m.CheckInputValues([]*graph.Tensor{x}); !errors.Is(err, graph.ErrArgument) {
+			t.Errorf("ids %v: CheckInputValues error %v, want ErrArgument", ids, err)
+		}
+	}
+	good, _ := graph.FromFloat64s(graph.Float64, []float64{0, 4, 2}, 1, 3)
+	if err := m.CheckInputValues([]*graph.Tensor{good}); err != nil {
+		t.Errorf("ids 0, 4, 2: CheckInputValues error %v", err)
+	}
+	if err := m.CheckInputValues(nil); !errors.Is(err, graph.ErrArgument) {
+		t.Errorf("no inputs: CheckInputValues error %v, want ErrArgument", err)
 	}
 	if _, err := models.NewSequential([]int{3, 2}, []layers.Layer{must(layers.NewEmbedding(5, 2, nil))}, nil); err == nil {
 		t.Error("an embedding on [3, 2] inputs was built")

@@ -276,10 +276,13 @@ func TestFitDivergence(t *testing.T) {
 }
 
 // TestFitDataChangedMidRun: Fit checks its data whole before the first
-// epoch, and its batches are not checked again but by the executor as it
-// takes them: a callback that writes a NaN into x after the first epoch
-// gets an error wrapping graph.ErrNotFinite, naming the input, at the
-// first batch that reads it, and the weights of the last finite step.
+// epoch; its batches' shapes and finiteness are checked again only by the
+// executor as it takes them, and the rules on their values by the
+// trainer: a callback that writes a NaN into x after the first epoch gets
+// an error wrapping graph.ErrNotFinite, naming the input, at the first
+// batch that reads it, one that writes 7 into a binary cross-entropy's
+// targets an error wrapping graph.ErrArgument, and the weights are those
+// of the last good step.
 func TestFitDataChangedMidRun(t *testing.T) {
 	x, y := denseData(t, graph.Float64, 6)
 	m := denseModel(t, graph.Float64, 6)
@@ -292,7 +295,7 @@ func TestFitDataChangedMidRun(t *testing.T) {
 		EpochEnd: func(_ *trainers.FitState, e int, _ trainers.Logs) error {
 			if e == 0 {
 				d, _ := graph.Float64Data(x)
-				d[4] = math.NaN() // sample 1, in the second batch
+				d[4] = math.NaN() // sample 1, in the first batch
 			}
 			return nil
 		},
@@ -303,6 +306,25 @@ func TestFitDataChangedMidRun(t *testing.T) {
 	}
 	if got := flatWeights(m); !slices.Equal(got, last) {
 		t.Errorf("weights %v, want those of the last finite step %v", got, last)
+	}
+	// A rule on the values beyond finiteness (a binary cross-entropy's
+	// targets in [0, 1]) is still checked on every batch.
+	y01 := must(graph.FromFloat64s(graph.Float64, []float64{0, 1, 1, 0, 1, 0}, 6, 1))
+	x, _ = denseData(t, graph.Float64, 6)
+	m = denseModel(t, graph.Float64, 6)
+	cb.EpochEnd = func(_ *trainers.FitState, e int, _ trainers.Logs) error {
+		if e == 0 {
+			d, _ := graph.Float64Data(y01)
+			d[4] = 7 // sample 4, in the second batch
+		}
+		return nil
+	}
+	_, err = trainers.Fit(context.Background(), m, x, y01, trainers.FitOptions{Loss: trainers.BinaryCrossentropy(true), BatchSize: 3, NoShuffle: true, Epochs: 3, Callbacks: []trainers.Callback{cb}})
+	if !errors.Is(err, graph.ErrArgument) || !strings.Contains(err.Error(), "epoch 2, batch 2:") || !strings.Contains(err.Error(), "outside [0, 1]") {
+		t.Fatalf("error %v, want a binary cross-entropy target outside [0, 1] at epoch 2, batch 2", err)
+	}
+	if got := flatWeights(m); !slices.Equal(got, last) {
+		t.Errorf("weights %v, want those of the last good step %v", got, last)
 	}
 }
 

@@ -357,17 +357,21 @@ func (t *Trainer) StepInputs(xs []*graph.Tensor, y *graph.Tensor) (float64, erro
 
 // step runs one training step; read, if set, reads the executor after the
 // forward pass, before the update. checked says that xs and ys are a
-// batch Fit gathered from the data it checked whole (checkXY: shapes,
-// dtypes, finite values) before its first epoch, so they are not checked
-// again.
+// batch Fit gathered from the data it checked whole (checkXY) before its
+// first epoch: their shapes and dtypes are not checked again, nor their
+// finiteness, which the executor checks as it takes each input; the
+// rules on their values (checkValues) are, since a callback may have
+// changed the data.
 func (t *Trainer) step(xs, ys []*graph.Tensor, read func(*graph.Executor) error, checked bool) (float64, error) {
 	if err := t.usable(); err != nil {
 		return 0, err
 	}
-	if !checked {
-		if err := t.checkXY(xs, ys); err != nil {
-			return 0, err
-		}
+	check := t.checkXY
+	if checked {
+		check = t.checkValues
+	}
+	if err := check(xs, ys); err != nil {
+		return 0, err
 	}
 	te, err := t.trainExecutor(xs[0].Dim(0))
 	if err != nil {
@@ -464,6 +468,20 @@ func (t *Trainer) checkXY(xs, ys []*graph.Tensor) error {
 		return fmt.Errorf("%w: x has %d samples, y has %d", graph.ErrShape, n, ny)
 	}
 	return t.loss.CheckTargets(y, out)
+}
+
+// checkValues checks a batch whose shapes checkXY checked before (Fit's)
+// for what checkXY checks of the values beyond their finiteness: the
+// layers' rules on the inputs (an Embedding's ids) and the loss's on the
+// targets (a binary cross-entropy's in [0, 1], a sparse one's labels).
+func (t *Trainer) checkValues(xs, ys []*graph.Tensor) error {
+	if t.outs != nil {
+		return t.outs.check(t.model, xs, ys)
+	}
+	if err := t.model.CheckInputValues(xs); err != nil {
+		return err
+	}
+	return t.loss.CheckTargets(ys[0], t.outputShape())
 }
 
 // Evaluate returns the mean loss and the metrics over x and y, in batches
