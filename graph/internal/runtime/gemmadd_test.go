@@ -44,6 +44,15 @@ func recurrentGraph(t *testing.T, r, in, u, steps int) (Graph, []*gorgonia.Node)
 	return Graph{G: eg, Roots: append([]*gorgonia.Node{h, loss}, grads...), Inputs: leaves}, leaves
 }
 
+// specialValues, when set, makes runFresh put a special value in every
+// fifth element: zeros of both signs, infinities, NaNs with payloads (an
+// addition shows its operands' order only in a NaN's payload) and a
+// subnormal.
+var specialValues bool
+
+var specials = []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)),
+	math.Float32frombits(0x7fc00001), math.Float32frombits(0xffc12345), 1e-40}
+
 // runFresh gives p's leaves float32 tensors of their shapes and runs a
 // machine three times, with new normal numbers (times scale) from rng in
 // every leaf before each run: an element a run failed to write would keep
@@ -62,6 +71,9 @@ func runFresh(t *testing.T, p *Program, leaves []*gorgonia.Node, rng *rand.Rand,
 		for _, d := range data {
 			for j := range d {
 				d[j] = float32(rng.NormFloat64() * scale)
+				if specialValues && rng.IntN(5) == 0 {
+					d[j] = specials[rng.IntN(len(specials))]
+				}
 			}
 		}
 		if err := m.Run(); err != nil {
@@ -146,6 +158,19 @@ func TestGemmAddMatchesUnfused(t *testing.T) {
 		for k := range unfused {
 			if !slices.EqualFunc(fused[k], unfused[k], func(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) }) {
 				t.Errorf("%v: root %d differs fused and unfused", c, k)
+			}
+		}
+		// With special values among the inputs (NaN payloads show the
+		// additions' operand order), still bit for bit.
+		specialValues = true
+		fused, _, _ = runRecurrent(t, c[0], c[1], c[2], c[3])
+		t.Setenv("GORNN_FUSION", "off")
+		unfused, _, _ = runRecurrent(t, c[0], c[1], c[2], c[3])
+		t.Setenv("GORNN_FUSION", "on")
+		specialValues = false
+		for k := range unfused {
+			if !slices.EqualFunc(fused[k], unfused[k], func(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) }) {
+				t.Errorf("%v, special values: root %d differs fused and unfused", c, k)
 			}
 		}
 	}
