@@ -493,10 +493,11 @@ func TestSumTails(t *testing.T) {
 					t.Fatal(err)
 				}
 				goruntime.ReadMemStats(&ms)
-				if r > 0 && ms.Mallocs != before {
+				if _, _, _, planned := m.Plan(); r > 0 && !planned && ms.Mallocs != before {
 					// Settled by the first run, every later run (the
 					// groups' first, the heads' operands included)
-					// allocates nothing.
+					// allocates nothing (on one goroutine: a plan's
+					// first run on several makes its lanes).
 					t.Errorf("%v: run %d allocated %d times", dt, r+1, ms.Mallocs-before)
 				}
 			}
