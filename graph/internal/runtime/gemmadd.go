@@ -127,7 +127,7 @@ func (p *Program) gemmAdds(roots map[int]bool) {
 		if k.rows > 4 {
 			k.rows &^= 3
 		}
-		k.plain = k.cols == nil && !k.large && k.rows >= k.m
+		k.plain = k.cols == nil && !k.large && k.rows >= k.m && simd.SmallVector(k.m*k.n)
 		members = insertSorted(members)
 		// Every member but the group's values (the slices, or the root)
 		// is folded: not computed on its own.
@@ -273,8 +273,10 @@ type gemmAdd struct {
 	// products small enough for one tile and never split (a weight
 	// gradient's term added to the sum before it, a gradient's two
 	// products dz·Uᵀ + dy·Vᵀ, a SimpleRNN's
-	// tanh(x·W + h·U + b), a dense layer's x·W + b at a step): runRows
-	// computes it in one pass without its loop (runPlain).
+	// tanh(x·W + h·U + b), a dense layer's x·W + b at a step), its value
+	// 8 elements or more that the vector kernels take whole
+	// (simd.SmallVector): runRows computes it in one pass without its
+	// loop (runPlain).
 	plain bool
 	// outer is the term that is a product of inner size 1 (an outer
 	// product: one input feature's weights) in a group of two products,
@@ -363,7 +365,7 @@ func (k *gemmAdd) runRows(m *Machine, r0, r1 int) bool {
 	if !c.current(m) && !k.resolve(m, c) {
 		return false
 	}
-	if k.plain && r0 == 0 && r1 == k.m && simd.SmallVector(k.m*k.n) {
+	if k.plain && r0 == 0 && r1 == k.m {
 		k.runPlain(m, c)
 		return true
 	}
@@ -396,12 +398,7 @@ func (k *gemmAdd) runRows(m *Machine, r0, r1 int) bool {
 	if k.cols != nil || k.act != nil {
 		t3 = growT(&m.sc.tile3, rows*n)
 	}
-	// The outer product added in the slices' pass: the assembly's
-	// kernels, whose bits it matches (simd.AddOuterRowsStrided).
-	outer := -1
-	if k.outer >= 0 && c.row != nil && simd.Enabled {
-		outer = k.outer
-	}
+	outer := k.outerTerm(c)
 	for r := r0; r < r1; r += rows {
 		h := min(rows, r1-r)
 		lo, hi := r*n, (r+h)*n
@@ -498,15 +495,23 @@ func (k *gemmAdd) runRows(m *Machine, r0, r1 int) bool {
 	return true
 }
 
+// outerTerm returns the term whose outer product is added in the pass
+// that writes the value or slices (gemmAdd.outer), or -1: with a bias row,
+// on the assembly's kernels, whose bits it matches
+// (simd.AddOuterRowsStrided).
+func (k *gemmAdd) outerTerm(c *gemmAddOperands) int {
+	if k.outer >= 0 && c.row != nil && simd.Enabled {
+		return k.outer
+	}
+	return -1
+}
+
 // runPlain computes a plain group (gemmAdd.plain) whole: what runRows's
 // loop computes for it in its one pass of rows 0..m, the same calls in
 // the same order, without the loop's bookkeeping.
 func (k *gemmAdd) runPlain(m *Machine, c *gemmAddOperands) {
 	mn, n := k.m*k.n, k.n
-	outer := -1
-	if k.outer >= 0 && c.row != nil && simd.Enabled {
-		outer = k.outer
-	}
+	outer := k.outerTerm(c)
 	t0 := growT(&m.sc.tile, mn)
 	var v [2][]float32
 	for j := range k.terms {
