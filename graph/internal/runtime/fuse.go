@@ -486,8 +486,9 @@ func (k *fused[T]) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) bool {
 		if t.all {
 			ok = ok && scalarOf[T](out)
 		} else {
-			tailOut, ok = denseData[T](out, t.cols)
-			ok = ok && k.n <= fuseBlock
+			var dok bool
+			tailOut, dok = denseData[T](out, t.cols)
+			ok = ok && dok
 		}
 		if !ok {
 			return false
