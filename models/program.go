@@ -386,11 +386,8 @@ func (m *Model) CheckSamples(what string, x *graph.Tensor) error {
 // CheckInputs is CheckSamples for every input of the model, in order, all
 // of the same number of samples.
 func (m *Model) CheckInputs(xs []*graph.Tensor) error {
-	if err := m.usable(); err != nil {
+	if err := m.checkInputCount(xs); err != nil {
 		return err
-	}
-	if len(xs) != m.NumInputs() {
-		return fmt.Errorf("%w: %d inputs given, %s takes %d", graph.ErrArgument, len(xs), m.name, m.NumInputs())
 	}
 	for i, x := range xs {
 		what := fmt.Sprintf("input %d", i)
@@ -411,20 +408,25 @@ func (m *Model) CheckInputs(xs []*graph.Tensor) error {
 // training loop's batches, which the executor checks for shape and
 // finiteness as it takes them). xs holds one tensor per input, in order.
 func (m *Model) CheckInputValues(xs []*graph.Tensor) error {
+	if err := m.checkInputCount(xs); err != nil {
+		return err
+	}
+	for i, x := range xs {
+		if err := m.checkInputValues(i, "", x); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkInputCount checks that m is usable and xs holds one tensor per
+// input.
+func (m *Model) checkInputCount(xs []*graph.Tensor) error {
 	if err := m.usable(); err != nil {
 		return err
 	}
 	if len(xs) != m.NumInputs() {
 		return fmt.Errorf("%w: %d inputs given, %s takes %d", graph.ErrArgument, len(xs), m.name, m.NumInputs())
-	}
-	for i, x := range xs {
-		what := "x"
-		if len(xs) > 1 {
-			what = fmt.Sprintf("input %d", i)
-		}
-		if err := m.checkInputValues(i, what, x); err != nil {
-			return err
-		}
 	}
 	return nil
 }
@@ -442,8 +444,20 @@ func (m *Model) checkInput(i int, what string, x *graph.Tensor) error {
 	return m.checkInputValues(i, what, x)
 }
 
-// checkInputValues runs the checks of the layers that read input i.
+// checkInputValues runs the checks of the layers that read input i,
+// naming it what in an error (or, for "", x or input i as CheckSamples and
+// CheckInputs do: the name is made only for an error, so that a training
+// step allocates nothing).
 func (m *Model) checkInputValues(i int, what string, x *graph.Tensor) error {
+	name := func() string {
+		switch {
+		case what != "":
+			return what
+		case m.NumInputs() == 1:
+			return "x"
+		}
+		return fmt.Sprintf("input %d", i)
+	}
 	for j, l := range m.layers {
 		reads := j == 0 && i == 0
 		if m.wiring != nil {
@@ -451,14 +465,14 @@ func (m *Model) checkInputValues(i int, what string, x *graph.Tensor) error {
 		}
 		if c, ok := l.(layers.InputChecker); ok && reads {
 			if err := c.CheckInput(x); err != nil {
-				return fmt.Errorf("%s: %w", what, err)
+				return fmt.Errorf("%s: %w", name(), err)
 			}
 		}
 		if c, ok := l.(layers.InputsChecker); ok && m.wiring != nil {
 			for k, s := range m.wiring.Layers[j].Inputs {
 				if s == (source{Layer: -1, Index: i}) {
 					if err := c.CheckInputAt(k, x); err != nil {
-						return fmt.Errorf("%s: %w", what, err)
+						return fmt.Errorf("%s: %w", name(), err)
 					}
 				}
 			}
