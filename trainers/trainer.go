@@ -366,11 +366,11 @@ func (t *Trainer) step(xs, ys []*graph.Tensor, read func(*graph.Executor) error,
 	if err := t.usable(); err != nil {
 		return 0, err
 	}
-	check := t.checkXY
 	if checked {
-		check = t.checkValues
-	}
-	if err := check(xs, ys); err != nil {
+		if err := t.checkValues(xs, ys); err != nil {
+			return 0, err
+		}
+	} else if err := t.checkXY(xs, ys); err != nil {
 		return 0, err
 	}
 	te, err := t.trainExecutor(xs[0].Dim(0))
