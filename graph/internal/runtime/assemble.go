@@ -19,8 +19,9 @@ import (
 //
 // The numbers are those of the tree: at an element of a slice's range the
 // additions add +0 to the slice's gradient (so a −0 becomes +0, and
-// nothing else changes), and elsewhere they add zeros; the group copies
-// the gradients into place and adds +0 to every element, as the tree did.
+// nothing else changes), and elsewhere they add zeros; the group writes
+// each gradient + 0 into its range (one pass: placeGrad) and +0 elsewhere,
+// as the tree did.
 // Slices of one matrix whose ranges overlap are left alone.
 func (p *Program) assemble(roots map[int]bool) {
 	readers := make([][]int, len(p.ops))
@@ -155,20 +156,40 @@ func (k *assembled[T]) run(m *Machine, _ gorgonia.Value, _ []gorgonia.Value) boo
 	}
 	o := unsafe.Slice((*T)(c.out), k.n)
 	if !k.covered {
-		clear(o)
+		clear(o) // +0, which the tree's additions leave +0
 	}
 	for i, g := range c.grads {
-		sliceCopy(k.parts[i], o, unsafe.Slice((*T)(g), k.sizes[i]), k.rows, k.cols, true)
-	}
-	if isFloat32[T]() {
-		o32 := as32(o)
-		simd.VS(simd.Add, o32, o32, 0)
-		return true
-	}
-	for i := range o {
-		o[i] += 0
+		placeGrad(k.parts[i], o, unsafe.Slice((*T)(g), k.sizes[i]), k.rows, k.cols)
 	}
 	return true
+}
+
+// placeGrad writes g + 0 into range k of the [r, c] matrix o (the slices'
+// ranges are disjoint): a slice gradient placed and the tree's +0 added
+// in one pass, the numbers of copying g there and then adding +0.
+func placeGrad[T float32 | float64](k sliceRange, o, g []T, r, c int) {
+	w := k.end - k.start
+	if k.along == 0 {
+		o = o[k.start*c : k.end*c]
+		if isFloat32[T]() {
+			simd.VS(simd.Add, as32(o), as32(g), 0)
+			return
+		}
+		for i, v := range g[:len(o)] {
+			o[i] = v + 0
+		}
+		return
+	}
+	if isFloat32[T]() && r > 0 {
+		simd.CopyRowsAddZero(as32(o)[k.start:], c, as32(g), w, r, w)
+		return
+	}
+	for i := 0; i < r; i++ {
+		row, src := o[i*c+k.start:i*c+k.end], g[i*w:(i+1)*w]
+		for j, v := range src {
+			row[j] = v + 0
+		}
+	}
 }
 
 // prepare makes m's record of the group's operands from the values of

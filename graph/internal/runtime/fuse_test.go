@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	goruntime "runtime"
@@ -342,97 +343,150 @@ func TestSmallGroupRereadsOperands(t *testing.T) {
 }
 
 // TestAssembledSliceGradients: the gradient of a matrix read only through
-// disjoint column slices (three of four ranges, so a part of it is zero),
-// which Grad gives as slice gradients added up, is one group that writes
-// the result directly; the slice gradients and additions are not computed
-// (folded), and the result is bit for bit the unfused program's, a −0 in
-// a slice's gradient included (the additions of the tree turn it to +0).
+// disjoint slices, which Grad gives as slice gradients added up, is one
+// group that writes the result directly; the slice gradients and
+// additions are not computed (folded), and the result is bit for bit the
+// unfused program's, a −0 in a slice's gradient included (the additions of
+// the tree turn it to +0). The cases: narrow column slices over three of
+// four ranges (a part of the matrix is zero), column slices of 9 (the
+// assembly's path, its last block overlapping) covering the matrix, wide
+// column slices with a gap, and row slices.
 func TestAssembledSliceGradients(t *testing.T) {
-	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
-		build := func() (Graph, *gorgonia.Node, *gorgonia.Node, *gorgonia.Node) {
-			eg := gorgonia.NewGraph()
-			z := gorgonia.NewMatrix(eg, dt, gorgonia.WithShape(3, 8), gorgonia.WithName("z"))
-			c := gorgonia.NewMatrix(eg, dt, gorgonia.WithShape(3, 2), gorgonia.WithName("c"))
-			must := gorgonia.Must
-			var loss *gorgonia.Node
-			for _, r := range [][2]int{{0, 2}, {2, 4}, {6, 8}} {
-				s := must(gorgonia.Slice(z, nil, gorgonia.S(r[0], r[1])))
-				term := must(gorgonia.Sum(must(gorgonia.HadamardProd(s, c))))
-				if loss == nil {
-					loss = term
-				} else {
-					loss = must(gorgonia.Add(loss, term))
-				}
+	for _, tc := range []struct {
+		rows, cols int
+		along      int // 0: row slices, 1: column slices
+		ranges     [][2]int
+	}{
+		{3, 8, 1, [][2]int{{0, 2}, {2, 4}, {6, 8}}},
+		{3, 27, 1, [][2]int{{0, 9}, {9, 18}, {18, 27}}},
+		{5, 40, 1, [][2]int{{0, 12}, {28, 40}}},
+		{8, 3, 0, [][2]int{{0, 2}, {2, 4}, {6, 8}}},
+	} {
+		for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+			testAssembledSliceGradients(t, dt, tc.rows, tc.cols, tc.along, tc.ranges)
+		}
+	}
+}
+
+func testAssembledSliceGradients(t *testing.T, dt tensor.Dtype, rows, cols, along int, ranges [][2]int) {
+	t.Helper()
+	w := ranges[0][1] - ranges[0][0]
+	cr, cc := rows, w // the shape of a slice
+	if along == 0 {
+		cr, cc = w, cols
+	}
+	name := fmt.Sprintf("%v [%d, %d] along %d %v", dt, rows, cols, along, ranges)
+	build := func() (Graph, *gorgonia.Node, *gorgonia.Node, *gorgonia.Node) {
+		eg := gorgonia.NewGraph()
+		z := gorgonia.NewMatrix(eg, dt, gorgonia.WithShape(rows, cols), gorgonia.WithName("z"))
+		c := gorgonia.NewMatrix(eg, dt, gorgonia.WithShape(cr, cc), gorgonia.WithName("c"))
+		must := gorgonia.Must
+		var loss *gorgonia.Node
+		for _, r := range ranges {
+			var s *gorgonia.Node
+			if along == 0 {
+				s = must(gorgonia.Slice(z, gorgonia.S(r[0], r[1])))
+			} else {
+				s = must(gorgonia.Slice(z, nil, gorgonia.S(r[0], r[1])))
 			}
-			grads, err := gorgonia.Grad(loss, z)
-			if err != nil {
+			term := must(gorgonia.Sum(must(gorgonia.HadamardProd(s, c))))
+			if loss == nil {
+				loss = term
+			} else {
+				loss = must(gorgonia.Add(loss, term))
+			}
+		}
+		grads, err := gorgonia.Grad(loss, z)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Graph{G: eg, Roots: []*gorgonia.Node{loss, grads[0]}, Inputs: []*gorgonia.Node{z, c}}, z, c, grads[0]
+	}
+	run := func() ([]float64, *Program, *Machine) {
+		gr, z, c, grad := build()
+		p, err := Compile(gr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := p.NewMachine()
+		zs, _ := p.Slot(z)
+		cs, _ := p.Slot(c)
+		zv := tensor.New(tensor.Of(dt), tensor.WithShape(rows, cols))
+		cv := tensor.New(tensor.Of(dt), tensor.WithShape(cr, cc))
+		for j := 0; j < cr*cc; j++ {
+			x := math.Cos(float64(j))
+			if j == 1 {
+				x = math.Copysign(0, -1) // a −0 in every slice's gradient
+			}
+			if dt == tensor.Float32 {
+				cv.Set(j, float32(x))
+			} else {
+				cv.Set(j, x)
+			}
+		}
+		m.Set(zs, zv)
+		m.Set(cs, cv)
+		for r := 0; r < 3; r++ {
+			if err := m.Run(); err != nil {
 				t.Fatal(err)
 			}
-			return Graph{G: eg, Roots: []*gorgonia.Node{loss, grads[0]}, Inputs: []*gorgonia.Node{z, c}}, z, c, grads[0]
 		}
-		run := func() ([]float64, *Program, *Machine) {
-			gr, z, c, grad := build()
-			p, err := Compile(gr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m := p.NewMachine()
-			zs, _ := p.Slot(z)
-			cs, _ := p.Slot(c)
-			zv := tensor.New(tensor.Of(dt), tensor.WithShape(3, 8))
-			cv := tensor.New(tensor.Of(dt), tensor.WithShape(3, 2))
-			for j := 0; j < 6; j++ {
-				x := math.Cos(float64(j))
-				if j == 1 {
-					x = math.Copysign(0, -1) // a −0 in every slice's gradient
-				}
-				if dt == tensor.Float32 {
-					cv.Set(j, float32(x))
-				} else {
-					cv.Set(j, x)
-				}
-			}
-			m.Set(zs, zv)
-			m.Set(cs, cv)
-			for r := 0; r < 3; r++ {
-				if err := m.Run(); err != nil {
-					t.Fatal(err)
-				}
-			}
-			gs, _ := p.Slot(grad)
-			v, err := m.Value(gs)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return floats(v), p, m
+		gs, _ := p.Slot(grad)
+		v, err := m.Value(gs)
+		if err != nil {
+			t.Fatal(err)
 		}
-		t.Setenv("GORNN_FUSION", "on")
-		fused, p, m := run()
-		folded, assembled := 0, 0
-		for i := 0; i < p.Len(); i++ {
-			switch m.How(i) {
-			case "folded":
-				folded++
-				if _, err := m.Value(i); err == nil {
-					t.Errorf("%v: the folded value of %v read without an error", dt, p.Op(i))
-				}
-			case "group":
-				if p.GroupKernel(p.Group(i)) == "assembled" {
-					assembled++
-				}
+		return floats(v), p, m
+	}
+	t.Setenv("GORNN_FUSION", "on")
+	fused, p, m := run()
+	folded, assembled := 0, 0
+	for i := 0; i < p.Len(); i++ {
+		switch m.How(i) {
+		case "folded":
+			folded++
+			if _, err := m.Value(i); err == nil {
+				t.Errorf("%s: the folded value of %v read without an error", name, p.Op(i))
+			}
+		case "group":
+			if p.GroupKernel(p.Group(i)) == "assembled" {
+				assembled++
 			}
 		}
-		if folded < 4 || assembled != 1 {
-			t.Fatalf("%v: %d folded ops, %d groups run, want the slice gradients and additions folded into one", dt, folded, assembled)
+	}
+	if folded < 2*len(ranges)-1 || assembled != 1 {
+		t.Fatalf("%s: %d folded ops, %d groups run, want the slice gradients and additions folded into one", name, folded, assembled)
+	}
+	t.Setenv("GORNN_FUSION", "off")
+	unfused, _, _ := run()
+	t.Setenv("GORNN_FUSION", "on")
+	if !slices.EqualFunc(fused, unfused, func(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) }) {
+		t.Fatalf("%s: fused %v, unfused %v", name, fused, unfused)
+	}
+	// Where c is −0 (its element 1) each slice's gradient is −0: the
+	// result holds +0 there, and +0 outside the slices.
+	at := func(r, col int) float64 { return fused[r*cols+col] }
+	for _, rg := range ranges {
+		var v float64
+		if along == 0 {
+			v = at(rg[0], 1)
+		} else {
+			v = at(0, rg[0]+1)
 		}
-		t.Setenv("GORNN_FUSION", "off")
-		unfused, _, _ := run()
-		t.Setenv("GORNN_FUSION", "on")
-		if !slices.EqualFunc(fused, unfused, func(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) }) {
-			t.Fatalf("%v: fused %v, unfused %v", dt, fused, unfused)
+		if v != 0 || math.Signbit(v) {
+			t.Fatalf("%s: gradient %v: want +0 where the slice's gradient is −0", name, fused)
 		}
-		if math.Signbit(fused[1]) || fused[1] != 0 || fused[4] != 0 || math.Signbit(fused[4]) {
-			t.Fatalf("%v: gradient %v: want +0 where the slice's gradient is −0 and outside the slices", dt, fused)
+	}
+	for i, v := range fused {
+		r, col := i/cols, i%cols
+		in := false
+		for _, rg := range ranges {
+			if along == 0 && r >= rg[0] && r < rg[1] || along == 1 && col >= rg[0] && col < rg[1] {
+				in = true
+			}
+		}
+		if !in && (v != 0 || math.Signbit(v)) {
+			t.Fatalf("%s: element %d outside the slices is %v, want +0", name, i, v)
 		}
 	}
 }

@@ -24,3 +24,30 @@ func CopyRows(dst []float32, ldd int, src []float32, lds int, rows, w int) {
 		copy(dst[r*ldd:r*ldd+w], src[r*lds:r*lds+w])
 	}
 }
+
+// CopyRowsAddZero is CopyRows that writes src + 0 for each element: the
+// same values but for −0, which becomes +0 (as in a sum into zeros, the
+// way Gorgonia places a slice's gradient), in one pass instead of a copy
+// and then an addition. NaNs stay NaNs (quiet), as in any addition. Its
+// arguments are CopyRows'.
+func CopyRowsAddZero(dst []float32, ldd int, src []float32, lds int, rows, w int) {
+	if rows < 0 || w < 0 {
+		panic("simd: CopyRowsAddZero: negative size")
+	}
+	if rows == 0 || w == 0 {
+		return
+	}
+	if ldd < w || lds < w || !fits(len(dst), rows, w, ldd) || !fits(len(src), rows, w, lds) {
+		panic("simd: CopyRowsAddZero: a slice is too short for the rows and strides (or a stride < w)")
+	}
+	if Enabled && w >= 8 {
+		addZeroRowsAVX(&dst[0], &src[0], rows, w, ldd, lds)
+		return
+	}
+	for r := 0; r < rows; r++ {
+		d, s := dst[r*ldd:r*ldd+w], src[r*lds:r*lds+w]
+		for j, v := range s {
+			d[j] = v + 0
+		}
+	}
+}
