@@ -135,8 +135,7 @@ func buildAssembled[T float32 | float64](p *Program, r int, leaves []int, gi int
 }
 
 // assembled writes into slot out [rows, cols] the gradient at slot
-// grads[i] (sizes[i] values) in range parts[i], zeros elsewhere, and adds
-// +0 to every element.
+// grads[i] (sizes[i] values) plus +0 in range parts[i], and +0 elsewhere.
 type assembled[T float32 | float64] struct {
 	gi         int // the group's number in the program
 	out, n     int

@@ -347,10 +347,13 @@ func TestSmallGroupRereadsOperands(t *testing.T) {
 // group that writes the result directly; the slice gradients and
 // additions are not computed (folded), and the result is bit for bit the
 // unfused program's, a −0 in a slice's gradient included (the additions of
-// the tree turn it to +0). The cases: narrow column slices over three of
-// four ranges (a part of the matrix is zero), column slices of 9 (the
-// assembly's path, its last block overlapping) covering the matrix, wide
-// column slices with a gap, and row slices.
+// the tree turn it to +0) at several places, with ±Inf, a subnormal and a
+// NaN beside them, and with the group's output memory overwritten between
+// runs (the part outside the slices must be +0 again). The cases: narrow
+// column slices over three of four ranges (a part of the matrix is zero),
+// column slices of 9 (the assembly's path, its last block overlapping)
+// covering the matrix, wide column slices with a gap, and row slices of 6
+// and of 10 elements (the latter the vector assembly's).
 func TestAssembledSliceGradients(t *testing.T) {
 	for _, tc := range []struct {
 		rows, cols int
@@ -361,6 +364,7 @@ func TestAssembledSliceGradients(t *testing.T) {
 		{3, 27, 1, [][2]int{{0, 9}, {9, 18}, {18, 27}}},
 		{5, 40, 1, [][2]int{{0, 12}, {28, 40}}},
 		{8, 3, 0, [][2]int{{0, 2}, {2, 4}, {6, 8}}},
+		{8, 5, 0, [][2]int{{0, 2}, {4, 6}, {6, 8}}},
 	} {
 		for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
 			testAssembledSliceGradients(t, dt, tc.rows, tc.cols, tc.along, tc.ranges)
@@ -414,24 +418,38 @@ func testAssembledSliceGradients(t *testing.T, dt tensor.Dtype, rows, cols, alon
 		zv := tensor.New(tensor.Of(dt), tensor.WithShape(rows, cols))
 		cv := tensor.New(tensor.Of(dt), tensor.WithShape(cr, cc))
 		for j := 0; j < cr*cc; j++ {
-			x := math.Cos(float64(j))
-			if j == 1 {
-				x = math.Copysign(0, -1) // a −0 in every slice's gradient
-			}
 			if dt == tensor.Float32 {
-				cv.Set(j, float32(x))
+				cv.Set(j, float32(cval(j, cr*cc)))
 			} else {
-				cv.Set(j, x)
+				cv.Set(j, cval(j, cr*cc))
 			}
 		}
 		m.Set(zs, zv)
 		m.Set(cs, cv)
+		gs, _ := p.Slot(grad)
 		for r := 0; r < 3; r++ {
 			if err := m.Run(); err != nil {
 				t.Fatal(err)
 			}
+			// Overwrite the gradient's memory: the next run must write
+			// all of it again.
+			v, err := m.Value(gs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r < 2 {
+				switch x := v.(*tensor.Dense).Data().(type) {
+				case []float32:
+					for i := range x {
+						x[i] = float32(math.Copysign(7, -1))
+					}
+				case []float64:
+					for i := range x {
+						x[i] = -7
+					}
+				}
+			}
 		}
-		gs, _ := p.Slot(grad)
 		v, err := m.Value(gs)
 		if err != nil {
 			t.Fatal(err)
@@ -463,32 +481,48 @@ func testAssembledSliceGradients(t *testing.T, dt tensor.Dtype, rows, cols, alon
 	if !slices.EqualFunc(fused, unfused, func(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) }) {
 		t.Fatalf("%s: fused %v, unfused %v", name, fused, unfused)
 	}
-	// Where c is −0 (its element 1) each slice's gradient is −0: the
-	// result holds +0 there, and +0 outside the slices.
-	at := func(r, col int) float64 { return fused[r*cols+col] }
-	for _, rg := range ranges {
-		var v float64
-		if along == 0 {
-			v = at(rg[0], 1)
-		} else {
-			v = at(0, rg[0]+1)
-		}
-		if v != 0 || math.Signbit(v) {
-			t.Fatalf("%s: gradient %v: want +0 where the slice's gradient is −0", name, fused)
-		}
-	}
+	// Each slice's gradient is c: the result holds c + 0 in every range
+	// (+0 where c is −0) and +0 outside the slices.
 	for i, v := range fused {
 		r, col := i/cols, i%cols
-		in := false
+		want, in := 0.0, false
 		for _, rg := range ranges {
-			if along == 0 && r >= rg[0] && r < rg[1] || along == 1 && col >= rg[0] && col < rg[1] {
-				in = true
+			switch {
+			case along == 0 && r >= rg[0] && r < rg[1]:
+				want, in = cval((r-rg[0])*cc+col, cr*cc), true
+			case along == 1 && col >= rg[0] && col < rg[1]:
+				want, in = cval(r*cc+col-rg[0], cr*cc), true
 			}
 		}
-		if !in && (v != 0 || math.Signbit(v)) {
-			t.Fatalf("%s: element %d outside the slices is %v, want +0", name, i, v)
+		if dt == tensor.Float32 {
+			want = float64(float32(want))
+		}
+		want += 0
+		if math.IsNaN(want) && math.IsNaN(v) {
+			continue
+		}
+		if math.Float64bits(v) != math.Float64bits(want) {
+			t.Fatalf("%s: element %d (in a slice: %v) is %v, want %v", name, i, in, v, want)
 		}
 	}
+}
+
+// cval is element j of n of the multiplier c in
+// TestAssembledSliceGradients, and so of each slice's gradient: −0 at
+// several places (the last among them), ±Inf, a subnormal and a NaN among
+// ordinary values.
+func cval(j, n int) float64 {
+	switch {
+	case j%5 == 1 || j == n-1:
+		return math.Copysign(0, -1)
+	case j%7 == 3:
+		return math.Inf(1 - 2*(j%2))
+	case j%11 == 4:
+		return math.SmallestNonzeroFloat32
+	case j%13 == 6:
+		return math.NaN()
+	}
+	return math.Cos(float64(j))
 }
 
 // TestSumTails: a sum of an elementwise group's last value (a loss term's
