@@ -7,22 +7,7 @@ package simd
 // slice is too short, a stride is shorter than w or an argument is
 // negative; dst and src must not overlap.
 func CopyRows(dst []float32, ldd int, src []float32, lds int, rows, w int) {
-	if rows < 0 || w < 0 {
-		panic("simd: CopyRows: negative size")
-	}
-	if rows == 0 || w == 0 {
-		return
-	}
-	if ldd < w || lds < w || !fits(len(dst), rows, w, ldd) || !fits(len(src), rows, w, lds) {
-		panic("simd: CopyRows: a slice is too short for the rows and strides (or a stride < w)")
-	}
-	if Enabled && w >= 8 {
-		copyRowsAVX(&dst[0], &src[0], rows, w, ldd, lds)
-		return
-	}
-	for r := 0; r < rows; r++ {
-		copy(dst[r*ldd:r*ldd+w], src[r*lds:r*lds+w])
-	}
+	copyRows("CopyRows", dst, ldd, src, lds, rows, w, false)
 }
 
 // CopyRowsAddZero is CopyRows that writes src + 0 for each element: the
@@ -31,21 +16,35 @@ func CopyRows(dst []float32, ldd int, src []float32, lds int, rows, w int) {
 // and then an addition. NaNs stay NaNs (quiet), as in any addition. Its
 // arguments are CopyRows'.
 func CopyRowsAddZero(dst []float32, ldd int, src []float32, lds int, rows, w int) {
+	copyRows("CopyRowsAddZero", dst, ldd, src, lds, rows, w, true)
+}
+
+// copyRows is CopyRows (with addZero, CopyRowsAddZero); fn names the
+// caller in its panics.
+func copyRows(fn string, dst []float32, ldd int, src []float32, lds int, rows, w int, addZero bool) {
 	if rows < 0 || w < 0 {
-		panic("simd: CopyRowsAddZero: negative size")
+		panic("simd: " + fn + ": negative size")
 	}
 	if rows == 0 || w == 0 {
 		return
 	}
 	if ldd < w || lds < w || !fits(len(dst), rows, w, ldd) || !fits(len(src), rows, w, lds) {
-		panic("simd: CopyRowsAddZero: a slice is too short for the rows and strides (or a stride < w)")
+		panic("simd: " + fn + ": a slice is too short for the rows and strides (or a stride < w)")
 	}
 	if Enabled && w >= 8 {
-		addZeroRowsAVX(&dst[0], &src[0], rows, w, ldd, lds)
+		if addZero {
+			addZeroRowsAVX(&dst[0], &src[0], rows, w, ldd, lds)
+		} else {
+			copyRowsAVX(&dst[0], &src[0], rows, w, ldd, lds)
+		}
 		return
 	}
 	for r := 0; r < rows; r++ {
 		d, s := dst[r*ldd:r*ldd+w], src[r*lds:r*lds+w]
+		if !addZero {
+			copy(d, s)
+			continue
+		}
 		for j, v := range s {
 			d[j] = v + 0
 		}
